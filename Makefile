@@ -1,0 +1,130 @@
+# portleased — build, test, demo, install.
+#
+#   make demo     install what is missing, build, run the namespace demo
+#   make check    install what is missing, unit tests, e2e tests, unit tests
+#                 again under ASan+UBSan
+#   make install  PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+DESTDIR    ?=
+
+BUILD ?= build
+SAN   ?=
+
+# Debian packages: to build, to test, to run the demo.
+DEB_BUILD := gcc make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev
+DEB_TEST  := check nftables iproute2 natpmpc socat procps
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+
+PKGS := libevent libconfig libnftnl libmnl
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wformat=2
+ifeq ($(SAN),1)
+  OPT      := -O1 -g -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=all
+  HARDEN   :=
+  LDHARDEN := -fsanitize=address,undefined
+else
+  OPT      := -O2 -g
+  HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+  LDHARDEN := -pie -Wl,-z,relro,-z,now
+endif
+
+# Deferred (=) so that pkg-config runs only after `make deps` has had a
+# chance to install it.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+CFLAGS  ?=
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft \
+             -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
+
+CORE_SRCS := daemon/log.c daemon/addr.c daemon/policy.c daemon/portset.c \
+             daemon/lease.c daemon/natpmp.c config/config.c
+DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_server.c \
+               nft/nft.c daemon/main.c
+UNIT_SUITES := addr policy portset lease natpmp config
+
+CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
+PROBE       := $(BUILD)/tests/e2e/natpmp_probe
+
+.PHONY: all deps check unit unit-asan e2e demo install uninstall clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/portleased $(PROBE)
+
+deps:
+	@missing=""; \
+	for p in $(DEB_ALL); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run make deps as root)"; exit 1; fi; \
+	  echo "== installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/portleased: $(DAEMON_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+$(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
+
+# The same suites under AddressSanitizer and UndefinedBehaviorSanitizer.
+unit-asan:
+	$(MAKE) BUILD=$(BUILD)/asan SAN=1 unit
+
+e2e: all
+	sh tests/e2e/run.sh $(BUILD)
+
+check:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory unit-asan
+	@echo "== make check: all passed"
+
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	sh tests/e2e/demo.sh $(BUILD)
+
+install: $(BUILD)/portleased
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/portleased $(DESTDIR)$(SBINDIR)/portleased
+	[ -e $(DESTDIR)$(SYSCONFDIR)/portleased.conf ] || \
+	  install -m 0644 config/portleased.conf $(DESTDIR)$(SYSCONFDIR)/portleased.conf
+	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' systemd/portleased.service.in \
+	  > $(DESTDIR)$(UNITDIR)/portleased.service
+	install -m 0644 docs/portleased.8 $(DESTDIR)$(MANDIR)/man8/portleased.8
+	install -m 0644 docs/portleased.conf.5 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(UNITDIR)/portleased.service \
+	  $(DESTDIR)$(MANDIR)/man8/portleased.8 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

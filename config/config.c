@@ -1,0 +1,376 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define DEFAULT_LIFETIME_MIN 120
+#define DEFAULT_LIFETIME_MAX 86400
+#define LIFETIME_CEILING (30u * 86400u)
+#define DEFAULT_MAX_LEASES 4096
+#define MAX_LEASES_CEILING 65535u * 2u
+
+struct parse_ctx {
+	const char *name;
+	char *err;
+	size_t errlen;
+};
+
+static int fail_at(struct parse_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct parse_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[CONFIG_ERROR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s && config_setting_source_line(s) > 0)
+		snprintf(ctx->err, ctx->errlen, "%s:%u: %s", ctx->name,
+			 config_setting_source_line(s), msg);
+	else
+		snprintf(ctx->err, ctx->errlen, "%s: %s", ctx->name, msg);
+	return -1;
+}
+
+static bool valid_ifname(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= IF_NAMESIZE)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (isspace((unsigned char)name[i]) || name[i] == '/' || name[i] == ':')
+			return false;
+	return true;
+}
+
+static int get_ifname(struct parse_ctx *ctx, const config_setting_t *s, char out[IF_NAMESIZE])
+{
+	const char *name = config_setting_get_string(s);
+
+	if (!name)
+		return fail_at(ctx, s, "'%s' must be a string", config_setting_name(s) ?
+				       config_setting_name(s) : "interface");
+	if (!valid_ifname(name))
+		return fail_at(ctx, s, "'%s' is not a valid interface name", name);
+	snprintf(out, IF_NAMESIZE, "%s", name);
+	return 0;
+}
+
+/* Private, shared and documentation ranges: fine behind double NAT or CGNAT,
+ * but worth a line in the log in case it is a mistake. */
+static bool is_reserved_v4(struct in_addr a)
+{
+	static const struct { const char *net; int len; } ranges[] = {
+		{ "0.0.0.0", 8 }, { "10.0.0.0", 8 }, { "100.64.0.0", 10 },
+		{ "127.0.0.0", 8 }, { "169.254.0.0", 16 }, { "172.16.0.0", 12 },
+		{ "192.0.0.0", 24 }, { "192.0.2.0", 24 }, { "192.168.0.0", 16 },
+		{ "198.18.0.0", 15 }, { "198.51.100.0", 24 }, { "203.0.113.0", 24 },
+		{ "240.0.0.0", 4 },
+	};
+	uint32_t host = ntohl(a.s_addr);
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		struct in_addr net;
+		uint32_t mask = ranges[i].len ? ~0u << (32 - ranges[i].len) : 0;
+
+		inet_pton(AF_INET, ranges[i].net, &net);
+		if ((host & mask) == ntohl(net.s_addr))
+			return true;
+	}
+	return false;
+}
+
+/* Decimal digits only, at most 65535; advances *p past them. */
+static bool parse_port_number(const char **p, unsigned long *out)
+{
+	const char *s = *p;
+	unsigned long v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	while (isdigit((unsigned char)*s)) {
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return false;
+		s++;
+	}
+	*out = v;
+	*p = s;
+	return true;
+}
+
+/* An int, or a string "N" or "LO-HI". */
+static int get_port_range(struct parse_ctx *ctx, const config_setting_t *s,
+			  struct port_range *out)
+{
+	unsigned long lo, hi;
+	const char *text, *p;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT) {
+		int v = config_setting_get_int(s);
+		if (v < 1 || v > 65535)
+			return fail_at(ctx, s, "port %d is outside 1-65535", v);
+		*out = (struct port_range){ (uint16_t)v, (uint16_t)v };
+		return 0;
+	}
+	text = config_setting_get_string(s);
+	if (!text)
+		return fail_at(ctx, s, "'%s' must be a port or a range \"LO-HI\"",
+			       config_setting_name(s));
+	p = text;
+	if (!parse_port_number(&p, &lo))
+		goto bad;
+	hi = lo;
+	if (*p == '-') {
+		p++;
+		if (!parse_port_number(&p, &hi))
+			goto bad;
+	}
+	if (*p != '\0')
+		goto bad;
+	if (lo < 1 || lo > hi)
+		return fail_at(ctx, s, "port range '%s' must lie within 1-65535, low end first", text);
+	*out = (struct port_range){ (uint16_t)lo, (uint16_t)hi };
+	return 0;
+bad:
+	return fail_at(ctx, s, "'%s' is not a port (1-65535) or a range \"LO-HI\"", text);
+}
+
+static int check_known_members(struct parse_ctx *ctx, const config_setting_t *group,
+			       const char *const *known, const char *where)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(m);
+		bool ok = false;
+
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = name && strcmp(name, *k) == 0;
+		if (!ok)
+			return fail_at(ctx, m, "unknown setting '%s' in %s", name ? name : "?",
+				       where);
+	}
+	return 0;
+}
+
+static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct policy_rule *rule)
+{
+	static const char *const known[] = { "action", "clients", "protocol", "internal_ports",
+					     "external_ports", NULL };
+	const config_setting_t *m;
+	const char *text;
+
+	if (!config_setting_is_group(s))
+		return fail_at(ctx, s, "a policy rule must be a group { action = ...; }");
+	if (check_known_members(ctx, s, known, "a policy rule") < 0)
+		return -1;
+
+	memset(rule, 0, sizeof(*rule));
+	rule->line = config_setting_source_line(s);
+	rule->internal_ports = (struct port_range){ 1, 65535 };
+	rule->external_ports = (struct port_range){ 1, 65535 };
+	addr_parse_prefix("::/0", &rule->clients);
+
+	m = config_setting_get_member(s, "action");
+	if (!m)
+		return fail_at(ctx, s, "policy rule has no 'action' (\"allow\" or \"deny\")");
+	text = config_setting_get_string(m);
+	if (text && strcmp(text, "allow") == 0)
+		rule->allow = true;
+	else if (!text || strcmp(text, "deny") != 0)
+		return fail_at(ctx, m, "'action' must be \"allow\" or \"deny\"");
+
+	if ((m = config_setting_get_member(s, "clients"))) {
+		text = config_setting_get_string(m);
+		if (!text || !addr_parse_prefix(text, &rule->clients))
+			return fail_at(ctx, m, "'clients' must be an address or prefix such as "
+				       "\"192.168.1.0/24\"");
+	}
+	if ((m = config_setting_get_member(s, "protocol"))) {
+		text = config_setting_get_string(m);
+		if (text && strcmp(text, "tcp") == 0)
+			rule->proto = IPPROTO_TCP;
+		else if (text && strcmp(text, "udp") == 0)
+			rule->proto = IPPROTO_UDP;
+		else if (!text || strcmp(text, "any") != 0)
+			return fail_at(ctx, m, "'protocol' must be \"tcp\", \"udp\" or \"any\"");
+	}
+	if ((m = config_setting_get_member(s, "internal_ports")) &&
+	    get_port_range(ctx, m, &rule->internal_ports) < 0)
+		return -1;
+	if ((m = config_setting_get_member(s, "external_ports")) &&
+	    get_port_range(ctx, m, &rule->external_ports) < 0)
+		return -1;
+	return 0;
+}
+
+static int get_uint(struct parse_ctx *ctx, const config_setting_t *s, uint32_t min,
+		    uint32_t max, uint32_t *out)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+		return fail_at(ctx, s, "'%s' must be a whole number", config_setting_name(s));
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return fail_at(ctx, s, "'%s' is %lld; it must lie within %u-%u",
+			       config_setting_name(s), v, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *cfg)
+{
+	static const char *const known[] = { "external_interface", "external_address",
+					     "lan_interfaces", "nft_table", "lifetime",
+					     "max_leases", "policy", NULL };
+	static const char *const lifetime_known[] = { "min", "max", NULL };
+	const config_setting_t *root = config_root_setting(lc), *s;
+	const char *text;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->nft_table, sizeof(cfg->nft_table), "portleased");
+	cfg->lifetime_min = DEFAULT_LIFETIME_MIN;
+	cfg->lifetime_max = DEFAULT_LIFETIME_MAX;
+	cfg->max_leases = DEFAULT_MAX_LEASES;
+
+	if (check_known_members(ctx, root, known, "the top level") < 0)
+		return -1;
+
+	if (!(s = config_setting_get_member(root, "external_interface")))
+		return fail_at(ctx, NULL, "'external_interface' is required (the WAN interface)");
+	if (get_ifname(ctx, s, cfg->external_interface) < 0)
+		return -1;
+
+	if ((s = config_setting_get_member(root, "external_address"))) {
+		text = config_setting_get_string(s);
+		if (!text || inet_pton(AF_INET, text, &cfg->external_address) != 1)
+			return fail_at(ctx, s, "'external_address' must be an IPv4 address");
+		cfg->has_external_address = true;
+		if (is_reserved_v4(cfg->external_address))
+			log_warnx("%s:%u: external_address %s is private or reserved; fine behind "
+				  "double NAT or CGNAT, but WAN hosts beyond that NAT cannot reach it",
+				  ctx->name, config_setting_source_line(s), text);
+	}
+
+	if (!(s = config_setting_get_member(root, "lan_interfaces")))
+		return fail_at(ctx, NULL, "'lan_interfaces' is required (the interfaces LAN "
+			       "clients ask on)");
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return fail_at(ctx, s, "'lan_interfaces' must be a list such as [ \"br-lan\" ]");
+	if (config_setting_length(s) == 0)
+		return fail_at(ctx, s, "'lan_interfaces' is empty: name at least one");
+	if (config_setting_length(s) > CONFIG_MAX_LAN_INTERFACES)
+		return fail_at(ctx, s, "at most %d LAN interfaces", CONFIG_MAX_LAN_INTERFACES);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		char *name = cfg->lan_interfaces[cfg->lan_interface_count];
+
+		if (get_ifname(ctx, e, name) < 0)
+			return -1;
+		if (strcmp(name, cfg->external_interface) == 0)
+			return fail_at(ctx, e, "'%s' is the external interface; it cannot also "
+				       "be a LAN interface", name);
+		cfg->lan_interface_count++;
+	}
+
+	if ((s = config_setting_get_member(root, "nft_table"))) {
+		text = config_setting_get_string(s);
+		if (!text || !*text || strlen(text) > CONFIG_TABLE_NAME_MAX ||
+		    strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789_-") != strlen(text))
+			return fail_at(ctx, s, "'nft_table' must be 1-%d letters, digits, '_' or '-'",
+				       CONFIG_TABLE_NAME_MAX);
+		snprintf(cfg->nft_table, sizeof(cfg->nft_table), "%s", text);
+	}
+
+	if ((s = config_setting_get_member(root, "lifetime"))) {
+		const config_setting_t *m;
+
+		if (!config_setting_is_group(s))
+			return fail_at(ctx, s, "'lifetime' must be a group { min = ...; max = ...; }");
+		if (check_known_members(ctx, s, lifetime_known, "'lifetime'") < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "min")) &&
+		    get_uint(ctx, m, 1, LIFETIME_CEILING, &cfg->lifetime_min) < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "max")) &&
+		    get_uint(ctx, m, 1, LIFETIME_CEILING, &cfg->lifetime_max) < 0)
+			return -1;
+		if (cfg->lifetime_min > cfg->lifetime_max)
+			return fail_at(ctx, s, "lifetime min (%u) is above max (%u)",
+				       cfg->lifetime_min, cfg->lifetime_max);
+	}
+
+	if ((s = config_setting_get_member(root, "max_leases")) &&
+	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases) < 0)
+		return -1;
+
+	if (!(s = config_setting_get_member(root, "policy")))
+		return fail_at(ctx, NULL, "'policy' is required: with no rule every request is "
+			       "denied");
+	if (!config_setting_is_list(s))
+		return fail_at(ctx, s, "'policy' must be a list of rules: ( { ... }, { ... } )");
+	if (config_setting_length(s) > POLICY_MAX_RULES)
+		return fail_at(ctx, s, "at most %d policy rules", POLICY_MAX_RULES);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		if (parse_rule(ctx, config_setting_get_elem(s, (unsigned)i),
+			       &cfg->policy.rules[cfg->policy.count]) < 0)
+			return -1;
+		cfg->policy.count++;
+	}
+	if (cfg->policy.count == 0)
+		log_warnx("%s: the policy has no rule: every request will be denied", ctx->name);
+	return 0;
+}
+
+static int finish(struct parse_ctx *ctx, config_t *lc, int read_ok, struct config *cfg)
+{
+	int rc;
+
+	if (read_ok != CONFIG_TRUE) {
+		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
+			snprintf(ctx->err, ctx->errlen, "%s: cannot read: %s", ctx->name,
+				 strerror(errno));
+		else
+			snprintf(ctx->err, ctx->errlen, "%s:%d: %s", ctx->name,
+				 config_error_line(lc), config_error_text(lc));
+		config_destroy(lc);
+		return -1;
+	}
+	rc = parse_root(ctx, lc, cfg);
+	config_destroy(lc);
+	return rc;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct parse_ctx ctx = { .name = path, .err = err, .errlen = errlen };
+	config_t lc;
+
+	config_init(&lc);
+	errno = 0;
+	return finish(&ctx, &lc, config_read_file(&lc, path), cfg);
+}
+
+int config_load_string(const char *text, const char *name, struct config *cfg, char *err,
+		       size_t errlen)
+{
+	struct parse_ctx ctx = { .name = name, .err = err, .errlen = errlen };
+	config_t lc;
+
+	config_init(&lc);
+	return finish(&ctx, &lc, config_read_string(&lc, text), cfg);
+}

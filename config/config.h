@@ -1,0 +1,41 @@
+/* Configuration: parsed and validated once into a plain struct. Everything
+ * the rest of the daemon reads from the config file comes from here. */
+#ifndef PORTLEASED_CONFIG_H
+#define PORTLEASED_CONFIG_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/portleased.conf"
+#define CONFIG_MAX_LAN_INTERFACES 16
+#define CONFIG_TABLE_NAME_MAX 32
+#define CONFIG_ERROR_MAX 512
+
+struct config {
+	char external_interface[IF_NAMESIZE];
+	bool has_external_address;
+	struct in_addr external_address;
+	char lan_interfaces[CONFIG_MAX_LAN_INTERFACES][IF_NAMESIZE];
+	size_t lan_interface_count;
+	char nft_table[CONFIG_TABLE_NAME_MAX + 1];
+	uint32_t lifetime_min;  /* seconds */
+	uint32_t lifetime_max;
+	uint32_t max_leases;
+	struct policy policy;
+};
+
+/* Reads and validates path into *cfg. On failure returns -1 and writes
+ * "file:line: what is wrong" to err; *cfg is then unspecified. Warnings (a
+ * private external address, say) go to the log. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/* Same, from a string; name stands for the file name in messages. */
+int config_load_string(const char *text, const char *name, struct config *cfg, char *err,
+		       size_t errlen);
+
+#endif

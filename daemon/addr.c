@@ -1,0 +1,94 @@
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct in6_addr addr_from_v4(struct in_addr v4)
+{
+	struct in6_addr a = { 0 };
+
+	a.s6_addr[10] = 0xff;
+	a.s6_addr[11] = 0xff;
+	memcpy(&a.s6_addr[12], &v4.s_addr, 4);
+	return a;
+}
+
+bool addr_is_v4(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+struct in_addr addr_to_v4(const struct in6_addr *a)
+{
+	struct in_addr v4;
+
+	memcpy(&v4.s_addr, &a->s6_addr[12], 4);
+	return v4;
+}
+
+const char *addr_format(const struct in6_addr *a, char buf[ADDR_STRLEN])
+{
+	if (addr_is_v4(a)) {
+		struct in_addr v4 = addr_to_v4(a);
+		inet_ntop(AF_INET, &v4, buf, ADDR_STRLEN);
+	} else {
+		inet_ntop(AF_INET6, a, buf, ADDR_STRLEN);
+	}
+	return buf;
+}
+
+static void mask_host_bits(struct in6_addr *a, unsigned len)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = len > i * 8 ? len - i * 8 : 0;
+		if (bits < 8)
+			a->s6_addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+bool addr_parse_prefix(const char *text, struct addr_prefix *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t hostlen = slash ? (size_t)(slash - text) : strlen(text);
+	struct in_addr v4;
+	unsigned long len;
+	bool is_v4;
+
+	if (hostlen == 0 || hostlen >= sizeof(host))
+		return false;
+	memcpy(host, text, hostlen);
+	host[hostlen] = '\0';
+
+	if (inet_pton(AF_INET, host, &v4) == 1) {
+		out->net = addr_from_v4(v4);
+		is_v4 = true;
+	} else if (inet_pton(AF_INET6, host, &out->net) == 1) {
+		is_v4 = false;
+	} else {
+		return false;
+	}
+
+	len = is_v4 ? 32 : 128;
+	if (slash) {
+		char *end;
+		if (slash[1] < '0' || slash[1] > '9')
+			return false;
+		len = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || len > (is_v4 ? 32u : 128u))
+			return false;
+	}
+	out->len = (uint8_t)(is_v4 ? len + 96 : len);
+	mask_host_bits(&out->net, out->len);
+	return true;
+}
+
+bool addr_in_prefix(const struct in6_addr *a, const struct addr_prefix *p)
+{
+	struct in6_addr masked = *a;
+
+	mask_host_bits(&masked, p->len);
+	return memcmp(&masked, &p->net, sizeof(masked)) == 0;
+}

@@ -1,0 +1,299 @@
+#include "lease.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portset.h"
+
+struct lease_table {
+	size_t count, capacity;
+	size_t nbuckets;  /* power of two */
+	uint32_t seed;
+	struct lease **by_external;
+	struct lease **by_internal;
+	struct lease **heap;  /* min-heap on expires_ms */
+	struct lease *all_head, *all_tail;
+	struct portset tcp_ports, udp_ports;
+};
+
+static struct portset *ports_of(struct lease_table *t, uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? &t->tcp_ports : &t->udp_ports;
+}
+
+static const struct portset *ports_of_const(const struct lease_table *t, uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? &t->tcp_ports : &t->udp_ports;
+}
+
+/* The seed keeps LAN hosts from choosing ports that all land in one chain. */
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b1u;
+	return h ^ (h >> 15);
+}
+
+static size_t external_bucket(const struct lease_table *t, uint8_t proto, uint16_t port)
+{
+	return mix(t->seed, ((uint32_t)proto << 16) | port) & (t->nbuckets - 1);
+}
+
+static size_t internal_bucket(const struct lease_table *t, const struct in6_addr *addr,
+			      uint8_t proto, uint16_t port)
+{
+	uint32_t h = t->seed, word;
+
+	for (int i = 0; i < 16; i += 4) {
+		memcpy(&word, &addr->s6_addr[i], 4);
+		h = mix(h, word);
+	}
+	return mix(h, ((uint32_t)proto << 16) | port) & (t->nbuckets - 1);
+}
+
+struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)
+{
+	struct lease_table *t = calloc(1, sizeof(*t));
+
+	if (!t || max_leases == 0)
+		goto fail;
+	t->capacity = max_leases;
+	t->seed = hash_seed;
+	t->nbuckets = 64;
+	while (t->nbuckets < max_leases)
+		t->nbuckets <<= 1;
+	t->by_external = calloc(t->nbuckets, sizeof(*t->by_external));
+	t->by_internal = calloc(t->nbuckets, sizeof(*t->by_internal));
+	t->heap = calloc(max_leases, sizeof(*t->heap));
+	if (!t->by_external || !t->by_internal || !t->heap)
+		goto fail;
+	portset_init(&t->tcp_ports);
+	portset_init(&t->udp_ports);
+	return t;
+fail:
+	lease_table_free(t);
+	return NULL;
+}
+
+void lease_table_free(struct lease_table *t)
+{
+	if (!t)
+		return;
+	for (struct lease *l = t->all_head, *next; l; l = next) {
+		next = l->all_next;
+		free(l);
+	}
+	free(t->by_external);
+	free(t->by_internal);
+	free(t->heap);
+	free(t);
+}
+
+size_t lease_count(const struct lease_table *t)
+{
+	return t->count;
+}
+
+size_t lease_capacity(const struct lease_table *t)
+{
+	return t->capacity;
+}
+
+struct lease *lease_by_external(const struct lease_table *t, uint8_t proto, uint16_t port)
+{
+	for (struct lease *l = t->by_external[external_bucket(t, proto, port)]; l; l = l->ext_next)
+		if (l->proto == proto && l->external_port == port)
+			return l;
+	return NULL;
+}
+
+struct lease *lease_by_internal(const struct lease_table *t, const struct in6_addr *addr,
+				uint8_t proto, uint16_t port)
+{
+	for (struct lease *l = t->by_internal[internal_bucket(t, addr, proto, port)]; l;
+	     l = l->int_next)
+		if (l->proto == proto && l->internal_port == port &&
+		    memcmp(&l->internal_addr, addr, sizeof(*addr)) == 0)
+			return l;
+	return NULL;
+}
+
+/* --- expiry heap --- */
+
+static void heap_place(struct lease_table *t, size_t pos, struct lease *l)
+{
+	t->heap[pos] = l;
+	l->heap_pos = pos;
+}
+
+static void heap_up(struct lease_table *t, size_t pos)
+{
+	struct lease *l = t->heap[pos];
+
+	while (pos > 0) {
+		size_t parent = (pos - 1) / 2;
+		if (t->heap[parent]->expires_ms <= l->expires_ms)
+			break;
+		heap_place(t, pos, t->heap[parent]);
+		pos = parent;
+	}
+	heap_place(t, pos, l);
+}
+
+static void heap_down(struct lease_table *t, size_t pos)
+{
+	struct lease *l = t->heap[pos];
+
+	for (;;) {
+		size_t child = 2 * pos + 1;
+		if (child >= t->count)
+			break;
+		if (child + 1 < t->count && t->heap[child + 1]->expires_ms < t->heap[child]->expires_ms)
+			child++;
+		if (l->expires_ms <= t->heap[child]->expires_ms)
+			break;
+		heap_place(t, pos, t->heap[child]);
+		pos = child;
+	}
+	heap_place(t, pos, l);
+}
+
+struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
+{
+	struct lease *l;
+	size_t eb, ib;
+
+	if (t->count == t->capacity || fields->external_port == 0 ||
+	    lease_by_external(t, fields->proto, fields->external_port) ||
+	    lease_by_internal(t, &fields->internal_addr, fields->proto, fields->internal_port))
+		return NULL;
+	l = malloc(sizeof(*l));
+	if (!l)
+		return NULL;
+	*l = *fields;
+
+	eb = external_bucket(t, l->proto, l->external_port);
+	l->ext_next = t->by_external[eb];
+	t->by_external[eb] = l;
+	ib = internal_bucket(t, &l->internal_addr, l->proto, l->internal_port);
+	l->int_next = t->by_internal[ib];
+	t->by_internal[ib] = l;
+
+	l->all_next = NULL;
+	l->all_prev = t->all_tail;
+	if (t->all_tail)
+		t->all_tail->all_next = l;
+	else
+		t->all_head = l;
+	t->all_tail = l;
+
+	portset_add(ports_of(t, l->proto), l->external_port);
+	heap_place(t, t->count, l);
+	t->count++;
+	heap_up(t, l->heap_pos);
+	return l;
+}
+
+void lease_set_expiry(struct lease_table *t, struct lease *l, uint64_t expires_ms)
+{
+	uint64_t old = l->expires_ms;
+
+	l->expires_ms = expires_ms;
+	if (expires_ms < old)
+		heap_up(t, l->heap_pos);
+	else
+		heap_down(t, l->heap_pos);
+}
+
+static void unlink_external(struct lease_table *t, struct lease *l)
+{
+	struct lease **pp = &t->by_external[external_bucket(t, l->proto, l->external_port)];
+
+	while (*pp != l)
+		pp = &(*pp)->ext_next;
+	*pp = l->ext_next;
+}
+
+static void unlink_internal(struct lease_table *t, struct lease *l)
+{
+	struct lease **pp =
+		&t->by_internal[internal_bucket(t, &l->internal_addr, l->proto, l->internal_port)];
+
+	while (*pp != l)
+		pp = &(*pp)->int_next;
+	*pp = l->int_next;
+}
+
+void lease_delete(struct lease_table *t, struct lease *l)
+{
+	size_t pos = l->heap_pos;
+
+	unlink_external(t, l);
+	unlink_internal(t, l);
+
+	if (l->all_prev)
+		l->all_prev->all_next = l->all_next;
+	else
+		t->all_head = l->all_next;
+	if (l->all_next)
+		l->all_next->all_prev = l->all_prev;
+	else
+		t->all_tail = l->all_prev;
+
+	portset_remove(ports_of(t, l->proto), l->external_port);
+
+	t->count--;
+	if (pos != t->count) {
+		struct lease *moved = t->heap[t->count];
+
+		heap_place(t, pos, moved);
+		heap_up(t, pos);
+		heap_down(t, moved->heap_pos);
+	}
+	free(l);
+}
+
+struct lease *lease_soonest(const struct lease_table *t)
+{
+	return t->count ? t->heap[0] : NULL;
+}
+
+struct lease *lease_first(const struct lease_table *t)
+{
+	return t->all_head;
+}
+
+struct lease *lease_next(const struct lease *l)
+{
+	return l->all_next;
+}
+
+bool lease_external_free(const struct lease_table *t, uint8_t proto, uint16_t port)
+{
+	return port != 0 && !portset_test(ports_of_const(t, proto), port);
+}
+
+int lease_pick_external(const struct lease_table *t, uint8_t proto, uint16_t suggested,
+			const struct port_range *allowed, size_t nallowed)
+{
+	const struct portset *ps = ports_of_const(t, proto);
+	int port;
+
+	for (size_t i = 0; i < nallowed; i++) {
+		const struct port_range *r = &allowed[i];
+		if (suggested < r->lo || suggested > r->hi)
+			continue;
+		port = portset_find_free(ps, suggested, r->hi);
+		if (port < 0 && suggested > r->lo)
+			port = portset_find_free(ps, r->lo, (uint16_t)(suggested - 1));
+		if (port >= 0)
+			return port;
+	}
+	for (size_t i = 0; i < nallowed; i++) {
+		port = portset_find_free(ps, allowed[i].lo, allowed[i].hi);
+		if (port >= 0)
+			return port;
+	}
+	return -1;
+}

@@ -1,0 +1,71 @@
+/* The lease table: every mapping portleased has granted, indexed by external
+ * endpoint and by internal endpoint, with a min-heap of expiry times. Pure
+ * data structure: the caller supplies the clock. */
+#ifndef PORTLEASED_LEASE_H
+#define PORTLEASED_LEASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "policy.h"
+
+enum lease_origin {
+	LEASE_ORIGIN_NATPMP,
+	LEASE_ORIGIN_PCP,
+	LEASE_ORIGIN_UPNP,
+};
+
+struct lease {
+	uint8_t proto;                 /* IPPROTO_TCP or IPPROTO_UDP */
+	struct in6_addr client;        /* who asked */
+	struct in6_addr internal_addr; /* where traffic goes */
+	uint16_t internal_port;
+	uint16_t external_port;
+	uint64_t created_ms;           /* monotonic clock */
+	uint64_t expires_ms;
+	enum lease_origin origin;
+	int rule;                      /* policy rule that allowed it */
+
+	/* Owned by lease.c. */
+	size_t heap_pos;
+	struct lease *ext_next, *int_next;
+	struct lease *all_prev, *all_next;
+};
+
+struct lease_table;
+
+struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed);
+void lease_table_free(struct lease_table *t);
+size_t lease_count(const struct lease_table *t);
+size_t lease_capacity(const struct lease_table *t);
+
+struct lease *lease_by_external(const struct lease_table *t, uint8_t proto, uint16_t port);
+struct lease *lease_by_internal(const struct lease_table *t, const struct in6_addr *addr,
+				uint8_t proto, uint16_t port);
+
+/* Copies the public fields of *fields. NULL when the table is full or either
+ * endpoint is already leased. */
+struct lease *lease_insert(struct lease_table *t, const struct lease *fields);
+void lease_set_expiry(struct lease_table *t, struct lease *l, uint64_t expires_ms);
+void lease_delete(struct lease_table *t, struct lease *l);
+/* The lease that expires first, or NULL. */
+struct lease *lease_soonest(const struct lease_table *t);
+
+/* Iteration in insertion order; safe against deleting the current lease if
+ * the next one is fetched first. */
+struct lease *lease_first(const struct lease_table *t);
+struct lease *lease_next(const struct lease *l);
+
+bool lease_external_free(const struct lease_table *t, uint8_t proto, uint16_t port);
+/*
+ * Chooses an external port among the allowed ranges: the suggested one when
+ * it is allowed and free, otherwise the next free port at or above it in its
+ * range, otherwise the lowest free port of the other ranges. Bounded time: a
+ * few bitmap words per range. Returns -1 when no allowed port is free.
+ */
+int lease_pick_external(const struct lease_table *t, uint8_t proto, uint16_t suggested,
+			const struct port_range *allowed, size_t nallowed);
+
+#endif

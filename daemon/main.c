@@ -1,0 +1,252 @@
+/* portleased: arguments, start-up, signals and event-loop wiring. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ifaddr.h"
+#include "log.h"
+#include "mapper.h"
+#include "natpmp_server.h"
+#include "nft.h"
+
+#ifndef PORTLEASED_VERSION
+#define PORTLEASED_VERSION "0.1.0"
+#endif
+
+struct daemon {
+	const char *config_path;
+	struct config cfg;
+	struct event_base *base;
+	struct nft *nft;
+	struct mapper *mapper;
+	struct natpmp_server *natpmp;
+	struct event *on_term, *on_int, *on_hup;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: portleased [-d] [-v] [-f FILE] [--check-config] [--version]\n"
+		"\n"
+		"Port-mapping daemon: NAT-PMP requests from LAN hosts, checked against an\n"
+		"allowlist policy, installed as expiring nftables map elements.\n"
+		"\n"
+		"  -f, --config FILE   configuration file (default %s)\n"
+		"  -d, --foreground    stay in the foreground and log to stderr\n"
+		"  -v, --verbose       log debug messages too\n"
+		"  -n, --check-config  check the configuration file, print what is wrong, exit\n"
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          this help\n"
+		"\n"
+		"Signals: SIGTERM or SIGINT removes the nftables table and exits;\n"
+		"SIGHUP rereads the configuration (a bad file keeps the running one).\n"
+		"See portleased(8) and portleased.conf(5).\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+/* The configured address, or else the first IPv4 address of the external
+ * interface. */
+static void update_external_address(struct daemon *d)
+{
+	struct if_ipv4 addr;
+	struct in6_addr mapped;
+	char text[ADDR_STRLEN];
+
+	if (d->cfg.has_external_address) {
+		mapper_set_external_address(d->mapper, &d->cfg.external_address);
+		mapped = addr_from_v4(d->cfg.external_address);
+	} else if (ifaddr_ipv4(d->cfg.external_interface, &addr, 1) > 0) {
+		mapper_set_external_address(d->mapper, &addr.addr);
+		mapped = addr_from_v4(addr.addr);
+	} else {
+		mapper_set_external_address(d->mapper, NULL);
+		log_warnx("external interface %s has no IPv4 address: map requests get "
+			  "NETWORK_FAILURE until it has one and portleased is reloaded",
+			  d->cfg.external_interface);
+		return;
+	}
+	log_info("external address %s", addr_format(&mapped, text));
+}
+
+/* Settings that need sockets or the table rebuilt only take effect on a
+ * restart; a reload keeps the running values and says so. */
+static void keep_restart_only_settings(const struct config *running, struct config *next)
+{
+	if (strcmp(running->external_interface, next->external_interface) != 0 ||
+	    running->lan_interface_count != next->lan_interface_count ||
+	    memcmp(running->lan_interfaces, next->lan_interfaces, sizeof(next->lan_interfaces)) != 0 ||
+	    strcmp(running->nft_table, next->nft_table) != 0 ||
+	    running->max_leases != next->max_leases)
+		log_warnx("reload: interfaces, nft_table and max_leases change only on restart; "
+			  "keeping the running values");
+	memcpy(next->external_interface, running->external_interface,
+	       sizeof(next->external_interface));
+	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
+	next->lan_interface_count = running->lan_interface_count;
+	memcpy(next->nft_table, running->nft_table, sizeof(next->nft_table));
+	next->max_leases = running->max_leases;
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config *next = malloc(sizeof(*next));
+	char err[CONFIG_ERROR_MAX];
+
+	(void)sig;
+	(void)what;
+	if (!next) {
+		log_warnx("reload: out of memory; keeping the running configuration");
+		return;
+	}
+	if (config_load(d->config_path, next, err, sizeof(err)) < 0) {
+		log_warnx("reload failed, keeping the running configuration: %s", err);
+		free(next);
+		return;
+	}
+	keep_restart_only_settings(&d->cfg, next);
+	d->cfg = *next;
+	free(next);
+	update_external_address(d);
+	log_info("configuration reloaded from %s (%zu policy rules)", d->config_path,
+		 d->cfg.policy.count);
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	log_info("%s: stopping", strsignal(sig));
+	event_base_loopbreak(d->base);
+}
+
+static int start(struct daemon *d)
+{
+	char err[CONFIG_ERROR_MAX];
+	uint32_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+
+	d->base = event_base_new();
+	if (!d->base) {
+		log_warnx("cannot create the event loop");
+		return -1;
+	}
+	d->nft = nft_open(d->cfg.nft_table, d->cfg.external_interface, err, sizeof(err));
+	if (!d->nft) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_info("nftables table inet %s ready (DNAT on %s)", d->cfg.nft_table,
+		 d->cfg.external_interface);
+	d->mapper = mapper_new(d->base, &d->cfg, d->nft, seed);
+	if (!d->mapper) {
+		log_warnx("cannot allocate the lease table (max_leases %u)", d->cfg.max_leases);
+		return -1;
+	}
+	update_external_address(d);
+	d->natpmp = natpmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
+	if (!d->natpmp) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	d->on_term = evsignal_new(d->base, SIGTERM, on_stop, d);
+	d->on_int = evsignal_new(d->base, SIGINT, on_stop, d);
+	d->on_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
+	if (!d->on_term || !d->on_int || !d->on_hup || evsignal_add(d->on_term, NULL) < 0 ||
+	    evsignal_add(d->on_int, NULL) < 0 || evsignal_add(d->on_hup, NULL) < 0) {
+		log_warnx("cannot register signal handlers");
+		return -1;
+	}
+	return 0;
+}
+
+static void stop(struct daemon *d)
+{
+	if (d->on_term)
+		event_free(d->on_term);
+	if (d->on_int)
+		event_free(d->on_int);
+	if (d->on_hup)
+		event_free(d->on_hup);
+	natpmp_server_free(d->natpmp);
+	mapper_free(d->mapper);
+	/* Our table goes with us: nothing we opened outlives the daemon. */
+	nft_close(d->nft, 1);
+	if (d->base)
+		event_base_free(d->base);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "foreground", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct daemon d;  /* large (the policy): keep it off the stack */
+	bool foreground = false, verbose = false, check_only = false;
+	char err[CONFIG_ERROR_MAX];
+	int opt, rc;
+
+	d.config_path = CONFIG_DEFAULT_PATH;
+	while ((opt = getopt_long(argc, argv, "f:dvnVh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'f': d.config_path = optarg; break;
+		case 'd': foreground = true; break;
+		case 'v': verbose = true; break;
+		case 'n': check_only = true; break;
+		case 'V': printf("portleased %s\n", PORTLEASED_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "portleased: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_init("portleased", true, verbose);
+	if (config_load(d.config_path, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "portleased: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration OK (%zu policy rules)\n", d.config_path,
+		       d.cfg.policy.count);
+		return 0;
+	}
+
+	if (start(&d) < 0) {
+		stop(&d);
+		return 1;
+	}
+	if (!foreground) {
+		if (daemon(0, 0) < 0) {
+			log_warn("daemon");
+			stop(&d);
+			return 1;
+		}
+		log_init("portleased", false, verbose);
+		event_reinit(d.base);
+	}
+	log_info("portleased %s running", PORTLEASED_VERSION);
+	rc = event_base_dispatch(d.base) < 0 ? 1 : 0;
+	stop(&d);
+	log_fini();
+	return rc;
+}

@@ -1,0 +1,353 @@
+#include "mapper.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "nft.h"
+
+/* Expiring thousands of leases at once must not hold up requests: do this
+ * many per timer callback, then let the loop run. */
+#define EXPIRE_BATCH 256
+
+struct mapper {
+	const struct config *cfg;
+	struct nft *nft;
+	struct lease_table *leases;
+	struct event *expiry_timer;
+	uint64_t start_ms;
+	bool has_external_address;
+	struct in_addr external_address;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *origin_name(enum lease_origin o)
+{
+	switch (o) {
+	case LEASE_ORIGIN_NATPMP: return "natpmp";
+	case LEASE_ORIGIN_PCP: return "pcp";
+	case LEASE_ORIGIN_UPNP: return "upnp";
+	}
+	return "?";
+}
+
+const char *map_status_name(enum map_status s)
+{
+	switch (s) {
+	case MAP_OK: return "granted";
+	case MAP_DENIED: return "denied by policy";
+	case MAP_NO_EXTERNAL_ADDRESS: return "no external address";
+	case MAP_NO_FREE_PORT: return "no free allowed external port";
+	case MAP_TABLE_FULL: return "lease table full";
+	case MAP_BACKEND_FAILED: return "nftables refused the change";
+	case MAP_UNSUPPORTED: return "unsupported";
+	}
+	return "?";
+}
+
+static unsigned rule_line(const struct mapper *m, int rule)
+{
+	return rule >= 0 ? m->cfg->policy.rules[rule].line : 0;
+}
+
+static struct nft_forward forward_of(const struct lease *l, uint64_t timeout_ms)
+{
+	return (struct nft_forward){
+		.proto = l->proto,
+		.external_port = l->external_port,
+		.internal_addr = addr_to_v4(&l->internal_addr),
+		.internal_port = l->internal_port,
+		.timeout_ms = timeout_ms,
+	};
+}
+
+static void schedule_expiry(struct mapper *m)
+{
+	const struct lease *soonest = lease_soonest(m->leases);
+	uint64_t now = now_ms(), delay;
+	struct timeval tv;
+
+	if (!soonest) {
+		evtimer_del(m->expiry_timer);
+		return;
+	}
+	delay = soonest->expires_ms > now ? soonest->expires_ms - now : 0;
+	tv.tv_sec = (time_t)(delay / 1000);
+	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
+	evtimer_add(m->expiry_timer, &tv);
+}
+
+static void remove_lease(struct mapper *m, struct lease *l, const char *why)
+{
+	struct nft_forward f = forward_of(l, 0);
+	char client[ADDR_STRLEN], internal[ADDR_STRLEN];
+	int rc = nft_forward_delete(m->nft, &f);
+
+	/* Even if the kernel refused, its own timeout removes the elements:
+	 * the lease goes either way. */
+	if (rc < 0)
+		log_warnx("nftables: cannot delete %s external port %u: %s",
+			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
+	log_info("%s: %s %s external port %u -> %s:%u (client %s)", why, origin_name(l->origin),
+		 policy_proto_name(l->proto), l->external_port,
+		 addr_format(&l->internal_addr, internal), l->internal_port,
+		 addr_format(&l->client, client));
+	lease_delete(m->leases, l);
+}
+
+static void expiry_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct mapper *m = arg;
+	uint64_t now = now_ms();
+	struct lease *l;
+	int done = 0;
+
+	(void)fd;
+	(void)what;
+	while ((l = lease_soonest(m->leases)) && l->expires_ms <= now && done++ < EXPIRE_BATCH)
+		remove_lease(m, l, "expired");
+	schedule_expiry(m);
+}
+
+struct mapper *mapper_new(struct event_base *base, const struct config *cfg, struct nft *nft,
+			  uint32_t hash_seed)
+{
+	struct mapper *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->cfg = cfg;
+	m->nft = nft;
+	m->start_ms = now_ms();
+	m->leases = lease_table_new(cfg->max_leases, hash_seed);
+	m->expiry_timer = evtimer_new(base, expiry_fired, m);
+	if (!m->leases || !m->expiry_timer) {
+		mapper_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void mapper_free(struct mapper *m)
+{
+	if (!m)
+		return;
+	if (m->expiry_timer)
+		event_free(m->expiry_timer);
+	lease_table_free(m->leases);
+	free(m);
+}
+
+void mapper_set_external_address(struct mapper *m, const struct in_addr *addr)
+{
+	m->has_external_address = addr != NULL;
+	if (addr)
+		m->external_address = *addr;
+}
+
+bool mapper_external_address(const struct mapper *m, struct in_addr *out)
+{
+	if (m->has_external_address)
+		*out = m->external_address;
+	return m->has_external_address;
+}
+
+uint32_t mapper_epoch(const struct mapper *m)
+{
+	return (uint32_t)((now_ms() - m->start_ms) / 1000);
+}
+
+const struct lease_table *mapper_leases(const struct mapper *m)
+{
+	return m->leases;
+}
+
+static uint32_t clamp_lifetime(const struct config *cfg, uint32_t lifetime)
+{
+	if (lifetime < cfg->lifetime_min)
+		return cfg->lifetime_min;
+	if (lifetime > cfg->lifetime_max)
+		return cfg->lifetime_max;
+	return lifetime;
+}
+
+static void log_decision(const struct mapper *m, const struct map_request *req,
+			 const struct map_result *res, const char *verb)
+{
+	char client[ADDR_STRLEN], internal[ADDR_STRLEN];
+
+	addr_format(&req->client, client);
+	addr_format(&req->internal_addr, internal);
+	if (res->status == MAP_OK)
+		log_info("%s: %s %s external port %u -> %s:%u for %us (client %s, rule at line %u)",
+			 verb, origin_name(req->origin), policy_proto_name(req->proto),
+			 res->external_port, internal, req->internal_port, res->lifetime, client,
+			 rule_line(m, res->rule));
+	else if (res->status == MAP_DENIED && res->rule < 0)
+		log_info("refused: %s %s %s:%u (client %s): no policy rule allows it",
+			 origin_name(req->origin), policy_proto_name(req->proto), internal,
+			 req->internal_port, client);
+	else
+		log_info("refused: %s %s %s:%u (client %s): %s%s", origin_name(req->origin),
+			 policy_proto_name(req->proto), internal, req->internal_port, client,
+			 map_status_name(res->status), res->status == MAP_DENIED ? " (deny rule)" : "");
+}
+
+/* A lease being renewed: keep its external port while the policy still
+ * allows it. Returns false if the policy no longer does. */
+static bool refresh(struct mapper *m, struct lease *l, uint32_t lifetime, struct map_result *res)
+{
+	struct policy_query q = {
+		.client = l->client, .proto = l->proto,
+		.internal_port = l->internal_port, .external_port = l->external_port,
+	};
+	struct policy_decision d = policy_check(&m->cfg->policy, &q);
+	struct nft_forward f = forward_of(l, (uint64_t)lifetime * 1000);
+	int rc;
+
+	if (!d.allow)
+		return false;
+	rc = nft_forward_refresh(m->nft, &f);
+	if (rc < 0) {
+		log_warnx("nftables: cannot refresh %s external port %u: %s",
+			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
+		*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
+		return true;
+	}
+	lease_set_expiry(m->leases, l, now_ms() + (uint64_t)lifetime * 1000);
+	schedule_expiry(m);
+	*res = (struct map_result){ .status = MAP_OK, .external_port = l->external_port,
+				    .lifetime = lifetime, .rule = d.rule };
+	return true;
+}
+
+static struct map_result grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
+{
+	struct port_range allowed[POLICY_MAX_RANGES];
+	size_t nallowed = policy_allowed_external(&m->cfg->policy, &req->client, req->proto,
+						  req->internal_port, allowed, POLICY_MAX_RANGES);
+	struct policy_query q = {
+		.client = req->client, .proto = req->proto,
+		.internal_port = req->internal_port, .external_port = req->suggested_external_port,
+	};
+	struct lease fields = { 0 }, *l;
+	struct policy_decision d;
+	uint64_t now = now_ms();
+	int port, rc;
+
+	if (nallowed == 0) {
+		d = policy_check(&m->cfg->policy, &q);
+		return (struct map_result){ .status = MAP_DENIED, .rule = d.rule };
+	}
+	if (lease_count(m->leases) >= lease_capacity(m->leases))
+		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
+	port = lease_pick_external(m->leases, req->proto,
+				   req->suggested_external_port ? req->suggested_external_port :
+								  req->internal_port,
+				   allowed, nallowed);
+	if (port < 0)
+		return (struct map_result){ .status = MAP_NO_FREE_PORT, .rule = -1 };
+	q.external_port = (uint16_t)port;
+	d = policy_check(&m->cfg->policy, &q);
+
+	fields.proto = req->proto;
+	fields.client = req->client;
+	fields.internal_addr = req->internal_addr;
+	fields.internal_port = req->internal_port;
+	fields.external_port = (uint16_t)port;
+	fields.created_ms = now;
+	fields.expires_ms = now + (uint64_t)lifetime * 1000;
+	fields.origin = req->origin;
+	fields.rule = d.rule;
+
+	struct nft_forward f = forward_of(&fields, (uint64_t)lifetime * 1000);
+	rc = nft_forward_add(m->nft, &f);
+	if (rc < 0) {
+		log_warnx("nftables: cannot add %s external port %u: %s",
+			  policy_proto_name(req->proto), port, strerror(-rc));
+		return (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
+	}
+	l = lease_insert(m->leases, &fields);
+	if (!l) {
+		/* Cannot happen after the checks above, short of malloc failing:
+		 * undo the kernel side so no rule outlives its lease. */
+		nft_forward_delete(m->nft, &f);
+		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = d.rule };
+	}
+	schedule_expiry(m);
+	return (struct map_result){ .status = MAP_OK, .external_port = (uint16_t)port,
+				    .lifetime = lifetime, .rule = d.rule };
+}
+
+struct map_result mapper_map(struct mapper *m, const struct map_request *req)
+{
+	uint32_t lifetime = clamp_lifetime(m->cfg, req->lifetime);
+	struct map_result res;
+	struct lease *l;
+
+	if (!addr_is_v4(&req->internal_addr) || req->internal_port == 0 ||
+	    (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP)) {
+		res = (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
+		log_decision(m, req, &res, "refused");
+		return res;
+	}
+	if (!m->has_external_address) {
+		res = (struct map_result){ .status = MAP_NO_EXTERNAL_ADDRESS, .rule = -1 };
+		log_decision(m, req, &res, "refused");
+		return res;
+	}
+
+	l = lease_by_internal(m->leases, &req->internal_addr, req->proto, req->internal_port);
+	if (l && memcmp(&l->client, &req->client, sizeof(req->client)) != 0) {
+		res = (struct map_result){ .status = MAP_DENIED, .rule = -1 };
+		log_info("refused: the mapping of that internal endpoint belongs to another client");
+		return res;
+	}
+	if (l) {
+		if (refresh(m, l, lifetime, &res)) {
+			log_decision(m, req, &res, "refreshed");
+			return res;
+		}
+		remove_lease(m, l, "no longer allowed by policy");
+	}
+	res = grant(m, req, lifetime);
+	log_decision(m, req, &res, "granted");
+	return res;
+}
+
+int mapper_unmap(struct mapper *m, const struct in6_addr *client, uint8_t proto,
+		 uint16_t internal_port)
+{
+	struct lease *l = lease_by_internal(m->leases, client, proto, internal_port);
+
+	if (!l)
+		return 0;
+	if (memcmp(&l->client, client, sizeof(*client)) != 0)
+		return -1;
+	remove_lease(m, l, "deleted by client");
+	schedule_expiry(m);
+	return 0;
+}
+
+size_t mapper_unmap_client(struct mapper *m, const struct in6_addr *client, uint8_t proto)
+{
+	size_t removed = 0;
+
+	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
+		next = lease_next(l);
+		if (l->proto == proto && memcmp(&l->client, client, sizeof(*client)) == 0) {
+			remove_lease(m, l, "deleted by client");
+			removed++;
+		}
+	}
+	schedule_expiry(m);
+	return removed;
+}

@@ -1,0 +1,65 @@
+/* The one place where all protocols converge: policy check, lease table,
+ * nftables backend, and the expiry timer. Protocol modules speak only to
+ * this interface. */
+#ifndef PORTLEASED_MAPPER_H
+#define PORTLEASED_MAPPER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "lease.h"
+
+struct nft;
+struct mapper;
+
+struct map_request {
+	uint8_t proto;                  /* IPPROTO_TCP or IPPROTO_UDP */
+	struct in6_addr client;         /* the host that asked */
+	struct in6_addr internal_addr;  /* where traffic is to go */
+	uint16_t internal_port;
+	uint16_t suggested_external_port;  /* 0: no preference */
+	uint32_t lifetime;              /* seconds, > 0; clamped to the config's bounds */
+	enum lease_origin origin;
+};
+
+enum map_status {
+	MAP_OK,
+	MAP_DENIED,             /* the policy says no */
+	MAP_NO_EXTERNAL_ADDRESS,
+	MAP_NO_FREE_PORT,       /* every allowed external port is taken */
+	MAP_TABLE_FULL,         /* max_leases reached */
+	MAP_BACKEND_FAILED,     /* nftables refused the change */
+	MAP_UNSUPPORTED,        /* e.g. an IPv6 internal address, not yet mapped */
+};
+
+struct map_result {
+	enum map_status status;
+	uint16_t external_port;
+	uint32_t lifetime;
+	int rule;  /* deciding policy rule, -1 for none */
+};
+
+/* cfg must outlive the mapper; the mapper rereads it on every request, so a
+ * reload only has to replace its contents. */
+struct mapper *mapper_new(struct event_base *base, const struct config *cfg, struct nft *nft,
+			  uint32_t hash_seed);
+void mapper_free(struct mapper *m);
+
+void mapper_set_external_address(struct mapper *m, const struct in_addr *addr);
+bool mapper_external_address(const struct mapper *m, struct in_addr *out);
+/* Seconds since the lease table was created (the NAT-PMP/PCP epoch). */
+uint32_t mapper_epoch(const struct mapper *m);
+
+struct map_result mapper_map(struct mapper *m, const struct map_request *req);
+/* Removes the client's mapping of that internal endpoint, if it has one.
+ * Returns 0, or -1 if the mapping belongs to another client. */
+int mapper_unmap(struct mapper *m, const struct in6_addr *client, uint8_t proto,
+		 uint16_t internal_port);
+/* Removes every mapping of this client and protocol; returns how many. */
+size_t mapper_unmap_client(struct mapper *m, const struct in6_addr *client, uint8_t proto);
+
+const char *map_status_name(enum map_status s);
+const struct lease_table *mapper_leases(const struct mapper *m);
+
+#endif

@@ -1,0 +1,122 @@
+#include "natpmp.h"
+
+#include <string.h>
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/*
+ * RFC 6886 request handling, in the order the RFC gives it:
+ *   shorter than the 2-byte header         -> ignore (nothing to answer to)
+ *   opcode >= 128                          -> ignore (a response, §3.5)
+ *   version != 0                           -> UNSUPP_VERSION (§3.5); PCP
+ *                                             clients rely on this to fall
+ *                                             back (RFC 6887 §9)
+ *   opcode 0, length >= 2                  -> external address request
+ *   opcode 1/2, length >= 12               -> map request
+ *   opcode 1/2, shorter                    -> ignore: no field to echo
+ *   any other opcode                       -> UNSUPP_OPCODE (§3.5)
+ */
+enum natpmp_parse_status natpmp_parse_request(const uint8_t *buf, size_t len,
+					      struct natpmp_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	if (len < 2)
+		return NATPMP_PARSE_IGNORE;
+	req->opcode = buf[1];
+	if (req->opcode & NATPMP_RESPONSE_BIT)
+		return NATPMP_PARSE_IGNORE;
+	if (buf[0] != NATPMP_VERSION)
+		return NATPMP_PARSE_UNSUPP_VERSION;
+
+	switch (req->opcode) {
+	case NATPMP_OP_EXTERNAL_ADDRESS:
+		return NATPMP_PARSE_OK;
+	case NATPMP_OP_MAP_UDP:
+	case NATPMP_OP_MAP_TCP:
+		if (len < 12)
+			return NATPMP_PARSE_IGNORE;
+		/* Bytes 2-3 are reserved: ignored, as receivers must. */
+		req->internal_port = get16(buf + 4);
+		req->suggested_external_port = get16(buf + 6);
+		req->lifetime = get32(buf + 8);
+		return NATPMP_PARSE_OK;
+	default:
+		return NATPMP_PARSE_UNSUPP_OPCODE;
+	}
+}
+
+static void put_header(uint8_t *out, uint8_t request_opcode, enum natpmp_result result,
+		       uint32_t epoch)
+{
+	out[0] = NATPMP_VERSION;
+	out[1] = (uint8_t)(request_opcode | NATPMP_RESPONSE_BIT);
+	put16(out + 2, (uint16_t)result);
+	put32(out + 4, epoch);
+}
+
+size_t natpmp_build_external_address(uint8_t *out, size_t cap, enum natpmp_result result,
+				     uint32_t epoch, struct in_addr external)
+{
+	if (cap < 12)
+		return 0;
+	put_header(out, NATPMP_OP_EXTERNAL_ADDRESS, result, epoch);
+	memcpy(out + 8, &external.s_addr, 4);  /* already network order */
+	return 12;
+}
+
+size_t natpmp_build_map(uint8_t *out, size_t cap, uint8_t request_opcode,
+			enum natpmp_result result, uint32_t epoch, uint16_t internal_port,
+			uint16_t external_port, uint32_t lifetime)
+{
+	if (cap < 16)
+		return 0;
+	put_header(out, request_opcode, result, epoch);
+	put16(out + 8, internal_port);
+	put16(out + 10, external_port);
+	put32(out + 12, lifetime);
+	return 16;
+}
+
+size_t natpmp_build_error(uint8_t *out, size_t cap, uint8_t request_opcode,
+			  enum natpmp_result result, uint32_t epoch)
+{
+	if (cap < 8)
+		return 0;
+	put_header(out, request_opcode, result, epoch);
+	return 8;
+}
+
+const char *natpmp_result_name(enum natpmp_result result)
+{
+	switch (result) {
+	case NATPMP_SUCCESS: return "SUCCESS";
+	case NATPMP_UNSUPP_VERSION: return "UNSUPP_VERSION";
+	case NATPMP_NOT_AUTHORIZED: return "NOT_AUTHORIZED";
+	case NATPMP_NETWORK_FAILURE: return "NETWORK_FAILURE";
+	case NATPMP_OUT_OF_RESOURCES: return "OUT_OF_RESOURCES";
+	case NATPMP_UNSUPP_OPCODE: return "UNSUPP_OPCODE";
+	}
+	return "UNKNOWN";
+}

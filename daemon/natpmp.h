@@ -1,0 +1,63 @@
+/* NAT-PMP (RFC 6886) wire codec: bytes to struct and back. No I/O. */
+#ifndef PORTLEASED_NATPMP_H
+#define PORTLEASED_NATPMP_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NATPMP_PORT 5351
+#define NATPMP_CLIENT_PORT 5350
+#define NATPMP_VERSION 0
+#define NATPMP_RESPONSE_BIT 0x80
+/* The largest datagram we answer is 16 bytes; anything this long is junk. */
+#define NATPMP_MAX_REQUEST 1100
+
+enum natpmp_opcode {
+	NATPMP_OP_EXTERNAL_ADDRESS = 0,
+	NATPMP_OP_MAP_UDP = 1,
+	NATPMP_OP_MAP_TCP = 2,
+};
+
+enum natpmp_result {
+	NATPMP_SUCCESS = 0,
+	NATPMP_UNSUPP_VERSION = 1,
+	NATPMP_NOT_AUTHORIZED = 2,
+	NATPMP_NETWORK_FAILURE = 3,
+	NATPMP_OUT_OF_RESOURCES = 4,
+	NATPMP_UNSUPP_OPCODE = 5,
+};
+
+enum natpmp_parse_status {
+	NATPMP_PARSE_OK,
+	NATPMP_PARSE_IGNORE,          /* a response, or too short to answer */
+	NATPMP_PARSE_UNSUPP_VERSION,
+	NATPMP_PARSE_UNSUPP_OPCODE,
+};
+
+struct natpmp_request {
+	uint8_t opcode;
+	/* Map requests only: */
+	uint16_t internal_port;
+	uint16_t suggested_external_port;
+	uint32_t lifetime;
+};
+
+/* Length is checked before any field is read; trailing bytes are ignored
+ * (RFC 6886 §3.2 sizes requests, it does not forbid padding). */
+enum natpmp_parse_status natpmp_parse_request(const uint8_t *buf, size_t len,
+					      struct natpmp_request *req);
+
+/* Builders return the response length, 0 if cap is too small. */
+size_t natpmp_build_external_address(uint8_t *out, size_t cap, enum natpmp_result result,
+				     uint32_t epoch, struct in_addr external);
+size_t natpmp_build_map(uint8_t *out, size_t cap, uint8_t request_opcode,
+			enum natpmp_result result, uint32_t epoch, uint16_t internal_port,
+			uint16_t external_port, uint32_t lifetime);
+/* The 8-byte header-only answer for UNSUPP_VERSION and UNSUPP_OPCODE. */
+size_t natpmp_build_error(uint8_t *out, size_t cap, uint8_t request_opcode,
+			  enum natpmp_result result, uint32_t epoch);
+
+const char *natpmp_result_name(enum natpmp_result result);
+
+#endif

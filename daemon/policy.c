@@ -1,0 +1,84 @@
+#include "policy.h"
+
+#include <netinet/in.h>
+
+static bool in_range(const struct port_range *r, uint16_t port)
+{
+	return port >= r->lo && port <= r->hi;
+}
+
+/* Everything in a rule but its external port range. */
+static bool rule_matches_endpoint(const struct policy_rule *rule, const struct in6_addr *client,
+				  uint8_t proto, uint16_t internal_port)
+{
+	return (rule->proto == POLICY_PROTO_ANY || rule->proto == proto) &&
+	       in_range(&rule->internal_ports, internal_port) &&
+	       addr_in_prefix(client, &rule->clients);
+}
+
+struct policy_decision policy_check(const struct policy *policy, const struct policy_query *q)
+{
+	for (size_t i = 0; i < policy->count; i++) {
+		const struct policy_rule *rule = &policy->rules[i];
+
+		if (rule_matches_endpoint(rule, &q->client, q->proto, q->internal_port) &&
+		    in_range(&rule->external_ports, q->external_port))
+			return (struct policy_decision){ .allow = rule->allow, .rule = (int)i };
+	}
+	return (struct policy_decision){ .allow = false, .rule = -1 };
+}
+
+/*
+ * Walk the rules in order keeping the ports no earlier rule has decided
+ * ("open"). Each matching rule takes its share of the open ports: an allow
+ * rule hands them to the output, a deny rule just removes them. This is
+ * first-match-wins expressed over ranges, so a port is in the output exactly
+ * when policy_check() would allow it.
+ */
+size_t policy_allowed_external(const struct policy *policy, const struct in6_addr *client,
+			       uint8_t proto, uint16_t internal_port,
+			       struct port_range *out, size_t max)
+{
+	struct port_range open[POLICY_MAX_RANGES];
+	size_t nopen = 1, nout = 0;
+
+	open[0] = (struct port_range){ 1, 65535 };
+	for (size_t i = 0; i < policy->count && nopen > 0; i++) {
+		const struct policy_rule *rule = &policy->rules[i];
+		struct port_range next[POLICY_MAX_RANGES];
+		size_t nnext = 0;
+
+		if (!rule_matches_endpoint(rule, client, proto, internal_port))
+			continue;
+		for (size_t j = 0; j < nopen; j++) {
+			struct port_range o = open[j];
+			uint16_t lo = o.lo > rule->external_ports.lo ? o.lo : rule->external_ports.lo;
+			uint16_t hi = o.hi < rule->external_ports.hi ? o.hi : rule->external_ports.hi;
+
+			if (lo > hi) {
+				next[nnext++] = o;
+				continue;
+			}
+			if (o.lo < lo)
+				next[nnext++] = (struct port_range){ o.lo, (uint16_t)(lo - 1) };
+			if (hi < o.hi)
+				next[nnext++] = (struct port_range){ (uint16_t)(hi + 1), o.hi };
+			if (rule->allow && nout < max)
+				out[nout++] = (struct port_range){ lo, hi };
+		}
+		for (size_t j = 0; j < nnext; j++)
+			open[j] = next[j];
+		nopen = nnext;
+	}
+	return nout;
+}
+
+const char *policy_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case POLICY_PROTO_ANY: return "any";
+	default: return "?";
+	}
+}

@@ -1,0 +1,60 @@
+/* The allowlist: an ordered list of allow/deny rules, first match wins, no
+ * match denies. Pure functions of (policy, request): no I/O, no clock. */
+#ifndef PORTLEASED_POLICY_H
+#define PORTLEASED_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define POLICY_MAX_RULES 256
+/* Rules carve the external port space into at most 2n+1 pieces. */
+#define POLICY_MAX_RANGES (2 * POLICY_MAX_RULES + 1)
+
+/* IANA protocol numbers; 0 in a rule means "tcp and udp". */
+#define POLICY_PROTO_ANY 0
+
+struct port_range {
+	uint16_t lo, hi;  /* inclusive */
+};
+
+struct policy_rule {
+	bool allow;
+	struct addr_prefix clients;
+	uint8_t proto;
+	struct port_range internal_ports;
+	struct port_range external_ports;
+	unsigned line;  /* where the rule stands in the config file, for logs */
+};
+
+struct policy {
+	struct policy_rule rules[POLICY_MAX_RULES];
+	size_t count;
+};
+
+struct policy_query {
+	struct in6_addr client;
+	uint8_t proto;
+	uint16_t internal_port;
+	uint16_t external_port;
+};
+
+struct policy_decision {
+	bool allow;
+	int rule;  /* index of the deciding rule, -1 when no rule matched */
+};
+
+struct policy_decision policy_check(const struct policy *policy, const struct policy_query *q);
+
+/* The external ports that policy_check() would allow for this client,
+ * protocol and internal port, as disjoint ranges in rule order. Returns how
+ * many were written to out (at most max). */
+size_t policy_allowed_external(const struct policy *policy, const struct in6_addr *client,
+			       uint8_t proto, uint16_t internal_port,
+			       struct port_range *out, size_t max);
+
+const char *policy_proto_name(uint8_t proto);
+
+#endif

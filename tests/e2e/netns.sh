@@ -1,0 +1,100 @@
+# Test network for portleased, sourced by the e2e tests and the demo.
+#
+#   lan1 192.168.77.10 ─┐
+#                       ├─ br-lan 192.168.77.1 [router] wan0 203.0.113.1 ── 203.0.113.20 wan
+#   lan2 192.168.77.11 ─┘
+#
+# Namespace names carry the caller's PID so runs never collide. Everything is
+# removed by net_teardown, which callers run from an EXIT trap.
+
+NET_ID="pl$$"
+NS_ROUTER="${NET_ID}-router"
+NS_LAN1="${NET_ID}-lan1"
+NS_LAN2="${NET_ID}-lan2"
+NS_WAN="${NET_ID}-wan"
+ROUTER_LAN_IP=192.168.77.1
+ROUTER_WAN_IP=203.0.113.1
+LAN1_IP=192.168.77.10
+LAN2_IP=192.168.77.11
+WAN_IP=203.0.113.20
+
+in_router() { ip netns exec "$NS_ROUTER" "$@"; }
+in_lan1()   { ip netns exec "$NS_LAN1" "$@"; }
+in_lan2()   { ip netns exec "$NS_LAN2" "$@"; }
+in_wan()    { ip netns exec "$NS_WAN" "$@"; }
+
+net_setup() {
+	for ns in "$NS_ROUTER" "$NS_LAN1" "$NS_LAN2" "$NS_WAN"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+
+	ip -n "$NS_ROUTER" link add br-lan type bridge
+	ip -n "$NS_ROUTER" addr add "$ROUTER_LAN_IP/24" dev br-lan
+	ip -n "$NS_ROUTER" link set br-lan up
+	for host in lan1 lan2; do
+		ns="${NET_ID}-$host"
+		ip link add "${NET_ID}$host" netns "$NS_ROUTER" type veth peer name eth0 netns "$ns"
+		ip -n "$NS_ROUTER" link set "${NET_ID}$host" master br-lan up
+		ip -n "$ns" link set eth0 up
+	done
+	ip -n "$NS_LAN1" addr add "$LAN1_IP/24" dev eth0
+	ip -n "$NS_LAN2" addr add "$LAN2_IP/24" dev eth0
+	ip -n "$NS_LAN1" route add default via "$ROUTER_LAN_IP"
+	ip -n "$NS_LAN2" route add default via "$ROUTER_LAN_IP"
+
+	ip link add wan0 netns "$NS_ROUTER" type veth peer name eth0 netns "$NS_WAN"
+	ip -n "$NS_ROUTER" addr add "$ROUTER_WAN_IP/24" dev wan0
+	ip -n "$NS_ROUTER" link set wan0 up
+	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
+	ip -n "$NS_WAN" link set eth0 up
+
+	in_router sysctl -qw net.ipv4.ip_forward=1
+	# A bridge must not hand frames to netfilter's bridge hooks in tests.
+	in_router sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
+	return 0
+}
+
+net_teardown() {
+	for ns in "$NS_ROUTER" "$NS_LAN1" "$NS_LAN2" "$NS_WAN"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
+# write_router_config FILE [extra libconfig lines]: a config for this network.
+write_router_config() {
+	file=$1; shift
+	cat > "$file" <<CONF
+external_interface = "wan0";
+lan_interfaces = [ "br-lan" ];
+nft_table = "portleased";
+lifetime = { min = 1; max = 3600; };
+policy = (
+  { action = "deny";  clients = "$LAN2_IP"; internal_ports = 2222; },
+  { action = "deny";  external_ports = "1-1023"; },
+  { action = "allow"; clients = "192.168.77.0/24";
+    internal_ports = "1024-65535"; external_ports = "1024-65535"; }
+);
+$*
+CONF
+}
+
+# start_portleased BINARY CONFIG LOG: runs the daemon in the router and waits
+# until it listens. Sets PORTLEASED_PID.
+start_portleased() {
+	in_router "$1" -d -v -f "$2" > "$3" 2>&1 &
+	PORTLEASED_PID=$!
+	i=0
+	while [ $i -lt 50 ]; do
+		grep -q "running" "$3" 2>/dev/null && return 0
+		kill -0 "$PORTLEASED_PID" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "portleased did not start:" >&2
+	cat "$3" >&2
+	return 1
+}
