@@ -58,6 +58,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
 PROBE       := $(BUILD)/tests/e2e/natpmp_probe
 
+.SECONDARY:
 .PHONY: all deps check unit unit-asan e2e demo install uninstall clean
 .DEFAULT_GOAL := all
 

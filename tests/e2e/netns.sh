@@ -85,7 +85,9 @@ CONF
 # start_portleased BINARY CONFIG LOG: runs the daemon in the router and waits
 # until it listens. Sets PORTLEASED_PID.
 start_portleased() {
-	in_router "$1" -d -v -f "$2" > "$3" 2>&1 &
+	# Not through in_router: a backgrounded shell function is a subshell,
+	# and $! must be the daemon itself for the tests' signals.
+	ip netns exec "$NS_ROUTER" "$1" -d -v -f "$2" > "$3" 2>&1 &
 	PORTLEASED_PID=$!
 	i=0
 	while [ $i -lt 50 ]; do

@@ -1,0 +1,256 @@
+#!/bin/sh
+# End-to-end tests: portleased in a router namespace, natpmpc (Debian's
+# libnatpmp client) on two LAN hosts, real TCP and UDP traffic from a WAN
+# host. Usage: run.sh BUILD_DIR. Needs root.
+set -u
+
+BUILD=${1:-build}
+DAEMON="$BUILD/portleased"
+PROBE="$BUILD/tests/e2e/natpmp_probe"
+HERE=$(dirname "$0")
+. "$HERE/netns.sh"
+
+WORK=$(mktemp -d /tmp/portleased-e2e.XXXXXX)
+CONF="$WORK/portleased.conf"
+LOG="$WORK/portleased.log"
+PASSED=0
+FAILED=0
+MSG_ID=0
+
+cleanup() {
+	net_teardown
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok()   { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; echo "  --- daemon log (last 15 lines):"; tail -n 15 "$LOG" 2>/dev/null | sed 's/^/  /'; }
+expect() { desc=$1; shift; if "$@"; then ok "$desc"; else fail "$desc"; fi; }
+
+# --- traffic helpers -------------------------------------------------------
+
+# listen_tcp NS PORT FILE / listen_udp NS PORT FILE: a LAN service that
+# appends whatever reaches it to FILE.
+listen_tcp() { ip netns exec "$1" socat -u "TCP-LISTEN:$2,fork,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & }
+listen_udp() { ip netns exec "$1" socat -u "UDP-RECV:$2,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & }
+
+# wan_reaches tcp|udp PORT FILE: sends a fresh message from the WAN host to
+# the router's external address and port (a new connection, or a datagram
+# from a new source port, so no old conntrack entry can carry it), and
+# succeeds if it arrives in FILE within a second.
+wan_reaches() {
+	MSG_ID=$((MSG_ID + 1))
+	msg="probe-$$-$MSG_ID"
+	if [ "$1" = tcp ]; then
+		echo "$msg" | in_wan timeout 3 socat -u - "TCP:$ROUTER_WAN_IP:$2,connect-timeout=1" 2>/dev/null
+	else
+		echo "$msg" | in_wan timeout 3 socat -u - "UDP-SENDTO:$ROUTER_WAN_IP:$2" 2>/dev/null
+	fi
+	i=0
+	while [ $i -lt 10 ]; do
+		grep -q "$msg" "$3" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+wan_blocked() { ! wan_reaches "$@"; }
+
+# natpmpc_map NS PUBLIC PRIVATE PROTO LIFETIME: prints "PUBLIC LIFETIME" of
+# the mapping natpmpc reports, or its failure line.
+natpmpc_map() {
+	out=$(ip netns exec "$1" natpmpc -g "$ROUTER_LAN_IP" -a "$2" "$3" "$4" "$5" 2>&1)
+	echo "$out" | sed -n 's/^Mapped public port \([0-9]*\) protocol [A-Z]* to local port [0-9]* liftime \([0-9]*\)$/\1 \2/p'
+	echo "$out" | grep -o 'failed : .*' || true
+}
+
+nft_elements() { in_router nft list map inet portleased fwd4 2>/dev/null | grep -c "$1"; }
+
+# --- the network -----------------------------------------------------------
+
+net_setup || { echo "not ok - cannot build the test network (need root, iproute2, veth and bridge)"; exit 1; }
+write_router_config "$CONF"
+
+# Someone else's table, made before we start: it must come through untouched.
+in_router nft -f - <<'NFT'
+table inet neighbour {
+	set keep { type ipv4_addr; elements = { 198.51.100.9 } }
+	chain input { type filter hook input priority 10; policy accept; }
+}
+NFT
+NEIGHBOUR_BEFORE=$(in_router nft list table inet neighbour)
+
+start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
+
+listen_tcp "$NS_LAN1" 8080 "$WORK/lan1-tcp8080"
+listen_udp "$NS_LAN1" 5000 "$WORK/lan1-udp5000"
+listen_tcp "$NS_LAN1" 9100 "$WORK/lan1-tcp9100"
+listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
+sleep 0.3
+
+# --- NAT-PMP with natpmpc ---------------------------------------------------
+
+ext=$(in_lan1 natpmpc -g "$ROUTER_LAN_IP" 2>&1 | sed -n 's/^Public IP address : //p')
+expect "external address answered is the router's WAN address ($ext)" [ "$ext" = "$ROUTER_WAN_IP" ]
+
+expect "no mapping, no traffic: WAN cannot reach the LAN TCP service" wan_blocked tcp 8080 "$WORK/lan1-tcp8080"
+
+got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)
+expect "TCP mapping granted on the suggested port ($got)" [ "$got" = "8080 600" ]
+expect "TCP mapping carries a connection from the WAN host to the LAN listener" \
+	wan_reaches tcp 8080 "$WORK/lan1-tcp8080"
+
+got=$(natpmpc_map "$NS_LAN1" 5000 5000 udp 600)
+expect "UDP mapping granted ($got)" [ "$got" = "5000 600" ]
+expect "UDP mapping carries a datagram from the WAN host to the LAN listener" \
+	wan_reaches udp 5000 "$WORK/lan1-udp5000"
+
+got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 900)
+expect "refresh keeps the external port and takes the new lifetime ($got)" [ "$got" = "8080 900" ]
+expect "the kernel holds exactly one element for the refreshed mapping" [ "$(nft_elements '192.168.77.10 . 8080')" = 1 ]
+
+got=$(natpmpc_map "$NS_LAN2" 8080 7000 tcp 600)
+expect "a taken external port is not given twice: lan2 gets 8081 ($got)" [ "$got" = "8081 600" ]
+expect "lan2's mapping carries its own traffic" wan_reaches tcp 8081 "$WORK/lan2-tcp7000"
+expect "lan1's mapping still carries its traffic" wan_reaches tcp 8080 "$WORK/lan1-tcp8080"
+
+got=$(natpmpc_map "$NS_LAN1" 80 8090 tcp 600)
+expect "a suggested port the policy denies is replaced by an allowed one ($got)" [ "$got" = "1024 600" ]
+
+got=$(natpmpc_map "$NS_LAN1" 8100 100 tcp 600)
+expect "an internal port the policy denies is refused NOT_AUTHORIZED ($got)" \
+	[ "$got" = "failed : not authorized" ]
+
+got=$(natpmpc_map "$NS_LAN1" 9200 9200 tcp 999999)
+expect "a lifetime above the maximum is clamped to it ($got)" [ "$got" = "9200 3600" ]
+
+# --- deletion ----------------------------------------------------------------
+
+got=$(natpmpc_map "$NS_LAN1" 0 8080 tcp 0)
+expect "lifetime 0 deletes the mapping ($got)" [ "$got" = "0 0" ]
+expect "after deletion the WAN host no longer reaches the TCP service" wan_blocked tcp 8080 "$WORK/lan1-tcp8080"
+expect "after deletion the kernel holds no element for it" [ "$(nft_elements '192.168.77.10 . 8080')" = 0 ]
+
+got=$(natpmpc_map "$NS_LAN1" 0 0 udp 0)
+expect "lifetime 0 with internal port 0 deletes all of the client's UDP mappings ($got)" [ "$got" = "0 0" ]
+expect "after delete-all the UDP service is unreachable" wan_blocked udp 5000 "$WORK/lan1-udp5000"
+expect "delete-all left lan2's TCP mapping alone" wan_reaches tcp 8081 "$WORK/lan2-tcp7000"
+
+# --- result codes and hostile input (our probe: natpmpc only sends valid requests)
+
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0200)
+expect "version 2 (PCP) is answered UNSUPP_VERSION ($got)" \
+	sh -c "echo '$got' | grep -q '^result=1 op=128 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0003)
+expect "opcode 3 is answered UNSUPP_OPCODE ($got)" sh -c "echo '$got' | grep -q '^result=5 op=131 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 00020000)
+expect "a truncated map request gets no answer and no mapping ($got)" [ "$got" = noreply ]
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0082000000000000)
+expect "a datagram with the response bit set is ignored ($got)" [ "$got" = noreply ]
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "$(head -c 1500 /dev/zero | od -v -An -tx1 | tr -d ' \n')")
+expect "an oversized datagram is ignored ($got)" [ "$got" = noreply ]
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" map tcp 0 0 3600)
+expect "internal port 0 with a lifetime is refused NOT_AUTHORIZED ($got)" \
+	sh -c "echo '$got' | grep -q '^result=2 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" map tcp 8300 8300 3600)
+expect "the daemon still answers after hostile input ($got)" sh -c "echo '$got' | grep -q '^result=0 .* mapped=8300 '"
+
+in_wan ip route add 192.168.77.0/24 via "$ROUTER_WAN_IP"
+got=$(in_wan "$PROBE" "$ROUTER_LAN_IP" map tcp 8400 8400 3600)
+expect "a request from the WAN side to the LAN address is ignored ($got)" [ "$got" = noreply ]
+got=$(in_wan "$PROBE" "$ROUTER_WAN_IP" map tcp 8400 8400 3600)
+expect "nothing answers NAT-PMP on the external address ($got)" [ "$got" = noreply ]
+expect "the WAN requests installed nothing" [ "$(nft_elements '. 8400')" = 0 ]
+
+# --- a denied client is answered at once while another is served ------------
+
+( i=0; while [ $i -lt 20 ]; do
+	in_lan1 "$PROBE" "$ROUTER_LAN_IP" map udp $((6000 + i)) $((6000 + i)) 600
+	i=$((i + 1))
+  done > "$WORK/served" ) &
+served_pid=$!
+: > "$WORK/denied"
+i=0
+while [ $i -lt 5 ]; do
+	in_lan2 "$PROBE" "$ROUTER_LAN_IP" map tcp 2222 2222 600 >> "$WORK/denied"
+	i=$((i + 1))
+done
+wait $served_pid
+denied_ok=$(grep -c '^result=2 ' "$WORK/denied")
+median_us=$(sed -n 's/.*rtt_us=//p' "$WORK/denied" | sort -n | sed -n 3p)
+expect "a denied request is answered NOT_AUTHORIZED, 5 of 5 ($denied_ok)" [ "$denied_ok" = 5 ]
+expect "the denial arrives within 50 ms (median ${median_us:-none} us)" [ "${median_us:-999999}" -lt 50000 ]
+expect "the other client was served meanwhile, 20 of 20 ($(grep -c '^result=0 ' "$WORK/served"))" \
+	[ "$(grep -c '^result=0 ' "$WORK/served")" = 20 ]
+
+# --- reload -------------------------------------------------------------------
+
+cp "$CONF" "$WORK/good.conf"
+echo 'this is not libconfig' >> "$CONF"
+kill -HUP "$PORTLEASED_PID"; sleep 0.3
+expect "a bad reload is refused with file:line and the reason" grep -q "reload failed, keeping the running configuration: $CONF:[0-9]*: " "$LOG"
+got=$(natpmpc_map "$NS_LAN1" 8500 8500 tcp 600)
+expect "after a bad reload the running policy still serves ($got)" [ "$got" = "8500 600" ]
+write_router_config "$CONF"
+sed -i "s|clients = \"192.168.77.0/24\"|clients = \"$LAN2_IP\"|" "$CONF"
+kill -HUP "$PORTLEASED_PID"; sleep 0.3
+got=$(natpmpc_map "$NS_LAN1" 8600 8600 tcp 600)
+expect "after a good reload the new policy applies: lan1 now refused ($got)" [ "$got" = "failed : not authorized" ]
+cp "$WORK/good.conf" "$CONF"
+kill -HUP "$PORTLEASED_PID"; sleep 0.3
+
+# --- the kernel expires mappings by itself ------------------------------------
+
+got=$(natpmpc_map "$NS_LAN1" 9100 9100 tcp 3)
+granted=$(date +%s%N)
+expect "a 3 s mapping is granted ($got)" [ "$got" = "9100 3" ]
+kill -9 "$PORTLEASED_PID"; wait "$PORTLEASED_PID" 2>/dev/null
+expect "with portleased killed (SIGKILL), the mapping still carries traffic before expiry" \
+	wan_reaches tcp 9100 "$WORK/lan1-tcp9100"
+# Wait until the lifetime is over, then poll: it must stop within 1 s.
+while [ $(( ($(date +%s%N) - granted) / 1000000 )) -lt 3000 ]; do sleep 0.05; done
+stopped_ms=""
+while [ $(( ($(date +%s%N) - granted) / 1000000 )) -lt 6000 ]; do
+	if wan_blocked tcp 9100 "$WORK/lan1-tcp9100"; then
+		stopped_ms=$(( ($(date +%s%N) - granted) / 1000000 ))
+		break
+	fi
+done
+# wan_blocked itself waits 1 s for the message, so the moment the probe was
+# sent is 1 s before stopped_ms.
+sent_ms=$(( ${stopped_ms:-99999} - 1000 ))
+expect "after the 3 s lifetime the kernel stops the traffic within 1 s (probe sent at ${sent_ms} ms)" \
+	[ "$sent_ms" -le 4000 ]
+
+# --- restart over a stale table, then SIGTERM --------------------------------
+
+start_portleased "$DAEMON" "$CONF" "$LOG.2" || { echo "not ok - portleased did not restart"; exit 1; }
+LOG="$LOG.2"
+expect "a restart replaces the table left by the killed daemon" [ "$(nft_elements 'elements')" = 0 ]
+got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)
+expect "after the restart mappings work again ($got)" [ "$got" = "8080 600" ]
+expect "and carry traffic" wan_reaches tcp 8080 "$WORK/lan1-tcp8080"
+
+t0=$(date +%s%N)
+kill -TERM "$PORTLEASED_PID"
+wait "$PORTLEASED_PID"; rc=$?
+elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "SIGTERM: portleased exits cleanly (status $rc) within a second (${elapsed_ms} ms)" \
+	[ "$rc" = 0 ] && [ "$elapsed_ms" -lt 1000 ]
+expect "SIGTERM: no portleased table is left" sh -c "! ip netns exec $NS_ROUTER nft list tables | grep -q portleased"
+expect "SIGTERM: the neighbour's table is untouched" [ "$(in_router nft list table inet neighbour)" = "$NEIGHBOUR_BEFORE" ]
+expect "SIGTERM: the traffic stops with the table" wan_blocked tcp 8080 "$WORK/lan1-tcp8080"
+
+# --- command line ------------------------------------------------------------
+
+echo 'external_interface = "wan0"; lan_interfaces = [ "wan0" ]; policy = ();' > "$WORK/bad.conf"
+out=$("$DAEMON" --check-config -f "$WORK/bad.conf" 2>&1); rc=$?
+expect "--check-config refuses a bad file with file:line ($out)" \
+	[ $rc -ne 0 ] && echo "$out" | grep -q "$WORK/bad.conf:1: 'wan0' is the external interface"
+out=$("$DAEMON" --check-config -f config/portleased.conf 2>&1); rc=$?
+expect "--check-config accepts the example file ($out)" [ $rc -eq 0 ]
+
+echo
+echo "e2e: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

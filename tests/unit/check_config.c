@@ -1,0 +1,157 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+static struct config cfg;
+static char err[CONFIG_ERROR_MAX];
+
+#define MINIMAL "external_interface = \"wan0\";\nlan_interfaces = [ \"br-lan\" ];\n"
+
+static int load(const char *text)
+{
+	err[0] = '\0';
+	return config_load_string(text, "test.conf", &cfg, err, sizeof(err));
+}
+
+START_TEST(test_example_file_loads)
+{
+	ck_assert_int_eq(config_load("config/portleased.conf", &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.external_interface, "eth0");
+	ck_assert_uint_eq(cfg.lan_interface_count, 1);
+	ck_assert_str_eq(cfg.lan_interfaces[0], "br-lan");
+	ck_assert_str_eq(cfg.nft_table, "portleased");
+	ck_assert_uint_eq(cfg.policy.count, 2);
+	ck_assert(!cfg.policy.rules[0].allow);
+	ck_assert(cfg.policy.rules[1].allow);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	ck_assert_int_eq(load(MINIMAL "policy = ( { action = \"allow\"; } );\n"), 0);
+	ck_assert(!cfg.has_external_address);
+	ck_assert_str_eq(cfg.nft_table, "portleased");
+	ck_assert_uint_eq(cfg.lifetime_min, 120);
+	ck_assert_uint_eq(cfg.lifetime_max, 86400);
+	ck_assert_uint_eq(cfg.max_leases, 4096);
+	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
+	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
+	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
+	ck_assert_uint_eq(cfg.policy.rules[0].clients.len, 0);
+	ck_assert_uint_eq(cfg.policy.rules[0].line, 3);
+}
+END_TEST
+
+START_TEST(test_full_rule)
+{
+	ck_assert_int_eq(load(MINIMAL
+			      "external_address = \"198.51.100.7\";\n"
+			      "lifetime = { min = 30; max = 600; };\n"
+			      "max_leases = 10;\n"
+			      "nft_table = \"pl_test-1\";\n"
+			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
+			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\"; } );\n"),
+			 0);
+	ck_assert(cfg.has_external_address);
+	ck_assert_uint_eq(cfg.external_address.s_addr, inet_addr("198.51.100.7"));
+	ck_assert_uint_eq(cfg.lifetime_min, 30);
+	ck_assert_uint_eq(cfg.lifetime_max, 600);
+	ck_assert_uint_eq(cfg.max_leases, 10);
+	ck_assert_str_eq(cfg.nft_table, "pl_test-1");
+	ck_assert(!cfg.policy.rules[0].allow);
+	ck_assert_uint_eq(cfg.policy.rules[0].proto, IPPROTO_UDP);
+	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 53);
+	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.hi, 53);
+	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.lo, 1000);
+	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 2000);
+	ck_assert_uint_eq(cfg.policy.rules[0].clients.len, 120);
+}
+END_TEST
+
+/* Each bad file is refused with "test.conf:LINE: ..." naming the problem. */
+static const struct {
+	const char *text;
+	const char *expect;  /* substring of the error, starting with the line */
+} bad_files[] = {
+	{ "external_interface = \"wan0\"\nlan_interfaces = [ \"br-lan\" ;\n", "test.conf:2: " },
+	{ "lan_interfaces = [ \"br-lan\" ];\npolicy = ();\n", "'external_interface' is required" },
+	{ "external_interface = \"wan0\";\npolicy = ();\n", "'lan_interfaces' is required" },
+	{ MINIMAL, "'policy' is required" },
+	{ MINIMAL "policy = ();\nbogus = 1;\n", "test.conf:4: unknown setting 'bogus'" },
+	{ MINIMAL "policy = ( { action = \"maybe\"; } );\n", "test.conf:3: 'action' must be" },
+	{ MINIMAL "policy = ( { clients = \"10.0.0.0/8\"; } );\n", "test.conf:3: policy rule has no 'action'" },
+	{ MINIMAL "policy = ( { action = \"allow\";\n clients = \"10.0.0.0/33\"; } );\n",
+	  "test.conf:4: 'clients' must be" },
+	{ MINIMAL "policy = ( { action = \"allow\"; protocol = \"sctp\"; } );\n", "test.conf:3: 'protocol' must be" },
+	{ MINIMAL "policy = ( { action = \"allow\"; external_ports = \"2000-1000\"; } );\n", "low end first" },
+	{ MINIMAL "policy = ( { action = \"allow\"; external_ports = 0; } );\n", "outside 1-65535" },
+	{ MINIMAL "policy = ( { action = \"allow\"; external_ports = \"1-99999\"; } );\n", "is not a port" },
+	{ MINIMAL "policy = ( { action = \"allow\"; external_ports = \"80-\"; } );\n", "is not a port" },
+	{ MINIMAL "policy = ( { action = \"allow\"; external_ports = \" 80\"; } );\n", "is not a port" },
+	{ MINIMAL "policy = ( { action = \"allow\"; colour = \"red\"; } );\n", "unknown setting 'colour' in a policy rule" },
+	{ MINIMAL "policy = ( \"allow all\" );\n", "must be a group" },
+	{ MINIMAL "policy = [ 1 ];\n", "must be a list of rules" },
+	{ MINIMAL "policy = ();\nlifetime = { min = 600; max = 60; };\n", "test.conf:4: lifetime min (600) is above max (60)" },
+	{ MINIMAL "policy = ();\nlifetime = { min = 0; };\n", "'min' is 0" },
+	{ MINIMAL "policy = ();\nlifetime = { mix = 5; };\n", "unknown setting 'mix'" },
+	{ MINIMAL "policy = ();\nmax_leases = 0;\n", "'max_leases' is 0" },
+	{ MINIMAL "policy = ();\nmax_leases = \"many\";\n", "'max_leases' must be a whole number" },
+	{ MINIMAL "policy = ();\nnft_table = \"bad name\";\n", "'nft_table' must be" },
+	{ MINIMAL "policy = ();\nexternal_address = \"example.org\";\n", "'external_address' must be" },
+	{ "external_interface = \"wan0\";\nlan_interfaces = [ \"wan0\" ];\npolicy = ();\n", "test.conf:2: 'wan0' is the external interface" },
+	{ "external_interface = \"a-very-long-interface-name\";\nlan_interfaces = [ \"x\" ];\npolicy = ();\n",
+	  "test.conf:1: 'a-very-long-interface-name' is not a valid interface name" },
+	{ "external_interface = \"wan0\";\nlan_interfaces = [ ];\npolicy = ();\n", "'lan_interfaces' is empty" },
+	{ "external_interface = 5;\nlan_interfaces = [ \"x\" ];\npolicy = ();\n", "test.conf:1: 'external_interface' must be a string" },
+};
+
+START_TEST(test_bad_files_refused_with_line)
+{
+	ck_assert_int_eq(load(bad_files[_i].text), -1);
+	ck_assert_msg(strstr(err, bad_files[_i].expect) != NULL, "case %d: got '%s', want '%s'", _i,
+		      err, bad_files[_i].expect);
+	ck_assert_msg(strncmp(err, "test.conf:", 10) == 0, "no file name: '%s'", err);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	ck_assert_int_eq(config_load("/nonexistent/portleased.conf", &cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "/nonexistent/portleased.conf: cannot read: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_reserved_external_address_accepted)
+{
+	ck_assert_int_eq(load(MINIMAL "policy = ();\nexternal_address = \"100.64.1.1\";\n"), 0);
+	ck_assert(cfg.has_external_address);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	log_init("check_config", true, false);
+	tcase_add_test(tc, test_example_file_loads);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_full_rule);
+	tcase_add_loop_test(tc, test_bad_files_refused_with_line, 0,
+			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_reserved_external_address_accepted);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

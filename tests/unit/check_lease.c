@@ -1,0 +1,222 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lease.h"
+
+static struct lease_table *t;
+
+static struct in6_addr v4(const char *text)
+{
+	struct in_addr a;
+	inet_pton(AF_INET, text, &a);
+	return addr_from_v4(a);
+}
+
+static struct lease make(const char *host, uint8_t proto, uint16_t iport, uint16_t eport,
+			 uint64_t expires)
+{
+	struct lease l = { 0 };
+
+	l.proto = proto;
+	l.client = v4(host);
+	l.internal_addr = l.client;
+	l.internal_port = iport;
+	l.external_port = eport;
+	l.expires_ms = expires;
+	return l;
+}
+
+static void setup(void)
+{
+	t = lease_table_new(8, 42);
+	ck_assert_ptr_nonnull(t);
+}
+
+static void teardown(void)
+{
+	lease_table_free(t);
+}
+
+START_TEST(test_insert_and_lookup_both_ways)
+{
+	struct lease f = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
+	struct in6_addr a = v4("192.168.1.10");
+	struct lease *l = lease_insert(t, &f);
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_eq(lease_by_external(t, IPPROTO_TCP, 8080), l);
+	ck_assert_ptr_null(lease_by_external(t, IPPROTO_UDP, 8080));
+	ck_assert_ptr_eq(lease_by_internal(t, &a, IPPROTO_TCP, 80), l);
+	ck_assert_ptr_null(lease_by_internal(t, &a, IPPROTO_TCP, 81));
+	ck_assert(!lease_external_free(t, IPPROTO_TCP, 8080));
+	ck_assert(lease_external_free(t, IPPROTO_UDP, 8080));
+	ck_assert_uint_eq(lease_count(t), 1);
+}
+END_TEST
+
+START_TEST(test_duplicates_and_capacity_refused)
+{
+	struct lease f = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
+
+	ck_assert_ptr_nonnull(lease_insert(t, &f));
+	ck_assert_ptr_null(lease_insert(t, &f));              /* same both ends */
+	f.internal_port = 81;
+	ck_assert_ptr_null(lease_insert(t, &f));              /* same external */
+	f = make("192.168.1.10", IPPROTO_TCP, 80, 9090, 1000);
+	ck_assert_ptr_null(lease_insert(t, &f));              /* same internal */
+	f = make("192.168.1.10", IPPROTO_TCP, 81, 0, 1000);
+	ck_assert_ptr_null(lease_insert(t, &f));              /* port 0 */
+
+	for (uint16_t i = 1; i < 8; i++) {
+		f = make("192.168.1.11", IPPROTO_UDP, i, (uint16_t)(1000 + i), 1000);
+		ck_assert_ptr_nonnull(lease_insert(t, &f));
+	}
+	f = make("192.168.1.12", IPPROTO_UDP, 1, 2000, 1000);
+	ck_assert_ptr_null(lease_insert(t, &f));              /* full */
+	ck_assert_uint_eq(lease_count(t), 8);
+}
+END_TEST
+
+START_TEST(test_heap_orders_expiries)
+{
+	static const uint64_t expiries[] = { 500, 100, 900, 300, 700, 200, 800, 600 };
+	uint64_t last = 0;
+
+	for (size_t i = 0; i < 8; i++) {
+		struct lease f = make("192.168.1.10", IPPROTO_TCP, (uint16_t)(100 + i),
+				      (uint16_t)(5000 + i), expiries[i]);
+		ck_assert_ptr_nonnull(lease_insert(t, &f));
+	}
+	/* Move one to the front and one to the back. */
+	lease_set_expiry(t, lease_by_external(t, IPPROTO_TCP, 5002), 50);
+	lease_set_expiry(t, lease_by_external(t, IPPROTO_TCP, 5001), 1000);
+
+	ck_assert_uint_eq(lease_soonest(t)->external_port, 5002);
+	while (lease_soonest(t)) {
+		struct lease *l = lease_soonest(t);
+		ck_assert_uint_ge(l->expires_ms, last);
+		last = l->expires_ms;
+		lease_delete(t, l);
+	}
+	ck_assert_uint_eq(last, 1000);
+	ck_assert_uint_eq(lease_count(t), 0);
+}
+END_TEST
+
+START_TEST(test_delete_from_middle_keeps_indices)
+{
+	struct in6_addr a = v4("192.168.1.10");
+
+	for (uint16_t i = 0; i < 8; i++) {
+		struct lease f = make("192.168.1.10", IPPROTO_TCP, (uint16_t)(100 + i),
+				      (uint16_t)(5000 + i), 1000u - i * 10u);
+		ck_assert_ptr_nonnull(lease_insert(t, &f));
+	}
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 5003));
+	ck_assert_ptr_null(lease_by_external(t, IPPROTO_TCP, 5003));
+	ck_assert_ptr_null(lease_by_internal(t, &a, IPPROTO_TCP, 103));
+	ck_assert(lease_external_free(t, IPPROTO_TCP, 5003));
+	for (uint16_t i = 0; i < 8; i++) {
+		if (i == 3)
+			continue;
+		ck_assert_ptr_nonnull(lease_by_external(t, IPPROTO_TCP, (uint16_t)(5000 + i)));
+		ck_assert_ptr_nonnull(lease_by_internal(t, &a, IPPROTO_TCP, (uint16_t)(100 + i)));
+	}
+	ck_assert_uint_eq(lease_soonest(t)->expires_ms, 930);
+
+	size_t n = 0;
+	for (struct lease *l = lease_first(t); l; l = lease_next(l))
+		n++;
+	ck_assert_uint_eq(n, 7);
+}
+END_TEST
+
+START_TEST(test_pick_prefers_suggested_then_next)
+{
+	struct port_range allowed[] = { { 1024, 2047 }, { 9000, 9001 } };
+	struct lease f = make("192.168.1.10", IPPROTO_TCP, 80, 1500, 1000);
+
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_TCP, 1500, allowed, 2), 1500);
+	lease_insert(t, &f);
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_TCP, 1500, allowed, 2), 1501);
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_UDP, 1500, allowed, 2), 1500);
+	/* Not allowed: the lowest allowed free port. */
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_TCP, 80, allowed, 2), 1024);
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_TCP, 9001, allowed, 2), 9001);
+}
+END_TEST
+
+START_TEST(test_pick_wraps_and_exhausts)
+{
+	struct port_range allowed[] = { { 3000, 3002 } };
+	struct lease f;
+
+	f = make("192.168.1.10", IPPROTO_UDP, 1, 3002, 1);
+	lease_insert(t, &f);
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_UDP, 3002, allowed, 1), 3000);
+	f = make("192.168.1.10", IPPROTO_UDP, 2, 3000, 1);
+	lease_insert(t, &f);
+	f = make("192.168.1.10", IPPROTO_UDP, 3, 3001, 1);
+	lease_insert(t, &f);
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_UDP, 3001, allowed, 1), -1);
+	ck_assert_int_eq(lease_pick_external(t, IPPROTO_UDP, 3001, allowed, 0), -1);
+}
+END_TEST
+
+START_TEST(test_many_leases_stress)
+{
+	struct lease_table *big = lease_table_new(20000, 7);
+	struct in6_addr a = v4("192.168.1.10");
+	struct port_range all = { 1, 65535 };
+
+	for (unsigned i = 0; i < 20000; i++) {
+		struct lease f = make("192.168.1.10", IPPROTO_TCP, (uint16_t)(1 + i), 0,
+				      (i * 7919u) % 20011u);
+		int port = lease_pick_external(big, IPPROTO_TCP, 1, &all, 1);
+		ck_assert_int_eq(port, (int)(1 + i));
+		f.external_port = (uint16_t)port;
+		if (!lease_insert(big, &f))
+			ck_abort_msg("insert %u failed", i);
+	}
+	for (unsigned i = 0; i < 20000; i += 2)
+		lease_delete(big, lease_by_internal(big, &a, IPPROTO_TCP, (uint16_t)(1 + i)));
+	ck_assert_uint_eq(lease_count(big), 10000);
+	uint64_t last = 0;
+	unsigned bad = 0;
+	while (lease_soonest(big)) {
+		struct lease *l = lease_soonest(big);
+		bad += l->expires_ms < last;
+		last = l->expires_ms;
+		lease_delete(big, l);
+	}
+	ck_assert_uint_eq(bad, 0);
+	lease_table_free(big);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lease");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_insert_and_lookup_both_ways);
+	tcase_add_test(tc, test_duplicates_and_capacity_refused);
+	tcase_add_test(tc, test_heap_orders_expiries);
+	tcase_add_test(tc, test_delete_from_middle_keeps_indices);
+	tcase_add_test(tc, test_pick_prefers_suggested_then_next);
+	tcase_add_test(tc, test_pick_wraps_and_exhausts);
+	tcase_add_test(tc, test_many_leases_stress);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,207 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+static struct in6_addr v4(const char *text)
+{
+	struct in_addr a;
+	inet_pton(AF_INET, text, &a);
+	return addr_from_v4(a);
+}
+
+static void add_rule(struct policy *p, bool allow, const char *clients, uint8_t proto,
+		     uint16_t ilo, uint16_t ihi, uint16_t elo, uint16_t ehi)
+{
+	struct policy_rule *r = &p->rules[p->count++];
+
+	memset(r, 0, sizeof(*r));
+	r->allow = allow;
+	ck_assert(addr_parse_prefix(clients, &r->clients));
+	r->proto = proto;
+	r->internal_ports = (struct port_range){ ilo, ihi };
+	r->external_ports = (struct port_range){ elo, ehi };
+	r->line = (unsigned)p->count;
+}
+
+static struct policy_decision check(const struct policy *p, const char *client, uint8_t proto,
+				    uint16_t iport, uint16_t eport)
+{
+	struct policy_query q = { .client = v4(client), .proto = proto, .internal_port = iport,
+				  .external_port = eport };
+	return policy_check(p, &q);
+}
+
+static struct policy pol;
+
+static void setup(void)
+{
+	memset(&pol, 0, sizeof(pol));
+}
+
+START_TEST(test_empty_policy_denies)
+{
+	struct policy_decision d = check(&pol, "192.168.1.10", IPPROTO_TCP, 8080, 8080);
+	struct port_range out[4];
+
+	ck_assert(!d.allow);
+	ck_assert_int_eq(d.rule, -1);
+	ck_assert_uint_eq(policy_allowed_external(&pol, &(struct in6_addr){ 0 }, IPPROTO_TCP,
+						  8080, out, 4), 0);
+}
+END_TEST
+
+START_TEST(test_first_match_wins)
+{
+	add_rule(&pol, false, "192.168.1.66", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1024, 65535, 1024, 65535);
+	add_rule(&pol, false, "0.0.0.0/0", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+
+	struct policy_decision d = check(&pol, "192.168.1.10", IPPROTO_TCP, 8080, 8080);
+	ck_assert(d.allow);
+	ck_assert_int_eq(d.rule, 1);
+
+	d = check(&pol, "192.168.1.66", IPPROTO_TCP, 8080, 8080);
+	ck_assert(!d.allow);
+	ck_assert_int_eq(d.rule, 0);
+
+	d = check(&pol, "192.168.1.10", IPPROTO_TCP, 80, 8080);
+	ck_assert(!d.allow);
+	ck_assert_int_eq(d.rule, 2);
+}
+END_TEST
+
+START_TEST(test_every_field_must_match)
+{
+	add_rule(&pol, true, "192.168.1.0/24", IPPROTO_UDP, 5000, 5010, 6000, 6010);
+
+	ck_assert(check(&pol, "192.168.1.9", IPPROTO_UDP, 5000, 6000).allow);
+	ck_assert(check(&pol, "192.168.1.9", IPPROTO_UDP, 5010, 6010).allow);
+	ck_assert(!check(&pol, "192.168.2.9", IPPROTO_UDP, 5000, 6000).allow);  /* client */
+	ck_assert(!check(&pol, "192.168.1.9", IPPROTO_TCP, 5000, 6000).allow);  /* protocol */
+	ck_assert(!check(&pol, "192.168.1.9", IPPROTO_UDP, 4999, 6000).allow);  /* internal */
+	ck_assert(!check(&pol, "192.168.1.9", IPPROTO_UDP, 5011, 6000).allow);
+	ck_assert(!check(&pol, "192.168.1.9", IPPROTO_UDP, 5000, 5999).allow);  /* external */
+	ck_assert(!check(&pol, "192.168.1.9", IPPROTO_UDP, 5000, 6011).allow);
+}
+END_TEST
+
+START_TEST(test_allowed_external_carves_denies)
+{
+	struct port_range out[POLICY_MAX_RANGES];
+	struct in6_addr c = v4("192.168.1.10");
+	size_t n;
+
+	add_rule(&pol, false, "0.0.0.0/0", POLICY_PROTO_ANY, 1, 65535, 1, 1023);
+	add_rule(&pol, false, "0.0.0.0/0", IPPROTO_TCP, 1, 65535, 8000, 8999);
+	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+
+	n = policy_allowed_external(&pol, &c, IPPROTO_TCP, 22, out, POLICY_MAX_RANGES);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(out[0].lo, 1024);
+	ck_assert_uint_eq(out[0].hi, 7999);
+	ck_assert_uint_eq(out[1].lo, 9000);
+	ck_assert_uint_eq(out[1].hi, 65535);
+
+	n = policy_allowed_external(&pol, &c, IPPROTO_UDP, 22, out, POLICY_MAX_RANGES);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0].lo, 1024);
+	ck_assert_uint_eq(out[0].hi, 65535);
+
+	c = v4("10.0.0.1");
+	ck_assert_uint_eq(policy_allowed_external(&pol, &c, IPPROTO_UDP, 22, out, 8), 0);
+}
+END_TEST
+
+/* The ranges must be exactly the ports policy_check allows, for every port,
+ * over many random policies: the allocator relies on it. */
+START_TEST(test_allowed_external_agrees_with_check)
+{
+	static const char *const clients[] = { "192.168.1.0/24", "192.168.1.10", "10.0.0.0/8",
+						"0.0.0.0/0" };
+	static const uint8_t protos[] = { POLICY_PROTO_ANY, IPPROTO_TCP, IPPROTO_UDP };
+	static unsigned char allowed[65536];
+	struct port_range out[POLICY_MAX_RANGES];
+	uint32_t x = 99;
+
+	for (int round = 0; round < 60; round++) {
+		memset(&pol, 0, sizeof(pol));
+		int nrules = 1 + round % 12;
+		for (int i = 0; i < nrules; i++) {
+			x = x * 1103515245u + 12345u;
+			uint16_t elo = (uint16_t)(1 + (x >> 4) % 65535);
+			uint16_t ehi = (uint16_t)(elo + (x >> 12) % 20000);
+			if (ehi < elo)
+				ehi = 65535;
+			add_rule(&pol, (x >> 30) & 1, clients[(x >> 8) % 4], protos[(x >> 2) % 3],
+				 (x & 1) ? 1 : 1024, 65535, elo, ehi);
+		}
+		for (int c = 0; c < 2; c++) {
+			const char *client = c ? "192.168.1.10" : "10.1.2.3";
+			struct in6_addr ca = v4(client);
+			size_t n = policy_allowed_external(&pol, &ca, IPPROTO_TCP, 2000, out,
+							   POLICY_MAX_RANGES);
+
+			unsigned overlaps = 0, disagreements = 0, first_bad = 0;
+
+			/* Plain comparisons in the loops: a Check assertion per port
+			 * would cost a message to the parent process each. */
+			memset(allowed, 0, sizeof(allowed));
+			for (size_t i = 0; i < n; i++) {
+				ck_assert_uint_le(out[i].lo, out[i].hi);
+				for (unsigned p = out[i].lo; p <= out[i].hi; p++) {
+					overlaps += allowed[p];
+					allowed[p] = 1;
+				}
+			}
+			for (unsigned p = 1; p <= 65535; p++) {
+				if (allowed[p] != check(&pol, client, IPPROTO_TCP, 2000,
+							(uint16_t)p).allow) {
+					if (!disagreements++)
+						first_bad = p;
+				}
+			}
+			ck_assert_msg(overlaps == 0, "round %d: ranges overlap", round);
+			ck_assert_msg(disagreements == 0, "round %d: %u ports disagree, first %u",
+				      round, disagreements, first_bad);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_ipv6_client_not_matched_by_v4_rule)
+{
+	struct policy_query q = { .proto = IPPROTO_TCP, .internal_port = 2000,
+				  .external_port = 2000 };
+
+	add_rule(&pol, true, "0.0.0.0/0", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	inet_pton(AF_INET6, "2001:db8::1", &q.client);
+	ck_assert(!policy_check(&pol, &q).allow);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_empty_policy_denies);
+	tcase_add_test(tc, test_first_match_wins);
+	tcase_add_test(tc, test_every_field_must_match);
+	tcase_add_test(tc, test_allowed_external_carves_denies);
+	tcase_add_test(tc, test_allowed_external_agrees_with_check);
+	tcase_add_test(tc, test_ipv6_client_not_matched_by_v4_rule);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
