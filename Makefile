@@ -1,8 +1,8 @@
 # portleased — build, test, demo, install.
 #
 #   make demo     install what is missing, build, run the namespace demo
-#   make check    install what is missing, unit tests, e2e tests, unit tests
-#                 again under ASan+UBSan
+#   make check    install what is missing, unit tests, e2e tests, then both
+#                 again built with ASan+UBSan
 #   make install  PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 
 VERSION    := 0.1.0
@@ -59,7 +59,7 @@ UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
 PROBE       := $(BUILD)/tests/e2e/natpmp_probe
 
 .SECONDARY:
-.PHONY: all deps check unit unit-asan e2e demo install uninstall clean
+.PHONY: all deps check unit unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/portleased $(PROBE)
@@ -91,9 +91,14 @@ $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
-# The same suites under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The same suites under AddressSanitizer and UndefinedBehaviorSanitizer; the
+# e2e run also puts the daemon's netlink and socket code under them, and
+# LeakSanitizer checks its shutdown path.
 unit-asan:
-	$(MAKE) BUILD=$(BUILD)/asan SAN=1 unit
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 unit
+
+e2e-asan:
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 e2e
 
 e2e: all
 	sh tests/e2e/run.sh $(BUILD)
@@ -103,6 +108,7 @@ check:
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory e2e-asan
 	@echo "== make check: all passed"
 
 demo:

@@ -195,10 +195,14 @@ static void log_decision(const struct mapper *m, const struct map_request *req,
 		log_info("refused: %s %s %s:%u (client %s): no policy rule allows it",
 			 origin_name(req->origin), policy_proto_name(req->proto), internal,
 			 req->internal_port, client);
+	else if (res->status == MAP_DENIED)
+		log_info("refused: %s %s %s:%u (client %s): denied by the rule at line %u",
+			 origin_name(req->origin), policy_proto_name(req->proto), internal,
+			 req->internal_port, client, rule_line(m, res->rule));
 	else
-		log_info("refused: %s %s %s:%u (client %s): %s%s", origin_name(req->origin),
+		log_info("refused: %s %s %s:%u (client %s): %s", origin_name(req->origin),
 			 policy_proto_name(req->proto), internal, req->internal_port, client,
-			 map_status_name(res->status), res->status == MAP_DENIED ? " (deny rule)" : "");
+			 map_status_name(res->status));
 }
 
 /* A lease being renewed: keep its external port while the policy still

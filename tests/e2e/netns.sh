@@ -1,21 +1,25 @@
 # Test network for portleased, sourced by the e2e tests and the demo.
 #
-#   lan1 192.168.77.10 ─┐
-#                       ├─ br-lan 192.168.77.1 [router] wan0 203.0.113.1 ── 203.0.113.20 wan
-#   lan2 192.168.77.11 ─┘
+#   lan1 $LAN_NET.10 ─┐
+#                     ├─ br-lan $LAN_NET.1 [router] $ROUTER_WAN_IF 203.0.113.1 ── 203.0.113.20 wan
+#   lan2 $LAN_NET.11 ─┘
 #
-# Namespace names carry the caller's PID so runs never collide. Everything is
-# removed by net_teardown, which callers run from an EXIT trap.
+# LAN_NET (default 192.168.77) and ROUTER_WAN_IF (default wan0) may be set
+# before sourcing. Namespace names carry the caller's PID so runs never
+# collide. Everything is removed by net_teardown, which callers run from an
+# EXIT trap.
 
 NET_ID="pl$$"
 NS_ROUTER="${NET_ID}-router"
 NS_LAN1="${NET_ID}-lan1"
 NS_LAN2="${NET_ID}-lan2"
 NS_WAN="${NET_ID}-wan"
-ROUTER_LAN_IP=192.168.77.1
+LAN_NET=${LAN_NET:-192.168.77}
+ROUTER_WAN_IF=${ROUTER_WAN_IF:-wan0}
+ROUTER_LAN_IP=$LAN_NET.1
 ROUTER_WAN_IP=203.0.113.1
-LAN1_IP=192.168.77.10
-LAN2_IP=192.168.77.11
+LAN1_IP=$LAN_NET.10
+LAN2_IP=$LAN_NET.11
 WAN_IP=203.0.113.20
 
 in_router() { ip netns exec "$NS_ROUTER" "$@"; }
@@ -43,9 +47,10 @@ net_setup() {
 	ip -n "$NS_LAN1" route add default via "$ROUTER_LAN_IP"
 	ip -n "$NS_LAN2" route add default via "$ROUTER_LAN_IP"
 
-	ip link add wan0 netns "$NS_ROUTER" type veth peer name eth0 netns "$NS_WAN"
-	ip -n "$NS_ROUTER" addr add "$ROUTER_WAN_IP/24" dev wan0
-	ip -n "$NS_ROUTER" link set wan0 up
+	ip link add "${NET_ID}wan" netns "$NS_ROUTER" type veth peer name eth0 netns "$NS_WAN"
+	ip -n "$NS_ROUTER" link set "${NET_ID}wan" name "$ROUTER_WAN_IF"
+	ip -n "$NS_ROUTER" addr add "$ROUTER_WAN_IP/24" dev "$ROUTER_WAN_IF"
+	ip -n "$NS_ROUTER" link set "$ROUTER_WAN_IF" up
 	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
 	ip -n "$NS_WAN" link set eth0 up
 
@@ -68,14 +73,14 @@ net_teardown() {
 write_router_config() {
 	file=$1; shift
 	cat > "$file" <<CONF
-external_interface = "wan0";
+external_interface = "$ROUTER_WAN_IF";
 lan_interfaces = [ "br-lan" ];
 nft_table = "portleased";
 lifetime = { min = 1; max = 3600; };
 policy = (
   { action = "deny";  clients = "$LAN2_IP"; internal_ports = 2222; },
   { action = "deny";  external_ports = "1-1023"; },
-  { action = "allow"; clients = "192.168.77.0/24";
+  { action = "allow"; clients = "$LAN_NET.0/24";
     internal_ports = "1024-65535"; external_ports = "1024-65535"; }
 );
 $*

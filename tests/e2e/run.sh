@@ -108,7 +108,7 @@ expect "UDP mapping carries a datagram from the WAN host to the LAN listener" \
 
 got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 900)
 expect "refresh keeps the external port and takes the new lifetime ($got)" [ "$got" = "8080 900" ]
-expect "the kernel holds exactly one element for the refreshed mapping" [ "$(nft_elements '192.168.77.10 . 8080')" = 1 ]
+expect "the kernel holds exactly one element for the refreshed mapping" [ "$(nft_elements "$LAN1_IP . 8080")" = 1 ]
 
 got=$(natpmpc_map "$NS_LAN2" 8080 7000 tcp 600)
 expect "a taken external port is not given twice: lan2 gets 8081 ($got)" [ "$got" = "8081 600" ]
@@ -130,7 +130,7 @@ expect "a lifetime above the maximum is clamped to it ($got)" [ "$got" = "9200 3
 got=$(natpmpc_map "$NS_LAN1" 0 8080 tcp 0)
 expect "lifetime 0 deletes the mapping ($got)" [ "$got" = "0 0" ]
 expect "after deletion the WAN host no longer reaches the TCP service" wan_blocked tcp 8080 "$WORK/lan1-tcp8080"
-expect "after deletion the kernel holds no element for it" [ "$(nft_elements '192.168.77.10 . 8080')" = 0 ]
+expect "after deletion the kernel holds no element for it" [ "$(nft_elements "$LAN1_IP . 8080")" = 0 ]
 
 got=$(natpmpc_map "$NS_LAN1" 0 0 udp 0)
 expect "lifetime 0 with internal port 0 deletes all of the client's UDP mappings ($got)" [ "$got" = "0 0" ]
@@ -156,7 +156,7 @@ expect "internal port 0 with a lifetime is refused NOT_AUTHORIZED ($got)" \
 got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" map tcp 8300 8300 3600)
 expect "the daemon still answers after hostile input ($got)" sh -c "echo '$got' | grep -q '^result=0 .* mapped=8300 '"
 
-in_wan ip route add 192.168.77.0/24 via "$ROUTER_WAN_IP"
+in_wan ip route add "$LAN_NET.0/24" via "$ROUTER_WAN_IP"
 got=$(in_wan "$PROBE" "$ROUTER_LAN_IP" map tcp 8400 8400 3600)
 expect "a request from the WAN side to the LAN address is ignored ($got)" [ "$got" = noreply ]
 got=$(in_wan "$PROBE" "$ROUTER_WAN_IP" map tcp 8400 8400 3600)
@@ -193,7 +193,7 @@ expect "a bad reload is refused with file:line and the reason" grep -q "reload f
 got=$(natpmpc_map "$NS_LAN1" 8500 8500 tcp 600)
 expect "after a bad reload the running policy still serves ($got)" [ "$got" = "8500 600" ]
 write_router_config "$CONF"
-sed -i "s|clients = \"192.168.77.0/24\"|clients = \"$LAN2_IP\"|" "$CONF"
+sed -i "s|clients = \"$LAN_NET.0/24\"|clients = \"$LAN2_IP\"|" "$CONF"
 kill -HUP "$PORTLEASED_PID"; sleep 0.3
 got=$(natpmpc_map "$NS_LAN1" 8600 8600 tcp 600)
 expect "after a good reload the new policy applies: lan1 now refused ($got)" [ "$got" = "failed : not authorized" ]
