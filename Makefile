@@ -17,7 +17,7 @@ BUILD ?= build
 SAN   ?=
 
 # Debian packages: to build, to test, to run the demo.
-DEB_BUILD := gcc make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev
+DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev
 DEB_TEST  := check nftables iproute2 natpmpc socat procps
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
@@ -43,7 +43,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 CFLAGS  ?=
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft \
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft -Itests/unit \
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
@@ -51,7 +51,7 @@ CORE_SRCS := daemon/log.c daemon/addr.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/natpmp.c config/config.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_server.c \
                nft/nft.c daemon/main.c
-UNIT_SUITES := addr policy portset lease natpmp config
+UNIT_SUITES := addr policy portset lease natpmp config mapper
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -83,6 +83,11 @@ $(BUILD)/portleased: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# The mapper against a fake backend; the real one is covered end to end.
+$(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(CORE_OBJS) \
+		$(BUILD)/daemon/mapper.o $(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o

@@ -128,8 +128,10 @@ static int batch_commit(struct nft *n, struct batch *bt)
 				break;
 			return -errno;
 		}
+		int remaining = (int)len;  /* libmnl counts in int */
+
 		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
-		     mnl_nlmsg_ok(nlh, (int)len); nlh = mnl_nlmsg_next(nlh, (int *)&len)) {
+		     mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
 			const struct nlmsgerr *e;
 
 			if (nlh->nlmsg_type != NLMSG_ERROR)

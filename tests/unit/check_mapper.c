@@ -1,0 +1,222 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fake_nft.h"
+#include "log.h"
+#include "mapper.h"
+
+static struct config cfg;
+static struct event_base *base;
+static struct mapper *m;
+
+static struct in6_addr v4(const char *text)
+{
+	struct in_addr a;
+	inet_pton(AF_INET, text, &a);
+	return addr_from_v4(a);
+}
+
+static void setup(void)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct in_addr ext;
+
+	memset(&fake_nft, 0, sizeof(fake_nft));
+	ck_assert_int_eq(config_load_string(
+		"external_interface = \"wan0\"; lan_interfaces = [ \"lan0\" ];\n"
+		"lifetime = { min = 1; max = 600; }; max_leases = 3;\n"
+		"policy = ( { action = \"deny\"; external_ports = \"1-1023\"; },\n"
+		"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; } );\n",
+		"mapper.conf", &cfg, err, sizeof(err)), 0);
+	base = event_base_new();
+	m = mapper_new(base, &cfg, nft_open("t", "wan0", err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(m);
+	inet_pton(AF_INET, "203.0.113.1", &ext);
+	mapper_set_external_address(m, &ext);
+}
+
+static void teardown(void)
+{
+	mapper_free(m);
+	event_base_free(base);
+}
+
+static struct map_request req(const char *host, uint16_t iport, uint16_t eport, uint32_t life)
+{
+	return (struct map_request){
+		.proto = IPPROTO_TCP, .client = v4(host), .internal_addr = v4(host),
+		.internal_port = iport, .suggested_external_port = eport, .lifetime = life,
+		.origin = LEASE_ORIGIN_NATPMP,
+	};
+}
+
+START_TEST(test_grant_installs_one_forward)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+	struct map_result res = mapper_map(m, &r);
+
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_uint_eq(res.external_port, 8080);
+	ck_assert_uint_eq(res.lifetime, 60);
+	ck_assert_int_eq(res.rule, 1);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	ck_assert_uint_eq(fake_nft.last_add.external_port, 8080);
+	ck_assert_uint_eq(fake_nft.last_add.internal_port, 8080);
+	ck_assert_uint_eq(fake_nft.last_add.internal_addr.s_addr, inet_addr("192.168.1.10"));
+	ck_assert_uint_eq(fake_nft.last_add.timeout_ms, 60000);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+}
+END_TEST
+
+START_TEST(test_denied_touches_nothing)
+{
+	struct map_request r = req("192.168.1.10", 22, 22, 60);
+	struct map_result res = mapper_map(m, &r);
+
+	ck_assert_int_eq(res.status, MAP_DENIED);
+	r = req("10.0.0.5", 8080, 8080, 60);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_DENIED);
+	ck_assert_uint_eq(fake_nft.adds, 0);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+}
+END_TEST
+
+START_TEST(test_backend_failure_leaves_no_lease)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	fake_nft.fail_next = -ENOBUFS;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_BACKEND_FAILED);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+	/* The port was not kept: the next request gets it. */
+	ck_assert_uint_eq(mapper_map(m, &r).external_port, 8080);
+}
+END_TEST
+
+START_TEST(test_refresh_keeps_port_and_clamps)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	mapper_map(m, &r);
+	r.suggested_external_port = 9999;
+	r.lifetime = 100000;
+	struct map_result res = mapper_map(m, &r);
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_uint_eq(res.external_port, 8080);
+	ck_assert_uint_eq(res.lifetime, 600);
+	ck_assert_uint_eq(fake_nft.refreshes, 1);
+	ck_assert_uint_eq(fake_nft.last_refresh.timeout_ms, 600000);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+}
+END_TEST
+
+START_TEST(test_failed_refresh_keeps_lease)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	mapper_map(m, &r);
+	fake_nft.fail_next = -EPERM;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_BACKEND_FAILED);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+}
+END_TEST
+
+START_TEST(test_table_full)
+{
+	for (uint16_t p = 2000; p < 2003; p++) {
+		struct map_request r = req("192.168.1.10", p, p, 60);
+		ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	}
+	struct map_request r = req("192.168.1.11", 3000, 3000, 60);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_TABLE_FULL);
+	ck_assert_uint_eq(fake_nft.adds, 3);
+}
+END_TEST
+
+START_TEST(test_no_external_address)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	mapper_set_external_address(m, NULL);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NO_EXTERNAL_ADDRESS);
+	ck_assert_uint_eq(fake_nft.adds, 0);
+}
+END_TEST
+
+START_TEST(test_unmap_and_unmap_client)
+{
+	struct in6_addr a = v4("192.168.1.10"), b = v4("192.168.1.11");
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	mapper_map(m, &r);
+	r = req("192.168.1.10", 8081, 8081, 60);
+	mapper_map(m, &r);
+	r = req("192.168.1.11", 8082, 8082, 60);
+	mapper_map(m, &r);
+
+	ck_assert_int_eq(mapper_unmap(m, &a, IPPROTO_TCP, 8080), 0);
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	ck_assert_uint_eq(fake_nft.last_delete.external_port, 8080);
+	ck_assert_int_eq(mapper_unmap(m, &a, IPPROTO_TCP, 8080), 0);  /* already gone: fine */
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	ck_assert_uint_eq(mapper_unmap_client(m, &a, IPPROTO_UDP), 0);
+	ck_assert_uint_eq(mapper_unmap_client(m, &a, IPPROTO_TCP), 1);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+	ck_assert_ptr_nonnull(lease_by_internal(mapper_leases(m), &b, IPPROTO_TCP, 8082));
+}
+END_TEST
+
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	event_base_loopbreak(arg);
+}
+
+START_TEST(test_timer_expires_leases)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 1);
+	struct timeval wait = { 1, 300000 };
+	struct event *stop = evtimer_new(base, stop_loop, base);
+
+	mapper_map(m, &r);
+	r = req("192.168.1.10", 8081, 8081, 60);
+	mapper_map(m, &r);
+	evtimer_add(stop, &wait);
+	event_base_dispatch(base);
+	event_free(stop);
+
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	ck_assert_uint_eq(fake_nft.last_delete.external_port, 8080);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mapper");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	log_init("check_mapper", true, false);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_grant_installs_one_forward);
+	tcase_add_test(tc, test_denied_touches_nothing);
+	tcase_add_test(tc, test_backend_failure_leaves_no_lease);
+	tcase_add_test(tc, test_refresh_keeps_port_and_clamps);
+	tcase_add_test(tc, test_failed_refresh_keeps_lease);
+	tcase_add_test(tc, test_table_full);
+	tcase_add_test(tc, test_no_external_address);
+	tcase_add_test(tc, test_unmap_and_unmap_client);
+	tcase_add_test(tc, test_timer_expires_leases);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,49 @@
+/* A stand-in for nft/nft.c in unit tests only: records each verb and fails
+ * on demand. The e2e suite runs the real backend against the kernel. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "fake_nft.h"
+
+struct fake_nft fake_nft;
+
+struct nft *nft_open(const char *table, const char *ifname, char *err, size_t errlen)
+{
+	(void)table; (void)ifname; (void)err; (void)errlen;
+	return (struct nft *)&fake_nft;
+}
+
+void nft_close(struct nft *n, int remove_table)
+{
+	(void)n; (void)remove_table;
+}
+
+static int record(struct nft_forward *slot, unsigned *count, const struct nft_forward *f)
+{
+	if (fake_nft.fail_next) {
+		int rc = fake_nft.fail_next;
+		fake_nft.fail_next = 0;
+		return rc;
+	}
+	*slot = *f;
+	(*count)++;
+	return 0;
+}
+
+int nft_forward_add(struct nft *n, const struct nft_forward *f)
+{
+	(void)n;
+	return record(&fake_nft.last_add, &fake_nft.adds, f);
+}
+
+int nft_forward_refresh(struct nft *n, const struct nft_forward *f)
+{
+	(void)n;
+	return record(&fake_nft.last_refresh, &fake_nft.refreshes, f);
+}
+
+int nft_forward_delete(struct nft *n, const struct nft_forward *f)
+{
+	(void)n;
+	return record(&fake_nft.last_delete, &fake_nft.deletes, f);
+}
