@@ -43,7 +43,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 CFLAGS  ?=
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft -Itests/unit \
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft \
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
@@ -75,6 +75,8 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/unit
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -82,11 +84,11 @@ $(BUILD)/%.o: %.c
 $(BUILD)/portleased: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(CORE_OBJS)
+$(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # The mapper against a fake backend; the real one is covered end to end.
-$(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(CORE_OBJS) \
+$(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
 		$(BUILD)/daemon/mapper.o $(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 

@@ -4,17 +4,11 @@
 #include <string.h>
 
 #include "addr.h"
-
-static struct in6_addr v4(const char *text)
-{
-	struct in_addr a;
-	inet_pton(AF_INET, text, &a);
-	return addr_from_v4(a);
-}
+#include "unit.h"
 
 START_TEST(test_v4_round_trip)
 {
-	struct in6_addr a = v4("192.168.1.10");
+	struct in6_addr a = unit_v4("192.168.1.10");
 	char buf[ADDR_STRLEN];
 
 	ck_assert(addr_is_v4(&a));
@@ -26,7 +20,7 @@ END_TEST
 START_TEST(test_prefix_v4)
 {
 	struct addr_prefix p;
-	struct in6_addr in = v4("192.168.1.200"), out = v4("192.168.2.1");
+	struct in6_addr in = unit_v4("192.168.1.200"), out = unit_v4("192.168.2.1");
 
 	ck_assert(addr_parse_prefix("192.168.1.77/24", &p));
 	ck_assert_uint_eq(p.len, 120);
@@ -35,7 +29,7 @@ START_TEST(test_prefix_v4)
 
 	ck_assert(addr_parse_prefix("192.168.1.10", &p));
 	ck_assert(!addr_in_prefix(&in, &p));
-	in = v4("192.168.1.10");
+	in = unit_v4("192.168.1.10");
 	ck_assert(addr_in_prefix(&in, &p));
 
 	ck_assert(addr_parse_prefix("0.0.0.0/0", &p));
@@ -46,7 +40,7 @@ END_TEST
 START_TEST(test_prefix_v6_any_covers_v4)
 {
 	struct addr_prefix p;
-	struct in6_addr a = v4("10.0.0.1"), b;
+	struct in6_addr a = unit_v4("10.0.0.1"), b;
 
 	ck_assert(addr_parse_prefix("::/0", &p));
 	ck_assert(addr_in_prefix(&a, &p));
@@ -76,17 +70,11 @@ int main(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_v4_round_trip);
 	tcase_add_test(tc, test_prefix_v4);
 	tcase_add_test(tc, test_prefix_v6_any_covers_v4);
 	tcase_add_test(tc, test_prefix_rejects_garbage);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "unit.h"
 
 static struct config cfg;
 static char err[CONFIG_ERROR_MAX];
@@ -137,8 +138,6 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init("check_config", true, false);
 	tcase_add_test(tc, test_example_file_loads);
@@ -149,9 +148,5 @@ int main(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_reserved_external_address_accepted);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -5,15 +5,9 @@
 #include <string.h>
 
 #include "lease.h"
+#include "unit.h"
 
 static struct lease_table *t;
-
-static struct in6_addr v4(const char *text)
-{
-	struct in_addr a;
-	inet_pton(AF_INET, text, &a);
-	return addr_from_v4(a);
-}
 
 static struct lease make(const char *host, uint8_t proto, uint16_t iport, uint16_t eport,
 			 uint64_t expires)
@@ -21,7 +15,7 @@ static struct lease make(const char *host, uint8_t proto, uint16_t iport, uint16
 	struct lease l = { 0 };
 
 	l.proto = proto;
-	l.client = v4(host);
+	l.client = unit_v4(host);
 	l.internal_addr = l.client;
 	l.internal_port = iport;
 	l.external_port = eport;
@@ -43,7 +37,7 @@ static void teardown(void)
 START_TEST(test_insert_and_lookup_both_ways)
 {
 	struct lease f = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
-	struct in6_addr a = v4("192.168.1.10");
+	struct in6_addr a = unit_v4("192.168.1.10");
 	struct lease *l = lease_insert(t, &f);
 
 	ck_assert_ptr_nonnull(l);
@@ -108,7 +102,7 @@ END_TEST
 
 START_TEST(test_delete_from_middle_keeps_indices)
 {
-	struct in6_addr a = v4("192.168.1.10");
+	struct in6_addr a = unit_v4("192.168.1.10");
 
 	for (uint16_t i = 0; i < 8; i++) {
 		struct lease f = make("192.168.1.10", IPPROTO_TCP, (uint16_t)(100 + i),
@@ -169,7 +163,7 @@ END_TEST
 START_TEST(test_many_leases_stress)
 {
 	struct lease_table *big = lease_table_new(20000, 7);
-	struct in6_addr a = v4("192.168.1.10");
+	struct in6_addr a = unit_v4("192.168.1.10");
 	struct port_range all = { 1, 65535 };
 
 	for (unsigned i = 0; i < 20000; i++) {
@@ -201,8 +195,6 @@ int main(void)
 {
 	Suite *s = suite_create("lease");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -214,9 +206,5 @@ int main(void)
 	tcase_add_test(tc, test_pick_wraps_and_exhausts);
 	tcase_add_test(tc, test_many_leases_stress);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -8,17 +8,11 @@
 #include "fake_nft.h"
 #include "log.h"
 #include "mapper.h"
+#include "unit.h"
 
 static struct config cfg;
 static struct event_base *base;
 static struct mapper *m;
-
-static struct in6_addr v4(const char *text)
-{
-	struct in_addr a;
-	inet_pton(AF_INET, text, &a);
-	return addr_from_v4(a);
-}
 
 static void setup(void)
 {
@@ -48,7 +42,7 @@ static void teardown(void)
 static struct map_request req(const char *host, uint16_t iport, uint16_t eport, uint32_t life)
 {
 	return (struct map_request){
-		.proto = IPPROTO_TCP, .client = v4(host), .internal_addr = v4(host),
+		.proto = IPPROTO_TCP, .client = unit_v4(host), .internal_addr = unit_v4(host),
 		.internal_port = iport, .suggested_external_port = eport, .lifetime = life,
 		.origin = LEASE_ORIGIN_NATPMP,
 	};
@@ -149,7 +143,7 @@ END_TEST
 
 START_TEST(test_unmap_and_unmap_client)
 {
-	struct in6_addr a = v4("192.168.1.10"), b = v4("192.168.1.11");
+	struct in6_addr a = unit_v4("192.168.1.10"), b = unit_v4("192.168.1.11");
 	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
 
 	mapper_map(m, &r);
@@ -199,8 +193,6 @@ int main(void)
 {
 	Suite *s = suite_create("mapper");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init("check_mapper", true, false);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -214,9 +206,5 @@ int main(void)
 	tcase_add_test(tc, test_unmap_and_unmap_client);
 	tcase_add_test(tc, test_timer_expires_leases);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "natpmp.h"
+#include "unit.h"
 
 START_TEST(test_parse_external_address_request)
 {
@@ -153,8 +154,6 @@ int main(void)
 {
 	Suite *s = suite_create("natpmp");
 	TCase *tc = tcase_create("codec");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_parse_external_address_request);
 	tcase_add_test(tc, test_parse_map_request_fields);
@@ -168,9 +167,5 @@ int main(void)
 	tcase_add_test(tc, test_build_error);
 	tcase_add_test(tc, test_parse_every_header);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -5,13 +5,7 @@
 #include <string.h>
 
 #include "policy.h"
-
-static struct in6_addr v4(const char *text)
-{
-	struct in_addr a;
-	inet_pton(AF_INET, text, &a);
-	return addr_from_v4(a);
-}
+#include "unit.h"
 
 static void add_rule(struct policy *p, bool allow, const char *clients, uint8_t proto,
 		     uint16_t ilo, uint16_t ihi, uint16_t elo, uint16_t ehi)
@@ -30,7 +24,7 @@ static void add_rule(struct policy *p, bool allow, const char *clients, uint8_t 
 static struct policy_decision check(const struct policy *p, const char *client, uint8_t proto,
 				    uint16_t iport, uint16_t eport)
 {
-	struct policy_query q = { .client = v4(client), .proto = proto, .internal_port = iport,
+	struct policy_query q = { .client = unit_v4(client), .proto = proto, .internal_port = iport,
 				  .external_port = eport };
 	return policy_check(p, &q);
 }
@@ -92,7 +86,7 @@ END_TEST
 START_TEST(test_allowed_external_carves_denies)
 {
 	struct port_range out[POLICY_MAX_RANGES];
-	struct in6_addr c = v4("192.168.1.10");
+	struct in6_addr c = unit_v4("192.168.1.10");
 	size_t n;
 
 	add_rule(&pol, false, "0.0.0.0/0", POLICY_PROTO_ANY, 1, 65535, 1, 1023);
@@ -111,7 +105,7 @@ START_TEST(test_allowed_external_carves_denies)
 	ck_assert_uint_eq(out[0].lo, 1024);
 	ck_assert_uint_eq(out[0].hi, 65535);
 
-	c = v4("10.0.0.1");
+	c = unit_v4("10.0.0.1");
 	ck_assert_uint_eq(policy_allowed_external(&pol, &c, IPPROTO_UDP, 22, out, 8), 0);
 }
 END_TEST
@@ -141,7 +135,7 @@ START_TEST(test_allowed_external_agrees_with_check)
 		}
 		for (int c = 0; c < 2; c++) {
 			const char *client = c ? "192.168.1.10" : "10.1.2.3";
-			struct in6_addr ca = v4(client);
+			struct in6_addr ca = unit_v4(client);
 			size_t n = policy_allowed_external(&pol, &ca, IPPROTO_TCP, 2000, out,
 							   POLICY_MAX_RANGES);
 
@@ -187,8 +181,6 @@ int main(void)
 {
 	Suite *s = suite_create("policy");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, NULL);
@@ -199,9 +191,5 @@ int main(void)
 	tcase_add_test(tc, test_allowed_external_agrees_with_check);
 	tcase_add_test(tc, test_ipv6_client_not_matched_by_v4_rule);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

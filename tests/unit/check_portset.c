@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "portset.h"
+#include "unit.h"
 
 static struct portset ps;
 
@@ -99,8 +100,6 @@ int main(void)
 {
 	Suite *s = suite_create("portset");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_port_zero_never_free);
@@ -110,9 +109,5 @@ int main(void)
 	tcase_add_test(tc, test_top_of_port_space);
 	tcase_add_test(tc, test_matches_reference_model);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

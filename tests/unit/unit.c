@@ -1,0 +1,23 @@
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+struct in6_addr unit_v4(const char *text)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, text, &a), 1);
+	return addr_from_v4(a);
+}
+
+int unit_run(Suite *suite)
+{
+	SRunner *sr = srunner_create(suite);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
