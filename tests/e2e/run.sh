@@ -65,6 +65,17 @@ natpmpc_map() {
 	echo "$out" | grep -o 'failed : .*' || true
 }
 
+# reload: SIGHUP, then wait (at most 3 s) until the daemon logs the outcome.
+reload() {
+	before=$(grep -cE 'configuration reloaded|reload failed' "$LOG")
+	kill -HUP "$PORTLEASED_PID"
+	i=0
+	while [ $i -lt 30 ] && [ "$(grep -cE 'configuration reloaded|reload failed' "$LOG")" = "$before" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 nft_elements() { in_router nft list map inet portleased fwd4 2>/dev/null | grep -c "$1"; }
 
 # --- the network -----------------------------------------------------------
@@ -195,17 +206,17 @@ expect "the other client was served meanwhile, 20 of 20 ($(grep -c '^result=0 ' 
 
 cp "$CONF" "$WORK/good.conf"
 echo 'this is not libconfig' >> "$CONF"
-kill -HUP "$PORTLEASED_PID"; sleep 0.3
+reload
 expect "a bad reload is refused with file:line and the reason" grep -q "reload failed, keeping the running configuration: $CONF:[0-9]*: " "$LOG"
 got=$(natpmpc_map "$NS_LAN1" 8500 8500 tcp 600)
 expect "after a bad reload the running policy still serves ($got)" [ "$got" = "8500 600" ]
 write_router_config "$CONF"
 sed -i "s|clients = \"$LAN_NET.0/24\"|clients = \"$LAN2_IP\"|" "$CONF"
-kill -HUP "$PORTLEASED_PID"; sleep 0.3
+reload
 got=$(natpmpc_map "$NS_LAN1" 8600 8600 tcp 600)
 expect "after a good reload the new policy applies: lan1 now refused ($got)" [ "$got" = "failed : not authorized" ]
 cp "$WORK/good.conf" "$CONF"
-kill -HUP "$PORTLEASED_PID"; sleep 0.3
+reload
 
 # --- the kernel expires mappings by itself ------------------------------------
 
