@@ -48,10 +48,10 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft \
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := daemon/log.c daemon/addr.c daemon/policy.c daemon/portset.c \
-             daemon/lease.c daemon/natpmp.c config/config.c
+             daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_server.c \
                nft/nft.c daemon/main.c
-UNIT_SUITES := addr policy portset lease natpmp config mapper
+UNIT_SUITES := addr policy portset lease natpmp pcp config mapper
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
