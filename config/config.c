@@ -168,7 +168,7 @@ static int check_known_members(struct parse_ctx *ctx, const config_setting_t *gr
 static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct policy_rule *rule)
 {
 	static const char *const known[] = { "action", "clients", "protocol", "internal_ports",
-					     "external_ports", NULL };
+					     "external_ports", "third_party", NULL };
 	const config_setting_t *m;
 	const char *text;
 
@@ -206,6 +206,11 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 			rule->proto = IPPROTO_UDP;
 		else if (!text || strcmp(text, "any") != 0)
 			return fail_at(ctx, m, "'protocol' must be \"tcp\", \"udp\" or \"any\"");
+	}
+	if ((m = config_setting_get_member(s, "third_party"))) {
+		if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+			return fail_at(ctx, m, "'third_party' must be true or false");
+		rule->third_party = config_setting_get_bool(m);
 	}
 	if ((m = config_setting_get_member(s, "internal_ports")) &&
 	    get_port_range(ctx, m, &rule->internal_ports) < 0)

@@ -11,6 +11,9 @@
 #include "addr.h"
 #include "policy.h"
 
+#define LEASE_NONCE_LEN 12
+#define LEASE_DESCRIPTION_MAX 128
+
 enum lease_origin {
 	LEASE_ORIGIN_NATPMP,
 	LEASE_ORIGIN_PCP,
@@ -27,6 +30,9 @@ struct lease {
 	uint64_t expires_ms;
 	enum lease_origin origin;
 	int rule;                      /* policy rule that allowed it */
+	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
+	uint8_t nonce[LEASE_NONCE_LEN];
+	char description[LEASE_DESCRIPTION_MAX + 1];
 
 	/* Owned by lease.c. */
 	size_t heap_pos;

@@ -1,5 +1,6 @@
 #include "mapper.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +50,8 @@ const char *map_status_name(enum map_status s)
 	case MAP_TABLE_FULL: return "lease table full";
 	case MAP_BACKEND_FAILED: return "nftables refused the change";
 	case MAP_UNSUPPORTED: return "unsupported";
+	case MAP_NOT_OWNER: return "the mapping belongs to another client or nonce";
+	case MAP_PORT_UNAVAILABLE: return "the exact external port asked for is taken or denied";
 	}
 	return "?";
 }
@@ -205,12 +208,33 @@ static void log_decision(const struct mapper *m, const struct map_request *req,
 			 map_status_name(res->status));
 }
 
+/* The client must be the one that made the mapping; under PCP also the
+ * holder of its nonce (RFC 6887 §11.3). A NAT-PMP client cannot present a
+ * nonce, and a NAT-PMP lease has none: those match on the client alone. */
+static bool owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce)
+{
+	if (memcmp(&l->client, client, sizeof(*client)) != 0)
+		return false;
+	return !nonce || !l->has_nonce || memcmp(l->nonce, nonce, LEASE_NONCE_LEN) == 0;
+}
+
+static bool is_third_party(const struct lease *l)
+{
+	return memcmp(&l->client, &l->internal_addr, sizeof(l->client)) != 0;
+}
+
+static void set_description(struct lease *l, const char *description)
+{
+	if (description)
+		snprintf(l->description, sizeof(l->description), "%s", description);
+}
+
 /* A lease being renewed: keep its external port while the policy still
  * allows it. Returns false if the policy no longer does. */
 static bool refresh(struct mapper *m, struct lease *l, uint32_t lifetime, struct map_result *res)
 {
 	struct policy_query q = {
-		.client = l->client, .proto = l->proto,
+		.client = l->client, .third_party = is_third_party(l), .proto = l->proto,
 		.internal_port = l->internal_port, .external_port = l->external_port,
 	};
 	struct policy_decision d = policy_check(&m->cfg->policy, &q);
@@ -236,12 +260,13 @@ static bool refresh(struct mapper *m, struct lease *l, uint32_t lifetime, struct
 static struct map_result grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
 {
 	struct port_range allowed[POLICY_MAX_RANGES];
-	size_t nallowed = policy_allowed_external(&m->cfg->policy, &req->client, req->proto,
-						  req->internal_port, allowed, POLICY_MAX_RANGES);
 	struct policy_query q = {
-		.client = req->client, .proto = req->proto,
+		.client = req->client,
+		.third_party = memcmp(&req->client, &req->internal_addr, sizeof(req->client)) != 0,
+		.proto = req->proto,
 		.internal_port = req->internal_port, .external_port = req->suggested_external_port,
 	};
+	size_t nallowed = policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES);
 	struct lease fields = { 0 }, *l;
 	struct policy_decision d;
 	uint64_t now = now_ms();
@@ -253,10 +278,17 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	}
 	if (lease_count(m->leases) >= lease_capacity(m->leases))
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
-	port = lease_pick_external(m->leases, req->proto,
-				   req->suggested_external_port ? req->suggested_external_port :
-								  req->internal_port,
-				   allowed, nallowed);
+	if (req->exact_port) {
+		d = policy_check(&m->cfg->policy, &q);
+		if (!d.allow || !lease_external_free(m->leases, req->proto, req->suggested_external_port))
+			return (struct map_result){ .status = MAP_PORT_UNAVAILABLE, .rule = d.rule };
+		port = req->suggested_external_port;
+	} else {
+		port = lease_pick_external(m->leases, req->proto,
+					   req->suggested_external_port ?
+						   req->suggested_external_port : req->internal_port,
+					   allowed, nallowed);
+	}
 	if (port < 0)
 		return (struct map_result){ .status = MAP_NO_FREE_PORT, .rule = -1 };
 	q.external_port = (uint16_t)port;
@@ -271,6 +303,11 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	fields.expires_ms = now + (uint64_t)lifetime * 1000;
 	fields.origin = req->origin;
 	fields.rule = d.rule;
+	if (req->nonce) {
+		fields.has_nonce = true;
+		memcpy(fields.nonce, req->nonce, LEASE_NONCE_LEN);
+	}
+	set_description(&fields, req->description);
 
 	struct nft_forward f = forward_of(&fields, (uint64_t)lifetime * 1000);
 	rc = nft_forward_add(m->nft, &f);
@@ -310,13 +347,20 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	}
 
 	l = lease_by_internal(m->leases, &req->internal_addr, req->proto, req->internal_port);
-	if (l && memcmp(&l->client, &req->client, sizeof(req->client)) != 0) {
-		res = (struct map_result){ .status = MAP_DENIED, .rule = -1 };
-		log_info("refused: the mapping of that internal endpoint belongs to another client");
+	if (l && !owns(l, &req->client, req->nonce)) {
+		res = (struct map_result){ .status = MAP_NOT_OWNER, .rule = -1 };
+		log_decision(m, req, &res, "refused");
 		return res;
 	}
 	if (l) {
 		if (refresh(m, l, lifetime, &res)) {
+			/* A NAT-PMP lease taken over by PCP gets the nonce from now on. */
+			if (res.status == MAP_OK && req->nonce && !l->has_nonce) {
+				l->has_nonce = true;
+				memcpy(l->nonce, req->nonce, LEASE_NONCE_LEN);
+			}
+			if (res.status == MAP_OK)
+				set_description(l, req->description);
 			log_decision(m, req, &res, "refreshed");
 			return res;
 		}
@@ -327,27 +371,29 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	return res;
 }
 
-int mapper_unmap(struct mapper *m, const struct in6_addr *client, uint8_t proto,
-		 uint16_t internal_port)
+enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req)
 {
-	struct lease *l = lease_by_internal(m->leases, client, proto, internal_port);
+	struct lease *l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
+					    req->internal_port);
 
 	if (!l)
-		return 0;
-	if (memcmp(&l->client, client, sizeof(*client)) != 0)
-		return -1;
+		return MAP_OK;
+	if (!owns(l, &req->client, req->nonce))
+		return MAP_NOT_OWNER;
 	remove_lease(m, l, "deleted by client");
 	schedule_expiry(m);
-	return 0;
+	return MAP_OK;
 }
 
-size_t mapper_unmap_client(struct mapper *m, const struct in6_addr *client, uint8_t proto)
+size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 {
 	size_t removed = 0;
 
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
 		next = lease_next(l);
-		if (l->proto == proto && memcmp(&l->client, client, sizeof(*client)) == 0) {
+		if ((req->proto == 0 || l->proto == req->proto) &&
+		    memcmp(&l->internal_addr, &req->internal_addr, sizeof(l->internal_addr)) == 0 &&
+		    owns(l, &req->client, req->nonce)) {
 			remove_lease(m, l, "deleted by client");
 			removed++;
 		}

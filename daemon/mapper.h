@@ -21,6 +21,10 @@ struct map_request {
 	uint16_t suggested_external_port;  /* 0: no preference */
 	uint32_t lifetime;              /* seconds, > 0; clamped to the config's bounds */
 	enum lease_origin origin;
+	const uint8_t *nonce;           /* PCP mapping nonce, LEASE_NONCE_LEN bytes; NULL
+	                                   for NAT-PMP */
+	bool exact_port;                /* PCP PREFER_FAILURE: the suggested port or none */
+	const char *description;        /* kept with the lease; may be NULL */
 };
 
 enum map_status {
@@ -31,6 +35,8 @@ enum map_status {
 	MAP_TABLE_FULL,         /* max_leases reached */
 	MAP_BACKEND_FAILED,     /* nftables refused the change */
 	MAP_UNSUPPORTED,        /* e.g. an IPv6 internal address, not yet mapped */
+	MAP_NOT_OWNER,          /* the mapping belongs to another client or nonce */
+	MAP_PORT_UNAVAILABLE,   /* exact_port asked, and that port is taken or denied */
 };
 
 struct map_result {
@@ -52,12 +58,21 @@ bool mapper_external_address(const struct mapper *m, struct in_addr *out);
 uint32_t mapper_epoch(const struct mapper *m);
 
 struct map_result mapper_map(struct mapper *m, const struct map_request *req);
-/* Removes the client's mapping of that internal endpoint, if it has one.
- * Returns 0, or -1 if the mapping belongs to another client. */
-int mapper_unmap(struct mapper *m, const struct in6_addr *client, uint8_t proto,
-		 uint16_t internal_port);
-/* Removes every mapping of this client and protocol; returns how many. */
-size_t mapper_unmap_client(struct mapper *m, const struct in6_addr *client, uint8_t proto);
+/* Which mappings an unmap is about; nonce NULL for NAT-PMP. */
+struct unmap_request {
+	struct in6_addr client;
+	struct in6_addr internal_addr;
+	uint8_t proto;           /* unmap_all: 0 for both TCP and UDP */
+	uint16_t internal_port;  /* unmap only */
+	const uint8_t *nonce;
+};
+
+/* Removes the mapping of that internal endpoint, if there is one. Returns
+ * MAP_OK (also when there was none) or MAP_NOT_OWNER. */
+enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req);
+/* Removes every mapping of that internal address and protocol that the
+ * client (and nonce, if given) owns; returns how many. */
+size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req);
 
 const char *map_status_name(enum map_status s);
 const struct lease_table *mapper_leases(const struct mapper *m);

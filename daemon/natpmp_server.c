@@ -34,9 +34,11 @@ static uint8_t map_result_to_natpmp(enum map_status s)
 	switch (s) {
 	case MAP_OK: return NATPMP_SUCCESS;
 	case MAP_DENIED: return NATPMP_NOT_AUTHORIZED;
-	case MAP_UNSUPPORTED: return NATPMP_NOT_AUTHORIZED;
+	case MAP_UNSUPPORTED:
+	case MAP_NOT_OWNER: return NATPMP_NOT_AUTHORIZED;
 	case MAP_NO_EXTERNAL_ADDRESS: return NATPMP_NETWORK_FAILURE;
 	case MAP_NO_FREE_PORT:
+	case MAP_PORT_UNAVAILABLE:
 	case MAP_TABLE_FULL:
 	case MAP_BACKEND_FAILED: return NATPMP_OUT_OF_RESOURCES;
 	}
@@ -63,10 +65,12 @@ static size_t answer_map(struct mapper *mapper, const struct in6_addr *client,
 	struct map_result res;
 
 	if (rq->lifetime == 0) {
+		struct unmap_request ur = { .client = *client, .internal_addr = *client,
+					    .proto = proto, .internal_port = rq->internal_port };
 		enum natpmp_result result = NATPMP_SUCCESS;
 		if (rq->internal_port == 0)
-			mapper_unmap_client(mapper, client, proto);
-		else if (mapper_unmap(mapper, client, proto, rq->internal_port) < 0)
+			mapper_unmap_all(mapper, &ur);
+		else if (mapper_unmap(mapper, &ur) != MAP_OK)
 			result = NATPMP_NOT_AUTHORIZED;
 		return natpmp_build_map(resp, cap, rq->opcode, result, epoch, rq->internal_port, 0, 0);
 	}

@@ -7,13 +7,14 @@ static bool in_range(const struct port_range *r, uint16_t port)
 	return port >= r->lo && port <= r->hi;
 }
 
-/* Everything in a rule but its external port range. */
-static bool rule_matches_endpoint(const struct policy_rule *rule, const struct in6_addr *client,
-				  uint8_t proto, uint16_t internal_port)
+/* Everything in a rule but its external port range. Deny rules match
+ * third-party requests like any other; allow rules only if they say so. */
+static bool rule_matches_endpoint(const struct policy_rule *rule, const struct policy_query *q)
 {
-	return (rule->proto == POLICY_PROTO_ANY || rule->proto == proto) &&
-	       in_range(&rule->internal_ports, internal_port) &&
-	       addr_in_prefix(client, &rule->clients);
+	return (rule->proto == POLICY_PROTO_ANY || rule->proto == q->proto) &&
+	       in_range(&rule->internal_ports, q->internal_port) &&
+	       addr_in_prefix(&q->client, &rule->clients) &&
+	       (!q->third_party || !rule->allow || rule->third_party);
 }
 
 struct policy_decision policy_check(const struct policy *policy, const struct policy_query *q)
@@ -21,7 +22,7 @@ struct policy_decision policy_check(const struct policy *policy, const struct po
 	for (size_t i = 0; i < policy->count; i++) {
 		const struct policy_rule *rule = &policy->rules[i];
 
-		if (rule_matches_endpoint(rule, &q->client, q->proto, q->internal_port) &&
+		if (rule_matches_endpoint(rule, q) &&
 		    in_range(&rule->external_ports, q->external_port))
 			return (struct policy_decision){ .allow = rule->allow, .rule = (int)i };
 	}
@@ -35,8 +36,7 @@ struct policy_decision policy_check(const struct policy *policy, const struct po
  * first-match-wins expressed over ranges, so a port is in the output exactly
  * when policy_check() would allow it.
  */
-size_t policy_allowed_external(const struct policy *policy, const struct in6_addr *client,
-			       uint8_t proto, uint16_t internal_port,
+size_t policy_allowed_external(const struct policy *policy, const struct policy_query *q,
 			       struct port_range *out, size_t max)
 {
 	struct port_range open[POLICY_MAX_RANGES];
@@ -48,7 +48,7 @@ size_t policy_allowed_external(const struct policy *policy, const struct in6_add
 		struct port_range next[POLICY_MAX_RANGES];
 		size_t nnext = 0;
 
-		if (!rule_matches_endpoint(rule, client, proto, internal_port))
+		if (!rule_matches_endpoint(rule, q))
 			continue;
 		for (size_t j = 0; j < nopen; j++) {
 			struct port_range o = open[j];

@@ -26,6 +26,9 @@ struct policy_rule {
 	uint8_t proto;
 	struct port_range internal_ports;
 	struct port_range external_ports;
+	/* An allow rule matches a request whose internal address is not the
+	 * requesting host's own (PCP THIRD_PARTY) only if this is set. */
+	bool third_party;
 	unsigned line;  /* where the rule stands in the config file, for logs */
 };
 
@@ -36,6 +39,7 @@ struct policy {
 
 struct policy_query {
 	struct in6_addr client;
+	bool third_party;  /* the mapping is for another host than client */
 	uint8_t proto;
 	uint16_t internal_port;
 	uint16_t external_port;
@@ -48,11 +52,10 @@ struct policy_decision {
 
 struct policy_decision policy_check(const struct policy *policy, const struct policy_query *q);
 
-/* The external ports that policy_check() would allow for this client,
- * protocol and internal port, as disjoint ranges in rule order. Returns how
+/* The external ports that policy_check() would allow for this query (its
+ * external_port is ignored), as disjoint ranges in rule order. Returns how
  * many were written to out (at most max). */
-size_t policy_allowed_external(const struct policy *policy, const struct in6_addr *client,
-			       uint8_t proto, uint16_t internal_port,
+size_t policy_allowed_external(const struct policy *policy, const struct policy_query *q,
 			       struct port_range *out, size_t max);
 
 const char *policy_proto_name(uint8_t proto);

@@ -56,7 +56,8 @@ START_TEST(test_full_rule)
 			      "max_leases = 10;\n"
 			      "nft_table = \"pl_test-1\";\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
-			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\"; } );\n"),
+			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
+			      "  third_party = true; } );\n"),
 			 0);
 	ck_assert(cfg.has_external_address);
 	ck_assert_uint_eq(cfg.external_address.s_addr, inet_addr("198.51.100.7"));
@@ -71,6 +72,7 @@ START_TEST(test_full_rule)
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.lo, 1000);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 2000);
 	ck_assert_uint_eq(cfg.policy.rules[0].clients.len, 120);
+	ck_assert(cfg.policy.rules[0].third_party);
 }
 END_TEST
 
@@ -96,6 +98,7 @@ static const struct {
 	{ MINIMAL "policy = ( { action = \"allow\"; external_ports = \" 80\"; } );\n", "is not a port" },
 	{ MINIMAL "policy = ( { action = \"allow\"; colour = \"red\"; } );\n", "unknown setting 'colour' in a policy rule" },
 	{ MINIMAL "policy = ( \"allow all\" );\n", "must be a group" },
+	{ MINIMAL "policy = ( { action = \"allow\"; third_party = \"yes\"; } );\n", "test.conf:3: 'third_party' must be true or false" },
 	{ MINIMAL "policy = [ 1 ];\n", "must be a list of rules" },
 	{ MINIMAL "policy = ();\nlifetime = { min = 600; max = 60; };\n", "test.conf:4: lifetime min (600) is above max (60)" },
 	{ MINIMAL "policy = ();\nlifetime = { min = 0; };\n", "'min' is 0" },

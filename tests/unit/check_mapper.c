@@ -141,10 +141,18 @@ START_TEST(test_no_external_address)
 }
 END_TEST
 
-START_TEST(test_unmap_and_unmap_client)
+static struct unmap_request unmap(const char *host, uint8_t proto, uint16_t port,
+				  const uint8_t *nonce)
 {
-	struct in6_addr a = unit_v4("192.168.1.10"), b = unit_v4("192.168.1.11");
+	return (struct unmap_request){ .client = unit_v4(host), .internal_addr = unit_v4(host),
+				       .proto = proto, .internal_port = port, .nonce = nonce };
+}
+
+START_TEST(test_unmap_and_unmap_all)
+{
+	struct in6_addr b = unit_v4("192.168.1.11");
 	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+	struct unmap_request u;
 
 	mapper_map(m, &r);
 	r = req("192.168.1.10", 8081, 8081, 60);
@@ -152,15 +160,75 @@ START_TEST(test_unmap_and_unmap_client)
 	r = req("192.168.1.11", 8082, 8082, 60);
 	mapper_map(m, &r);
 
-	ck_assert_int_eq(mapper_unmap(m, &a, IPPROTO_TCP, 8080), 0);
+	u = unmap("192.168.1.11", IPPROTO_TCP, 8082, NULL);
+	u.internal_addr = unit_v4("192.168.1.10");
+	u.internal_port = 8080;
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_NOT_OWNER);  /* lan .11 cannot delete .10's */
+	u = unmap("192.168.1.10", IPPROTO_TCP, 8080, NULL);
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);
 	ck_assert_uint_eq(fake_nft.deletes, 1);
 	ck_assert_uint_eq(fake_nft.last_delete.external_port, 8080);
-	ck_assert_int_eq(mapper_unmap(m, &a, IPPROTO_TCP, 8080), 0);  /* already gone: fine */
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);  /* already gone: fine */
 	ck_assert_uint_eq(fake_nft.deletes, 1);
-	ck_assert_uint_eq(mapper_unmap_client(m, &a, IPPROTO_UDP), 0);
-	ck_assert_uint_eq(mapper_unmap_client(m, &a, IPPROTO_TCP), 1);
+	u.proto = IPPROTO_UDP;
+	ck_assert_uint_eq(mapper_unmap_all(m, &u), 0);
+	u.proto = 0;
+	ck_assert_uint_eq(mapper_unmap_all(m, &u), 1);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
 	ck_assert_ptr_nonnull(lease_by_internal(mapper_leases(m), &b, IPPROTO_TCP, 8082));
+}
+END_TEST
+
+START_TEST(test_nonce_binds_mapping)
+{
+	static const uint8_t nonce_a[LEASE_NONCE_LEN] = { 1 }, nonce_b[LEASE_NONCE_LEN] = { 2 };
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+	struct unmap_request u = unmap("192.168.1.10", IPPROTO_TCP, 8080, nonce_b);
+
+	r.origin = LEASE_ORIGIN_PCP;
+	r.nonce = nonce_a;
+	r.description = "web";
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	ck_assert_str_eq(lease_first(mapper_leases(m))->description, "web");
+	r.nonce = nonce_b;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_OWNER);
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_NOT_OWNER);
+	ck_assert_uint_eq(mapper_unmap_all(m, &u), 0);
+	/* NAT-PMP carries no nonce: the same host may still refresh it. */
+	r.nonce = NULL;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	u.nonce = nonce_a;
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+}
+END_TEST
+
+START_TEST(test_exact_port)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	r.exact_port = true;
+	ck_assert_uint_eq(mapper_map(m, &r).external_port, 8080);
+	r = req("192.168.1.11", 8081, 8080, 60);
+	r.exact_port = true;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_PORT_UNAVAILABLE);
+	r.suggested_external_port = 80;  /* denied by the policy */
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_PORT_UNAVAILABLE);
+	r.exact_port = false;
+	ck_assert_uint_eq(mapper_map(m, &r).external_port, 1024);
+	ck_assert_uint_eq(fake_nft.adds, 2);
+}
+END_TEST
+
+START_TEST(test_third_party_mapping)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	r.internal_addr = unit_v4("192.168.1.20");
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_DENIED);
+	cfg.policy.rules[1].third_party = true;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.last_add.internal_addr.s_addr, inet_addr("192.168.1.20"));
 }
 END_TEST
 
@@ -203,7 +271,10 @@ int main(void)
 	tcase_add_test(tc, test_failed_refresh_keeps_lease);
 	tcase_add_test(tc, test_table_full);
 	tcase_add_test(tc, test_no_external_address);
-	tcase_add_test(tc, test_unmap_and_unmap_client);
+	tcase_add_test(tc, test_unmap_and_unmap_all);
+	tcase_add_test(tc, test_nonce_binds_mapping);
+	tcase_add_test(tc, test_exact_port);
+	tcase_add_test(tc, test_third_party_mapping);
 	tcase_add_test(tc, test_timer_expires_leases);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

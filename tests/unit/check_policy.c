@@ -43,8 +43,8 @@ START_TEST(test_empty_policy_denies)
 
 	ck_assert(!d.allow);
 	ck_assert_int_eq(d.rule, -1);
-	ck_assert_uint_eq(policy_allowed_external(&pol, &(struct in6_addr){ 0 }, IPPROTO_TCP,
-						  8080, out, 4), 0);
+	struct policy_query q = { .proto = IPPROTO_TCP, .internal_port = 8080 };
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 4), 0);
 }
 END_TEST
 
@@ -86,27 +86,29 @@ END_TEST
 START_TEST(test_allowed_external_carves_denies)
 {
 	struct port_range out[POLICY_MAX_RANGES];
-	struct in6_addr c = unit_v4("192.168.1.10");
+	struct policy_query q = { .client = unit_v4("192.168.1.10"), .proto = IPPROTO_TCP,
+				  .internal_port = 22 };
 	size_t n;
 
 	add_rule(&pol, false, "0.0.0.0/0", POLICY_PROTO_ANY, 1, 65535, 1, 1023);
 	add_rule(&pol, false, "0.0.0.0/0", IPPROTO_TCP, 1, 65535, 8000, 8999);
 	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
 
-	n = policy_allowed_external(&pol, &c, IPPROTO_TCP, 22, out, POLICY_MAX_RANGES);
+	n = policy_allowed_external(&pol, &q, out, POLICY_MAX_RANGES);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(out[0].lo, 1024);
 	ck_assert_uint_eq(out[0].hi, 7999);
 	ck_assert_uint_eq(out[1].lo, 9000);
 	ck_assert_uint_eq(out[1].hi, 65535);
 
-	n = policy_allowed_external(&pol, &c, IPPROTO_UDP, 22, out, POLICY_MAX_RANGES);
+	q.proto = IPPROTO_UDP;
+	n = policy_allowed_external(&pol, &q, out, POLICY_MAX_RANGES);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(out[0].lo, 1024);
 	ck_assert_uint_eq(out[0].hi, 65535);
 
-	c = unit_v4("10.0.0.1");
-	ck_assert_uint_eq(policy_allowed_external(&pol, &c, IPPROTO_UDP, 22, out, 8), 0);
+	q.client = unit_v4("10.0.0.1");
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 8), 0);
 }
 END_TEST
 
@@ -135,9 +137,9 @@ START_TEST(test_allowed_external_agrees_with_check)
 		}
 		for (int c = 0; c < 2; c++) {
 			const char *client = c ? "192.168.1.10" : "10.1.2.3";
-			struct in6_addr ca = unit_v4(client);
-			size_t n = policy_allowed_external(&pol, &ca, IPPROTO_TCP, 2000, out,
-							   POLICY_MAX_RANGES);
+			struct policy_query q = { .client = unit_v4(client), .proto = IPPROTO_TCP,
+						  .internal_port = 2000 };
+			size_t n = policy_allowed_external(&pol, &q, out, POLICY_MAX_RANGES);
 
 			unsigned overlaps = 0, disagreements = 0, first_bad = 0;
 
@@ -177,6 +179,31 @@ START_TEST(test_ipv6_client_not_matched_by_v4_rule)
 }
 END_TEST
 
+START_TEST(test_third_party_needs_permission)
+{
+	struct policy_query q = { .client = unit_v4("192.168.1.10"), .third_party = true,
+				  .proto = IPPROTO_TCP, .internal_port = 8080, .external_port = 8080 };
+	struct port_range out[4];
+
+	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	ck_assert(!policy_check(&pol, &q).allow);
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 4), 0);
+
+	pol.rules[0].third_party = true;
+	ck_assert(policy_check(&pol, &q).allow);
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 4), 1);
+
+	/* A deny rule in front still decides for third-party requests. */
+	memset(&pol, 0, sizeof(pol));
+	add_rule(&pol, false, "192.168.1.10", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	pol.rules[1].third_party = true;
+	ck_assert_int_eq(policy_check(&pol, &q).rule, 0);
+	q.third_party = false;
+	ck_assert_int_eq(policy_check(&pol, &q).rule, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -190,6 +217,7 @@ int main(void)
 	tcase_add_test(tc, test_allowed_external_carves_denies);
 	tcase_add_test(tc, test_allowed_external_agrees_with_check);
 	tcase_add_test(tc, test_ipv6_client_not_matched_by_v4_rule);
+	tcase_add_test(tc, test_third_party_needs_permission);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
