@@ -49,7 +49,8 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := daemon/log.c daemon/addr.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c
-DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_server.c \
+DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
+               daemon/pcp_answer.c daemon/pmp_server.c \
                nft/nft.c daemon/main.c
 UNIT_SUITES := addr policy portset lease natpmp pcp config mapper
 
@@ -57,12 +58,14 @@ CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
 PROBE       := $(BUILD)/tests/e2e/natpmp_probe
+CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/daemon/addr.o $(BUILD)/daemon/natpmp.o \
+               $(BUILD)/daemon/pcp.o
 
 .SECONDARY:
 .PHONY: all deps check unit unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/portleased $(PROBE)
+all: $(BUILD)/portleased $(BUILD)/portleasectl $(PROBE)
 
 deps:
 	@missing=""; \
@@ -83,6 +86,9 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/portleased: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/portleasectl: $(CTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
@@ -123,10 +129,11 @@ demo:
 	@$(MAKE) --no-print-directory all
 	sh tests/e2e/demo.sh $(BUILD)
 
-install: $(BUILD)/portleased
+install: $(BUILD)/portleased $(BUILD)/portleasectl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/portleased $(DESTDIR)$(SBINDIR)/portleased
+	install -m 0755 $(BUILD)/portleasectl $(DESTDIR)$(SBINDIR)/portleasectl
 	[ -e $(DESTDIR)$(SYSCONFDIR)/portleased.conf ] || \
 	  install -m 0644 config/portleased.conf $(DESTDIR)$(SYSCONFDIR)/portleased.conf
 	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' systemd/portleased.service.in \
@@ -135,7 +142,8 @@ install: $(BUILD)/portleased
 	install -m 0644 docs/portleased.conf.5 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(UNITDIR)/portleased.service \
+	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(SBINDIR)/portleasectl \
+	  $(DESTDIR)$(UNITDIR)/portleased.service \
 	  $(DESTDIR)$(MANDIR)/man8/portleased.8 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
 
 clean:

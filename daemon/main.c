@@ -14,7 +14,7 @@
 #include "ifaddr.h"
 #include "log.h"
 #include "mapper.h"
-#include "natpmp_server.h"
+#include "pmp_server.h"
 #include "nft.h"
 
 #ifndef PORTLEASED_VERSION
@@ -27,7 +27,7 @@ struct daemon {
 	struct event_base *base;
 	struct nft *nft;
 	struct mapper *mapper;
-	struct natpmp_server *natpmp;
+	struct pmp_server *natpmp;
 	struct event *on_term, *on_int, *on_hup;
 };
 
@@ -155,7 +155,7 @@ static int start(struct daemon *d)
 		return -1;
 	}
 	update_external_address(d);
-	d->natpmp = natpmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
+	d->natpmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 	if (!d->natpmp) {
 		log_warnx("%s", err);
 		return -1;
@@ -179,7 +179,7 @@ static void stop(struct daemon *d)
 		event_free(d->on_int);
 	if (d->on_hup)
 		event_free(d->on_hup);
-	natpmp_server_free(d->natpmp);
+	pmp_server_free(d->natpmp);
 	mapper_free(d->mapper);
 	/* Our table goes with us: nothing we opened outlives the daemon. */
 	nft_close(d->nft, 1);

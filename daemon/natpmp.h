@@ -10,8 +10,6 @@
 #define NATPMP_CLIENT_PORT 5350
 #define NATPMP_VERSION 0
 #define NATPMP_RESPONSE_BIT 0x80
-/* The largest datagram we answer is 16 bytes; anything this long is junk. */
-#define NATPMP_MAX_REQUEST 1100
 
 enum natpmp_opcode {
 	NATPMP_OP_EXTERNAL_ADDRESS = 0,

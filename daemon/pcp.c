@@ -300,6 +300,61 @@ size_t pcp_build_response(uint8_t *out, size_t cap, const uint8_t *request, size
 	return len;
 }
 
+size_t pcp_build_request(uint8_t *out, size_t cap, const struct pcp_request *req)
+{
+	size_t len = PCP_HEADER_LEN, body_len = 0;
+
+	if (req->opcode == PCP_OP_MAP)
+		body_len = PCP_MAP_LEN;
+	else if (req->opcode == PCP_OP_PEER)
+		body_len = PCP_PEER_LEN;
+	if (cap < PCP_HEADER_LEN + body_len)
+		return 0;
+	memset(out, 0, PCP_HEADER_LEN + body_len);
+	out[0] = PCP_VERSION;
+	out[1] = req->opcode & 0x7f;
+	put32(out + 4, req->lifetime);
+	memcpy(out + 8, &req->client_addr, 16);
+	if (body_len) {
+		uint8_t *b = out + len;
+		memcpy(b, req->nonce, PCP_NONCE_LEN);
+		b[12] = req->protocol;
+		put16(b + 16, req->internal_port);
+		put16(b + 18, req->suggested_external_port);
+		memcpy(b + 20, &req->suggested_external_addr, 16);
+		if (req->opcode == PCP_OP_PEER) {
+			put16(b + 36, req->remote_port);
+			memcpy(b + 40, &req->remote_addr, 16);
+		}
+		len += body_len;
+	}
+	if (!put_options(out, cap, &len, req))
+		return 0;
+	return len;
+}
+
+int pcp_parse_response(const uint8_t *buf, size_t len, struct pcp_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (len < PCP_HEADER_LEN || len > PCP_MAX_PACKET || buf[0] != PCP_VERSION ||
+	    !(buf[1] & PCP_RESPONSE_BIT))
+		return -1;
+	resp->opcode = buf[1] & 0x7f;
+	resp->result = (enum pcp_result)buf[3];
+	resp->lifetime = get32(buf + 4);
+	resp->epoch = get32(buf + 8);
+	if ((resp->opcode == PCP_OP_MAP && len >= PCP_HEADER_LEN + PCP_MAP_LEN) ||
+	    (resp->opcode == PCP_OP_PEER && len >= PCP_HEADER_LEN + PCP_PEER_LEN)) {
+		const uint8_t *b = buf + PCP_HEADER_LEN;
+		memcpy(resp->nonce, b, PCP_NONCE_LEN);
+		resp->protocol = b[12];
+		resp->internal_port = get16(b + 16);
+		resp->assigned_external_port = get16(b + 18);
+		memcpy(&resp->assigned_external_addr, b + 20, 16);
+	}
+	return 0;
+}
+
 size_t pcp_build_announce(uint8_t *out, size_t cap, uint32_t epoch)
 {
 	struct pcp_answer ans = { .result = PCP_SUCCESS, .epoch = epoch };

@@ -118,6 +118,26 @@ struct pcp_answer {
 size_t pcp_build_response(uint8_t *out, size_t cap, const uint8_t *request, size_t request_len,
 			  const struct pcp_request *req, const struct pcp_answer *ans);
 
+/* Client side. Builds a request from the fields and options set in *req
+ * (version is always 2). Returns the length, 0 if cap is too small. */
+size_t pcp_build_request(uint8_t *out, size_t cap, const struct pcp_request *req);
+
+struct pcp_response {
+	uint8_t opcode;
+	enum pcp_result result;
+	uint32_t lifetime;
+	uint32_t epoch;
+	/* MAP and PEER: */
+	uint8_t nonce[PCP_NONCE_LEN];
+	uint8_t protocol;
+	uint16_t internal_port;
+	uint16_t assigned_external_port;
+	struct in6_addr assigned_external_addr;
+};
+
+/* Parses a PCP response (not NAT-PMP); -1 if it is not a well-formed one. */
+int pcp_parse_response(const uint8_t *buf, size_t len, struct pcp_response *resp);
+
 /* An unsolicited ANNOUNCE response (RFC 6887 §14.1.3). */
 size_t pcp_build_announce(uint8_t *out, size_t cap, uint32_t epoch);
 

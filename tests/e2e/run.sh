@@ -7,6 +7,7 @@ set -u
 BUILD=${1:-build}
 DAEMON="$BUILD/portleased"
 PROBE="$BUILD/tests/e2e/natpmp_probe"
+CTL="$BUILD/portleasectl"
 HERE=$(dirname "$0")
 . "$HERE/netns.sh"
 
@@ -105,6 +106,9 @@ listen_tcp "$NS_LAN1" 8080 "$WORK/lan1-tcp8080"
 listen_udp "$NS_LAN1" 5000 "$WORK/lan1-udp5000"
 listen_tcp "$NS_LAN1" 9100 "$WORK/lan1-tcp9100"
 listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
+listen_tcp "$NS_LAN1" 9400 "$WORK/lan1-tcp9400"
+listen_udp "$NS_LAN1" 9500 "$WORK/lan1-udp9500"
+listen_tcp "$NS_LAN2" 9600 "$WORK/lan2-tcp9600"
 sleep 0.3
 
 # --- NAT-PMP with natpmpc ---------------------------------------------------
@@ -158,8 +162,8 @@ expect "delete-all left lan2's TCP mapping alone" wan_reaches tcp 8081 "$WORK/la
 # --- result codes and hostile input (our probe: natpmpc only sends valid requests)
 
 got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0200)
-expect "version 2 (PCP) is answered UNSUPP_VERSION ($got)" \
-	sh -c "echo '$got' | grep -q '^result=1 op=128 '"
+expect "a 2-octet PCP request is answered MALFORMED_REQUEST in PCP form ($got)" \
+	sh -c "echo '$got' | grep -q '^result=3 op=128 '"
 got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0003)
 expect "opcode 3 is answered UNSUPP_OPCODE ($got)" sh -c "echo '$got' | grep -q '^result=5 op=131 '"
 got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 00020000)
@@ -180,6 +184,75 @@ expect "a request from the WAN side to the LAN address is ignored ($got)" [ "$go
 got=$(in_wan "$PROBE" "$ROUTER_WAN_IP" map tcp 8400 8400 3600)
 expect "nothing answers NAT-PMP on the external address ($got)" [ "$got" = noreply ]
 expect "the WAN requests installed nothing" [ "$(nft_elements '. 8400')" = 0 ]
+
+# --- PCP (RFC 6887) with portleasectl ---------------------------------------
+
+NONCE_A=0102030405060708090a0b0c
+NONCE_B=a1a2a3a4a5a6a7a8a9aaabac
+pcp() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP" "$@"; }
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+got=$(pcp "$NS_LAN1" -n $NONCE_A -d "test web" map tcp 9400 9400)
+expect "PCP MAP TCP granted on the external address ($got)" \
+	[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ]
+expect "PCP TCP mapping carries traffic from the WAN host" wan_reaches tcp 9400 "$WORK/lan1-tcp9400"
+got=$(pcp "$NS_LAN1" -n $NONCE_A map udp 9500 9500)
+expect "PCP MAP UDP granted ($got)" [ "$(field external "$got")" = "$ROUTER_WAN_IP:9500" ]
+expect "PCP UDP mapping carries traffic from the WAN host" wan_reaches udp 9500 "$WORK/lan1-udp9500"
+
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 1200 map tcp 9400 9999)
+expect "PCP refresh with the same nonce keeps the port, takes the new lifetime ($got)" \
+	[ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ] && [ "$(field lifetime "$got")" = 1200 ]
+got=$(pcp "$NS_LAN1" -n $NONCE_B map tcp 9400 9400)
+expect "PCP refresh with another nonce is refused NOT_AUTHORIZED ($got)" [ "$(field result "$got")" = NOT_AUTHORIZED ]
+got=$(pcp "$NS_LAN1" -n $NONCE_B delete tcp 9400)
+expect "PCP delete with another nonce is refused NOT_AUTHORIZED ($got)" [ "$(field result "$got")" = NOT_AUTHORIZED ]
+expect "after the refused delete the mapping still carries traffic" wan_reaches tcp 9400 "$WORK/lan1-tcp9400"
+
+got=$(pcp "$NS_LAN2" -n $NONCE_B -p map tcp 9600 9400)
+expect "PREFER_FAILURE with a taken port: CANNOT_PROVIDE_EXTERNAL ($got)" \
+	[ "$(field result "$got")" = CANNOT_PROVIDE_EXTERNAL ]
+got=$(pcp "$NS_LAN2" -n $NONCE_B map tcp 9600 9400)
+expect "without PREFER_FAILURE the same request gets the next port ($got)" \
+	[ "$(field external "$got")" = "$ROUTER_WAN_IP:9401" ]
+expect "and lan2's PCP mapping carries its traffic" wan_reaches tcp 9401 "$WORK/lan2-tcp9600"
+
+got=$(pcp "$NS_LAN1" -n $NONCE_A delete tcp 9400)
+expect "PCP delete with the right nonce succeeds with lifetime 0 ($got)" \
+	[ "$(field result "$got")" = SUCCESS ] && [ "$(field lifetime "$got")" = 0 ]
+expect "after the PCP delete the WAN host no longer gets through" wan_blocked tcp 9400 "$WORK/lan1-tcp9400"
+
+got=$(pcp "$NS_LAN1" -n $NONCE_A -t "$LAN2_IP" map tcp 9600 9600)
+expect "THIRD_PARTY for another host is refused while the policy does not allow it ($got)" \
+	[ "$(field result "$got")" = NOT_AUTHORIZED ]
+
+got=$(natpmpc_map "$NS_LAN1" 9700 9700 tcp 600)
+got2=$(pcp "$NS_LAN1" -n $NONCE_A map tcp 9700 1)
+expect "a NAT-PMP mapping and a PCP MAP of the same endpoint are one lease ($got / $got2)" \
+	[ "$got" = "9700 600" ] && [ "$(field external "$got2")" = "$ROUTER_WAN_IP:9700" ] && \
+	[ "$(nft_elements "$LAN1_IP . 9700")" = 1 ]
+
+got=$(pcp "$NS_LAN1" announce)
+expect "ANNOUNCE is answered SUCCESS with the epoch ($got)" [ "$(field result "$got")" = SUCCESS ]
+
+# Hand-made PCP datagrams: header(24) + MAP(36) [+ options]. The probe reads
+# the result code from octet 3, where both protocols put it.
+LAN1_MAPPED=00000000000000000000ffffc0a84d0a
+MAP_BODY=${NONCE_A}06000000251c251c00000000000000000000000000000000
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "020100000000025800000000000000000000ffffc0a84d63$MAP_BODY")
+expect "a client address that is not the source: ADDRESS_MISMATCH ($got)" sh -c "echo '$got' | grep -q '^result=12 op=129 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0101000000000258$LAN1_MAPPED$MAP_BODY")
+expect "PCP version 1 is answered UNSUPP_VERSION ($got)" sh -c "echo '$got' | grep -q '^result=1 op=129 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0209000000000258$LAN1_MAPPED$MAP_BODY")
+expect "an unknown PCP opcode is answered UNSUPP_OPCODE ($got)" sh -c "echo '$got' | grep -q '^result=4 op=137 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0201000000000258$LAN1_MAPPED${MAP_BODY}63000004deadbeef")
+expect "an unknown mandatory option is answered UNSUPP_OPTION ($got)" sh -c "echo '$got' | grep -q '^result=5 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0201000000000258$LAN1_MAPPED${MAP_BODY}02000008")
+expect "an option running past the packet is answered MALFORMED_OPTION ($got)" sh -c "echo '$got' | grep -q '^result=6 '"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0201000000000258$LAN1_MAPPED${NONCE_A}84000000251c251c00000000000000000000000000000000")
+expect "protocol 132 (SCTP) is answered UNSUPP_PROTOCOL ($got)" sh -c "echo '$got' | grep -q '^result=9 '"
+expect "none of the hostile PCP datagrams (all for TCP 9500) installed anything" \
+	[ "$(nft_elements 'tcp . 9500 ')" = 0 ]
 
 # --- a denied client is answered at once while another is served ------------
 

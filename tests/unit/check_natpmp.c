@@ -56,7 +56,7 @@ END_TEST
 
 START_TEST(test_parse_trailing_bytes_tolerated)
 {
-	uint8_t req[NATPMP_MAX_REQUEST] = { 0, 2, 0, 0, 0, 80, 0, 80, 0, 0, 0, 60 };
+	uint8_t req[1100] = { 0, 2, 0, 0, 0, 80, 0, 80, 0, 0, 0, 60 };
 	struct natpmp_request rq;
 
 	ck_assert_int_eq(natpmp_parse_request(req, sizeof(req), &rq), NATPMP_PARSE_OK);

@@ -332,6 +332,50 @@ START_TEST(test_error_lifetimes)
 }
 END_TEST
 
+START_TEST(test_client_round_trip)
+{
+	struct pcp_request out_req = { .opcode = PCP_OP_MAP, .lifetime = 600, .protocol = 17,
+				       .internal_port = 5000, .suggested_external_port = 6000,
+				       .client_addr = unit_v4("192.168.1.10"),
+				       .has_third_party = true,
+				       .third_party_addr = unit_v4("192.168.1.30"),
+				       .prefer_failure = true, .has_description = true };
+	struct pcp_answer ans = { .result = PCP_SUCCESS, .lifetime = 600, .epoch = 9,
+				  .assigned_external_port = 6000,
+				  .assigned_external_addr = unit_v4("203.0.113.1") };
+	struct pcp_response resp;
+	uint8_t wire[PCP_MAX_PACKET], answer[PCP_MAX_PACKET];
+	size_t n;
+
+	memset(out_req.nonce, 0x5a, PCP_NONCE_LEN);
+	strcpy(out_req.description, "voice");
+	n = pcp_build_request(wire, sizeof(wire), &out_req);
+	ck_assert_uint_eq(n, PCP_HEADER_LEN + PCP_MAP_LEN + 20 + 4 + 12);
+	ck_assert_int_eq(pcp_parse_request(wire, n, &req), PCP_SUCCESS);
+	ck_assert_uint_eq(req.internal_port, 5000);
+	ck_assert_uint_eq(req.suggested_external_port, 6000);
+	ck_assert_uint_eq(req.protocol, 17);
+	ck_assert(req.prefer_failure && req.has_third_party);
+	ck_assert_str_eq(req.description, "voice");
+	ck_assert_mem_eq(req.nonce, out_req.nonce, PCP_NONCE_LEN);
+
+	n = pcp_build_response(answer, sizeof(answer), wire, n, &req, &ans);
+	ck_assert_int_eq(pcp_parse_response(answer, n, &resp), 0);
+	ck_assert_int_eq(resp.result, PCP_SUCCESS);
+	ck_assert_uint_eq(resp.lifetime, 600);
+	ck_assert_uint_eq(resp.epoch, 9);
+	ck_assert_uint_eq(resp.assigned_external_port, 6000);
+	ck_assert_mem_eq(resp.nonce, out_req.nonce, PCP_NONCE_LEN);
+	ck_assert_mem_eq(&resp.assigned_external_addr, &ans.assigned_external_addr, 16);
+
+	/* A request is not a response, nor is NAT-PMP. */
+	ck_assert_int_eq(pcp_parse_response(wire, 24, &resp), -1);
+	answer[0] = 0;
+	ck_assert_int_eq(pcp_parse_response(answer, n, &resp), -1);
+	ck_assert_uint_eq(pcp_build_request(wire, 59, &out_req), 0);
+}
+END_TEST
+
 /* Every single-byte mutation and every truncation of a request full of
  * options: never a crash or an out-of-bounds read (ASan in make check), and
  * a response that always fits in a PCP datagram. */
@@ -396,6 +440,7 @@ int main(void)
 	tcase_add_test(tc, test_announce_build);
 	tcase_add_test(tc, test_error_lifetimes);
 	tcase_add_test(tc, test_mutations_never_escape_bounds);
+	tcase_add_test(tc, test_client_round_trip);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

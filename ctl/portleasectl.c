@@ -1,0 +1,384 @@
+/*
+ * portleasectl: the operator's tool. This version speaks PCP (RFC 6887) to a
+ * gateway, falling back to NAT-PMP (RFC 6886) when the gateway answers that
+ * it only knows version 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "natpmp.h"
+#include "pcp.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_NO_ANSWER 3
+
+struct options {
+	struct in_addr gateway;
+	bool have_gateway;
+	unsigned timeout_ms;
+	uint32_t lifetime;
+	uint8_t nonce[PCP_NONCE_LEN];
+	bool have_nonce;
+	bool prefer_failure;
+	const char *third_party;
+	const char *description;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: portleasectl pcp [options] map tcp|udp INTERNAL_PORT [EXTERNAL_PORT]\n"
+		"       portleasectl pcp [options] delete tcp|udp|all INTERNAL_PORT\n"
+		"       portleasectl pcp [options] announce\n"
+		"       portleasectl pcp [options] external\n"
+		"\n"
+		"Asks the gateway for a port mapping over PCP (RFC 6887), falling back to\n"
+		"NAT-PMP (RFC 6886) if the gateway only speaks that. Prints one line of\n"
+		"key=value pairs.\n"
+		"\n"
+		"options:\n"
+		"  -g, --gateway ADDR       the gateway (default: the default route's)\n"
+		"  -l, --lifetime SECONDS   lifetime to ask for (default 7200)\n"
+		"  -n, --nonce HEX          24 hex digits: the mapping nonce. A mapping can be\n"
+		"                           renewed or deleted only with the nonce that made\n"
+		"                           it; without -n a random one is used and printed\n"
+		"  -p, --prefer-failure     the suggested external port or nothing\n"
+		"  -t, --third-party ADDR   map for another LAN host (if the policy allows)\n"
+		"  -d, --description TEXT   kept with the mapping (RFC 7220)\n"
+		"  -w, --wait MS            give up after MS milliseconds (default 3000)\n"
+		"  -h, --help               this help\n"
+		"\n"
+		"external prints the gateway's external address (NAT-PMP opcode 0).\n"
+		"exit status: 0 success, 1 the gateway refused, 2 usage, 3 no answer\n");
+}
+
+/* The gateway of the IPv4 default route, from /proc/net/route. */
+static bool default_gateway(struct in_addr *gw)
+{
+	FILE *f = fopen("/proc/net/route", "r");
+	char line[256];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char ifname[64];
+		unsigned dest, gateway, flags;
+		if (sscanf(line, "%63s %x %x %x", ifname, &dest, &gateway, &flags) == 4 &&
+		    dest == 0 && (flags & 0x2)) {
+			gw->s_addr = gateway;  /* already in network order */
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool parse_nonce(const char *hex, uint8_t nonce[PCP_NONCE_LEN])
+{
+	if (strlen(hex) != 2 * PCP_NONCE_LEN)
+		return false;
+	for (int i = 0; i < PCP_NONCE_LEN; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		nonce[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends the request and retransmits it (250 ms, doubling) until an answer
+ * comes or the wait is over. Returns the answer's length, 0 on timeout, -1
+ * on a socket error.
+ */
+static ssize_t exchange(int fd, const uint8_t *req, size_t len, uint8_t *resp, size_t cap,
+			unsigned wait_ms)
+{
+	uint64_t deadline = now_ms() + wait_ms;
+	unsigned interval = 250;
+
+	for (;;) {
+		uint64_t now = now_ms(), until;
+		if (now >= deadline)
+			return 0;
+		if (send(fd, req, len, 0) < 0)
+			return -1;
+		until = now + interval < deadline ? now + interval : deadline;
+		for (;;) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			int left = (int)(until - now_ms());
+			ssize_t n;
+
+			if (left <= 0)
+				break;
+			if (poll(&pfd, 1, left) <= 0)
+				break;
+			n = recv(fd, resp, cap, 0);
+			if (n >= 2)
+				return n;  /* the socket is connected: only the gateway */
+		}
+		interval *= 2;
+	}
+}
+
+static void print_nonce(const uint8_t nonce[PCP_NONCE_LEN])
+{
+	printf(" nonce=");
+	for (int i = 0; i < PCP_NONCE_LEN; i++)
+		printf("%02x", nonce[i]);
+}
+
+/* NAT-PMP, for a gateway that does not speak PCP. */
+static int natpmp_fallback(int fd, const struct options *o, uint8_t proto, uint16_t iport,
+			   uint16_t eport, uint32_t lifetime)
+{
+	uint8_t req[12] = { 0 }, resp[64];
+	ssize_t n;
+
+	req[1] = proto == IPPROTO_TCP ? NATPMP_OP_MAP_TCP : NATPMP_OP_MAP_UDP;
+	req[4] = (uint8_t)(iport >> 8);
+	req[5] = (uint8_t)iport;
+	req[6] = (uint8_t)(eport >> 8);
+	req[7] = (uint8_t)eport;
+	req[8] = (uint8_t)(lifetime >> 24);
+	req[9] = (uint8_t)(lifetime >> 16);
+	req[10] = (uint8_t)(lifetime >> 8);
+	req[11] = (uint8_t)lifetime;
+	n = exchange(fd, req, sizeof(req), resp, sizeof(resp), o->timeout_ms);
+	if (n < 16 || resp[0] != 0 || resp[1] != (req[1] | NATPMP_RESPONSE_BIT)) {
+		printf("result=NO_ANSWER protocol=natpmp\n");
+		return EXIT_NO_ANSWER;
+	}
+	unsigned result = (unsigned)(resp[2] << 8 | resp[3]);
+	printf("result=%s protocol=natpmp internal=%u external_port=%u lifetime=%u\n",
+	       natpmp_result_name((enum natpmp_result)result), (unsigned)(resp[8] << 8 | resp[9]),
+	       (unsigned)(resp[10] << 8 | resp[11]),
+	       (unsigned)resp[12] << 24 | (unsigned)resp[13] << 16 | (unsigned)resp[14] << 8 |
+		       resp[15]);
+	return result == 0 ? 0 : EXIT_REFUSED;
+}
+
+static int external_address(int fd, const struct options *o)
+{
+	const uint8_t req[2] = { 0, NATPMP_OP_EXTERNAL_ADDRESS };
+	uint8_t resp[64];
+	char text[INET_ADDRSTRLEN];
+	ssize_t n = exchange(fd, req, sizeof(req), resp, sizeof(resp), o->timeout_ms);
+
+	if (n < 12 || resp[0] != 0 || resp[1] != NATPMP_RESPONSE_BIT) {
+		printf("result=NO_ANSWER\n");
+		return EXIT_NO_ANSWER;
+	}
+	unsigned result = (unsigned)(resp[2] << 8 | resp[3]);
+	inet_ntop(AF_INET, resp + 8, text, sizeof(text));
+	printf("result=%s external=%s\n", natpmp_result_name((enum natpmp_result)result), text);
+	return result == 0 ? 0 : EXIT_REFUSED;
+}
+
+static int parse_proto(const char *text, uint8_t *proto, bool allow_all)
+{
+	if (strcmp(text, "tcp") == 0)
+		*proto = IPPROTO_TCP;
+	else if (strcmp(text, "udp") == 0)
+		*proto = IPPROTO_UDP;
+	else if (allow_all && strcmp(text, "all") == 0)
+		*proto = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_port(const char *text, uint16_t *port)
+{
+	char *end;
+	unsigned long v = strtoul(text, &end, 10);
+
+	if (*text == '\0' || *end != '\0' || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int pcp_command(struct options *o, int argc, char **argv)
+{
+	struct sockaddr_in gw = { .sin_family = AF_INET, .sin_port = htons(5351) };
+	struct sockaddr_in self;
+	socklen_t selflen = sizeof(self);
+	struct pcp_request rq = { 0 };
+	struct pcp_response resp;
+	uint8_t wire[PCP_MAX_PACKET], answer[PCP_MAX_PACKET];
+	const char *verb = argv[0];
+	char text[ADDR_STRLEN];
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	if (!o->have_gateway && !default_gateway(&o->gateway)) {
+		fprintf(stderr, "portleasectl: no default route; name the gateway with -g\n");
+		return EXIT_USAGE;
+	}
+	gw.sin_addr = o->gateway;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&gw, sizeof(gw)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&self, &selflen) < 0) {
+		fprintf(stderr, "portleasectl: cannot reach %s: %s\n", inet_ntoa(o->gateway),
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+
+	if (strcmp(verb, "external") == 0 && argc == 1)
+		return external_address(fd, o);
+
+	/* The header carries our own address as the gateway will see it. */
+	rq.client_addr = addr_from_v4(self.sin_addr);
+	if (strcmp(verb, "announce") == 0 && argc == 1) {
+		rq.opcode = PCP_OP_ANNOUNCE;
+	} else if ((strcmp(verb, "map") == 0 && (argc == 3 || argc == 4)) ||
+		   (strcmp(verb, "delete") == 0 && argc == 3)) {
+		bool map = verb[0] == 'm';
+		rq.opcode = PCP_OP_MAP;
+		rq.lifetime = map ? o->lifetime : 0;
+		if (parse_proto(argv[1], &rq.protocol, !map) < 0 ||
+		    parse_port(argv[2], &rq.internal_port) < 0 ||
+		    (argc == 4 && parse_port(argv[3], &rq.suggested_external_port) < 0)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (!map && !o->have_nonce) {
+			fprintf(stderr, "portleasectl: delete needs the mapping's nonce (-n)\n");
+			return EXIT_USAGE;
+		}
+		rq.suggested_external_addr = addr_from_v4((struct in_addr){ 0 });
+		memcpy(rq.nonce, o->nonce, PCP_NONCE_LEN);
+		rq.prefer_failure = o->prefer_failure;
+		if (o->third_party) {
+			struct in_addr tp;
+			if (inet_pton(AF_INET, o->third_party, &tp) != 1) {
+				fprintf(stderr, "portleasectl: '%s' is not an IPv4 address\n",
+					o->third_party);
+				return EXIT_USAGE;
+			}
+			rq.has_third_party = true;
+			rq.third_party_addr = addr_from_v4(tp);
+		}
+		if (o->description) {
+			rq.has_description = true;
+			snprintf(rq.description, sizeof(rq.description), "%s", o->description);
+		}
+	} else {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	len = pcp_build_request(wire, sizeof(wire), &rq);
+	n = exchange(fd, wire, len, answer, sizeof(answer), o->timeout_ms);
+	if (n <= 0) {
+		printf("result=NO_ANSWER\n");
+		return EXIT_NO_ANSWER;
+	}
+	if (answer[0] == NATPMP_VERSION && n >= 4 && answer[3] == NATPMP_UNSUPP_VERSION) {
+		if (rq.opcode != PCP_OP_MAP || rq.protocol == 0) {
+			printf("result=UNSUPP_VERSION protocol=natpmp\n");
+			return EXIT_REFUSED;
+		}
+		return natpmp_fallback(fd, o, rq.protocol, rq.internal_port,
+				       rq.suggested_external_port, rq.lifetime);
+	}
+	if (pcp_parse_response(answer, (size_t)n, &resp) < 0 || resp.opcode != rq.opcode) {
+		printf("result=BAD_ANSWER\n");
+		return EXIT_NO_ANSWER;
+	}
+	printf("result=%s lifetime=%u epoch=%u", pcp_result_name(resp.result), resp.lifetime,
+	       resp.epoch);
+	if (rq.opcode == PCP_OP_MAP) {
+		printf(" internal=%u external=%s:%u", resp.internal_port,
+		       addr_format(&resp.assigned_external_addr, text), resp.assigned_external_port);
+		print_nonce(rq.nonce);
+	}
+	printf("\n");
+	close(fd);
+	return resp.result == PCP_SUCCESS ? 0 : EXIT_REFUSED;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "prefer-failure", no_argument, NULL, 'p' },
+		{ "third-party", required_argument, NULL, 't' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct options o = { .timeout_ms = 3000, .lifetime = 7200 };
+	int opt;
+
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "pcp") != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	argc--;
+	argv++;
+	while ((opt = getopt_long(argc, argv, "+g:l:n:pt:d:w:h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'g':
+			if (inet_pton(AF_INET, optarg, &o.gateway) != 1) {
+				fprintf(stderr, "portleasectl: '%s' is not an IPv4 address\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.have_gateway = true;
+			break;
+		case 'l': o.lifetime = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'n':
+			if (!parse_nonce(optarg, o.nonce)) {
+				fprintf(stderr, "portleasectl: the nonce is %d hex digits\n",
+					2 * PCP_NONCE_LEN);
+				return EXIT_USAGE;
+			}
+			o.have_nonce = true;
+			break;
+		case 'p': o.prefer_failure = true; break;
+		case 't': o.third_party = optarg; break;
+		case 'd': o.description = optarg; break;
+		case 'w': o.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!o.have_nonce && getrandom(o.nonce, sizeof(o.nonce), 0) != sizeof(o.nonce)) {
+		fprintf(stderr, "portleasectl: no randomness for a nonce\n");
+		return EXIT_USAGE;
+	}
+	return pcp_command(&o, argc - optind, argv + optind);
+}

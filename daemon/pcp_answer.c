@@ -1,0 +1,168 @@
+#include "pcp_answer.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "pcp.h"
+
+static enum pcp_result map_status_to_pcp(enum map_status s)
+{
+	switch (s) {
+	case MAP_OK: return PCP_SUCCESS;
+	case MAP_DENIED:
+	case MAP_NOT_OWNER:
+	case MAP_UNSUPPORTED: return PCP_NOT_AUTHORIZED;
+	case MAP_NO_EXTERNAL_ADDRESS: return PCP_NETWORK_FAILURE;
+	case MAP_PORT_UNAVAILABLE: return PCP_CANNOT_PROVIDE_EXTERNAL;
+	case MAP_NO_FREE_PORT:
+	case MAP_TABLE_FULL:
+	case MAP_BACKEND_FAILED: return PCP_NO_RESOURCES;
+	}
+	return PCP_NO_RESOURCES;
+}
+
+/* ::ffff:0.0.0.0 and :: both mean "no preference" for the external address. */
+static bool is_unspecified(const struct in6_addr *a)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+	struct in6_addr any4 = addr_from_v4((struct in_addr){ 0 });
+
+	return memcmp(a, &any6, sizeof(*a)) == 0 || memcmp(a, &any4, sizeof(*a)) == 0;
+}
+
+static void delete_mappings(struct mapper *mapper, const struct in6_addr *source,
+			    const struct in6_addr *internal, const struct pcp_request *rq,
+			    struct pcp_answer *ans)
+{
+	struct unmap_request ur = {
+		.client = *source, .internal_addr = *internal, .proto = rq->protocol,
+		.internal_port = rq->internal_port, .nonce = rq->nonce,
+	};
+
+	if (rq->internal_port == 0)
+		mapper_unmap_all(mapper, &ur);
+	else if (mapper_unmap(mapper, &ur) != MAP_OK)
+		ans->result = PCP_NOT_AUTHORIZED;
+	ans->lifetime = ans->result == PCP_SUCCESS ? 0 : pcp_error_lifetime(ans->result);
+}
+
+/*
+ * MAP, RFC 6887 §11 (IPv4 external addresses; IPv6 pinholes come later):
+ *   THIRD_PARTY equal to the source               -> MALFORMED_OPTION
+ *   THIRD_PARTY off the client's LAN link         -> NOT_AUTHORIZED
+ *   FILTER                                         -> UNSUPP_OPTION: not yet
+ *                                                    enforced, and ignoring
+ *                                                    it would open more than
+ *                                                    the client asked for
+ *   protocol other than TCP/UDP (or 0 to create)  -> UNSUPP_PROTOCOL
+ *   lifetime 0                                     -> delete: one port, or
+ *                                                    all with port 0; the
+ *                                                    nonce must match
+ *   internal port 0 with a lifetime               -> MALFORMED_REQUEST
+ *   another external address asked, PREFER_FAILURE -> CANNOT_PROVIDE_EXTERNAL
+ *   otherwise                                      -> the mapper decides
+ */
+static void answer_map(struct mapper *mapper, const struct in6_addr *source,
+		       const struct addr_prefix *lan, const struct pcp_request *rq,
+		       struct pcp_answer *ans)
+{
+	const struct in6_addr *internal = rq->has_third_party ? &rq->third_party_addr : source;
+	struct in_addr external;
+	struct map_request mr;
+	struct map_result res;
+
+	ans->assigned_external_port = rq->suggested_external_port;
+	ans->assigned_external_addr = rq->suggested_external_addr;
+
+	if (rq->has_third_party && memcmp(&rq->third_party_addr, source, sizeof(*source)) == 0) {
+		ans->result = PCP_MALFORMED_OPTION;
+		return;
+	}
+	if (rq->has_third_party && !addr_in_prefix(&rq->third_party_addr, lan)) {
+		ans->result = PCP_NOT_AUTHORIZED;
+		return;
+	}
+	if (rq->filter_count > 0) {
+		ans->result = PCP_UNSUPP_OPTION;
+		return;
+	}
+	if (rq->protocol != IPPROTO_TCP && rq->protocol != IPPROTO_UDP &&
+	    !(rq->protocol == 0 && rq->lifetime == 0)) {
+		ans->result = PCP_UNSUPP_PROTOCOL;
+		return;
+	}
+	if (rq->lifetime == 0) {
+		delete_mappings(mapper, source, internal, rq, ans);
+		return;
+	}
+	if (rq->internal_port == 0) {
+		ans->result = PCP_MALFORMED_REQUEST;
+		return;
+	}
+	if (!mapper_external_address(mapper, &external)) {
+		ans->result = PCP_NETWORK_FAILURE;
+		return;
+	}
+	struct in6_addr ours = addr_from_v4(external);
+	if (rq->prefer_failure && !is_unspecified(&rq->suggested_external_addr) &&
+	    memcmp(&rq->suggested_external_addr, &ours, sizeof(ours)) != 0) {
+		ans->result = PCP_CANNOT_PROVIDE_EXTERNAL;
+		return;
+	}
+
+	mr = (struct map_request){
+		.proto = rq->protocol,
+		.client = *source,
+		.internal_addr = *internal,
+		.internal_port = rq->internal_port,
+		.suggested_external_port = rq->suggested_external_port,
+		.lifetime = rq->lifetime,
+		.origin = LEASE_ORIGIN_PCP,
+		.nonce = rq->nonce,
+		.exact_port = rq->prefer_failure,
+		.description = rq->has_description ? rq->description : NULL,
+	};
+	res = mapper_map(mapper, &mr);
+	ans->result = map_status_to_pcp(res.status);
+	if (res.status == MAP_OK) {
+		ans->lifetime = res.lifetime;
+		ans->assigned_external_port = res.external_port;
+		ans->assigned_external_addr = ours;
+	}
+}
+
+size_t pcp_answer(struct mapper *mapper, const struct in6_addr *source,
+		  const struct addr_prefix *lan, const uint8_t *req, size_t len, uint8_t *resp,
+		  size_t cap)
+{
+	struct pcp_request rq;
+	struct pcp_answer ans = { .epoch = mapper_epoch(mapper) };
+
+	ans.result = pcp_parse_request(req, len, &rq);
+	if (ans.result == PCP_DROP)
+		return 0;
+	if (ans.result == PCP_SUCCESS && memcmp(&rq.client_addr, source, sizeof(*source)) != 0)
+		ans.result = PCP_ADDRESS_MISMATCH;  /* a NAT between client and us */
+
+	if (ans.result == PCP_SUCCESS) {
+		switch (rq.opcode) {
+		case PCP_OP_ANNOUNCE:
+			break;
+		case PCP_OP_MAP:
+			answer_map(mapper, source, lan, &rq, &ans);
+			break;
+		default:
+			/* PEER needs the router's implicit (conntrack) mappings;
+			 * not served yet. */
+			ans.result = PCP_UNSUPP_OPCODE;
+			break;
+		}
+	}
+	if (ans.result != PCP_SUCCESS) {
+		char text[ADDR_STRLEN];
+		ans.lifetime = pcp_error_lifetime(ans.result);
+		log_info("pcp: %s from %s (opcode %u)", pcp_result_name(ans.result),
+			 addr_format(source, text), rq.opcode);
+	}
+	return pcp_build_response(resp, cap, req, len, &rq, &ans);
+}

@@ -1,0 +1,22 @@
+/* UDP 5351 on the LAN addresses: the sockets for NAT-PMP and PCP, which
+ * share the port and tell themselves apart by the version octet (RFC 6887
+ * §9). Requests go to natpmp_answer() or pcp_answer(). */
+#ifndef PORTLEASED_PMP_SERVER_H
+#define PORTLEASED_PMP_SERVER_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mapper.h"
+
+struct pmp_server;
+
+/* Binds one socket per IPv4 address of each LAN interface. NULL and a
+ * message in err if no address could be bound. */
+struct pmp_server *pmp_server_new(struct event_base *base, const struct config *cfg,
+					struct mapper *mapper, char *err, size_t errlen);
+void pmp_server_free(struct pmp_server *s);
+
+#endif
