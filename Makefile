@@ -139,12 +139,14 @@ install: $(BUILD)/portleased $(BUILD)/portleasectl
 	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' systemd/portleased.service.in \
 	  > $(DESTDIR)$(UNITDIR)/portleased.service
 	install -m 0644 docs/portleased.8 $(DESTDIR)$(MANDIR)/man8/portleased.8
+	install -m 0644 docs/portleasectl.8 $(DESTDIR)$(MANDIR)/man8/portleasectl.8
 	install -m 0644 docs/portleased.conf.5 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(SBINDIR)/portleasectl \
 	  $(DESTDIR)$(UNITDIR)/portleased.service \
-	  $(DESTDIR)$(MANDIR)/man8/portleased.8 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
+	  $(DESTDIR)$(MANDIR)/man8/portleased.8 $(DESTDIR)$(MANDIR)/man8/portleasectl.8 \
+	  $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
 
 clean:
 	rm -rf $(BUILD)

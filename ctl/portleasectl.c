@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,7 +356,17 @@ int main(int argc, char **argv)
 			}
 			o.have_gateway = true;
 			break;
-		case 'l': o.lifetime = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'l': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v == 0 || v > UINT32_MAX) {
+				fprintf(stderr, "portleasectl: the lifetime is 1 to %u seconds\n",
+					UINT32_MAX);
+				return EXIT_USAGE;
+			}
+			o.lifetime = (uint32_t)v;
+			break;
+		}
 		case 'n':
 			if (!parse_nonce(optarg, o.nonce)) {
 				fprintf(stderr, "portleasectl: the nonce is %d hex digits\n",
@@ -367,7 +378,16 @@ int main(int argc, char **argv)
 		case 'p': o.prefer_failure = true; break;
 		case 't': o.third_party = optarg; break;
 		case 'd': o.description = optarg; break;
-		case 'w': o.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'w': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v == 0 || v > 600000) {
+				fprintf(stderr, "portleasectl: the wait is 1 to 600000 ms\n");
+				return EXIT_USAGE;
+			}
+			o.timeout_ms = (unsigned)v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}

@@ -36,8 +36,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: portleased [-d] [-v] [-f FILE] [--check-config] [--version]\n"
 		"\n"
-		"Port-mapping daemon: NAT-PMP requests from LAN hosts, checked against an\n"
-		"allowlist policy, installed as expiring nftables map elements.\n"
+		"Port-mapping daemon: NAT-PMP and PCP requests from LAN hosts, checked\n"
+		"against an allowlist policy, installed as expiring nftables map elements.\n"
 		"\n"
 		"  -f, --config FILE   configuration file (default %s)\n"
 		"  -d, --foreground    stay in the foreground and log to stderr\n"

@@ -190,10 +190,12 @@ static void log_decision(const struct mapper *m, const struct map_request *req,
 	addr_format(&req->client, client);
 	addr_format(&req->internal_addr, internal);
 	if (res->status == MAP_OK)
-		log_info("%s: %s %s external port %u -> %s:%u for %us (client %s, rule at line %u)",
+		log_info("%s: %s %s external port %u -> %s:%u for %us (client %s, rule at line %u)"
+			 "%s%s%s",
 			 verb, origin_name(req->origin), policy_proto_name(req->proto),
 			 res->external_port, internal, req->internal_port, res->lifetime, client,
-			 rule_line(m, res->rule));
+			 rule_line(m, res->rule), req->description ? " \"" : "",
+			 req->description ? req->description : "", req->description ? "\"" : "");
 	else if (res->status == MAP_DENIED && res->rule < 0)
 		log_info("refused: %s %s %s:%u (client %s): no policy rule allows it",
 			 origin_name(req->origin), policy_proto_name(req->proto), internal,

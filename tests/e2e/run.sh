@@ -109,6 +109,7 @@ listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
 listen_tcp "$NS_LAN1" 9400 "$WORK/lan1-tcp9400"
 listen_udp "$NS_LAN1" 9500 "$WORK/lan1-udp9500"
 listen_tcp "$NS_LAN2" 9600 "$WORK/lan2-tcp9600"
+listen_tcp "$NS_LAN2" 9650 "$WORK/lan2-tcp9650"
 sleep 0.3
 
 # --- NAT-PMP with natpmpc ---------------------------------------------------
@@ -196,6 +197,8 @@ got=$(pcp "$NS_LAN1" -n $NONCE_A -d "test web" map tcp 9400 9400)
 expect "PCP MAP TCP granted on the external address ($got)" \
 	[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ]
 expect "PCP TCP mapping carries traffic from the WAN host" wan_reaches tcp 9400 "$WORK/lan1-tcp9400"
+expect "the DESCRIPTION option is kept and logged with the grant" \
+	grep -q 'granted: pcp tcp external port 9400 .*"test web"' "$LOG"
 got=$(pcp "$NS_LAN1" -n $NONCE_A map udp 9500 9500)
 expect "PCP MAP UDP granted ($got)" [ "$(field external "$got")" = "$ROUTER_WAN_IP:9500" ]
 expect "PCP UDP mapping carries traffic from the WAN host" wan_reaches udp 9500 "$WORK/lan1-udp9500"
@@ -225,6 +228,23 @@ expect "after the PCP delete the WAN host no longer gets through" wan_blocked tc
 got=$(pcp "$NS_LAN1" -n $NONCE_A -t "$LAN2_IP" map tcp 9600 9600)
 expect "THIRD_PARTY for another host is refused while the policy does not allow it ($got)" \
 	[ "$(field result "$got")" = NOT_AUTHORIZED ]
+
+cp "$CONF" "$WORK/before-third-party.conf"
+sed -i "s|clients = \"$LAN_NET.0/24\";|clients = \"$LAN_NET.0/24\"; third_party = true;|" "$CONF"
+reload
+got=$(pcp "$NS_LAN1" -n $NONCE_A -t "$LAN2_IP" map tcp 9600 9600)
+expect "even then, lan2's own mapping of that port stays lan2's ($got)" \
+	[ "$(field result "$got")" = NOT_AUTHORIZED ]
+got=$(pcp "$NS_LAN1" -n $NONCE_A -t "$LAN2_IP" map tcp 9650 9650)
+expect "with third_party allowed by a policy rule, lan1 maps a port for lan2 ($got)" \
+	[ "$(field external "$got")" = "$ROUTER_WAN_IP:9650" ]
+expect "and that third-party mapping carries traffic to lan2" wan_reaches tcp 9650 "$WORK/lan2-tcp9650"
+got=$(pcp "$NS_LAN1" -n $NONCE_A -t "$LAN1_IP" map tcp 9601 9601)
+expect "THIRD_PARTY naming the requester itself is MALFORMED_OPTION ($got)" [ "$(field result "$got")" = MALFORMED_OPTION ]
+got=$(pcp "$NS_LAN1" -n $NONCE_A -t 10.9.9.9 map tcp 9601 9601)
+expect "THIRD_PARTY off the LAN link is NOT_AUTHORIZED ($got)" [ "$(field result "$got")" = NOT_AUTHORIZED ]
+cp "$WORK/before-third-party.conf" "$CONF"
+reload
 
 got=$(natpmpc_map "$NS_LAN1" 9700 9700 tcp 600)
 got2=$(pcp "$NS_LAN1" -n $NONCE_A map tcp 9700 1)
