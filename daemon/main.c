@@ -27,7 +27,7 @@ struct daemon {
 	struct event_base *base;
 	struct nft *nft;
 	struct mapper *mapper;
-	struct pmp_server *natpmp;
+	struct pmp_server *pmp;
 	struct event *on_term, *on_int, *on_hup;
 };
 
@@ -53,9 +53,11 @@ static void usage(FILE *out)
 }
 
 /* The configured address, or else the first IPv4 address of the external
- * interface. */
-static void update_external_address(struct daemon *d)
+ * interface. Returns whether it changed. */
+static bool update_external_address(struct daemon *d)
 {
+	struct in_addr before = { 0 }, after = { 0 };
+	bool had = mapper_external_address(d->mapper, &before), has;
 	struct if_ipv4 addr;
 	struct in6_addr mapped;
 	char text[ADDR_STRLEN];
@@ -71,9 +73,12 @@ static void update_external_address(struct daemon *d)
 		log_warnx("external interface %s has no IPv4 address: map requests get "
 			  "NETWORK_FAILURE until it has one and portleased is reloaded",
 			  d->cfg.external_interface);
-		return;
+		return had;
 	}
-	log_info("external address %s", addr_format(&mapped, text));
+	has = mapper_external_address(d->mapper, &after);
+	if (!had || before.s_addr != after.s_addr)
+		log_info("external address %s", addr_format(&mapped, text));
+	return had != has || before.s_addr != after.s_addr;
 }
 
 /* Settings that need sockets or the table rebuilt only take effect on a
@@ -115,7 +120,9 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	keep_restart_only_settings(&d->cfg, next);
 	d->cfg = *next;
 	free(next);
-	update_external_address(d);
+	/* RFC 6886 §3.2.1: clients hear of a new external address at once. */
+	if (update_external_address(d))
+		pmp_server_announce(d->pmp);
 	log_info("configuration reloaded from %s (%zu policy rules)", d->config_path,
 		 d->cfg.policy.count);
 }
@@ -155,11 +162,13 @@ static int start(struct daemon *d)
 		return -1;
 	}
 	update_external_address(d);
-	d->natpmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
-	if (!d->natpmp) {
+	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
+	if (!d->pmp) {
 		log_warnx("%s", err);
 		return -1;
 	}
+	/* A new epoch: clients must learn that their mappings are gone. */
+	pmp_server_announce(d->pmp);
 	d->on_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	d->on_int = evsignal_new(d->base, SIGINT, on_stop, d);
 	d->on_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
@@ -179,7 +188,7 @@ static void stop(struct daemon *d)
 		event_free(d->on_int);
 	if (d->on_hup)
 		event_free(d->on_hup);
-	pmp_server_free(d->natpmp);
+	pmp_server_free(d->pmp);
 	mapper_free(d->mapper);
 	/* Our table goes with us: nothing we opened outlives the daemon. */
 	nft_close(d->nft, 1);

@@ -27,8 +27,16 @@ struct listener {
 	struct addr_prefix lan;   /* its subnet: where clients may be */
 };
 
+/* RFC 6886 §3.2.1 and RFC 6887 §14.1.3: after a restart, or when the
+ * external address changes, tell the LAN, ten times, 250 ms apart and
+ * doubling, so that a lost datagram or two do not matter. */
+#define ANNOUNCE_COUNT 10
+#define ANNOUNCE_FIRST_INTERVAL_MS 250
+
 struct pmp_server {
 	struct mapper *mapper;
+	struct event *announce_timer;
+	unsigned announcements_sent;
 	struct listener listeners[MAX_LISTENERS];
 	size_t count;
 };
@@ -97,18 +105,66 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void announce_on(const struct listener *li, struct mapper *mapper)
+{
+	const struct sockaddr_in all_hosts = { .sin_family = AF_INET,
+					       .sin_port = htons(NATPMP_CLIENT_PORT),
+					       .sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP) };
+	uint8_t msg[PCP_HEADER_LEN];
+	struct in_addr external;
+	size_t len;
+
+	len = pcp_build_announce(msg, sizeof(msg), mapper_epoch(mapper));
+	if (sendto(li->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&all_hosts,
+		   sizeof(all_hosts)) < 0)
+		log_warn("announce on %s", li->local.ifname);
+	if (mapper_external_address(mapper, &external)) {
+		len = natpmp_build_external_address(msg, sizeof(msg), NATPMP_SUCCESS,
+						    mapper_epoch(mapper), external);
+		if (sendto(li->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&all_hosts,
+			   sizeof(all_hosts)) < 0)
+			log_warn("announce on %s", li->local.ifname);
+	}
+}
+
+static void announce_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct pmp_server *s = arg;
+	unsigned interval_ms = ANNOUNCE_FIRST_INTERVAL_MS << s->announcements_sent;
+	struct timeval tv = { .tv_sec = interval_ms / 1000,
+			      .tv_usec = (suseconds_t)(interval_ms % 1000) * 1000 };
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < s->count; i++)
+		announce_on(&s->listeners[i], s->mapper);
+	if (++s->announcements_sent < ANNOUNCE_COUNT)
+		evtimer_add(s->announce_timer, &tv);
+}
+
+void pmp_server_announce(struct pmp_server *s)
+{
+	static const struct timeval now = { 0, 0 };
+
+	s->announcements_sent = 0;
+	evtimer_add(s->announce_timer, &now);
+}
+
 static int open_listener(struct pmp_server *s, struct event_base *base,
 			 const struct if_ipv4 *local, char *err, size_t errlen)
 {
 	struct listener *li = &s->listeners[s->count];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NATPMP_PORT),
 				  .sin_addr = local->addr };
-	int one = 1;
+	int one = 1, zero = 0;
 
 	li->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (li->fd < 0 ||
 	    setsockopt(li->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
 	    setsockopt(li->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    /* Announcements leave through this LAN interface only. */
+	    setsockopt(li->fd, IPPROTO_IP, IP_MULTICAST_IF, &local->addr, sizeof(local->addr)) < 0 ||
+	    setsockopt(li->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
 	    bind(li->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		char a[ADDR_STRLEN];
 		struct in6_addr mapped = addr_from_v4(local->addr);
@@ -142,6 +198,12 @@ struct pmp_server *pmp_server_new(struct event_base *base, const struct config *
 		return NULL;
 	}
 	s->mapper = mapper;
+	s->announce_timer = evtimer_new(base, announce_fired, s);
+	if (!s->announce_timer) {
+		snprintf(err, errlen, "cannot create the announcement timer");
+		free(s);
+		return NULL;
+	}
 	for (size_t i = 0; i < cfg->lan_interface_count; i++) {
 		struct if_ipv4 addrs[8];
 		int n = ifaddr_ipv4(cfg->lan_interfaces[i], addrs, 8);
@@ -175,6 +237,8 @@ void pmp_server_free(struct pmp_server *s)
 {
 	if (!s)
 		return;
+	if (s->announce_timer)
+		event_free(s->announce_timer);
 	for (size_t i = 0; i < s->count; i++) {
 		event_free(s->listeners[i].ev);
 		close(s->listeners[i].fd);

@@ -19,4 +19,9 @@ struct pmp_server *pmp_server_new(struct event_base *base, const struct config *
 					struct mapper *mapper, char *err, size_t errlen);
 void pmp_server_free(struct pmp_server *s);
 
+/* Starts (or restarts) the announcements on every LAN address: a PCP
+ * ANNOUNCE and, with an external address known, the NAT-PMP external
+ * address, to 224.0.0.1:5350, ten times over about two minutes. */
+void pmp_server_announce(struct pmp_server *s);
+
 #endif

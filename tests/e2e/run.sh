@@ -336,8 +336,20 @@ expect "after the 3 s lifetime the kernel stops the traffic within 1 s (probe se
 
 # --- restart over a stale table, then SIGTERM --------------------------------
 
+listen_udp "$NS_LAN1" 5350 "$WORK/lan1-announce"
+listen_udp "$NS_WAN" 5350 "$WORK/wan-announce"
+sleep 0.2
 start_portleased "$DAEMON" "$CONF" "$LOG.2" || { echo "not ok - portleased did not restart"; exit 1; }
 LOG="$LOG.2"
+sleep 1
+# Datagrams arrive back to back in the file: count them by their headers.
+heard=$(od -v -An -tx1 "$WORK/lan1-announce" 2>/dev/null | tr -d ' \n')
+pcp_heard=$(echo "$heard" | grep -o '02800000' | wc -l)
+expect "after the restart the LAN hears PCP ANNOUNCE on 224.0.0.1:5350, repeated ($pcp_heard in 1 s)" \
+	[ "$pcp_heard" -ge 2 ]
+expect "and the NAT-PMP external address notice with $ROUTER_WAN_IP" \
+	sh -c "echo '$heard' | grep -q '00800000........cb007101'"
+expect "nothing is announced on the WAN link" [ ! -s "$WORK/wan-announce" ]
 expect "a restart replaces the table left by the killed daemon" [ "$(nft_elements 'elements')" = 0 ]
 got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)
 expect "after the restart mappings work again ($got)" [ "$got" = "8080 600" ]
