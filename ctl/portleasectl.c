@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "natpmp.h"
 #include "pcp.h"
+#include "wire.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -153,29 +154,21 @@ static void print_nonce(const uint8_t nonce[PCP_NONCE_LEN])
 static int natpmp_fallback(int fd, const struct options *o, uint8_t proto, uint16_t iport,
 			   uint16_t eport, uint32_t lifetime)
 {
-	uint8_t req[12] = { 0 }, resp[64];
+	uint8_t req[12], resp[64];
 	ssize_t n;
 
-	req[1] = proto == IPPROTO_TCP ? NATPMP_OP_MAP_TCP : NATPMP_OP_MAP_UDP;
-	req[4] = (uint8_t)(iport >> 8);
-	req[5] = (uint8_t)iport;
-	req[6] = (uint8_t)(eport >> 8);
-	req[7] = (uint8_t)eport;
-	req[8] = (uint8_t)(lifetime >> 24);
-	req[9] = (uint8_t)(lifetime >> 16);
-	req[10] = (uint8_t)(lifetime >> 8);
-	req[11] = (uint8_t)lifetime;
+	natpmp_build_map_request(req, sizeof(req),
+				 proto == IPPROTO_TCP ? NATPMP_OP_MAP_TCP : NATPMP_OP_MAP_UDP, iport,
+				 eport, lifetime);
 	n = exchange(fd, req, sizeof(req), resp, sizeof(resp), o->timeout_ms);
 	if (n < 16 || resp[0] != 0 || resp[1] != (req[1] | NATPMP_RESPONSE_BIT)) {
 		printf("result=NO_ANSWER protocol=natpmp\n");
 		return EXIT_NO_ANSWER;
 	}
-	unsigned result = (unsigned)(resp[2] << 8 | resp[3]);
+	unsigned result = wire_get16(resp + 2);
 	printf("result=%s protocol=natpmp internal=%u external_port=%u lifetime=%u\n",
-	       natpmp_result_name((enum natpmp_result)result), (unsigned)(resp[8] << 8 | resp[9]),
-	       (unsigned)(resp[10] << 8 | resp[11]),
-	       (unsigned)resp[12] << 24 | (unsigned)resp[13] << 16 | (unsigned)resp[14] << 8 |
-		       resp[15]);
+	       natpmp_result_name((enum natpmp_result)result), wire_get16(resp + 8),
+	       wire_get16(resp + 10), wire_get32(resp + 12));
 	return result == 0 ? 0 : EXIT_REFUSED;
 }
 
@@ -190,7 +183,7 @@ static int external_address(int fd, const struct options *o)
 		printf("result=NO_ANSWER\n");
 		return EXIT_NO_ANSWER;
 	}
-	unsigned result = (unsigned)(resp[2] << 8 | resp[3]);
+	unsigned result = wire_get16(resp + 2);
 	inet_ntop(AF_INET, resp + 8, text, sizeof(text));
 	printf("result=%s external=%s\n", natpmp_result_name((enum natpmp_result)result), text);
 	return result == 0 ? 0 : EXIT_REFUSED;

@@ -2,29 +2,7 @@
 
 #include <string.h>
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "wire.h"
 
 /*
  * RFC 6886 request handling, in the order the RFC gives it:
@@ -58,9 +36,9 @@ enum natpmp_parse_status natpmp_parse_request(const uint8_t *buf, size_t len,
 		if (len < 12)
 			return NATPMP_PARSE_IGNORE;
 		/* Bytes 2-3 are reserved: ignored, as receivers must. */
-		req->internal_port = get16(buf + 4);
-		req->suggested_external_port = get16(buf + 6);
-		req->lifetime = get32(buf + 8);
+		req->internal_port = wire_get16(buf + 4);
+		req->suggested_external_port = wire_get16(buf + 6);
+		req->lifetime = wire_get32(buf + 8);
 		return NATPMP_PARSE_OK;
 	default:
 		return NATPMP_PARSE_UNSUPP_OPCODE;
@@ -72,8 +50,8 @@ static void put_header(uint8_t *out, uint8_t request_opcode, enum natpmp_result 
 {
 	out[0] = NATPMP_VERSION;
 	out[1] = (uint8_t)(request_opcode | NATPMP_RESPONSE_BIT);
-	put16(out + 2, (uint16_t)result);
-	put32(out + 4, epoch);
+	wire_put16(out + 2, (uint16_t)result);
+	wire_put32(out + 4, epoch);
 }
 
 size_t natpmp_build_external_address(uint8_t *out, size_t cap, enum natpmp_result result,
@@ -93,9 +71,9 @@ size_t natpmp_build_map(uint8_t *out, size_t cap, uint8_t request_opcode,
 	if (cap < 16)
 		return 0;
 	put_header(out, request_opcode, result, epoch);
-	put16(out + 8, internal_port);
-	put16(out + 10, external_port);
-	put32(out + 12, lifetime);
+	wire_put16(out + 8, internal_port);
+	wire_put16(out + 10, external_port);
+	wire_put32(out + 12, lifetime);
 	return 16;
 }
 
@@ -106,6 +84,20 @@ size_t natpmp_build_error(uint8_t *out, size_t cap, uint8_t request_opcode,
 		return 0;
 	put_header(out, request_opcode, result, epoch);
 	return 8;
+}
+
+size_t natpmp_build_map_request(uint8_t *out, size_t cap, uint8_t opcode, uint16_t internal_port,
+				uint16_t suggested_external_port, uint32_t lifetime)
+{
+	if (cap < 12)
+		return 0;
+	out[0] = NATPMP_VERSION;
+	out[1] = opcode;
+	out[2] = out[3] = 0;
+	wire_put16(out + 4, internal_port);
+	wire_put16(out + 6, suggested_external_port);
+	wire_put32(out + 8, lifetime);
+	return 12;
 }
 
 const char *natpmp_result_name(enum natpmp_result result)

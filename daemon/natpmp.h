@@ -56,6 +56,10 @@ size_t natpmp_build_map(uint8_t *out, size_t cap, uint8_t request_opcode,
 size_t natpmp_build_error(uint8_t *out, size_t cap, uint8_t request_opcode,
 			  enum natpmp_result result, uint32_t epoch);
 
+/* Client side: a 12-byte map request (lifetime 0 deletes). */
+size_t natpmp_build_map_request(uint8_t *out, size_t cap, uint8_t opcode, uint16_t internal_port,
+				uint16_t suggested_external_port, uint32_t lifetime);
+
 const char *natpmp_result_name(enum natpmp_result result);
 
 #endif

@@ -1,30 +1,9 @@
 #include "pcp.h"
 
+#include <stdint.h>
 #include <string.h>
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "wire.h"
 
 #define OPCODE_BIT(op) (1u << (op))
 
@@ -66,7 +45,7 @@ static enum pcp_result decode_option(const struct option_rule *rule, const uint8
 	case PCP_OPTION_FILTER: {
 		struct pcp_filter *f = &req->filters[req->filter_count++];
 		f->prefix_len = data[1];
-		f->remote_port = get16(data + 2);
+		f->remote_port = wire_get16(data + 2);
 		memcpy(&f->remote_addr, data + 4, 16);
 		/* An IPv4 prefix is written as IPv4-mapped: its length counts
 		 * the 96 mapping bits too (RFC 6887 §13.3). */
@@ -115,7 +94,7 @@ static enum pcp_result parse_options(const uint8_t *p, size_t len, struct pcp_re
 		if (len - off < 4)
 			return PCP_MALFORMED_OPTION;
 		code = p[off];
-		data_len = get16(p + off + 2);
+		data_len = wire_get16(p + off + 2);
 		padded = ((size_t)data_len + 3) & ~(size_t)3;
 		if (padded > len - off - 4)
 			return PCP_MALFORMED_OPTION;
@@ -141,6 +120,18 @@ static enum pcp_result parse_options(const uint8_t *p, size_t len, struct pcp_re
 		off += 4 + padded;
 	}
 	return PCP_SUCCESS;
+}
+
+/* The length of an opcode's fields after the header; SIZE_MAX if we do not
+ * know the opcode. */
+static size_t opcode_body_len(uint8_t opcode)
+{
+	switch (opcode) {
+	case PCP_OP_ANNOUNCE: return 0;
+	case PCP_OP_MAP: return PCP_MAP_LEN;
+	case PCP_OP_PEER: return PCP_PEER_LEN;
+	default: return SIZE_MAX;
+	}
 }
 
 /*
@@ -169,15 +160,12 @@ enum pcp_result pcp_parse_request(const uint8_t *buf, size_t len, struct pcp_req
 		return PCP_UNSUPP_VERSION;
 	if (len > PCP_MAX_PACKET || len < PCP_HEADER_LEN || len % 4 != 0)
 		return PCP_MALFORMED_REQUEST;
-	req->lifetime = get32(buf + 4);
+	req->lifetime = wire_get32(buf + 4);
 	memcpy(&req->client_addr, buf + 8, 16);
 
-	switch (req->opcode) {
-	case PCP_OP_ANNOUNCE: body_len = 0; break;
-	case PCP_OP_MAP: body_len = PCP_MAP_LEN; break;
-	case PCP_OP_PEER: body_len = PCP_PEER_LEN; break;
-	default: return PCP_UNSUPP_OPCODE;
-	}
+	body_len = opcode_body_len(req->opcode);
+	if (body_len == SIZE_MAX)
+		return PCP_UNSUPP_OPCODE;
 	if (len < PCP_HEADER_LEN + body_len)
 		return PCP_MALFORMED_REQUEST;
 
@@ -185,12 +173,12 @@ enum pcp_result pcp_parse_request(const uint8_t *buf, size_t len, struct pcp_req
 	if (req->opcode != PCP_OP_ANNOUNCE) {
 		memcpy(req->nonce, body, PCP_NONCE_LEN);
 		req->protocol = body[12];
-		req->internal_port = get16(body + 16);
-		req->suggested_external_port = get16(body + 18);
+		req->internal_port = wire_get16(body + 16);
+		req->suggested_external_port = wire_get16(body + 18);
 		memcpy(&req->suggested_external_addr, body + 20, 16);
 	}
 	if (req->opcode == PCP_OP_PEER) {
-		req->remote_port = get16(body + 36);
+		req->remote_port = wire_get16(body + 36);
 		memcpy(&req->remote_addr, body + 40, 16);
 	}
 	req->body_complete = true;
@@ -210,8 +198,8 @@ static void put_header(uint8_t *out, uint8_t opcode, const struct pcp_answer *an
 	out[0] = PCP_VERSION;
 	out[1] = (uint8_t)(opcode | PCP_RESPONSE_BIT);
 	out[3] = (uint8_t)ans->result;
-	put32(out + 4, ans->lifetime);
-	put32(out + 8, ans->epoch);
+	wire_put32(out + 4, ans->lifetime);
+	wire_put32(out + 8, ans->epoch);
 }
 
 /* Appends one option; false if it does not fit. */
@@ -224,7 +212,7 @@ static bool put_option(uint8_t *out, size_t cap, size_t *len, uint8_t code, cons
 		return false;
 	memset(out + *len, 0, 4 + padded);
 	out[*len] = code;
-	put16(out + *len + 2, data_len);
+	wire_put16(out + *len + 2, data_len);
 	if (data_len)
 		memcpy(out + *len + 4, data, data_len);
 	*len += 4 + padded;
@@ -241,7 +229,7 @@ static bool put_options(uint8_t *out, size_t cap, size_t *len, const struct pcp_
 	for (size_t i = 0; i < req->filter_count; i++) {
 		uint8_t f[20] = { 0 };
 		f[1] = req->filters[i].prefix_len;
-		put16(f + 2, req->filters[i].remote_port);
+		wire_put16(f + 2, req->filters[i].remote_port);
 		memcpy(f + 4, &req->filters[i].remote_addr, 16);
 		if (!put_option(out, cap, len, PCP_OPTION_FILTER, f, sizeof(f)))
 			return false;
@@ -251,6 +239,32 @@ static bool put_options(uint8_t *out, size_t cap, size_t *len, const struct pcp_
 			(uint16_t)strlen(req->description)))
 		return false;
 	return true;
+}
+
+/* The MAP or PEER fields, the same in both directions but for the external
+ * port and address (suggested in a request, assigned in a response).
+ * Returns the new length, 0 if cap is too small. */
+static size_t put_body(uint8_t *out, size_t cap, size_t len, const struct pcp_request *req,
+		       uint16_t external_port, const struct in6_addr *external_addr)
+{
+	size_t body_len = opcode_body_len(req->opcode);
+	uint8_t *b = out + len;
+
+	if (body_len == 0)
+		return len;
+	if (len + body_len > cap)
+		return 0;
+	memset(b, 0, body_len);
+	memcpy(b, req->nonce, PCP_NONCE_LEN);
+	b[12] = req->protocol;
+	wire_put16(b + 16, req->internal_port);
+	wire_put16(b + 18, external_port);
+	memcpy(b + 20, external_addr, 16);
+	if (req->opcode == PCP_OP_PEER) {
+		wire_put16(b + 36, req->remote_port);
+		memcpy(b + 40, &req->remote_addr, 16);
+	}
+	return len + body_len;
 }
 
 size_t pcp_build_response(uint8_t *out, size_t cap, const uint8_t *request, size_t request_len,
@@ -277,58 +291,27 @@ size_t pcp_build_response(uint8_t *out, size_t cap, const uint8_t *request, size
 		return len + payload;
 	}
 
-	if (req->opcode == PCP_OP_MAP || req->opcode == PCP_OP_PEER) {
-		size_t body_len = req->opcode == PCP_OP_MAP ? PCP_MAP_LEN : PCP_PEER_LEN;
-		uint8_t *b = out + len;
-
-		if (len + body_len > cap)
-			return 0;
-		memset(b, 0, body_len);
-		memcpy(b, req->nonce, PCP_NONCE_LEN);
-		b[12] = req->protocol;
-		put16(b + 16, req->internal_port);
-		put16(b + 18, ans->assigned_external_port);
-		memcpy(b + 20, &ans->assigned_external_addr, 16);
-		if (req->opcode == PCP_OP_PEER) {
-			put16(b + 36, req->remote_port);
-			memcpy(b + 40, &req->remote_addr, 16);
-		}
-		len += body_len;
-	}
-	if (!put_options(out, cap, &len, req))
+	len = put_body(out, cap, len, req, ans->assigned_external_port,
+		       &ans->assigned_external_addr);
+	if (len == 0 || !put_options(out, cap, &len, req))
 		return 0;
 	return len;
 }
 
 size_t pcp_build_request(uint8_t *out, size_t cap, const struct pcp_request *req)
 {
-	size_t len = PCP_HEADER_LEN, body_len = 0;
+	size_t len;
 
-	if (req->opcode == PCP_OP_MAP)
-		body_len = PCP_MAP_LEN;
-	else if (req->opcode == PCP_OP_PEER)
-		body_len = PCP_PEER_LEN;
-	if (cap < PCP_HEADER_LEN + body_len)
+	if (cap < PCP_HEADER_LEN || opcode_body_len(req->opcode) == SIZE_MAX)
 		return 0;
-	memset(out, 0, PCP_HEADER_LEN + body_len);
+	memset(out, 0, PCP_HEADER_LEN);
 	out[0] = PCP_VERSION;
 	out[1] = req->opcode & 0x7f;
-	put32(out + 4, req->lifetime);
+	wire_put32(out + 4, req->lifetime);
 	memcpy(out + 8, &req->client_addr, 16);
-	if (body_len) {
-		uint8_t *b = out + len;
-		memcpy(b, req->nonce, PCP_NONCE_LEN);
-		b[12] = req->protocol;
-		put16(b + 16, req->internal_port);
-		put16(b + 18, req->suggested_external_port);
-		memcpy(b + 20, &req->suggested_external_addr, 16);
-		if (req->opcode == PCP_OP_PEER) {
-			put16(b + 36, req->remote_port);
-			memcpy(b + 40, &req->remote_addr, 16);
-		}
-		len += body_len;
-	}
-	if (!put_options(out, cap, &len, req))
+	len = put_body(out, cap, PCP_HEADER_LEN, req, req->suggested_external_port,
+		       &req->suggested_external_addr);
+	if (len == 0 || !put_options(out, cap, &len, req))
 		return 0;
 	return len;
 }
@@ -341,15 +324,15 @@ int pcp_parse_response(const uint8_t *buf, size_t len, struct pcp_response *resp
 		return -1;
 	resp->opcode = buf[1] & 0x7f;
 	resp->result = (enum pcp_result)buf[3];
-	resp->lifetime = get32(buf + 4);
-	resp->epoch = get32(buf + 8);
+	resp->lifetime = wire_get32(buf + 4);
+	resp->epoch = wire_get32(buf + 8);
 	if ((resp->opcode == PCP_OP_MAP && len >= PCP_HEADER_LEN + PCP_MAP_LEN) ||
 	    (resp->opcode == PCP_OP_PEER && len >= PCP_HEADER_LEN + PCP_PEER_LEN)) {
 		const uint8_t *b = buf + PCP_HEADER_LEN;
 		memcpy(resp->nonce, b, PCP_NONCE_LEN);
 		resp->protocol = b[12];
-		resp->internal_port = get16(b + 16);
-		resp->assigned_external_port = get16(b + 18);
+		resp->internal_port = wire_get16(b + 16);
+		resp->assigned_external_port = wire_get16(b + 18);
 		memcpy(&resp->assigned_external_addr, b + 20, 16);
 	}
 	return 0;

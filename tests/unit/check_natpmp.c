@@ -127,6 +127,22 @@ START_TEST(test_build_error)
 }
 END_TEST
 
+START_TEST(test_build_map_request_round_trip)
+{
+	uint8_t out[12];
+	struct natpmp_request rq;
+
+	ck_assert_uint_eq(natpmp_build_map_request(out, sizeof(out), NATPMP_OP_MAP_UDP, 5000, 6000,
+						   7200), 12);
+	ck_assert_int_eq(natpmp_parse_request(out, 12, &rq), NATPMP_PARSE_OK);
+	ck_assert_uint_eq(rq.opcode, NATPMP_OP_MAP_UDP);
+	ck_assert_uint_eq(rq.internal_port, 5000);
+	ck_assert_uint_eq(rq.suggested_external_port, 6000);
+	ck_assert_uint_eq(rq.lifetime, 7200);
+	ck_assert_uint_eq(natpmp_build_map_request(out, 11, NATPMP_OP_MAP_UDP, 1, 1, 1), 0);
+}
+END_TEST
+
 /* Every 2-byte prefix of version/opcode: never an out-of-bounds read (run
  * under ASan in make check), and a status that is one of the four. */
 START_TEST(test_parse_every_header)
@@ -166,6 +182,7 @@ int main(void)
 	tcase_add_test(tc, test_build_map);
 	tcase_add_test(tc, test_build_error);
 	tcase_add_test(tc, test_parse_every_header);
+	tcase_add_test(tc, test_build_map_request_round_trip);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "pcp.h"
 #include "unit.h"
+#include "wire.h"
 
 /* A request under construction. */
 struct msg {
@@ -12,8 +13,6 @@ struct msg {
 	size_t len;
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
 
 static void header(struct msg *m, uint8_t version, uint8_t opcode, uint32_t lifetime,
 		   const char *client)
@@ -23,7 +22,7 @@ static void header(struct msg *m, uint8_t version, uint8_t opcode, uint32_t life
 	memset(m, 0, sizeof(*m));
 	m->b[0] = version;
 	m->b[1] = opcode;
-	put32(m->b + 4, lifetime);
+	wire_put32(m->b + 4, lifetime);
 	memcpy(m->b + 8, &a, 16);
 	m->len = PCP_HEADER_LEN;
 }
@@ -35,15 +34,15 @@ static void map_body(struct msg *m, uint8_t proto, uint16_t iport, uint16_t epor
 	for (int i = 0; i < PCP_NONCE_LEN; i++)
 		b[i] = (uint8_t)(0xa0 + i);
 	b[12] = proto;
-	put16(b + 16, iport);
-	put16(b + 18, eport);
+	wire_put16(b + 16, iport);
+	wire_put16(b + 18, eport);
 	m->len += PCP_MAP_LEN;
 }
 
 static void option(struct msg *m, uint8_t code, const void *data, uint16_t len)
 {
 	m->b[m->len] = code;
-	put16(m->b + m->len + 2, len);
+	wire_put16(m->b + m->len + 2, len);
 	if (len)
 		memcpy(m->b + m->len + 4, data, len);
 	m->len += 4 + ((len + 3u) & ~3u);
@@ -55,7 +54,7 @@ static void filter(struct msg *m, uint8_t prefix, uint16_t port, const char *add
 	struct in6_addr a = unit_v4(addr);
 
 	f[1] = prefix;
-	put16(f + 2, port);
+	wire_put16(f + 2, port);
 	memcpy(f + 4, &a, 16);
 	option(m, PCP_OPTION_FILTER, f, sizeof(f));
 }
@@ -101,14 +100,14 @@ START_TEST(test_peer_fields)
 
 	header(&m, 2, PCP_OP_PEER, 60, "192.168.1.10");
 	map_body(&m, 17, 5000, 5000);
-	put16(m.b + m.len, 443);
+	wire_put16(m.b + m.len, 443);
 	memcpy(m.b + m.len + 4, &remote, 16);
 	m.len += PCP_PEER_LEN - PCP_MAP_LEN;
 	ck_assert_int_eq(parse(), PCP_SUCCESS);
 	ck_assert_uint_eq(req.remote_port, 443);
 	ck_assert_mem_eq(&req.remote_addr, &remote, 16);
 
-	put16(m.b + PCP_HEADER_LEN + 36, 0);
+	wire_put16(m.b + PCP_HEADER_LEN + 36, 0);
 	ck_assert_int_eq(parse(), PCP_MALFORMED_REQUEST);
 }
 END_TEST
@@ -220,7 +219,7 @@ START_TEST(test_option_errors)
 	/* Not for this opcode. */
 	header(&m, 2, PCP_OP_PEER, 60, "192.168.1.10");
 	map_body(&m, 6, 80, 80);
-	put16(m.b + m.len, 443);
+	wire_put16(m.b + m.len, 443);
 	m.len += PCP_PEER_LEN - PCP_MAP_LEN;
 	option(&m, PCP_OPTION_PREFER_FAILURE, NULL, 0);
 	ck_assert_int_eq(parse(), PCP_MALFORMED_OPTION);
@@ -229,7 +228,7 @@ START_TEST(test_option_errors)
 	header(&m, 2, PCP_OP_MAP, 60, "192.168.1.10");
 	map_body(&m, 6, 80, 80);
 	option(&m, PCP_OPTION_DESCRIPTION, "abcd", 4);
-	put16(m.b + m.len - 6, 200);
+	wire_put16(m.b + m.len - 6, 200);
 	ck_assert_int_eq(parse(), PCP_MALFORMED_OPTION);
 
 	/* An IPv4 filter prefix shorter than the mapping bits. */
