@@ -1,7 +1,6 @@
 #include "pmp_server.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +40,16 @@ struct pmp_server {
 	size_t count;
 };
 
-/* NAT-PMP serves hosts on the LAN link only: the datagram must have come in
- * on this listener's interface, from an address of its subnet. Anything
- * else, the WAN side included, is dropped without an answer. */
+/* NAT-PMP and PCP serve hosts on the LAN link only: the datagram must have
+ * come in on this listener's interface, from another address of its subnet.
+ * Anything else, the WAN side included, is dropped without an answer. */
 static bool from_lan(const struct listener *li, const struct sockaddr_in *src,
 		     const struct in_pktinfo *pi)
 {
-	uint32_t mask = li->local.netmask.s_addr;
+	struct in6_addr source = addr_from_v4(src->sin_addr);
 
 	return pi && pi->ipi_ifindex == (int)li->local.ifindex &&
-	       (src->sin_addr.s_addr & mask) == (li->local.addr.s_addr & mask) &&
+	       addr_in_prefix(&source, &li->lan) &&
 	       src->sin_addr.s_addr != li->local.addr.s_addr;
 }
 
@@ -105,26 +104,27 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void announce_on(const struct listener *li, struct mapper *mapper)
+static void send_to_all_hosts(const struct listener *li, const uint8_t *msg, size_t len)
 {
 	const struct sockaddr_in all_hosts = { .sin_family = AF_INET,
 					       .sin_port = htons(NATPMP_CLIENT_PORT),
 					       .sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP) };
-	uint8_t msg[PCP_HEADER_LEN];
-	struct in_addr external;
-	size_t len;
 
-	len = pcp_build_announce(msg, sizeof(msg), mapper_epoch(mapper));
 	if (sendto(li->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&all_hosts,
 		   sizeof(all_hosts)) < 0)
 		log_warn("announce on %s", li->local.ifname);
-	if (mapper_external_address(mapper, &external)) {
-		len = natpmp_build_external_address(msg, sizeof(msg), NATPMP_SUCCESS,
-						    mapper_epoch(mapper), external);
-		if (sendto(li->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&all_hosts,
-			   sizeof(all_hosts)) < 0)
-			log_warn("announce on %s", li->local.ifname);
-	}
+}
+
+static void announce_on(const struct listener *li, struct mapper *mapper)
+{
+	uint8_t msg[PCP_HEADER_LEN];
+	struct in_addr external;
+
+	send_to_all_hosts(li, msg, pcp_build_announce(msg, sizeof(msg), mapper_epoch(mapper)));
+	if (mapper_external_address(mapper, &external))
+		send_to_all_hosts(li, msg,
+				  natpmp_build_external_address(msg, sizeof(msg), NATPMP_SUCCESS,
+								mapper_epoch(mapper), external));
 }
 
 static void announce_fired(evutil_socket_t fd, short what, void *arg)
