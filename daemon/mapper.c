@@ -213,16 +213,16 @@ static void log_decision(const struct mapper *m, const struct map_request *req,
 /* The client must be the one that made the mapping; under PCP also the
  * holder of its nonce (RFC 6887 §11.3). A NAT-PMP client cannot present a
  * nonce, and a NAT-PMP lease has none: those match on the client alone. */
-static bool owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce)
+static bool same_addr(const struct in6_addr *a, const struct in6_addr *b)
 {
-	if (memcmp(&l->client, client, sizeof(*client)) != 0)
-		return false;
-	return !nonce || !l->has_nonce || memcmp(l->nonce, nonce, LEASE_NONCE_LEN) == 0;
+	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-static bool is_third_party(const struct lease *l)
+static bool owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce)
 {
-	return memcmp(&l->client, &l->internal_addr, sizeof(l->client)) != 0;
+	if (!same_addr(&l->client, client))
+		return false;
+	return !nonce || !l->has_nonce || memcmp(l->nonce, nonce, LEASE_NONCE_LEN) == 0;
 }
 
 static void set_description(struct lease *l, const char *description)
@@ -236,7 +236,8 @@ static void set_description(struct lease *l, const char *description)
 static bool refresh(struct mapper *m, struct lease *l, uint32_t lifetime, struct map_result *res)
 {
 	struct policy_query q = {
-		.client = l->client, .third_party = is_third_party(l), .proto = l->proto,
+		.client = l->client, .third_party = !same_addr(&l->client, &l->internal_addr),
+		.proto = l->proto,
 		.internal_port = l->internal_port, .external_port = l->external_port,
 	};
 	struct policy_decision d = policy_check(&m->cfg->policy, &q);
@@ -264,7 +265,7 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	struct port_range allowed[POLICY_MAX_RANGES];
 	struct policy_query q = {
 		.client = req->client,
-		.third_party = memcmp(&req->client, &req->internal_addr, sizeof(req->client)) != 0,
+		.third_party = !same_addr(&req->client, &req->internal_addr),
 		.proto = req->proto,
 		.internal_port = req->internal_port, .external_port = req->suggested_external_port,
 	};
@@ -394,7 +395,7 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
 		next = lease_next(l);
 		if ((req->proto == 0 || l->proto == req->proto) &&
-		    memcmp(&l->internal_addr, &req->internal_addr, sizeof(l->internal_addr)) == 0 &&
+		    same_addr(&l->internal_addr, &req->internal_addr) &&
 		    owns(l, &req->client, req->nonce)) {
 			remove_lease(m, l, "deleted by client");
 			removed++;
