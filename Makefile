@@ -47,12 +47,12 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft \
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
-CORE_SRCS := daemon/log.c daemon/addr.c daemon/policy.c daemon/portset.c \
+CORE_SRCS := daemon/log.c daemon/addr.c daemon/filter.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                nft/nft.c daemon/main.c
-UNIT_SUITES := addr policy portset lease natpmp pcp config mapper
+UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)

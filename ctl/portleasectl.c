@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -27,8 +28,7 @@
 #define EXIT_NO_ANSWER 3
 
 struct options {
-	struct in_addr gateway;
-	bool have_gateway;
+	const char *gateway;  /* NULL: the IPv4 default route's */
 	unsigned timeout_ms;
 	uint32_t lifetime;
 	uint8_t nonce[PCP_NONCE_LEN];
@@ -36,6 +36,8 @@ struct options {
 	bool prefer_failure;
 	const char *third_party;
 	const char *description;
+	size_t nfilters;
+	struct pcp_filter filters[PCP_MAX_FILTERS];
 };
 
 static void usage(FILE *out)
@@ -51,13 +53,19 @@ static void usage(FILE *out)
 		"key=value pairs.\n"
 		"\n"
 		"options:\n"
-		"  -g, --gateway ADDR       the gateway (default: the default route's)\n"
+		"  -g, --gateway ADDR       the gateway, IPv4 or IPv6 (fe80::1%%eth0 for a\n"
+		"                           link-local one); default: the IPv4 default route's.\n"
+		"                           Over IPv6 the mapping is an IPv6 firewall pinhole\n"
 		"  -l, --lifetime SECONDS   lifetime to ask for (default 7200)\n"
 		"  -n, --nonce HEX          24 hex digits: the mapping nonce. A mapping can be\n"
 		"                           renewed or deleted only with the nonce that made\n"
 		"                           it; without -n a random one is used and printed\n"
 		"  -p, --prefer-failure     the suggested external port or nothing\n"
 		"  -t, --third-party ADDR   map for another LAN host (if the policy allows)\n"
+		"  -f, --filter PREFIX[:PORT]\n"
+		"                           only this remote prefix (and port) may use the\n"
+		"                           mapping; repeat for up to 8. IPv6 as [PREFIX]:PORT.\n"
+		"                           A /0 prefix removes the mapping's filters\n"
 		"  -d, --description TEXT   kept with the mapping (RFC 7220)\n"
 		"  -w, --wait MS            give up after MS milliseconds (default 3000)\n"
 		"  -h, --help               this help\n"
@@ -213,11 +221,94 @@ static int parse_port(const char *text, uint16_t *port)
 	return 0;
 }
 
+/* "203.0.113.0/24", "203.0.113.9:443", "[2001:db8::/32]:443". */
+static bool parse_filter(const char *text, struct pcp_filter *f)
+{
+	char prefix[ADDR_STRLEN];
+	const char *port = NULL;
+	struct addr_prefix p;
+	size_t len;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (!close || (close[1] != '\0' && close[1] != ':'))
+			return false;
+		len = (size_t)(close - text - 1);
+		text++;
+		if (close[1] == ':')
+			port = close + 2;
+	} else {
+		const char *colon = strchr(text, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL;  /* a bare IPv6 prefix */
+		len = colon ? (size_t)(colon - text) : strlen(text);
+		if (colon)
+			port = colon + 1;
+	}
+	if (len >= sizeof(prefix))
+		return false;
+	memcpy(prefix, text, len);
+	prefix[len] = '\0';
+	if (!addr_parse_prefix(prefix, &p))
+		return false;
+	*f = (struct pcp_filter){ .prefix_len = p.len, .remote_addr = p.net };
+	return !port || parse_port(port, &f->remote_port) == 0;
+}
+
+/* The gateway's address (IPv4, or IPv6 with an optional %zone). */
+static bool resolve_gateway(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[ADDR_STRLEN];
+	const char *zone = strchr(text, '%');
+	size_t hostlen = zone ? (size_t)(zone - text) : strlen(text);
+
+	memset(ss, 0, sizeof(*ss));
+	if (hostlen >= sizeof(host))
+		return false;
+	memcpy(host, text, hostlen);
+	host[hostlen] = '\0';
+	if (!zone && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(PCP_SERVER_PORT);
+		*len = sizeof(*sin);
+		return true;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		return false;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(PCP_SERVER_PORT);
+	if (zone && (sin6->sin6_scope_id = if_nametoindex(zone + 1)) == 0)
+		return false;
+	*len = sizeof(*sin6);
+	return true;
+}
+
+/* Our address as the gateway sees it, in the form PCP carries. */
+static struct in6_addr own_address(const struct sockaddr_storage *self)
+{
+	if (self->ss_family == AF_INET)
+		return addr_from_v4(((const struct sockaddr_in *)self)->sin_addr);
+	return ((const struct sockaddr_in6 *)self)->sin6_addr;
+}
+
+static bool parse_address(const char *text, struct in6_addr *out)
+{
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET, text, &v4) == 1) {
+		*out = addr_from_v4(v4);
+		return true;
+	}
+	return inet_pton(AF_INET6, text, out) == 1;
+}
+
 static int pcp_command(struct options *o, int argc, char **argv)
 {
-	struct sockaddr_in gw = { .sin_family = AF_INET, .sin_port = htons(5351) };
-	struct sockaddr_in self;
-	socklen_t selflen = sizeof(self);
+	struct sockaddr_storage gw, self;
+	socklen_t gwlen, selflen = sizeof(self);
+	char gwtext[ADDR_STRLEN];
 	struct pcp_request rq = { 0 };
 	struct pcp_response resp;
 	uint8_t wire[PCP_MAX_PACKET], answer[PCP_MAX_PACKET];
@@ -227,16 +318,23 @@ static int pcp_command(struct options *o, int argc, char **argv)
 	ssize_t n;
 	int fd;
 
-	if (!o->have_gateway && !default_gateway(&o->gateway)) {
-		fprintf(stderr, "portleasectl: no default route; name the gateway with -g\n");
+	if (!o->gateway) {
+		struct in_addr v4;
+		if (!default_gateway(&v4)) {
+			fprintf(stderr, "portleasectl: no default route; name the gateway with -g\n");
+			return EXIT_USAGE;
+		}
+		inet_ntop(AF_INET, &v4, gwtext, sizeof(gwtext));
+		o->gateway = gwtext;
+	}
+	if (!resolve_gateway(o->gateway, &gw, &gwlen)) {
+		fprintf(stderr, "portleasectl: '%s' is not an IPv4 or IPv6 address\n", o->gateway);
 		return EXIT_USAGE;
 	}
-	gw.sin_addr = o->gateway;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&gw, sizeof(gw)) < 0 ||
+	fd = socket(gw.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&gw, gwlen) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&self, &selflen) < 0) {
-		fprintf(stderr, "portleasectl: cannot reach %s: %s\n", inet_ntoa(o->gateway),
-			strerror(errno));
+		fprintf(stderr, "portleasectl: cannot reach %s: %s\n", o->gateway, strerror(errno));
 		return EXIT_USAGE;
 	}
 
@@ -244,7 +342,7 @@ static int pcp_command(struct options *o, int argc, char **argv)
 		return external_address(fd, o);
 
 	/* The header carries our own address as the gateway will see it. */
-	rq.client_addr = addr_from_v4(self.sin_addr);
+	rq.client_addr = own_address(&self);
 	if (strcmp(verb, "announce") == 0 && argc == 1) {
 		rq.opcode = PCP_OP_ANNOUNCE;
 	} else if ((strcmp(verb, "map") == 0 && (argc == 3 || argc == 4)) ||
@@ -262,19 +360,20 @@ static int pcp_command(struct options *o, int argc, char **argv)
 			fprintf(stderr, "portleasectl: delete needs the mapping's nonce (-n)\n");
 			return EXIT_USAGE;
 		}
-		rq.suggested_external_addr = addr_from_v4((struct in_addr){ 0 });
+		if (gw.ss_family == AF_INET)
+			rq.suggested_external_addr = addr_from_v4((struct in_addr){ 0 });
 		memcpy(rq.nonce, o->nonce, PCP_NONCE_LEN);
 		rq.prefer_failure = o->prefer_failure;
 		if (o->third_party) {
-			struct in_addr tp;
-			if (inet_pton(AF_INET, o->third_party, &tp) != 1) {
-				fprintf(stderr, "portleasectl: '%s' is not an IPv4 address\n",
+			if (!parse_address(o->third_party, &rq.third_party_addr)) {
+				fprintf(stderr, "portleasectl: '%s' is not an address\n",
 					o->third_party);
 				return EXIT_USAGE;
 			}
 			rq.has_third_party = true;
-			rq.third_party_addr = addr_from_v4(tp);
 		}
+		rq.filter_count = o->nfilters;
+		memcpy(rq.filters, o->filters, sizeof(rq.filters));
 		if (o->description) {
 			rq.has_description = true;
 			snprintf(rq.description, sizeof(rq.description), "%s", o->description);
@@ -322,6 +421,7 @@ int main(int argc, char **argv)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "prefer-failure", no_argument, NULL, 'p' },
 		{ "third-party", required_argument, NULL, 't' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
@@ -340,15 +440,9 @@ int main(int argc, char **argv)
 	}
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "+g:l:n:pt:d:w:h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+g:l:n:pt:f:d:w:h", long_options, NULL)) != -1) {
 		switch (opt) {
-		case 'g':
-			if (inet_pton(AF_INET, optarg, &o.gateway) != 1) {
-				fprintf(stderr, "portleasectl: '%s' is not an IPv4 address\n", optarg);
-				return EXIT_USAGE;
-			}
-			o.have_gateway = true;
-			break;
+		case 'g': o.gateway = optarg; break;
 		case 'l': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -370,6 +464,14 @@ int main(int argc, char **argv)
 			break;
 		case 'p': o.prefer_failure = true; break;
 		case 't': o.third_party = optarg; break;
+		case 'f':
+			if (o.nfilters == PCP_MAX_FILTERS || !parse_filter(optarg, &o.filters[o.nfilters])) {
+				fprintf(stderr, "portleasectl: '%s' is not PREFIX[:PORT] (at most %d)\n",
+					optarg, PCP_MAX_FILTERS);
+				return EXIT_USAGE;
+			}
+			o.nfilters++;
+			break;
 		case 'd': o.description = optarg; break;
 		case 'w': {
 			char *end;

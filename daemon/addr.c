@@ -39,7 +39,7 @@ const char *addr_format(const struct in6_addr *a, char buf[ADDR_STRLEN])
 	return buf;
 }
 
-static void mask_host_bits(struct in6_addr *a, unsigned len)
+void addr_mask(struct in6_addr *a, unsigned len)
 {
 	for (unsigned i = 0; i < 16; i++) {
 		unsigned bits = len > i * 8 ? len - i * 8 : 0;
@@ -81,7 +81,7 @@ bool addr_parse_prefix(const char *text, struct addr_prefix *out)
 			return false;
 	}
 	out->len = (uint8_t)(is_v4 ? len + 96 : len);
-	mask_host_bits(&out->net, out->len);
+	addr_mask(&out->net, out->len);
 	return true;
 }
 
@@ -89,6 +89,23 @@ bool addr_in_prefix(const struct in6_addr *a, const struct addr_prefix *p)
 {
 	struct in6_addr masked = *a;
 
-	mask_host_bits(&masked, p->len);
+	addr_mask(&masked, p->len);
 	return memcmp(&masked, &p->net, sizeof(masked)) == 0;
+}
+
+struct in6_addr addr_prefix_last(const struct addr_prefix *p)
+{
+	struct in6_addr last = p->net;
+
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = p->len > i * 8 ? p->len - i * 8 : 0;
+		if (bits < 8)
+			last.s6_addr[i] |= (uint8_t)(0xffu >> bits);
+	}
+	return last;
+}
+
+bool addr_prefix_contains(const struct addr_prefix *outer, const struct addr_prefix *inner)
+{
+	return outer->len <= inner->len && addr_in_prefix(&inner->net, outer);
 }

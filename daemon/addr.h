@@ -24,5 +24,10 @@ const char *addr_format(const struct in6_addr *a, char buf[ADDR_STRLEN]);
 /* "a.b.c.d", "a.b.c.d/n", "x::y" or "x::y/n"; false if malformed. */
 bool addr_parse_prefix(const char *text, struct addr_prefix *out);
 bool addr_in_prefix(const struct in6_addr *a, const struct addr_prefix *p);
+/* Clears the bits after the first len. */
+void addr_mask(struct in6_addr *a, unsigned len);
+/* The highest address of the prefix. */
+struct in6_addr addr_prefix_last(const struct addr_prefix *p);
+bool addr_prefix_contains(const struct addr_prefix *outer, const struct addr_prefix *inner);
 
 #endif

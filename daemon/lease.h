@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "filter.h"
 #include "policy.h"
 
 #define LEASE_NONCE_LEN 12
@@ -33,6 +34,9 @@ struct lease {
 	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
 	uint8_t nonce[LEASE_NONCE_LEN];
 	char description[LEASE_DESCRIPTION_MAX + 1];
+	/* Only these remotes may use the mapping; none: every remote. */
+	size_t nfilters;
+	struct remote_filter filters[FILTER_MAX];
 
 	/* Owned by lease.c. */
 	size_t heap_pos;

@@ -61,15 +61,30 @@ static unsigned rule_line(const struct mapper *m, int rule)
 	return rule >= 0 ? m->cfg->policy.rules[rule].line : 0;
 }
 
-static struct nft_forward forward_of(const struct lease *l, uint64_t timeout_ms)
+/* The kernel's view of a lease; ranges receives its remote ranges. */
+static struct nft_mapping mapping_of(const struct lease *l, uint64_t timeout_ms,
+				     struct remote_range ranges[FILTER_MAX_RANGES])
 {
-	return (struct nft_forward){
+	return (struct nft_mapping){
 		.proto = l->proto,
 		.external_port = l->external_port,
-		.internal_addr = addr_to_v4(&l->internal_addr),
+		.internal_addr = l->internal_addr,
 		.internal_port = l->internal_port,
+		.remotes = ranges,
+		.nremotes = filter_ranges(l->filters, l->nfilters, ranges),
 		.timeout_ms = timeout_ms,
 	};
+}
+
+/* The filters a request sets: covered ones dropped, since the kernel refuses
+ * overlapping ranges. */
+static void set_filters(struct lease *l, const struct map_request *req)
+{
+	size_t n = req->nfilters < FILTER_MAX ? req->nfilters : FILTER_MAX;
+
+	if (n > 0)
+		memcpy(l->filters, req->filters, n * sizeof(*l->filters));
+	l->nfilters = filter_drop_covered(l->filters, n);
 }
 
 static void schedule_expiry(struct mapper *m)
@@ -90,9 +105,10 @@ static void schedule_expiry(struct mapper *m)
 
 static void remove_lease(struct mapper *m, struct lease *l, const char *why)
 {
-	struct nft_forward f = forward_of(l, 0);
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	struct nft_mapping nm = mapping_of(l, 0, ranges);
 	char client[ADDR_STRLEN], internal[ADDR_STRLEN];
-	int rc = nft_forward_delete(m->nft, &f);
+	int rc = nft_mapping_delete(m->nft, &nm);
 
 	/* Even if the kernel refused, its own timeout removes the elements:
 	 * the lease goes either way. */
@@ -232,8 +248,10 @@ static void set_description(struct lease *l, const char *description)
 }
 
 /* A lease being renewed: keep its external port while the policy still
- * allows it. Returns false if the policy no longer does. */
-static bool refresh(struct mapper *m, struct lease *l, uint32_t lifetime, struct map_result *res)
+ * allows it, take the request's filters if it sets them. Returns false if
+ * the policy no longer allows it. */
+static bool refresh(struct mapper *m, struct lease *l, const struct map_request *req,
+		    uint32_t lifetime, struct map_result *res)
 {
 	struct policy_query q = {
 		.client = l->client, .third_party = !same_addr(&l->client, &l->internal_addr),
@@ -241,18 +259,26 @@ static bool refresh(struct mapper *m, struct lease *l, uint32_t lifetime, struct
 		.internal_port = l->internal_port, .external_port = l->external_port,
 	};
 	struct policy_decision d = policy_check(&m->cfg->policy, &q);
-	struct nft_forward f = forward_of(l, (uint64_t)lifetime * 1000);
+	struct remote_range old_ranges[FILTER_MAX_RANGES], new_ranges[FILTER_MAX_RANGES];
+	struct lease renewed = *l;
+	struct nft_mapping old, new;
 	int rc;
 
 	if (!d.allow)
 		return false;
-	rc = nft_forward_refresh(m->nft, &f);
+	if (req->replace_filters)
+		set_filters(&renewed, req);
+	old = mapping_of(l, 0, old_ranges);
+	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
+	rc = nft_mapping_replace(m->nft, &old, &new);
 	if (rc < 0) {
 		log_warnx("nftables: cannot refresh %s external port %u: %s",
 			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
 		*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
 		return true;
 	}
+	l->nfilters = renewed.nfilters;
+	memcpy(l->filters, renewed.filters, sizeof(l->filters));
 	lease_set_expiry(m->leases, l, now_ms() + (uint64_t)lifetime * 1000);
 	schedule_expiry(m);
 	*res = (struct map_result){ .status = MAP_OK, .external_port = l->external_port,
@@ -311,9 +337,11 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 		memcpy(fields.nonce, req->nonce, LEASE_NONCE_LEN);
 	}
 	set_description(&fields, req->description);
+	set_filters(&fields, req);
 
-	struct nft_forward f = forward_of(&fields, (uint64_t)lifetime * 1000);
-	rc = nft_forward_add(m->nft, &f);
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	struct nft_mapping nm = mapping_of(&fields, (uint64_t)lifetime * 1000, ranges);
+	rc = nft_mapping_add(m->nft, &nm);
 	if (rc < 0) {
 		log_warnx("nftables: cannot add %s external port %u: %s",
 			  policy_proto_name(req->proto), port, strerror(-rc));
@@ -323,7 +351,7 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	if (!l) {
 		/* Cannot happen after the checks above, short of malloc failing:
 		 * undo the kernel side so no rule outlives its lease. */
-		nft_forward_delete(m->nft, &f);
+		nft_mapping_delete(m->nft, &nm);
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = d.rule };
 	}
 	schedule_expiry(m);
@@ -356,7 +384,7 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		return res;
 	}
 	if (l) {
-		if (refresh(m, l, lifetime, &res)) {
+		if (refresh(m, l, req, lifetime, &res)) {
 			/* A NAT-PMP lease taken over by PCP gets the nonce from now on. */
 			if (res.status == MAP_OK && req->nonce && !l->has_nonce) {
 				l->has_nonce = true;

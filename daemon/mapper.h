@@ -25,6 +25,11 @@ struct map_request {
 	                                   for NAT-PMP */
 	bool exact_port;                /* PCP PREFER_FAILURE: the suggested port or none */
 	const char *description;        /* kept with the lease; may be NULL */
+	/* PCP: the request's filters replace the lease's (none: every remote
+	 * may use it). Otherwise a refresh keeps the lease's filters. */
+	bool replace_filters;
+	const struct remote_filter *filters;
+	size_t nfilters;                /* at most FILTER_MAX */
 };
 
 enum map_status {

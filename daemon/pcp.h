@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define PCP_VERSION 2
+#define PCP_SERVER_PORT 5351  /* shared with NAT-PMP */
 #define PCP_MAX_PACKET 1100
 #define PCP_HEADER_LEN 24
 #define PCP_MAP_LEN 36

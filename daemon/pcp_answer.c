@@ -5,6 +5,8 @@
 #include "log.h"
 #include "pcp.h"
 
+_Static_assert(PCP_MAX_FILTERS <= FILTER_MAX, "a lease holds every filter PCP accepts");
+
 static enum pcp_result map_status_to_pcp(enum map_status s)
 {
 	switch (s) {
@@ -30,6 +32,34 @@ static bool is_unspecified(const struct in6_addr *a)
 	return memcmp(a, &any6, sizeof(*a)) == 0 || memcmp(a, &any4, sizeof(*a)) == 0;
 }
 
+/*
+ * RFC 6887 §13.3: a filter's remote prefix must be of the mapping's address
+ * family; a prefix length of 0 removes all filters, whatever else the
+ * request lists. Host bits the client left set are cleared.
+ */
+static bool filters_from_request(const struct pcp_request *rq, const struct in6_addr *internal,
+				 struct remote_filter *out, size_t *count)
+{
+	*count = 0;
+	for (size_t i = 0; i < rq->filter_count; i++) {
+		const struct pcp_filter *f = &rq->filters[i];
+
+		if (f->prefix_len == 0) {
+			*count = 0;
+			return true;
+		}
+		if (addr_is_v4(&f->remote_addr) != addr_is_v4(internal))
+			return false;
+		out[*count] = (struct remote_filter){
+			.remote = { .net = f->remote_addr, .len = f->prefix_len },
+			.port = f->remote_port,
+		};
+		addr_mask(&out[*count].remote.net, f->prefix_len);
+		(*count)++;
+	}
+	return true;
+}
+
 static void delete_mappings(struct mapper *mapper, const struct in6_addr *source,
 			    const struct in6_addr *internal, const struct pcp_request *rq,
 			    struct pcp_answer *ans)
@@ -50,10 +80,7 @@ static void delete_mappings(struct mapper *mapper, const struct in6_addr *source
  * MAP, RFC 6887 §11 (IPv4 external addresses; IPv6 pinholes come later):
  *   THIRD_PARTY equal to the source               -> MALFORMED_OPTION
  *   THIRD_PARTY off the client's LAN link         -> NOT_AUTHORIZED
- *   FILTER                                         -> UNSUPP_OPTION: not yet
- *                                                    enforced, and ignoring
- *                                                    it would open more than
- *                                                    the client asked for
+ *   FILTER of the other address family             -> MALFORMED_OPTION
  *   protocol other than TCP/UDP (or 0 to create)  -> UNSUPP_PROTOCOL
  *   lifetime 0                                     -> delete: one port, or
  *                                                    all with port 0; the
@@ -67,6 +94,8 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 		       struct pcp_answer *ans)
 {
 	const struct in6_addr *internal = rq->has_third_party ? &rq->third_party_addr : source;
+	struct remote_filter filters[PCP_MAX_FILTERS];
+	size_t nfilters;
 	struct in_addr external;
 	struct map_request mr;
 	struct map_result res;
@@ -82,8 +111,8 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 		ans->result = PCP_NOT_AUTHORIZED;
 		return;
 	}
-	if (rq->filter_count > 0) {
-		ans->result = PCP_UNSUPP_OPTION;
+	if (!filters_from_request(rq, internal, filters, &nfilters)) {
+		ans->result = PCP_MALFORMED_OPTION;
 		return;
 	}
 	if (rq->protocol != IPPROTO_TCP && rq->protocol != IPPROTO_UDP &&
@@ -121,6 +150,9 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 		.nonce = rq->nonce,
 		.exact_port = rq->prefer_failure,
 		.description = rq->has_description ? rq->description : NULL,
+		.replace_filters = true,
+		.filters = filters,
+		.nfilters = nfilters,
 	};
 	res = mapper_map(mapper, &mr);
 	ans->result = map_status_to_pcp(res.status);

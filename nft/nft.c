@@ -22,6 +22,8 @@
 #define SET_FWD4 "fwd4"
 #define SET_ALLOW4 "allow4"
 #define SET_PINHOLE6 "pinhole6"
+#define SET_FWD4_FILTERED "fwd4_filtered"
+#define SET_PINHOLE6_FILTERED "pinhole6_filtered"
 
 /* nftables datatype ids (nftables' include/datatype.h); a concatenation's
  * type is its members' ids, 6 bits each, first member highest. */
@@ -32,22 +34,35 @@
 #define TYPE_BITS 6
 #define CONCAT2(a, b) (((a) << TYPE_BITS) | (b))
 #define CONCAT3(a, b, c) ((((a) << TYPE_BITS | (b)) << TYPE_BITS) | (c))
+#define CONCAT4(a, b, c, d) ((CONCAT3(a, b, c) << TYPE_BITS) | (d))
+#define CONCAT5(a, b, c, d, e) ((CONCAT4(a, b, c, d) << TYPE_BITS) | (e))
 
 /* Each member of a concatenation occupies whole 32-bit registers. */
 #define FWD4_KEY_LEN 8    /* proto(4) . port(4) */
 #define FWD4_DATA_LEN 8   /* addr(4) . port(4) */
 #define ALLOW4_KEY_LEN 12 /* addr(4) . proto(4) . port(4) */
 #define PIN6_KEY_LEN 24   /* addr(16) . proto(4) . port(4) */
+#define FWD4F_KEY_LEN 16  /* remote addr(4) . remote port(4) . proto(4) . port(4) */
+#define PIN6F_KEY_LEN 44  /* remote addr(16) . remote port(4) . addr(16) . proto(4) .
+			     port(4) */
+#define MAX_KEY_LEN PIN6F_KEY_LEN
+/* The range sets' fields, in bytes as the datatypes have them. */
+static const uint8_t fwd4_filtered_fields[] = { 4, 2, 1, 2 };
+static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
+#define MAX_DATA_LEN FWD4_DATA_LEN
 
 /* Set ids link a lookup to a set created in the same batch. */
 /* nft's named priorities "dstnat" and "filter" (netfilter_ipv4.h). */
 #define PRIORITY_DSTNAT (-100)
 #define PRIORITY_FILTER 0
 
-enum { SET_ID_FWD4 = 1, SET_ID_ALLOW4, SET_ID_PINHOLE6 };
+enum { SET_ID_FWD4 = 1, SET_ID_ALLOW4, SET_ID_PINHOLE6, SET_ID_FWD4_FILTERED,
+       SET_ID_PINHOLE6_FILTERED };
 
-/* Twice the batch limit: libmnl lets the last message run past the limit. */
-#define BATCH_LIMIT 16384
+/* A filtered mapping's replace carries up to 4 * FILTER_MAX_RANGES elements
+ * of about 120 bytes. Twice the limit: libmnl lets the last message run
+ * past it. */
+#define BATCH_LIMIT 65536
 #define BATCH_BUF_SIZE (2 * BATCH_LIMIT)
 #define BATCH_MAX_MSGS 32
 
@@ -218,24 +233,36 @@ static void rule_load_proto_port(struct nftnl_rule *r, uint32_t first_reg32)
 	add_expr(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, first_reg32 + 1));
 }
 
-/* iifname $ext meta nfproto ipv4 dnat ip to meta l4proto . th dport map @fwd4 */
-static struct nftnl_rule *rule_dnat(const char *table, const char *ext_ifname)
+static void rule_load_source_port(struct nftnl_rule *r, uint32_t reg32)
+{
+	add_expr(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, reg32));
+}
+
+static struct nftnl_rule *new_rule(const char *table, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	char ifname[IFNAMSIZ] = { 0 };
-	struct nftnl_expr *nat;
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "prerouting");
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return r;
+}
+
+static void rule_match_iifname(struct nftnl_rule *r, const char *ext_ifname)
+{
+	char ifname[IFNAMSIZ] = { 0 };
 
 	strncpy(ifname, ext_ifname, IFNAMSIZ - 1);
 	add_expr(r, expr_meta(NFT_META_IIFNAME, NFT_REG_1));
 	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_EQ, ifname, IFNAMSIZ));
-	rule_match_nfproto(r, NFPROTO_IPV4);
-	rule_load_proto_port(r, NFT_REG32_00);
-	add_expr(r, expr_lookup(SET_FWD4, SET_ID_FWD4, NFT_REG_1, NFT_REG_1));
+}
 
+/* dnat ip to <the address . port the map gives for the key in NFT_REG_1> */
+static void rule_dnat_from_map(struct nftnl_rule *r, const char *map, uint32_t map_id)
+{
+	struct nftnl_expr *nat;
+
+	add_expr(r, expr_lookup(map, map_id, NFT_REG_1, NFT_REG_1));
 	nat = nftnl_expr_alloc("nat");
 	nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 	nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
@@ -243,19 +270,42 @@ static struct nftnl_rule *rule_dnat(const char *table, const char *ext_ifname)
 	nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
 	nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
 	add_expr(r, nat);
+}
+
+/* iifname $ext meta nfproto ipv4
+ *     dnat ip to meta l4proto . th dport map @fwd4 */
+static struct nftnl_rule *rule_dnat(const char *table, const char *ext_ifname)
+{
+	struct nftnl_rule *r = new_rule(table, "prerouting");
+
+	rule_match_iifname(r, ext_ifname);
+	rule_match_nfproto(r, NFPROTO_IPV4);
+	rule_load_proto_port(r, NFT_REG32_00);
+	rule_dnat_from_map(r, SET_FWD4, SET_ID_FWD4);
+	return r;
+}
+
+/* iifname $ext meta nfproto ipv4
+ *     dnat ip to ip saddr . th sport . meta l4proto . th dport map @fwd4_filtered */
+static struct nftnl_rule *rule_dnat_filtered(const char *table, const char *ext_ifname)
+{
+	struct nftnl_rule *r = new_rule(table, "prerouting");
+
+	rule_match_iifname(r, ext_ifname);
+	rule_match_nfproto(r, NFPROTO_IPV4);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00));
+	rule_load_source_port(r, NFT_REG32_01);
+	rule_load_proto_port(r, NFT_REG32_02);
+	rule_dnat_from_map(r, SET_FWD4_FILTERED, SET_ID_FWD4_FILTERED);
 	return r;
 }
 
 /* ct status dnat ip daddr . meta l4proto . th dport @allow4 accept */
 static struct nftnl_rule *rule_allow4(const char *table)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = new_rule(table, "forward");
 	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
 	struct nftnl_expr *ct, *bw;
-
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "forward");
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 
 	ct = nftnl_expr_alloc("ct");
 	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
@@ -278,18 +328,33 @@ static struct nftnl_rule *rule_allow4(const char *table)
 	return r;
 }
 
-/* ip6 daddr . meta l4proto . th dport @pinhole6 accept */
-static struct nftnl_rule *rule_pinhole6(const char *table)
+/* iifname $ext ip6 daddr . meta l4proto . th dport @pinhole6 accept */
+static struct nftnl_rule *rule_pinhole6(const char *table, const char *ext_ifname)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = new_rule(table, "forward");
 
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "forward");
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	rule_match_iifname(r, ext_ifname);
 	rule_match_nfproto(r, NFPROTO_IPV6);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
 	rule_load_proto_port(r, NFT_REG32_04);
 	add_expr(r, expr_lookup(SET_PINHOLE6, SET_ID_PINHOLE6, NFT_REG_1, -1));
+	add_expr(r, expr_accept());
+	return r;
+}
+
+/* iifname $ext
+ *     ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport @pinhole6_filtered accept */
+static struct nftnl_rule *rule_pinhole6_filtered(const char *table, const char *ext_ifname)
+{
+	struct nftnl_rule *r = new_rule(table, "forward");
+
+	rule_match_iifname(r, ext_ifname);
+	rule_match_nfproto(r, NFPROTO_IPV6);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00));
+	rule_load_source_port(r, NFT_REG32_04);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_05));
+	rule_load_proto_port(r, NFT_REG32_09);
+	add_expr(r, expr_lookup(SET_PINHOLE6_FILTERED, SET_ID_PINHOLE6_FILTERED, NFT_REG_1, -1));
 	add_expr(r, expr_accept());
 	return r;
 }
@@ -307,6 +372,32 @@ static struct nftnl_set *new_set(const char *table, const char *name, uint32_t i
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
 	return s;
+}
+
+/*
+ * A set whose keys are ranges in every field (a remote prefix and port
+ * range next to exact values): the kernel's pipapo set type (Linux 5.6+),
+ * which needs each field's length, zero-terminated.
+ */
+static struct nftnl_set *new_range_set(const char *table, const char *name, uint32_t id,
+				       uint32_t key_type, uint32_t key_len,
+				       const uint8_t *field_lengths, size_t nfields)
+{
+	struct nftnl_set *s = new_set(table, name, id, key_type, key_len);
+	uint8_t fields[NFT_REG32_COUNT] = { 0 };
+
+	memcpy(fields, field_lengths, nfields);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, (uint32_t)sizeof(fields));
+	return s;
+}
+
+static void make_fwd4_map(struct nftnl_set *s)
+{
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, nftnl_set_get_u32(s, NFTNL_SET_FLAGS) | NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE));
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, FWD4_DATA_LEN);
+	nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
 }
 
 static struct nftnl_chain *new_chain(const char *table, const char *name, const char *type,
@@ -374,10 +465,13 @@ static int create_table(struct nft *n, const char *ext_ifname)
 
 	fwd4 = new_set(n->table, SET_FWD4, SET_ID_FWD4,
 		       CONCAT2(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), FWD4_KEY_LEN);
-	nftnl_set_set_u32(fwd4, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_MAP);
-	nftnl_set_set_u32(fwd4, NFTNL_SET_DATA_TYPE, CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE));
-	nftnl_set_set_u32(fwd4, NFTNL_SET_DATA_LEN, FWD4_DATA_LEN);
-	nftnl_set_add_expr(fwd4, nftnl_expr_alloc("counter"));
+	make_fwd4_map(fwd4);
+	put_set(n, bt, fwd4);
+	fwd4 = new_range_set(n->table, SET_FWD4_FILTERED, SET_ID_FWD4_FILTERED,
+			     CONCAT4(TYPE_IPADDR, TYPE_INET_SERVICE, TYPE_INET_PROTOCOL,
+				     TYPE_INET_SERVICE),
+			     FWD4F_KEY_LEN, fwd4_filtered_fields, sizeof(fwd4_filtered_fields));
+	make_fwd4_map(fwd4);
 	put_set(n, bt, fwd4);
 	put_set(n, bt, new_set(n->table, SET_ALLOW4, SET_ID_ALLOW4,
 			       CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
@@ -385,14 +479,21 @@ static int create_table(struct nft *n, const char *ext_ifname)
 	put_set(n, bt, new_set(n->table, SET_PINHOLE6, SET_ID_PINHOLE6,
 			       CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
 			       PIN6_KEY_LEN));
+	put_set(n, bt, new_range_set(n->table, SET_PINHOLE6_FILTERED, SET_ID_PINHOLE6_FILTERED,
+				     CONCAT5(TYPE_IP6ADDR, TYPE_INET_SERVICE, TYPE_IP6ADDR,
+					     TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+				     PIN6F_KEY_LEN, pinhole6_filtered_fields,
+				     sizeof(pinhole6_filtered_fields)));
 
 	put_chain(n, bt, new_chain(n->table, "prerouting", "nat", NF_INET_PRE_ROUTING,
 				   PRIORITY_DSTNAT));
 	put_chain(n, bt, new_chain(n->table, "forward", "filter", NF_INET_FORWARD,
 				   PRIORITY_FILTER));
 	put_rule(n, bt, rule_dnat(n->table, ext_ifname));
+	put_rule(n, bt, rule_dnat_filtered(n->table, ext_ifname));
 	put_rule(n, bt, rule_allow4(n->table));
-	put_rule(n, bt, rule_pinhole6(n->table));
+	put_rule(n, bt, rule_pinhole6(n->table, ext_ifname));
+	put_rule(n, bt, rule_pinhole6_filtered(n->table, ext_ifname));
 
 	rc = batch_commit(n, bt);
 	free(bt);
@@ -456,138 +557,242 @@ void nft_close(struct nft *n, int remove_table)
 
 /* --- elements --- */
 
-static void fwd4_key(const struct nft_forward *f, uint8_t key[FWD4_KEY_LEN])
-{
-	uint16_t port = htons(f->external_port);
+/*
+ * Keys and data as the kernel compares them: each member of a concatenation
+ * in whole 32-bit registers, zero-padded, in network byte order.
+ */
+struct key {
+	uint8_t bytes[MAX_KEY_LEN];
+	uint32_t len;
+};
 
-	memset(key, 0, FWD4_KEY_LEN);
-	key[0] = f->proto;
-	memcpy(key + 4, &port, 2);
+static void key_put(struct key *k, const void *bytes, uint32_t len)
+{
+	memcpy(k->bytes + k->len, bytes, len);
+	k->len += (len + 3) & ~3u;
 }
 
-static void fwd4_data(const struct nft_forward *f, uint8_t data[FWD4_DATA_LEN])
+static void key_put_port(struct key *k, uint16_t port)
 {
-	uint16_t port = htons(f->internal_port);
-
-	memset(data, 0, FWD4_DATA_LEN);
-	memcpy(data, &f->internal_addr.s_addr, 4);
-	memcpy(data + 4, &port, 2);
+	uint16_t be = htons(port);
+	key_put(k, &be, 2);
 }
 
-static void allow4_key(const struct nft_forward *f, uint8_t key[ALLOW4_KEY_LEN])
+static void key_put_v4(struct key *k, const struct in6_addr *a)
 {
-	uint16_t port = htons(f->internal_port);
+	key_put(k, &a->s6_addr[12], 4);
+}
 
-	memset(key, 0, ALLOW4_KEY_LEN);
-	memcpy(key, &f->internal_addr.s_addr, 4);
-	key[4] = f->proto;
-	memcpy(key + 8, &port, 2);
+static void key_put_v6(struct key *k, const struct in6_addr *a)
+{
+	key_put(k, a->s6_addr, 16);
 }
 
 enum elem_op { ELEM_ADD, ELEM_DELETE };
 
-static void put_elem(struct nft *n, struct batch *bt, enum elem_op op, const char *set_name,
-		     const void *key, uint32_t key_len, const void *data, uint32_t data_len,
-		     uint64_t timeout_ms)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+/* One set element of a mapping. */
+struct element {
+	const char *set;
+	struct key key, key_end, data;  /* key_end, data: len 0 when absent */
+};
 
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set_name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);
-	if (op == ELEM_ADD) {
-		if (data)
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, data_len);
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+/* Remote ranges, plus allow4. */
+#define MAPPING_MAX_ELEMENTS (FILTER_MAX_RANGES + 1)
+
+static bool is_forward(const struct nft_mapping *m)
+{
+	return IN6_IS_ADDR_V4MAPPED(&m->internal_addr);
+}
+
+/* The internal endpoint: allow4's key, pinhole6's, and the tail of
+ * pinhole6_filtered's. */
+static void key_put_internal(struct key *k, const struct nft_mapping *m)
+{
+	uint8_t proto = m->proto;
+
+	if (is_forward(m))
+		key_put_v4(k, &m->internal_addr);
+	else
+		key_put_v6(k, &m->internal_addr);
+	key_put(k, &proto, 1);
+	key_put_port(k, m->internal_port);
+}
+
+/* The remote range's first (or last) point, then the mapping's own fields. */
+static void key_put_remote(struct key *k, const struct nft_mapping *m,
+			   const struct remote_range *r, bool last)
+{
+	uint8_t proto = m->proto;
+
+	if (is_forward(m)) {
+		key_put_v4(k, last ? &r->last : &r->first);
+		key_put_port(k, last ? r->port_last : r->port_first);
+		key_put(k, &proto, 1);
+		key_put_port(k, m->external_port);
+	} else {
+		key_put_v6(k, last ? &r->last : &r->first);
+		key_put_port(k, last ? r->port_last : r->port_first);
+		key_put_internal(k, m);
 	}
-	nftnl_set_elem_add(s, e);
-	nftnl_set_elems_nlmsg_build_payload(
-		batch_msg(n, bt, op == ELEM_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
-			  op == ELEM_ADD ? NLM_F_CREATE : 0),
-		s);
-	nftnl_set_free(s);
-	batch_next(bt);
 }
 
-static void put_forward(struct nft *n, struct batch *bt, enum elem_op op,
-			const struct nft_forward *f)
+/*
+ * A forward: its DNAT element (fwd4, or one fwd4_filtered element per remote
+ * range) and allow4 for the forward chain. A pinhole: pinhole6, or one
+ * pinhole6_filtered element per remote range. Returns how many.
+ */
+static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 {
-	uint8_t key[FWD4_KEY_LEN], data[FWD4_DATA_LEN], akey[ALLOW4_KEY_LEN];
+	size_t count = 0, nremotes = m->nremotes < FILTER_MAX_RANGES ? m->nremotes :
+								  FILTER_MAX_RANGES;
+	struct key dnat_target = { .len = 0 };
+	uint8_t proto = m->proto;
 
-	fwd4_key(f, key);
-	fwd4_data(f, data);
-	allow4_key(f, akey);
-	put_elem(n, bt, op, SET_FWD4, key, sizeof(key), data, sizeof(data), f->timeout_ms);
-	put_elem(n, bt, op, SET_ALLOW4, akey, sizeof(akey), NULL, 0, f->timeout_ms);
+	if (is_forward(m)) {
+		key_put_v4(&dnat_target, &m->internal_addr);
+		key_put_port(&dnat_target, m->internal_port);
+	}
+	for (size_t i = 0; i < nremotes; i++) {
+		struct element *e = &out[count++];
+		*e = (struct element){ .set = is_forward(m) ? SET_FWD4_FILTERED :
+							      SET_PINHOLE6_FILTERED,
+				       .data = dnat_target };
+		key_put_remote(&e->key, m, &m->remotes[i], false);
+		key_put_remote(&e->key_end, m, &m->remotes[i], true);
+	}
+	if (!is_forward(m)) {
+		if (nremotes == 0) {
+			struct element *e = &out[count++];
+			*e = (struct element){ .set = SET_PINHOLE6 };
+			key_put_internal(&e->key, m);
+		}
+		return count;
+	}
+	if (nremotes == 0) {
+		struct element *e = &out[count++];
+		*e = (struct element){ .set = SET_FWD4, .data = dnat_target };
+		key_put(&e->key, &proto, 1);
+		key_put_port(&e->key, m->external_port);
+	}
+	out[count] = (struct element){ .set = SET_ALLOW4 };
+	key_put_internal(&out[count++].key, m);
+	return count;
 }
 
-static int run_forward_ops(struct nft *n, const enum elem_op *ops, size_t nops,
-			   const struct nft_forward *f)
+/* Consecutive elements of the same set go in one message. */
+static void put_elements(struct nft *n, struct batch *bt, enum elem_op op,
+			 const struct element *elems, size_t count, uint64_t timeout_ms)
 {
+	for (size_t i = 0; i < count;) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		const char *set_name = elems[i].set;
+
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, set_name);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+		for (; i < count && elems[i].set == set_name; i++) {
+			const struct element *e = &elems[i];
+			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e->key.bytes, e->key.len);
+			if (e->key_end.len)
+				nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e->key_end.bytes,
+						   e->key_end.len);
+			if (op == ELEM_ADD) {
+				if (e->data.len)
+					nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e->data.bytes,
+							   e->data.len);
+				nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+			}
+			nftnl_set_elem_add(s, el);
+		}
+		nftnl_set_elems_nlmsg_build_payload(
+			batch_msg(n, bt, op == ELEM_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+				  op == ELEM_ADD ? NLM_F_CREATE : 0),
+			s);
+		nftnl_set_free(s);
+		batch_next(bt);
+	}
+}
+
+/* Deletes the elements of del (if any), then adds those of add (if any), in
+ * one atomic batch. */
+static int run_mapping_ops(struct nft *n, const struct nft_mapping *del,
+			   const struct nft_mapping *add)
+{
+	struct element *elems = malloc(MAPPING_MAX_ELEMENTS * sizeof(*elems));
 	struct batch *bt = malloc(sizeof(*bt));
-	int rc;
+	int rc = -ENOMEM;
 
-	if (!bt)
-		return -ENOMEM;
+	if (!bt || !elems)
+		goto out;
 	batch_start(n, bt);
-	for (size_t i = 0; i < nops; i++)
-		put_forward(n, bt, ops[i], f);
+	if (del)
+		put_elements(n, bt, ELEM_DELETE, elems, mapping_elements(del, elems), 0);
+	if (add)
+		put_elements(n, bt, ELEM_ADD, elems, mapping_elements(add, elems),
+			     add->timeout_ms);
 	rc = batch_commit(n, bt);
+out:
 	free(bt);
+	free(elems);
 	return rc;
 }
 
-int nft_forward_add(struct nft *n, const struct nft_forward *f)
+int nft_mapping_add(struct nft *n, const struct nft_mapping *m)
 {
-	static const enum elem_op ops[] = { ELEM_ADD };
-	return run_forward_ops(n, ops, 1, f);
+	return run_mapping_ops(n, NULL, m);
 }
 
 /*
  * Kernels before 6.10 keep an existing element's timeout on a plain add, so a
- * refresh is delete + add in one atomic batch. If the kernel expired the
- * elements a moment before us the delete fails with ENOENT, the whole batch
- * is rolled back, and a plain add puts them back.
+ * refresh is delete + add in one atomic batch. If the kernel expired some of
+ * the old elements a moment before us, the delete fails with ENOENT and the
+ * whole batch is rolled back: then delete what is left, and add.
  */
-int nft_forward_refresh(struct nft *n, const struct nft_forward *f)
+int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *m)
 {
-	static const enum elem_op ops[] = { ELEM_DELETE, ELEM_ADD };
-	int rc = run_forward_ops(n, ops, 2, f);
+	int rc = run_mapping_ops(n, old, m);
 
-	if (rc == -ENOENT)
-		rc = nft_forward_add(n, f);
+	if (rc == -ENOENT) {
+		rc = nft_mapping_delete(n, old);
+		if (rc == 0)
+			rc = nft_mapping_add(n, m);
+	}
 	return rc;
 }
 
-static int delete_one_ignoring_absent(struct nft *n, const char *set_name, const void *key,
-				      uint32_t key_len)
+/* One batch per element, so that one the kernel already expired does not
+ * keep the others in place. */
+static int delete_each_ignoring_absent(struct nft *n, const struct nft_mapping *m)
 {
-	struct batch *bt = malloc(sizeof(*bt));
-	int rc;
+	struct element *elems = malloc(MAPPING_MAX_ELEMENTS * sizeof(*elems));
+	int first_error = 0;
+	size_t count;
 
-	if (!bt)
+	if (!elems)
 		return -ENOMEM;
-	batch_start(n, bt);
-	put_elem(n, bt, ELEM_DELETE, set_name, key, key_len, NULL, 0, 0);
-	rc = batch_commit(n, bt);
-	free(bt);
-	return rc == -ENOENT ? 0 : rc;
+	count = mapping_elements(m, elems);
+	for (size_t i = 0; i < count; i++) {
+		struct batch *bt = malloc(sizeof(*bt));
+		int rc = -ENOMEM;
+
+		if (bt) {
+			batch_start(n, bt);
+			put_elements(n, bt, ELEM_DELETE, &elems[i], 1, 0);
+			rc = batch_commit(n, bt);
+			free(bt);
+		}
+		if (rc < 0 && rc != -ENOENT && first_error == 0)
+			first_error = rc;
+	}
+	free(elems);
+	return first_error;
 }
 
-int nft_forward_delete(struct nft *n, const struct nft_forward *f)
+int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)
 {
-	static const enum elem_op ops[] = { ELEM_DELETE };
-	uint8_t key[FWD4_KEY_LEN], akey[ALLOW4_KEY_LEN];
-	int rc = run_forward_ops(n, ops, 1, f);
+	int rc = run_mapping_ops(n, m, NULL);
 
-	if (rc != -ENOENT)
-		return rc;
-	/* One of the two elements already timed out: delete each alone. */
-	fwd4_key(f, key);
-	allow4_key(f, akey);
-	rc = delete_one_ignoring_absent(n, SET_FWD4, key, sizeof(key));
-	int rc2 = delete_one_ignoring_absent(n, SET_ALLOW4, akey, sizeof(akey));
-	return rc ? rc : rc2;
+	return rc == -ENOENT ? delete_each_ignoring_absent(n, m) : rc;
 }

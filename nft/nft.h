@@ -9,20 +9,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filter.h"
+
 struct nft;
 
-/* One IPv4 port forward: external (proto, port) to internal addr:port. */
-struct nft_forward {
+/*
+ * One mapping. An IPv4 (IPv4-mapped) internal address is a port forward:
+ * packets to external_port on the external interface are destination-NATed
+ * to it. An IPv6 one is a pinhole: no NAT, packets to internal_addr:port
+ * from the external interface are let through. With remotes, only those
+ * remote addresses and ports may use the mapping (PCP FILTER).
+ */
+struct nft_mapping {
 	uint8_t proto;  /* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t external_port;
-	struct in_addr internal_addr;
+	uint16_t external_port;  /* IPv4 only */
+	struct in6_addr internal_addr;
 	uint16_t internal_port;
-	uint64_t timeout_ms;  /* the kernel drops the element by itself after this */
+	const struct remote_range *remotes;  /* disjoint (filter_ranges) */
+	size_t nremotes;                     /* 0: every remote */
+	uint64_t timeout_ms;  /* the kernel drops the elements by itself after this */
 };
 
 /*
- * Opens netlink and (re)creates table inet <table>: the fwd4 map, the allow4
- * and pinhole6 sets, and the prerouting and forward chains, DNAT only for
+ * Opens netlink and (re)creates table inet <table>: its maps and sets
+ * (docs/nftables.md), and the prerouting and forward chains, acting only on
  * packets arriving on external_ifname. A table of that name left behind by an
  * earlier run is replaced in the same atomic batch. Returns NULL and a
  * message in err on failure.
@@ -33,10 +43,12 @@ struct nft *nft_open(const char *table, const char *external_ifname, char *err, 
 void nft_close(struct nft *n, int remove_table);
 
 /* All return 0 or a negative errno. */
-int nft_forward_add(struct nft *n, const struct nft_forward *f);
-/* Restarts the element timeouts at f->timeout_ms. */
-int nft_forward_refresh(struct nft *n, const struct nft_forward *f);
-/* A forward the kernel already expired counts as deleted. */
-int nft_forward_delete(struct nft *n, const struct nft_forward *f);
+int nft_mapping_add(struct nft *n, const struct nft_mapping *m);
+/* Replaces old by m in one atomic batch: a refresh restarts the timeouts at
+ * m->timeout_ms and may change the remotes. The external endpoint is the
+ * same in both. */
+int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *m);
+/* Elements the kernel already expired count as deleted. */
+int nft_mapping_delete(struct nft *n, const struct nft_mapping *m);
 
 #endif

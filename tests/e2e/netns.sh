@@ -1,8 +1,8 @@
 # Test network for portleased, sourced by the e2e tests and the demo.
 #
 #   lan1 $LAN_NET.10 ─┐
-#                     ├─ br-lan $LAN_NET.1 [router] $ROUTER_WAN_IF 203.0.113.1 ── 203.0.113.20 wan
-#   lan2 $LAN_NET.11 ─┘
+#                     ├─ br-lan $LAN_NET.1 [router] $ROUTER_WAN_IF 203.0.113.1 ── wan 203.0.113.20
+#   lan2 $LAN_NET.11 ─┘                                                           and .21
 #
 # LAN_NET (default 192.168.77) and ROUTER_WAN_IF (default wan0) may be set
 # before sourcing. Namespace names carry the caller's PID so runs never
@@ -21,6 +21,7 @@ ROUTER_WAN_IP=203.0.113.1
 LAN1_IP=$LAN_NET.10
 LAN2_IP=$LAN_NET.11
 WAN_IP=203.0.113.20
+WAN_IP2=203.0.113.21  # a second remote host, on the same WAN namespace
 
 in_router() { ip netns exec "$NS_ROUTER" "$@"; }
 in_lan1()   { ip netns exec "$NS_LAN1" "$@"; }
@@ -52,6 +53,7 @@ net_setup() {
 	ip -n "$NS_ROUTER" addr add "$ROUTER_WAN_IP/24" dev "$ROUTER_WAN_IF"
 	ip -n "$NS_ROUTER" link set "$ROUTER_WAN_IF" up
 	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
+	ip -n "$NS_WAN" addr add "$WAN_IP2/24" dev eth0
 	ip -n "$NS_WAN" link set eth0 up
 
 	in_router sysctl -qw net.ipv4.ip_forward=1

@@ -39,14 +39,15 @@ listen_udp() { ip netns exec "$1" socat -u "UDP-RECV:$2,reuseaddr" "OPEN:$3,crea
 # wan_reaches tcp|udp PORT FILE: sends a fresh message from the WAN host to
 # the router's external address and port (a new connection, or a datagram
 # from a new source port, so no old conntrack entry can carry it), and
-# succeeds if it arrives in FILE within a second.
+# succeeds if it arrives in FILE within a second. WAN_BIND=ADDR[:PORT] sends
+# from that source instead.
 wan_reaches() {
 	MSG_ID=$((MSG_ID + 1))
 	msg="probe-$$-$MSG_ID"
 	if [ "$1" = tcp ]; then
-		echo "$msg" | in_wan timeout 3 socat -u - "TCP:$ROUTER_WAN_IP:$2,connect-timeout=1" 2>/dev/null
+		echo "$msg" | in_wan timeout 3 socat -u - "TCP:$ROUTER_WAN_IP:$2,connect-timeout=1${WAN_BIND:+,bind=$WAN_BIND}" 2>/dev/null
 	else
-		echo "$msg" | in_wan timeout 3 socat -u - "UDP-SENDTO:$ROUTER_WAN_IP:$2" 2>/dev/null
+		echo "$msg" | in_wan timeout 3 socat -u - "UDP-SENDTO:$ROUTER_WAN_IP:$2${WAN_BIND:+,bind=$WAN_BIND}" 2>/dev/null
 	fi
 	i=0
 	while [ $i -lt 10 ]; do
@@ -110,6 +111,8 @@ listen_tcp "$NS_LAN1" 9400 "$WORK/lan1-tcp9400"
 listen_udp "$NS_LAN1" 9500 "$WORK/lan1-udp9500"
 listen_tcp "$NS_LAN2" 9600 "$WORK/lan2-tcp9600"
 listen_tcp "$NS_LAN2" 9650 "$WORK/lan2-tcp9650"
+listen_tcp "$NS_LAN1" 9800 "$WORK/lan1-tcp9800"
+listen_udp "$NS_LAN1" 9810 "$WORK/lan1-udp9810"
 sleep 0.3
 
 # --- NAT-PMP with natpmpc ---------------------------------------------------
@@ -251,6 +254,41 @@ got2=$(pcp "$NS_LAN1" -n $NONCE_A map tcp 9700 1)
 expect "a NAT-PMP mapping and a PCP MAP of the same endpoint are one lease ($got / $got2)" \
 	[ "$got" = "9700 600" ] && [ "$(field external "$got2")" = "$ROUTER_WAN_IP:9700" ] && \
 	[ "$(nft_elements "$LAN1_IP . 9700")" = 1 ]
+
+# --- FILTER: only the listed remote peers reach the mapping ----------------
+
+# from SRC[:PORT] COMMAND...: a traffic check sent from that WAN source.
+from() { WAN_BIND=$1; shift; "$@"; rc=$?; WAN_BIND=; return $rc; }
+filtered_elements() { in_router nft list map inet portleased fwd4_filtered | grep -o "$1" | wc -l; }
+
+got=$(pcp "$NS_LAN1" -n $NONCE_A -f "$WAN_IP" map tcp 9800 9800)
+expect "PCP MAP with FILTER for one WAN host is granted ($got)" \
+	[ "$(field external "$got")" = "$ROUTER_WAN_IP:9800" ]
+expect "FILTER: the listed WAN host reaches the LAN listener" from "$WAN_IP" wan_reaches tcp 9800 "$WORK/lan1-tcp9800"
+expect "FILTER: a second WAN host is refused" from "$WAN_IP2" wan_blocked tcp 9800 "$WORK/lan1-tcp9800"
+got=$(pcp "$NS_LAN1" -n $NONCE_A -f "$WAN_IP" -f "$WAN_IP2/32" map tcp 9800 9800)
+expect "a refresh with two filters admits the second host ($(field result "$got"))" \
+	from "$WAN_IP2" wan_reaches tcp 9800 "$WORK/lan1-tcp9800"
+expect "  and still the first" from "$WAN_IP" wan_reaches tcp 9800 "$WORK/lan1-tcp9800"
+got=$(pcp "$NS_LAN1" -n $NONCE_A map tcp 9800 9800)
+expect "a refresh without FILTER opens the mapping to every remote ($(field result "$got"))" \
+	from "$WAN_IP2" wan_reaches tcp 9800 "$WORK/lan1-tcp9800"
+expect "  and leaves no filter element behind" [ "$(filtered_elements 'tcp . 9800')" = 0 ]
+got=$(pcp "$NS_LAN1" -n $NONCE_A -f "203.0.113.0/24:40001" -f "$WAN_IP2" map udp 9810 9810)
+expect "overlapping filters (a /24 on one port, a host inside it on all) are granted ($got)" \
+	[ "$(field result "$got")" = SUCCESS ]
+expect "FILTER with a remote port: that source port gets through" \
+	from "$WAN_IP:40001" wan_reaches udp 9810 "$WORK/lan1-udp9810"
+expect "FILTER with a remote port: another source port is refused" \
+	from "$WAN_IP:40002" wan_blocked udp 9810 "$WORK/lan1-udp9810"
+expect "FILTER: the host filtered on every port gets through from any port" \
+	from "$WAN_IP2:40002" wan_reaches udp 9810 "$WORK/lan1-udp9810"
+got=$(pcp "$NS_LAN1" -n $NONCE_A -f "[2001:db8::/32]" map tcp 9801 9801)
+expect "an IPv6 FILTER on an IPv4 mapping is MALFORMED_OPTION ($got)" \
+	[ "$(field result "$got")" = MALFORMED_OPTION ]
+got=$(pcp "$NS_LAN1" -n $NONCE_A delete udp 9810)
+expect "deleting a filtered mapping deletes its filter elements ($(field result "$got"))" \
+	[ "$(filtered_elements 'udp . 9810')" = 0 ]
 
 got=$(pcp "$NS_LAN1" announce)
 expect "ANNOUNCE is answered SUCCESS with the epoch ($got)" [ "$(field result "$got")" = SUCCESS ]

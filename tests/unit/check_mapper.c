@@ -58,10 +58,10 @@ START_TEST(test_grant_installs_one_forward)
 	ck_assert_uint_eq(res.lifetime, 60);
 	ck_assert_int_eq(res.rule, 1);
 	ck_assert_uint_eq(fake_nft.adds, 1);
-	ck_assert_uint_eq(fake_nft.last_add.external_port, 8080);
-	ck_assert_uint_eq(fake_nft.last_add.internal_port, 8080);
-	ck_assert_uint_eq(fake_nft.last_add.internal_addr.s_addr, inet_addr("192.168.1.10"));
-	ck_assert_uint_eq(fake_nft.last_add.timeout_ms, 60000);
+	ck_assert_uint_eq(fake_nft.last_add.m.external_port, 8080);
+	ck_assert_uint_eq(fake_nft.last_add.m.internal_port, 8080);
+	ck_assert_uint_eq(addr_to_v4(&fake_nft.last_add.m.internal_addr).s_addr, inet_addr("192.168.1.10"));
+	ck_assert_uint_eq(fake_nft.last_add.m.timeout_ms, 60000);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
 }
 END_TEST
@@ -103,7 +103,7 @@ START_TEST(test_refresh_keeps_port_and_clamps)
 	ck_assert_uint_eq(res.external_port, 8080);
 	ck_assert_uint_eq(res.lifetime, 600);
 	ck_assert_uint_eq(fake_nft.refreshes, 1);
-	ck_assert_uint_eq(fake_nft.last_refresh.timeout_ms, 600000);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.timeout_ms, 600000);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
 }
 END_TEST
@@ -167,7 +167,7 @@ START_TEST(test_unmap_and_unmap_all)
 	u = unmap("192.168.1.10", IPPROTO_TCP, 8080, NULL);
 	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);
 	ck_assert_uint_eq(fake_nft.deletes, 1);
-	ck_assert_uint_eq(fake_nft.last_delete.external_port, 8080);
+	ck_assert_uint_eq(fake_nft.last_delete.m.external_port, 8080);
 	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);  /* already gone: fine */
 	ck_assert_uint_eq(fake_nft.deletes, 1);
 	u.proto = IPPROTO_UDP;
@@ -228,7 +228,7 @@ START_TEST(test_third_party_mapping)
 	ck_assert_int_eq(mapper_map(m, &r).status, MAP_DENIED);
 	cfg.policy.rules[1].third_party = true;
 	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
-	ck_assert_uint_eq(fake_nft.last_add.internal_addr.s_addr, inet_addr("192.168.1.20"));
+	ck_assert_uint_eq(addr_to_v4(&fake_nft.last_add.m.internal_addr).s_addr, inet_addr("192.168.1.20"));
 }
 END_TEST
 
@@ -252,8 +252,42 @@ START_TEST(test_timer_expires_leases)
 	event_free(stop);
 
 	ck_assert_uint_eq(fake_nft.deletes, 1);
-	ck_assert_uint_eq(fake_nft.last_delete.external_port, 8080);
+	ck_assert_uint_eq(fake_nft.last_delete.m.external_port, 8080);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+}
+END_TEST
+
+START_TEST(test_filters_set_kept_and_replaced)
+{
+	struct remote_filter filters[2];
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	ck_assert(addr_parse_prefix("203.0.113.0/24", &filters[0].remote));
+	filters[0].port = 0;
+	ck_assert(addr_parse_prefix("203.0.113.20", &filters[1].remote));  /* covered */
+	filters[1].port = 443;
+	r.origin = LEASE_ORIGIN_PCP;
+	r.replace_filters = true;
+	r.filters = filters;
+	r.nfilters = 2;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.last_add.m.nremotes, 1);
+	ck_assert_uint_eq(fake_nft.last_add.m.remotes[0].port_last, 65535);
+
+	/* A NAT-PMP refresh cannot speak of filters: they stay. */
+	struct map_request plain = req("192.168.1.10", 8080, 8080, 60);
+	ck_assert_int_eq(mapper_map(m, &plain).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.nremotes, 1);
+
+	/* A PCP refresh without FILTER removes them, and the old elements are
+	 * what the replace deletes. */
+	r.nfilters = 0;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.nremotes, 0);
+	ck_assert_uint_eq(fake_nft.last_replaced_nremotes, 1);
+	struct map_request again = req("192.168.1.10", 8080, 8080, 60);
+	ck_assert_int_eq(mapper_map(m, &again).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.last_replaced_nremotes, 0);
 }
 END_TEST
 
@@ -276,6 +310,7 @@ int main(void)
 	tcase_add_test(tc, test_exact_port);
 	tcase_add_test(tc, test_third_party_mapping);
 	tcase_add_test(tc, test_timer_expires_leases);
+	tcase_add_test(tc, test_filters_set_kept_and_replaced);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -2,6 +2,7 @@
  * on demand. The e2e suite runs the real backend against the kernel. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fake_nft.h"
 
@@ -18,31 +19,35 @@ void nft_close(struct nft *n, int remove_table)
 	(void)n; (void)remove_table;
 }
 
-static int record(struct nft_forward *slot, unsigned *count, const struct nft_forward *f)
+static int record(struct fake_mapping *slot, unsigned *count, const struct nft_mapping *f)
 {
 	if (fake_nft.fail_next) {
 		int rc = fake_nft.fail_next;
 		fake_nft.fail_next = 0;
 		return rc;
 	}
-	*slot = *f;
+	slot->m = *f;
+	if (f->nremotes > 0)
+		memcpy(slot->remotes, f->remotes, f->nremotes * sizeof(*f->remotes));
+	slot->m.remotes = slot->remotes;
 	(*count)++;
 	return 0;
 }
 
-int nft_forward_add(struct nft *n, const struct nft_forward *f)
+int nft_mapping_add(struct nft *n, const struct nft_mapping *f)
 {
 	(void)n;
 	return record(&fake_nft.last_add, &fake_nft.adds, f);
 }
 
-int nft_forward_refresh(struct nft *n, const struct nft_forward *f)
+int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *f)
 {
 	(void)n;
+	fake_nft.last_replaced_nremotes = old->nremotes;
 	return record(&fake_nft.last_refresh, &fake_nft.refreshes, f);
 }
 
-int nft_forward_delete(struct nft *n, const struct nft_forward *f)
+int nft_mapping_delete(struct nft *n, const struct nft_mapping *f)
 {
 	(void)n;
 	return record(&fake_nft.last_delete, &fake_nft.deletes, f);

@@ -3,9 +3,16 @@
 
 #include "nft.h"
 
+/* A recorded mapping, with its remote ranges copied. */
+struct fake_mapping {
+	struct nft_mapping m;
+	struct remote_range remotes[FILTER_MAX_RANGES];
+};
+
 struct fake_nft {
 	unsigned adds, refreshes, deletes;
-	struct nft_forward last_add, last_refresh, last_delete;
+	struct fake_mapping last_add, last_refresh, last_delete;
+	size_t last_replaced_nremotes;  /* of the old mapping a refresh replaced */
 	int fail_next;  /* a negative errno for the next verb, then success again */
 };
 
