@@ -240,7 +240,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 {
 	static const char *const known[] = { "external_interface", "external_address",
 					     "lan_interfaces", "nft_table", "lifetime",
-					     "max_leases", "policy", NULL };
+					     "max_leases", "pinhole_mark", "policy", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
@@ -250,6 +250,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->lifetime_min = DEFAULT_LIFETIME_MIN;
 	cfg->lifetime_max = DEFAULT_LIFETIME_MAX;
 	cfg->max_leases = DEFAULT_MAX_LEASES;
+	cfg->pinhole_mark = CONFIG_DEFAULT_PINHOLE_MARK;
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
 		return -1;
@@ -321,6 +322,10 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 
 	if ((s = config_setting_get_member(root, "max_leases")) &&
 	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases) < 0)
+		return -1;
+
+	if ((s = config_setting_get_member(root, "pinhole_mark")) &&
+	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)
 		return -1;
 
 	if (!(s = config_setting_get_member(root, "policy")))

@@ -15,6 +15,7 @@
 #define CONFIG_MAX_LAN_INTERFACES 16
 #define CONFIG_TABLE_NAME_MAX 32
 #define CONFIG_ERROR_MAX 512
+#define CONFIG_DEFAULT_PINHOLE_MARK 0x10000000u
 
 struct config {
 	char external_interface[IF_NAMESIZE];
@@ -26,6 +27,9 @@ struct config {
 	uint32_t lifetime_min;  /* seconds */
 	uint32_t lifetime_max;
 	uint32_t max_leases;
+	/* Set on the first packet of every connection through an IPv6
+	 * pinhole, so that a drop-policy firewall can admit those (0: none). */
+	uint32_t pinhole_mark;
 	struct policy policy;
 };
 

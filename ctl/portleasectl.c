@@ -404,8 +404,10 @@ static int pcp_command(struct options *o, int argc, char **argv)
 	printf("result=%s lifetime=%u epoch=%u", pcp_result_name(resp.result), resp.lifetime,
 	       resp.epoch);
 	if (rq.opcode == PCP_OP_MAP) {
-		printf(" internal=%u external=%s:%u", resp.internal_port,
-		       addr_format(&resp.assigned_external_addr, text), resp.assigned_external_port);
+		bool v6 = !addr_is_v4(&resp.assigned_external_addr);
+		printf(" internal=%u external=%s%s%s:%u", resp.internal_port, v6 ? "[" : "",
+		       addr_format(&resp.assigned_external_addr, text), v6 ? "]" : "",
+		       resp.assigned_external_port);
 		print_nonce(rq.nonce);
 	}
 	printf("\n");

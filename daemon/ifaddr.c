@@ -4,7 +4,27 @@
 #include <stdio.h>
 #include <string.h>
 
-int ifaddr_ipv4(const char *ifname, struct if_ipv4 *out, size_t max)
+static unsigned mask_length(const struct sockaddr *mask, int family)
+{
+	const uint8_t *bytes;
+	size_t len;
+	unsigned bits = 0;
+
+	if (!mask)
+		return family == AF_INET ? 32 : 128;
+	if (family == AF_INET) {
+		bytes = (const uint8_t *)&((const struct sockaddr_in *)(const void *)mask)->sin_addr;
+		len = 4;
+	} else {
+		bytes = ((const struct sockaddr_in6 *)(const void *)mask)->sin6_addr.s6_addr;
+		len = 16;
+	}
+	for (size_t i = 0; i < len; i++)
+		bits += (unsigned)__builtin_popcount(bytes[i]);
+	return bits;
+}
+
+int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t max)
 {
 	struct ifaddrs *all;
 	int count = 0;
@@ -12,17 +32,25 @@ int ifaddr_ipv4(const char *ifname, struct if_ipv4 *out, size_t max)
 	if (getifaddrs(&all) < 0)
 		return -1;
 	for (const struct ifaddrs *ifa = all; ifa; ifa = ifa->ifa_next) {
-		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != AF_INET ||
+		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != family ||
 		    strcmp(ifa->ifa_name, ifname) != 0)
 			continue;
 		if ((size_t)count < max) {
-			struct if_ipv4 *a = &out[count];
+			struct if_address *a = &out[count];
+			unsigned len = mask_length(ifa->ifa_netmask, family);
+
 			a->ifindex = if_nametoindex(ifname);
 			snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
-			a->addr = ((const struct sockaddr_in *)(const void *)ifa->ifa_addr)->sin_addr;
-			a->netmask = ifa->ifa_netmask ?
-				((const struct sockaddr_in *)(const void *)ifa->ifa_netmask)->sin_addr :
-				(struct in_addr){ .s_addr = 0xffffffff };
+			if (family == AF_INET) {
+				a->addr = addr_from_v4(
+					((const struct sockaddr_in *)(const void *)ifa->ifa_addr)->sin_addr);
+				len += 96;
+			} else {
+				a->addr = ((const struct sockaddr_in6 *)(const void *)ifa->ifa_addr)->sin6_addr;
+			}
+			a->net.net = a->addr;
+			a->net.len = (uint8_t)len;
+			addr_mask(&a->net.net, len);
 		}
 		count++;
 	}

@@ -1,5 +1,5 @@
-/* The IPv4 addresses of an interface, read from the kernel. Used at start and
- * on reload only (getifaddrs is a netlink dump). */
+/* The addresses of an interface, read from the kernel. Used at start and on
+ * reload only (getifaddrs is a netlink dump). */
 #ifndef PORTLEASED_IFADDR_H
 #define PORTLEASED_IFADDR_H
 
@@ -7,15 +7,18 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
-struct if_ipv4 {
+#include "addr.h"
+
+struct if_address {
 	unsigned ifindex;
 	char ifname[IF_NAMESIZE];
-	struct in_addr addr;
-	struct in_addr netmask;
+	struct in6_addr addr;    /* IPv4 as IPv4-mapped */
+	struct addr_prefix net;  /* the on-link prefix it belongs to */
 };
 
-/* Writes up to max addresses of ifname to out; returns how many the
- * interface has (0 if it has none or does not exist), -1 on error. */
-int ifaddr_ipv4(const char *ifname, struct if_ipv4 *out, size_t max);
+/* Writes up to max addresses of family (AF_INET or AF_INET6) of ifname to
+ * out; returns how many the interface has (0 if it has none or does not
+ * exist), -1 on error. */
+int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t max);
 
 #endif

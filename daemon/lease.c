@@ -159,13 +159,21 @@ static void heap_down(struct lease_table *t, size_t pos)
 	heap_place(t, pos, l);
 }
 
+/* An IPv6 pinhole has no external port of the router's own: its external
+ * endpoint is its internal one. */
+static bool has_external_port(const struct lease *l)
+{
+	return addr_is_v4(&l->internal_addr);
+}
+
 struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 {
 	struct lease *l;
 	size_t eb, ib;
 
 	if (t->count == t->capacity || fields->external_port == 0 ||
-	    lease_by_external(t, fields->proto, fields->external_port) ||
+	    (has_external_port(fields) &&
+	     lease_by_external(t, fields->proto, fields->external_port)) ||
 	    lease_by_internal(t, &fields->internal_addr, fields->proto, fields->internal_port))
 		return NULL;
 	l = malloc(sizeof(*l));
@@ -173,9 +181,12 @@ struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 		return NULL;
 	*l = *fields;
 
-	eb = external_bucket(t, l->proto, l->external_port);
-	l->ext_next = t->by_external[eb];
-	t->by_external[eb] = l;
+	if (has_external_port(l)) {
+		eb = external_bucket(t, l->proto, l->external_port);
+		l->ext_next = t->by_external[eb];
+		t->by_external[eb] = l;
+		portset_add(ports_of(t, l->proto), l->external_port);
+	}
 	ib = internal_bucket(t, &l->internal_addr, l->proto, l->internal_port);
 	l->int_next = t->by_internal[ib];
 	t->by_internal[ib] = l;
@@ -188,7 +199,6 @@ struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 		t->all_head = l;
 	t->all_tail = l;
 
-	portset_add(ports_of(t, l->proto), l->external_port);
 	heap_place(t, t->count, l);
 	t->count++;
 	heap_up(t, l->heap_pos);
@@ -229,7 +239,10 @@ void lease_delete(struct lease_table *t, struct lease *l)
 {
 	size_t pos = l->heap_pos;
 
-	unlink_external(t, l);
+	if (has_external_port(l)) {
+		unlink_external(t, l);
+		portset_remove(ports_of(t, l->proto), l->external_port);
+	}
 	unlink_internal(t, l);
 
 	if (l->all_prev)
@@ -240,8 +253,6 @@ void lease_delete(struct lease_table *t, struct lease *l)
 		l->all_next->all_prev = l->all_prev;
 	else
 		t->all_tail = l->all_prev;
-
-	portset_remove(ports_of(t, l->proto), l->external_port);
 
 	t->count--;
 	if (pos != t->count) {

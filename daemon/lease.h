@@ -26,7 +26,8 @@ struct lease {
 	struct in6_addr client;        /* who asked */
 	struct in6_addr internal_addr; /* where traffic goes */
 	uint16_t internal_port;
-	uint16_t external_port;
+	uint16_t external_port;        /* IPv6 pinhole: the internal port; the router's
+					  external ports are IPv4's */
 	uint64_t created_ms;           /* monotonic clock */
 	uint64_t expires_ms;
 	enum lease_origin origin;
@@ -56,7 +57,7 @@ struct lease *lease_by_internal(const struct lease_table *t, const struct in6_ad
 				uint8_t proto, uint16_t port);
 
 /* Copies the public fields of *fields. NULL when the table is full or either
- * endpoint is already leased. */
+ * endpoint is already leased. Only IPv4 leases take an external port. */
 struct lease *lease_insert(struct lease_table *t, const struct lease *fields);
 void lease_set_expiry(struct lease_table *t, struct lease *l, uint64_t expires_ms);
 void lease_delete(struct lease_table *t, struct lease *l);

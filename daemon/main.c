@@ -58,16 +58,17 @@ static bool update_external_address(struct daemon *d)
 {
 	struct in_addr before = { 0 }, after = { 0 };
 	bool had = mapper_external_address(d->mapper, &before), has;
-	struct if_ipv4 addr;
+	struct if_address addr;
 	struct in6_addr mapped;
 	char text[ADDR_STRLEN];
 
 	if (d->cfg.has_external_address) {
 		mapper_set_external_address(d->mapper, &d->cfg.external_address);
 		mapped = addr_from_v4(d->cfg.external_address);
-	} else if (ifaddr_ipv4(d->cfg.external_interface, &addr, 1) > 0) {
-		mapper_set_external_address(d->mapper, &addr.addr);
-		mapped = addr_from_v4(addr.addr);
+	} else if (ifaddr_list(d->cfg.external_interface, AF_INET, &addr, 1) > 0) {
+		struct in_addr v4 = addr_to_v4(&addr.addr);
+		mapper_set_external_address(d->mapper, &v4);
+		mapped = addr.addr;
 	} else {
 		mapper_set_external_address(d->mapper, NULL);
 		log_warnx("external interface %s has no IPv4 address: map requests get "
@@ -89,15 +90,16 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    running->lan_interface_count != next->lan_interface_count ||
 	    memcmp(running->lan_interfaces, next->lan_interfaces, sizeof(next->lan_interfaces)) != 0 ||
 	    strcmp(running->nft_table, next->nft_table) != 0 ||
-	    running->max_leases != next->max_leases)
-		log_warnx("reload: interfaces, nft_table and max_leases change only on restart; "
-			  "keeping the running values");
+	    running->max_leases != next->max_leases || running->pinhole_mark != next->pinhole_mark)
+		log_warnx("reload: interfaces, nft_table, max_leases and pinhole_mark change only "
+			  "on restart; keeping the running values");
 	memcpy(next->external_interface, running->external_interface,
 	       sizeof(next->external_interface));
 	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
 	next->lan_interface_count = running->lan_interface_count;
 	memcpy(next->nft_table, running->nft_table, sizeof(next->nft_table));
 	next->max_leases = running->max_leases;
+	next->pinhole_mark = running->pinhole_mark;
 }
 
 static void on_reload(evutil_socket_t sig, short what, void *arg)
@@ -149,7 +151,8 @@ static int start(struct daemon *d)
 		log_warnx("cannot create the event loop");
 		return -1;
 	}
-	d->nft = nft_open(d->cfg.nft_table, d->cfg.external_interface, err, sizeof(err));
+	d->nft = nft_open(d->cfg.nft_table, d->cfg.external_interface, d->cfg.pinhole_mark, err,
+			  sizeof(err));
 	if (!d->nft) {
 		log_warnx("%s", err);
 		return -1;

@@ -286,6 +286,75 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	return true;
 }
 
+/* The new lease's fields, but for its external port and rule. */
+static struct lease new_lease(const struct map_request *req, uint32_t lifetime)
+{
+	struct lease fields = { 0 };
+	uint64_t now = now_ms();
+
+	fields.proto = req->proto;
+	fields.client = req->client;
+	fields.internal_addr = req->internal_addr;
+	fields.internal_port = req->internal_port;
+	fields.created_ms = now;
+	fields.expires_ms = now + (uint64_t)lifetime * 1000;
+	fields.origin = req->origin;
+	if (req->nonce) {
+		fields.has_nonce = true;
+		memcpy(fields.nonce, req->nonce, LEASE_NONCE_LEN);
+	}
+	set_description(&fields, req->description);
+	set_filters(&fields, req);
+	return fields;
+}
+
+/* Tells the kernel, then records the lease. */
+static struct map_result install(struct mapper *m, struct lease *fields, uint32_t lifetime)
+{
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	struct nft_mapping nm = mapping_of(fields, (uint64_t)lifetime * 1000, ranges);
+	int rc = nft_mapping_add(m->nft, &nm);
+
+	if (rc < 0) {
+		log_warnx("nftables: cannot add %s port %u: %s", policy_proto_name(fields->proto),
+			  fields->external_port, strerror(-rc));
+		return (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = fields->rule };
+	}
+	if (!lease_insert(m->leases, fields)) {
+		/* Cannot happen after the checks before, short of malloc
+		 * failing: undo the kernel side so no rule outlives its lease. */
+		nft_mapping_delete(m->nft, &nm);
+		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = fields->rule };
+	}
+	schedule_expiry(m);
+	return (struct map_result){ .status = MAP_OK, .external_port = fields->external_port,
+				    .lifetime = lifetime, .rule = fields->rule };
+}
+
+/* An IPv6 pinhole: no translation, so the external port is the internal
+ * one, and the policy decides on that. */
+static struct map_result grant_pinhole(struct mapper *m, const struct map_request *req,
+				       uint32_t lifetime)
+{
+	struct policy_query q = {
+		.client = req->client,
+		.third_party = !same_addr(&req->client, &req->internal_addr),
+		.proto = req->proto,
+		.internal_port = req->internal_port, .external_port = req->internal_port,
+	};
+	struct policy_decision d = policy_check(&m->cfg->policy, &q);
+	struct lease fields;
+
+	if (!d.allow)
+		return (struct map_result){ .status = MAP_DENIED, .rule = d.rule };
+	if (lease_count(m->leases) >= lease_capacity(m->leases))
+		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
+	fields = new_lease(req, lifetime);
+	fields.external_port = req->internal_port;
+	fields.rule = d.rule;
+	return install(m, &fields, lifetime);
+}
+
 static struct map_result grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
 {
 	struct port_range allowed[POLICY_MAX_RANGES];
@@ -296,10 +365,8 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 		.internal_port = req->internal_port, .external_port = req->suggested_external_port,
 	};
 	size_t nallowed = policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES);
-	struct lease fields = { 0 }, *l;
 	struct policy_decision d;
-	uint64_t now = now_ms();
-	int port, rc;
+	int port;
 
 	if (nallowed == 0) {
 		d = policy_check(&m->cfg->policy, &q);
@@ -323,40 +390,10 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	q.external_port = (uint16_t)port;
 	d = policy_check(&m->cfg->policy, &q);
 
-	fields.proto = req->proto;
-	fields.client = req->client;
-	fields.internal_addr = req->internal_addr;
-	fields.internal_port = req->internal_port;
+	struct lease fields = new_lease(req, lifetime);
 	fields.external_port = (uint16_t)port;
-	fields.created_ms = now;
-	fields.expires_ms = now + (uint64_t)lifetime * 1000;
-	fields.origin = req->origin;
 	fields.rule = d.rule;
-	if (req->nonce) {
-		fields.has_nonce = true;
-		memcpy(fields.nonce, req->nonce, LEASE_NONCE_LEN);
-	}
-	set_description(&fields, req->description);
-	set_filters(&fields, req);
-
-	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm = mapping_of(&fields, (uint64_t)lifetime * 1000, ranges);
-	rc = nft_mapping_add(m->nft, &nm);
-	if (rc < 0) {
-		log_warnx("nftables: cannot add %s external port %u: %s",
-			  policy_proto_name(req->proto), port, strerror(-rc));
-		return (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
-	}
-	l = lease_insert(m->leases, &fields);
-	if (!l) {
-		/* Cannot happen after the checks above, short of malloc failing:
-		 * undo the kernel side so no rule outlives its lease. */
-		nft_mapping_delete(m->nft, &nm);
-		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = d.rule };
-	}
-	schedule_expiry(m);
-	return (struct map_result){ .status = MAP_OK, .external_port = (uint16_t)port,
-				    .lifetime = lifetime, .rule = d.rule };
+	return install(m, &fields, lifetime);
 }
 
 struct map_result mapper_map(struct mapper *m, const struct map_request *req)
@@ -365,13 +402,12 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	struct map_result res;
 	struct lease *l;
 
-	if (!addr_is_v4(&req->internal_addr) || req->internal_port == 0 ||
-	    (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP)) {
+	if (req->internal_port == 0 || (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP)) {
 		res = (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
 		log_decision(m, req, &res, "refused");
 		return res;
 	}
-	if (!m->has_external_address) {
+	if (addr_is_v4(&req->internal_addr) && !m->has_external_address) {
 		res = (struct map_result){ .status = MAP_NO_EXTERNAL_ADDRESS, .rule = -1 };
 		log_decision(m, req, &res, "refused");
 		return res;
@@ -397,7 +433,8 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		}
 		remove_lease(m, l, "no longer allowed by policy");
 	}
-	res = grant(m, req, lifetime);
+	res = addr_is_v4(&req->internal_addr) ? grant(m, req, lifetime) :
+						grant_pinhole(m, req, lifetime);
 	log_decision(m, req, &res, "granted");
 	return res;
 }

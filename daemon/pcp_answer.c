@@ -77,7 +77,8 @@ static void delete_mappings(struct mapper *mapper, const struct in6_addr *source
 }
 
 /*
- * MAP, RFC 6887 §11 (IPv4 external addresses; IPv6 pinholes come later):
+ * MAP, RFC 6887 §11 (IPv4: a port forward from the external address; IPv6:
+ * a firewall pinhole to the internal address, RFC 6887 §11.1's "no NAT"):
  *   THIRD_PARTY equal to the source               -> MALFORMED_OPTION
  *   THIRD_PARTY off the client's LAN link         -> NOT_AUTHORIZED
  *   FILTER of the other address family             -> MALFORMED_OPTION
@@ -128,11 +129,16 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 		ans->result = PCP_MALFORMED_REQUEST;
 		return;
 	}
-	if (!mapper_external_address(mapper, &external)) {
-		ans->result = PCP_NETWORK_FAILURE;
-		return;
+	/* An IPv6 mapping is a pinhole: its external address is the
+	 * internal one. */
+	struct in6_addr ours = *internal;
+	if (addr_is_v4(internal)) {
+		if (!mapper_external_address(mapper, &external)) {
+			ans->result = PCP_NETWORK_FAILURE;
+			return;
+		}
+		ours = addr_from_v4(external);
 	}
-	struct in6_addr ours = addr_from_v4(external);
 	if (rq->prefer_failure && !is_unspecified(&rq->suggested_external_addr) &&
 	    memcmp(&rq->suggested_external_addr, &ours, sizeof(ours)) != 0) {
 		ans->result = PCP_CANNOT_PROVIDE_EXTERNAL;

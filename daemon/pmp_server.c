@@ -1,5 +1,6 @@
 #include "pmp_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 #include "pcp.h"
 #include "pcp_answer.h"
 
-#define MAX_LISTENERS (CONFIG_MAX_LAN_INTERFACES * 8)
+#define ADDRESSES_PER_INTERFACE 8
+#define MAX_LISTENERS (CONFIG_MAX_LAN_INTERFACES * 2 * ADDRESSES_PER_INTERFACE)
 /* Datagrams read per wake-up, so one busy socket cannot starve the others. */
 #define READS_PER_EVENT 64
 
@@ -22,8 +24,11 @@ struct listener {
 	struct pmp_server *server;
 	int fd;
 	struct event *ev;
-	struct if_ipv4 local;     /* the address this socket is bound to */
-	struct addr_prefix lan;   /* its subnet: where clients may be */
+	int family;
+	struct if_address local;  /* the address this socket is bound to, and its
+				     on-link prefix: where clients may be */
+	bool announces;           /* the one socket of its link and family that
+				     sends the announcements */
 };
 
 /* RFC 6886 §3.2.1 and RFC 6887 §14.1.3: after a restart, or when the
@@ -41,16 +46,43 @@ struct pmp_server {
 };
 
 /* NAT-PMP and PCP serve hosts on the LAN link only: the datagram must have
- * come in on this listener's interface, from another address of its subnet.
- * Anything else, the WAN side included, is dropped without an answer. */
-static bool from_lan(const struct listener *li, const struct sockaddr_in *src,
-		     const struct in_pktinfo *pi)
+ * come in on this listener's interface, from another address of its
+ * prefix. Anything else, the WAN side included, is dropped without an
+ * answer. */
+static bool from_lan(const struct listener *li, const struct in6_addr *source,
+		     unsigned ifindex)
 {
-	struct in6_addr source = addr_from_v4(src->sin_addr);
+	return ifindex == li->local.ifindex && addr_in_prefix(source, &li->local.net) &&
+	       memcmp(source, &li->local.addr, sizeof(*source)) != 0;
+}
 
-	return pi && pi->ipi_ifindex == (int)li->local.ifindex &&
-	       addr_in_prefix(&source, &li->lan) &&
-	       src->sin_addr.s_addr != li->local.addr.s_addr;
+/* The datagram's source and arrival interface; false if it lacks either. */
+static bool datagram_origin(struct msghdr *msg, struct in6_addr *source,
+			    unsigned *ifindex)
+{
+	bool have_ifindex = false;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			const struct in_pktinfo *pi = (const void *)CMSG_DATA(c);
+			*ifindex = (unsigned)pi->ipi_ifindex;
+			have_ifindex = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			const struct in6_pktinfo *pi = (const void *)CMSG_DATA(c);
+			*ifindex = pi->ipi6_ifindex;
+			have_ifindex = true;
+		}
+	}
+	if (msg->msg_namelen == sizeof(struct sockaddr_in)) {
+		*source = addr_from_v4(((const struct sockaddr_in *)msg->msg_name)->sin_addr);
+	} else if (msg->msg_namelen == sizeof(struct sockaddr_in6)) {
+		*source = ((const struct sockaddr_in6 *)msg->msg_name)->sin6_addr;
+		if (addr_is_v4(source))
+			return false;  /* never on an IPv6-only socket */
+	} else {
+		return false;
+	}
+	return have_ifindex;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -60,16 +92,16 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (int i = 0; i < READS_PER_EVENT; i++) {
 		uint8_t buf[PCP_MAX_PACKET + 1], resp[PCP_MAX_PACKET];
-		char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct sockaddr_in src;
+		char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct sockaddr_storage src;
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr msg = {
 			.msg_name = &src, .msg_namelen = sizeof(src),
 			.msg_iov = &iov, .msg_iovlen = 1,
 			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 		};
-		const struct in_pktinfo *pi = NULL;
 		struct in6_addr client;
+		unsigned ifindex = 0;
 		ssize_t len;
 		size_t rlen;
 
@@ -79,10 +111,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				log_warn("udp 5351: recvmsg on %s", li->local.ifname);
 			return;
 		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
-				pi = (const struct in_pktinfo *)(const void *)CMSG_DATA(c);
-		if (msg.msg_namelen != sizeof(src) || !from_lan(li, &src, pi)) {
+		if (!datagram_origin(&msg, &client, &ifindex) || !from_lan(li, &client, ifindex)) {
 			log_debug("udp 5351: ignoring a datagram from outside the LAN link of %s",
 				  li->local.ifname);
 			continue;
@@ -91,27 +120,40 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			log_debug("udp 5351: ignoring a datagram over %d octets", PCP_MAX_PACKET);
 			continue;
 		}
-		client = addr_from_v4(src.sin_addr);
-		if (len >= 1 && buf[0] == NATPMP_VERSION)
+		if (len >= 1 && buf[0] == NATPMP_VERSION) {
+			/* NAT-PMP is IPv4 only (RFC 6886). */
+			if (li->family != AF_INET)
+				continue;
 			rlen = natpmp_answer(li->server->mapper, &client, buf, (size_t)len, resp,
 					     sizeof(resp));
-		else
-			rlen = pcp_answer(li->server->mapper, &client, &li->lan, buf, (size_t)len,
-					  resp, sizeof(resp));
+		} else {
+			rlen = pcp_answer(li->server->mapper, &client, &li->local.net, buf,
+					  (size_t)len, resp, sizeof(resp));
+		}
 		if (rlen > 0 && sendto(fd, resp, rlen, MSG_DONTWAIT, (struct sockaddr *)&src,
-				       sizeof(src)) < 0)
+				       msg.msg_namelen) < 0)
 			log_warn("udp 5351: sendto");
 	}
 }
 
+/* 224.0.0.1 or ff02::1 on the listener's link, port 5350. */
 static void send_to_all_hosts(const struct listener *li, const uint8_t *msg, size_t len)
 {
 	const struct sockaddr_in all_hosts = { .sin_family = AF_INET,
 					       .sin_port = htons(NATPMP_CLIENT_PORT),
 					       .sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP) };
+	struct sockaddr_in6 all_nodes = { .sin6_family = AF_INET6,
+					  .sin6_port = htons(NATPMP_CLIENT_PORT),
+					  .sin6_scope_id = li->local.ifindex };
+	const struct sockaddr *to = (const struct sockaddr *)&all_hosts;
+	socklen_t tolen = sizeof(all_hosts);
 
-	if (sendto(li->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&all_hosts,
-		   sizeof(all_hosts)) < 0)
+	if (li->family == AF_INET6) {
+		inet_pton(AF_INET6, "ff02::1", &all_nodes.sin6_addr);
+		to = (const struct sockaddr *)&all_nodes;
+		tolen = sizeof(all_nodes);
+	}
+	if (sendto(li->fd, msg, len, MSG_DONTWAIT, to, tolen) < 0)
 		log_warn("announce on %s", li->local.ifname);
 }
 
@@ -120,8 +162,10 @@ static void announce_on(const struct listener *li, struct mapper *mapper)
 	uint8_t msg[PCP_HEADER_LEN];
 	struct in_addr external;
 
+	if (!li->announces)
+		return;
 	send_to_all_hosts(li, msg, pcp_build_announce(msg, sizeof(msg), mapper_epoch(mapper)));
-	if (mapper_external_address(mapper, &external))
+	if (li->family == AF_INET && mapper_external_address(mapper, &external))
 		send_to_all_hosts(li, msg,
 				  natpmp_build_external_address(msg, sizeof(msg), NATPMP_SUCCESS,
 								mapper_epoch(mapper), external));
@@ -150,34 +194,64 @@ void pmp_server_announce(struct pmp_server *s)
 	evtimer_add(s->announce_timer, &now);
 }
 
+static int open_socket(const struct if_address *local, int family)
+{
+	int one = 1, zero = 0, fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+					    IPPROTO_UDP);
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	if (family == AF_INET) {
+		struct in_addr v4 = addr_to_v4(&local->addr);
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NATPMP_PORT),
+					  .sin_addr = v4 };
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+		    /* Announcements leave through this LAN interface only. */
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &v4, sizeof(v4)) < 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	} else {
+		struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(NATPMP_PORT),
+					   .sin6_addr = local->addr };
+		int ifindex = (int)local->ifindex;
+
+		if (IN6_IS_ADDR_LINKLOCAL(&local->addr))
+			sa.sin6_scope_id = local->ifindex;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+		    /* An address still in duplicate address detection binds too. */
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
 static int open_listener(struct pmp_server *s, struct event_base *base,
-			 const struct if_ipv4 *local, char *err, size_t errlen)
+			 const struct if_address *local, int family, bool announces, char *err,
+			 size_t errlen)
 {
 	struct listener *li = &s->listeners[s->count];
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NATPMP_PORT),
-				  .sin_addr = local->addr };
-	int one = 1, zero = 0;
+	char a[ADDR_STRLEN];
 
-	li->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (li->fd < 0 ||
-	    setsockopt(li->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-	    setsockopt(li->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    /* Announcements leave through this LAN interface only. */
-	    setsockopt(li->fd, IPPROTO_IP, IP_MULTICAST_IF, &local->addr, sizeof(local->addr)) < 0 ||
-	    setsockopt(li->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
-	    bind(li->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		char a[ADDR_STRLEN];
-		struct in6_addr mapped = addr_from_v4(local->addr);
-		snprintf(err, errlen, "cannot listen on %s:%d (%s): %s", addr_format(&mapped, a),
-			 NATPMP_PORT, local->ifname, strerror(errno));
-		if (li->fd >= 0)
-			close(li->fd);
+	li->fd = open_socket(local, family);
+	if (li->fd < 0) {
+		snprintf(err, errlen, "cannot listen on %s port %d (%s): %s",
+			 addr_format(&local->addr, a), NATPMP_PORT, local->ifname, strerror(errno));
 		return -1;
 	}
 	li->server = s;
 	li->local = *local;
-	li->lan.net = addr_from_v4((struct in_addr){ local->addr.s_addr & local->netmask.s_addr });
-	li->lan.len = (uint8_t)(96 + __builtin_popcount(local->netmask.s_addr));
+	li->family = family;
+	li->announces = announces;
 	li->ev = event_new(base, li->fd, EV_READ | EV_PERSIST, on_readable, li);
 	if (!li->ev || event_add(li->ev, NULL) < 0) {
 		snprintf(err, errlen, "cannot register a NAT-PMP socket with libevent");
@@ -185,7 +259,22 @@ static int open_listener(struct pmp_server *s, struct event_base *base,
 		return -1;
 	}
 	s->count++;
+	log_info("%s listening on %s port %d (%s)", family == AF_INET ? "NAT-PMP and PCP" : "PCP",
+		 addr_format(&local->addr, a), NATPMP_PORT, local->ifname);
 	return 0;
+}
+
+/* Every address of one family on one LAN interface; the first announces. */
+static int open_family(struct pmp_server *s, struct event_base *base, const char *ifname,
+		       int family, char *err, size_t errlen)
+{
+	struct if_address addrs[ADDRESSES_PER_INTERFACE];
+	int n = ifaddr_list(ifname, family, addrs, ADDRESSES_PER_INTERFACE);
+
+	for (int j = 0; j < n && j < ADDRESSES_PER_INTERFACE && s->count < MAX_LISTENERS; j++)
+		if (open_listener(s, base, &addrs[j], family, j == 0, err, errlen) < 0)
+			return -1;
+	return n;
 }
 
 struct pmp_server *pmp_server_new(struct event_base *base, const struct config *cfg,
@@ -205,32 +294,26 @@ struct pmp_server *pmp_server_new(struct event_base *base, const struct config *
 		return NULL;
 	}
 	for (size_t i = 0; i < cfg->lan_interface_count; i++) {
-		struct if_ipv4 addrs[8];
-		int n = ifaddr_ipv4(cfg->lan_interfaces[i], addrs, 8);
+		const char *ifname = cfg->lan_interfaces[i];
+		int n4 = open_family(s, base, ifname, AF_INET, err, errlen), n6;
 
-		if (n <= 0) {
-			log_warnx("LAN interface %s has no IPv4 address; NAT-PMP and PCP are not served there",
-				  cfg->lan_interfaces[i]);
-			continue;
-		}
-		for (int j = 0; j < n && j < 8 && s->count < MAX_LISTENERS; j++) {
-			char a[ADDR_STRLEN];
-			struct in6_addr mapped = addr_from_v4(addrs[j].addr);
-
-			if (open_listener(s, base, &addrs[j], err, errlen) < 0) {
-				pmp_server_free(s);
-				return NULL;
-			}
-			log_info("NAT-PMP and PCP listening on %s:%d (%s)", addr_format(&mapped, a), NATPMP_PORT,
-				 addrs[j].ifname);
-		}
+		if (n4 < 0)
+			goto fail;
+		if (n4 == 0)
+			log_warnx("LAN interface %s has no IPv4 address; NAT-PMP is not served there",
+				  ifname);
+		n6 = open_family(s, base, ifname, AF_INET6, err, errlen);
+		if (n6 < 0)
+			goto fail;
 	}
 	if (s->count == 0) {
-		snprintf(err, errlen, "no LAN interface has an IPv4 address to serve NAT-PMP and PCP on");
-		pmp_server_free(s);
-		return NULL;
+		snprintf(err, errlen, "no LAN interface has an address to serve NAT-PMP and PCP on");
+		goto fail;
 	}
 	return s;
+fail:
+	pmp_server_free(s);
+	return NULL;
 }
 
 void pmp_server_free(struct pmp_server *s)

@@ -54,7 +54,9 @@ static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
 /* Set ids link a lookup to a set created in the same batch. */
 /* nft's named priorities "dstnat" and "filter" (netfilter_ipv4.h). */
 #define PRIORITY_DSTNAT (-100)
-#define PRIORITY_FILTER 0
+/* Before the router firewall's own forward chain (usually "filter"), so
+ * the pinhole mark is set by the time it looks. */
+#define PRIORITY_FORWARD (-10)
 
 enum { SET_ID_FWD4 = 1, SET_ID_ALLOW4, SET_ID_PINHOLE6, SET_ID_FWD4_FILTERED,
        SET_ID_PINHOLE6_FILTERED };
@@ -328,8 +330,38 @@ static struct nftnl_rule *rule_allow4(const char *table)
 	return r;
 }
 
-/* iifname $ext ip6 daddr . meta l4proto . th dport @pinhole6 accept */
-static struct nftnl_rule *rule_pinhole6(const char *table, const char *ext_ifname)
+/*
+ * meta mark set meta mark | $mark accept
+ *
+ * An accept here does not stop another table's drop-policy forward chain
+ * from dropping the packet; the mark lets that firewall admit it with one
+ * rule ("meta mark & $mark == $mark accept"; docs/nftables.md).
+ */
+static void rule_mark_and_accept(struct nftnl_rule *r, uint32_t mark)
+{
+	if (mark) {
+		uint32_t keep = ~mark;
+		struct nftnl_expr *bw, *set;
+
+		add_expr(r, expr_meta(NFT_META_MARK, NFT_REG_1));
+		bw = nftnl_expr_alloc("bitwise");
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &keep, 4);
+		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &mark, 4);
+		add_expr(r, bw);
+		set = nftnl_expr_alloc("meta");
+		nftnl_expr_set_u32(set, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(set, NFTNL_EXPR_META_SREG, NFT_REG_1);
+		add_expr(r, set);
+	}
+	add_expr(r, expr_accept());
+}
+
+/* iifname $ext ip6 daddr . meta l4proto . th dport @pinhole6 (mark and) accept */
+static struct nftnl_rule *rule_pinhole6(const char *table, const char *ext_ifname,
+					uint32_t mark)
 {
 	struct nftnl_rule *r = new_rule(table, "forward");
 
@@ -338,13 +370,15 @@ static struct nftnl_rule *rule_pinhole6(const char *table, const char *ext_ifnam
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
 	rule_load_proto_port(r, NFT_REG32_04);
 	add_expr(r, expr_lookup(SET_PINHOLE6, SET_ID_PINHOLE6, NFT_REG_1, -1));
-	add_expr(r, expr_accept());
+	rule_mark_and_accept(r, mark);
 	return r;
 }
 
 /* iifname $ext
- *     ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport @pinhole6_filtered accept */
-static struct nftnl_rule *rule_pinhole6_filtered(const char *table, const char *ext_ifname)
+ *     ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport @pinhole6_filtered
+ *     (mark and) accept */
+static struct nftnl_rule *rule_pinhole6_filtered(const char *table, const char *ext_ifname,
+						 uint32_t mark)
 {
 	struct nftnl_rule *r = new_rule(table, "forward");
 
@@ -355,7 +389,7 @@ static struct nftnl_rule *rule_pinhole6_filtered(const char *table, const char *
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_05));
 	rule_load_proto_port(r, NFT_REG32_09);
 	add_expr(r, expr_lookup(SET_PINHOLE6_FILTERED, SET_ID_PINHOLE6_FILTERED, NFT_REG_1, -1));
-	add_expr(r, expr_accept());
+	rule_mark_and_accept(r, mark);
 	return r;
 }
 
@@ -447,7 +481,7 @@ static void put_rule(struct nft *n, struct batch *bt, struct nftnl_rule *r)
 	batch_next(bt);
 }
 
-static int create_table(struct nft *n, const char *ext_ifname)
+static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_mark)
 {
 	struct batch *bt = malloc(sizeof(*bt));
 	struct nftnl_set *fwd4;
@@ -488,19 +522,20 @@ static int create_table(struct nft *n, const char *ext_ifname)
 	put_chain(n, bt, new_chain(n->table, "prerouting", "nat", NF_INET_PRE_ROUTING,
 				   PRIORITY_DSTNAT));
 	put_chain(n, bt, new_chain(n->table, "forward", "filter", NF_INET_FORWARD,
-				   PRIORITY_FILTER));
+				   PRIORITY_FORWARD));
 	put_rule(n, bt, rule_dnat(n->table, ext_ifname));
 	put_rule(n, bt, rule_dnat_filtered(n->table, ext_ifname));
 	put_rule(n, bt, rule_allow4(n->table));
-	put_rule(n, bt, rule_pinhole6(n->table, ext_ifname));
-	put_rule(n, bt, rule_pinhole6_filtered(n->table, ext_ifname));
+	put_rule(n, bt, rule_pinhole6(n->table, ext_ifname, pinhole_mark));
+	put_rule(n, bt, rule_pinhole6_filtered(n->table, ext_ifname, pinhole_mark));
 
 	rc = batch_commit(n, bt);
 	free(bt);
 	return rc;
 }
 
-struct nft *nft_open(const char *table, const char *external_ifname, char *err, size_t errlen)
+struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pinhole_mark,
+		     char *err, size_t errlen)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 	int one = 1, rc;
@@ -521,7 +556,7 @@ struct nft *nft_open(const char *table, const char *external_ifname, char *err, 
 	mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	n->portid = mnl_socket_get_portid(n->nl);
 
-	rc = create_table(n, external_ifname);
+	rc = create_table(n, external_ifname, pinhole_mark);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot create nftables table inet %s: %s%s", table,
 			 strerror(-rc),

@@ -33,11 +33,13 @@ struct nft_mapping {
 /*
  * Opens netlink and (re)creates table inet <table>: its maps and sets
  * (docs/nftables.md), and the prerouting and forward chains, acting only on
- * packets arriving on external_ifname. A table of that name left behind by an
+ * packets arriving on external_ifname. Packets let through an IPv6 pinhole
+ * get the bits of pinhole_mark set in their mark (none if 0). A table of that name left behind by an
  * earlier run is replaced in the same atomic batch. Returns NULL and a
  * message in err on failure.
  */
-struct nft *nft_open(const char *table, const char *external_ifname, char *err, size_t errlen);
+struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pinhole_mark,
+		     char *err, size_t errlen);
 
 /* Deletes our table (if remove_table) and closes netlink. */
 void nft_close(struct nft *n, int remove_table);

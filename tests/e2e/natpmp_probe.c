@@ -42,7 +42,7 @@ static size_t parse_hex(const char *hex, uint8_t *out, size_t cap)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: natpmp_probe SERVER map tcp|udp IPORT EPORT LIFETIME\n"
+	fprintf(stderr, "usage: natpmp_probe SERVER(IPv4 or IPv6) map tcp|udp IPORT EPORT LIFETIME\n"
 			"       natpmp_probe SERVER raw HEXBYTES\n");
 	exit(2);
 }
@@ -52,13 +52,22 @@ int main(int argc, char **argv)
 	uint8_t req[2048], resp[64];
 	size_t len = 0;
 	struct sockaddr_in server = { .sin_family = AF_INET, .sin_port = htons(5351) };
+	struct sockaddr_in6 server6 = { .sin6_family = AF_INET6, .sin6_port = htons(5351) };
+	struct sockaddr *to = (struct sockaddr *)&server;
+	socklen_t tolen = sizeof(server);
 	struct pollfd pfd;
 	uint64_t sent;
 	ssize_t n;
 	int fd;
 
-	if (argc < 4 || inet_pton(AF_INET, argv[1], &server.sin_addr) != 1)
+	if (argc < 4)
 		usage();
+	if (inet_pton(AF_INET6, argv[1], &server6.sin6_addr) == 1) {
+		to = (struct sockaddr *)&server6;
+		tolen = sizeof(server6);
+	} else if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) {
+		usage();
+	}
 	if (strcmp(argv[2], "map") == 0 && argc == 7) {
 		unsigned long iport = strtoul(argv[4], NULL, 10), eport = strtoul(argv[5], NULL, 10);
 		unsigned long life = strtoul(argv[6], NULL, 10);
@@ -80,8 +89,8 @@ int main(int argc, char **argv)
 		usage();
 	}
 
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&server, sizeof(server)) < 0) {
+	fd = socket(to->sa_family, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, to, tolen) < 0) {
 		perror("natpmp_probe: socket");
 		return 2;
 	}

@@ -4,6 +4,10 @@
 #                     ├─ br-lan $LAN_NET.1 [router] $ROUTER_WAN_IF 203.0.113.1 ── wan 203.0.113.20
 #   lan2 $LAN_NET.11 ─┘                                                           and .21
 #
+# IPv6 alongside, on documentation prefixes: the LAN is $LAN6_NET::/64
+# (router ::1, lan1 ::10, lan2 ::11), the WAN 2001:db8:ff::/64 (router ::1,
+# wan ::20 and ::21).
+#
 # LAN_NET (default 192.168.77) and ROUTER_WAN_IF (default wan0) may be set
 # before sourcing. Namespace names carry the caller's PID so runs never
 # collide. Everything is removed by net_teardown, which callers run from an
@@ -22,6 +26,13 @@ LAN1_IP=$LAN_NET.10
 LAN2_IP=$LAN_NET.11
 WAN_IP=203.0.113.20
 WAN_IP2=203.0.113.21  # a second remote host, on the same WAN namespace
+LAN6_NET=${LAN6_NET:-2001:db8:77}
+ROUTER_LAN_IP6=$LAN6_NET::1
+LAN1_IP6=$LAN6_NET::10
+LAN2_IP6=$LAN6_NET::11
+ROUTER_WAN_IP6=2001:db8:ff::1
+WAN_IP6=2001:db8:ff::20
+WAN_IP6_2=2001:db8:ff::21
 
 in_router() { ip netns exec "$NS_ROUTER" "$@"; }
 in_lan1()   { ip netns exec "$NS_LAN1" "$@"; }
@@ -47,6 +58,11 @@ net_setup() {
 	ip -n "$NS_LAN2" addr add "$LAN2_IP/24" dev eth0
 	ip -n "$NS_LAN1" route add default via "$ROUTER_LAN_IP"
 	ip -n "$NS_LAN2" route add default via "$ROUTER_LAN_IP"
+	ip -n "$NS_ROUTER" addr add "$ROUTER_LAN_IP6/64" dev br-lan nodad
+	ip -n "$NS_LAN1" addr add "$LAN1_IP6/64" dev eth0 nodad
+	ip -n "$NS_LAN2" addr add "$LAN2_IP6/64" dev eth0 nodad
+	ip -n "$NS_LAN1" -6 route add default via "$ROUTER_LAN_IP6"
+	ip -n "$NS_LAN2" -6 route add default via "$ROUTER_LAN_IP6"
 
 	ip link add "${NET_ID}wan" netns "$NS_ROUTER" type veth peer name eth0 netns "$NS_WAN"
 	ip -n "$NS_ROUTER" link set "${NET_ID}wan" name "$ROUTER_WAN_IF"
@@ -55,8 +71,13 @@ net_setup() {
 	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
 	ip -n "$NS_WAN" addr add "$WAN_IP2/24" dev eth0
 	ip -n "$NS_WAN" link set eth0 up
+	ip -n "$NS_ROUTER" addr add "$ROUTER_WAN_IP6/64" dev "$ROUTER_WAN_IF" nodad
+	ip -n "$NS_WAN" addr add "$WAN_IP6/64" dev eth0 nodad
+	ip -n "$NS_WAN" addr add "$WAN_IP6_2/64" dev eth0 nodad
+	ip -n "$NS_WAN" -6 route add "$LAN6_NET::/64" via "$ROUTER_WAN_IP6"
 
 	in_router sysctl -qw net.ipv4.ip_forward=1
+	in_router sysctl -qw net.ipv6.conf.all.forwarding=1
 	# A bridge must not hand frames to netfilter's bridge hooks in tests.
 	in_router sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
 	return 0
@@ -83,7 +104,8 @@ policy = (
   { action = "deny";  clients = "$LAN2_IP"; internal_ports = 2222; },
   { action = "deny";  external_ports = "1-1023"; },
   { action = "allow"; clients = "$LAN_NET.0/24";
-    internal_ports = "1024-65535"; external_ports = "1024-65535"; }
+    internal_ports = "1024-65535"; external_ports = "1024-65535"; },
+  { action = "allow"; clients = "$LAN6_NET::/64"; internal_ports = "1024-65535"; }
 );
 $*
 CONF

@@ -59,6 +59,29 @@ wan_reaches() {
 }
 wan_blocked() { ! wan_reaches "$@"; }
 
+# The same over IPv6, to a LAN host's own address (a pinhole: no NAT):
+# wan6_reaches tcp|udp ADDR PORT FILE, from WAN_BIND6 if set.
+listen_tcp6() { ip netns exec "$1" socat -u "TCP6-LISTEN:$2,fork,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & }
+listen_udp6() { ip netns exec "$1" socat -u "UDP6-RECV:$2,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & }
+wan6_reaches() {
+	MSG_ID=$((MSG_ID + 1))
+	msg="probe-$$-$MSG_ID"
+	if [ "$1" = tcp ]; then
+		echo "$msg" | in_wan timeout 3 socat -u - "TCP6:[$2]:$3,connect-timeout=1${WAN_BIND6:+,bind=[$WAN_BIND6]}" 2>/dev/null
+	else
+		echo "$msg" | in_wan timeout 3 socat -u - "UDP6-SENDTO:[$2]:$3${WAN_BIND6:+,bind=[$WAN_BIND6]}" 2>/dev/null
+	fi
+	i=0
+	while [ $i -lt 10 ]; do
+		grep -q "$msg" "$4" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+wan6_blocked() { ! wan6_reaches "$@"; }
+from6() { WAN_BIND6=$1; shift; "$@"; rc=$?; WAN_BIND6=; return $rc; }
+
 # natpmpc_map NS PUBLIC PRIVATE PROTO LIFETIME: prints "PUBLIC LIFETIME" of
 # the mapping natpmpc reports, or its failure line.
 natpmpc_map() {
@@ -96,6 +119,7 @@ table inet neighbour {
 		type filter hook forward priority filter; policy drop;
 		ct state established,related accept
 		ct status dnat accept
+		meta mark & 0x10000000 == 0x10000000 accept
 	}
 }
 NFT
@@ -112,6 +136,9 @@ listen_udp "$NS_LAN1" 9500 "$WORK/lan1-udp9500"
 listen_tcp "$NS_LAN2" 9600 "$WORK/lan2-tcp9600"
 listen_tcp "$NS_LAN2" 9650 "$WORK/lan2-tcp9650"
 listen_tcp "$NS_LAN1" 9800 "$WORK/lan1-tcp9800"
+listen_tcp6 "$NS_LAN1" 9900 "$WORK/lan1-tcp6-9900"
+listen_udp6 "$NS_LAN1" 9910 "$WORK/lan1-udp6-9910"
+listen_tcp6 "$NS_LAN2" 9920 "$WORK/lan2-tcp6-9920"
 listen_udp "$NS_LAN1" 9810 "$WORK/lan1-udp9810"
 sleep 0.3
 
@@ -290,6 +317,37 @@ got=$(pcp "$NS_LAN1" -n $NONCE_A delete udp 9810)
 expect "deleting a filtered mapping deletes its filter elements ($(field result "$got"))" \
 	[ "$(filtered_elements 'udp . 9810')" = 0 ]
 
+# --- IPv6: PCP over IPv6 opens firewall pinholes ------------------------------
+
+pcp6() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP6" "$@"; }
+expect "IPv6: no pinhole, no traffic: the WAN host cannot reach the LAN listener" \
+	wan6_blocked tcp "$LAN1_IP6" 9900 "$WORK/lan1-tcp6-9900"
+got=$(pcp6 "$NS_LAN1" -n $NONCE_A map tcp 9900 1)
+expect "IPv6 MAP over PCP opens a pinhole on the host's own address and port ($got)" \
+	[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "[$LAN1_IP6]:9900" ]
+expect "IPv6 pinhole carries a TCP connection from the WAN host to the LAN listener" \
+	wan6_reaches tcp "$LAN1_IP6" 9900 "$WORK/lan1-tcp6-9900"
+expect "  but only to that host: lan2's listener stays unreachable" \
+	wan6_blocked tcp "$LAN2_IP6" 9920 "$WORK/lan2-tcp6-9920"
+got=$(pcp6 "$NS_LAN1" -n $NONCE_A -f "[$WAN_IP6]" map udp 9910)
+expect "IPv6 UDP pinhole with a FILTER for one WAN host ($(field result "$got"))" \
+	from6 "$WAN_IP6" wan6_reaches udp "$LAN1_IP6" 9910 "$WORK/lan1-udp6-9910"
+expect "  a second WAN host is refused" \
+	from6 "$WAN_IP6_2" wan6_blocked udp "$LAN1_IP6" 9910 "$WORK/lan1-udp6-9910"
+got=$(pcp6 "$NS_LAN2" -n $NONCE_B map tcp 1023)
+expect "the policy decides IPv6 pinholes too: port 1023 is denied ($(field result "$got"))" \
+	[ "$(field result "$got")" = NOT_AUTHORIZED ]
+got=$(pcp6 "$NS_LAN2" -n $NONCE_B map tcp 9920)
+expect "two hosts may open the same port number, each on its own address ($(field external "$got"))" \
+	[ "$(field external "$got")" = "[$LAN2_IP6]:9920" ]
+expect "  and lan2's pinhole carries its own traffic" \
+	wan6_reaches tcp "$LAN2_IP6" 9920 "$WORK/lan2-tcp6-9920"
+got=$(pcp6 "$NS_LAN1" -n $NONCE_A delete tcp 9900)
+expect "deleting the IPv6 pinhole closes it ($(field result "$got"))" \
+	wan6_blocked tcp "$LAN1_IP6" 9900 "$WORK/lan1-tcp6-9900"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP6" map tcp 9930 9930 600 2>&1)
+expect "NAT-PMP is not answered over IPv6 ($got)" [ "$got" = noreply ]
+
 got=$(pcp "$NS_LAN1" announce)
 expect "ANNOUNCE is answered SUCCESS with the epoch ($got)" [ "$(field result "$got")" = SUCCESS ]
 
@@ -376,6 +434,8 @@ expect "after the 3 s lifetime the kernel stops the traffic within 1 s (probe se
 
 listen_udp "$NS_LAN1" 5350 "$WORK/lan1-announce"
 listen_udp "$NS_WAN" 5350 "$WORK/wan-announce"
+listen_udp6 "$NS_LAN1" 5350 "$WORK/lan1-announce6"
+listen_udp6 "$NS_WAN" 5350 "$WORK/wan-announce6"
 sleep 0.2
 start_portleased "$DAEMON" "$CONF" "$LOG.2" || { echo "not ok - portleased did not restart"; exit 1; }
 LOG="$LOG.2"
@@ -387,7 +447,10 @@ expect "after the restart the LAN hears PCP ANNOUNCE on 224.0.0.1:5350, repeated
 	[ "$pcp_heard" -ge 2 ]
 expect "and the NAT-PMP external address notice with $ROUTER_WAN_IP" \
 	sh -c "echo '$heard' | grep -q '00800000........cb007101'"
-expect "nothing is announced on the WAN link" [ ! -s "$WORK/wan-announce" ]
+heard6=$(od -v -An -tx1 "$WORK/lan1-announce6" 2>/dev/null | tr -d ' \n' | grep -o '02800000' | wc -l)
+expect "and PCP ANNOUNCE on [ff02::1]:5350 ($heard6 in 1 s)" [ "$heard6" -ge 2 ]
+expect "nothing is announced on the WAN link, over IPv4 or IPv6" \
+	[ ! -s "$WORK/wan-announce" ] && [ ! -s "$WORK/wan-announce6" ]
 expect "a restart replaces the table left by the killed daemon" [ "$(nft_elements 'elements')" = 0 ]
 got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)
 expect "after the restart mappings work again ($got)" [ "$got" = "8080 600" ]

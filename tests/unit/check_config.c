@@ -40,6 +40,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.lifetime_min, 120);
 	ck_assert_uint_eq(cfg.lifetime_max, 86400);
 	ck_assert_uint_eq(cfg.max_leases, 4096);
+	ck_assert_uint_eq(cfg.pinhole_mark, CONFIG_DEFAULT_PINHOLE_MARK);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
@@ -54,6 +55,7 @@ START_TEST(test_full_rule)
 			      "external_address = \"198.51.100.7\";\n"
 			      "lifetime = { min = 30; max = 600; };\n"
 			      "max_leases = 10;\n"
+			      "pinhole_mark = 0x100;\n"
 			      "nft_table = \"pl_test-1\";\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
@@ -64,6 +66,7 @@ START_TEST(test_full_rule)
 	ck_assert_uint_eq(cfg.lifetime_min, 30);
 	ck_assert_uint_eq(cfg.lifetime_max, 600);
 	ck_assert_uint_eq(cfg.max_leases, 10);
+	ck_assert_uint_eq(cfg.pinhole_mark, 0x100);
 	ck_assert_str_eq(cfg.nft_table, "pl_test-1");
 	ck_assert(!cfg.policy.rules[0].allow);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, IPPROTO_UDP);
@@ -104,6 +107,7 @@ static const struct {
 	{ MINIMAL "policy = ();\nlifetime = { min = 0; };\n", "'min' is 0" },
 	{ MINIMAL "policy = ();\nlifetime = { mix = 5; };\n", "unknown setting 'mix'" },
 	{ MINIMAL "policy = ();\nmax_leases = 0;\n", "'max_leases' is 0" },
+	{ MINIMAL "policy = ();\npinhole_mark = -1;\n", "'pinhole_mark' is -1" },
 	{ MINIMAL "policy = ();\nmax_leases = \"many\";\n", "'max_leases' must be a whole number" },
 	{ MINIMAL "policy = ();\nnft_table = \"bad name\";\n", "'nft_table' must be" },
 	{ MINIMAL "policy = ();\nexternal_address = \"example.org\";\n", "'external_address' must be" },

@@ -191,6 +191,29 @@ START_TEST(test_many_leases_stress)
 }
 END_TEST
 
+START_TEST(test_ipv6_pinholes_take_no_external_port)
+{
+	struct lease a = make("192.168.1.10", IPPROTO_TCP, 8080, 8080, 1000), b = a, v4;
+
+	inet_pton(AF_INET6, "2001:db8::10", &a.internal_addr);
+	a.client = a.internal_addr;
+	inet_pton(AF_INET6, "2001:db8::11", &b.internal_addr);
+	b.client = b.internal_addr;
+	ck_assert_ptr_nonnull(lease_insert(t, &a));
+	/* Another host's pinhole on the same port number: another endpoint. */
+	ck_assert_ptr_nonnull(lease_insert(t, &b));
+	ck_assert_ptr_null(lease_insert(t, &b));
+	ck_assert_ptr_null(lease_by_external(t, IPPROTO_TCP, 8080));
+	ck_assert(lease_external_free(t, IPPROTO_TCP, 8080));
+	v4 = make("192.168.1.10", IPPROTO_TCP, 8080, 8080, 1000);
+	ck_assert_ptr_nonnull(lease_insert(t, &v4));
+	lease_delete(t, lease_by_internal(t, &a.internal_addr, IPPROTO_TCP, 8080));
+	ck_assert_ptr_nonnull(lease_by_external(t, IPPROTO_TCP, 8080));
+	ck_assert(!lease_external_free(t, IPPROTO_TCP, 8080));
+	ck_assert_uint_eq(lease_count(t), 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lease");
@@ -205,6 +228,7 @@ int main(void)
 	tcase_add_test(tc, test_pick_prefers_suggested_then_next);
 	tcase_add_test(tc, test_pick_wraps_and_exhausts);
 	tcase_add_test(tc, test_many_leases_stress);
+	tcase_add_test(tc, test_ipv6_pinholes_take_no_external_port);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -27,7 +27,7 @@ static void setup(void)
 		"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; } );\n",
 		"mapper.conf", &cfg, err, sizeof(err)), 0);
 	base = event_base_new();
-	m = mapper_new(base, &cfg, nft_open("t", "wan0", err, sizeof(err)), 1);
+	m = mapper_new(base, &cfg, nft_open("t", "wan0", 0, err, sizeof(err)), 1);
 	ck_assert_ptr_nonnull(m);
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	mapper_set_external_address(m, &ext);
@@ -291,6 +291,33 @@ START_TEST(test_filters_set_kept_and_replaced)
 }
 END_TEST
 
+START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
+{
+	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
+	struct map_result res;
+
+	inet_pton(AF_INET6, "2001:db8::10", &r.client);
+	r.internal_addr = r.client;
+	res = mapper_map(m, &r);
+	ck_assert_int_eq(res.status, MAP_DENIED);  /* only 192.168.1.0/24 is allowed */
+	ck_assert_uint_eq(fake_nft.adds, 0);
+
+	mapper_free(m);
+	char err[CONFIG_ERROR_MAX];
+	ck_assert_int_eq(config_load_string(
+		"external_interface = \"wan0\"; lan_interfaces = [ \"lan0\" ];\n"
+		"policy = ( { action = \"allow\"; clients = \"2001:db8::/64\"; } );\n",
+		"v6.conf", &cfg, err, sizeof(err)), 0);
+	m = mapper_new(base, &cfg, nft_open("t", "wan0", 0, err, sizeof(err)), 1);
+	/* No external IPv4 address is needed for a pinhole. */
+	res = mapper_map(m, &r);
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_uint_eq(res.external_port, 8080);  /* no NAT: the suggestion is moot */
+	ck_assert_mem_eq(&fake_nft.last_add.m.internal_addr, &r.internal_addr, 16);
+	ck_assert_uint_eq(fake_nft.last_add.m.internal_port, 8080);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mapper");
@@ -311,6 +338,7 @@ int main(void)
 	tcase_add_test(tc, test_third_party_mapping);
 	tcase_add_test(tc, test_timer_expires_leases);
 	tcase_add_test(tc, test_filters_set_kept_and_replaced);
+	tcase_add_test(tc, test_ipv6_pinhole_keeps_port_and_needs_policy);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
