@@ -397,7 +397,9 @@ static int pcp_command(struct options *o, int argc, char **argv)
 		return natpmp_fallback(fd, o, rq.protocol, rq.internal_port,
 				       rq.suggested_external_port, rq.lifetime);
 	}
-	if (pcp_parse_response(answer, (size_t)n, &resp) < 0 || resp.opcode != rq.opcode) {
+	/* RFC 6887 §11.4: an answer for another nonce is not ours. */
+	if (pcp_parse_response(answer, (size_t)n, &resp) < 0 || resp.opcode != rq.opcode ||
+	    (rq.opcode != PCP_OP_ANNOUNCE && memcmp(resp.nonce, rq.nonce, PCP_NONCE_LEN) != 0)) {
 		printf("result=BAD_ANSWER\n");
 		return EXIT_NO_ANSWER;
 	}
@@ -408,7 +410,7 @@ static int pcp_command(struct options *o, int argc, char **argv)
 		printf(" internal=%u external=%s%s%s:%u", resp.internal_port, v6 ? "[" : "",
 		       addr_format(&resp.assigned_external_addr, text), v6 ? "]" : "",
 		       resp.assigned_external_port);
-		print_nonce(rq.nonce);
+		print_nonce(resp.nonce);
 	}
 	printf("\n");
 	close(fd);

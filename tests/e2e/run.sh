@@ -28,6 +28,9 @@ trap 'exit 130' INT TERM
 ok()   { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; echo "  --- daemon log (last 15 lines):"; tail -n 15 "$LOG" 2>/dev/null | sed 's/^/  /'; }
 expect() { desc=$1; shift; if "$@"; then ok "$desc"; else fail "$desc"; fi; }
+# check 'COND && COND': for expect, so that every part of a compound
+# condition is tested (expect "d" [ a ] && [ b ] would test only [ a ]).
+check() { eval "$1"; }
 
 # --- traffic helpers -------------------------------------------------------
 
@@ -225,7 +228,7 @@ field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 got=$(pcp "$NS_LAN1" -n $NONCE_A -d "test web" map tcp 9400 9400)
 expect "PCP MAP TCP granted on the external address ($got)" \
-	[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ]
+	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ]'
 expect "PCP TCP mapping carries traffic from the WAN host" wan_reaches tcp 9400 "$WORK/lan1-tcp9400"
 expect "the DESCRIPTION option is kept and logged with the grant" \
 	grep -q 'granted: pcp tcp external port 9400 .*"test web"' "$LOG"
@@ -235,7 +238,7 @@ expect "PCP UDP mapping carries traffic from the WAN host" wan_reaches udp 9500 
 
 got=$(pcp "$NS_LAN1" -n $NONCE_A -l 1200 map tcp 9400 9999)
 expect "PCP refresh with the same nonce keeps the port, takes the new lifetime ($got)" \
-	[ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ] && [ "$(field lifetime "$got")" = 1200 ]
+	check '[ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ] && [ "$(field lifetime "$got")" = 1200 ]'
 got=$(pcp "$NS_LAN1" -n $NONCE_B map tcp 9400 9400)
 expect "PCP refresh with another nonce is refused NOT_AUTHORIZED ($got)" [ "$(field result "$got")" = NOT_AUTHORIZED ]
 got=$(pcp "$NS_LAN1" -n $NONCE_B delete tcp 9400)
@@ -252,7 +255,7 @@ expect "and lan2's PCP mapping carries its traffic" wan_reaches tcp 9401 "$WORK/
 
 got=$(pcp "$NS_LAN1" -n $NONCE_A delete tcp 9400)
 expect "PCP delete with the right nonce succeeds with lifetime 0 ($got)" \
-	[ "$(field result "$got")" = SUCCESS ] && [ "$(field lifetime "$got")" = 0 ]
+	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field lifetime "$got")" = 0 ]'
 expect "after the PCP delete the WAN host no longer gets through" wan_blocked tcp 9400 "$WORK/lan1-tcp9400"
 
 got=$(pcp "$NS_LAN1" -n $NONCE_A -t "$LAN2_IP" map tcp 9600 9600)
@@ -279,8 +282,7 @@ reload
 got=$(natpmpc_map "$NS_LAN1" 9700 9700 tcp 600)
 got2=$(pcp "$NS_LAN1" -n $NONCE_A map tcp 9700 1)
 expect "a NAT-PMP mapping and a PCP MAP of the same endpoint are one lease ($got / $got2)" \
-	[ "$got" = "9700 600" ] && [ "$(field external "$got2")" = "$ROUTER_WAN_IP:9700" ] && \
-	[ "$(nft_elements "$LAN1_IP . 9700")" = 1 ]
+	check '[ "$got" = "9700 600" ] && [ "$(field external "$got2")" = "$ROUTER_WAN_IP:9700" ] && [ "$(nft_elements "$LAN1_IP . 9700")" = 1 ]'
 
 # --- FILTER: only the listed remote peers reach the mapping ----------------
 
@@ -324,7 +326,7 @@ expect "IPv6: no pinhole, no traffic: the WAN host cannot reach the LAN listener
 	wan6_blocked tcp "$LAN1_IP6" 9900 "$WORK/lan1-tcp6-9900"
 got=$(pcp6 "$NS_LAN1" -n $NONCE_A map tcp 9900 1)
 expect "IPv6 MAP over PCP opens a pinhole on the host's own address and port ($got)" \
-	[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "[$LAN1_IP6]:9900" ]
+	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "[$LAN1_IP6]:9900" ]'
 expect "IPv6 pinhole carries a TCP connection from the WAN host to the LAN listener" \
 	wan6_reaches tcp "$LAN1_IP6" 9900 "$WORK/lan1-tcp6-9900"
 expect "  but only to that host: lan2's listener stays unreachable" \
@@ -450,7 +452,7 @@ expect "and the NAT-PMP external address notice with $ROUTER_WAN_IP" \
 heard6=$(od -v -An -tx1 "$WORK/lan1-announce6" 2>/dev/null | tr -d ' \n' | grep -o '02800000' | wc -l)
 expect "and PCP ANNOUNCE on [ff02::1]:5350 ($heard6 in 1 s)" [ "$heard6" -ge 2 ]
 expect "nothing is announced on the WAN link, over IPv4 or IPv6" \
-	[ ! -s "$WORK/wan-announce" ] && [ ! -s "$WORK/wan-announce6" ]
+	check '[ ! -s "$WORK/wan-announce" ] && [ ! -s "$WORK/wan-announce6" ]'
 expect "a restart replaces the table left by the killed daemon" [ "$(nft_elements 'elements')" = 0 ]
 got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)
 expect "after the restart mappings work again ($got)" [ "$got" = "8080 600" ]
@@ -461,7 +463,7 @@ kill -TERM "$PORTLEASED_PID"
 wait "$PORTLEASED_PID"; rc=$?
 elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "SIGTERM: portleased exits cleanly (status $rc) within a second (${elapsed_ms} ms)" \
-	[ "$rc" = 0 ] && [ "$elapsed_ms" -lt 1000 ]
+	check '[ "$rc" = 0 ] && [ "$elapsed_ms" -lt 1000 ]'
 expect "SIGTERM: no portleased table is left" sh -c "! ip netns exec $NS_ROUTER nft list tables | grep -q portleased"
 expect "SIGTERM: the neighbour's table is untouched" [ "$(in_router nft list table inet neighbour)" = "$NEIGHBOUR_BEFORE" ]
 expect "SIGTERM: the traffic stops with the table" wan_blocked tcp 8080 "$WORK/lan1-tcp8080"
@@ -471,7 +473,7 @@ expect "SIGTERM: the traffic stops with the table" wan_blocked tcp 8080 "$WORK/l
 echo 'external_interface = "wan0"; lan_interfaces = [ "wan0" ]; policy = ();' > "$WORK/bad.conf"
 out=$("$DAEMON" --check-config -f "$WORK/bad.conf" 2>&1); rc=$?
 expect "--check-config refuses a bad file with file:line ($out)" \
-	[ $rc -ne 0 ] && echo "$out" | grep -q "$WORK/bad.conf:1: 'wan0' is the external interface"
+	check '[ $rc -ne 0 ] && echo "$out" | grep -q "$WORK/bad.conf:1: '\''wan0'\'' is the external interface"'
 out=$("$DAEMON" --check-config -f config/portleased.conf 2>&1); rc=$?
 expect "--check-config accepts the example file ($out)" [ $rc -eq 0 ]
 
