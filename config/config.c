@@ -16,6 +16,9 @@
 #define DEFAULT_LIFETIME_MAX 86400
 #define LIFETIME_CEILING (30u * 86400u)
 #define DEFAULT_MAX_LEASES 4096
+/* Enough for a busy console or a BitTorrent client, not for one host to
+ * take the whole table. */
+#define DEFAULT_MAX_LEASES_PER_CLIENT 128
 #define MAX_LEASES_CEILING 65535u * 2u
 
 struct parse_ctx {
@@ -240,7 +243,8 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 {
 	static const char *const known[] = { "external_interface", "external_address",
 					     "lan_interfaces", "nft_table", "lifetime",
-					     "max_leases", "pinhole_mark", "policy", NULL };
+					     "max_leases", "max_leases_per_client", "pinhole_mark",
+					     "policy", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
@@ -251,6 +255,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->lifetime_max = DEFAULT_LIFETIME_MAX;
 	cfg->max_leases = DEFAULT_MAX_LEASES;
 	cfg->pinhole_mark = CONFIG_DEFAULT_PINHOLE_MARK;
+	cfg->max_leases_per_client = DEFAULT_MAX_LEASES_PER_CLIENT;
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
 		return -1;
@@ -322,6 +327,10 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 
 	if ((s = config_setting_get_member(root, "max_leases")) &&
 	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases) < 0)
+		return -1;
+
+	if ((s = config_setting_get_member(root, "max_leases_per_client")) &&
+	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases_per_client) < 0)
 		return -1;
 
 	if ((s = config_setting_get_member(root, "pinhole_mark")) &&

@@ -6,6 +6,14 @@
 
 #include "portset.h"
 
+/* How many leases one client holds, for per-client quotas. Slots come from
+ * a pool of one per possible lease, so counting never allocates. */
+struct client_slot {
+	struct in6_addr client;
+	size_t leases;
+	struct client_slot *next;  /* in its bucket, or in the free list */
+};
+
 struct lease_table {
 	size_t count, capacity;
 	size_t nbuckets;  /* power of two */
@@ -15,6 +23,8 @@ struct lease_table {
 	struct lease **heap;  /* min-heap on expires_ms */
 	struct lease *all_head, *all_tail;
 	struct portset tcp_ports, udp_ports;
+	struct client_slot *client_pool, *free_clients;
+	struct client_slot **by_client;
 };
 
 static struct portset *ports_of(struct lease_table *t, uint8_t proto)
@@ -52,6 +62,58 @@ static size_t internal_bucket(const struct lease_table *t, const struct in6_addr
 	return mix(h, ((uint32_t)proto << 16) | port) & (t->nbuckets - 1);
 }
 
+static size_t client_bucket(const struct lease_table *t, const struct in6_addr *addr)
+{
+	uint32_t h = t->seed ^ 0x5bd1e995u, word;
+
+	for (int i = 0; i < 16; i += 4) {
+		memcpy(&word, &addr->s6_addr[i], 4);
+		h = mix(h, word);
+	}
+	return h & (t->nbuckets - 1);
+}
+
+static struct client_slot **client_link(const struct lease_table *t, const struct in6_addr *client)
+{
+	struct client_slot **pp = &t->by_client[client_bucket(t, client)];
+
+	while (*pp && memcmp(&(*pp)->client, client, sizeof(*client)) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+size_t lease_count_of_client(const struct lease_table *t, const struct in6_addr *client)
+{
+	const struct client_slot *slot = *client_link(t, client);
+
+	return slot ? slot->leases : 0;
+}
+
+static void client_counted(struct lease_table *t, const struct in6_addr *client)
+{
+	struct client_slot **pp = client_link(t, client), *slot = *pp;
+
+	if (!slot) {
+		/* There is always a free slot: no more clients than leases. */
+		slot = t->free_clients;
+		t->free_clients = slot->next;
+		*slot = (struct client_slot){ .client = *client, .next = NULL };
+		*pp = slot;
+	}
+	slot->leases++;
+}
+
+static void client_uncounted(struct lease_table *t, const struct in6_addr *client)
+{
+	struct client_slot **pp = client_link(t, client), *slot = *pp;
+
+	if (slot && --slot->leases == 0) {
+		*pp = slot->next;
+		slot->next = t->free_clients;
+		t->free_clients = slot;
+	}
+}
+
 struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)
 {
 	struct lease_table *t = calloc(1, sizeof(*t));
@@ -66,8 +128,14 @@ struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)
 	t->by_external = calloc(t->nbuckets, sizeof(*t->by_external));
 	t->by_internal = calloc(t->nbuckets, sizeof(*t->by_internal));
 	t->heap = calloc(max_leases, sizeof(*t->heap));
-	if (!t->by_external || !t->by_internal || !t->heap)
+	t->by_client = calloc(t->nbuckets, sizeof(*t->by_client));
+	t->client_pool = calloc(max_leases, sizeof(*t->client_pool));
+	if (!t->by_external || !t->by_internal || !t->heap || !t->by_client || !t->client_pool)
 		goto fail;
+	for (size_t i = 0; i < max_leases; i++) {
+		t->client_pool[i].next = t->free_clients;
+		t->free_clients = &t->client_pool[i];
+	}
 	portset_init(&t->tcp_ports);
 	portset_init(&t->udp_ports);
 	return t;
@@ -87,6 +155,8 @@ void lease_table_free(struct lease_table *t)
 	free(t->by_external);
 	free(t->by_internal);
 	free(t->heap);
+	free(t->by_client);
+	free(t->client_pool);
 	free(t);
 }
 
@@ -199,6 +269,7 @@ struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 		t->all_head = l;
 	t->all_tail = l;
 
+	client_counted(t, &l->client);
 	heap_place(t, t->count, l);
 	t->count++;
 	heap_up(t, l->heap_pos);
@@ -244,6 +315,7 @@ void lease_delete(struct lease_table *t, struct lease *l)
 		portset_remove(ports_of(t, l->proto), l->external_port);
 	}
 	unlink_internal(t, l);
+	client_uncounted(t, &l->client);
 
 	if (l->all_prev)
 		l->all_prev->all_next = l->all_next;

@@ -51,6 +51,8 @@ struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed);
 void lease_table_free(struct lease_table *t);
 size_t lease_count(const struct lease_table *t);
 size_t lease_capacity(const struct lease_table *t);
+/* Leases the client (the host that asked, whoever they are for) holds. */
+size_t lease_count_of_client(const struct lease_table *t, const struct in6_addr *client);
 
 struct lease *lease_by_external(const struct lease_table *t, uint8_t proto, uint16_t port);
 struct lease *lease_by_internal(const struct lease_table *t, const struct in6_addr *addr,

@@ -48,6 +48,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_NO_EXTERNAL_ADDRESS: return "no external address";
 	case MAP_NO_FREE_PORT: return "no free allowed external port";
 	case MAP_TABLE_FULL: return "lease table full";
+	case MAP_QUOTA_EXCEEDED: return "the client holds max_leases_per_client mappings";
 	case MAP_BACKEND_FAILED: return "nftables refused the change";
 	case MAP_UNSUPPORTED: return "unsupported";
 	case MAP_NOT_OWNER: return "the mapping belongs to another client or nonce";
@@ -349,6 +350,8 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 		return (struct map_result){ .status = MAP_DENIED, .rule = d.rule };
 	if (lease_count(m->leases) >= lease_capacity(m->leases))
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
+	if (lease_count_of_client(m->leases, &req->client) >= m->cfg->max_leases_per_client)
+		return (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
 	fields = new_lease(req, lifetime);
 	fields.external_port = req->internal_port;
 	fields.rule = d.rule;
@@ -374,6 +377,8 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	}
 	if (lease_count(m->leases) >= lease_capacity(m->leases))
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
+	if (lease_count_of_client(m->leases, &req->client) >= m->cfg->max_leases_per_client)
+		return (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
 	if (req->exact_port) {
 		d = policy_check(&m->cfg->policy, &q);
 		if (!d.allow || !lease_external_free(m->leases, req->proto, req->suggested_external_port))

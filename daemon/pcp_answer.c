@@ -16,6 +16,7 @@ static enum pcp_result map_status_to_pcp(enum map_status s)
 	case MAP_UNSUPPORTED: return PCP_NOT_AUTHORIZED;
 	case MAP_NO_EXTERNAL_ADDRESS: return PCP_NETWORK_FAILURE;
 	case MAP_PORT_UNAVAILABLE: return PCP_CANNOT_PROVIDE_EXTERNAL;
+	case MAP_QUOTA_EXCEEDED: return PCP_USER_EX_QUOTA;
 	case MAP_NO_FREE_PORT:
 	case MAP_TABLE_FULL:
 	case MAP_BACKEND_FAILED: return PCP_NO_RESOURCES;

@@ -319,6 +319,22 @@ got=$(pcp "$NS_LAN1" -n $NONCE_A delete udp 9810)
 expect "deleting a filtered mapping deletes its filter elements ($(field result "$got"))" \
 	[ "$(filtered_elements 'udp . 9810')" = 0 ]
 
+# --- a per-client quota ---------------------------------------------------
+
+cp "$CONF" "$WORK/before-quota.conf"
+echo "max_leases_per_client = 1;" >> "$CONF"
+reload
+got=$(pcp "$NS_LAN2" -n $NONCE_B map tcp 9960 9960)
+expect "past max_leases_per_client a new PCP mapping is USER_EX_QUOTA ($got)" \
+	check '[ "$(field result "$got")" = USER_EX_QUOTA ] && [ "$(field lifetime "$got")" = 30 ]'
+got=$(natpmpc_map "$NS_LAN2" 9961 9961 tcp 600)
+expect "  and over NAT-PMP OUT_OF_RESOURCES ($got)" [ "$got" = "failed : nat-pmp server out of resources" ]
+got=$(pcp "$NS_LAN2" -n $NONCE_B map tcp 9600 9400)
+expect "  while renewing a mapping the client holds still works ($got)" \
+	[ "$(field external "$got")" = "$ROUTER_WAN_IP:9401" ]
+cp "$WORK/before-quota.conf" "$CONF"
+reload
+
 # --- IPv6: PCP over IPv6 opens firewall pinholes ------------------------------
 
 pcp6() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP6" "$@"; }

@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,38 @@ START_TEST(test_ipv6_pinholes_take_no_external_port)
 }
 END_TEST
 
+START_TEST(test_counts_per_client)
+{
+	struct lease a = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
+	struct lease b = make("192.168.1.10", IPPROTO_UDP, 80, 8080, 1000);
+	struct lease c = make("192.168.1.11", IPPROTO_TCP, 81, 8081, 1000);
+	struct in6_addr ten = unit_v4("192.168.1.10"), eleven = unit_v4("192.168.1.11");
+
+	/* A third-party lease counts for the host that asked. */
+	c.client = ten;
+	ck_assert_ptr_nonnull(lease_insert(t, &a));
+	ck_assert_ptr_nonnull(lease_insert(t, &b));
+	ck_assert_ptr_nonnull(lease_insert(t, &c));
+	ck_assert_uint_eq(lease_count_of_client(t, &ten), 3);
+	ck_assert_uint_eq(lease_count_of_client(t, &eleven), 0);
+	lease_delete(t, lease_by_external(t, IPPROTO_UDP, 8080));
+	ck_assert_uint_eq(lease_count_of_client(t, &ten), 2);
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 8080));
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 8081));
+	ck_assert_uint_eq(lease_count_of_client(t, &ten), 0);
+
+	/* Every slot comes back: a full table of distinct clients again. */
+	for (int i = 0; i < 8; i++) {
+		char host[32];
+		snprintf(host, sizeof(host), "192.168.2.%d", i);
+		struct lease l = make(host, IPPROTO_TCP, (uint16_t)(100 + i), (uint16_t)(100 + i), 5);
+		ck_assert_ptr_nonnull(lease_insert(t, &l));
+	}
+	struct in6_addr h3 = unit_v4("192.168.2.3");
+	ck_assert_uint_eq(lease_count_of_client(t, &h3), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lease");
@@ -229,6 +262,7 @@ int main(void)
 	tcase_add_test(tc, test_pick_wraps_and_exhausts);
 	tcase_add_test(tc, test_many_leases_stress);
 	tcase_add_test(tc, test_ipv6_pinholes_take_no_external_port);
+	tcase_add_test(tc, test_counts_per_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -291,6 +291,25 @@ START_TEST(test_filters_set_kept_and_replaced)
 }
 END_TEST
 
+START_TEST(test_quota_per_client)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+
+	cfg.max_leases_per_client = 2;  /* read on every request, as after a reload */
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	r.internal_port = 8081;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	r.internal_port = 8082;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_QUOTA_EXCEEDED);
+	/* A renewal is not a new mapping. */
+	r.internal_port = 8081;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	/* Another client has its own quota. */
+	struct map_request other = req("192.168.1.11", 8082, 8082, 60);
+	ck_assert_int_eq(mapper_map(m, &other).status, MAP_OK);
+}
+END_TEST
+
 START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 {
 	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
@@ -339,6 +358,7 @@ int main(void)
 	tcase_add_test(tc, test_timer_expires_leases);
 	tcase_add_test(tc, test_filters_set_kept_and_replaced);
 	tcase_add_test(tc, test_ipv6_pinhole_keeps_port_and_needs_policy);
+	tcase_add_test(tc, test_quota_per_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
