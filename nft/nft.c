@@ -259,6 +259,17 @@ static void rule_match_iifname(struct nftnl_rule *r, const char *ext_ifname)
 	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_EQ, ifname, IFNAMSIZ));
 }
 
+/* A rule for packets of one family that came in on the external interface. */
+static struct nftnl_rule *new_rule_from_wan(const char *table, const char *chain,
+					    const char *ext_ifname, uint8_t nfproto)
+{
+	struct nftnl_rule *r = new_rule(table, chain);
+
+	rule_match_iifname(r, ext_ifname);
+	rule_match_nfproto(r, nfproto);
+	return r;
+}
+
 /* dnat ip to <the address . port the map gives for the key in NFT_REG_1> */
 static void rule_dnat_from_map(struct nftnl_rule *r, const char *map, uint32_t map_id)
 {
@@ -278,10 +289,8 @@ static void rule_dnat_from_map(struct nftnl_rule *r, const char *map, uint32_t m
  *     dnat ip to meta l4proto . th dport map @fwd4 */
 static struct nftnl_rule *rule_dnat(const char *table, const char *ext_ifname)
 {
-	struct nftnl_rule *r = new_rule(table, "prerouting");
+	struct nftnl_rule *r = new_rule_from_wan(table, "prerouting", ext_ifname, NFPROTO_IPV4);
 
-	rule_match_iifname(r, ext_ifname);
-	rule_match_nfproto(r, NFPROTO_IPV4);
 	rule_load_proto_port(r, NFT_REG32_00);
 	rule_dnat_from_map(r, SET_FWD4, SET_ID_FWD4);
 	return r;
@@ -291,10 +300,8 @@ static struct nftnl_rule *rule_dnat(const char *table, const char *ext_ifname)
  *     dnat ip to ip saddr . th sport . meta l4proto . th dport map @fwd4_filtered */
 static struct nftnl_rule *rule_dnat_filtered(const char *table, const char *ext_ifname)
 {
-	struct nftnl_rule *r = new_rule(table, "prerouting");
+	struct nftnl_rule *r = new_rule_from_wan(table, "prerouting", ext_ifname, NFPROTO_IPV4);
 
-	rule_match_iifname(r, ext_ifname);
-	rule_match_nfproto(r, NFPROTO_IPV4);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00));
 	rule_load_source_port(r, NFT_REG32_01);
 	rule_load_proto_port(r, NFT_REG32_02);
@@ -363,10 +370,8 @@ static void rule_mark_and_accept(struct nftnl_rule *r, uint32_t mark)
 static struct nftnl_rule *rule_pinhole6(const char *table, const char *ext_ifname,
 					uint32_t mark)
 {
-	struct nftnl_rule *r = new_rule(table, "forward");
+	struct nftnl_rule *r = new_rule_from_wan(table, "forward", ext_ifname, NFPROTO_IPV6);
 
-	rule_match_iifname(r, ext_ifname);
-	rule_match_nfproto(r, NFPROTO_IPV6);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
 	rule_load_proto_port(r, NFT_REG32_04);
 	add_expr(r, expr_lookup(SET_PINHOLE6, SET_ID_PINHOLE6, NFT_REG_1, -1));
@@ -380,10 +385,8 @@ static struct nftnl_rule *rule_pinhole6(const char *table, const char *ext_ifnam
 static struct nftnl_rule *rule_pinhole6_filtered(const char *table, const char *ext_ifname,
 						 uint32_t mark)
 {
-	struct nftnl_rule *r = new_rule(table, "forward");
+	struct nftnl_rule *r = new_rule_from_wan(table, "forward", ext_ifname, NFPROTO_IPV6);
 
-	rule_match_iifname(r, ext_ifname);
-	rule_match_nfproto(r, NFPROTO_IPV6);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00));
 	rule_load_source_port(r, NFT_REG32_04);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_05));

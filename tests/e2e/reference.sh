@@ -20,23 +20,7 @@ HERE=$(dirname "$0")
 
 WORK=$(mktemp -d /tmp/portleased-ref.XXXXXX)
 LOG="$WORK/miniupnpd.log"
-PASSED=0
-FAILED=0
-
-cleanup() {
-	net_teardown
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok()   { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; echo "  --- miniupnpd log (last 10 lines):"; tail -n 10 "$LOG" 2>/dev/null | sed 's/^/  /'; }
-expect() { desc=$1; shift; if "$@"; then ok "$desc"; else fail "$desc"; fi; }
-# check 'COND && COND': for expect, so that every part of a compound
-# condition is tested (expect "d" [ a ] && [ b ] would test only [ a ]).
-check() { eval "$1"; }
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+. "$HERE/harness.sh"
 
 if [ ! -x "$MINIUPNPD" ]; then
 	echo "not ok - $MINIUPNPD is missing (make deps installs miniupnpd-nftables)"
@@ -100,6 +84,4 @@ got=$(pcp -n $NONCE delete udp 5000); rc=$?
 expect "delete of an unknown mapping: a PCP answer, not a timeout ($got)" \
 	check '[ $rc != 3 ] && [ -n "$(field result "$got")" ]'
 
-echo
-echo "reference: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+summary reference

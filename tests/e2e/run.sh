@@ -14,23 +14,8 @@ HERE=$(dirname "$0")
 WORK=$(mktemp -d /tmp/portleased-e2e.XXXXXX)
 CONF="$WORK/portleased.conf"
 LOG="$WORK/portleased.log"
-PASSED=0
-FAILED=0
 MSG_ID=0
-
-cleanup() {
-	net_teardown
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok()   { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; echo "  --- daemon log (last 15 lines):"; tail -n 15 "$LOG" 2>/dev/null | sed 's/^/  /'; }
-expect() { desc=$1; shift; if "$@"; then ok "$desc"; else fail "$desc"; fi; }
-# check 'COND && COND': for expect, so that every part of a compound
-# condition is tested (expect "d" [ a ] && [ b ] would test only [ a ]).
-check() { eval "$1"; }
+. "$HERE/harness.sh"
 
 # --- traffic helpers -------------------------------------------------------
 
@@ -52,9 +37,14 @@ wan_reaches() {
 	else
 		echo "$msg" | in_wan timeout 3 socat -u - "UDP-SENDTO:$ROUTER_WAN_IP:$2${WAN_BIND:+,bind=$WAN_BIND}" 2>/dev/null
 	fi
+	arrives "$msg" "$3"
+}
+
+# arrives MSG FILE: whether MSG shows up in FILE within a second.
+arrives() {
 	i=0
 	while [ $i -lt 10 ]; do
-		grep -q "$msg" "$3" 2>/dev/null && return 0
+		grep -q "$1" "$2" 2>/dev/null && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -74,13 +64,7 @@ wan6_reaches() {
 	else
 		echo "$msg" | in_wan timeout 3 socat -u - "UDP6-SENDTO:[$2]:$3${WAN_BIND6:+,bind=[$WAN_BIND6]}" 2>/dev/null
 	fi
-	i=0
-	while [ $i -lt 10 ]; do
-		grep -q "$msg" "$4" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
+	arrives "$msg" "$4"
 }
 wan6_blocked() { ! wan6_reaches "$@"; }
 from6() { WAN_BIND6=$1; shift; "$@"; rc=$?; WAN_BIND6=; return $rc; }
@@ -224,7 +208,6 @@ expect "the WAN requests installed nothing" [ "$(nft_elements '. 8400')" = 0 ]
 NONCE_A=0102030405060708090a0b0c
 NONCE_B=a1a2a3a4a5a6a7a8a9aaabac
 pcp() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP" "$@"; }
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 got=$(pcp "$NS_LAN1" -n $NONCE_A -d "test web" map tcp 9400 9400)
 expect "PCP MAP TCP granted on the external address ($got)" \
@@ -493,6 +476,4 @@ expect "--check-config refuses a bad file with file:line ($out)" \
 out=$("$DAEMON" --check-config -f config/portleased.conf 2>&1); rc=$?
 expect "--check-config accepts the example file ($out)" [ $rc -eq 0 ]
 
-echo
-echo "e2e: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+summary e2e
