@@ -51,7 +51,7 @@ CORE_SRCS := daemon/log.c daemon/addr.c daemon/filter.c daemon/policy.c daemon/p
              daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
-               nft/nft.c daemon/main.c
+               nft/nft.c nft/conntrack.c daemon/main.c
 UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)

@@ -45,6 +45,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: portleasectl pcp [options] map tcp|udp INTERNAL_PORT [EXTERNAL_PORT]\n"
 		"       portleasectl pcp [options] delete tcp|udp|all INTERNAL_PORT\n"
+		"       portleasectl pcp [options] peer tcp|udp INTERNAL_PORT REMOTE_ADDR REMOTE_PORT\n"
 		"       portleasectl pcp [options] announce\n"
 		"       portleasectl pcp [options] external\n"
 		"\n"
@@ -70,6 +71,8 @@ static void usage(FILE *out)
 		"  -w, --wait MS            give up after MS milliseconds (default 3000)\n"
 		"  -h, --help               this help\n"
 		"\n"
+		"peer reports where the gateway's NAT put an outbound flow of this host (the\n"
+		"external address and port the remote peer sees) and keeps it alive.\n"
 		"external prints the gateway's external address (NAT-PMP opcode 0).\n"
 		"exit status: 0 success, 1 the gateway refused, 2 usage, 3 no answer\n");
 }
@@ -378,6 +381,19 @@ static int pcp_command(struct options *o, int argc, char **argv)
 			rq.has_description = true;
 			snprintf(rq.description, sizeof(rq.description), "%s", o->description);
 		}
+	} else if (strcmp(verb, "peer") == 0 && argc == 5) {
+		rq.opcode = PCP_OP_PEER;
+		rq.lifetime = o->lifetime;
+		if (parse_proto(argv[1], &rq.protocol, false) < 0 ||
+		    parse_port(argv[2], &rq.internal_port) < 0 ||
+		    !parse_address(argv[3], &rq.remote_addr) ||
+		    parse_port(argv[4], &rq.remote_port) < 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (gw.ss_family == AF_INET)
+			rq.suggested_external_addr = addr_from_v4((struct in_addr){ 0 });
+		memcpy(rq.nonce, o->nonce, PCP_NONCE_LEN);
 	} else {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -405,7 +421,7 @@ static int pcp_command(struct options *o, int argc, char **argv)
 	}
 	printf("result=%s lifetime=%u epoch=%u", pcp_result_name(resp.result), resp.lifetime,
 	       resp.epoch);
-	if (rq.opcode == PCP_OP_MAP) {
+	if (rq.opcode == PCP_OP_MAP || rq.opcode == PCP_OP_PEER) {
 		bool v6 = !addr_is_v4(&resp.assigned_external_addr);
 		printf(" internal=%u external=%s%s%s:%u", resp.internal_port, v6 ? "[" : "",
 		       addr_format(&resp.assigned_external_addr, text), v6 ? "]" : "",

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mapper.h"
 #include "pmp_server.h"
+#include "conntrack.h"
 #include "nft.h"
 
 #ifndef PORTLEASED_VERSION
@@ -26,6 +27,7 @@ struct daemon {
 	struct config cfg;
 	struct event_base *base;
 	struct nft *nft;
+	struct conntrack *conntrack;
 	struct mapper *mapper;
 	struct pmp_server *pmp;
 	struct event *on_term, *on_int, *on_hup;
@@ -164,6 +166,11 @@ static int start(struct daemon *d)
 		log_warnx("cannot allocate the lease table (max_leases %u)", d->cfg.max_leases);
 		return -1;
 	}
+	d->conntrack = conntrack_open(err, sizeof(err));
+	if (d->conntrack)
+		mapper_set_conntrack(d->mapper, d->conntrack);
+	else
+		log_warnx("%s; PCP PEER requests are answered NOT_AUTHORIZED", err);
 	update_external_address(d);
 	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 	if (!d->pmp) {
@@ -194,6 +201,7 @@ static void stop(struct daemon *d)
 	pmp_server_free(d->pmp);
 	mapper_free(d->mapper);
 	/* Our table goes with us: nothing we opened outlives the daemon. */
+	conntrack_close(d->conntrack);
 	nft_close(d->nft, 1);
 	if (d->base)
 		event_base_free(d->base);

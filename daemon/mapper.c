@@ -1,11 +1,13 @@
 #include "mapper.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "conntrack.h"
 #include "nft.h"
 
 /* Expiring thousands of leases at once must not hold up requests: do this
@@ -15,6 +17,7 @@
 struct mapper {
 	const struct config *cfg;
 	struct nft *nft;
+	struct conntrack *conntrack;
 	struct lease_table *leases;
 	struct event *expiry_timer;
 	uint64_t start_ms;
@@ -53,6 +56,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_UNSUPPORTED: return "unsupported";
 	case MAP_NOT_OWNER: return "the mapping belongs to another client or nonce";
 	case MAP_PORT_UNAVAILABLE: return "the exact external port asked for is taken or denied";
+	case MAP_NO_FLOW: return "no such outbound flow";
 	}
 	return "?";
 }
@@ -473,4 +477,63 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 	}
 	schedule_expiry(m);
 	return removed;
+}
+
+void mapper_set_conntrack(struct mapper *m, struct conntrack *ct)
+{
+	m->conntrack = ct;
+}
+
+/*
+ * PEER reports and prolongs a flow the host already has; it opens nothing
+ * new. The policy still has the last word: a host it lets map nothing from
+ * that internal port gets nothing here either.
+ */
+struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
+			      struct in6_addr *external_addr)
+{
+	struct port_range allowed[POLICY_MAX_RANGES];
+	struct policy_query q = {
+		.client = req->client,
+		.third_party = !same_addr(&req->client, &req->internal_addr),
+		.proto = req->proto,
+		.internal_port = req->internal_port,
+	};
+	struct ct_flow flow = {
+		.proto = req->proto,
+		.internal_addr = req->internal_addr, .internal_port = req->internal_port,
+		.remote_addr = req->remote_addr, .remote_port = req->remote_port,
+	};
+	uint32_t lifetime = clamp_lifetime(m->cfg, req->lifetime);
+	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
+	uint16_t port;
+	int rc;
+
+	addr_format(&req->internal_addr, internal);
+	addr_format(&req->remote_addr, remote);
+	if (!m->conntrack)
+		return (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
+	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0) {
+		log_info("refused: pcp peer %s %s:%u -> %s:%u: no policy rule allows the port",
+			 policy_proto_name(req->proto), internal, req->internal_port, remote,
+			 req->remote_port);
+		return (struct map_result){ .status = MAP_DENIED, .rule = -1 };
+	}
+	rc = conntrack_peer(m->conntrack, &flow, lifetime, external_addr, &port);
+	if (rc == -ENOENT) {
+		log_info("refused: pcp peer %s %s:%u -> %s:%u: no such flow", policy_proto_name(req->proto),
+			 internal, req->internal_port, remote, req->remote_port);
+		return (struct map_result){ .status = MAP_NO_FLOW, .rule = -1 };
+	}
+	if (rc < 0) {
+		log_warnx("conntrack: cannot look up %s %s:%u -> %s:%u: %s",
+			  policy_proto_name(req->proto), internal, req->internal_port, remote,
+			  req->remote_port, strerror(-rc));
+		return (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = -1 };
+	}
+	log_info("peer: %s %s:%u -> %s:%u is external port %u, kept for %us",
+		 policy_proto_name(req->proto), internal, req->internal_port, remote,
+		 req->remote_port, port, lifetime);
+	return (struct map_result){ .status = MAP_OK, .external_port = port, .lifetime = lifetime,
+				    .rule = -1 };
 }

@@ -43,6 +43,7 @@ enum map_status {
 	MAP_UNSUPPORTED,        /* e.g. an IPv6 internal address, not yet mapped */
 	MAP_NOT_OWNER,          /* the mapping belongs to another client or nonce */
 	MAP_PORT_UNAVAILABLE,   /* exact_port asked, and that port is taken or denied */
+	MAP_NO_FLOW,            /* PEER: the router tracks no such outbound flow */
 };
 
 struct map_result {
@@ -79,6 +80,27 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req);
 /* Removes every mapping of that internal address and protocol that the
  * client (and nonce, if given) owns; returns how many. */
 size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req);
+
+/* PCP PEER: an outbound flow of a LAN host, whose implicit mapping (the
+ * router's source NAT) is to be reported and kept alive. */
+struct peer_request {
+	uint8_t proto;
+	struct in6_addr client;
+	struct in6_addr internal_addr;
+	uint16_t internal_port;
+	struct in6_addr remote_addr;
+	uint16_t remote_port;
+	uint32_t lifetime;  /* clamped to the config's bounds */
+};
+
+struct conntrack;
+/* Without one, every PEER is MAP_UNSUPPORTED. */
+void mapper_set_conntrack(struct mapper *m, struct conntrack *ct);
+/* MAP_OK with external_port, lifetime and *external_addr set; MAP_DENIED
+ * when the policy lets the client map nothing from that internal port;
+ * MAP_NO_FLOW; MAP_BACKEND_FAILED. */
+struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
+			      struct in6_addr *external_addr);
 
 const char *map_status_name(enum map_status s);
 const struct lease_table *mapper_leases(const struct mapper *m);

@@ -17,6 +17,8 @@ static enum pcp_result map_status_to_pcp(enum map_status s)
 	case MAP_NO_EXTERNAL_ADDRESS: return PCP_NETWORK_FAILURE;
 	case MAP_PORT_UNAVAILABLE: return PCP_CANNOT_PROVIDE_EXTERNAL;
 	case MAP_QUOTA_EXCEEDED: return PCP_USER_EX_QUOTA;
+	/* Short-lived: the client may retry once it has sent traffic. */
+	case MAP_NO_FLOW: return PCP_NO_RESOURCES;
 	case MAP_NO_FREE_PORT:
 	case MAP_TABLE_FULL:
 	case MAP_BACKEND_FAILED: return PCP_NO_RESOURCES;
@@ -170,6 +172,66 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 	}
 }
 
+/*
+ * PEER, RFC 6887 §12: the implicit mapping of an outbound flow the host
+ * already has (the router's source NAT), reported and kept alive for the
+ * lifetime. portleased creates no mapping ahead of traffic:
+ *   THIRD_PARTY: as for MAP
+ *   protocol other than TCP/UDP                -> UNSUPP_PROTOCOL
+ *   a port 0, or a remote of the other family  -> MALFORMED_REQUEST
+ *   lifetime 0                                  -> SUCCESS, lifetime 0: there
+ *                                                  is no explicit mapping to
+ *                                                  delete; the flow ends as
+ *                                                  it would have
+ *   no such flow                                -> NO_RESOURCES (30 s: retry
+ *                                                  after sending traffic)
+ */
+static void answer_peer(struct mapper *mapper, const struct in6_addr *source,
+			const struct addr_prefix *lan, const struct pcp_request *rq,
+			struct pcp_answer *ans)
+{
+	const struct in6_addr *internal = rq->has_third_party ? &rq->third_party_addr : source;
+	struct peer_request pr;
+	struct map_result res;
+
+	ans->assigned_external_port = rq->suggested_external_port;
+	ans->assigned_external_addr = rq->suggested_external_addr;
+	if (rq->has_third_party && memcmp(&rq->third_party_addr, source, sizeof(*source)) == 0) {
+		ans->result = PCP_MALFORMED_OPTION;
+		return;
+	}
+	if (rq->has_third_party && !addr_in_prefix(&rq->third_party_addr, lan)) {
+		ans->result = PCP_NOT_AUTHORIZED;
+		return;
+	}
+	if (rq->protocol != IPPROTO_TCP && rq->protocol != IPPROTO_UDP) {
+		ans->result = PCP_UNSUPP_PROTOCOL;
+		return;
+	}
+	if (rq->internal_port == 0 || rq->remote_port == 0 ||
+	    addr_is_v4(&rq->remote_addr) != addr_is_v4(internal)) {
+		ans->result = PCP_MALFORMED_REQUEST;
+		return;
+	}
+	if (rq->lifetime == 0) {
+		ans->lifetime = 0;
+		return;
+	}
+	pr = (struct peer_request){
+		.proto = rq->protocol, .client = *source, .internal_addr = *internal,
+		.internal_port = rq->internal_port, .remote_addr = rq->remote_addr,
+		.remote_port = rq->remote_port, .lifetime = rq->lifetime,
+	};
+	res = mapper_peer(mapper, &pr, &ans->assigned_external_addr);
+	ans->result = map_status_to_pcp(res.status);
+	if (res.status == MAP_OK) {
+		ans->lifetime = res.lifetime;
+		ans->assigned_external_port = res.external_port;
+	} else {
+		ans->assigned_external_addr = rq->suggested_external_addr;
+	}
+}
+
 size_t pcp_answer(struct mapper *mapper, const struct in6_addr *source,
 		  const struct addr_prefix *lan, const uint8_t *req, size_t len, uint8_t *resp,
 		  size_t cap)
@@ -190,9 +252,10 @@ size_t pcp_answer(struct mapper *mapper, const struct in6_addr *source,
 		case PCP_OP_MAP:
 			answer_map(mapper, source, lan, &rq, &ans);
 			break;
+		case PCP_OP_PEER:
+			answer_peer(mapper, source, lan, &rq, &ans);
+			break;
 		default:
-			/* PEER needs the router's implicit (conntrack) mappings;
-			 * not served yet. */
 			ans.result = PCP_UNSUPP_OPCODE;
 			break;
 		}

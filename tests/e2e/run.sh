@@ -107,6 +107,15 @@ table inet neighbour {
 		ct state established,related accept
 		ct status dnat accept
 		meta mark & 0x10000000 == 0x10000000 accept
+		iifname "br-lan" oifname "wan0" accept
+	}
+}
+# The router's own source NAT for LAN hosts going out, into a port range
+# other than theirs, so that PCP PEER has an implicit mapping to report.
+table ip neighbour_nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		oifname "wan0" meta l4proto udp masquerade to :20000-20099
 	}
 }
 NFT
@@ -301,6 +310,27 @@ expect "an IPv6 FILTER on an IPv4 mapping is MALFORMED_OPTION ($got)" \
 got=$(pcp "$NS_LAN1" -n $NONCE_A delete udp 9810)
 expect "deleting a filtered mapping deletes its filter elements ($(field result "$got"))" \
 	[ "$(filtered_elements 'udp . 9810')" = 0 ]
+
+# --- PEER: the implicit mapping of an outbound flow ---------------------------
+
+in_wan socat -u UDP-RECVFROM:7777,fork,reuseaddr SYSTEM:"echo \$SOCAT_PEERADDR \$SOCAT_PEERPORT >> $WORK/wan-seen" 2>/dev/null &
+sleep 0.2
+echo "outbound" | in_lan1 socat -u - "UDP-SENDTO:$WAN_IP:7777,sourceport=40100" 2>/dev/null
+arrives "$ROUTER_WAN_IP" "$WORK/wan-seen"
+# socat writes "ADDR PORT" (a colon would end its SYSTEM command).
+seen=$(head -n 1 "$WORK/wan-seen" 2>/dev/null | tr ' ' ':')
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40100 "$WAN_IP" 7777)
+expect "PEER reports the external address and port the WAN host saw ($seen; $got)" \
+	check '[ -n "$seen" ] && [ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$seen" ] && [ "$(field lifetime "$got")" = 600 ]'
+got=$(pcp "$NS_LAN1" -n $NONCE_A peer udp 40101 "$WAN_IP" 7777)
+expect "PEER for a flow the router does not track is NO_RESOURCES, short-lived ($got)" \
+	check '[ "$(field result "$got")" = NO_RESOURCES ] && [ "$(field lifetime "$got")" = 30 ]'
+got=$(pcp "$NS_LAN1" -n $NONCE_A peer udp 40100 "$WAN_IP" 0)
+expect "PEER with remote port 0 is MALFORMED_REQUEST ($(field result "$got"))" \
+	[ "$(field result "$got")" = MALFORMED_REQUEST ]
+got=$(pcp "$NS_LAN1" -n $NONCE_A peer tcp 100 "$WAN_IP" 7777)
+expect "PEER from an internal port the policy denies is NOT_AUTHORIZED ($(field result "$got"))" \
+	[ "$(field result "$got")" = NOT_AUTHORIZED ]
 
 # --- a per-client quota ---------------------------------------------------
 
