@@ -18,7 +18,7 @@ SAN   ?=
 
 # Debian packages: to build, to test, to run the demo.
 DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev
-DEB_TEST  := check nftables iproute2 natpmpc socat procps miniupnpd-nftables
+DEB_TEST  := check nftables iproute2 natpmpc socat procps miniupnpd-nftables conntrack
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS := libevent libconfig libnftnl libmnl

@@ -244,7 +244,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	static const char *const known[] = { "external_interface", "external_address",
 					     "lan_interfaces", "nft_table", "lifetime",
 					     "max_leases", "max_leases_per_client", "pinhole_mark",
-					     "policy", NULL };
+					     "enable_pcp", "policy", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
@@ -256,6 +256,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->max_leases = DEFAULT_MAX_LEASES;
 	cfg->pinhole_mark = CONFIG_DEFAULT_PINHOLE_MARK;
 	cfg->max_leases_per_client = DEFAULT_MAX_LEASES_PER_CLIENT;
+	cfg->enable_pcp = true;
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
 		return -1;
@@ -332,6 +333,12 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	if ((s = config_setting_get_member(root, "max_leases_per_client")) &&
 	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases_per_client) < 0)
 		return -1;
+
+	if ((s = config_setting_get_member(root, "enable_pcp"))) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return fail_at(ctx, s, "'enable_pcp' must be true or false");
+		cfg->enable_pcp = config_setting_get_bool(s);
+	}
 
 	if ((s = config_setting_get_member(root, "pinhole_mark")) &&
 	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)

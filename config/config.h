@@ -28,6 +28,7 @@ struct config {
 	uint32_t lifetime_max;
 	uint32_t max_leases;
 	uint32_t max_leases_per_client;  /* new mappings one client may hold */
+	bool enable_pcp;  /* false: NAT-PMP only, PCP requests get UNSUPP_VERSION */
 	/* Set on the first packet of every connection through an IPv6
 	 * pinhole, so that a drop-policy firewall can admit those (0: none). */
 	uint32_t pinhole_mark;

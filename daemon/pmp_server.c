@@ -38,6 +38,7 @@ struct listener {
 #define ANNOUNCE_FIRST_INTERVAL_MS 250
 
 struct pmp_server {
+	const struct config *cfg;  /* reread per datagram: a reload applies at once */
 	struct mapper *mapper;
 	struct event *announce_timer;
 	unsigned announcements_sent;
@@ -120,8 +121,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			log_debug("udp 5351: ignoring a datagram over %d octets", PCP_MAX_PACKET);
 			continue;
 		}
-		if (len >= 1 && buf[0] == NATPMP_VERSION) {
-			/* NAT-PMP is IPv4 only (RFC 6886). */
+		if ((len >= 1 && buf[0] == NATPMP_VERSION) || !li->server->cfg->enable_pcp) {
+			/* NAT-PMP is IPv4 only (RFC 6886). With PCP off, PCP
+			 * requests get NAT-PMP's UNSUPP_VERSION, as from a
+			 * NAT-PMP-only server, and clients fall back. */
 			if (li->family != AF_INET)
 				continue;
 			rlen = natpmp_answer(li->server->mapper, &client, buf, (size_t)len, resp,
@@ -164,7 +167,9 @@ static void announce_on(const struct listener *li, struct mapper *mapper)
 
 	if (!li->announces)
 		return;
-	send_to_all_hosts(li, msg, pcp_build_announce(msg, sizeof(msg), mapper_epoch(mapper)));
+	if (li->server->cfg->enable_pcp)
+		send_to_all_hosts(li, msg,
+				  pcp_build_announce(msg, sizeof(msg), mapper_epoch(mapper)));
 	if (li->family == AF_INET && mapper_external_address(mapper, &external))
 		send_to_all_hosts(li, msg,
 				  natpmp_build_external_address(msg, sizeof(msg), NATPMP_SUCCESS,
@@ -286,6 +291,7 @@ struct pmp_server *pmp_server_new(struct event_base *base, const struct config *
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->cfg = cfg;
 	s->mapper = mapper;
 	s->announce_timer = evtimer_new(base, announce_fired, s);
 	if (!s->announce_timer) {

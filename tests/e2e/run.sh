@@ -216,6 +216,10 @@ expect "the WAN requests installed nothing" [ "$(nft_elements '. 8400')" = 0 ]
 
 NONCE_A=0102030405060708090a0b0c
 NONCE_B=a1a2a3a4a5a6a7a8a9aaabac
+# For hand-made PCP datagrams: lan1's address as PCP writes it, and a MAP
+# body (nonce A, TCP, port 9500 both ways).
+LAN1_MAPPED=00000000000000000000ffffc0a84d0a
+MAP_BODY=${NONCE_A}06000000251c251c00000000000000000000000000000000
 pcp() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP" "$@"; }
 
 got=$(pcp "$NS_LAN1" -n $NONCE_A -d "test web" map tcp 9400 9400)
@@ -322,6 +326,11 @@ seen=$(head -n 1 "$WORK/wan-seen" 2>/dev/null | tr ' ' ':')
 got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40100 "$WAN_IP" 7777)
 expect "PEER reports the external address and port the WAN host saw ($seen; $got)" \
 	check '[ -n "$seen" ] && [ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$seen" ] && [ "$(field lifetime "$got")" = 600 ]'
+# conntrack(8) prints the entry's remaining timeout in seconds as the third
+# field; UDP's default for such a flow is 30 s.
+ct_timeout=$(in_router conntrack -L -p udp --orig-port-src 40100 2>/dev/null | awk '{print $3}' | head -n 1)
+expect "PEER set the flow's conntrack timeout to the lifetime (${ct_timeout:-none} s left of 600)" \
+	check '[ "${ct_timeout:-0}" -gt 500 ] && [ "${ct_timeout:-0}" -le 600 ]'
 got=$(pcp "$NS_LAN1" -n $NONCE_A peer udp 40101 "$WAN_IP" 7777)
 expect "PEER for a flow the router does not track is NO_RESOURCES, short-lived ($got)" \
 	check '[ "$(field result "$got")" = NO_RESOURCES ] && [ "$(field lifetime "$got")" = 30 ]'
@@ -331,6 +340,22 @@ expect "PEER with remote port 0 is MALFORMED_REQUEST ($(field result "$got"))" \
 got=$(pcp "$NS_LAN1" -n $NONCE_A peer tcp 100 "$WAN_IP" 7777)
 expect "PEER from an internal port the policy denies is NOT_AUTHORIZED ($(field result "$got"))" \
 	[ "$(field result "$got")" = NOT_AUTHORIZED ]
+
+# --- portleasectl falls back to NAT-PMP when the gateway has no PCP ---------
+
+cp "$CONF" "$WORK/before-nopcp.conf"
+echo "enable_pcp = false;" >> "$CONF"
+reload
+listen_tcp "$NS_LAN1" 9970 "$WORK/lan1-tcp9970"
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0201000000000258$LAN1_MAPPED$MAP_BODY")
+expect "with enable_pcp = false a PCP request gets NAT-PMP's UNSUPP_VERSION ($got)" \
+	sh -c "echo '$got' | grep -q '^result=1 op=129 '"
+got=$(pcp "$NS_LAN1" -l 600 map tcp 9970 9970)
+expect "portleasectl pcp falls back to NAT-PMP and gets the mapping ($got)" \
+	check '[ "$(field protocol "$got")" = natpmp ] && [ "$(field result "$got")" = SUCCESS ] && [ "$(field external_port "$got")" = 9970 ]'
+expect "  and the fallback mapping carries traffic" wan_reaches tcp 9970 "$WORK/lan1-tcp9970"
+cp "$WORK/before-nopcp.conf" "$CONF"
+reload
 
 # --- a per-client quota ---------------------------------------------------
 
@@ -384,8 +409,6 @@ expect "ANNOUNCE is answered SUCCESS with the epoch ($got)" [ "$(field result "$
 
 # Hand-made PCP datagrams: header(24) + MAP(36) [+ options]. The probe reads
 # the result code from octet 3, where both protocols put it.
-LAN1_MAPPED=00000000000000000000ffffc0a84d0a
-MAP_BODY=${NONCE_A}06000000251c251c00000000000000000000000000000000
 got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "020100000000025800000000000000000000ffffc0a84d63$MAP_BODY")
 expect "a client address that is not the source: ADDRESS_MISMATCH ($got)" sh -c "echo '$got' | grep -q '^result=12 op=129 '"
 got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0101000000000258$LAN1_MAPPED$MAP_BODY")

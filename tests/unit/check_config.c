@@ -42,6 +42,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.max_leases, 4096);
 	ck_assert_uint_eq(cfg.pinhole_mark, CONFIG_DEFAULT_PINHOLE_MARK);
 	ck_assert_uint_eq(cfg.max_leases_per_client, 128);
+	ck_assert(cfg.enable_pcp);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
@@ -110,6 +111,7 @@ static const struct {
 	{ MINIMAL "policy = ();\nmax_leases = 0;\n", "'max_leases' is 0" },
 	{ MINIMAL "policy = ();\npinhole_mark = -1;\n", "'pinhole_mark' is -1" },
 	{ MINIMAL "policy = ();\nmax_leases_per_client = 0;\n", "'max_leases_per_client' is 0" },
+	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
 	{ MINIMAL "policy = ();\nmax_leases = \"many\";\n", "'max_leases' must be a whole number" },
 	{ MINIMAL "policy = ();\nnft_table = \"bad name\";\n", "'nft_table' must be" },
 	{ MINIMAL "policy = ();\nexternal_address = \"example.org\";\n", "'external_address' must be" },
