@@ -35,6 +35,20 @@ static bool is_unspecified(const struct in6_addr *a)
 	return memcmp(a, &any6, sizeof(*a)) == 0 || memcmp(a, &any4, sizeof(*a)) == 0;
 }
 
+/* THIRD_PARTY (RFC 6887 §13.1) must name another host of the requester's
+ * LAN link; whether the policy allows it is the mapper's question. */
+static enum pcp_result check_third_party(const struct pcp_request *rq,
+					 const struct in6_addr *source, const struct addr_prefix *lan)
+{
+	if (!rq->has_third_party)
+		return PCP_SUCCESS;
+	if (memcmp(&rq->third_party_addr, source, sizeof(*source)) == 0)
+		return PCP_MALFORMED_OPTION;
+	if (!addr_in_prefix(&rq->third_party_addr, lan))
+		return PCP_NOT_AUTHORIZED;
+	return PCP_SUCCESS;
+}
+
 /*
  * RFC 6887 §13.3: a filter's remote prefix must be of the mapping's address
  * family; a prefix length of 0 removes all filters, whatever else the
@@ -106,15 +120,9 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 
 	ans->assigned_external_port = rq->suggested_external_port;
 	ans->assigned_external_addr = rq->suggested_external_addr;
-
-	if (rq->has_third_party && memcmp(&rq->third_party_addr, source, sizeof(*source)) == 0) {
-		ans->result = PCP_MALFORMED_OPTION;
+	ans->result = check_third_party(rq, source, lan);
+	if (ans->result != PCP_SUCCESS)
 		return;
-	}
-	if (rq->has_third_party && !addr_in_prefix(&rq->third_party_addr, lan)) {
-		ans->result = PCP_NOT_AUTHORIZED;
-		return;
-	}
 	if (!filters_from_request(rq, internal, filters, &nfilters)) {
 		ans->result = PCP_MALFORMED_OPTION;
 		return;
@@ -196,14 +204,9 @@ static void answer_peer(struct mapper *mapper, const struct in6_addr *source,
 
 	ans->assigned_external_port = rq->suggested_external_port;
 	ans->assigned_external_addr = rq->suggested_external_addr;
-	if (rq->has_third_party && memcmp(&rq->third_party_addr, source, sizeof(*source)) == 0) {
-		ans->result = PCP_MALFORMED_OPTION;
+	ans->result = check_third_party(rq, source, lan);
+	if (ans->result != PCP_SUCCESS)
 		return;
-	}
-	if (rq->has_third_party && !addr_in_prefix(&rq->third_party_addr, lan)) {
-		ans->result = PCP_NOT_AUTHORIZED;
-		return;
-	}
 	if (rq->protocol != IPPROTO_TCP && rq->protocol != IPPROTO_UDP) {
 		ans->result = PCP_UNSUPP_PROTOCOL;
 		return;
