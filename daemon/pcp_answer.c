@@ -96,8 +96,7 @@ static void delete_mappings(struct mapper *mapper, const struct in6_addr *source
 /*
  * MAP, RFC 6887 §11 (IPv4: a port forward from the external address; IPv6:
  * a firewall pinhole to the internal address, RFC 6887 §11.1's "no NAT"):
- *   THIRD_PARTY equal to the source               -> MALFORMED_OPTION
- *   THIRD_PARTY off the client's LAN link         -> NOT_AUTHORIZED
+ *   (THIRD_PARTY already checked: check_third_party)
  *   FILTER of the other address family             -> MALFORMED_OPTION
  *   protocol other than TCP/UDP (or 0 to create)  -> UNSUPP_PROTOCOL
  *   lifetime 0                                     -> delete: one port, or
@@ -108,8 +107,7 @@ static void delete_mappings(struct mapper *mapper, const struct in6_addr *source
  *   otherwise                                      -> the mapper decides
  */
 static void answer_map(struct mapper *mapper, const struct in6_addr *source,
-		       const struct addr_prefix *lan, const struct pcp_request *rq,
-		       struct pcp_answer *ans)
+		       const struct pcp_request *rq, struct pcp_answer *ans)
 {
 	const struct in6_addr *internal = rq->has_third_party ? &rq->third_party_addr : source;
 	struct remote_filter filters[PCP_MAX_FILTERS];
@@ -118,11 +116,6 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 	struct map_request mr;
 	struct map_result res;
 
-	ans->assigned_external_port = rq->suggested_external_port;
-	ans->assigned_external_addr = rq->suggested_external_addr;
-	ans->result = check_third_party(rq, source, lan);
-	if (ans->result != PCP_SUCCESS)
-		return;
 	if (!filters_from_request(rq, internal, filters, &nfilters)) {
 		ans->result = PCP_MALFORMED_OPTION;
 		return;
@@ -184,7 +177,7 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
  * PEER, RFC 6887 §12: the implicit mapping of an outbound flow the host
  * already has (the router's source NAT), reported and kept alive for the
  * lifetime. portleased creates no mapping ahead of traffic:
- *   THIRD_PARTY: as for MAP
+ *   (THIRD_PARTY already checked: check_third_party)
  *   protocol other than TCP/UDP                -> UNSUPP_PROTOCOL
  *   a port 0, or a remote of the other family  -> MALFORMED_REQUEST
  *   lifetime 0                                  -> SUCCESS, lifetime 0: there
@@ -195,18 +188,12 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
  *                                                  after sending traffic)
  */
 static void answer_peer(struct mapper *mapper, const struct in6_addr *source,
-			const struct addr_prefix *lan, const struct pcp_request *rq,
-			struct pcp_answer *ans)
+			const struct pcp_request *rq, struct pcp_answer *ans)
 {
 	const struct in6_addr *internal = rq->has_third_party ? &rq->third_party_addr : source;
 	struct peer_request pr;
 	struct map_result res;
 
-	ans->assigned_external_port = rq->suggested_external_port;
-	ans->assigned_external_addr = rq->suggested_external_addr;
-	ans->result = check_third_party(rq, source, lan);
-	if (ans->result != PCP_SUCCESS)
-		return;
 	if (rq->protocol != IPPROTO_TCP && rq->protocol != IPPROTO_UDP) {
 		ans->result = PCP_UNSUPP_PROTOCOL;
 		return;
@@ -253,10 +240,17 @@ size_t pcp_answer(struct mapper *mapper, const struct in6_addr *source,
 		case PCP_OP_ANNOUNCE:
 			break;
 		case PCP_OP_MAP:
-			answer_map(mapper, source, lan, &rq, &ans);
-			break;
 		case PCP_OP_PEER:
-			answer_peer(mapper, source, lan, &rq, &ans);
+			/* Errors echo the suggestion (RFC 6887 §11.4, §12.3). */
+			ans.assigned_external_port = rq.suggested_external_port;
+			ans.assigned_external_addr = rq.suggested_external_addr;
+			ans.result = check_third_party(&rq, source, lan);
+			if (ans.result != PCP_SUCCESS)
+				break;
+			if (rq.opcode == PCP_OP_MAP)
+				answer_map(mapper, source, &rq, &ans);
+			else
+				answer_peer(mapper, source, &rq, &ans);
 			break;
 		default:
 			ans.result = PCP_UNSUPP_OPCODE;

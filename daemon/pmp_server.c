@@ -1,6 +1,5 @@
 #include "pmp_server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,14 +144,15 @@ static void send_to_all_hosts(const struct listener *li, const uint8_t *msg, siz
 	const struct sockaddr_in all_hosts = { .sin_family = AF_INET,
 					       .sin_port = htons(NATPMP_CLIENT_PORT),
 					       .sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP) };
-	struct sockaddr_in6 all_nodes = { .sin6_family = AF_INET6,
-					  .sin6_port = htons(NATPMP_CLIENT_PORT),
-					  .sin6_scope_id = li->local.ifindex };
+	const struct sockaddr_in6 all_nodes = {
+		.sin6_family = AF_INET6, .sin6_port = htons(NATPMP_CLIENT_PORT),
+		.sin6_addr = { .s6_addr = { 0xff, 0x02, [15] = 0x01 } },  /* ff02::1 */
+		.sin6_scope_id = li->local.ifindex,
+	};
 	const struct sockaddr *to = (const struct sockaddr *)&all_hosts;
 	socklen_t tolen = sizeof(all_hosts);
 
 	if (li->family == AF_INET6) {
-		inet_pton(AF_INET6, "ff02::1", &all_nodes.sin6_addr);
 		to = (const struct sockaddr *)&all_nodes;
 		tolen = sizeof(all_nodes);
 	}

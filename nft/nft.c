@@ -73,6 +73,10 @@ struct nft {
 	uint32_t portid;
 	uint32_t seq;
 	char table[64];
+	/* Scratch space for one batch at a time, allocated once: a batch is
+	 * built, sent and acknowledged before the next begins. */
+	struct batch *batch;
+	struct element *elements;  /* MAPPING_MAX_ELEMENTS */
 };
 
 struct batch {
@@ -486,12 +490,9 @@ static void put_rule(struct nft *n, struct batch *bt, struct nftnl_rule *r)
 
 static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_mark)
 {
-	struct batch *bt = malloc(sizeof(*bt));
+	struct batch *bt = n->batch;
 	struct nftnl_set *fwd4;
-	int rc;
 
-	if (!bt)
-		return -ENOMEM;
 	batch_start(n, bt);
 	/* Add-then-delete makes the delete succeed whether or not a stale
 	 * table of ours exists; the batch is atomic, so no packet ever sees
@@ -532,10 +533,10 @@ static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_
 	put_rule(n, bt, rule_pinhole6(n->table, ext_ifname, pinhole_mark));
 	put_rule(n, bt, rule_pinhole6_filtered(n->table, ext_ifname, pinhole_mark));
 
-	rc = batch_commit(n, bt);
-	free(bt);
-	return rc;
+	return batch_commit(n, bt);
 }
+
+static struct element *elements_alloc(void);
 
 struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pinhole_mark,
 		     char *err, size_t errlen)
@@ -549,6 +550,12 @@ struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pi
 	}
 	snprintf(n->table, sizeof(n->table), "%s", table);
 	n->seq = 1;
+	n->batch = malloc(sizeof(*n->batch));
+	n->elements = elements_alloc();
+	if (!n->batch || !n->elements) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	n->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
@@ -572,6 +579,8 @@ struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pi
 fail:
 	if (n->nl)
 		mnl_socket_close(n->nl);
+	free(n->batch);
+	free(n->elements);
 	free(n);
 	return NULL;
 }
@@ -581,15 +590,13 @@ void nft_close(struct nft *n, int remove_table)
 	if (!n)
 		return;
 	if (remove_table) {
-		struct batch *bt = malloc(sizeof(*bt));
-		if (bt) {
-			batch_start(n, bt);
-			put_table(n, bt, NFT_MSG_DELTABLE, 0);
-			batch_commit(n, bt);
-			free(bt);
-		}
+		batch_start(n, n->batch);
+		put_table(n, n->batch, NFT_MSG_DELTABLE, 0);
+		batch_commit(n, n->batch);
 	}
 	mnl_socket_close(n->nl);
+	free(n->batch);
+	free(n->elements);
 	free(n);
 }
 
@@ -636,6 +643,11 @@ struct element {
 
 /* Remote ranges, plus allow4. */
 #define MAPPING_MAX_ELEMENTS (FILTER_MAX_RANGES + 1)
+
+static struct element *elements_alloc(void)
+{
+	return malloc(MAPPING_MAX_ELEMENTS * sizeof(struct element));
+}
 
 static bool is_forward(const struct nft_mapping *m)
 {
@@ -758,23 +770,15 @@ static void put_elements(struct nft *n, struct batch *bt, enum elem_op op,
 static int run_mapping_ops(struct nft *n, const struct nft_mapping *del,
 			   const struct nft_mapping *add)
 {
-	struct element *elems = malloc(MAPPING_MAX_ELEMENTS * sizeof(*elems));
-	struct batch *bt = malloc(sizeof(*bt));
-	int rc = -ENOMEM;
+	struct element *elems = n->elements;
 
-	if (!bt || !elems)
-		goto out;
-	batch_start(n, bt);
+	batch_start(n, n->batch);
 	if (del)
-		put_elements(n, bt, ELEM_DELETE, elems, mapping_elements(del, elems), 0);
+		put_elements(n, n->batch, ELEM_DELETE, elems, mapping_elements(del, elems), 0);
 	if (add)
-		put_elements(n, bt, ELEM_ADD, elems, mapping_elements(add, elems),
+		put_elements(n, n->batch, ELEM_ADD, elems, mapping_elements(add, elems),
 			     add->timeout_ms);
-	rc = batch_commit(n, bt);
-out:
-	free(bt);
-	free(elems);
-	return rc;
+	return batch_commit(n, n->batch);
 }
 
 int nft_mapping_add(struct nft *n, const struct nft_mapping *m)
@@ -804,27 +808,18 @@ int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const stru
  * keep the others in place. */
 static int delete_each_ignoring_absent(struct nft *n, const struct nft_mapping *m)
 {
-	struct element *elems = malloc(MAPPING_MAX_ELEMENTS * sizeof(*elems));
+	size_t count = mapping_elements(m, n->elements);
 	int first_error = 0;
-	size_t count;
 
-	if (!elems)
-		return -ENOMEM;
-	count = mapping_elements(m, elems);
 	for (size_t i = 0; i < count; i++) {
-		struct batch *bt = malloc(sizeof(*bt));
-		int rc = -ENOMEM;
+		int rc;
 
-		if (bt) {
-			batch_start(n, bt);
-			put_elements(n, bt, ELEM_DELETE, &elems[i], 1, 0);
-			rc = batch_commit(n, bt);
-			free(bt);
-		}
+		batch_start(n, n->batch);
+		put_elements(n, n->batch, ELEM_DELETE, &n->elements[i], 1, 0);
+		rc = batch_commit(n, n->batch);
 		if (rc < 0 && rc != -ENOENT && first_error == 0)
 			first_error = rc;
 	}
-	free(elems);
 	return first_error;
 }
 
