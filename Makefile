@@ -17,11 +17,12 @@ BUILD ?= build
 SAN   ?=
 
 # Debian packages: to build, to test, to run the demo.
-DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev
-DEB_TEST  := check nftables iproute2 natpmpc socat procps miniupnpd-nftables conntrack
+DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev \
+             libexpat1-dev
+DEB_TEST  := check nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
-PKGS := libevent libconfig libnftnl libmnl
+PKGS := libevent libconfig libnftnl libmnl expat
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wformat=2
@@ -43,16 +44,17 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 CFLAGS  ?=
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Iconfig -Inft \
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Idaemon/upnp -Iconfig -Inft \
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := daemon/log.c daemon/addr.c daemon/filter.c daemon/policy.c daemon/portset.c \
-             daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c
+             daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c \
+             daemon/upnp/http.c daemon/upnp/soap.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                nft/nft.c nft/conntrack.c daemon/main.c
-UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper
+UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper http soap
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
