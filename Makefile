@@ -50,11 +50,11 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := daemon/log.c daemon/addr.c daemon/filter.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c \
-             daemon/upnp/http.c daemon/upnp/soap.c
+             daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                nft/nft.c nft/conntrack.c daemon/main.c
-UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper http soap
+UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper http soap igd
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -98,6 +98,10 @@ $(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(BUILD)/tests/unit/u
 # The mapper against a fake backend; the real one is covered end to end.
 $(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
 		$(BUILD)/daemon/mapper.o $(BUILD)/tests/unit/fake_nft.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
+		$(BUILD)/daemon/mapper.o $(BUILD)/daemon/upnp/igd.o $(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o

@@ -189,6 +189,14 @@ uint32_t mapper_epoch(const struct mapper *m)
 	return (uint32_t)((now_ms() - m->start_ms) / 1000);
 }
 
+uint32_t mapper_remaining(const struct mapper *m, const struct lease *l)
+{
+	uint64_t now = now_ms();
+
+	(void)m;
+	return l->expires_ms > now ? (uint32_t)((l->expires_ms - now + 999) / 1000) : 0;
+}
+
 const struct lease_table *mapper_leases(const struct mapper *m)
 {
 	return m->leases;

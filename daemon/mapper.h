@@ -103,6 +103,8 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 			      struct in6_addr *external_addr);
 
 const char *map_status_name(enum map_status s);
+/* Seconds the lease has left, rounded up. */
+uint32_t mapper_remaining(const struct mapper *m, const struct lease *l);
 const struct lease_table *mapper_leases(const struct mapper *m);
 
 #endif

@@ -1,0 +1,648 @@
+#include "igd.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lease.h"
+#include "log.h"
+#include "policy.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+/* GetListOfPortMappings answers with at most this many entries. */
+#define PORT_LISTING_MAX 1000
+
+/* UPnP error codes (UPnP Device Architecture; WANIPConnection:2 §2.4) */
+enum {
+	UPNP_INVALID_ACTION = 401,
+	UPNP_INVALID_ARGS = 402,
+	UPNP_ACTION_FAILED = 501,
+	UPNP_NOT_AUTHORIZED = 606,
+	UPNP_ARRAY_INDEX_INVALID = 713,
+	UPNP_NO_SUCH_ENTRY = 714,
+	UPNP_WILDCARD_EXTERNAL_PORT = 716,
+	UPNP_CONFLICT = 718,
+	UPNP_NO_PORT_MAPS_AVAILABLE = 728,
+	UPNP_PORT_MAPPING_NOT_FOUND = 730,
+	UPNP_INCONSISTENT_PARAMETERS = 733,
+};
+
+struct action_ctx {
+	const struct igd *igd;
+	const struct igd_context *ctx;
+	const struct soap_call *call;
+	struct evbuffer *out;
+};
+
+static int fault(const struct action_ctx *a, int code)
+{
+	soap_fault(a->out, code);
+	return 500;
+}
+
+static int reply(const struct action_ctx *a, const struct soap_out *args, size_t nargs)
+{
+	soap_response(a->out, a->call->service_type, a->call->action, args, nargs);
+	return 200;
+}
+
+/* Strict decimal: digits only, no sign, no spaces, at most max. */
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!s || !*s || strlen(s) > 10)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v;
+
+	if (!parse_uint(s, 65535, &v))
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+static bool parse_proto(const char *s, uint8_t *proto)
+{
+	if (s && strcasecmp(s, "TCP") == 0)
+		*proto = IPPROTO_TCP;
+	else if (s && strcasecmp(s, "UDP") == 0)
+		*proto = IPPROTO_UDP;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *b)
+{
+	if (!s)
+		return false;
+	if (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0)
+		*b = true;
+	else if (strcmp(s, "0") == 0 || strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0)
+		*b = false;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_v4(const char *s, struct in6_addr *addr)
+{
+	struct in_addr v4;
+
+	if (!s || inet_pton(AF_INET, s, &v4) != 1)
+		return false;
+	*addr = addr_from_v4(v4);
+	return true;
+}
+
+/* NewRemoteHost: empty (every remote host) or one IPv4 address, which
+ * becomes the lease's remote filter. */
+static bool parse_remote_host(const char *s, struct remote_filter *filter, size_t *nfilters)
+{
+	*nfilters = 0;
+	if (!s || !*s)
+		return true;
+	memset(filter, 0, sizeof(*filter));
+	if (!parse_v4(s, &filter->remote.net))
+		return false;
+	filter->remote.len = 128;
+	*nfilters = 1;
+	return true;
+}
+
+static bool same_addr(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static bool is_port_mapping(const struct lease *l)
+{
+	return addr_is_v4(&l->internal_addr);
+}
+
+static const char *remote_host_of(const struct lease *l, char buf[ADDR_STRLEN])
+{
+	if (l->nfilters != 1 || l->filters[0].remote.len != 128)
+		return "";
+	return addr_format(&l->filters[0].remote.net, buf);
+}
+
+/* A mapping may be made for a host on the asking host's own link, never
+ * for the router itself or for the network or broadcast address. */
+static bool acceptable_internal_client(const struct igd_context *ctx, const struct in6_addr *addr)
+{
+	struct in6_addr broadcast = addr_prefix_last(&ctx->lan);
+
+	if (!addr_in_prefix(addr, &ctx->lan) || same_addr(addr, &ctx->local))
+		return false;
+	return ctx->lan.len >= 127 || (!same_addr(addr, &ctx->lan.net) && !same_addr(addr, &broadcast));
+}
+
+static int map_status_to_upnp(enum map_status s)
+{
+	switch (s) {
+	case MAP_OK: return 0;
+	case MAP_DENIED: return UPNP_NOT_AUTHORIZED;
+	case MAP_NOT_OWNER:
+	case MAP_PORT_UNAVAILABLE: return UPNP_CONFLICT;
+	case MAP_NO_FREE_PORT:
+	case MAP_TABLE_FULL:
+	case MAP_QUOTA_EXCEEDED: return UPNP_NO_PORT_MAPS_AVAILABLE;
+	case MAP_NO_EXTERNAL_ADDRESS:
+	case MAP_BACKEND_FAILED:
+	case MAP_UNSUPPORTED:
+	case MAP_NO_FLOW: return UPNP_ACTION_FAILED;
+	}
+	return UPNP_ACTION_FAILED;
+}
+
+static enum map_status unmap_lease(const struct action_ctx *a, const struct lease *l)
+{
+	struct unmap_request u = {
+		.client = a->ctx->client, .internal_addr = l->internal_addr,
+		.proto = l->proto, .internal_port = l->internal_port,
+	};
+
+	return mapper_unmap(a->igd->mapper, &u);
+}
+
+/* AddPortMapping (exact external port) and AddAnyPortMapping. */
+static int add_mapping(const struct action_ctx *a, bool any_port)
+{
+	const struct soap_call *c = a->call;
+	const struct lease_table *leases = mapper_leases(a->igd->mapper);
+	struct remote_filter filter;
+	struct map_request req = {
+		.client = a->ctx->client, .origin = LEASE_ORIGIN_UPNP, .replace_filters = true,
+		.filters = &filter,
+		.description = soap_arg(c, "NewPortMappingDescription"),
+	};
+	unsigned long lease_duration;
+	struct map_result res;
+	struct lease *taken, *same_internal;
+	uint16_t external_port;
+	bool enabled;
+	int code;
+
+	if (!parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &req.nfilters) ||
+	    !parse_port(soap_arg(c, "NewExternalPort"), &external_port) ||
+	    !parse_proto(soap_arg(c, "NewProtocol"), &req.proto) ||
+	    !parse_port(soap_arg(c, "NewInternalPort"), &req.internal_port) ||
+	    req.internal_port == 0 ||
+	    !parse_v4(soap_arg(c, "NewInternalClient"), &req.internal_addr) ||
+	    !parse_bool(soap_arg(c, "NewEnabled"), &enabled) ||
+	    !parse_uint(soap_arg(c, "NewLeaseDuration"), 0xffffffffUL, &lease_duration))
+		return fault(a, UPNP_INVALID_ARGS);
+	/* A disabled entry would have to be listed yet carry nothing: not kept. */
+	if (!enabled)
+		return fault(a, UPNP_INVALID_ARGS);
+	if (external_port == 0 && !any_port)
+		return fault(a, UPNP_WILDCARD_EXTERNAL_PORT);
+	if (!acceptable_internal_client(a->ctx, &req.internal_addr))
+		return fault(a, UPNP_NOT_AUTHORIZED);
+	/* IGD:2: a lease of 0 is not "forever" here but the longest allowed. */
+	req.lifetime = lease_duration == 0 ? a->igd->cfg->lifetime_max : (uint32_t)lease_duration;
+	req.suggested_external_port = external_port;
+	req.exact_port = !any_port;
+
+	if (!any_port) {
+		struct policy_query q = {
+			.client = req.client, .third_party = !same_addr(&req.client, &req.internal_addr),
+			.proto = req.proto, .internal_port = req.internal_port,
+			.external_port = external_port,
+		};
+		if (!policy_check(&a->igd->cfg->policy, &q).allow) {
+			res = (struct map_result){ .status = MAP_DENIED };
+			return fault(a, map_status_to_upnp(res.status));
+		}
+		/* AddPortMapping overwrites the asker's own entry on that
+		 * external port, and moves the internal endpoint's mapping to
+		 * the port asked for; someone else's is a conflict. */
+		taken = lease_by_external(leases, req.proto, external_port);
+		same_internal = lease_by_internal(leases, &req.internal_addr, req.proto,
+						  req.internal_port);
+		if ((taken && !same_addr(&taken->client, &req.client)) ||
+		    (same_internal && !same_addr(&same_internal->client, &req.client)))
+			return fault(a, UPNP_CONFLICT);
+		if (taken && taken != same_internal)
+			unmap_lease(a, taken);
+		if (same_internal && same_internal->external_port != external_port)
+			unmap_lease(a, same_internal);
+	}
+	res = mapper_map(a->igd->mapper, &req);
+	code = map_status_to_upnp(res.status);
+	if (code)
+		return fault(a, code);
+	if (any_port) {
+		char port[8];
+		struct soap_out out[] = { { "NewReservedPort", port } };
+
+		snprintf(port, sizeof(port), "%u", res.external_port);
+		return reply(a, out, N(out));
+	}
+	return reply(a, NULL, 0);
+}
+
+/* The mapping named by NewExternalPort and NewProtocol (and NewRemoteHost,
+ * which must be the one it was made with). */
+static int find_mapping(const struct action_ctx *a, struct lease **found)
+{
+	const struct soap_call *c = a->call;
+	struct remote_filter filter;
+	size_t nfilters;
+	uint16_t port;
+	uint8_t proto;
+	struct lease *l;
+	char want[ADDR_STRLEN] = "", have[ADDR_STRLEN];
+
+	if (!parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &nfilters) ||
+	    !parse_port(soap_arg(c, "NewExternalPort"), &port) ||
+	    !parse_proto(soap_arg(c, "NewProtocol"), &proto))
+		return UPNP_INVALID_ARGS;
+	l = lease_by_external(mapper_leases(a->igd->mapper), proto, port);
+	if (nfilters)
+		addr_format(&filter.remote.net, want);
+	if (!l || strcmp(remote_host_of(l, have), want) != 0)
+		return UPNP_NO_SUCH_ENTRY;
+	*found = l;
+	return 0;
+}
+
+static uint32_t remaining(const struct action_ctx *a, const struct lease *l)
+{
+	return mapper_remaining(a->igd->mapper, l);
+}
+
+static int get_specific_entry(const struct action_ctx *a)
+{
+	struct lease *l;
+	char iport[8], client[ADDR_STRLEN], duration[12];
+	int code = find_mapping(a, &l);
+
+	if (code)
+		return fault(a, code);
+	snprintf(iport, sizeof(iport), "%u", l->internal_port);
+	snprintf(duration, sizeof(duration), "%u", remaining(a, l));
+	struct soap_out out[] = {
+		{ "NewInternalPort", iport },
+		{ "NewInternalClient", addr_format(&l->internal_addr, client) },
+		{ "NewEnabled", "1" },
+		{ "NewPortMappingDescription", l->description },
+		{ "NewLeaseDuration", duration },
+	};
+	return reply(a, out, N(out));
+}
+
+static int get_generic_entry(const struct action_ctx *a)
+{
+	unsigned long index, i = 0;
+	const struct lease *l;
+	char remote[ADDR_STRLEN], eport[8], iport[8], client[ADDR_STRLEN], duration[12];
+
+	if (!parse_uint(soap_arg(a->call, "NewPortMappingIndex"), 65535, &index))
+		return fault(a, UPNP_INVALID_ARGS);
+	for (l = lease_first(mapper_leases(a->igd->mapper)); l; l = lease_next(l))
+		if (is_port_mapping(l) && i++ == index)
+			break;
+	if (!l)
+		return fault(a, UPNP_ARRAY_INDEX_INVALID);
+	snprintf(eport, sizeof(eport), "%u", l->external_port);
+	snprintf(iport, sizeof(iport), "%u", l->internal_port);
+	snprintf(duration, sizeof(duration), "%u", remaining(a, l));
+	struct soap_out out[] = {
+		{ "NewRemoteHost", remote_host_of(l, remote) },
+		{ "NewExternalPort", eport },
+		{ "NewProtocol", policy_proto_name(l->proto) },
+		{ "NewInternalPort", iport },
+		{ "NewInternalClient", addr_format(&l->internal_addr, client) },
+		{ "NewEnabled", "1" },
+		{ "NewPortMappingDescription", l->description },
+		{ "NewLeaseDuration", duration },
+	};
+	return reply(a, out, N(out));
+}
+
+static int delete_mapping(const struct action_ctx *a)
+{
+	struct lease *l;
+	int code = find_mapping(a, &l);
+
+	if (code)
+		return fault(a, code);
+	if (unmap_lease(a, l) != MAP_OK)
+		return fault(a, UPNP_NOT_AUTHORIZED);
+	return reply(a, NULL, 0);
+}
+
+/* The range arguments of DeletePortMappingRange and GetListOfPortMappings. */
+static int parse_range(const struct action_ctx *a, uint16_t *first, uint16_t *last,
+		       uint8_t *proto)
+{
+	bool manage;
+
+	if (!parse_port(soap_arg(a->call, "NewStartPort"), first) ||
+	    !parse_port(soap_arg(a->call, "NewEndPort"), last) ||
+	    !parse_proto(soap_arg(a->call, "NewProtocol"), proto) ||
+	    !parse_bool(soap_arg(a->call, "NewManage"), &manage))
+		return UPNP_INVALID_ARGS;
+	if (*first > *last)
+		return UPNP_INCONSISTENT_PARAMETERS;
+	return 0;
+}
+
+static bool in_range(const struct lease *l, uint8_t proto, uint16_t first, uint16_t last)
+{
+	return is_port_mapping(l) && l->proto == proto && l->external_port >= first &&
+	       l->external_port <= last;
+}
+
+/* Deletes the asker's own mappings in the range; NewManage grants nothing
+ * more, since no host here may manage another's. One pass over the leases,
+ * not over the ports. */
+static int delete_range(const struct action_ctx *a)
+{
+	uint16_t first, last;
+	uint8_t proto;
+	size_t deleted = 0;
+	int code = parse_range(a, &first, &last, &proto);
+
+	if (code)
+		return fault(a, code);
+	for (struct lease *l = lease_first(mapper_leases(a->igd->mapper)), *next; l; l = next) {
+		next = lease_next(l);
+		if (in_range(l, proto, first, last) && same_addr(&l->client, &a->ctx->client) &&
+		    unmap_lease(a, l) == MAP_OK)
+			deleted++;
+	}
+	if (deleted == 0)
+		return fault(a, UPNP_PORT_MAPPING_NOT_FOUND);
+	return reply(a, NULL, 0);
+}
+
+static int by_external_port(const void *x, const void *y)
+{
+	const struct lease *const *a = x, *const *b = y;
+
+	return (int)(*a)->external_port - (int)(*b)->external_port;
+}
+
+static int list_mappings(const struct action_ctx *a)
+{
+	const struct lease_table *leases = mapper_leases(a->igd->mapper);
+	const struct lease **found;
+	struct evbuffer *listing;
+	unsigned long wanted;
+	size_t n = 0;
+	uint16_t first, last;
+	uint8_t proto;
+	int code = parse_range(a, &first, &last, &proto), status;
+
+	if (code)
+		return fault(a, code);
+	if (!parse_uint(soap_arg(a->call, "NewNumberOfPorts"), 65535, &wanted))
+		return fault(a, UPNP_INVALID_ARGS);
+	if (wanted == 0 || wanted > PORT_LISTING_MAX)
+		wanted = PORT_LISTING_MAX;
+	found = calloc(lease_count(leases) + 1, sizeof(*found));
+	listing = evbuffer_new();
+	if (!found || !listing) {
+		free(found);
+		if (listing)
+			evbuffer_free(listing);
+		return fault(a, UPNP_ACTION_FAILED);
+	}
+	for (const struct lease *l = lease_first(leases); l; l = lease_next(l))
+		if (in_range(l, proto, first, last))
+			found[n++] = l;
+	if (n == 0) {
+		free(found);
+		evbuffer_free(listing);
+		return fault(a, UPNP_PORT_MAPPING_NOT_FOUND);
+	}
+	qsort(found, n, sizeof(*found), by_external_port);
+	if (n > wanted)
+		n = wanted;
+	evbuffer_add_printf(listing,
+			    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><p:PortMappingList "
+			    "xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\" "
+			    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+			    "xsi:schemaLocation=\"urn:schemas-upnp-org:gw:WANIPConnection "
+			    "http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">");
+	for (size_t i = 0; i < n; i++) {
+		const struct lease *l = found[i];
+		char remote[ADDR_STRLEN], client[ADDR_STRLEN];
+
+		evbuffer_add_printf(listing,
+				    "<p:PortMappingEntry><p:NewRemoteHost>%s</p:NewRemoteHost>"
+				    "<p:NewExternalPort>%u</p:NewExternalPort>"
+				    "<p:NewProtocol>%s</p:NewProtocol>"
+				    "<p:NewInternalPort>%u</p:NewInternalPort>"
+				    "<p:NewInternalClient>%s</p:NewInternalClient>"
+				    "<p:NewEnabled>1</p:NewEnabled><p:NewDescription>",
+				    remote_host_of(l, remote), l->external_port,
+				    policy_proto_name(l->proto), l->internal_port,
+				    addr_format(&l->internal_addr, client));
+		xml_escape(listing, l->description);
+		evbuffer_add_printf(listing,
+				    "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
+				    "</p:PortMappingEntry>",
+				    remaining(a, l));
+	}
+	evbuffer_add_printf(listing, "</p:PortMappingList>");
+	evbuffer_add(listing, "", 1);
+	{
+		struct soap_out out[] = {
+			{ "NewPortListing", (const char *)evbuffer_pullup(listing, -1) },
+		};
+		status = reply(a, out, N(out));
+	}
+	evbuffer_free(listing);
+	free(found);
+	return status;
+}
+
+static int get_external_address(const struct action_ctx *a)
+{
+	struct in_addr ext;
+	char text[INET_ADDRSTRLEN] = "";
+	struct soap_out out[] = { { "NewExternalIPAddress", text } };
+
+	/* No address yet: an empty string, as IGD:2 asks. */
+	if (mapper_external_address(a->igd->mapper, &ext))
+		inet_ntop(AF_INET, &ext, text, sizeof(text));
+	return reply(a, out, N(out));
+}
+
+static int get_status(const struct action_ctx *a)
+{
+	struct in_addr ext;
+	char uptime[12];
+	struct soap_out out[] = {
+		{ "NewConnectionStatus",
+		  mapper_external_address(a->igd->mapper, &ext) ? "Connected" : "Disconnected" },
+		{ "NewLastConnectionError", "ERROR_NONE" },
+		{ "NewUptime", uptime },
+	};
+
+	snprintf(uptime, sizeof(uptime), "%u", mapper_epoch(a->igd->mapper));
+	return reply(a, out, N(out));
+}
+
+static int get_connection_type(const struct action_ctx *a)
+{
+	struct soap_out out[] = {
+		{ "NewConnectionType", "IP_Routed" },
+		{ "NewPossibleConnectionTypes", "IP_Routed" },
+	};
+
+	return reply(a, out, N(out));
+}
+
+static int get_nat_rsip(const struct action_ctx *a)
+{
+	struct soap_out out[] = { { "NewRSIPAvailable", "0" }, { "NewNATEnabled", "1" } };
+
+	return reply(a, out, N(out));
+}
+
+/* /sys/class/net/IF/<name>: a number, or 0 when the kernel does not say. */
+static unsigned long long read_sysfs_number(const char *ifname, const char *name)
+{
+	char path[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static bool link_is_up(const char *ifname)
+{
+	char path[128], state[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(state, sizeof(state), f))
+		state[0] = '\0';
+	fclose(f);
+	/* veth pairs and some drivers say "unknown" while carrying traffic */
+	return strncmp(state, "up", 2) == 0 || strncmp(state, "unknown", 7) == 0;
+}
+
+static int get_link_properties(const struct action_ctx *a)
+{
+	const char *ifname = a->igd->cfg->external_interface;
+	/* speed is in Mbit/s; a ui4 in bit/s tops out near 4.29 Gbit/s */
+	unsigned long long bits = read_sysfs_number(ifname, "speed") * 1000000ULL;
+	char rate[12];
+	struct soap_out out[] = {
+		{ "NewWANAccessType", "Ethernet" },
+		{ "NewLayer1UpstreamMaxBitRate", rate },
+		{ "NewLayer1DownstreamMaxBitRate", rate },
+		{ "NewPhysicalLinkStatus", link_is_up(ifname) ? "Up" : "Down" },
+	};
+
+	snprintf(rate, sizeof(rate), "%llu", bits > 0xffffffffULL ? 0xffffffffULL : bits);
+	return reply(a, out, N(out));
+}
+
+/* The counters are ui4: they wrap, as the service description says. */
+static int get_counter(const struct action_ctx *a, const char *stat, const char *arg)
+{
+	char value[12];
+	struct soap_out out[] = { { arg, value } };
+	unsigned long long v = read_sysfs_number(a->igd->cfg->external_interface, stat);
+
+	snprintf(value, sizeof(value), "%u", (unsigned)(v & 0xffffffffULL));
+	return reply(a, out, N(out));
+}
+
+static int run_action(const struct action_ctx *a)
+{
+	const char *name = a->call->action;
+
+	if (strcmp(name, "AddPortMapping") == 0)
+		return add_mapping(a, false);
+	if (strcmp(name, "AddAnyPortMapping") == 0)
+		return add_mapping(a, true);
+	if (strcmp(name, "DeletePortMapping") == 0)
+		return delete_mapping(a);
+	if (strcmp(name, "DeletePortMappingRange") == 0)
+		return delete_range(a);
+	if (strcmp(name, "GetSpecificPortMappingEntry") == 0)
+		return get_specific_entry(a);
+	if (strcmp(name, "GetGenericPortMappingEntry") == 0)
+		return get_generic_entry(a);
+	if (strcmp(name, "GetListOfPortMappings") == 0)
+		return list_mappings(a);
+	if (strcmp(name, "GetExternalIPAddress") == 0)
+		return get_external_address(a);
+	if (strcmp(name, "GetStatusInfo") == 0)
+		return get_status(a);
+	if (strcmp(name, "GetConnectionTypeInfo") == 0)
+		return get_connection_type(a);
+	if (strcmp(name, "GetNATRSIPStatus") == 0)
+		return get_nat_rsip(a);
+	if (strcmp(name, "GetCommonLinkProperties") == 0)
+		return get_link_properties(a);
+	if (strcmp(name, "GetTotalBytesSent") == 0)
+		return get_counter(a, "statistics/tx_bytes", "NewTotalBytesSent");
+	if (strcmp(name, "GetTotalBytesReceived") == 0)
+		return get_counter(a, "statistics/rx_bytes", "NewTotalBytesReceived");
+	if (strcmp(name, "GetTotalPacketsSent") == 0)
+		return get_counter(a, "statistics/tx_packets", "NewTotalPacketsSent");
+	if (strcmp(name, "GetTotalPacketsReceived") == 0)
+		return get_counter(a, "statistics/rx_packets", "NewTotalPacketsReceived");
+	return fault(a, UPNP_INVALID_ACTION);
+}
+
+int igd_control(const struct igd *igd, const struct upnp_service *s,
+		const struct igd_context *ctx, const struct soap_call *call, struct evbuffer *out)
+{
+	struct action_ctx a = { .igd = igd, .ctx = ctx, .call = call, .out = out };
+	unsigned asked;
+	const struct upnp_action *action;
+
+	/* The action must be one of this service, in the version asked for. */
+	if (!igd_type_matches(call->service_type, "service", s->name,
+			      igd_service_version(s, igd->version), &asked) ||
+	    !(action = igd_find_action(s, asked, call->action)))
+		return fault(&a, UPNP_INVALID_ACTION);
+	for (size_t i = 0; i < action->nargs; i++)
+		if (action->args[i].dir == ARG_IN && !soap_arg(call, action->args[i].name))
+			return fault(&a, UPNP_INVALID_ARGS);
+	return run_action(&a);
+}
+
+unsigned igd_mapping_count(const struct igd *igd)
+{
+	unsigned n = 0;
+
+	for (const struct lease *l = lease_first(mapper_leases(igd->mapper)); l; l = lease_next(l))
+		n += is_port_mapping(l);
+	return n;
+}

@@ -1,0 +1,43 @@
+/* UPnP IGD control: one SOAP action from a LAN host, carried out through
+ * the mapper like any NAT-PMP or PCP request, answered with a SOAP response
+ * or a UPnPError fault. No sockets: the HTTP side hands it a parsed call. */
+#ifndef PORTLEASED_IGD_H
+#define PORTLEASED_IGD_H
+
+#include <event2/buffer.h>
+
+#include "addr.h"
+#include "config.h"
+#include "igd_desc.h"
+#include "mapper.h"
+#include "soap.h"
+
+/* Where a request came from. */
+struct igd_context {
+	struct in6_addr client;  /* the host that asked */
+	struct in6_addr local;   /* the router's address it asked on */
+	struct addr_prefix lan;  /* that link's on-link prefix */
+};
+
+struct igd {
+	const struct config *cfg;
+	struct mapper *mapper;
+	unsigned version;  /* IGD:1 or IGD:2 */
+};
+
+/*
+ * Runs call against service s and writes the SOAP response, or a fault,
+ * into out. Returns the HTTP status: 200, or 500 with a fault.
+ *
+ * Secure mode, always: a mapping's internal client must be on the asking
+ * host's link and not the router; a host other than the one asking only if
+ * the policy allows it third-party mappings. Only a mapping's owner may
+ * change or delete it.
+ */
+int igd_control(const struct igd *igd, const struct upnp_service *s,
+		const struct igd_context *ctx, const struct soap_call *call, struct evbuffer *out);
+
+/* The IGD's PortMappingNumberOfEntries: the IPv4 port mappings. */
+unsigned igd_mapping_count(const struct igd *igd);
+
+#endif

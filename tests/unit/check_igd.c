@@ -1,0 +1,471 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fake_nft.h"
+#include "igd.h"
+#include "mapper.h"
+#include "unit.h"
+
+#define WANIP "urn:schemas-upnp-org:service:WANIPConnection:"
+
+static struct config cfg;
+static struct event_base *base;
+static struct mapper *m;
+static struct igd igd;
+static const struct upnp_service *ip_connection, *common_config;
+
+static void setup(void)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct in_addr ext;
+
+	memset(&fake_nft, 0, sizeof(fake_nft));
+	ck_assert_int_eq(config_load_string(
+		"external_interface = \"lo\"; lan_interfaces = [ \"lan0\" ];\n"
+		"lifetime = { min = 1; max = 600; }; max_leases = 8;\n"
+		"policy = ( { action = \"deny\"; external_ports = \"1-1023\"; },\n"
+		"  { action = \"allow\"; clients = \"192.168.1.5\"; third_party = true; },\n"
+		"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; } );\n",
+		"igd.conf", &cfg, err, sizeof(err)), 0);
+	base = event_base_new();
+	m = mapper_new(base, &cfg, nft_open("t", "lo", 0, err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(m);
+	inet_pton(AF_INET, "203.0.113.1", &ext);
+	mapper_set_external_address(m, &ext);
+	igd = (struct igd){ .cfg = &cfg, .mapper = m, .version = 2 };
+	for (size_t i = 0; i < igd_service_count(); i++) {
+		if (strcmp(igd_service(i)->name, "WANIPConnection") == 0)
+			ip_connection = igd_service(i);
+		if (strcmp(igd_service(i)->name, "WANCommonInterfaceConfig") == 0)
+			common_config = igd_service(i);
+	}
+	ck_assert_ptr_nonnull(ip_connection);
+	ck_assert_ptr_nonnull(common_config);
+}
+
+static void teardown(void)
+{
+	mapper_free(m);
+	event_base_free(base);
+}
+
+/* The outcome of one call: the HTTP status, the UPnP error of a fault, the
+ * response's arguments. */
+struct outcome {
+	int http;
+	int error;
+	struct soap_call response;
+	char text[8192];
+};
+
+/* call(client, service type, action, name, value, ..., NULL) */
+static struct outcome call_as(const char *client, const struct upnp_service *s, const char *type,
+			      const char *action, ...)
+{
+	struct soap_call c = { 0 };
+	struct igd_context ctx = { .client = unit_v4(client), .local = unit_v4("192.168.1.1") };
+	struct evbuffer *out = evbuffer_new();
+	struct outcome o = { 0 };
+	const char *name;
+	char *text, *code;
+	size_t n;
+	va_list ap;
+
+	ck_assert(addr_parse_prefix("192.168.1.0/24", &ctx.lan));
+	snprintf(c.service_type, sizeof(c.service_type), "%s", type);
+	snprintf(c.action, sizeof(c.action), "%s", action);
+	va_start(ap, action);
+	while ((name = va_arg(ap, const char *))) {
+		snprintf(c.args[c.nargs].name, sizeof(c.args[0].name), "%s", name);
+		snprintf(c.args[c.nargs].value, sizeof(c.args[0].value), "%s", va_arg(ap, const char *));
+		c.nargs++;
+	}
+	va_end(ap);
+	o.http = igd_control(&igd, s, &ctx, &c, out);
+	n = evbuffer_get_length(out);
+	text = malloc(n + 1);
+	evbuffer_remove(out, text, n);
+	text[n] = '\0';
+	evbuffer_free(out);
+	ck_assert_uint_lt(n, sizeof(o.text));
+	memcpy(o.text, text, n + 1);
+	if (o.http == 200) {
+		/* A port listing is longer than a request's argument may be. */
+		if (strcmp(action, "GetListOfPortMappings") != 0)
+			ck_assert_int_eq(soap_parse(text, n, &o.response), SOAP_OK);
+	} else {
+		ck_assert_int_eq(o.http, 500);
+		code = strstr(text, "<errorCode>");
+		ck_assert_ptr_nonnull(code);
+		o.error = atoi(code + strlen("<errorCode>"));
+	}
+	free(text);
+	return o;
+}
+
+#define ADD(client, action, eport, proto, iport, iclient, lease, remote)                      \
+	call_as(client, ip_connection, WANIP "2", action, "NewRemoteHost", remote,             \
+		"NewExternalPort", eport, "NewProtocol", proto, "NewInternalPort", iport,      \
+		"NewInternalClient", iclient, "NewEnabled", "1",                               \
+		"NewPortMappingDescription", "test <&>", "NewLeaseDuration", lease, NULL)
+
+static struct outcome get_specific(const char *client, const char *eport, const char *proto)
+{
+	return call_as(client, ip_connection, WANIP "2", "GetSpecificPortMappingEntry",
+		       "NewRemoteHost", "", "NewExternalPort", eport, "NewProtocol", proto, NULL);
+}
+
+START_TEST(test_add_and_read_back)
+{
+	struct outcome o = ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8000",
+			       "192.168.1.10", "0", "");
+
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_str_eq(o.response.action, "AddPortMappingResponse");
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	ck_assert_uint_eq(fake_nft.last_add.m.external_port, 8080);
+	ck_assert_uint_eq(fake_nft.last_add.m.internal_port, 8000);
+	ck_assert_uint_eq(fake_nft.last_add.m.proto, IPPROTO_TCP);
+	ck_assert_uint_eq(fake_nft.last_add.m.nremotes, 0);
+	/* Lease 0 is the policy's longest lifetime, never "forever". */
+	ck_assert_uint_eq(fake_nft.last_add.m.timeout_ms, 600000);
+
+	o = get_specific("192.168.1.99", "8080", "TCP");
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_str_eq(soap_arg(&o.response, "NewInternalClient"), "192.168.1.10");
+	ck_assert_str_eq(soap_arg(&o.response, "NewInternalPort"), "8000");
+	ck_assert_str_eq(soap_arg(&o.response, "NewEnabled"), "1");
+	ck_assert_str_eq(soap_arg(&o.response, "NewPortMappingDescription"), "test <&>");
+	ck_assert_int_gt(atoi(soap_arg(&o.response, "NewLeaseDuration")), 590);
+	ck_assert_int_le(atoi(soap_arg(&o.response, "NewLeaseDuration")), 600);
+	ck_assert_int_eq(get_specific("192.168.1.10", "8080", "UDP").error, 714);
+	ck_assert_int_eq(get_specific("192.168.1.10", "8081", "TCP").error, 714);
+
+	/* Longer than allowed: the longest allowed. */
+	o = ADD("192.168.1.10", "AddPortMapping", "8081", "UDP", "8001", "192.168.1.10",
+		"999999", "");
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_uint_eq(fake_nft.last_add.m.timeout_ms, 600000);
+}
+END_TEST
+
+START_TEST(test_secure_mode)
+{
+	/* another LAN host, without a third-party rule */
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.11", "60", "").error, 606);
+	/* the router, the network and broadcast addresses, another network */
+	ck_assert_int_eq(ADD("192.168.1.5", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.1", "60", "").error, 606);
+	ck_assert_int_eq(ADD("192.168.1.5", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.255", "60", "").error, 606);
+	ck_assert_int_eq(ADD("192.168.1.5", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.0", "60", "").error, 606);
+	ck_assert_int_eq(ADD("192.168.1.5", "AddPortMapping", "8080", "TCP", "8080",
+			     "10.0.0.5", "60", "").error, 606);
+	/* a port the policy keeps closed */
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "80", "TCP", "8080",
+			     "192.168.1.10", "60", "").error, 606);
+	ck_assert_uint_eq(fake_nft.adds, 0);
+	/* the host the policy lets map for others */
+	ck_assert_int_eq(ADD("192.168.1.5", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.11", "60", "").http, 200);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+}
+END_TEST
+
+START_TEST(test_invalid_args)
+{
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "0", "TCP", "8080",
+			     "192.168.1.10", "60", "").error, 716);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "SCTP", "8080",
+			     "192.168.1.10", "60", "").error, 402);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "65536", "TCP", "8080",
+			     "192.168.1.10", "60", "").error, 402);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "0",
+			     "192.168.1.10", "60", "").error, 402);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "host.example", "60", "").error, 402);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.10", "-1", "").error, 402);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.10", "60", "not-an-ip").error, 402);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", " 8080", "TCP", "8080",
+			     "192.168.1.10", "60", "").error, 402);
+	/* an in argument missing */
+	ck_assert_int_eq(call_as("192.168.1.10", ip_connection, WANIP "2", "DeletePortMapping",
+				 "NewExternalPort", "8080", "NewProtocol", "TCP", NULL).error, 402);
+	/* no such action; an IGD:2 action asked of WANIPConnection:1; another service */
+	ck_assert_int_eq(call_as("192.168.1.10", ip_connection, WANIP "2", "Reboot", NULL).error,
+			 401);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddAnyPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.10", "60", "").http, 200);
+	ck_assert_int_eq(call_as("192.168.1.10", ip_connection, WANIP "1", "AddAnyPortMapping",
+				 NULL).error, 401);
+	ck_assert_int_eq(call_as("192.168.1.10", ip_connection, WANIP "3", "GetStatusInfo",
+				 NULL).error, 401);
+	ck_assert_int_eq(call_as("192.168.1.10", common_config, WANIP "2", "GetStatusInfo",
+				 NULL).error, 401);
+}
+END_TEST
+
+START_TEST(test_conflict_and_overwrite)
+{
+	struct outcome o;
+
+	ck_assert_int_eq(ADD("192.168.1.11", "AddPortMapping", "9000", "TCP", "9000",
+			     "192.168.1.11", "60", "").http, 200);
+	/* someone else's external port */
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "9000", "TCP", "9001",
+			     "192.168.1.10", "60", "").error, 718);
+	/* AddAnyPortMapping finds another one */
+	o = ADD("192.168.1.10", "AddAnyPortMapping", "9000", "TCP", "9001", "192.168.1.10",
+		"60", "");
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_str_eq(o.response.action, "AddAnyPortMappingResponse");
+	ck_assert_str_ne(soap_arg(&o.response, "NewReservedPort"), "9000");
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	/* The owner moves its mapping to another external port: one lease. */
+	ck_assert_int_eq(ADD("192.168.1.11", "AddPortMapping", "9100", "TCP", "9000",
+			     "192.168.1.11", "60", "").http, 200);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	ck_assert_int_eq(get_specific("192.168.1.11", "9000", "TCP").error, 714);
+	o = get_specific("192.168.1.11", "9100", "TCP");
+	ck_assert_str_eq(soap_arg(&o.response, "NewInternalPort"), "9000");
+	/* and points that external port at another internal port */
+	ck_assert_int_eq(ADD("192.168.1.11", "AddPortMapping", "9100", "TCP", "9200",
+			     "192.168.1.11", "60", "").http, 200);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	o = get_specific("192.168.1.11", "9100", "TCP");
+	ck_assert_str_eq(soap_arg(&o.response, "NewInternalPort"), "9200");
+}
+END_TEST
+
+START_TEST(test_remote_host_is_a_filter)
+{
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.10", "60", "203.0.113.20").http, 200);
+	ck_assert_uint_eq(fake_nft.last_add.m.nremotes, 1);
+	ck_assert_uint_eq(addr_to_v4(&fake_nft.last_add.remotes[0].first).s_addr,
+			  inet_addr("203.0.113.20"));
+	ck_assert_uint_eq(addr_to_v4(&fake_nft.last_add.remotes[0].last).s_addr,
+			  inet_addr("203.0.113.20"));
+	/* The entry is named with its remote host. */
+	ck_assert_int_eq(get_specific("192.168.1.10", "8080", "TCP").error, 714);
+	ck_assert_int_eq(call_as("192.168.1.10", ip_connection, WANIP "2",
+				 "GetSpecificPortMappingEntry", "NewRemoteHost", "203.0.113.20",
+				 "NewExternalPort", "8080", "NewProtocol", "TCP", NULL).http, 200);
+}
+END_TEST
+
+static struct outcome delete(const char *client, const char *eport, const char *proto)
+{
+	return call_as(client, ip_connection, WANIP "2", "DeletePortMapping", "NewRemoteHost", "",
+		       "NewExternalPort", eport, "NewProtocol", proto, NULL);
+}
+
+START_TEST(test_delete)
+{
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.10", "60", "").http, 200);
+	ck_assert_int_eq(delete("192.168.1.11", "8080", "TCP").error, 606);
+	ck_assert_int_eq(delete("192.168.1.10", "8080", "UDP").error, 714);
+	ck_assert_uint_eq(fake_nft.deletes, 0);
+	ck_assert_int_eq(delete("192.168.1.10", "8080", "TCP").http, 200);
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	ck_assert_uint_eq(fake_nft.last_delete.m.external_port, 8080);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+	ck_assert_int_eq(delete("192.168.1.10", "8080", "TCP").error, 714);
+}
+END_TEST
+
+static struct outcome delete_range(const char *client, const char *first, const char *last)
+{
+	return call_as(client, ip_connection, WANIP "2", "DeletePortMappingRange", "NewStartPort",
+		       first, "NewEndPort", last, "NewProtocol", "TCP", "NewManage", "1", NULL);
+}
+
+START_TEST(test_delete_range_own_only)
+{
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "5001", "TCP", "5001",
+			     "192.168.1.10", "60", "").http, 200);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "5002", "TCP", "5002",
+			     "192.168.1.10", "60", "").http, 200);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "6000", "TCP", "6000",
+			     "192.168.1.10", "60", "").http, 200);
+	ck_assert_int_eq(ADD("192.168.1.11", "AddPortMapping", "5003", "TCP", "5003",
+			     "192.168.1.11", "60", "").http, 200);
+	ck_assert_int_eq(delete_range("192.168.1.10", "5002", "5001").error, 733);
+	ck_assert_int_eq(delete_range("192.168.1.10", "7000", "8000").error, 730);
+	ck_assert_int_eq(delete_range("192.168.1.10", "5000", "5999").http, 200);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	ck_assert_int_eq(get_specific("192.168.1.10", "6000", "TCP").http, 200);
+	ck_assert_int_eq(get_specific("192.168.1.10", "5003", "TCP").http, 200);
+	ck_assert_int_eq(delete_range("192.168.1.10", "5000", "5999").error, 730);
+}
+END_TEST
+
+START_TEST(test_generic_entries_and_listing)
+{
+	struct outcome o;
+	const char *text;
+
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "7002", "TCP", "7002",
+			     "192.168.1.10", "60", "").http, 200);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "7001", "TCP", "7001",
+			     "192.168.1.10", "60", "").http, 200);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "7003", "UDP", "7003",
+			     "192.168.1.10", "60", "").http, 200);
+	for (int i = 0; i < 3; i++) {
+		char index[4];
+
+		snprintf(index, sizeof(index), "%d", i);
+		o = call_as("192.168.1.10", ip_connection, WANIP "1", "GetGenericPortMappingEntry",
+			    "NewPortMappingIndex", index, NULL);
+		ck_assert_int_eq(o.http, 200);
+		ck_assert_str_eq(soap_arg(&o.response, "NewInternalClient"), "192.168.1.10");
+	}
+	o = call_as("192.168.1.10", ip_connection, WANIP "1", "GetGenericPortMappingEntry",
+		    "NewPortMappingIndex", "3", NULL);
+	ck_assert_int_eq(o.error, 713);
+	ck_assert_uint_eq(igd_mapping_count(&igd), 3);
+
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetListOfPortMappings",
+		    "NewStartPort", "7000", "NewEndPort", "7999", "NewProtocol", "TCP",
+		    "NewManage", "0", "NewNumberOfPorts", "0", NULL);
+	ck_assert_int_eq(o.http, 200);
+	/* The listing is XML inside the response's XML: escaped once more.
+	 * Sorted by external port, TCP only. */
+	text = strstr(o.text, "<NewPortListing>&lt;?xml");
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(strstr(text, "&lt;p:NewExternalPort&gt;7001&lt;"));
+	ck_assert(strstr(text, "7001") < strstr(text, "7002"));
+	ck_assert_ptr_null(strstr(text, "7003"));
+	ck_assert_ptr_nonnull(strstr(text, "&lt;p:NewDescription&gt;test &amp;lt;&amp;amp;&amp;gt;&lt;"));
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetListOfPortMappings",
+		    "NewStartPort", "7000", "NewEndPort", "7999", "NewProtocol", "TCP",
+		    "NewManage", "0", "NewNumberOfPorts", "1", NULL);
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_ptr_nonnull(strstr(o.text, "7001"));
+	ck_assert_ptr_null(strstr(o.text, "7002"));
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetListOfPortMappings",
+		    "NewStartPort", "1", "NewEndPort", "2", "NewProtocol", "TCP",
+		    "NewManage", "0", "NewNumberOfPorts", "0", NULL);
+	ck_assert_int_eq(o.error, 730);
+}
+END_TEST
+
+START_TEST(test_status_actions)
+{
+	struct outcome o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetExternalIPAddress",
+				   NULL);
+
+	ck_assert_str_eq(soap_arg(&o.response, "NewExternalIPAddress"), "203.0.113.1");
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetStatusInfo", NULL);
+	ck_assert_str_eq(soap_arg(&o.response, "NewConnectionStatus"), "Connected");
+	ck_assert_str_eq(soap_arg(&o.response, "NewLastConnectionError"), "ERROR_NONE");
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetConnectionTypeInfo", NULL);
+	ck_assert_str_eq(soap_arg(&o.response, "NewConnectionType"), "IP_Routed");
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetNATRSIPStatus", NULL);
+	ck_assert_str_eq(soap_arg(&o.response, "NewNATEnabled"), "1");
+
+	mapper_set_external_address(m, NULL);
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetExternalIPAddress", NULL);
+	ck_assert_str_eq(soap_arg(&o.response, "NewExternalIPAddress"), "");
+	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetStatusInfo", NULL);
+	ck_assert_str_eq(soap_arg(&o.response, "NewConnectionStatus"), "Disconnected");
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.10", "60", "").error, 501);
+}
+END_TEST
+
+/* The counters are the external interface's own (here lo). */
+START_TEST(test_interface_counters)
+{
+	struct outcome o = call_as("192.168.1.10", common_config,
+				   "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1",
+				   "GetTotalPacketsReceived", NULL);
+	FILE *f = fopen("/sys/class/net/lo/statistics/rx_packets", "r");
+	unsigned long long kernel = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%llu", &kernel), 1);
+	fclose(f);
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_uint_ge(strtoull(soap_arg(&o.response, "NewTotalPacketsReceived"), NULL, 10),
+			  kernel & 0xffffffffULL);
+	o = call_as("192.168.1.10", common_config,
+		    "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1",
+		    "GetCommonLinkProperties", NULL);
+	ck_assert_str_eq(soap_arg(&o.response, "NewWANAccessType"), "Ethernet");
+	ck_assert_str_eq(soap_arg(&o.response, "NewPhysicalLinkStatus"), "Up");
+}
+END_TEST
+
+/* The descriptions are well-formed XML that lists what is served. */
+START_TEST(test_descriptions)
+{
+	struct igd_identity id;
+	uint8_t seed[16] = { 1, 2, 3 };
+	struct evbuffer *b = evbuffer_new();
+	char *text;
+	size_t n;
+
+	igd_identity_init(&id, 2, seed);
+	ck_assert_str_ne(id.uuid[0], id.uuid[1]);
+	ck_assert_uint_eq(strlen(id.uuid[0]), 36);
+	ck_assert_int_eq(id.uuid[0][14], '4');
+	igd_root_description(b, &id);
+	n = evbuffer_get_length(b);
+	text = calloc(1, n + 1);
+	evbuffer_remove(b, text, n);
+	ck_assert_ptr_nonnull(strstr(text, "urn:schemas-upnp-org:device:InternetGatewayDevice:2"));
+	ck_assert_ptr_nonnull(strstr(text, "<serviceType>urn:schemas-upnp-org:service:"
+					   "WANIPConnection:2</serviceType>"));
+	ck_assert_ptr_nonnull(strstr(text, "<controlURL>/ctl/IPConn</controlURL>"));
+	free(text);
+
+	igd_scpd(b, ip_connection, 1);
+	n = evbuffer_get_length(b);
+	text = calloc(1, n + 1);
+	evbuffer_remove(b, text, n);
+	ck_assert_ptr_nonnull(strstr(text, "<name>AddPortMapping</name>"));
+	ck_assert_ptr_null(strstr(text, "<name>AddAnyPortMapping</name>"));
+	free(text);
+	evbuffer_free(b);
+
+	ck_assert(igd_type_matches("urn:schemas-upnp-org:service:WANIPConnection:1", "service",
+				   "WANIPConnection", 2, NULL));
+	ck_assert(!igd_type_matches("urn:schemas-upnp-org:service:WANIPConnection:3", "service",
+				    "WANIPConnection", 2, NULL));
+	ck_assert(!igd_type_matches("urn:schemas-upnp-org:service:WANIPConnection:1x", "service",
+				    "WANIPConnection", 2, NULL));
+	ck_assert(!igd_type_matches("urn:schemas-upnp-org:device:WANIPConnection:1", "service",
+				    "WANIPConnection", 2, NULL));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("igd");
+	TCase *tc = tcase_create("control");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_add_and_read_back);
+	tcase_add_test(tc, test_secure_mode);
+	tcase_add_test(tc, test_invalid_args);
+	tcase_add_test(tc, test_conflict_and_overwrite);
+	tcase_add_test(tc, test_remote_host_is_a_filter);
+	tcase_add_test(tc, test_delete);
+	tcase_add_test(tc, test_delete_range_own_only);
+	tcase_add_test(tc, test_generic_entries_and_listing);
+	tcase_add_test(tc, test_status_actions);
+	tcase_add_test(tc, test_interface_counters);
+	tcase_add_test(tc, test_descriptions);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
