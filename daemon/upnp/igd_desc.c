@@ -220,6 +220,11 @@ unsigned igd_service_version(const struct upnp_service *s, unsigned igd_version)
 	return igd_version >= 2 ? s->version_v2 : s->version_v1;
 }
 
+const char *igd_device_name(unsigned device)
+{
+	return device < IGD_DEVICES ? device_names[device] : "";
+}
+
 void igd_device_type(char out[UPNP_TYPE_MAX], unsigned device, unsigned igd_version)
 {
 	snprintf(out, UPNP_TYPE_MAX, "urn:schemas-upnp-org:device:%s:%u", device_names[device],

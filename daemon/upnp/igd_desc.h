@@ -62,6 +62,8 @@ const struct upnp_service *igd_service(size_t i);
 /* The service's version in this IGD, 0 if the IGD does not have it. */
 unsigned igd_service_version(const struct upnp_service *s, unsigned igd_version);
 
+/* "WANDevice" */
+const char *igd_device_name(unsigned device);
 /* "urn:schemas-upnp-org:device:WANDevice:2" */
 void igd_device_type(char out[UPNP_TYPE_MAX], unsigned device, unsigned igd_version);
 /* "urn:schemas-upnp-org:service:WANIPConnection:2" */
