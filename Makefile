@@ -53,6 +53,7 @@ CORE_SRCS := daemon/log.c daemon/addr.c daemon/filter.c daemon/policy.c daemon/p
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
+               daemon/upnp/igd.c daemon/upnp/upnp_server.c \
                nft/nft.c nft/conntrack.c daemon/main.c
 UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper http soap igd ssdp
 

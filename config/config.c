@@ -244,8 +244,9 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	static const char *const known[] = { "external_interface", "external_address",
 					     "lan_interfaces", "nft_table", "lifetime",
 					     "max_leases", "max_leases_per_client", "pinhole_mark",
-					     "enable_pcp", "policy", NULL };
+					     "enable_pcp", "upnp", "policy", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
+	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
 
@@ -257,6 +258,9 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->pinhole_mark = CONFIG_DEFAULT_PINHOLE_MARK;
 	cfg->max_leases_per_client = DEFAULT_MAX_LEASES_PER_CLIENT;
 	cfg->enable_pcp = true;
+	cfg->upnp_enable = true;
+	cfg->upnp_http_port = CONFIG_DEFAULT_UPNP_HTTP_PORT;
+	cfg->upnp_igd_version = 2;
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
 		return -1;
@@ -338,6 +342,26 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 			return fail_at(ctx, s, "'enable_pcp' must be true or false");
 		cfg->enable_pcp = config_setting_get_bool(s);
+	}
+
+	if ((s = config_setting_get_member(root, "upnp"))) {
+		const config_setting_t *m;
+
+		if (!config_setting_is_group(s))
+			return fail_at(ctx, s, "'upnp' must be a group { enable = ...; ... }");
+		if (check_known_members(ctx, s, upnp_known, "'upnp'") < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "enable"))) {
+			if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+				return fail_at(ctx, m, "upnp 'enable' must be true or false");
+			cfg->upnp_enable = config_setting_get_bool(m);
+		}
+		if ((m = config_setting_get_member(s, "http_port")) &&
+		    get_uint(ctx, m, 1, 65535, &cfg->upnp_http_port) < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "igd_version")) &&
+		    get_uint(ctx, m, 1, 2, &cfg->upnp_igd_version) < 0)
+			return -1;
 	}
 
 	if ((s = config_setting_get_member(root, "pinhole_mark")) &&

@@ -16,6 +16,7 @@
 #define CONFIG_TABLE_NAME_MAX 32
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_DEFAULT_PINHOLE_MARK 0x10000000u
+#define CONFIG_DEFAULT_UPNP_HTTP_PORT 5000
 
 struct config {
 	char external_interface[IF_NAMESIZE];
@@ -32,6 +33,11 @@ struct config {
 	/* Set on the first packet of every connection through an IPv6
 	 * pinhole, so that a drop-policy firewall can admit those (0: none). */
 	uint32_t pinhole_mark;
+	/* UPnP IGD: SSDP on UDP 1900 and HTTP on http_port of the LAN
+	 * addresses; the IGD version clients are offered (1 or 2). */
+	bool upnp_enable;
+	uint32_t upnp_http_port;
+	uint32_t upnp_igd_version;
 	struct policy policy;
 };
 

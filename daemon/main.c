@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mapper.h"
 #include "pmp_server.h"
+#include "upnp_server.h"
 #include "conntrack.h"
 #include "nft.h"
 
@@ -30,6 +31,7 @@ struct daemon {
 	struct conntrack *conntrack;
 	struct mapper *mapper;
 	struct pmp_server *pmp;
+	struct upnp_server *upnp;  /* NULL when upnp.enable is false */
 	struct event *on_term, *on_int, *on_hup;
 };
 
@@ -38,7 +40,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: portleased [-d] [-v] [-f FILE] [--check-config] [--version]\n"
 		"\n"
-		"Port-mapping daemon: NAT-PMP and PCP requests from LAN hosts, checked\n"
+		"Port-mapping daemon: NAT-PMP, PCP and UPnP IGD requests from LAN hosts, checked\n"
 		"against an allowlist policy, installed as expiring nftables map elements.\n"
 		"\n"
 		"  -f, --config FILE   configuration file (default %s)\n"
@@ -92,9 +94,12 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    running->lan_interface_count != next->lan_interface_count ||
 	    memcmp(running->lan_interfaces, next->lan_interfaces, sizeof(next->lan_interfaces)) != 0 ||
 	    strcmp(running->nft_table, next->nft_table) != 0 ||
-	    running->max_leases != next->max_leases || running->pinhole_mark != next->pinhole_mark)
-		log_warnx("reload: interfaces, nft_table, max_leases and pinhole_mark change only "
-			  "on restart; keeping the running values");
+	    running->max_leases != next->max_leases || running->pinhole_mark != next->pinhole_mark ||
+	    running->upnp_enable != next->upnp_enable ||
+	    running->upnp_http_port != next->upnp_http_port ||
+	    running->upnp_igd_version != next->upnp_igd_version)
+		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark and upnp change "
+			  "only on restart; keeping the running values");
 	memcpy(next->external_interface, running->external_interface,
 	       sizeof(next->external_interface));
 	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
@@ -102,6 +107,9 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	memcpy(next->nft_table, running->nft_table, sizeof(next->nft_table));
 	next->max_leases = running->max_leases;
 	next->pinhole_mark = running->pinhole_mark;
+	next->upnp_enable = running->upnp_enable;
+	next->upnp_http_port = running->upnp_http_port;
+	next->upnp_igd_version = running->upnp_igd_version;
 }
 
 static void on_reload(evutil_socket_t sig, short what, void *arg)
@@ -179,6 +187,13 @@ static int start(struct daemon *d)
 	}
 	/* A new epoch: clients must learn that their mappings are gone. */
 	pmp_server_announce(d->pmp);
+	if (d->cfg.upnp_enable) {
+		d->upnp = upnp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
+		if (!d->upnp) {
+			log_warnx("%s", err);
+			return -1;
+		}
+	}
 	d->on_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	d->on_int = evsignal_new(d->base, SIGINT, on_stop, d);
 	d->on_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
@@ -198,6 +213,7 @@ static void stop(struct daemon *d)
 		event_free(d->on_int);
 	if (d->on_hup)
 		event_free(d->on_hup);
+	upnp_server_free(d->upnp);
 	pmp_server_free(d->pmp);
 	mapper_free(d->mapper);
 	/* Our table goes with us: nothing we opened outlives the daemon. */

@@ -410,7 +410,7 @@ static int list_mappings(const struct action_ctx *a)
 	size_t n = 0;
 	uint16_t first, last;
 	uint8_t proto;
-	int code = parse_range(a, &first, &last, &proto), status;
+	int code = parse_range(a, &first, &last, &proto);
 
 	if (code)
 		return fault(a, code);
@@ -465,15 +465,11 @@ static int list_mappings(const struct action_ctx *a)
 	}
 	evbuffer_add_printf(listing, "</p:PortMappingList>");
 	evbuffer_add(listing, "", 1);
-	{
-		struct soap_out out[] = {
-			{ "NewPortListing", (const char *)evbuffer_pullup(listing, -1) },
-		};
-		status = reply(a, out, N(out));
-	}
+	soap_response_document(a->out, a->call->service_type, a->call->action, "NewPortListing",
+			       (const char *)evbuffer_pullup(listing, -1));
 	evbuffer_free(listing);
 	free(found);
-	return status;
+	return 200;
 }
 
 static int get_external_address(const struct action_ctx *a)

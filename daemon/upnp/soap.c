@@ -235,6 +235,21 @@ void soap_response(struct evbuffer *out, const char *service_type, const char *a
 	evbuffer_add_printf(out, "</u:%sResponse>" ENVELOPE_CLOSE, action);
 }
 
+void soap_response_document(struct evbuffer *out, const char *service_type, const char *action,
+			    const char *name, const char *document)
+{
+	struct soap_out arg = { name, document };
+
+	if (strstr(document, "]]>")) {
+		soap_response(out, service_type, action, &arg, 1);
+		return;
+	}
+	evbuffer_add_printf(out, ENVELOPE_OPEN "<u:%sResponse xmlns:u=\"", action);
+	xml_escape(out, service_type);
+	evbuffer_add_printf(out, "\"><%s><![CDATA[%s]]></%s></u:%sResponse>" ENVELOPE_CLOSE, name,
+			    document, name, action);
+}
+
 const char *soap_error_description(int upnp_error)
 {
 	switch (upnp_error) {

@@ -48,6 +48,11 @@ struct soap_out {
 
 void soap_response(struct evbuffer *out, const char *service_type, const char *action,
 		   const struct soap_out *args, size_t nargs);
+/* A response whose one argument is an XML document (NewPortListing): sent
+ * as a CDATA section, which is how clients such as miniupnpc read it;
+ * escaped after all if it holds "]]>". */
+void soap_response_document(struct evbuffer *out, const char *service_type, const char *action,
+			    const char *name, const char *document);
 /* A UPnPError fault (sent with HTTP 500) with the standard description. */
 void soap_fault(struct evbuffer *out, int upnp_error);
 const char *soap_error_description(int upnp_error);

@@ -43,6 +43,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.pinhole_mark, CONFIG_DEFAULT_PINHOLE_MARK);
 	ck_assert_uint_eq(cfg.max_leases_per_client, 128);
 	ck_assert(cfg.enable_pcp);
+	ck_assert(cfg.upnp_enable);
+	ck_assert_uint_eq(cfg.upnp_http_port, 5000);
+	ck_assert_uint_eq(cfg.upnp_igd_version, 2);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
@@ -58,6 +61,7 @@ START_TEST(test_full_rule)
 			      "lifetime = { min = 30; max = 600; };\n"
 			      "max_leases = 10;\n"
 			      "pinhole_mark = 0x100;\n"
+			      "upnp = { enable = false; http_port = 2189; igd_version = 1; };\n"
 			      "nft_table = \"pl_test-1\";\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
@@ -69,6 +73,9 @@ START_TEST(test_full_rule)
 	ck_assert_uint_eq(cfg.lifetime_max, 600);
 	ck_assert_uint_eq(cfg.max_leases, 10);
 	ck_assert_uint_eq(cfg.pinhole_mark, 0x100);
+	ck_assert(!cfg.upnp_enable);
+	ck_assert_uint_eq(cfg.upnp_http_port, 2189);
+	ck_assert_uint_eq(cfg.upnp_igd_version, 1);
 	ck_assert_str_eq(cfg.nft_table, "pl_test-1");
 	ck_assert(!cfg.policy.rules[0].allow);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, IPPROTO_UDP);
@@ -112,6 +119,11 @@ static const struct {
 	{ MINIMAL "policy = ();\npinhole_mark = -1;\n", "'pinhole_mark' is -1" },
 	{ MINIMAL "policy = ();\nmax_leases_per_client = 0;\n", "'max_leases_per_client' is 0" },
 	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
+	{ MINIMAL "policy = ();\nupnp = true;\n", "'upnp' must be a group" },
+	{ MINIMAL "policy = ();\nupnp = { enable = 1; };\n", "upnp 'enable' must be true or false" },
+	{ MINIMAL "policy = ();\nupnp = { http_port = 0; };\n", "'http_port' is 0" },
+	{ MINIMAL "policy = ();\nupnp = { igd_version = 3; };\n", "'igd_version' is 3" },
+	{ MINIMAL "policy = ();\nupnp = { port = 5000; };\n", "unknown setting 'port'" },
 	{ MINIMAL "policy = ();\nmax_leases = \"many\";\n", "'max_leases' must be a whole number" },
 	{ MINIMAL "policy = ();\nnft_table = \"bad name\";\n", "'nft_table' must be" },
 	{ MINIMAL "policy = ();\nexternal_address = \"example.org\";\n", "'external_address' must be" },

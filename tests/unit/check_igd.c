@@ -338,14 +338,15 @@ START_TEST(test_generic_entries_and_listing)
 		    "NewStartPort", "7000", "NewEndPort", "7999", "NewProtocol", "TCP",
 		    "NewManage", "0", "NewNumberOfPorts", "0", NULL);
 	ck_assert_int_eq(o.http, 200);
-	/* The listing is XML inside the response's XML: escaped once more.
-	 * Sorted by external port, TCP only. */
-	text = strstr(o.text, "<NewPortListing>&lt;?xml");
+	/* The listing is an XML document in a CDATA section, sorted by
+	 * external port, TCP only, its descriptions escaped. */
+	text = strstr(o.text, "<NewPortListing><![CDATA[<?xml");
 	ck_assert_ptr_nonnull(text);
-	ck_assert_ptr_nonnull(strstr(text, "&lt;p:NewExternalPort&gt;7001&lt;"));
+	ck_assert_ptr_nonnull(strstr(text, "<p:NewExternalPort>7001</"));
 	ck_assert(strstr(text, "7001") < strstr(text, "7002"));
 	ck_assert_ptr_null(strstr(text, "7003"));
-	ck_assert_ptr_nonnull(strstr(text, "&lt;p:NewDescription&gt;test &amp;lt;&amp;amp;&amp;gt;&lt;"));
+	ck_assert_ptr_nonnull(strstr(text, "<p:NewDescription>test &lt;&amp;&gt;</"));
+	ck_assert_ptr_nonnull(strstr(text, "</p:PortMappingList>]]></NewPortListing>"));
 	o = call_as("192.168.1.10", ip_connection, WANIP "2", "GetListOfPortMappings",
 		    "NewStartPort", "7000", "NewEndPort", "7999", "NewProtocol", "TCP",
 		    "NewManage", "0", "NewNumberOfPorts", "1", NULL);

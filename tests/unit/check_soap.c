@@ -194,6 +194,20 @@ START_TEST(test_response_round_trip)
 	ck_assert_str_eq(soap_arg(&call, "NewPortMappingDescription"), "a<b>&\"c'");
 	free(text);
 
+	/* A document as a value: CDATA, unless that would end early. */
+	soap_response_document(b, WANIP2, "GetListOfPortMappings", "NewPortListing",
+			       "<a>x &amp; y</a>");
+	text = drain(b);
+	ck_assert_ptr_nonnull(strstr(text, "<NewPortListing><![CDATA[<a>x &amp; y</a>]]>"
+					   "</NewPortListing>"));
+	ck_assert_int_eq(parse(text, &call), SOAP_OK);
+	ck_assert_str_eq(soap_arg(&call, "NewPortListing"), "<a>x &amp; y</a>");
+	free(text);
+	soap_response_document(b, WANIP2, "GetListOfPortMappings", "NewPortListing", "<b>]]></b>");
+	text = drain(b);
+	ck_assert_ptr_nonnull(strstr(text, "<NewPortListing>&lt;b&gt;]]&gt;&lt;/b&gt;</NewPortListing>"));
+	free(text);
+
 	soap_fault(b, 718);
 	text = drain(b);
 	ck_assert_ptr_nonnull(strstr(text, "<errorCode>718</errorCode>"));

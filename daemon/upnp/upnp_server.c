@@ -1,0 +1,684 @@
+#include "upnp_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "ifaddr.h"
+#include "igd.h"
+#include "igd_desc.h"
+#include "log.h"
+#include "soap.h"
+#include "ssdp.h"
+
+#define ADDRESSES_PER_INTERFACE 8
+#define LINKS_MAX (CONFIG_MAX_LAN_INTERFACES * ADDRESSES_PER_INTERFACE)
+
+/* HTTP: a slow or hostile host may hold a few connections, never all. */
+#define CONNECTIONS_MAX 64
+#define CONNECTIONS_PER_CLIENT 8
+#define REQUEST_SECONDS 5  /* a whole request must arrive in this time */
+
+/* SSDP */
+#define PENDING_REPLIES_MAX 32  /* searches waiting out their MX delay */
+#define READS_PER_EVENT 64
+#define MAX_AGE 1800
+#define NOTIFY_INTERVAL 900     /* half of max-age, as UDA 1.1 advises */
+#define NOTIFY_START_ROUNDS 3   /* at start, 1 s apart: UDP gets lost */
+#define MULTICAST_TTL 2         /* UDA 1.1 §1.1.2 */
+
+struct upnp_server;
+
+/* One LAN IPv4 address: where its hosts find the descriptions. */
+struct link {
+	struct upnp_server *server;
+	struct if_address local;
+	char addr_text[INET_ADDRSTRLEN];
+	char location[64];
+	struct evconnlistener *http;
+};
+
+struct connection {
+	struct upnp_server *server;
+	struct link *link;
+	struct in6_addr peer;
+	struct bufferevent *bev;
+	struct event *deadline;
+	struct connection *prev, *next;
+};
+
+struct pending_reply {
+	bool used;
+	struct upnp_server *server;
+	struct event *timer;
+	struct sockaddr_in to;
+	struct link *link;
+	char st[SSDP_ST_MAX + 1];
+};
+
+struct upnp_server {
+	const struct config *cfg;
+	struct event_base *base;
+	struct igd igd;
+	struct igd_identity id;
+	char server_header[128];
+	uint32_t boot_id;
+	int ssdp_fd;
+	struct event *ssdp_ev, *notify_timer;
+	unsigned notify_rounds;
+	struct link links[LINKS_MAX];
+	size_t nlinks;
+	struct pending_reply pending[PENDING_REPLIES_MAX];
+	struct connection *connections;
+	size_t nconnections;
+};
+
+/* HTTP */
+
+static void connection_free(struct connection *c)
+{
+	struct upnp_server *s = c->server;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->connections = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconnections--;
+	bufferevent_free(c->bev);
+	event_free(c->deadline);
+	free(c);
+}
+
+static void send_response(struct connection *c, int status, const char *extra_headers,
+			  struct evbuffer *body, bool head_only)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\n"
+			    "Content-Type: text/xml; charset=\"utf-8\"\r\n"
+			    "Content-Length: %zu\r\n"
+			    "Connection: close\r\n"
+			    "Server: %s\r\n"
+			    "%s"
+			    "\r\n",
+			    status, http_status_text(status), body ? evbuffer_get_length(body) : 0,
+			    c->server->server_header, extra_headers ? extra_headers : "");
+	if (body && !head_only)
+		evbuffer_add_buffer(out, body);
+	/* Nothing more is read; the connection closes once this is sent. */
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static const struct upnp_service *service_at(const struct upnp_server *s, const char *path,
+					     bool control)
+{
+	for (size_t i = 0; i < igd_service_count(); i++) {
+		const struct upnp_service *svc = igd_service(i);
+
+		if (igd_service_version(svc, s->igd.version) == 0)
+			continue;
+		if (strcmp(path, control ? svc->control_path : svc->scpd_path) == 0)
+			return svc;
+	}
+	return NULL;
+}
+
+static bool is_event_path(const struct upnp_server *s, const char *path)
+{
+	for (size_t i = 0; i < igd_service_count(); i++)
+		if (igd_service_version(igd_service(i), s->igd.version) &&
+		    strcmp(path, igd_service(i)->event_path) == 0)
+			return true;
+	return false;
+}
+
+static int control(struct connection *c, const struct http_request *req,
+		   const struct upnp_service *svc, const char *body, size_t len,
+		   struct evbuffer *out)
+{
+	struct igd_context ctx = { .client = c->peer, .local = c->link->local.addr,
+				   .lan = c->link->local.net };
+	struct soap_call call;
+	char peer[ADDR_STRLEN];
+	int status;
+
+	switch (soap_parse(body, len, &call)) {
+	case SOAP_OK:
+		break;
+	case SOAP_INVALID_ARGS:
+		soap_fault(out, 402);
+		return 500;
+	case SOAP_MALFORMED:
+		log_info("upnp: malformed SOAP request from %s", addr_format(&c->peer, peer));
+		return 400;
+	}
+	if (req->soapaction[0] && !soap_action_matches(&call, req->soapaction)) {
+		soap_fault(out, 401);
+		return 500;
+	}
+	status = igd_control(&c->server->igd, svc, &ctx, &call, out);
+	log_debug("upnp: %s from %s: HTTP %d", call.action, addr_format(&c->peer, peer), status);
+	return status;
+}
+
+static void serve(struct connection *c, const struct http_request *req, const char *body,
+		  size_t len)
+{
+	struct upnp_server *s = c->server;
+	struct evbuffer *out = evbuffer_new();
+	const struct upnp_service *svc;
+	bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
+	char peer[ADDR_STRLEN];
+	int status = 200;
+
+	if (!out) {
+		send_response(c, 503, NULL, NULL, false);
+		return;
+	}
+	/* A DNS name in Host is a page from elsewhere driving the browser of a
+	 * LAN host (DNS rebinding): only our own address is served. */
+	if (req->has_host && !http_host_is(req->host, c->link->addr_text, s->cfg->upnp_http_port)) {
+		log_info("upnp: refused a request from %s for Host '%s'",
+			 addr_format(&c->peer, peer), req->host);
+		status = 403;
+	} else if (get && strcmp(req->path, "/rootDesc.xml") == 0) {
+		igd_root_description(out, &s->id);
+	} else if (get && (svc = service_at(s, req->path, false))) {
+		igd_scpd(out, svc, igd_service_version(svc, s->igd.version));
+	} else if (req->method == HTTP_POST && (svc = service_at(s, req->path, true))) {
+		status = control(c, req, svc, body, len, out);
+	} else if ((req->method == HTTP_SUBSCRIBE || req->method == HTTP_UNSUBSCRIBE) &&
+		   is_event_path(s, req->path)) {
+		status = 501;  /* GENA eventing is not served yet */
+	} else if (req->method == HTTP_OTHER) {
+		status = 405;
+	} else {
+		status = 404;
+	}
+	send_response(c, status, status == 405 ? "Allow: GET, HEAD, POST\r\n" : NULL,
+		      evbuffer_get_length(out) ? out : NULL, req->method == HTTP_HEAD);
+	evbuffer_free(out);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct connection *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in), scan = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+	struct http_request req;
+	const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)scan);
+	int rc = http_parse_head(data, scan, &req);
+
+	if (rc == HTTP_INCOMPLETE)
+		return;
+	if (rc != 200) {
+		send_response(c, rc, NULL, NULL, false);
+		return;
+	}
+	if (len < req.head_len + req.content_length)
+		return;  /* the body is still on its way */
+	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)(req.head_len + req.content_length));
+	serve(c, &req, data + req.head_len, req.content_length);
+}
+
+/* Called when the output is drained: the response is sent. */
+static void on_written(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	if (!(bufferevent_get_enabled(bev) & EV_READ))
+		connection_free(arg);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	connection_free(arg);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct connection *c = arg;
+	char peer[ADDR_STRLEN];
+
+	(void)fd;
+	(void)what;
+	log_debug("upnp: closing a connection from %s: no whole request in %d s",
+		  addr_format(&c->peer, peer), REQUEST_SECONDS);
+	connection_free(c);
+}
+
+static size_t connections_of(const struct upnp_server *s, const struct in6_addr *peer)
+{
+	size_t n = 0;
+
+	for (const struct connection *c = s->connections; c; c = c->next)
+		n += memcmp(&c->peer, peer, sizeof(*peer)) == 0;
+	return n;
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
+		      int socklen, void *arg)
+{
+	struct link *link = arg;
+	struct upnp_server *s = link->server;
+	const struct timeval request_time = { REQUEST_SECONDS, 0 };
+	struct connection *c;
+	struct in6_addr peer;
+	char text[ADDR_STRLEN];
+
+	(void)listener;
+	if (socklen != (int)sizeof(struct sockaddr_in)) {
+		close(fd);
+		return;
+	}
+	peer = addr_from_v4(((struct sockaddr_in *)sa)->sin_addr);
+	/* Hosts of this link only: the WAN side can route to a LAN address. */
+	if (!addr_in_prefix(&peer, &link->local.net) ||
+	    memcmp(&peer, &link->local.addr, sizeof(peer)) == 0) {
+		log_info("upnp: refused an HTTP connection from %s, not on %s",
+			 addr_format(&peer, text), link->local.ifname);
+		close(fd);
+		return;
+	}
+	if (s->nconnections >= CONNECTIONS_MAX || connections_of(s, &peer) >= CONNECTIONS_PER_CLIENT) {
+		log_debug("upnp: refused an HTTP connection from %s: %zu open", addr_format(&peer, text),
+			  s->nconnections);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->server = s;
+	c->link = link;
+	c->peer = peer;
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(s->base, on_deadline, c);
+	if (!c->bev || !c->deadline) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->deadline)
+			event_free(c->deadline);
+		free(c);
+		return;
+	}
+	c->next = s->connections;
+	if (c->next)
+		c->next->prev = c;
+	s->connections = c;
+	s->nconnections++;
+	bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
+	/* Reading stops at the largest request there can be. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_HEAD_MAX + HTTP_BODY_MAX);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	evtimer_add(c->deadline, &request_time);
+}
+
+/* SSDP */
+
+static struct link *link_of(struct upnp_server *s, unsigned ifindex, const struct in6_addr *source)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].local.ifindex == ifindex &&
+		    addr_in_prefix(source, &s->links[i].local.net) &&
+		    memcmp(source, &s->links[i].local.addr, sizeof(*source)) != 0)
+			return &s->links[i];
+	return NULL;
+}
+
+static struct ssdp_announcement announcement(const struct upnp_server *s, const struct link *l)
+{
+	return (struct ssdp_announcement){ .location = l->location, .server = s->server_header,
+					   .max_age = MAX_AGE, .boot_id = s->boot_id,
+					   .config_id = 1 };
+}
+
+/* From the link's own address, so the host sees the answer come from the
+ * address it will fetch the description from. */
+static void send_from(const struct upnp_server *s, const struct link *l,
+		      const struct sockaddr_in *to, const char *msg, size_t len)
+{
+	char control[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
+	struct msghdr mh = { .msg_name = (void *)(uintptr_t)to, .msg_namelen = sizeof(*to),
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control, .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	struct in_pktinfo pi = { .ipi_ifindex = (int)l->local.ifindex,
+				 .ipi_spec_dst = addr_to_v4(&l->local.addr) };
+
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	if (sendmsg(s->ssdp_fd, &mh, MSG_DONTWAIT) < 0 && errno != EAGAIN)
+		log_debug("ssdp: sendmsg on %s: %s", l->local.ifname, strerror(errno));
+}
+
+static void reply_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending_reply *p = arg;
+	struct upnp_server *s = p->server;
+	struct ssdp_target targets[SSDP_TARGETS_MAX];
+	struct ssdp_announcement a = announcement(s, p->link);
+	size_t n = ssdp_targets(&s->id, p->st, targets);
+	char msg[SSDP_MESSAGE_MAX];
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = ssdp_format_response(msg, sizeof(msg), &targets[i], &a);
+
+		if (len)
+			send_from(s, p->link, &p->to, msg, len);
+	}
+	p->used = false;
+}
+
+/* UDA 1.1 §1.3.3: answer after a random delay within MX, so that many
+ * devices do not all answer at once. */
+static void schedule_reply(struct upnp_server *s, struct link *l, const struct sockaddr_in *to,
+			   const struct ssdp_search *search)
+{
+	struct pending_reply *p = NULL;
+	uint32_t r = 0;
+	struct timeval delay = { 0, 0 };
+	char text[ADDR_STRLEN];
+	struct in6_addr from = addr_from_v4(to->sin_addr);
+
+	for (size_t i = 0; i < PENDING_REPLIES_MAX && !p; i++)
+		if (!s->pending[i].used)
+			p = &s->pending[i];
+	if (!p) {
+		log_debug("ssdp: search from %s dropped: %d replies already pending",
+			  addr_format(&from, text), PENDING_REPLIES_MAX);
+		return;
+	}
+	if (search->has_mx && search->mx > 0) {
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r = (uint32_t)rand();
+		uint32_t ms = r % (search->mx * 1000);
+
+		delay.tv_sec = ms / 1000;
+		delay.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	}
+	p->used = true;
+	p->to = *to;
+	p->link = l;
+	memcpy(p->st, search->st, sizeof(p->st));
+	evtimer_add(p->timer, &delay);
+}
+
+static void on_ssdp_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct upnp_server *s = arg;
+
+	(void)what;
+	for (int i = 0; i < READS_PER_EVENT; i++) {
+		char buf[1500];
+		char control[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct sockaddr_in from;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
+				     .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = control, .msg_controllen = sizeof(control) };
+		struct ssdp_target targets[SSDP_TARGETS_MAX];
+		struct ssdp_search search;
+		unsigned ifindex = 0;
+		struct in6_addr source;
+		struct link *l;
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				ifindex = (unsigned)pi.ipi_ifindex;
+			}
+		if (mh.msg_namelen != sizeof(from) || (mh.msg_flags & MSG_TRUNC))
+			continue;
+		source = addr_from_v4(from.sin_addr);
+		if (!(l = link_of(s, ifindex, &source)))
+			continue;  /* not from a LAN host: no answer */
+		if (ssdp_parse_search(buf, (size_t)n, &search) < 0)
+			continue;
+		if (ssdp_targets(&s->id, search.st, targets) == 0)
+			continue;
+		schedule_reply(s, l, &from, &search);
+	}
+}
+
+static void notify_all(struct upnp_server *s, bool alive)
+{
+	struct ssdp_target targets[SSDP_TARGETS_MAX];
+	size_t n = ssdp_targets(&s->id, "ssdp:all", targets);
+	struct sockaddr_in group = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
+	char msg[SSDP_MESSAGE_MAX];
+
+	inet_pton(AF_INET, SSDP_GROUP_V4, &group.sin_addr);
+	for (size_t i = 0; i < s->nlinks; i++) {
+		const struct link *l = &s->links[i];
+		struct ssdp_announcement a = announcement(s, l);
+
+		for (size_t k = 0; k < n; k++) {
+			size_t len = ssdp_format_notify(msg, sizeof(msg), &targets[k], &a, alive);
+
+			if (len)
+				send_from(s, l, &group, msg, len);
+		}
+	}
+}
+
+static void notify_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct upnp_server *s = arg;
+	struct timeval next = { s->notify_rounds + 1 < NOTIFY_START_ROUNDS ? 1 : NOTIFY_INTERVAL, 0 };
+
+	(void)fd;
+	(void)what;
+	notify_all(s, true);
+	s->notify_rounds++;
+	evtimer_add(s->notify_timer, &next);
+}
+
+static int open_ssdp(struct upnp_server *s, char *err, size_t errlen)
+{
+	int one = 1, zero = 0, ttl = MULTICAST_TTL;
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
+	unsigned joined[LINKS_MAX];
+	size_t njoined = 0;
+
+	s->ssdp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->ssdp_fd < 0 ||
+	    setsockopt(s->ssdp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(s->ssdp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+	    setsockopt(s->ssdp_fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+	    setsockopt(s->ssdp_fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
+	    bind(s->ssdp_fd, (struct sockaddr *)&any, sizeof(any)) < 0) {
+		snprintf(err, errlen, "SSDP: cannot open UDP port %d: %s", SSDP_PORT, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < s->nlinks; i++) {
+		struct ip_mreqn mreq = { .imr_ifindex = (int)s->links[i].local.ifindex };
+		bool done = false;
+
+		for (size_t k = 0; k < njoined; k++)
+			done |= joined[k] == s->links[i].local.ifindex;
+		if (done)
+			continue;
+		inet_pton(AF_INET, SSDP_GROUP_V4, &mreq.imr_multiaddr);
+		if (setsockopt(s->ssdp_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) {
+			snprintf(err, errlen, "SSDP: cannot join %s on %s: %s", SSDP_GROUP_V4,
+				 s->links[i].local.ifname, strerror(errno));
+			return -1;
+		}
+		joined[njoined++] = s->links[i].local.ifindex;
+	}
+	s->ssdp_ev = event_new(s->base, s->ssdp_fd, EV_READ | EV_PERSIST, on_ssdp_readable, s);
+	if (!s->ssdp_ev || event_add(s->ssdp_ev, NULL) < 0) {
+		snprintf(err, errlen, "SSDP: cannot watch the socket");
+		return -1;
+	}
+	return 0;
+}
+
+static int open_http(struct upnp_server *s, struct link *l, char *err, size_t errlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg->upnp_http_port),
+				   .sin_addr = addr_to_v4(&l->local.addr) };
+
+	l->http = evconnlistener_new_bind(s->base, on_accept, l,
+					  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						  LEV_OPT_CLOSE_ON_EXEC,
+					  64, (struct sockaddr *)&sin, sizeof(sin));
+	if (!l->http) {
+		snprintf(err, errlen, "UPnP: cannot listen on %s:%u: %s", l->addr_text,
+			 s->cfg->upnp_http_port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Stable across restarts, so control points keep recognising the router,
+ * and not the machine-id itself. */
+static void uuid_seed(const struct config *cfg, uint8_t seed[16])
+{
+	char id[64] = "";
+	uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+	char text[160];
+	FILE *f = fopen("/etc/machine-id", "re");
+
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = '\0';
+		fclose(f);
+	}
+	if (!id[0] && getrandom(id, 16, GRND_NONBLOCK) != 16)
+		snprintf(id, sizeof(id), "%ld", (long)time(NULL));
+	snprintf(text, sizeof(text), "portleased-igd:%s:%s", id, cfg->external_interface);
+	for (const char *p = text; *p; p++) {
+		h[0] = (h[0] ^ (uint8_t)*p) * 0x100000001b3ULL;
+		h[1] = (h[1] ^ (uint8_t)*p) * 0x100000001b3ULL + h[0];
+	}
+	memcpy(seed, h, 16);
+}
+
+void upnp_server_free(struct upnp_server *s)
+{
+	if (!s)
+		return;
+	if (s->ssdp_fd >= 0 && s->notify_rounds > 0)
+		notify_all(s, false);
+	while (s->connections)
+		connection_free(s->connections);
+	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++)
+		if (s->pending[i].timer)
+			event_free(s->pending[i].timer);
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].http)
+			evconnlistener_free(s->links[i].http);
+	if (s->notify_timer)
+		event_free(s->notify_timer);
+	if (s->ssdp_ev)
+		event_free(s->ssdp_ev);
+	if (s->ssdp_fd >= 0)
+		close(s->ssdp_fd);
+	free(s);
+}
+
+struct upnp_server *upnp_server_new(struct event_base *base, const struct config *cfg,
+				    struct mapper *mapper, char *err, size_t errlen)
+{
+	struct upnp_server *s = calloc(1, sizeof(*s));
+	struct utsname uts;
+	uint8_t seed[16];
+
+	if (!s) {
+		snprintf(err, errlen, "UPnP: out of memory");
+		return NULL;
+	}
+	s->cfg = cfg;
+	s->base = base;
+	s->ssdp_fd = -1;
+	s->igd = (struct igd){ .cfg = cfg, .mapper = mapper, .version = cfg->upnp_igd_version };
+	uuid_seed(cfg, seed);
+	igd_identity_init(&s->id, cfg->upnp_igd_version, seed);
+	s->boot_id = (uint32_t)time(NULL) & 0x7fffffff;
+	if (uname(&uts) < 0)
+		snprintf(uts.release, sizeof(uts.release), "unknown");
+	snprintf(s->server_header, sizeof(s->server_header), "Linux/%.40s UPnP/1.1 portleased/%s",
+		 uts.release, PORTLEASED_VERSION);
+
+	for (size_t i = 0; i < cfg->lan_interface_count; i++) {
+		struct if_address addrs[ADDRESSES_PER_INTERFACE];
+		int n = ifaddr_list(cfg->lan_interfaces[i], AF_INET, addrs, ADDRESSES_PER_INTERFACE);
+
+		for (int k = 0; k < n && k < ADDRESSES_PER_INTERFACE && s->nlinks < LINKS_MAX; k++) {
+			struct link *l = &s->links[s->nlinks++];
+			struct in_addr v4 = addr_to_v4(&addrs[k].addr);
+			char text[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &v4, text, sizeof(text));
+			l->server = s;
+			l->local = addrs[k];
+			memcpy(l->addr_text, text, sizeof(text));
+			snprintf(l->location, sizeof(l->location), "http://%s:%u/rootDesc.xml", text,
+				 cfg->upnp_http_port);
+		}
+	}
+	if (s->nlinks == 0) {
+		snprintf(err, errlen, "UPnP: no LAN interface has an IPv4 address");
+		goto fail;
+	}
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (open_http(s, &s->links[i], err, errlen) < 0)
+			goto fail;
+	if (open_ssdp(s, err, errlen) < 0)
+		goto fail;
+	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++) {
+		s->pending[i].server = s;
+		s->pending[i].timer = evtimer_new(base, reply_fired, &s->pending[i]);
+		if (!s->pending[i].timer) {
+			snprintf(err, errlen, "UPnP: out of memory");
+			goto fail;
+		}
+	}
+	s->notify_timer = evtimer_new(base, notify_fired, s);
+	if (!s->notify_timer) {
+		snprintf(err, errlen, "UPnP: out of memory");
+		goto fail;
+	}
+	/* A restart: stale cache entries go first, then the fresh ones. */
+	notify_all(s, false);
+	notify_fired(-1, 0, s);
+	for (size_t i = 0; i < s->nlinks; i++)
+		log_info("UPnP IGD:%u on %s: %s", s->igd.version, s->links[i].local.ifname,
+			 s->links[i].location);
+	return s;
+fail:
+	upnp_server_free(s);
+	return NULL;
+}
