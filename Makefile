@@ -122,6 +122,7 @@ e2e-asan:
 
 e2e: all
 	sh tests/e2e/run.sh $(BUILD)
+	sh tests/e2e/upnp.sh $(BUILD)
 	sh tests/e2e/reference.sh $(BUILD)
 
 check:

@@ -16,58 +16,9 @@ CONF="$WORK/portleased.conf"
 LOG="$WORK/portleased.log"
 MSG_ID=0
 . "$HERE/harness.sh"
+. "$HERE/traffic.sh"
 
-# --- traffic helpers -------------------------------------------------------
-
-# listen_tcp NS PORT FILE / listen_udp NS PORT FILE: a LAN service that
-# appends whatever reaches it to FILE.
-listen_tcp() { ip netns exec "$1" socat -u "TCP-LISTEN:$2,fork,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & }
-listen_udp() { ip netns exec "$1" socat -u "UDP-RECV:$2,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & }
-
-# wan_reaches tcp|udp PORT FILE: sends a fresh message from the WAN host to
-# the router's external address and port (a new connection, or a datagram
-# from a new source port, so no old conntrack entry can carry it), and
-# succeeds if it arrives in FILE within a second. WAN_BIND=ADDR[:PORT] sends
-# from that source instead.
-wan_reaches() {
-	MSG_ID=$((MSG_ID + 1))
-	msg="probe-$$-$MSG_ID"
-	if [ "$1" = tcp ]; then
-		echo "$msg" | in_wan timeout 3 socat -u - "TCP:$ROUTER_WAN_IP:$2,connect-timeout=1${WAN_BIND:+,bind=$WAN_BIND}" 2>/dev/null
-	else
-		echo "$msg" | in_wan timeout 3 socat -u - "UDP-SENDTO:$ROUTER_WAN_IP:$2${WAN_BIND:+,bind=$WAN_BIND}" 2>/dev/null
-	fi
-	arrives "$msg" "$3"
-}
-
-# arrives MSG FILE: whether MSG shows up in FILE within a second.
-arrives() {
-	i=0
-	while [ $i -lt 10 ]; do
-		grep -q "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-wan_blocked() { ! wan_reaches "$@"; }
-
-# The same over IPv6, to a LAN host's own address (a pinhole: no NAT):
-# wan6_reaches tcp|udp ADDR PORT FILE, from WAN_BIND6 if set.
-listen_tcp6() { ip netns exec "$1" socat -u "TCP6-LISTEN:$2,fork,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & }
-listen_udp6() { ip netns exec "$1" socat -u "UDP6-RECV:$2,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & }
-wan6_reaches() {
-	MSG_ID=$((MSG_ID + 1))
-	msg="probe-$$-$MSG_ID"
-	if [ "$1" = tcp ]; then
-		echo "$msg" | in_wan timeout 3 socat -u - "TCP6:[$2]:$3,connect-timeout=1${WAN_BIND6:+,bind=[$WAN_BIND6]}" 2>/dev/null
-	else
-		echo "$msg" | in_wan timeout 3 socat -u - "UDP6-SENDTO:[$2]:$3${WAN_BIND6:+,bind=[$WAN_BIND6]}" 2>/dev/null
-	fi
-	arrives "$msg" "$4"
-}
-wan6_blocked() { ! wan6_reaches "$@"; }
-from6() { WAN_BIND6=$1; shift; "$@"; rc=$?; WAN_BIND6=; return $rc; }
+# --- helpers ----------------------------------------------------------------
 
 # natpmpc_map NS PUBLIC PRIVATE PROTO LIFETIME: prints "PUBLIC LIFETIME" of
 # the mapping natpmpc reports, or its failure line.
@@ -283,7 +234,6 @@ expect "a NAT-PMP mapping and a PCP MAP of the same endpoint are one lease ($got
 # --- FILTER: only the listed remote peers reach the mapping ----------------
 
 # from SRC[:PORT] COMMAND...: a traffic check sent from that WAN source.
-from() { WAN_BIND=$1; shift; "$@"; rc=$?; WAN_BIND=; return $rc; }
 filtered_elements() { in_router nft list map inet portleased fwd4_filtered | grep -o "$1" | wc -l; }
 
 got=$(pcp "$NS_LAN1" -n $NONCE_A -f "$WAN_IP" map tcp 9800 9800)

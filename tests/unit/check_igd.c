@@ -321,7 +321,7 @@ START_TEST(test_generic_entries_and_listing)
 	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "7003", "UDP", "7003",
 			     "192.168.1.10", "60", "").http, 200);
 	for (int i = 0; i < 3; i++) {
-		char index[4];
+		char index[12];
 
 		snprintf(index, sizeof(index), "%d", i);
 		o = call_as("192.168.1.10", ip_connection, WANIP "1", "GetGenericPortMappingEntry",

@@ -1,0 +1,211 @@
+#!/bin/sh
+# End-to-end tests of the UPnP IGD: portleased in a router namespace behind
+# a drop-policy firewall, upnpc (Debian's miniupnpc) on the LAN hosts, real
+# TCP and UDP traffic from the WAN host, hostile HTTP from both sides.
+# Usage: upnp.sh BUILD_DIR. Needs root.
+set -u
+
+BUILD=${1:-build}
+DAEMON="$BUILD/portleased"
+HERE=$(dirname "$0")
+LAN_NET=192.168.78
+LAN6_NET=2001:db8:78
+. "$HERE/netns.sh"
+
+WORK=$(mktemp -d /tmp/portleased-upnp.XXXXXX)
+CONF="$WORK/portleased.conf"
+LOG="$WORK/portleased.log"
+MSG_ID=0
+. "$HERE/harness.sh"
+. "$HERE/traffic.sh"
+
+HTTP_PORT=5000
+DESC="http://$ROUTER_LAN_IP:$HTTP_PORT/rootDesc.xml"
+
+# upnpc_on NS ARGS...: upnpc with our description URL, so that only the
+# discovery check waits for SSDP. -i: miniupnpc calls an IGD whose external
+# address is reserved (ours is in 203.0.113.0/24) "not connected".
+upnpc_on() { ns=$1; shift; ip netns exec "$ns" timeout 10 upnpc -i -u "$DESC" "$@" 2>&1; }
+
+# redirected OUTPUT: "PORT DURATION" of the mapping upnpc -a/-n/-r reports.
+redirected() {
+	echo "$1" | sed -n 's/^external [0-9.]*:\([0-9]*\) [A-Z]* is redirected to internal [0-9.]*:[0-9]* (duration=\([0-9]*\))$/\1 \2/p' | head -n 1
+}
+
+# http_raw NS [ADDR]: sends stdin to the router's HTTP port, prints the
+# status line of the answer (or nothing).
+http_raw() {
+	ip netns exec "$1" timeout 4 socat -t 3 - "TCP:${2:-$ROUTER_LAN_IP}:$HTTP_PORT,connect-timeout=1" 2>/dev/null |
+		head -n 1 | tr -d '\r'
+}
+
+# soap ACTION BODY: a control request as miniupnpc would send it, but with
+# whatever body and Host the test wants (HOST overrides).
+soap() {
+	body=$2
+	printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml\r\nSOAPAction: "urn:schemas-upnp-org:service:WANIPConnection:2#%s"\r\nContent-Length: %d\r\n\r\n%s' \
+		"${HOST:-$ROUTER_LAN_IP:$HTTP_PORT}" "$1" "${#body}" "$body"
+}
+
+ENVELOPE_OPEN='<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+ENVELOPE_CLOSE='</s:Body></s:Envelope>'
+
+# --- the network -------------------------------------------------------------
+
+net_setup || { echo "not ok - cannot build the test network (need root, iproute2, veth and bridge)"; exit 1; }
+write_router_config "$CONF"
+# The router's firewall: forward policy drop, port forwards admitted the
+# way docs/nftables.md says.
+in_router nft -f - <<'NFT'
+table inet firewall {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct status dnat accept
+		iifname "br-lan" oifname "wan0" accept
+	}
+}
+NFT
+# Heard on the LAN and on the WAN: SSDP multicast, from before the start.
+in_lan1 socat -u "UDP4-RECV:1900,reuseaddr,ip-add-membership=239.255.255.250:eth0" "OPEN:$WORK/lan1-ssdp,creat,append" 2>/dev/null &
+in_wan socat -u "UDP4-RECV:1900,reuseaddr,ip-add-membership=239.255.255.250:eth0" "OPEN:$WORK/wan-ssdp,creat,append" 2>/dev/null &
+sleep 0.2
+
+start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
+
+listen_tcp "$NS_LAN1" 8080 "$WORK/lan1-tcp8080"
+listen_udp "$NS_LAN1" 9000 "$WORK/lan1-udp9000"
+listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
+listen_tcp "$NS_LAN2" 7100 "$WORK/lan2-tcp7100"
+listen_tcp "$NS_LAN1" 8300 "$WORK/lan1-tcp8300"
+sleep 0.3
+
+# --- discovery -------------------------------------------------------------------
+
+out=$(in_lan1 timeout 15 upnpc -i -s 2>&1)
+expect "upnpc discovers the IGD by SSDP multicast and reads its description" \
+	sh -c "echo '$out' | grep -q '^ desc: $DESC\$'"
+expect "upnpc finds WANIPConnection's control URL in it" \
+	sh -c "echo '$out' | grep -q 'IGD : http://$ROUTER_LAN_IP:$HTTP_PORT/ctl/IPConn'"
+expect "-s: the external address is the router's WAN address" \
+	sh -c "echo '$out' | grep -q '^ExternalIPAddress = $ROUTER_WAN_IP\$'"
+expect "-s: the connection is IP_Routed and Connected" \
+	check 'echo "$out" | grep -q "^Connection Type : IP_Routed" && echo "$out" | grep -q "^Status : Connected"'
+rx=$(echo "$out" | sed -n 's/^Packets: *Sent: *[0-9]*[[:space:]]*Recv: *\([0-9]*\)$/\1/p')
+kernel_rx=$(in_router cat /sys/class/net/wan0/statistics/rx_packets)
+expect "-s: the packet counters are the WAN interface's ($rx received, the kernel says $kernel_rx)" \
+	check '[ -n "$rx" ] && [ "$rx" -gt 0 ] && [ "$rx" -le "$kernel_rx" ]'
+expect "ssdp:alive was multicast on the LAN at start" grep -q 'NTS: ssdp:alive' "$WORK/lan1-ssdp"
+expect "and nothing on the WAN link" check '[ ! -s "$WORK/wan-ssdp" ]'
+
+search='M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nST: upnp:rootdevice\r\n\r\n'
+got=$(printf "$search" | in_lan1 timeout 3 socat -T 1 - "UDP4:$ROUTER_LAN_IP:1900" 2>/dev/null | head -n 1 | tr -d '\r')
+expect "a unicast M-SEARCH from a LAN host is answered ($got)" [ "$got" = "HTTP/1.1 200 OK" ]
+got=$(printf "$search" | in_wan timeout 3 socat -T 1 - "UDP4:$ROUTER_WAN_IP:1900" 2>/dev/null | head -n 1)
+expect "the same M-SEARCH from the WAN host gets no answer (${got:-none})" [ -z "$got" ]
+
+# --- mappings, each proven with traffic --------------------------------------------
+
+expect "no mapping, no traffic" wan_blocked tcp 18080 "$WORK/lan1-tcp8080"
+out=$(upnpc_on "$NS_LAN1" -e "web server" -a "$LAN1_IP" 8080 18080 TCP 600)
+got=$(redirected "$out")
+expect "-a -e: TCP 18080 -> lan1:8080 granted for 600 s ($got)" [ "$got" = "18080 600" ]
+expect "it carries a connection from the WAN host to the LAN listener" wan_reaches tcp 18080 "$WORK/lan1-tcp8080"
+got=$(redirected "$(upnpc_on "$NS_LAN1" -a "$LAN1_IP" 9000 19000 UDP 600)")
+expect "-a: UDP 19000 -> lan1:9000 granted ($got)" [ "$got" = "19000 600" ]
+expect "it carries a datagram from the WAN host" wan_reaches udp 19000 "$WORK/lan1-udp9000"
+
+out=$(upnpc_on "$NS_LAN1" -l)
+expect "-l lists both mappings, with the description" \
+	check 'echo "$out" | grep -q "tcp 18080->$LAN1_IP:8080  '\''web server'\''" && echo "$out" | grep -q "udp 19000->$LAN1_IP:9000"'
+out=$(upnpc_on "$NS_LAN1" -L)
+expect "-L (GetListOfPortMappings) lists them too" \
+	check 'echo "$out" | grep -q "tcp 18080->$LAN1_IP:8080  '\''web server'\''" && echo "$out" | grep -q "udp 19000->$LAN1_IP:9000"'
+
+out=$(upnpc_on "$NS_LAN2" -a "$LAN1_IP" 8080 18081 TCP 600)
+expect "lan2 asking a mapping for lan1 is refused 606" sh -c "echo '$out' | grep -q 'failed with code 606'"
+expect "and nothing reaches lan1 through that port" wan_blocked tcp 18081 "$WORK/lan1-tcp8080"
+out=$(upnpc_on "$NS_LAN2" -a "$LAN2_IP" 7000 18080 TCP 600)
+expect "lan2 asking for lan1's external port gets 718 ConflictInMappingEntry" \
+	sh -c "echo '$out' | grep -q 'failed with code 718'"
+expect "and lan1's mapping still carries its traffic" wan_reaches tcp 18080 "$WORK/lan1-tcp8080"
+
+got=$(redirected "$(upnpc_on "$NS_LAN2" -n "$LAN2_IP" 7000 18080 TCP 600)")
+port=${got%% *}
+expect "-n (AddAnyPortMapping) gives lan2 another free port ($got)" \
+	check '[ -n "$port" ] && [ "$port" != 18080 ]'
+expect "which carries lan2's traffic" wan_reaches tcp "$port" "$WORK/lan2-tcp7000"
+
+got=$(redirected "$(upnpc_on "$NS_LAN2" -r 7100 17100 tcp)")
+expect "-r maps for the asking host; lease 0 becomes the policy's maximum, 3600 s ($got)" \
+	[ "$got" = "17100 3600" ]
+expect "it carries traffic" wan_reaches tcp 17100 "$WORK/lan2-tcp7100"
+
+got=$(redirected "$(upnpc_on "$NS_LAN1" -a "$LAN1_IP" 8300 18300 TCP 600 "$WAN_IP2")")
+expect "-a with a remote host: granted ($got)" [ "$got" = "18300 600" ]
+expect "the remote host named reaches it" from "$WAN_IP2" wan_reaches tcp 18300 "$WORK/lan1-tcp8300"
+expect "another remote host does not" from "$WAN_IP" wan_blocked tcp 18300 "$WORK/lan1-tcp8300"
+
+out=$(upnpc_on "$NS_LAN2" -d 19000 UDP)
+expect "lan2 cannot delete lan1's mapping (606)" sh -c "echo '$out' | grep -q 'UPNP_DeletePortMapping() failed with code : 606'"
+expect "which still carries traffic" wan_reaches udp 19000 "$WORK/lan1-udp9000"
+out=$(upnpc_on "$NS_LAN1" -d 18080 TCP)
+expect "-d: lan1 deletes its TCP mapping" sh -c "echo '$out' | grep -q 'UPNP_DeletePortMapping() returned : 0'"
+expect "after -d the WAN host no longer reaches the service" wan_blocked tcp 18080 "$WORK/lan1-tcp8080"
+expect "and the kernel holds no element for it" \
+	sh -c "! ip netns exec $NS_ROUTER nft list map inet portleased fwd4 | grep -q '18080 :'"
+
+out=$(upnpc_on "$NS_LAN2" -N 17000 18999 TCP)
+expect "-N (DeletePortMappingRange): lan2's mappings in the range go" \
+	check 'wan_blocked tcp 17100 "$WORK/lan2-tcp7100" && wan_blocked tcp "$port" "$WORK/lan2-tcp7000"'
+expect "and lan1's outside it stays" wan_reaches udp 19000 "$WORK/lan1-udp9000"
+
+# --- hostile HTTP ------------------------------------------------------------------
+
+laughs='<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:GetExternalIPAddress xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:2">&c;</u:GetExternalIPAddress></s:Body></s:Envelope>'
+got=$(soap GetExternalIPAddress "$laughs" | http_raw "$NS_LAN1")
+expect "a DTD with entities (billion laughs) is refused 400 ($got)" [ "$got" = "HTTP/1.1 400 Bad Request" ]
+nested="$ENVELOPE_OPEN<u:GetExternalIPAddress xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\">$(printf '<a>%.0s' $(seq 1 2000))"
+got=$(soap GetExternalIPAddress "$nested" | http_raw "$NS_LAN1")
+expect "2000 levels of nesting are refused 400 ($got)" [ "$got" = "HTTP/1.1 400 Bad Request" ]
+got=$(HOST=rebind.example:$HTTP_PORT soap GetExternalIPAddress "$ENVELOPE_OPEN<u:GetExternalIPAddress xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\"/>$ENVELOPE_CLOSE" | http_raw "$NS_LAN1")
+expect "a Host that is a DNS name (rebinding) is refused 403 ($got)" [ "$got" = "HTTP/1.1 403 Forbidden" ]
+got=$(printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n\r\n' "$ROUTER_LAN_IP" | http_raw "$NS_LAN1")
+expect "a body over the limit is refused 413 before it is read ($got)" [ "$got" = "HTTP/1.1 413 Content Too Large" ]
+got=$(printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n' "$ROUTER_LAN_IP" | http_raw "$NS_LAN1")
+expect "chunked transfer coding is refused 501 ($got)" [ "$got" = "HTTP/1.1 501 Not Implemented" ]
+got=$(soap AddPortMapping "$ENVELOPE_OPEN<u:AddPortMapping xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\"><NewExternalPort>1</NewExternalPort></u:AddPortMapping>$ENVELOPE_CLOSE" | http_raw "$NS_LAN1")
+expect "an action missing its arguments gets a SOAP fault ($got)" [ "$got" = "HTTP/1.1 500 Internal Server Error" ]
+in_wan ip route add "$LAN_NET.0/24" via "$ROUTER_WAN_IP"
+got=$(printf 'GET /rootDesc.xml HTTP/1.0\r\n\r\n' | http_raw "$NS_WAN")
+expect "the WAN host, routing to the LAN address, gets no description (${got:-nothing})" [ -z "$got" ]
+got=$(printf 'GET /rootDesc.xml HTTP/1.0\r\n\r\n' | http_raw "$NS_LAN1")
+expect "while a LAN host does ($got)" [ "$got" = "HTTP/1.1 200 OK" ]
+
+# Slowloris: lan2 opens 40 connections and trickles a header into each.
+i=0
+while [ $i -lt 40 ]; do
+	(printf 'GET /rootDesc.xml HTTP/1.1\r\n'; sleep 8) |
+		in_lan2 timeout 9 socat -u - "TCP:$ROUTER_LAN_IP:$HTTP_PORT" 2>/dev/null &
+	i=$((i + 1))
+done
+sleep 1
+held=$(in_router ss -Htn state established "( sport = :$HTTP_PORT )" | grep -c "$LAN2_IP")
+expect "a slowloris of 40 connections from lan2 holds at most 8 ($held)" [ "$held" -le 8 ]
+out=$(upnpc_on "$NS_LAN1" -s)
+expect "meanwhile lan1 is served" sh -c "echo '$out' | grep -q '^ExternalIPAddress = $ROUTER_WAN_IP\$'"
+sleep 5
+held=$(in_router ss -Htn state established "( sport = :$HTTP_PORT )" | grep -c "$LAN2_IP")
+expect "after 5 s without a whole request they are closed ($held left)" [ "$held" = 0 ]
+expect "portleased is still running" kill -0 "$PORTLEASED_PID"
+
+# --- stop ----------------------------------------------------------------------------
+
+kill -TERM "$PORTLEASED_PID"
+wait "$PORTLEASED_PID"; rc=$?
+sleep 0.3
+expect "SIGTERM: portleased exits cleanly (status $rc)" [ "$rc" = 0 ]
+expect "SIGTERM: ssdp:byebye is multicast on the LAN" grep -q 'NTS: ssdp:byebye' "$WORK/lan1-ssdp"
+expect "SIGTERM: the mappings stop carrying traffic" wan_blocked udp 19000 "$WORK/lan1-udp9000"
+
+summary upnp
