@@ -50,12 +50,13 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := daemon/log.c daemon/addr.c daemon/filter.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c \
-             daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c
+             daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
+             daemon/upnp/gena.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
-               daemon/upnp/igd.c daemon/upnp/upnp_server.c \
+               daemon/upnp/igd.c daemon/upnp/gena_server.c daemon/upnp/upnp_server.c \
                nft/nft.c nft/conntrack.c daemon/main.c
-UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper http soap igd ssdp
+UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)

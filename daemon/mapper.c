@@ -23,7 +23,15 @@ struct mapper {
 	uint64_t start_ms;
 	bool has_external_address;
 	struct in_addr external_address;
+	void (*changed)(void *arg);
+	void *changed_arg;
 };
+
+static void notify_observer(const struct mapper *m)
+{
+	if (m->changed)
+		m->changed(m->changed_arg);
+}
 
 static uint64_t now_ms(void)
 {
@@ -125,6 +133,7 @@ static void remove_lease(struct mapper *m, struct lease *l, const char *why)
 		 addr_format(&l->internal_addr, internal), l->internal_port,
 		 addr_format(&l->client, client));
 	lease_delete(m->leases, l);
+	notify_observer(m);
 }
 
 static void expiry_fired(evutil_socket_t fd, short what, void *arg)
@@ -175,6 +184,13 @@ void mapper_set_external_address(struct mapper *m, const struct in_addr *addr)
 	m->has_external_address = addr != NULL;
 	if (addr)
 		m->external_address = *addr;
+	notify_observer(m);
+}
+
+void mapper_set_observer(struct mapper *m, void (*changed)(void *arg), void *arg)
+{
+	m->changed = changed;
+	m->changed_arg = arg;
 }
 
 bool mapper_external_address(const struct mapper *m, struct in_addr *out)
@@ -340,6 +356,7 @@ static struct map_result install(struct mapper *m, struct lease *fields, uint32_
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = fields->rule };
 	}
 	schedule_expiry(m);
+	notify_observer(m);
 	return (struct map_result){ .status = MAP_OK, .external_port = fields->external_port,
 				    .lifetime = lifetime, .rule = fields->rule };
 }

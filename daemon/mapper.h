@@ -60,6 +60,9 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 void mapper_free(struct mapper *m);
 
 void mapper_set_external_address(struct mapper *m, const struct in_addr *addr);
+/* changed(arg) runs after a lease is added or removed, or the external
+ * address is set (not on a mere refresh). One observer; NULL for none. */
+void mapper_set_observer(struct mapper *m, void (*changed)(void *arg), void *arg);
 bool mapper_external_address(const struct mapper *m, struct in_addr *out);
 /* Seconds since the lease table was created (the NAT-PMP/PCP epoch). */
 uint32_t mapper_epoch(const struct mapper *m);

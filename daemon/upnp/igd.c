@@ -642,3 +642,37 @@ unsigned igd_mapping_count(const struct igd *igd)
 		n += is_port_mapping(l);
 	return n;
 }
+
+void igd_evented_state(const struct igd *igd, const struct upnp_service *s,
+		       struct igd_state *out)
+{
+	struct in_addr ext;
+	bool connected = mapper_external_address(igd->mapper, &ext);
+
+	out->n = 0;
+	for (size_t i = 0; i < s->nvariables && out->n < IGD_EVENTED_MAX; i++) {
+		const char *name = s->variables[i].name;
+		char *value = out->vars[out->n].value;
+
+		if (!s->variables[i].events)
+			continue;
+		out->vars[out->n].name = name;
+		if (strcmp(name, "ExternalIPAddress") == 0) {
+			value[0] = '\0';
+			if (connected)
+				inet_ntop(AF_INET, &ext, value, IGD_VALUE_MAX);
+		} else if (strcmp(name, "ConnectionStatus") == 0) {
+			snprintf(value, IGD_VALUE_MAX, "%s", connected ? "Connected" : "Disconnected");
+		} else if (strcmp(name, "PortMappingNumberOfEntries") == 0) {
+			snprintf(value, IGD_VALUE_MAX, "%u", igd_mapping_count(igd));
+		} else if (strcmp(name, "PossibleConnectionTypes") == 0) {
+			snprintf(value, IGD_VALUE_MAX, "IP_Routed");
+		} else if (strcmp(name, "PhysicalLinkStatus") == 0) {
+			snprintf(value, IGD_VALUE_MAX, "%s",
+				 link_is_up(igd->cfg->external_interface) ? "Up" : "Down");
+		} else {
+			continue;  /* not evented by us: left out rather than made up */
+		}
+		out->n++;
+	}
+}

@@ -40,4 +40,20 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 /* The IGD's PortMappingNumberOfEntries: the IPv4 port mappings. */
 unsigned igd_mapping_count(const struct igd *igd);
 
+#define IGD_EVENTED_MAX 8
+#define IGD_VALUE_MAX 32
+
+/* The current values of a service's evented state variables (those its
+ * SCPD marks sendEvents="yes"), for GENA. */
+struct igd_state {
+	size_t n;
+	struct {
+		const char *name;
+		char value[IGD_VALUE_MAX];
+	} vars[IGD_EVENTED_MAX];
+};
+
+void igd_evented_state(const struct igd *igd, const struct upnp_service *s,
+		       struct igd_state *out);
+
 #endif

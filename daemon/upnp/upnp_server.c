@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gena_server.h"
 #include "http.h"
 #include "ifaddr.h"
 #include "igd.h"
@@ -73,6 +74,7 @@ struct upnp_server {
 	struct event_base *base;
 	struct igd igd;
 	struct igd_identity id;
+	struct gena_server *gena;
 	char server_header[128];
 	uint32_t boot_id;
 	int ssdp_fd;
@@ -138,13 +140,14 @@ static const struct upnp_service *service_at(const struct upnp_server *s, const 
 	return NULL;
 }
 
-static bool is_event_path(const struct upnp_server *s, const char *path)
+static const struct upnp_service *service_of_events(const struct upnp_server *s,
+						    const char *path)
 {
 	for (size_t i = 0; i < igd_service_count(); i++)
 		if (igd_service_version(igd_service(i), s->igd.version) &&
 		    strcmp(path, igd_service(i)->event_path) == 0)
-			return true;
-	return false;
+			return igd_service(i);
+	return NULL;
 }
 
 static int control(struct connection *c, const struct http_request *req,
@@ -183,7 +186,7 @@ static void serve(struct connection *c, const struct http_request *req, const ch
 	struct evbuffer *out = evbuffer_new();
 	const struct upnp_service *svc;
 	bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
-	char peer[ADDR_STRLEN];
+	char peer[ADDR_STRLEN], headers[128] = "";
 	int status = 200;
 
 	if (!out) {
@@ -203,15 +206,16 @@ static void serve(struct connection *c, const struct http_request *req, const ch
 	} else if (req->method == HTTP_POST && (svc = service_at(s, req->path, true))) {
 		status = control(c, req, svc, body, len, out);
 	} else if ((req->method == HTTP_SUBSCRIBE || req->method == HTTP_UNSUBSCRIBE) &&
-		   is_event_path(s, req->path)) {
-		status = 501;  /* GENA eventing is not served yet */
+		   (svc = service_of_events(s, req->path))) {
+		status = gena_server_request(s->gena, svc, &c->peer, req, headers, sizeof(headers));
 	} else if (req->method == HTTP_OTHER) {
 		status = 405;
+		snprintf(headers, sizeof(headers), "Allow: GET, HEAD, POST, SUBSCRIBE, UNSUBSCRIBE\r\n");
 	} else {
 		status = 404;
 	}
-	send_response(c, status, status == 405 ? "Allow: GET, HEAD, POST\r\n" : NULL,
-		      evbuffer_get_length(out) ? out : NULL, req->method == HTTP_HEAD);
+	send_response(c, status, headers, evbuffer_get_length(out) ? out : NULL,
+		      req->method == HTTP_HEAD);
 	evbuffer_free(out);
 }
 
@@ -592,6 +596,10 @@ void upnp_server_free(struct upnp_server *s)
 		return;
 	if (s->ssdp_fd >= 0 && s->notify_rounds > 0)
 		notify_all(s, false);
+	if (s->gena) {
+		mapper_set_observer(s->igd.mapper, NULL, NULL);
+		gena_server_free(s->gena);
+	}
 	while (s->connections)
 		connection_free(s->connections);
 	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++)
@@ -658,6 +666,12 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 			goto fail;
 	if (open_ssdp(s, err, errlen) < 0)
 		goto fail;
+	s->gena = gena_server_new(base, &s->igd);
+	if (!s->gena) {
+		snprintf(err, errlen, "UPnP: out of memory");
+		goto fail;
+	}
+	mapper_set_observer(mapper, gena_server_changed, s->gena);
 	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++) {
 		s->pending[i].server = s;
 		s->pending[i].timer = evtimer_new(base, reply_fired, &s->pending[i]);

@@ -74,7 +74,15 @@ tail -n 1 "$LOG" | sed 's/^[0-9:.]* portleased //' | show
 wan_connect 8080
 say "Closed again."
 
-step "8. portleased stops (SIGTERM) and takes its table with it"
+step "8. The same over UPnP IGD, as games and BitTorrent clients ask"
+say "\$ upnpc -i -e demo -a $LAN1_IP 8080 18080 TCP 600   (-i: the demo's WAN address is a"
+say "  documentation one, which miniupnpc calls \"not connected\")"
+in_lan1 timeout 15 upnpc -i -e demo -a "$LAN1_IP" 8080 18080 TCP 600 2>&1 | grep -E '^desc:| desc:|is redirected|failed' | show
+wan_connect 18080
+say "The same policy, lease table and nftables map served it:"
+grep 'upnp tcp' "$LOG" | tail -n 1 | sed 's/^[0-9:.]* portleased //' | show
+
+step "9. portleased stops (SIGTERM) and takes its table with it"
 kill -TERM "$PORTLEASED_PID"
 wait "$PORTLEASED_PID"
 tail -n 1 "$LOG" | sed 's/^[0-9:.]* portleased //' | show

@@ -47,6 +47,36 @@ soap() {
 		"${HOST:-$ROUTER_LAN_IP:$HTTP_PORT}" "$1" "${#body}" "$body"
 }
 
+# http_full NS: like http_raw, but prints the whole answer, CRs removed.
+http_full() {
+	ip netns exec "$1" timeout 4 socat -t 3 - "TCP:$ROUTER_LAN_IP:$HTTP_PORT,connect-timeout=1" 2>/dev/null | tr -d '\r'
+}
+
+# subscribe CALLBACK [TIMEOUT]: a GENA SUBSCRIBE to WANIPConnection's events.
+subscribe() {
+	printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHOST: %s:%s\r\nCALLBACK: <%s>\r\nNT: upnp:event\r\nTIMEOUT: Second-%s\r\n\r\n' \
+		"$ROUTER_LAN_IP" "$HTTP_PORT" "$1" "${2:-300}"
+}
+
+# event_sink NS PORT FILE: a GENA subscriber that answers 200 and appends
+# every NOTIFY it gets to FILE.
+event_sink() {
+	printf '#!/bin/sh\nprintf "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n"\nexec cat >> "$1"\n' > "$WORK/sink.sh"
+	ip netns exec "$1" socat "TCP-LISTEN:$2,fork,reuseaddr" EXEC:"sh $WORK/sink.sh $3" 2>/dev/null &
+}
+
+# waits_for PATTERN FILE COUNT: whether FILE holds COUNT lines matching
+# PATTERN within 3 s.
+waits_for() {
+	i=0
+	while [ $i -lt 30 ]; do
+		[ "$(grep -c "$1" "$2" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 ENVELOPE_OPEN='<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
 ENVELOPE_CLOSE='</s:Body></s:Envelope>'
 
@@ -78,6 +108,9 @@ listen_udp "$NS_LAN1" 9000 "$WORK/lan1-udp9000"
 listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
 listen_tcp "$NS_LAN2" 7100 "$WORK/lan2-tcp7100"
 listen_tcp "$NS_LAN1" 8300 "$WORK/lan1-tcp8300"
+listen_tcp "$NS_LAN1" 8400 "$WORK/lan1-tcp8400"
+event_sink "$NS_LAN1" 4000 "$WORK/lan1-events"
+event_sink "$NS_WAN" 4000 "$WORK/wan-events"
 sleep 0.3
 
 # --- discovery -------------------------------------------------------------------
@@ -159,6 +192,49 @@ out=$(upnpc_on "$NS_LAN2" -N 17000 18999 TCP)
 expect "-N (DeletePortMappingRange): lan2's mappings in the range go" \
 	check 'wan_blocked tcp 17100 "$WORK/lan2-tcp7100" && wan_blocked tcp "$port" "$WORK/lan2-tcp7000"'
 expect "and lan1's outside it stays" wan_reaches udp 19000 "$WORK/lan1-udp9000"
+
+# --- GENA eventing -----------------------------------------------------------------
+
+out=$(subscribe "http://$LAN1_IP:4000/ev" | http_full "$NS_LAN1")
+sid=$(echo "$out" | sed -n 's/^SID: //p')
+expect "SUBSCRIBE from lan1 with its own callback: 200, a SID, the timeout asked ($sid)" \
+	check 'echo "$out" | grep -q "^HTTP/1.1 200 OK" && echo "$out" | grep -q "^SID: uuid:" && echo "$out" | grep -q "^TIMEOUT: Second-300"'
+expect "the initial event reaches lan1: SEQ 0, every evented variable" \
+	check 'waits_for "^SEQ: 0" "$WORK/lan1-events" 1 && grep -q "<ExternalIPAddress>$ROUTER_WAN_IP</ExternalIPAddress>" "$WORK/lan1-events" && grep -q "<ConnectionStatus>Connected<" "$WORK/lan1-events"'
+count=$(sed -n 's/.*<PortMappingNumberOfEntries>\([0-9]*\)<.*/\1/p' "$WORK/lan1-events" | tail -n 1)
+got=$(redirected "$(upnpc_on "$NS_LAN1" -a "$LAN1_IP" 8400 18400 TCP 600)")
+expect "a new mapping ($got) is evented: SEQ 1, PortMappingNumberOfEntries $count -> $((count + 1))" \
+	check 'waits_for "^SEQ: 1" "$WORK/lan1-events" 1 && grep -q "<PortMappingNumberOfEntries>$((count + 1))<" "$WORK/lan1-events"'
+
+got=$(subscribe "http://$LAN1_IP:4000/ev" | http_raw "$NS_LAN2")
+expect "CallStranger: lan2 subscribing events to lan1 is refused 412 ($got)" \
+	[ "$got" = "HTTP/1.1 412 Precondition Failed" ]
+got=$(subscribe "http://$WAN_IP:4000/ev" | http_raw "$NS_LAN2")
+expect "CallStranger: lan2 subscribing events to the WAN host is refused 412 ($got)" \
+	[ "$got" = "HTTP/1.1 412 Precondition Failed" ]
+got=$(subscribe "http://evil.example:4000/ev" | http_raw "$NS_LAN1")
+expect "a callback by name is refused 412 ($got)" [ "$got" = "HTTP/1.1 412 Precondition Failed" ]
+i=0; codes=""
+while [ $i -lt 9 ]; do
+	codes="$codes $(subscribe "http://$LAN2_IP:4001/ev" | http_raw "$NS_LAN2" | cut -d' ' -f2)"
+	i=$((i + 1))
+done
+expect "one host holds at most 8 subscriptions: the 9th gets 503 ($codes)" \
+	[ "$codes" = " 200 200 200 200 200 200 200 200 503" ]
+
+got=$(printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHOST: %s\r\nSID: %s\r\nTIMEOUT: Second-600\r\n\r\n' "$ROUTER_LAN_IP" "$sid" | http_full "$NS_LAN1")
+expect "a renewal with the SID is granted the new timeout" \
+	check 'echo "$got" | grep -q "^HTTP/1.1 200 OK" && echo "$got" | grep -q "^TIMEOUT: Second-600"'
+got=$(printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHOST: %s\r\nSID: uuid:00000000-0000-4000-8000-000000000000\r\n\r\n' "$ROUTER_LAN_IP" | http_raw "$NS_LAN1")
+expect "a renewal of an unknown SID gets 412 ($got)" [ "$got" = "HTTP/1.1 412 Precondition Failed" ]
+got=$(printf 'UNSUBSCRIBE /evt/IPConn HTTP/1.1\r\nHOST: %s\r\nSID: %s\r\n\r\n' "$ROUTER_LAN_IP" "$sid" | http_raw "$NS_LAN1")
+expect "UNSUBSCRIBE ends it ($got)" [ "$got" = "HTTP/1.1 200 OK" ]
+notifies=$(grep -c '^NOTIFY' "$WORK/lan1-events")
+upnpc_on "$NS_LAN1" -d 18400 TCP > /dev/null
+sleep 0.5
+expect "after UNSUBSCRIBE a change sends lan1 nothing ($notifies NOTIFY before, $(grep -c '^NOTIFY' "$WORK/lan1-events") after)" \
+	[ "$(grep -c '^NOTIFY' "$WORK/lan1-events")" = "$notifies" ]
+expect "and the WAN host never got an event" check '[ ! -s "$WORK/wan-events" ]'
 
 # --- hostile HTTP ------------------------------------------------------------------
 

@@ -407,6 +407,39 @@ START_TEST(test_interface_counters)
 }
 END_TEST
 
+static const char *state_value(const struct igd_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->vars[i].name, name) == 0)
+			return st->vars[i].value;
+	return NULL;
+}
+
+/* What GENA sends: the variables the SCPD marks evented, as they are. */
+START_TEST(test_evented_state)
+{
+	struct igd_state st;
+
+	igd_evented_state(&igd, ip_connection, &st);
+	ck_assert_uint_eq(st.n, 4);
+	ck_assert_str_eq(state_value(&st, "PortMappingNumberOfEntries"), "0");
+	ck_assert_str_eq(state_value(&st, "ExternalIPAddress"), "203.0.113.1");
+	ck_assert_str_eq(state_value(&st, "ConnectionStatus"), "Connected");
+	ck_assert_str_eq(state_value(&st, "PossibleConnectionTypes"), "IP_Routed");
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
+			     "192.168.1.10", "60", "").http, 200);
+	igd_evented_state(&igd, ip_connection, &st);
+	ck_assert_str_eq(state_value(&st, "PortMappingNumberOfEntries"), "1");
+	mapper_set_external_address(m, NULL);
+	igd_evented_state(&igd, ip_connection, &st);
+	ck_assert_str_eq(state_value(&st, "ExternalIPAddress"), "");
+	ck_assert_str_eq(state_value(&st, "ConnectionStatus"), "Disconnected");
+	igd_evented_state(&igd, common_config, &st);
+	ck_assert_uint_eq(st.n, 1);
+	ck_assert_str_eq(state_value(&st, "PhysicalLinkStatus"), "Up");
+}
+END_TEST
+
 /* The descriptions are well-formed XML that lists what is served. */
 START_TEST(test_descriptions)
 {
@@ -466,6 +499,7 @@ int main(void)
 	tcase_add_test(tc, test_generic_entries_and_listing);
 	tcase_add_test(tc, test_status_actions);
 	tcase_add_test(tc, test_interface_counters);
+	tcase_add_test(tc, test_evented_state);
 	tcase_add_test(tc, test_descriptions);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
