@@ -184,12 +184,8 @@ static void new_sid(char sid[SID_MAX])
 	if (getrandom(u, sizeof(u), GRND_NONBLOCK) != sizeof(u))
 		for (size_t i = 0; i < sizeof(u); i++)
 			u[i] = (uint8_t)rand();
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	snprintf(sid, SID_MAX,
-		 "uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-		 u[13], u[14], u[15]);
+	memcpy(sid, "uuid:", 5);
+	upnp_uuid_format(sid + 5, u);
 }
 
 static int subscribe(struct gena_server *g, const struct upnp_service *svc,

@@ -188,6 +188,19 @@ static const struct upnp_service services[] = {
 	},
 };
 
+void upnp_uuid_format(char out[UPNP_UUID_STRLEN], const uint8_t bytes[16])
+{
+	uint8_t u[16];
+
+	memcpy(u, bytes, sizeof(u));
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);  /* version 4 */
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
+	snprintf(out, UPNP_UUID_STRLEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
 void igd_identity_init(struct igd_identity *id, unsigned version, const uint8_t seed[16])
 {
 	id->version = version;
@@ -196,12 +209,7 @@ void igd_identity_init(struct igd_identity *id, unsigned version, const uint8_t 
 
 		memcpy(u, seed, sizeof(u));
 		u[15] = (uint8_t)(u[15] ^ d);
-		u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);  /* version 4 */
-		u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
-		snprintf(id->uuid[d], sizeof(id->uuid[d]),
-			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-			 u[12], u[13], u[14], u[15]);
+		upnp_uuid_format(id->uuid[d], u);
 	}
 }
 

@@ -54,6 +54,9 @@ struct igd_identity {
 	char uuid[IGD_DEVICES][UPNP_UUID_STRLEN];
 };
 
+/* 16 bytes as an RFC 4122 version 4 UUID (version and variant bits set). */
+void upnp_uuid_format(char out[UPNP_UUID_STRLEN], const uint8_t bytes[16]);
+
 /* Device i's UUID from a 16-byte seed: RFC 4122 layout, version 4 bits. */
 void igd_identity_init(struct igd_identity *id, unsigned version, const uint8_t seed[16]);
 
