@@ -57,6 +57,12 @@ struct connection {
 	struct in6_addr peer;
 	struct bufferevent *bev;
 	struct event *deadline;
+	/* A head trickled in byte by byte must not be rescanned each time:
+	 * how far the end of the head was looked for, and the head once
+	 * parsed. */
+	size_t scanned;
+	bool have_head;
+	struct http_request req;
 	struct connection *prev, *next;
 };
 
@@ -223,21 +229,33 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct connection *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len = evbuffer_get_length(in), scan = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
-	struct http_request req;
-	const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)scan);
-	int rc = http_parse_head(data, scan, &req);
+	size_t len = evbuffer_get_length(in);
+	const char *data;
 
-	if (rc == HTTP_INCOMPLETE)
-		return;
-	if (rc != 200) {
-		send_response(c, rc, NULL, NULL, false);
-		return;
+	if (!c->have_head) {
+		struct evbuffer_ptr from;
+		size_t scan = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+		int rc;
+
+		evbuffer_ptr_set(in, &from, c->scanned > 3 ? c->scanned - 3 : 0, EVBUFFER_PTR_SET);
+		if (evbuffer_search(in, "\r\n\r\n", 4, &from).pos < 0) {
+			c->scanned = len;
+			if (len >= HTTP_HEAD_MAX)
+				send_response(c, 431, NULL, NULL, false);
+			return;
+		}
+		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)scan);
+		rc = http_parse_head(data, scan, &c->req);
+		if (rc != 200) {
+			send_response(c, rc == HTTP_INCOMPLETE ? 431 : rc, NULL, NULL, false);
+			return;
+		}
+		c->have_head = true;
 	}
-	if (len < req.head_len + req.content_length)
+	if (len < c->req.head_len + c->req.content_length)
 		return;  /* the body is still on its way */
-	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)(req.head_len + req.content_length));
-	serve(c, &req, data + req.head_len, req.content_length);
+	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)(c->req.head_len + c->req.content_length));
+	serve(c, &c->req, data + c->req.head_len, c->req.content_length);
 }
 
 /* Called when the output is drained: the response is sent. */
