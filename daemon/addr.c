@@ -15,6 +15,11 @@ struct in6_addr addr_from_v4(struct in_addr v4)
 	return a;
 }
 
+bool addr_equal(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
 bool addr_is_v4(const struct in6_addr *a)
 {
 	return IN6_IS_ADDR_V4MAPPED(a);

@@ -18,6 +18,7 @@ struct addr_prefix {
 
 struct in6_addr addr_from_v4(struct in_addr v4);
 bool addr_is_v4(const struct in6_addr *a);
+bool addr_equal(const struct in6_addr *a, const struct in6_addr *b);
 struct in_addr addr_to_v4(const struct in6_addr *a);
 /* Prints IPv4-mapped addresses in dotted quad form. */
 const char *addr_format(const struct in6_addr *a, char buf[ADDR_STRLEN]);

@@ -57,3 +57,8 @@ int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t m
 	freeifaddrs(all);
 	return count;
 }
+
+bool ifaddr_on_link(const struct if_address *local, const struct in6_addr *peer)
+{
+	return addr_in_prefix(peer, &local->net) && !addr_equal(peer, &local->addr);
+}

@@ -21,4 +21,8 @@ struct if_address {
  * exist), -1 on error. */
 int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t max);
 
+/* Whether peer is another host of local's on-link prefix: who the LAN
+ * services answer (the router's own address is not a client). */
+bool ifaddr_on_link(const struct if_address *local, const struct in6_addr *peer);
+
 #endif

@@ -258,14 +258,9 @@ static void log_decision(const struct mapper *m, const struct map_request *req,
 /* The client must be the one that made the mapping; under PCP also the
  * holder of its nonce (RFC 6887 §11.3). A NAT-PMP client cannot present a
  * nonce, and a NAT-PMP lease has none: those match on the client alone. */
-static bool same_addr(const struct in6_addr *a, const struct in6_addr *b)
-{
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
 static bool owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce)
 {
-	if (!same_addr(&l->client, client))
+	if (!addr_equal(&l->client, client))
 		return false;
 	return !nonce || !l->has_nonce || memcmp(l->nonce, nonce, LEASE_NONCE_LEN) == 0;
 }
@@ -283,7 +278,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 		    uint32_t lifetime, struct map_result *res)
 {
 	struct policy_query q = {
-		.client = l->client, .third_party = !same_addr(&l->client, &l->internal_addr),
+		.client = l->client, .third_party = !addr_equal(&l->client, &l->internal_addr),
 		.proto = l->proto,
 		.internal_port = l->internal_port, .external_port = l->external_port,
 	};
@@ -368,7 +363,7 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 {
 	struct policy_query q = {
 		.client = req->client,
-		.third_party = !same_addr(&req->client, &req->internal_addr),
+		.third_party = !addr_equal(&req->client, &req->internal_addr),
 		.proto = req->proto,
 		.internal_port = req->internal_port, .external_port = req->internal_port,
 	};
@@ -392,7 +387,7 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	struct port_range allowed[POLICY_MAX_RANGES];
 	struct policy_query q = {
 		.client = req->client,
-		.third_party = !same_addr(&req->client, &req->internal_addr),
+		.third_party = !addr_equal(&req->client, &req->internal_addr),
 		.proto = req->proto,
 		.internal_port = req->internal_port, .external_port = req->suggested_external_port,
 	};
@@ -494,7 +489,7 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
 		next = lease_next(l);
 		if ((req->proto == 0 || l->proto == req->proto) &&
-		    same_addr(&l->internal_addr, &req->internal_addr) &&
+		    addr_equal(&l->internal_addr, &req->internal_addr) &&
 		    owns(l, &req->client, req->nonce)) {
 			remove_lease(m, l, "deleted by client");
 			removed++;
@@ -520,7 +515,7 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 	struct port_range allowed[POLICY_MAX_RANGES];
 	struct policy_query q = {
 		.client = req->client,
-		.third_party = !same_addr(&req->client, &req->internal_addr),
+		.third_party = !addr_equal(&req->client, &req->internal_addr),
 		.proto = req->proto,
 		.internal_port = req->internal_port,
 	};

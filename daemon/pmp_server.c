@@ -52,8 +52,7 @@ struct pmp_server {
 static bool from_lan(const struct listener *li, const struct in6_addr *source,
 		     unsigned ifindex)
 {
-	return ifindex == li->local.ifindex && addr_in_prefix(source, &li->local.net) &&
-	       memcmp(source, &li->local.addr, sizeof(*source)) != 0;
+	return ifindex == li->local.ifindex && ifaddr_on_link(&li->local, source);
 }
 
 /* The datagram's source and arrival interface; false if it lacks either. */

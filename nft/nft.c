@@ -196,6 +196,18 @@ static struct nftnl_expr *expr_cmp(uint32_t sreg, uint32_t op, const void *data,
 	return e;
 }
 
+/* reg = (reg & mask) ^ xor, on 32 bits */
+static struct nftnl_expr *expr_bitwise(uint32_t reg, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, sizeof(xor));
+	return e;
+}
+
 static struct nftnl_expr *expr_payload(uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
@@ -318,19 +330,13 @@ static struct nftnl_rule *rule_allow4(const char *table)
 {
 	struct nftnl_rule *r = new_rule(table, "forward");
 	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
-	struct nftnl_expr *ct, *bw;
+	struct nftnl_expr *ct;
 
 	ct = nftnl_expr_alloc("ct");
 	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
 	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	add_expr(r, ct);
-	bw = nftnl_expr_alloc("bitwise");
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 4);
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &dnat_bit, 4);
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-	add_expr(r, bw);
+	add_expr(r, expr_bitwise(NFT_REG_1, dnat_bit, zero));
 	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
 
 	rule_match_nfproto(r, NFPROTO_IPV4);
@@ -352,16 +358,10 @@ static void rule_mark_and_accept(struct nftnl_rule *r, uint32_t mark)
 {
 	if (mark) {
 		uint32_t keep = ~mark;
-		struct nftnl_expr *bw, *set;
+		struct nftnl_expr *set;
 
 		add_expr(r, expr_meta(NFT_META_MARK, NFT_REG_1));
-		bw = nftnl_expr_alloc("bitwise");
-		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 4);
-		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &keep, 4);
-		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &mark, 4);
-		add_expr(r, bw);
+		add_expr(r, expr_bitwise(NFT_REG_1, keep, mark));
 		set = nftnl_expr_alloc("meta");
 		nftnl_expr_set_u32(set, NFTNL_EXPR_META_KEY, NFT_META_MARK);
 		nftnl_expr_set_u32(set, NFTNL_EXPR_META_SREG, NFT_REG_1);

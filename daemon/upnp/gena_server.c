@@ -38,7 +38,9 @@ struct gena_server {
 	struct event_base *base;
 	const struct igd *igd;
 	struct event *changed_timer;
-	struct igd_state sent[SERVICES_MAX];  /* what subscribers were last told */
+	/* What the subscribers of each service were last told; kept only
+	 * while it has any. */
+	struct igd_state sent[SERVICES_MAX];
 	struct subscription subs[SUBSCRIPTIONS_MAX];
 };
 
@@ -48,6 +50,22 @@ static time_t now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static size_t service_slot(const struct upnp_service *svc)
+{
+	for (size_t k = 0; k < igd_service_count() && k < SERVICES_MAX; k++)
+		if (igd_service(k) == svc)
+			return k;
+	return 0;
+}
+
+static bool has_subscribers(const struct gena_server *g, const struct upnp_service *svc)
+{
+	for (size_t i = 0; i < SUBSCRIPTIONS_MAX; i++)
+		if (g->subs[i].used && g->subs[i].svc == svc)
+			return true;
+	return false;
 }
 
 static void end_delivery(struct subscription *s)
@@ -198,6 +216,7 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 	struct in6_addr target;
 	struct igd_state state;
 	size_t mine = 0;
+	bool first;
 	char who[ADDR_STRLEN], where[ADDR_STRLEN];
 
 	if (req->sid[0]) {
@@ -215,7 +234,7 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 	target = addr_from_v4(cb.addr);
 	/* CallStranger (CVE-2020-12695): events go to the subscriber itself,
 	 * never to a host it names, inside or outside the LAN. */
-	if (memcmp(&target, peer, sizeof(target)) != 0) {
+	if (!addr_equal(&target, peer)) {
 		log_info("upnp: refused a subscription from %s with events to %s",
 			 addr_format(peer, who), addr_format(&target, where));
 		return 412;
@@ -224,7 +243,7 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 		if (!g->subs[i].used) {
 			if (!s)
 				s = &g->subs[i];
-		} else if (memcmp(&g->subs[i].subscriber, peer, sizeof(*peer)) == 0) {
+		} else if (addr_equal(&g->subs[i].subscriber, peer)) {
 			mine++;
 		}
 	}
@@ -233,6 +252,7 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 			 s ? "it holds the most one host may" : "no subscription left");
 		return 503;
 	}
+	first = !has_subscribers(g, svc);
 	s->used = true;
 	s->svc = svc;
 	s->subscriber = *peer;
@@ -246,6 +266,8 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 		 addr_format(peer, who), timeout);
 	/* The initial event carries every evented variable (UDA 1.1 §4.2.1). */
 	igd_evented_state(g->igd, svc, &state);
+	if (first)
+		g->sent[service_slot(svc)] = state;
 	deliver(s, &state);
 	return 200;
 }
@@ -283,6 +305,8 @@ static void changed_fired(evutil_socket_t fd, short what, void *arg)
 		const struct upnp_service *svc = igd_service(k);
 		struct igd_state now, diff = { 0 };
 
+		if (!has_subscribers(g, svc))
+			continue;  /* nobody to tell: no state to read */
 		igd_evented_state(g->igd, svc, &now);
 		for (size_t i = 0; i < now.n; i++) {
 			bool same = i < g->sent[k].n &&
@@ -330,8 +354,6 @@ struct gena_server *gena_server_new(struct event_base *base, const struct igd *i
 			return NULL;
 		}
 	}
-	for (size_t k = 0; k < igd_service_count() && k < SERVICES_MAX; k++)
-		igd_evented_state(igd, igd_service(k), &g->sent[k]);
 	return g;
 }
 

@@ -125,11 +125,6 @@ static bool parse_remote_host(const char *s, struct remote_filter *filter, size_
 	return true;
 }
 
-static bool same_addr(const struct in6_addr *a, const struct in6_addr *b)
-{
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
 static bool is_port_mapping(const struct lease *l)
 {
 	return addr_is_v4(&l->internal_addr);
@@ -148,9 +143,9 @@ static bool acceptable_internal_client(const struct igd_context *ctx, const stru
 {
 	struct in6_addr broadcast = addr_prefix_last(&ctx->lan);
 
-	if (!addr_in_prefix(addr, &ctx->lan) || same_addr(addr, &ctx->local))
+	if (!addr_in_prefix(addr, &ctx->lan) || addr_equal(addr, &ctx->local))
 		return false;
-	return ctx->lan.len >= 127 || (!same_addr(addr, &ctx->lan.net) && !same_addr(addr, &broadcast));
+	return ctx->lan.len >= 127 || (!addr_equal(addr, &ctx->lan.net) && !addr_equal(addr, &broadcast));
 }
 
 static int map_status_to_upnp(enum map_status s)
@@ -222,22 +217,20 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 
 	if (!any_port) {
 		struct policy_query q = {
-			.client = req.client, .third_party = !same_addr(&req.client, &req.internal_addr),
+			.client = req.client, .third_party = !addr_equal(&req.client, &req.internal_addr),
 			.proto = req.proto, .internal_port = req.internal_port,
 			.external_port = external_port,
 		};
-		if (!policy_check(&a->igd->cfg->policy, &q).allow) {
-			res = (struct map_result){ .status = MAP_DENIED };
-			return fault(a, map_status_to_upnp(res.status));
-		}
+		if (!policy_check(&a->igd->cfg->policy, &q).allow)
+			return fault(a, UPNP_NOT_AUTHORIZED);
 		/* AddPortMapping overwrites the asker's own entry on that
 		 * external port, and moves the internal endpoint's mapping to
 		 * the port asked for; someone else's is a conflict. */
 		taken = lease_by_external(leases, req.proto, external_port);
 		same_internal = lease_by_internal(leases, &req.internal_addr, req.proto,
 						  req.internal_port);
-		if ((taken && !same_addr(&taken->client, &req.client)) ||
-		    (same_internal && !same_addr(&same_internal->client, &req.client)))
+		if ((taken && !addr_equal(&taken->client, &req.client)) ||
+		    (same_internal && !addr_equal(&same_internal->client, &req.client)))
 			return fault(a, UPNP_CONFLICT);
 		if (taken && taken != same_internal)
 			unmap_lease(a, taken);
@@ -385,7 +378,7 @@ static int delete_range(const struct action_ctx *a)
 		return fault(a, code);
 	for (struct lease *l = lease_first(mapper_leases(a->igd->mapper)), *next; l; l = next) {
 		next = lease_next(l);
-		if (in_range(l, proto, first, last) && same_addr(&l->client, &a->ctx->client) &&
+		if (in_range(l, proto, first, last) && addr_equal(&l->client, &a->ctx->client) &&
 		    unmap_lease(a, l) == MAP_OK)
 			deleted++;
 	}

@@ -290,7 +290,7 @@ static size_t connections_of(const struct upnp_server *s, const struct in6_addr 
 	size_t n = 0;
 
 	for (const struct connection *c = s->connections; c; c = c->next)
-		n += memcmp(&c->peer, peer, sizeof(*peer)) == 0;
+		n += addr_equal(&c->peer, peer);
 	return n;
 }
 
@@ -311,8 +311,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	}
 	peer = addr_from_v4(((struct sockaddr_in *)sa)->sin_addr);
 	/* Hosts of this link only: the WAN side can route to a LAN address. */
-	if (!addr_in_prefix(&peer, &link->local.net) ||
-	    memcmp(&peer, &link->local.addr, sizeof(peer)) == 0) {
+	if (!ifaddr_on_link(&link->local, &peer)) {
 		log_info("upnp: refused an HTTP connection from %s, not on %s",
 			 addr_format(&peer, text), link->local.ifname);
 		close(fd);
@@ -361,9 +360,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 static struct link *link_of(struct upnp_server *s, unsigned ifindex, const struct in6_addr *source)
 {
 	for (size_t i = 0; i < s->nlinks; i++)
-		if (s->links[i].local.ifindex == ifindex &&
-		    addr_in_prefix(source, &s->links[i].local.net) &&
-		    memcmp(source, &s->links[i].local.addr, sizeof(*source)) != 0)
+		if (s->links[i].local.ifindex == ifindex && ifaddr_on_link(&s->links[i].local, source))
 			return &s->links[i];
 	return NULL;
 }
