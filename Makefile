@@ -48,15 +48,16 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Idaemon/upnp -Ico
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
-CORE_SRCS := daemon/log.c daemon/addr.c daemon/filter.c daemon/policy.c daemon/portset.c \
+CORE_SRCS := daemon/log.c daemon/addr.c daemon/datagram.c daemon/filter.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
-               daemon/upnp/igd.c daemon/upnp/gena_server.c daemon/upnp/upnp_server.c \
+               daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
+               daemon/upnp/upnp_server.c \
                nft/nft.c nft/conntrack.c daemon/main.c
-UNIT_SUITES := addr filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr datagram filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -103,7 +104,8 @@ $(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/te
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
-		$(BUILD)/daemon/mapper.o $(BUILD)/daemon/upnp/igd.o $(BUILD)/tests/unit/fake_nft.o
+		$(BUILD)/daemon/mapper.o $(BUILD)/daemon/upnp/igd.o $(BUILD)/daemon/upnp/igd_pinhole.o \
+		$(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o

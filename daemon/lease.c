@@ -20,6 +20,8 @@ struct lease_table {
 	uint32_t seed;
 	struct lease **by_external;
 	struct lease **by_internal;
+	struct lease **by_pinhole_id;
+	uint16_t last_pinhole_id;
 	struct lease **heap;  /* min-heap on expires_ms */
 	struct lease *all_head, *all_tail;
 	struct portset tcp_ports, udp_ports;
@@ -60,6 +62,11 @@ static size_t internal_bucket(const struct lease_table *t, const struct in6_addr
 		h = mix(h, word);
 	}
 	return mix(h, ((uint32_t)proto << 16) | port) & (t->nbuckets - 1);
+}
+
+static size_t pinhole_bucket(const struct lease_table *t, uint16_t id)
+{
+	return mix(t->seed ^ 0x27d4eb2fu, id) & (t->nbuckets - 1);
 }
 
 static size_t client_bucket(const struct lease_table *t, const struct in6_addr *addr)
@@ -127,10 +134,11 @@ struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)
 		t->nbuckets <<= 1;
 	t->by_external = calloc(t->nbuckets, sizeof(*t->by_external));
 	t->by_internal = calloc(t->nbuckets, sizeof(*t->by_internal));
+	t->by_pinhole_id = calloc(t->nbuckets, sizeof(*t->by_pinhole_id));
 	t->heap = calloc(max_leases, sizeof(*t->heap));
 	t->by_client = calloc(t->nbuckets, sizeof(*t->by_client));
 	t->client_pool = calloc(max_leases, sizeof(*t->client_pool));
-	if (!t->by_external || !t->by_internal || !t->heap || !t->by_client || !t->client_pool)
+	if (!t->by_external || !t->by_internal || !t->by_pinhole_id || !t->heap || !t->by_client || !t->client_pool)
 		goto fail;
 	for (size_t i = 0; i < max_leases; i++) {
 		t->client_pool[i].next = t->free_clients;
@@ -154,6 +162,7 @@ void lease_table_free(struct lease_table *t)
 	}
 	free(t->by_external);
 	free(t->by_internal);
+	free(t->by_pinhole_id);
 	free(t->heap);
 	free(t->by_client);
 	free(t->client_pool);
@@ -185,6 +194,14 @@ struct lease *lease_by_internal(const struct lease_table *t, const struct in6_ad
 	     l = l->int_next)
 		if (l->proto == proto && l->internal_port == port &&
 		    memcmp(&l->internal_addr, addr, sizeof(*addr)) == 0)
+			return l;
+	return NULL;
+}
+
+struct lease *lease_by_pinhole_id(const struct lease_table *t, uint16_t id)
+{
+	for (struct lease *l = t->by_pinhole_id[pinhole_bucket(t, id)]; l; l = l->pin_next)
+		if (l->pinhole_id == id)
 			return l;
 	return NULL;
 }
@@ -236,20 +253,48 @@ static bool has_external_port(const struct lease *l)
 	return addr_is_v4(&l->internal_addr);
 }
 
+/*
+ * The next free id after the last one given: an id is not handed out again
+ * soon after its pinhole goes, so a client holding a stale one finds nothing
+ * rather than someone else's pinhole. Probes skip only ids in use, so they
+ * are bounded by the number of pinholes. 0 when all are taken.
+ */
+static uint16_t next_pinhole_id(struct lease_table *t)
+{
+	uint16_t id = t->last_pinhole_id;
+
+	for (uint32_t tries = 0; tries < UINT16_MAX; tries++) {
+		id = id == UINT16_MAX ? 1 : (uint16_t)(id + 1);
+		if (!lease_by_pinhole_id(t, id))
+			return t->last_pinhole_id = id;
+	}
+	return 0;
+}
+
 struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 {
 	struct lease *l;
 	size_t eb, ib;
+	uint16_t pinhole_id = 0;
 
 	if (t->count == t->capacity || fields->external_port == 0 ||
 	    (has_external_port(fields) &&
 	     lease_by_external(t, fields->proto, fields->external_port)) ||
 	    lease_by_internal(t, &fields->internal_addr, fields->proto, fields->internal_port))
 		return NULL;
+	if (!has_external_port(fields) && !(pinhole_id = next_pinhole_id(t)))
+		return NULL;
 	l = malloc(sizeof(*l));
 	if (!l)
 		return NULL;
 	*l = *fields;
+	l->pinhole_id = pinhole_id;
+	if (pinhole_id) {
+		size_t pb = pinhole_bucket(t, pinhole_id);
+
+		l->pin_next = t->by_pinhole_id[pb];
+		t->by_pinhole_id[pb] = l;
+	}
 
 	if (has_external_port(l)) {
 		eb = external_bucket(t, l->proto, l->external_port);
@@ -306,6 +351,15 @@ static void unlink_internal(struct lease_table *t, struct lease *l)
 	*pp = l->int_next;
 }
 
+static void unlink_pinhole(struct lease_table *t, struct lease *l)
+{
+	struct lease **pp = &t->by_pinhole_id[pinhole_bucket(t, l->pinhole_id)];
+
+	while (*pp != l)
+		pp = &(*pp)->pin_next;
+	*pp = l->pin_next;
+}
+
 void lease_delete(struct lease_table *t, struct lease *l)
 {
 	size_t pos = l->heap_pos;
@@ -315,6 +369,8 @@ void lease_delete(struct lease_table *t, struct lease *l)
 		portset_remove(ports_of(t, l->proto), l->external_port);
 	}
 	unlink_internal(t, l);
+	if (l->pinhole_id)
+		unlink_pinhole(t, l);
 	client_uncounted(t, &l->client);
 
 	if (l->all_prev)

@@ -35,13 +35,18 @@ struct lease {
 	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
 	uint8_t nonce[LEASE_NONCE_LEN];
 	char description[LEASE_DESCRIPTION_MAX + 1];
+	/* Packets the kernel let through elements that a refresh has since
+	 * replaced (their counters went with them). */
+	uint64_t packets_before;
 	/* Only these remotes may use the mapping; none: every remote. */
 	size_t nfilters;
 	struct remote_filter filters[FILTER_MAX];
 
 	/* Owned by lease.c. */
+	uint16_t pinhole_id;  /* IPv6 pinholes: 1-65535, unique (UPnP's UniqueID);
+				 port forwards: 0 */
 	size_t heap_pos;
-	struct lease *ext_next, *int_next;
+	struct lease *ext_next, *int_next, *pin_next;
 	struct lease *all_prev, *all_next;
 };
 
@@ -58,8 +63,12 @@ struct lease *lease_by_external(const struct lease_table *t, uint8_t proto, uint
 struct lease *lease_by_internal(const struct lease_table *t, const struct in6_addr *addr,
 				uint8_t proto, uint16_t port);
 
-/* Copies the public fields of *fields. NULL when the table is full or either
- * endpoint is already leased. Only IPv4 leases take an external port. */
+/* An IPv6 pinhole by its pinhole_id. */
+struct lease *lease_by_pinhole_id(const struct lease_table *t, uint16_t id);
+
+/* Copies the public fields of *fields. NULL when the table is full, either
+ * endpoint is already leased, or (IPv6) every pinhole id is taken. Only IPv4
+ * leases take an external port; only IPv6 ones a pinhole id. */
 struct lease *lease_insert(struct lease_table *t, const struct lease *fields);
 void lease_set_expiry(struct lease_table *t, struct lease *l, uint64_t expires_ms);
 void lease_delete(struct lease_table *t, struct lease *l);

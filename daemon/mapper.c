@@ -25,6 +25,7 @@ struct mapper {
 	struct in_addr external_address;
 	void (*changed)(void *arg);
 	void *changed_arg;
+	uint32_t pinhole_changes;
 };
 
 static void notify_observer(const struct mapper *m)
@@ -132,6 +133,8 @@ static void remove_lease(struct mapper *m, struct lease *l, const char *why)
 		 policy_proto_name(l->proto), l->external_port,
 		 addr_format(&l->internal_addr, internal), l->internal_port,
 		 addr_format(&l->client, client));
+	if (!addr_is_v4(&l->internal_addr))
+		m->pinhole_changes++;
 	lease_delete(m->leases, l);
 	notify_observer(m);
 }
@@ -213,6 +216,22 @@ uint32_t mapper_remaining(const struct mapper *m, const struct lease *l)
 	return l->expires_ms > now ? (uint32_t)((l->expires_ms - now + 999) / 1000) : 0;
 }
 
+uint32_t mapper_pinhole_changes(const struct mapper *m)
+{
+	return m->pinhole_changes;
+}
+
+int mapper_packets(struct mapper *m, const struct lease *l, uint64_t *packets)
+{
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	struct nft_mapping nm = mapping_of(l, 0, ranges);
+	int rc = nft_mapping_packets(m->nft, &nm, packets);
+
+	if (rc == 0)
+		*packets += l->packets_before;
+	return rc;
+}
+
 const struct lease_table *mapper_leases(const struct mapper *m)
 {
 	return m->leases;
@@ -286,6 +305,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	struct remote_range old_ranges[FILTER_MAX_RANGES], new_ranges[FILTER_MAX_RANGES];
 	struct lease renewed = *l;
 	struct nft_mapping old, new;
+	uint64_t counted;
 	int rc;
 
 	if (!d.allow)
@@ -294,6 +314,9 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 		set_filters(&renewed, req);
 	old = mapping_of(l, 0, old_ranges);
 	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
+	/* The replaced elements take their counters with them. */
+	if (nft_mapping_packets(m->nft, &old, &counted) < 0)
+		counted = 0;
 	rc = nft_mapping_replace(m->nft, &old, &new);
 	if (rc < 0) {
 		log_warnx("nftables: cannot refresh %s external port %u: %s",
@@ -301,6 +324,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 		*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
 		return true;
 	}
+	l->packets_before += counted;
 	l->nfilters = renewed.nfilters;
 	memcpy(l->filters, renewed.filters, sizeof(l->filters));
 	lease_set_expiry(m->leases, l, now_ms() + (uint64_t)lifetime * 1000);
@@ -350,6 +374,8 @@ static struct map_result install(struct mapper *m, struct lease *fields, uint32_
 		nft_mapping_delete(m->nft, &nm);
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = fields->rule };
 	}
+	if (!addr_is_v4(&fields->internal_addr))
+		m->pinhole_changes++;
 	schedule_expiry(m);
 	notify_observer(m);
 	return (struct map_result){ .status = MAP_OK, .external_port = fields->external_port,

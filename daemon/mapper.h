@@ -108,6 +108,12 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 const char *map_status_name(enum map_status s);
 /* Seconds the lease has left, rounded up. */
 uint32_t mapper_remaining(const struct mapper *m, const struct lease *l);
+/* How many times an IPv6 pinhole was added or removed (UPnP's
+ * SystemUpdateID). */
+uint32_t mapper_pinhole_changes(const struct mapper *m);
+/* Packets the mapping let in over its whole life, refreshes included.
+ * 0 or a negative errno. */
+int mapper_packets(struct mapper *m, const struct lease *l, uint64_t *packets);
 const struct lease_table *mapper_leases(const struct mapper *m);
 
 #endif

@@ -29,6 +29,18 @@ struct policy_decision policy_check(const struct policy *policy, const struct po
 	return (struct policy_decision){ .allow = false, .rule = -1 };
 }
 
+bool policy_may_allow_ipv6(const struct policy *policy)
+{
+	for (size_t i = 0; i < policy->count; i++) {
+		const struct addr_prefix *c = &policy->rules[i].clients;
+
+		/* IPv4 prefixes live inside ::ffff:0:0/96 */
+		if (policy->rules[i].allow && (c->len < 96 || !addr_is_v4(&c->net)))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Walk the rules in order keeping the ports no earlier rule has decided
  * ("open"). Each matching rule takes its share of the open ports: an allow

@@ -58,6 +58,10 @@ struct policy_decision policy_check(const struct policy *policy, const struct po
 size_t policy_allowed_external(const struct policy *policy, const struct policy_query *q,
 			       struct port_range *out, size_t max);
 
+/* Whether some allow rule can match an IPv6 client, i.e. whether IPv6
+ * pinholes can be granted at all. */
+bool policy_may_allow_ipv6(const struct policy *policy);
+
 const char *policy_proto_name(uint8_t proto);
 
 #endif

@@ -433,12 +433,19 @@ static struct nftnl_set *new_range_set(const char *table, const char *name, uint
 	return s;
 }
 
+/* Every element gets its own counter: the packets a mapping let in. */
+static struct nftnl_set *counted(struct nftnl_set *s)
+{
+	nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+	return s;
+}
+
 static void make_fwd4_map(struct nftnl_set *s)
 {
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, nftnl_set_get_u32(s, NFTNL_SET_FLAGS) | NFT_SET_MAP);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, CONCAT2(TYPE_IPADDR, TYPE_INET_SERVICE));
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, FWD4_DATA_LEN);
-	nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+	counted(s);
 }
 
 static struct nftnl_chain *new_chain(const char *table, const char *name, const char *type,
@@ -514,14 +521,15 @@ static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_
 	put_set(n, bt, new_set(n->table, SET_ALLOW4, SET_ID_ALLOW4,
 			       CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
 			       ALLOW4_KEY_LEN));
-	put_set(n, bt, new_set(n->table, SET_PINHOLE6, SET_ID_PINHOLE6,
-			       CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-			       PIN6_KEY_LEN));
-	put_set(n, bt, new_range_set(n->table, SET_PINHOLE6_FILTERED, SET_ID_PINHOLE6_FILTERED,
-				     CONCAT5(TYPE_IP6ADDR, TYPE_INET_SERVICE, TYPE_IP6ADDR,
-					     TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-				     PIN6F_KEY_LEN, pinhole6_filtered_fields,
-				     sizeof(pinhole6_filtered_fields)));
+	put_set(n, bt, counted(new_set(n->table, SET_PINHOLE6, SET_ID_PINHOLE6,
+				       CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+				       PIN6_KEY_LEN)));
+	put_set(n, bt, counted(new_range_set(n->table, SET_PINHOLE6_FILTERED,
+					     SET_ID_PINHOLE6_FILTERED,
+					     CONCAT5(TYPE_IP6ADDR, TYPE_INET_SERVICE, TYPE_IP6ADDR,
+						     TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+					     PIN6F_KEY_LEN, pinhole6_filtered_fields,
+					     sizeof(pinhole6_filtered_fields))));
 
 	put_chain(n, bt, new_chain(n->table, "prerouting", "nat", NF_INET_PRE_ROUTING,
 				   PRIORITY_DSTNAT));
@@ -828,4 +836,103 @@ int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)
 	int rc = run_mapping_ops(n, m, NULL);
 
 	return rc == -ENOENT ? delete_each_ignoring_absent(n, m) : rc;
+}
+
+/* --- counters --- */
+
+static int add_counter_packets(struct nftnl_expr *e, void *data)
+{
+	uint64_t *packets = data;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
+		*packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	return 0;
+}
+
+static int add_element_packets(struct nftnl_set_elem *el, void *data)
+{
+	return nftnl_set_elem_expr_foreach(el, add_counter_packets, data);
+}
+
+/*
+ * Asks for one element and adds its counter's packets. Like a batch, a GET
+ * is answered inside sendmsg(), so the answer and its ACK are already queued
+ * when we read. An element the kernel expired answers ENOENT: nothing to add.
+ */
+static int element_packets(struct nft *n, const struct element *e, uint64_t *packets)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	uint32_t seq = n->seq++;
+	struct nlmsghdr *nlh;
+	int rc = -EPROTO;
+
+	if (!s || !el) {
+		nftnl_set_free(s);
+		nftnl_set_elem_free(el);
+		return -ENOMEM;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, e->set);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e->key.bytes, e->key.len);
+	if (e->key_end.len)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e->key_end.bytes, e->key_end.len);
+	nftnl_set_elem_add(s, el);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+
+	for (;;) {
+		ssize_t len = recv(mnl_socket_get_fd(n->nl), buf, sizeof(buf), MSG_DONTWAIT);
+		int remaining = (int)len;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return errno == EAGAIN ? -EPROTO : -errno;
+		for (const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
+		     mnl_nlmsg_ok(r, remaining); r = mnl_nlmsg_next(r, &remaining)) {
+			if (r->nlmsg_seq != seq)
+				continue;  /* a late answer to something earlier */
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(r);
+
+				if (mnl_nlmsg_get_payload_len(r) < sizeof(*err))
+					return -EPROTO;
+				return err->error == -ENOENT ? 0 : err->error ? err->error : rc;
+			}
+			if (NFNL_MSG_TYPE(r->nlmsg_type) == NFT_MSG_NEWSETELEM) {
+				struct nftnl_set *answer = nftnl_set_alloc();
+
+				if (!answer)
+					return -ENOMEM;
+				if (nftnl_set_elems_nlmsg_parse(r, answer) == 0) {
+					nftnl_set_elem_foreach(answer, add_element_packets, packets);
+					rc = 0;
+				}
+				nftnl_set_free(answer);
+			}
+		}
+	}
+}
+
+int nft_mapping_packets(struct nft *n, const struct nft_mapping *m, uint64_t *packets)
+{
+	size_t count = mapping_elements(m, n->elements);
+
+	*packets = 0;
+	for (size_t i = 0; i < count; i++) {
+		int rc;
+
+		if (strcmp(n->elements[i].set, SET_ALLOW4) == 0)
+			continue;  /* no counter: fwd4's counts the same packets */
+		rc = element_packets(n, &n->elements[i], packets);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }

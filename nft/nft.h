@@ -53,4 +53,8 @@ int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const stru
 /* Elements the kernel already expired count as deleted. */
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *m);
 
+/* Packets the kernel let through the mapping's elements since they were
+ * added (a replace starts them from 0); elements already expired count 0. */
+int nft_mapping_packets(struct nft *n, const struct nft_mapping *m, uint64_t *packets);
+
 #endif

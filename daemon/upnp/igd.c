@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "igd_action.h"
 #include "lease.h"
 #include "log.h"
 #include "policy.h"
@@ -14,42 +15,19 @@
 /* GetListOfPortMappings answers with at most this many entries. */
 #define PORT_LISTING_MAX 1000
 
-/* UPnP error codes (UPnP Device Architecture; WANIPConnection:2 §2.4) */
-enum {
-	UPNP_INVALID_ACTION = 401,
-	UPNP_INVALID_ARGS = 402,
-	UPNP_ACTION_FAILED = 501,
-	UPNP_NOT_AUTHORIZED = 606,
-	UPNP_ARRAY_INDEX_INVALID = 713,
-	UPNP_NO_SUCH_ENTRY = 714,
-	UPNP_WILDCARD_EXTERNAL_PORT = 716,
-	UPNP_CONFLICT = 718,
-	UPNP_NO_PORT_MAPS_AVAILABLE = 728,
-	UPNP_PORT_MAPPING_NOT_FOUND = 730,
-	UPNP_INCONSISTENT_PARAMETERS = 733,
-};
-
-struct action_ctx {
-	const struct igd *igd;
-	const struct igd_context *ctx;
-	const struct soap_call *call;
-	struct evbuffer *out;
-};
-
-static int fault(const struct action_ctx *a, int code)
+int igd_fault(const struct action_ctx *a, int code)
 {
 	soap_fault(a->out, code);
 	return 500;
 }
 
-static int reply(const struct action_ctx *a, const struct soap_out *args, size_t nargs)
+int igd_reply(const struct action_ctx *a, const struct soap_out *args, size_t nargs)
 {
 	soap_response(a->out, a->call->service_type, a->call->action, args, nargs);
 	return 200;
 }
 
-/* Strict decimal: digits only, no sign, no spaces, at most max. */
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+bool igd_parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	unsigned long v = 0;
 
@@ -66,11 +44,11 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
-static bool parse_port(const char *s, uint16_t *port)
+bool igd_parse_port(const char *s, uint16_t *port)
 {
 	unsigned long v;
 
-	if (!parse_uint(s, 65535, &v))
+	if (!igd_parse_uint(s, 65535, &v))
 		return false;
 	*port = (uint16_t)v;
 	return true;
@@ -87,7 +65,7 @@ static bool parse_proto(const char *s, uint8_t *proto)
 	return true;
 }
 
-static bool parse_bool(const char *s, bool *b)
+bool igd_parse_bool(const char *s, bool *b)
 {
 	if (!s)
 		return false;
@@ -137,9 +115,7 @@ static const char *remote_host_of(const struct lease *l, char buf[ADDR_STRLEN])
 	return addr_format(&l->filters[0].remote.net, buf);
 }
 
-/* A mapping may be made for a host on the asking host's own link, never
- * for the router itself or for the network or broadcast address. */
-static bool acceptable_internal_client(const struct igd_context *ctx, const struct in6_addr *addr)
+bool igd_acceptable_internal_client(const struct igd_context *ctx, const struct in6_addr *addr)
 {
 	struct in6_addr broadcast = addr_prefix_last(&ctx->lan);
 
@@ -195,21 +171,21 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 	int code;
 
 	if (!parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &req.nfilters) ||
-	    !parse_port(soap_arg(c, "NewExternalPort"), &external_port) ||
+	    !igd_parse_port(soap_arg(c, "NewExternalPort"), &external_port) ||
 	    !parse_proto(soap_arg(c, "NewProtocol"), &req.proto) ||
-	    !parse_port(soap_arg(c, "NewInternalPort"), &req.internal_port) ||
+	    !igd_parse_port(soap_arg(c, "NewInternalPort"), &req.internal_port) ||
 	    req.internal_port == 0 ||
 	    !parse_v4(soap_arg(c, "NewInternalClient"), &req.internal_addr) ||
-	    !parse_bool(soap_arg(c, "NewEnabled"), &enabled) ||
-	    !parse_uint(soap_arg(c, "NewLeaseDuration"), 0xffffffffUL, &lease_duration))
-		return fault(a, UPNP_INVALID_ARGS);
+	    !igd_parse_bool(soap_arg(c, "NewEnabled"), &enabled) ||
+	    !igd_parse_uint(soap_arg(c, "NewLeaseDuration"), 0xffffffffUL, &lease_duration))
+		return igd_fault(a, UPNP_INVALID_ARGS);
 	/* A disabled entry would have to be listed yet carry nothing: not kept. */
 	if (!enabled)
-		return fault(a, UPNP_INVALID_ARGS);
+		return igd_fault(a, UPNP_INVALID_ARGS);
 	if (external_port == 0 && !any_port)
-		return fault(a, UPNP_WILDCARD_EXTERNAL_PORT);
-	if (!acceptable_internal_client(a->ctx, &req.internal_addr))
-		return fault(a, UPNP_NOT_AUTHORIZED);
+		return igd_fault(a, UPNP_WILDCARD_EXTERNAL_PORT);
+	if (!igd_acceptable_internal_client(a->ctx, &req.internal_addr))
+		return igd_fault(a, UPNP_NOT_AUTHORIZED);
 	/* IGD:2: a lease of 0 is not "forever" here but the longest allowed. */
 	req.lifetime = lease_duration == 0 ? a->igd->cfg->lifetime_max : (uint32_t)lease_duration;
 	req.suggested_external_port = external_port;
@@ -222,7 +198,7 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 			.external_port = external_port,
 		};
 		if (!policy_check(&a->igd->cfg->policy, &q).allow)
-			return fault(a, UPNP_NOT_AUTHORIZED);
+			return igd_fault(a, UPNP_NOT_AUTHORIZED);
 		/* AddPortMapping overwrites the asker's own entry on that
 		 * external port, and moves the internal endpoint's mapping to
 		 * the port asked for; someone else's is a conflict. */
@@ -231,7 +207,7 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 						  req.internal_port);
 		if ((taken && !addr_equal(&taken->client, &req.client)) ||
 		    (same_internal && !addr_equal(&same_internal->client, &req.client)))
-			return fault(a, UPNP_CONFLICT);
+			return igd_fault(a, UPNP_CONFLICT);
 		if (taken && taken != same_internal)
 			unmap_lease(a, taken);
 		if (same_internal && same_internal->external_port != external_port)
@@ -240,15 +216,15 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 	res = mapper_map(a->igd->mapper, &req);
 	code = map_status_to_upnp(res.status);
 	if (code)
-		return fault(a, code);
+		return igd_fault(a, code);
 	if (any_port) {
 		char port[8];
 		struct soap_out out[] = { { "NewReservedPort", port } };
 
 		snprintf(port, sizeof(port), "%u", res.external_port);
-		return reply(a, out, N(out));
+		return igd_reply(a, out, N(out));
 	}
-	return reply(a, NULL, 0);
+	return igd_reply(a, NULL, 0);
 }
 
 /* The mapping named by NewExternalPort and NewProtocol (and NewRemoteHost,
@@ -264,7 +240,7 @@ static int find_mapping(const struct action_ctx *a, struct lease **found)
 	char want[ADDR_STRLEN] = "", have[ADDR_STRLEN];
 
 	if (!parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &nfilters) ||
-	    !parse_port(soap_arg(c, "NewExternalPort"), &port) ||
+	    !igd_parse_port(soap_arg(c, "NewExternalPort"), &port) ||
 	    !parse_proto(soap_arg(c, "NewProtocol"), &proto))
 		return UPNP_INVALID_ARGS;
 	l = lease_by_external(mapper_leases(a->igd->mapper), proto, port);
@@ -288,7 +264,7 @@ static int get_specific_entry(const struct action_ctx *a)
 	int code = find_mapping(a, &l);
 
 	if (code)
-		return fault(a, code);
+		return igd_fault(a, code);
 	snprintf(iport, sizeof(iport), "%u", l->internal_port);
 	snprintf(duration, sizeof(duration), "%u", remaining(a, l));
 	struct soap_out out[] = {
@@ -298,7 +274,7 @@ static int get_specific_entry(const struct action_ctx *a)
 		{ "NewPortMappingDescription", l->description },
 		{ "NewLeaseDuration", duration },
 	};
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
 static int get_generic_entry(const struct action_ctx *a)
@@ -307,13 +283,13 @@ static int get_generic_entry(const struct action_ctx *a)
 	const struct lease *l;
 	char remote[ADDR_STRLEN], eport[8], iport[8], client[ADDR_STRLEN], duration[12];
 
-	if (!parse_uint(soap_arg(a->call, "NewPortMappingIndex"), 65535, &index))
-		return fault(a, UPNP_INVALID_ARGS);
+	if (!igd_parse_uint(soap_arg(a->call, "NewPortMappingIndex"), 65535, &index))
+		return igd_fault(a, UPNP_INVALID_ARGS);
 	for (l = lease_first(mapper_leases(a->igd->mapper)); l; l = lease_next(l))
 		if (is_port_mapping(l) && i++ == index)
 			break;
 	if (!l)
-		return fault(a, UPNP_ARRAY_INDEX_INVALID);
+		return igd_fault(a, UPNP_ARRAY_INDEX_INVALID);
 	snprintf(eport, sizeof(eport), "%u", l->external_port);
 	snprintf(iport, sizeof(iport), "%u", l->internal_port);
 	snprintf(duration, sizeof(duration), "%u", remaining(a, l));
@@ -327,7 +303,7 @@ static int get_generic_entry(const struct action_ctx *a)
 		{ "NewPortMappingDescription", l->description },
 		{ "NewLeaseDuration", duration },
 	};
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
 static int delete_mapping(const struct action_ctx *a)
@@ -336,10 +312,10 @@ static int delete_mapping(const struct action_ctx *a)
 	int code = find_mapping(a, &l);
 
 	if (code)
-		return fault(a, code);
+		return igd_fault(a, code);
 	if (unmap_lease(a, l) != MAP_OK)
-		return fault(a, UPNP_NOT_AUTHORIZED);
-	return reply(a, NULL, 0);
+		return igd_fault(a, UPNP_NOT_AUTHORIZED);
+	return igd_reply(a, NULL, 0);
 }
 
 /* The range arguments of DeletePortMappingRange and GetListOfPortMappings. */
@@ -348,10 +324,10 @@ static int parse_range(const struct action_ctx *a, uint16_t *first, uint16_t *la
 {
 	bool manage;
 
-	if (!parse_port(soap_arg(a->call, "NewStartPort"), first) ||
-	    !parse_port(soap_arg(a->call, "NewEndPort"), last) ||
+	if (!igd_parse_port(soap_arg(a->call, "NewStartPort"), first) ||
+	    !igd_parse_port(soap_arg(a->call, "NewEndPort"), last) ||
 	    !parse_proto(soap_arg(a->call, "NewProtocol"), proto) ||
-	    !parse_bool(soap_arg(a->call, "NewManage"), &manage))
+	    !igd_parse_bool(soap_arg(a->call, "NewManage"), &manage))
 		return UPNP_INVALID_ARGS;
 	if (*first > *last)
 		return UPNP_INCONSISTENT_PARAMETERS;
@@ -375,7 +351,7 @@ static int delete_range(const struct action_ctx *a)
 	int code = parse_range(a, &first, &last, &proto);
 
 	if (code)
-		return fault(a, code);
+		return igd_fault(a, code);
 	for (struct lease *l = lease_first(mapper_leases(a->igd->mapper)), *next; l; l = next) {
 		next = lease_next(l);
 		if (in_range(l, proto, first, last) && addr_equal(&l->client, &a->ctx->client) &&
@@ -383,8 +359,8 @@ static int delete_range(const struct action_ctx *a)
 			deleted++;
 	}
 	if (deleted == 0)
-		return fault(a, UPNP_PORT_MAPPING_NOT_FOUND);
-	return reply(a, NULL, 0);
+		return igd_fault(a, UPNP_PORT_MAPPING_NOT_FOUND);
+	return igd_reply(a, NULL, 0);
 }
 
 static int by_external_port(const void *x, const void *y)
@@ -406,9 +382,9 @@ static int list_mappings(const struct action_ctx *a)
 	int code = parse_range(a, &first, &last, &proto);
 
 	if (code)
-		return fault(a, code);
-	if (!parse_uint(soap_arg(a->call, "NewNumberOfPorts"), 65535, &wanted))
-		return fault(a, UPNP_INVALID_ARGS);
+		return igd_fault(a, code);
+	if (!igd_parse_uint(soap_arg(a->call, "NewNumberOfPorts"), 65535, &wanted))
+		return igd_fault(a, UPNP_INVALID_ARGS);
 	if (wanted == 0 || wanted > PORT_LISTING_MAX)
 		wanted = PORT_LISTING_MAX;
 	found = calloc(lease_count(leases) + 1, sizeof(*found));
@@ -417,7 +393,7 @@ static int list_mappings(const struct action_ctx *a)
 		free(found);
 		if (listing)
 			evbuffer_free(listing);
-		return fault(a, UPNP_ACTION_FAILED);
+		return igd_fault(a, UPNP_ACTION_FAILED);
 	}
 	for (const struct lease *l = lease_first(leases); l; l = lease_next(l))
 		if (in_range(l, proto, first, last))
@@ -425,7 +401,7 @@ static int list_mappings(const struct action_ctx *a)
 	if (n == 0) {
 		free(found);
 		evbuffer_free(listing);
-		return fault(a, UPNP_PORT_MAPPING_NOT_FOUND);
+		return igd_fault(a, UPNP_PORT_MAPPING_NOT_FOUND);
 	}
 	qsort(found, n, sizeof(*found), by_external_port);
 	if (n > wanted)
@@ -474,7 +450,7 @@ static int get_external_address(const struct action_ctx *a)
 	/* No address yet: an empty string, as IGD:2 asks. */
 	if (mapper_external_address(a->igd->mapper, &ext))
 		inet_ntop(AF_INET, &ext, text, sizeof(text));
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
 static int get_status(const struct action_ctx *a)
@@ -489,7 +465,7 @@ static int get_status(const struct action_ctx *a)
 	};
 
 	snprintf(uptime, sizeof(uptime), "%u", mapper_epoch(a->igd->mapper));
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
 static int get_connection_type(const struct action_ctx *a)
@@ -499,14 +475,14 @@ static int get_connection_type(const struct action_ctx *a)
 		{ "NewPossibleConnectionTypes", "IP_Routed" },
 	};
 
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
 static int get_nat_rsip(const struct action_ctx *a)
 {
 	struct soap_out out[] = { { "NewRSIPAvailable", "0" }, { "NewNATEnabled", "1" } };
 
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
 /* /sys/class/net/IF/<name>: a number, or 0 when the kernel does not say. */
@@ -556,7 +532,7 @@ static int get_link_properties(const struct action_ctx *a)
 	};
 
 	snprintf(rate, sizeof(rate), "%llu", bits > 0xffffffffULL ? 0xffffffffULL : bits);
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
 /* The counters are ui4: they wrap, as the service description says. */
@@ -567,46 +543,71 @@ static int get_counter(const struct action_ctx *a, const char *stat, const char 
 	unsigned long long v = read_sysfs_number(a->igd->cfg->external_interface, stat);
 
 	snprintf(value, sizeof(value), "%u", (unsigned)(v & 0xffffffffULL));
-	return reply(a, out, N(out));
+	return igd_reply(a, out, N(out));
 }
 
+static int add_port_mapping(const struct action_ctx *a)
+{
+	return add_mapping(a, false);
+}
+
+static int add_any_port_mapping(const struct action_ctx *a)
+{
+	return add_mapping(a, true);
+}
+
+static int get_bytes_sent(const struct action_ctx *a)
+{
+	return get_counter(a, "statistics/tx_bytes", "NewTotalBytesSent");
+}
+
+static int get_bytes_received(const struct action_ctx *a)
+{
+	return get_counter(a, "statistics/rx_bytes", "NewTotalBytesReceived");
+}
+
+static int get_packets_sent(const struct action_ctx *a)
+{
+	return get_counter(a, "statistics/tx_packets", "NewTotalPacketsSent");
+}
+
+static int get_packets_received(const struct action_ctx *a)
+{
+	return get_counter(a, "statistics/rx_packets", "NewTotalPacketsReceived");
+}
+
+static const struct action_handler handlers[] = {
+	{ "AddPortMapping", add_port_mapping },
+	{ "AddAnyPortMapping", add_any_port_mapping },
+	{ "DeletePortMapping", delete_mapping },
+	{ "DeletePortMappingRange", delete_range },
+	{ "GetSpecificPortMappingEntry", get_specific_entry },
+	{ "GetGenericPortMappingEntry", get_generic_entry },
+	{ "GetListOfPortMappings", list_mappings },
+	{ "GetExternalIPAddress", get_external_address },
+	{ "GetStatusInfo", get_status },
+	{ "GetConnectionTypeInfo", get_connection_type },
+	{ "GetNATRSIPStatus", get_nat_rsip },
+	{ "GetCommonLinkProperties", get_link_properties },
+	{ "GetTotalBytesSent", get_bytes_sent },
+	{ "GetTotalBytesReceived", get_bytes_received },
+	{ "GetTotalPacketsSent", get_packets_sent },
+	{ "GetTotalPacketsReceived", get_packets_received },
+};
+
+/* The action names are unique across services, and igd_control has
+ * already checked that this one belongs to the service asked. */
 static int run_action(const struct action_ctx *a)
 {
 	const char *name = a->call->action;
 
-	if (strcmp(name, "AddPortMapping") == 0)
-		return add_mapping(a, false);
-	if (strcmp(name, "AddAnyPortMapping") == 0)
-		return add_mapping(a, true);
-	if (strcmp(name, "DeletePortMapping") == 0)
-		return delete_mapping(a);
-	if (strcmp(name, "DeletePortMappingRange") == 0)
-		return delete_range(a);
-	if (strcmp(name, "GetSpecificPortMappingEntry") == 0)
-		return get_specific_entry(a);
-	if (strcmp(name, "GetGenericPortMappingEntry") == 0)
-		return get_generic_entry(a);
-	if (strcmp(name, "GetListOfPortMappings") == 0)
-		return list_mappings(a);
-	if (strcmp(name, "GetExternalIPAddress") == 0)
-		return get_external_address(a);
-	if (strcmp(name, "GetStatusInfo") == 0)
-		return get_status(a);
-	if (strcmp(name, "GetConnectionTypeInfo") == 0)
-		return get_connection_type(a);
-	if (strcmp(name, "GetNATRSIPStatus") == 0)
-		return get_nat_rsip(a);
-	if (strcmp(name, "GetCommonLinkProperties") == 0)
-		return get_link_properties(a);
-	if (strcmp(name, "GetTotalBytesSent") == 0)
-		return get_counter(a, "statistics/tx_bytes", "NewTotalBytesSent");
-	if (strcmp(name, "GetTotalBytesReceived") == 0)
-		return get_counter(a, "statistics/rx_bytes", "NewTotalBytesReceived");
-	if (strcmp(name, "GetTotalPacketsSent") == 0)
-		return get_counter(a, "statistics/tx_packets", "NewTotalPacketsSent");
-	if (strcmp(name, "GetTotalPacketsReceived") == 0)
-		return get_counter(a, "statistics/rx_packets", "NewTotalPacketsReceived");
-	return fault(a, UPNP_INVALID_ACTION);
+	for (size_t i = 0; i < N(handlers); i++)
+		if (strcmp(handlers[i].action, name) == 0)
+			return handlers[i].run(a);
+	for (size_t i = 0; i < igd_pinhole_handler_count; i++)
+		if (strcmp(igd_pinhole_handlers[i].action, name) == 0)
+			return igd_pinhole_handlers[i].run(a);
+	return igd_fault(a, UPNP_INVALID_ACTION);
 }
 
 int igd_control(const struct igd *igd, const struct upnp_service *s,
@@ -620,10 +621,10 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 	if (!igd_type_matches(call->service_type, "service", s->name,
 			      igd_service_version(s, igd->version), &asked) ||
 	    !(action = igd_find_action(s, asked, call->action)))
-		return fault(&a, UPNP_INVALID_ACTION);
+		return igd_fault(&a, UPNP_INVALID_ACTION);
 	for (size_t i = 0; i < action->nargs; i++)
 		if (action->args[i].dir == ARG_IN && !soap_arg(call, action->args[i].name))
-			return fault(&a, UPNP_INVALID_ARGS);
+			return igd_fault(&a, UPNP_INVALID_ARGS);
 	return run_action(&a);
 }
 
@@ -663,7 +664,7 @@ void igd_evented_state(const struct igd *igd, const struct upnp_service *s,
 		} else if (strcmp(name, "PhysicalLinkStatus") == 0) {
 			snprintf(value, IGD_VALUE_MAX, "%s",
 				 link_is_up(igd->cfg->external_interface) ? "Up" : "Down");
-		} else {
+		} else if (!igd_pinhole_state(igd, name, value)) {
 			continue;  /* not evented by us: left out rather than made up */
 		}
 		out->n++;

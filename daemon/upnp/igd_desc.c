@@ -169,6 +169,69 @@ static const struct upnp_variable common_config_variables[] = {
 	{ "TotalPacketsReceived", "ui4", false, NULL },
 };
 
+/* WANIPv6FirewallControl:1 (IGD:2 only) */
+
+static const struct upnp_argument firewall_status_args[] = {
+	{ "FirewallEnabled", ARG_OUT, "FirewallEnabled" },
+	{ "InboundPinholeAllowed", ARG_OUT, "InboundPinholeAllowed" },
+};
+static const struct upnp_argument outbound_timeout_args[] = {
+	{ "RemoteHost", ARG_IN, "A_ARG_TYPE_IPv6Address" },
+	{ "RemotePort", ARG_IN, "A_ARG_TYPE_Port" },
+	{ "InternalClient", ARG_IN, "A_ARG_TYPE_IPv6Address" },
+	{ "InternalPort", ARG_IN, "A_ARG_TYPE_Port" },
+	{ "Protocol", ARG_IN, "A_ARG_TYPE_Protocol" },
+	{ "OutboundPinholeTimeout", ARG_OUT, "A_ARG_TYPE_OutboundPinholeTimeout" },
+};
+static const struct upnp_argument add_pinhole_args[] = {
+	{ "RemoteHost", ARG_IN, "A_ARG_TYPE_IPv6Address" },
+	{ "RemotePort", ARG_IN, "A_ARG_TYPE_Port" },
+	{ "InternalClient", ARG_IN, "A_ARG_TYPE_IPv6Address" },
+	{ "InternalPort", ARG_IN, "A_ARG_TYPE_Port" },
+	{ "Protocol", ARG_IN, "A_ARG_TYPE_Protocol" },
+	{ "LeaseTime", ARG_IN, "A_ARG_TYPE_LeaseTime" },
+	{ "UniqueID", ARG_OUT, "A_ARG_TYPE_UniqueID" },
+};
+static const struct upnp_argument update_pinhole_args[] = {
+	{ "UniqueID", ARG_IN, "A_ARG_TYPE_UniqueID" },
+	{ "NewLeaseTime", ARG_IN, "A_ARG_TYPE_LeaseTime" },
+};
+static const struct upnp_argument delete_pinhole_args[] = {
+	{ "UniqueID", ARG_IN, "A_ARG_TYPE_UniqueID" },
+};
+static const struct upnp_argument pinhole_packets_args[] = {
+	{ "UniqueID", ARG_IN, "A_ARG_TYPE_UniqueID" },
+	{ "PinholePackets", ARG_OUT, "A_ARG_TYPE_PinholePackets" },
+};
+static const struct upnp_argument pinhole_working_args[] = {
+	{ "UniqueID", ARG_IN, "A_ARG_TYPE_UniqueID" },
+	{ "IsWorking", ARG_OUT, "A_ARG_TYPE_Boolean" },
+};
+
+static const struct upnp_action firewall_actions[] = {
+	ACTION("GetFirewallStatus", 1, firewall_status_args),
+	ACTION("GetOutboundPinholeTimeout", 1, outbound_timeout_args),
+	ACTION("AddPinhole", 1, add_pinhole_args),
+	ACTION("UpdatePinhole", 1, update_pinhole_args),
+	ACTION("DeletePinhole", 1, delete_pinhole_args),
+	ACTION("GetPinholePackets", 1, pinhole_packets_args),
+	ACTION("CheckPinholeWorking", 1, pinhole_working_args),
+};
+
+static const struct upnp_variable firewall_variables[] = {
+	{ "FirewallEnabled", "boolean", true, NULL },
+	{ "InboundPinholeAllowed", "boolean", true, NULL },
+	{ "SystemUpdateID", "ui4", true, NULL },
+	{ "A_ARG_TYPE_IPv6Address", "string", false, NULL },
+	{ "A_ARG_TYPE_Port", "ui2", false, NULL },
+	{ "A_ARG_TYPE_Protocol", "ui2", false, NULL },
+	{ "A_ARG_TYPE_LeaseTime", "ui4", false, NULL },
+	{ "A_ARG_TYPE_UniqueID", "ui2", false, NULL },
+	{ "A_ARG_TYPE_OutboundPinholeTimeout", "ui4", false, NULL },
+	{ "A_ARG_TYPE_PinholePackets", "ui4", false, NULL },
+	{ "A_ARG_TYPE_Boolean", "boolean", false, NULL },
+};
+
 static const struct upnp_service services[] = {
 	{
 		.name = "WANCommonInterfaceConfig", .version_v1 = 1, .version_v2 = 1, .device = 1,
@@ -185,6 +248,14 @@ static const struct upnp_service services[] = {
 		.event_path = "/evt/IPConn",
 		.actions = ip_connection_actions, .nactions = N(ip_connection_actions),
 		.variables = ip_connection_variables, .nvariables = N(ip_connection_variables),
+	},
+	{
+		.name = "WANIPv6FirewallControl", .version_v1 = 0, .version_v2 = 1, .device = 2,
+		.service_id = "urn:upnp-org:serviceId:WANIPv6Firewall1",
+		.scpd_path = "/WANIP6FwCtrl.xml", .control_path = "/ctl/IP6FCtl",
+		.event_path = "/evt/IP6FCtl",
+		.actions = firewall_actions, .nactions = N(firewall_actions),
+		.variables = firewall_variables, .nvariables = N(firewall_variables),
 	},
 };
 

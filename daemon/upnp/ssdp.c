@@ -160,21 +160,24 @@ size_t ssdp_format_response(char *buf, size_t cap, const struct ssdp_target *t,
 size_t ssdp_format_notify(char *buf, size_t cap, const struct ssdp_target *t,
 			  const struct ssdp_announcement *a, bool alive)
 {
+	/* UDA 1.1 §1.1.2 writes the IPv6 group in capitals */
+	const char *host = a->ipv6 ? "[FF02::C]:1900" : SSDP_GROUP_V4 ":1900";
+
 	if (!alive)
 		return fitted(snprintf(buf, cap,
 				       "NOTIFY * HTTP/1.1\r\n"
-				       "HOST: " SSDP_GROUP_V4 ":1900\r\n"
+				       "HOST: %s\r\n"
 				       "NT: %s\r\n"
 				       "NTS: ssdp:byebye\r\n"
 				       "USN: %s\r\n"
 				       "BOOTID.UPNP.ORG: %u\r\n"
 				       "CONFIGID.UPNP.ORG: %u\r\n"
 				       "\r\n",
-				       t->st, t->usn, a->boot_id, a->config_id),
+				       host, t->st, t->usn, a->boot_id, a->config_id),
 			      cap);
 	return fitted(snprintf(buf, cap,
 			       "NOTIFY * HTTP/1.1\r\n"
-			       "HOST: " SSDP_GROUP_V4 ":1900\r\n"
+			       "HOST: %s\r\n"
 			       "CACHE-CONTROL: max-age=%u\r\n"
 			       "LOCATION: %s\r\n"
 			       "NT: %s\r\n"
@@ -184,7 +187,7 @@ size_t ssdp_format_notify(char *buf, size_t cap, const struct ssdp_target *t,
 			       "BOOTID.UPNP.ORG: %u\r\n"
 			       "CONFIGID.UPNP.ORG: %u\r\n"
 			       "\r\n",
-			       a->max_age, a->location, t->st, a->server, t->usn, a->boot_id,
+			       host, a->max_age, a->location, t->st, a->server, t->usn, a->boot_id,
 			       a->config_id),
 		      cap);
 }

@@ -12,6 +12,8 @@
 
 #define SSDP_PORT 1900
 #define SSDP_GROUP_V4 "239.255.255.250"
+#define SSDP_GROUP_V6_LINK "ff02::c"
+#define SSDP_GROUP_V6_SITE "ff05::c"
 #define SSDP_MX_MAX 5          /* UDA 1.1: wait at most 5 s whatever MX says */
 #define SSDP_ST_MAX 128
 #define SSDP_USN_MAX (5 + UPNP_UUID_STRLEN + 2 + UPNP_TYPE_MAX)
@@ -41,6 +43,7 @@ size_t ssdp_targets(const struct igd_identity *id, const char *st,
 struct ssdp_announcement {
 	const char *location;  /* the root description's URL on that link */
 	const char *server;    /* "OS/version UPnP/1.1 product/version" */
+	bool ipv6;             /* a NOTIFY goes to [FF02::C], not 239.255.255.250 */
 	unsigned max_age;
 	uint32_t boot_id, config_id;
 };

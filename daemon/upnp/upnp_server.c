@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datagram.h"
 #include "gena_server.h"
 #include "http.h"
 #include "ifaddr.h"
@@ -42,12 +43,14 @@
 
 struct upnp_server;
 
-/* One LAN IPv4 address: where its hosts find the descriptions. */
+/* One LAN address (IPv4, or global IPv6): where its hosts find the
+ * descriptions. */
 struct link {
 	struct upnp_server *server;
+	int family;
 	struct if_address local;
-	char addr_text[INET_ADDRSTRLEN];
-	char location[64];
+	char addr_text[INET6_ADDRSTRLEN];
+	char location[96];
 	struct evconnlistener *http;
 };
 
@@ -70,7 +73,8 @@ struct pending_reply {
 	bool used;
 	struct upnp_server *server;
 	struct event *timer;
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
+	socklen_t tolen;
 	struct link *link;
 	char st[SSDP_ST_MAX + 1];
 };
@@ -83,8 +87,8 @@ struct upnp_server {
 	struct gena_server *gena;
 	char server_header[128];
 	uint32_t boot_id;
-	int ssdp_fd;
-	struct event *ssdp_ev, *notify_timer;
+	int ssdp_fd, ssdp6_fd;
+	struct event *ssdp_ev, *ssdp6_ev, *notify_timer;
 	unsigned notify_rounds;
 	struct link links[LINKS_MAX];
 	size_t nlinks;
@@ -305,11 +309,14 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	char text[ADDR_STRLEN];
 
 	(void)listener;
-	if (socklen != (int)sizeof(struct sockaddr_in)) {
+	if (link->family == AF_INET && socklen == (int)sizeof(struct sockaddr_in)) {
+		peer = addr_from_v4(((struct sockaddr_in *)sa)->sin_addr);
+	} else if (link->family == AF_INET6 && socklen == (int)sizeof(struct sockaddr_in6)) {
+		peer = ((struct sockaddr_in6 *)sa)->sin6_addr;
+	} else {
 		close(fd);
 		return;
 	}
-	peer = addr_from_v4(((struct sockaddr_in *)sa)->sin_addr);
 	/* Hosts of this link only: the WAN side can route to a LAN address. */
 	if (!ifaddr_on_link(&link->local, &peer)) {
 		log_info("upnp: refused an HTTP connection from %s, not on %s",
@@ -357,40 +364,67 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 
 /* SSDP */
 
+/* The link a search came in on. Over IPv6 a host searches from its
+ * link-local address, which is on every link of its interface: the first
+ * global address there answers. */
 static struct link *link_of(struct upnp_server *s, unsigned ifindex, const struct in6_addr *source)
 {
-	for (size_t i = 0; i < s->nlinks; i++)
-		if (s->links[i].local.ifindex == ifindex && ifaddr_on_link(&s->links[i].local, source))
+	bool link_local = IN6_IS_ADDR_LINKLOCAL(source);
+
+	for (size_t i = 0; i < s->nlinks; i++) {
+		const struct link *l = &s->links[i];
+
+		if (l->local.ifindex != ifindex)
+			continue;
+		if (link_local ? l->family == AF_INET6 : ifaddr_on_link(&l->local, source))
 			return &s->links[i];
+	}
 	return NULL;
 }
 
 static struct ssdp_announcement announcement(const struct upnp_server *s, const struct link *l)
 {
 	return (struct ssdp_announcement){ .location = l->location, .server = s->server_header,
+					   .ipv6 = l->family == AF_INET6,
 					   .max_age = MAX_AGE, .boot_id = s->boot_id,
 					   .config_id = 1 };
 }
 
-/* From the link's own address, so the host sees the answer come from the
- * address it will fetch the description from. */
-static void send_from(const struct upnp_server *s, const struct link *l,
-		      const struct sockaddr_in *to, const char *msg, size_t len)
+/* Out of the link's interface; over IPv4 also from its address, so the
+ * host sees the answer come from the address it will fetch the description
+ * from. (Over IPv6 the kernel picks a source of the destination's scope:
+ * link-local for a host that searched from one.) */
+static void send_from(const struct upnp_server *s, const struct link *l, const void *to,
+		      socklen_t tolen, const char *msg, size_t len)
 {
-	char control[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
+	char control[CMSG_SPACE(sizeof(struct in6_pktinfo))] = { 0 };
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
-	struct msghdr mh = { .msg_name = (void *)(uintptr_t)to, .msg_namelen = sizeof(*to),
+	struct msghdr mh = { .msg_name = (void *)(uintptr_t)to, .msg_namelen = tolen,
 			     .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = control, .msg_controllen = sizeof(control) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	struct in_pktinfo pi = { .ipi_ifindex = (int)l->local.ifindex,
-				 .ipi_spec_dst = addr_to_v4(&l->local.addr) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);  /* then shrunk to what it holds */
+	int fd = s->ssdp_fd;
 
-	cm->cmsg_level = IPPROTO_IP;
-	cm->cmsg_type = IP_PKTINFO;
-	cm->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-	if (sendmsg(s->ssdp_fd, &mh, MSG_DONTWAIT) < 0 && errno != EAGAIN)
+	if (l->family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_ifindex = (int)l->local.ifindex,
+					 .ipi_spec_dst = addr_to_v4(&l->local.addr) };
+
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_ifindex = l->local.ifindex };
+
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		fd = s->ssdp6_fd;
+	}
+	if (sendmsg(fd, &mh, MSG_DONTWAIT) < 0 && errno != EAGAIN)
 		log_debug("ssdp: sendmsg on %s: %s", l->local.ifname, strerror(errno));
 }
 
@@ -409,28 +443,27 @@ static void reply_fired(evutil_socket_t fd, short what, void *arg)
 		size_t len = ssdp_format_response(msg, sizeof(msg), &targets[i], &a);
 
 		if (len)
-			send_from(s, p->link, &p->to, msg, len);
+			send_from(s, p->link, &p->to, p->tolen, msg, len);
 	}
 	p->used = false;
 }
 
 /* UDA 1.1 §1.3.3: answer after a random delay within MX, so that many
  * devices do not all answer at once. */
-static void schedule_reply(struct upnp_server *s, struct link *l, const struct sockaddr_in *to,
-			   const struct ssdp_search *search)
+static void schedule_reply(struct upnp_server *s, struct link *l, const struct msghdr *search_msg,
+			   const struct in6_addr *from, const struct ssdp_search *search)
 {
 	struct pending_reply *p = NULL;
 	uint32_t r = 0;
 	struct timeval delay = { 0, 0 };
 	char text[ADDR_STRLEN];
-	struct in6_addr from = addr_from_v4(to->sin_addr);
 
 	for (size_t i = 0; i < PENDING_REPLIES_MAX && !p; i++)
 		if (!s->pending[i].used)
 			p = &s->pending[i];
 	if (!p) {
 		log_debug("ssdp: search from %s dropped: %d replies already pending",
-			  addr_format(&from, text), PENDING_REPLIES_MAX);
+			  addr_format(from, text), PENDING_REPLIES_MAX);
 		return;
 	}
 	if (search->has_mx && search->mx > 0) {
@@ -442,7 +475,8 @@ static void schedule_reply(struct upnp_server *s, struct link *l, const struct s
 		delay.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	}
 	p->used = true;
-	p->to = *to;
+	memcpy(&p->to, search_msg->msg_name, search_msg->msg_namelen);
+	p->tolen = search_msg->msg_namelen;
 	p->link = l;
 	memcpy(p->st, search->st, sizeof(p->st));
 	evtimer_add(p->timer, &delay);
@@ -455,8 +489,8 @@ static void on_ssdp_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (int i = 0; i < READS_PER_EVENT; i++) {
 		char buf[1500];
-		char control[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct sockaddr_in from;
+		char control[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct sockaddr_storage from;
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
 				     .msg_iov = &iov, .msg_iovlen = 1,
@@ -470,23 +504,15 @@ static void on_ssdp_readable(evutil_socket_t fd, short what, void *arg)
 
 		if (n < 0)
 			return;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				ifindex = (unsigned)pi.ipi_ifindex;
-			}
-		if (mh.msg_namelen != sizeof(from) || (mh.msg_flags & MSG_TRUNC))
+		if (!datagram_origin(&mh, &source, &ifindex) || (mh.msg_flags & MSG_TRUNC))
 			continue;
-		source = addr_from_v4(from.sin_addr);
 		if (!(l = link_of(s, ifindex, &source)))
 			continue;  /* not from a LAN host: no answer */
 		if (ssdp_parse_search(buf, (size_t)n, &search) < 0)
 			continue;
 		if (ssdp_targets(&s->id, search.st, targets) == 0)
 			continue;
-		schedule_reply(s, l, &from, &search);
+		schedule_reply(s, l, &mh, &source, &search);
 	}
 }
 
@@ -495,18 +521,25 @@ static void notify_all(struct upnp_server *s, bool alive)
 	struct ssdp_target targets[SSDP_TARGETS_MAX];
 	size_t n = ssdp_targets(&s->id, "ssdp:all", targets);
 	struct sockaddr_in group = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
+	struct sockaddr_in6 group6 = { .sin6_family = AF_INET6, .sin6_port = htons(SSDP_PORT) };
 	char msg[SSDP_MESSAGE_MAX];
 
 	inet_pton(AF_INET, SSDP_GROUP_V4, &group.sin_addr);
+	inet_pton(AF_INET6, SSDP_GROUP_V6_LINK, &group6.sin6_addr);
 	for (size_t i = 0; i < s->nlinks; i++) {
 		const struct link *l = &s->links[i];
 		struct ssdp_announcement a = announcement(s, l);
 
+		group6.sin6_scope_id = l->local.ifindex;
 		for (size_t k = 0; k < n; k++) {
 			size_t len = ssdp_format_notify(msg, sizeof(msg), &targets[k], &a, alive);
 
-			if (len)
-				send_from(s, l, &group, msg, len);
+			if (!len)
+				continue;
+			if (l->family == AF_INET)
+				send_from(s, l, &group, sizeof(group), msg, len);
+			else
+				send_from(s, l, &group6, sizeof(group6), msg, len);
 		}
 	}
 }
@@ -523,59 +556,114 @@ static void notify_fired(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(s->notify_timer, &next);
 }
 
-static int open_ssdp(struct upnp_server *s, char *err, size_t errlen)
+static bool has_links(const struct upnp_server *s, int family)
 {
-	int one = 1, zero = 0, ttl = MULTICAST_TTL;
-	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].family == family)
+			return true;
+	return false;
+}
+
+/* The SSDP groups of one family, joined once on each interface that has a
+ * link of that family. */
+static int join_groups(struct upnp_server *s, int fd, int family, char *err, size_t errlen)
+{
+	static const char *const groups6[] = { SSDP_GROUP_V6_LINK, SSDP_GROUP_V6_SITE };
 	unsigned joined[LINKS_MAX];
 	size_t njoined = 0;
 
-	s->ssdp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->ssdp_fd < 0 ||
-	    setsockopt(s->ssdp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(s->ssdp_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-	    setsockopt(s->ssdp_fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
-	    setsockopt(s->ssdp_fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
-	    bind(s->ssdp_fd, (struct sockaddr *)&any, sizeof(any)) < 0) {
-		snprintf(err, errlen, "SSDP: cannot open UDP port %d: %s", SSDP_PORT, strerror(errno));
-		return -1;
-	}
 	for (size_t i = 0; i < s->nlinks; i++) {
-		struct ip_mreqn mreq = { .imr_ifindex = (int)s->links[i].local.ifindex };
+		const struct link *l = &s->links[i];
 		bool done = false;
+		int rc = 0;
 
 		for (size_t k = 0; k < njoined; k++)
-			done |= joined[k] == s->links[i].local.ifindex;
-		if (done)
+			done |= joined[k] == l->local.ifindex;
+		if (done || l->family != family)
 			continue;
-		inet_pton(AF_INET, SSDP_GROUP_V4, &mreq.imr_multiaddr);
-		if (setsockopt(s->ssdp_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) {
-			snprintf(err, errlen, "SSDP: cannot join %s on %s: %s", SSDP_GROUP_V4,
-				 s->links[i].local.ifname, strerror(errno));
+		if (family == AF_INET) {
+			struct ip_mreqn mreq = { .imr_ifindex = (int)l->local.ifindex };
+
+			inet_pton(AF_INET, SSDP_GROUP_V4, &mreq.imr_multiaddr);
+			rc = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq));
+		} else {
+			for (size_t g = 0; g < 2 && rc == 0; g++) {
+				struct ipv6_mreq mreq = { .ipv6mr_interface = l->local.ifindex };
+
+				inet_pton(AF_INET6, groups6[g], &mreq.ipv6mr_multiaddr);
+				rc = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof(mreq));
+			}
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "SSDP: cannot join the %s groups on %s: %s",
+				 family == AF_INET ? "IPv4" : "IPv6", l->local.ifname, strerror(errno));
 			return -1;
 		}
-		joined[njoined++] = s->links[i].local.ifindex;
+		joined[njoined++] = l->local.ifindex;
 	}
-	s->ssdp_ev = event_new(s->base, s->ssdp_fd, EV_READ | EV_PERSIST, on_ssdp_readable, s);
-	if (!s->ssdp_ev || event_add(s->ssdp_ev, NULL) < 0) {
+	return 0;
+}
+
+static int open_ssdp(struct upnp_server *s, int family, char *err, size_t errlen)
+{
+	int one = 1, zero = 0, hops = MULTICAST_TTL;
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
+	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = htons(SSDP_PORT),
+				     .sin6_addr = IN6ADDR_ANY_INIT };
+	bool v6 = family == AF_INET6;
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct event *ev;
+
+	*(v6 ? &s->ssdp6_fd : &s->ssdp_fd) = fd;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (v6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+			  setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ||
+			  setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+			  setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+			  bind(fd, (struct sockaddr *)&any6, sizeof(any6)) < 0
+		: setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+			  setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+			  setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &hops, sizeof(hops)) < 0 ||
+			  bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)) {
+		snprintf(err, errlen, "SSDP: cannot open UDP port %d (%s): %s", SSDP_PORT,
+			 v6 ? "IPv6" : "IPv4", strerror(errno));
+		return -1;
+	}
+	if (join_groups(s, fd, family, err, errlen) < 0)
+		return -1;
+	ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_ssdp_readable, s);
+	*(v6 ? &s->ssdp6_ev : &s->ssdp_ev) = ev;
+	if (!ev || event_add(ev, NULL) < 0) {
 		snprintf(err, errlen, "SSDP: cannot watch the socket");
 		return -1;
 	}
 	return 0;
 }
 
+/* IP_FREEBIND: an IPv6 address still in duplicate address detection at
+ * start-up cannot be bound otherwise; the socket works once it is valid. */
 static int open_http(struct upnp_server *s, struct link *l, char *err, size_t errlen)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg->upnp_http_port),
+	uint16_t port = htons((uint16_t)s->cfg->upnp_http_port);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port,
 				   .sin_addr = addr_to_v4(&l->local.addr) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = port,
+				     .sin6_addr = l->local.addr };
+	bool v6 = l->family == AF_INET6;
+	int one = 1, fd = socket(l->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	l->http = evconnlistener_new_bind(s->base, on_accept, l,
-					  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-						  LEV_OPT_CLOSE_ON_EXEC,
-					  64, (struct sockaddr *)&sin, sizeof(sin));
-	if (!l->http) {
-		snprintf(err, errlen, "UPnP: cannot listen on %s:%u: %s", l->addr_text,
-			 s->cfg->upnp_http_port, strerror(errno));
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    (v6 ? bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) :
+		  bind(fd, (struct sockaddr *)&sin, sizeof(sin))) < 0 ||
+	    !(l->http = evconnlistener_new(s->base, on_accept, l,
+					   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+					   CONNECTIONS_MAX, fd))) {
+		snprintf(err, errlen, "UPnP: cannot listen on %s%s%s:%u: %s", v6 ? "[" : "",
+			 l->addr_text, v6 ? "]" : "", s->cfg->upnp_http_port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return 0;
@@ -605,11 +693,38 @@ static void uuid_seed(const struct config *cfg, uint8_t seed[16])
 	memcpy(seed, h, 16);
 }
 
+/* Link-local IPv6 addresses are left out: a URL with one needs a zone,
+ * which HTTP clients do not take. */
+static void add_links(struct upnp_server *s, const char *ifname, int family)
+{
+	struct if_address addrs[ADDRESSES_PER_INTERFACE];
+	int n = ifaddr_list(ifname, family, addrs, ADDRESSES_PER_INTERFACE);
+
+	for (int k = 0; k < n && k < ADDRESSES_PER_INTERFACE && s->nlinks < LINKS_MAX; k++) {
+		struct link *l = &s->links[s->nlinks];
+		struct in_addr v4 = addr_to_v4(&addrs[k].addr);
+
+		if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&addrs[k].addr))
+			continue;
+		s->nlinks++;
+		l->server = s;
+		l->family = family;
+		l->local = addrs[k];
+		if (family == AF_INET)
+			inet_ntop(AF_INET, &v4, l->addr_text, sizeof(l->addr_text));
+		else
+			inet_ntop(AF_INET6, &addrs[k].addr, l->addr_text, sizeof(l->addr_text));
+		snprintf(l->location, sizeof(l->location), "http://%s%s%s:%u/rootDesc.xml",
+			 family == AF_INET6 ? "[" : "", l->addr_text, family == AF_INET6 ? "]" : "",
+			 s->cfg->upnp_http_port);
+	}
+}
+
 void upnp_server_free(struct upnp_server *s)
 {
 	if (!s)
 		return;
-	if (s->ssdp_fd >= 0 && s->notify_rounds > 0)
+	if (s->notify_rounds > 0)
 		notify_all(s, false);
 	if (s->gena) {
 		mapper_set_observer(s->igd.mapper, NULL, NULL);
@@ -627,8 +742,12 @@ void upnp_server_free(struct upnp_server *s)
 		event_free(s->notify_timer);
 	if (s->ssdp_ev)
 		event_free(s->ssdp_ev);
+	if (s->ssdp6_ev)
+		event_free(s->ssdp6_ev);
 	if (s->ssdp_fd >= 0)
 		close(s->ssdp_fd);
+	if (s->ssdp6_fd >= 0)
+		close(s->ssdp6_fd);
 	free(s);
 }
 
@@ -646,6 +765,7 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 	s->cfg = cfg;
 	s->base = base;
 	s->ssdp_fd = -1;
+	s->ssdp6_fd = -1;
 	s->igd = (struct igd){ .cfg = cfg, .mapper = mapper, .version = cfg->upnp_igd_version };
 	uuid_seed(cfg, seed);
 	igd_identity_init(&s->id, cfg->upnp_igd_version, seed);
@@ -656,30 +776,18 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 		 uts.release, PORTLEASED_VERSION);
 
 	for (size_t i = 0; i < cfg->lan_interface_count; i++) {
-		struct if_address addrs[ADDRESSES_PER_INTERFACE];
-		int n = ifaddr_list(cfg->lan_interfaces[i], AF_INET, addrs, ADDRESSES_PER_INTERFACE);
-
-		for (int k = 0; k < n && k < ADDRESSES_PER_INTERFACE && s->nlinks < LINKS_MAX; k++) {
-			struct link *l = &s->links[s->nlinks++];
-			struct in_addr v4 = addr_to_v4(&addrs[k].addr);
-			char text[INET_ADDRSTRLEN];
-
-			inet_ntop(AF_INET, &v4, text, sizeof(text));
-			l->server = s;
-			l->local = addrs[k];
-			memcpy(l->addr_text, text, sizeof(text));
-			snprintf(l->location, sizeof(l->location), "http://%s:%u/rootDesc.xml", text,
-				 cfg->upnp_http_port);
-		}
+		add_links(s, cfg->lan_interfaces[i], AF_INET);
+		add_links(s, cfg->lan_interfaces[i], AF_INET6);
 	}
 	if (s->nlinks == 0) {
-		snprintf(err, errlen, "UPnP: no LAN interface has an IPv4 address");
+		snprintf(err, errlen, "UPnP: no LAN interface has an IPv4 or a global IPv6 address");
 		goto fail;
 	}
 	for (size_t i = 0; i < s->nlinks; i++)
 		if (open_http(s, &s->links[i], err, errlen) < 0)
 			goto fail;
-	if (open_ssdp(s, err, errlen) < 0)
+	if ((has_links(s, AF_INET) && open_ssdp(s, AF_INET, err, errlen) < 0) ||
+	    (has_links(s, AF_INET6) && open_ssdp(s, AF_INET6, err, errlen) < 0))
 		goto fail;
 	s->gena = gena_server_new(base, &s->igd);
 	if (!s->gena) {

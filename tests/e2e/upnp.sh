@@ -21,11 +21,16 @@ MSG_ID=0
 
 HTTP_PORT=5000
 DESC="http://$ROUTER_LAN_IP:$HTTP_PORT/rootDesc.xml"
+DESC6="http://[$ROUTER_LAN_IP6]:$HTTP_PORT/rootDesc.xml"
 
 # upnpc_on NS ARGS...: upnpc with our description URL, so that only the
 # discovery check waits for SSDP. -i: miniupnpc calls an IGD whose external
 # address is reserved (ours is in 203.0.113.0/24) "not connected".
 upnpc_on() { ns=$1; shift; ip netns exec "$ns" timeout 10 upnpc -i -u "$DESC" "$@" 2>&1; }
+# upnpc6_on NS ARGS...: the same over IPv6, for the pinhole commands.
+upnpc6_on() { ns=$1; shift; ip netns exec "$ns" timeout 10 upnpc -6 -i -u "$DESC6" "$@" 2>&1; }
+# pinhole_id OUTPUT: the UniqueID upnpc -A reports.
+pinhole_id() { echo "$1" | sed -n 's/^AddPinhole: .* Pinhole ID = \([0-9]*\)$/\1/p'; }
 
 # redirected OUTPUT: "PORT DURATION" of the mapping upnpc -a/-n/-r reports.
 redirected() {
@@ -65,11 +70,11 @@ event_sink() {
 	ip netns exec "$1" socat "TCP-LISTEN:$2,fork,reuseaddr" EXEC:"sh $WORK/sink.sh $3" 2>/dev/null &
 }
 
-# waits_for PATTERN FILE COUNT: whether FILE holds COUNT lines matching
-# PATTERN within 3 s.
+# waits_for PATTERN FILE COUNT [SECONDS]: whether FILE holds COUNT lines
+# matching PATTERN within SECONDS (3).
 waits_for() {
 	i=0
-	while [ $i -lt 30 ]; do
+	while [ $i -lt $((${4:-3} * 10)) ]; do
 		[ "$(grep -c "$1" "$2" 2>/dev/null)" -ge "$3" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -92,11 +97,14 @@ table inet firewall {
 		type filter hook forward priority filter; policy drop;
 		ct state established,related accept
 		ct status dnat accept
+		meta mark & 0x10000000 == 0x10000000 accept
 		iifname "br-lan" oifname "wan0" accept
 	}
 }
 NFT
 # Heard on the LAN and on the WAN: SSDP multicast, from before the start.
+in_lan1 socat -u "UDP6-RECV:1900,reuseaddr,ipv6-join-group=[ff02::c]:eth0" "OPEN:$WORK/lan1-ssdp6,creat,append" 2>/dev/null &
+in_wan socat -u "UDP6-RECV:1900,reuseaddr,ipv6-join-group=[ff02::c]:eth0" "OPEN:$WORK/wan-ssdp6,creat,append" 2>/dev/null &
 in_lan1 socat -u "UDP4-RECV:1900,reuseaddr,ip-add-membership=239.255.255.250:eth0" "OPEN:$WORK/lan1-ssdp,creat,append" 2>/dev/null &
 in_wan socat -u "UDP4-RECV:1900,reuseaddr,ip-add-membership=239.255.255.250:eth0" "OPEN:$WORK/wan-ssdp,creat,append" 2>/dev/null &
 sleep 0.2
@@ -109,7 +117,10 @@ listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
 listen_tcp "$NS_LAN2" 7100 "$WORK/lan2-tcp7100"
 listen_tcp "$NS_LAN1" 8300 "$WORK/lan1-tcp8300"
 listen_tcp "$NS_LAN1" 8400 "$WORK/lan1-tcp8400"
+listen_tcp6 "$NS_LAN1" 8080 "$WORK/lan1-tcp6-8080"
+listen_udp6 "$NS_LAN1" 9000 "$WORK/lan1-udp6-9000"
 event_sink "$NS_LAN1" 4000 "$WORK/lan1-events"
+event_sink "$NS_LAN1" 4002 "$WORK/lan1-events2"
 event_sink "$NS_WAN" 4000 "$WORK/wan-events"
 sleep 0.3
 
@@ -235,6 +246,76 @@ sleep 0.5
 expect "after UNSUBSCRIBE a change sends lan1 nothing ($notifies NOTIFY before, $(grep -c '^NOTIFY' "$WORK/lan1-events") after)" \
 	[ "$(grep -c '^NOTIFY' "$WORK/lan1-events")" = "$notifies" ]
 expect "and the WAN host never got an event" check '[ ! -s "$WORK/wan-events" ]'
+
+sid=$(subscribe "http://$LAN1_IP:4002/ev" | http_full "$NS_LAN1" | sed -n 's/^SID: //p')
+waits_for "^SEQ: 0" "$WORK/lan1-events2" 1
+count=$(sed -n 's/.*<PortMappingNumberOfEntries>\([0-9]*\)<.*/\1/p' "$WORK/lan1-events2" | tail -n 1)
+got=$(redirected "$(upnpc_on "$NS_LAN1" -a "$LAN1_IP" 8400 18400 TCP 2)")
+expect "a mapping for 2 s ($got) is evented: PortMappingNumberOfEntries $count -> $((count + 1))" \
+	check 'waits_for "<PortMappingNumberOfEntries>$((count + 1))<" "$WORK/lan1-events2" 1'
+expect "and so is its expiry: back to $count, with SEQ 2" \
+	check 'waits_for "^SEQ: 2" "$WORK/lan1-events2" 1 5 && [ "$(sed -n "s/.*<PortMappingNumberOfEntries>\([0-9]*\)<.*/\1/p" "$WORK/lan1-events2" | tail -n 1)" = "$count" ]'
+printf 'UNSUBSCRIBE /evt/IPConn HTTP/1.1\r\nHOST: %s\r\nSID: %s\r\n\r\n' "$ROUTER_LAN_IP" "$sid" | http_raw "$NS_LAN1" > /dev/null
+
+# --- IPv6: SSDP on ff02::c, WANIPv6FirewallControl pinholes -------------------------
+
+expect "ssdp:alive was multicast on ff02::c on the LAN at start, with the IPv6 LOCATION" \
+	check 'grep -q "NTS: ssdp:alive" "$WORK/lan1-ssdp6" && grep -qF "LOCATION: $DESC6" "$WORK/lan1-ssdp6"'
+expect "and nothing on the WAN link" check '[ ! -s "$WORK/wan-ssdp6" ]'
+out=$(in_lan1 timeout 15 upnpc -6 -m eth0 -i -S 2>&1)
+expect "upnpc -6 discovers the IGD by SSDP on ff02::c, at the router's IPv6 address" \
+	sh -c "echo '$out' | grep -qxF ' desc: $DESC6'"
+expect "-S (GetFirewallStatus): the firewall is enabled and pinholes are allowed" \
+	check 'echo "$out" | grep -q "Firewall Enabled: Yes" && echo "$out" | grep -q "Inbound Pinhole Allowed: Yes"'
+
+expect "no pinhole, no IPv6 traffic" wan6_blocked tcp "$LAN1_IP6" 8080 "$WORK/lan1-tcp6-8080"
+out=$(upnpc6_on "$NS_LAN1" -A "" 0 @ 8080 TCP 60)
+id=$(pinhole_id "$out")
+expect "-A (AddPinhole) for lan1's own TCP 8080: Pinhole ID $id" check '[ -n "$id" ] && [ "$id" -gt 0 ]'
+expect "it carries a connection from the WAN host" wan6_reaches tcp "$LAN1_IP6" 8080 "$WORK/lan1-tcp6-8080"
+out=$(upnpc6_on "$NS_LAN1" -K "$id")
+packets=$(echo "$out" | sed -n 's/^GetPinholePackets: .* PinholePackets = \([0-9]*\)$/\1/p')
+expect "-K (GetPinholePackets) counts that connection's packets (${packets:-none})" \
+	check '[ -n "$packets" ] && [ "$packets" -gt 0 ]'
+expect "-C (CheckPinholeWorking): it is working" \
+	sh -c "echo '$(upnpc6_on "$NS_LAN1" -C "$id")' | grep -q 'IsWorking = Yes'"
+out=$(upnpc6_on "$NS_LAN1" -U "$id" 600)
+expect "-U (UpdatePinhole) renews it for 600 s" \
+	check '! echo "$out" | grep -q failed && in_router nft list set inet portleased pinhole6 | grep -q "$LAN1_IP6 . tcp . 8080 .*expires \(9m\|10m\)"'
+got=$(upnpc6_on "$NS_LAN1" -K "$id" | sed -n 's/^GetPinholePackets: .* PinholePackets = \([0-9]*\)$/\1/p')
+expect "the count survives the renewal ($packets before, ${got:-none} after)" [ "$got" = "$packets" ]
+want=$(in_router cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established)
+out=$(upnpc6_on "$NS_LAN1" -G "" 0 @ 8080 6)
+expect "-G (GetOutboundPinholeTimeout) is the kernel's established TCP timeout, $want s" \
+	sh -c "echo '$out' | grep -q 'Timeout = $want\$'"
+
+out=$(upnpc6_on "$NS_LAN2" -D "$id")
+expect "lan2 cannot delete lan1's pinhole (606)" sh -c "echo '$out' | grep -q 'returned : 606'"
+out=$(upnpc6_on "$NS_LAN2" -A "" 0 "$LAN1_IP6" 8081 TCP 60)
+expect "lan2 cannot open a pinhole to lan1 (606)" sh -c "echo '$out' | grep -q 'failed with code 606'"
+out=$(upnpc6_on "$NS_LAN1" -A "" 0 @ 22 TCP 60)
+expect "the policy's internal ports apply to pinholes: 22 is refused (606)" \
+	sh -c "echo '$out' | grep -q 'failed with code 606'"
+
+out=$(upnpc6_on "$NS_LAN1" -A "$WAN_IP6_2" 0 @ 9000 UDP 60)
+id2=$(pinhole_id "$out")
+expect "-A with a remote host: a UDP pinhole only $WAN_IP6_2 may use (ID $id2)" [ -n "$id2" ]
+expect "before any traffic, -C says 709 NoTrafficReceived" \
+	sh -c "echo '$(upnpc6_on "$NS_LAN1" -C "$id2")' | grep -q 'failed with code 709'"
+expect "another WAN address is kept out" from6 "$WAN_IP6" wan6_blocked udp "$LAN1_IP6" 9000 "$WORK/lan1-udp6-9000"
+expect "the remote host named gets through" from6 "$WAN_IP6_2" wan6_reaches udp "$LAN1_IP6" 9000 "$WORK/lan1-udp6-9000"
+
+out=$(upnpc6_on "$NS_LAN1" -D "$id")
+expect "-D (DeletePinhole): lan1 deletes its TCP pinhole" sh -c "echo '$out' | grep -q 'returned : 0'"
+expect "after -D the WAN host no longer reaches it" wan6_blocked tcp "$LAN1_IP6" 8080 "$WORK/lan1-tcp6-8080"
+expect "and the kernel holds no element for it" \
+	sh -c "! ip netns exec $NS_ROUTER nft list set inet portleased pinhole6 | grep -q '$LAN1_IP6 . tcp . 8080'"
+expect "a deleted pinhole's ID is unknown: 704" \
+	sh -c "echo '$(upnpc6_on "$NS_LAN1" -K "$id")' | grep -q 'failed with code 704'"
+in_wan ip -6 route add "$LAN6_NET::/64" via "$ROUTER_WAN_IP6" 2>/dev/null
+got=$(printf 'GET /rootDesc.xml HTTP/1.0\r\n\r\n' | in_wan timeout 4 socat -t 3 - "TCP6:[$ROUTER_LAN_IP6]:$HTTP_PORT,connect-timeout=1,bind=[$WAN_IP6]" 2>/dev/null | head -n 1)
+expect "the WAN host, routing to the LAN IPv6 address, gets no description (${got:-nothing})" \
+	check '[ -z "$got" ] && grep -q "refused an HTTP connection from $WAN_IP6" "$LOG"'
 
 # --- hostile HTTP ------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,13 @@
 #include "unit.h"
 
 #define WANIP "urn:schemas-upnp-org:service:WANIPConnection:"
+#define FW6 "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1"
 
 static struct config cfg;
 static struct event_base *base;
 static struct mapper *m;
 static struct igd igd;
-static const struct upnp_service *ip_connection, *common_config;
+static const struct upnp_service *ip_connection, *common_config, *firewall;
 
 static void setup(void)
 {
@@ -29,7 +31,8 @@ static void setup(void)
 		"lifetime = { min = 1; max = 600; }; max_leases = 8;\n"
 		"policy = ( { action = \"deny\"; external_ports = \"1-1023\"; },\n"
 		"  { action = \"allow\"; clients = \"192.168.1.5\"; third_party = true; },\n"
-		"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; } );\n",
+		"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; },\n"
+		"  { action = \"allow\"; clients = \"2001:db8:1::/64\"; internal_ports = \"1024-65535\"; } );\n",
 		"igd.conf", &cfg, err, sizeof(err)), 0);
 	base = event_base_new();
 	m = mapper_new(base, &cfg, nft_open("t", "lo", 0, err, sizeof(err)), 1);
@@ -42,7 +45,10 @@ static void setup(void)
 			ip_connection = igd_service(i);
 		if (strcmp(igd_service(i)->name, "WANCommonInterfaceConfig") == 0)
 			common_config = igd_service(i);
+		if (strcmp(igd_service(i)->name, "WANIPv6FirewallControl") == 0)
+			firewall = igd_service(i);
 	}
+	ck_assert_ptr_nonnull(firewall);
 	ck_assert_ptr_nonnull(ip_connection);
 	ck_assert_ptr_nonnull(common_config);
 }
@@ -67,7 +73,10 @@ static struct outcome call_as(const char *client, const struct upnp_service *s, 
 			      const char *action, ...)
 {
 	struct soap_call c = { 0 };
-	struct igd_context ctx = { .client = unit_v4(client), .local = unit_v4("192.168.1.1") };
+	/* An IPv6 asker is on 2001:db8:1::/64, an IPv4 one on 192.168.1.0/24. */
+	bool v6 = strchr(client, ':') != NULL;
+	struct igd_context ctx = { .client = unit_v4(v6 ? "0.0.0.0" : client),
+				   .local = unit_v4("192.168.1.1") };
 	struct evbuffer *out = evbuffer_new();
 	struct outcome o = { 0 };
 	const char *name;
@@ -75,7 +84,11 @@ static struct outcome call_as(const char *client, const struct upnp_service *s, 
 	size_t n;
 	va_list ap;
 
-	ck_assert(addr_parse_prefix("192.168.1.0/24", &ctx.lan));
+	ck_assert(addr_parse_prefix(v6 ? "2001:db8:1::/64" : "192.168.1.0/24", &ctx.lan));
+	if (v6) {
+		ck_assert_int_eq(inet_pton(AF_INET6, client, &ctx.client), 1);
+		inet_pton(AF_INET6, "2001:db8:1::1", &ctx.local);
+	}
 	snprintf(c.service_type, sizeof(c.service_type), "%s", type);
 	snprintf(c.action, sizeof(c.action), "%s", action);
 	va_start(ap, action);
@@ -440,6 +453,189 @@ START_TEST(test_evented_state)
 }
 END_TEST
 
+#define ADD_PINHOLE(client, remote, rport, iclient, iport, proto, lease)                     \
+	call_as(client, firewall, FW6, "AddPinhole", "RemoteHost", remote, "RemotePort", rport, \
+		"InternalClient", iclient, "InternalPort", iport, "Protocol", proto,            \
+		"LeaseTime", lease, NULL)
+
+static struct outcome by_id(const char *client, const char *action, const char *id)
+{
+	return call_as(client, firewall, FW6, action, "UniqueID", id, NULL);
+}
+
+START_TEST(test_pinhole_lifecycle)
+{
+	const char *me = "2001:db8:1::10", *other = "2001:db8:1::11";
+	struct outcome o = ADD_PINHOLE(me, "", "0", me, "8080", "6", "3600");
+	struct in6_addr want;
+	char id[8];
+
+	ck_assert_int_eq(o.http, 200);
+	snprintf(id, sizeof(id), "%s", soap_arg(&o.response, "UniqueID"));
+	ck_assert_int_gt(atoi(id), 0);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	inet_pton(AF_INET6, me, &want);
+	ck_assert(addr_equal(&fake_nft.last_add.m.internal_addr, &want));
+	ck_assert_uint_eq(fake_nft.last_add.m.internal_port, 8080);
+	ck_assert_uint_eq(fake_nft.last_add.m.proto, IPPROTO_TCP);
+	ck_assert_uint_eq(fake_nft.last_add.m.nremotes, 0);
+	ck_assert_uint_eq(fake_nft.last_add.m.timeout_ms, 600000);  /* lifetime.max */
+	/* A pinhole is no IPv4 port mapping. */
+	ck_assert_uint_eq(igd_mapping_count(&igd), 0);
+
+	/* The same endpoint again: the same pinhole, renewed, with the new
+	 * remote filter. */
+	o = ADD_PINHOLE(me, "2001:db8:99::1", "4000", me, "8080", "TCP", "100");
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_str_eq(soap_arg(&o.response, "UniqueID"), id);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	ck_assert_uint_eq(fake_nft.refreshes, 1);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.nremotes, 1);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.remotes[0].port_first, 4000);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.timeout_ms, 100000);
+
+	o = call_as(me, firewall, FW6, "UpdatePinhole", "UniqueID", id, "NewLeaseTime", "200",
+		    NULL);
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_uint_eq(fake_nft.refreshes, 2);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.timeout_ms, 200000);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.nremotes, 1);  /* kept */
+
+	o = by_id(me, "GetPinholePackets", id);
+	ck_assert_str_eq(soap_arg(&o.response, "PinholePackets"), "0");
+	ck_assert_int_eq(by_id(me, "CheckPinholeWorking", id).error, 709);
+	fake_nft.packets = 3;
+	o = by_id(me, "GetPinholePackets", id);
+	ck_assert_str_eq(soap_arg(&o.response, "PinholePackets"), "3");
+	o = by_id(me, "CheckPinholeWorking", id);
+	ck_assert_str_eq(soap_arg(&o.response, "IsWorking"), "1");
+	fake_nft.packets_error = -EIO;
+	ck_assert_int_eq(by_id(me, "GetPinholePackets", id).error, 501);
+	fake_nft.packets_error = 0;
+
+	/* Another host may neither read nor touch it. */
+	ck_assert_int_eq(by_id(other, "GetPinholePackets", id).error, 606);
+	ck_assert_int_eq(by_id(other, "CheckPinholeWorking", id).error, 606);
+	ck_assert_int_eq(by_id(other, "DeletePinhole", id).error, 606);
+	ck_assert_int_eq(call_as(other, firewall, FW6, "UpdatePinhole", "UniqueID", id,
+				 "NewLeaseTime", "60", NULL).error, 606);
+	ck_assert_int_eq(by_id(me, "DeletePinhole", "9999").error, 704);
+	ck_assert_int_eq(by_id(me, "DeletePinhole", "0").error, 704);
+	ck_assert_int_eq(by_id(me, "DeletePinhole", "x").error, 402);
+
+	ck_assert_int_eq(by_id(me, "DeletePinhole", id).http, 200);
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	ck_assert_int_eq(by_id(me, "DeletePinhole", id).error, 704);
+	ck_assert_int_eq(by_id(me, "GetPinholePackets", id).error, 704);
+}
+END_TEST
+
+START_TEST(test_pinhole_refusals)
+{
+	const char *me = "2001:db8:1::10";
+
+	/* Secure mode: the asker's own address, on its link, not the router. */
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", "2001:db8:1::11", "8080", "6", "60").error, 606);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", "2001:db8:1::1", "8080", "6", "60").error, 606);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", "2001:db8:2::10", "8080", "6", "60").error, 606);
+	/* An IPv4 asker cannot vouch for an IPv6 address. */
+	ck_assert_int_eq(ADD_PINHOLE("192.168.1.10", "", "0", me, "8080", "6", "60").error, 606);
+	/* The policy: ports below 1024 are not for hosts of 2001:db8:1::/64. */
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "80", "6", "60").error, 606);
+	/* The service's own errors. */
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "0", "6", "60").error, 706);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "8080", "65535", "60").error, 707);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "8080", "136", "60").error, 705);
+	/* Malformed. */
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", "192.168.1.10", "8080", "6", "60").error, 402);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", "::ffff:192.168.1.10", "8080", "6", "60").error,
+			 402);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", "", "8080", "6", "60").error, 402);
+	ck_assert_int_eq(ADD_PINHOLE(me, "nonsense", "0", me, "8080", "6", "60").error, 402);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "70000", me, "8080", "6", "60").error, 402);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "8080", "-6", "60").error, 402);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "8080", "6", "0").error, 402);
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "8080", "6", "86401").error, 402);
+	ck_assert_int_eq(call_as(me, firewall, FW6, "AddPinhole", "RemoteHost", "", NULL).error,
+			 402);
+	ck_assert_uint_eq(fake_nft.adds, 0);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+
+	/* A full table is PinholeSpaceExhausted. */
+	for (int port = 2000; port < 2008; port++) {
+		char p[12];
+
+		snprintf(p, sizeof(p), "%d", port);
+		ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, p, "17", "60").http, 200);
+	}
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "3000", "17", "60").error, 701);
+}
+END_TEST
+
+START_TEST(test_firewall_status_and_events)
+{
+	const char *me = "2001:db8:1::10";
+	struct outcome o = call_as(me, firewall, FW6, "GetFirewallStatus", NULL);
+	struct igd_state st;
+	char before[IGD_VALUE_MAX];
+
+	ck_assert_int_eq(o.http, 200);
+	ck_assert_str_eq(soap_arg(&o.response, "FirewallEnabled"), "1");
+	ck_assert_str_eq(soap_arg(&o.response, "InboundPinholeAllowed"), "1");
+
+	igd_evented_state(&igd, firewall, &st);
+	ck_assert_uint_eq(st.n, 3);
+	ck_assert_str_eq(state_value(&st, "FirewallEnabled"), "1");
+	ck_assert_str_eq(state_value(&st, "InboundPinholeAllowed"), "1");
+	snprintf(before, sizeof(before), "%s", state_value(&st, "SystemUpdateID"));
+	ck_assert_int_eq(ADD_PINHOLE(me, "", "0", me, "8080", "6", "60").http, 200);
+	igd_evented_state(&igd, firewall, &st);
+	ck_assert_str_ne(state_value(&st, "SystemUpdateID"), before);
+
+	/* No rule can allow an IPv6 host: pinholes are not allowed, and say so. */
+	cfg.policy.count = 3;
+	o = call_as(me, firewall, FW6, "GetFirewallStatus", NULL);
+	ck_assert_str_eq(soap_arg(&o.response, "InboundPinholeAllowed"), "0");
+}
+END_TEST
+
+/* IGD:2 only; an IGD:1 control point never sees it. */
+START_TEST(test_firewall_service_is_igd2_only)
+{
+	struct igd_identity id;
+	uint8_t seed[16] = { 1 };
+	struct evbuffer *b = evbuffer_new();
+	char *text;
+	size_t n;
+
+	ck_assert_uint_eq(igd_service_version(firewall, 1), 0);
+	ck_assert_uint_eq(igd_service_version(firewall, 2), 1);
+	igd_identity_init(&id, 2, seed);
+	igd_root_description(b, &id);
+	n = evbuffer_get_length(b);
+	text = calloc(1, n + 1);
+	evbuffer_remove(b, text, n);
+	ck_assert_ptr_nonnull(strstr(text, "<serviceType>" FW6 "</serviceType>"));
+	ck_assert_ptr_nonnull(strstr(text, "<controlURL>/ctl/IP6FCtl</controlURL>"));
+	free(text);
+	igd_identity_init(&id, 1, seed);
+	igd_root_description(b, &id);
+	n = evbuffer_get_length(b);
+	text = calloc(1, n + 1);
+	evbuffer_remove(b, text, n);
+	ck_assert_ptr_null(strstr(text, "WANIPv6FirewallControl"));
+	free(text);
+	igd_scpd(b, firewall, 1);
+	n = evbuffer_get_length(b);
+	text = calloc(1, n + 1);
+	evbuffer_remove(b, text, n);
+	ck_assert_ptr_nonnull(strstr(text, "<name>CheckPinholeWorking</name>"));
+	ck_assert_ptr_nonnull(strstr(text, "<stateVariable sendEvents=\"yes\"><name>SystemUpdateID"));
+	free(text);
+	evbuffer_free(b);
+}
+END_TEST
+
 /* The descriptions are well-formed XML that lists what is served. */
 START_TEST(test_descriptions)
 {
@@ -501,6 +697,10 @@ int main(void)
 	tcase_add_test(tc, test_interface_counters);
 	tcase_add_test(tc, test_evented_state);
 	tcase_add_test(tc, test_descriptions);
+	tcase_add_test(tc, test_pinhole_lifecycle);
+	tcase_add_test(tc, test_pinhole_refusals);
+	tcase_add_test(tc, test_firewall_status_and_events);
+	tcase_add_test(tc, test_firewall_service_is_igd2_only);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -215,6 +215,70 @@ START_TEST(test_ipv6_pinholes_take_no_external_port)
 }
 END_TEST
 
+static struct lease pinhole(unsigned host, uint16_t port)
+{
+	struct lease l = make("192.168.1.10", IPPROTO_UDP, port, port, 1000);
+	char text[64];
+
+	snprintf(text, sizeof(text), "2001:db8::%x", host);
+	inet_pton(AF_INET6, text, &l.internal_addr);
+	l.client = l.internal_addr;
+	return l;
+}
+
+START_TEST(test_pinhole_ids_unique_and_not_reused_at_once)
+{
+	struct lease a = pinhole(1, 5000), b = pinhole(2, 5000);
+	struct lease v4 = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
+	struct lease *la = lease_insert(t, &a), *lb = lease_insert(t, &b), *lv4;
+	uint16_t id_a;
+
+	ck_assert_ptr_nonnull(la);
+	ck_assert_ptr_nonnull(lb);
+	ck_assert_uint_ne(la->pinhole_id, 0);
+	ck_assert_uint_ne(la->pinhole_id, lb->pinhole_id);
+	ck_assert_ptr_eq(lease_by_pinhole_id(t, la->pinhole_id), la);
+	ck_assert_ptr_eq(lease_by_pinhole_id(t, lb->pinhole_id), lb);
+	lv4 = lease_insert(t, &v4);
+	ck_assert_uint_eq(lv4->pinhole_id, 0);
+	ck_assert_ptr_null(lease_by_pinhole_id(t, 0));
+
+	/* A client holding the id of a deleted pinhole does not reach the
+	 * next one made. */
+	id_a = la->pinhole_id;
+	lease_delete(t, la);
+	ck_assert_ptr_null(lease_by_pinhole_id(t, id_a));
+	la = lease_insert(t, &a);
+	ck_assert_uint_ne(la->pinhole_id, id_a);
+	ck_assert_ptr_eq(lease_by_pinhole_id(t, lb->pinhole_id), lb);
+}
+END_TEST
+
+/* 65535 ids: the 65536th pinhole is refused, and a freed id is found again
+ * by skipping only the ones in use. */
+START_TEST(test_pinhole_ids_exhaust_and_wrap)
+{
+	struct lease_table *big = lease_table_new(70000, 7);
+	struct lease *freed = NULL, *l;
+	uint16_t id;
+
+	ck_assert_ptr_nonnull(big);
+	for (unsigned i = 0; i < UINT16_MAX; i++) {
+		struct lease p = pinhole(i / 1000 + 1, (uint16_t)(i % 1000 + 1));
+		ck_assert_ptr_nonnull(l = lease_insert(big, &p));
+		if (i == 12345)
+			freed = l;
+	}
+	struct lease extra = pinhole(0xffff, 1);
+	ck_assert_ptr_null(lease_insert(big, &extra));
+	id = freed->pinhole_id;
+	lease_delete(big, freed);
+	ck_assert_ptr_nonnull(l = lease_insert(big, &extra));
+	ck_assert_uint_eq(l->pinhole_id, id);
+	lease_table_free(big);
+}
+END_TEST
+
 START_TEST(test_counts_per_client)
 {
 	struct lease a = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
@@ -262,6 +326,8 @@ int main(void)
 	tcase_add_test(tc, test_pick_wraps_and_exhausts);
 	tcase_add_test(tc, test_many_leases_stress);
 	tcase_add_test(tc, test_ipv6_pinholes_take_no_external_port);
+	tcase_add_test(tc, test_pinhole_ids_unique_and_not_reused_at_once);
+	tcase_add_test(tc, test_pinhole_ids_exhaust_and_wrap);
 	tcase_add_test(tc, test_counts_per_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

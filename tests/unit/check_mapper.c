@@ -119,6 +119,33 @@ START_TEST(test_failed_refresh_keeps_lease)
 }
 END_TEST
 
+/* A refresh replaces the kernel's elements and their counters: what they
+ * counted is kept with the lease. */
+START_TEST(test_packets_survive_refreshes)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+	const struct lease *l;
+	uint64_t packets = 0;
+
+	mapper_map(m, &r);
+	l = lease_first(mapper_leases(m));
+	fake_nft.packets = 5;
+	ck_assert_int_eq(mapper_packets(m, l, &packets), 0);
+	ck_assert_uint_eq(packets, 5);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);   /* counted 5 */
+	fake_nft.packets = 2;  /* the new elements' own */
+	ck_assert_int_eq(mapper_packets(m, l, &packets), 0);
+	ck_assert_uint_eq(packets, 7);
+	/* Unreadable counters: the refresh still happens, nothing is added. */
+	fake_nft.packets_error = -EIO;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	ck_assert_int_eq(mapper_packets(m, l, &packets), -EIO);
+	fake_nft.packets_error = 0;
+	ck_assert_int_eq(mapper_packets(m, l, &packets), 0);
+	ck_assert_uint_eq(packets, 7);
+}
+END_TEST
+
 START_TEST(test_table_full)
 {
 	for (uint16_t p = 2000; p < 2003; p++) {
@@ -358,6 +385,7 @@ int main(void)
 	tcase_add_test(tc, test_timer_expires_leases);
 	tcase_add_test(tc, test_filters_set_kept_and_replaced);
 	tcase_add_test(tc, test_ipv6_pinhole_keeps_port_and_needs_policy);
+	tcase_add_test(tc, test_packets_survive_refreshes);
 	tcase_add_test(tc, test_quota_per_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

@@ -179,6 +179,20 @@ START_TEST(test_ipv6_client_not_matched_by_v4_rule)
 }
 END_TEST
 
+START_TEST(test_may_allow_ipv6)
+{
+	ck_assert(!policy_may_allow_ipv6(&pol));
+	add_rule(&pol, true, "0.0.0.0/0", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	add_rule(&pol, false, "2001:db8::/32", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	ck_assert(!policy_may_allow_ipv6(&pol));
+	add_rule(&pol, true, "2001:db8:1::/64", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	ck_assert(policy_may_allow_ipv6(&pol));
+	memset(&pol, 0, sizeof(pol));
+	add_rule(&pol, true, "::/0", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	ck_assert(policy_may_allow_ipv6(&pol));
+}
+END_TEST
+
 START_TEST(test_third_party_needs_permission)
 {
 	struct policy_query q = { .client = unit_v4("192.168.1.10"), .third_party = true,
@@ -218,6 +232,7 @@ int main(void)
 	tcase_add_test(tc, test_allowed_external_agrees_with_check);
 	tcase_add_test(tc, test_ipv6_client_not_matched_by_v4_rule);
 	tcase_add_test(tc, test_third_party_needs_permission);
+	tcase_add_test(tc, test_may_allow_ipv6);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -163,8 +163,16 @@ START_TEST(test_messages)
 	ck_assert_ptr_nonnull(strstr(buf, "NOTIFY * HTTP/1.1\r\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\r\nNTS: ssdp:alive\r\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\r\nNT: upnp:rootdevice\r\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nHOST: 239.255.255.250:1900\r\n"));
 	n = ssdp_format_notify(buf, sizeof(buf), &t[0], &a, false);
 	ck_assert_ptr_nonnull(strstr(buf, "\r\nNTS: ssdp:byebye\r\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nHOST: 239.255.255.250:1900\r\n"));
+	a.ipv6 = true;
+	n = ssdp_format_notify(buf, sizeof(buf), &t[0], &a, true);
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nHOST: [FF02::C]:1900\r\n"));
+	n = ssdp_format_notify(buf, sizeof(buf), &t[0], &a, false);
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nHOST: [FF02::C]:1900\r\n"));
+	a.ipv6 = false;
 	ck_assert_ptr_null(strstr(buf, "LOCATION"));
 	/* too small a buffer: nothing, not a truncated message */
 	ck_assert_uint_eq(ssdp_format_response(buf, 64, &t[0], &a), 0);

@@ -55,6 +55,14 @@ int nft_mapping_delete(struct nft *n, const struct nft_mapping *f)
 	return record(&fake_nft.last_delete, &fake_nft.deletes, f);
 }
 
+int nft_mapping_packets(struct nft *n, const struct nft_mapping *f, uint64_t *packets)
+{
+	(void)n;
+	(void)f;
+	*packets = fake_nft.packets;
+	return fake_nft.packets_error;
+}
+
 /* PEER is exercised end to end against the kernel's conntrack; the mapper
  * suite only needs the symbol. */
 int conntrack_peer(struct conntrack *ct, const struct ct_flow *flow, uint32_t lifetime,
