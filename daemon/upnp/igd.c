@@ -152,6 +152,14 @@ static enum map_status unmap_lease(const struct action_ctx *a, const struct leas
 	return mapper_unmap(a->igd->mapper, &u);
 }
 
+/* Another host's mapping is in the way: WANIPConnection:2 tells a
+ * NAT-PMP or PCP one (729) from a UPnP one (718). */
+static int conflict_with(const struct action_ctx *a, const struct lease *l)
+{
+	return a->service_version >= 2 && l->origin != LEASE_ORIGIN_UPNP ?
+		       UPNP_CONFLICT_WITH_OTHER_MECHANISMS : UPNP_CONFLICT;
+}
+
 /* AddPortMapping (exact external port) and AddAnyPortMapping. */
 static int add_mapping(const struct action_ctx *a, bool any_port)
 {
@@ -205,9 +213,10 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 		taken = lease_by_external(leases, req.proto, external_port);
 		same_internal = lease_by_internal(leases, &req.internal_addr, req.proto,
 						  req.internal_port);
-		if ((taken && !addr_equal(&taken->client, &req.client)) ||
-		    (same_internal && !addr_equal(&same_internal->client, &req.client)))
-			return igd_fault(a, UPNP_CONFLICT);
+		if (taken && !addr_equal(&taken->client, &req.client))
+			return igd_fault(a, conflict_with(a, taken));
+		if (same_internal && !addr_equal(&same_internal->client, &req.client))
+			return igd_fault(a, conflict_with(a, same_internal));
 		if (taken && taken != same_internal)
 			unmap_lease(a, taken);
 		if (same_internal && same_internal->external_port != external_port)
@@ -614,7 +623,7 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 		const struct igd_context *ctx, const struct soap_call *call, struct evbuffer *out)
 {
 	struct action_ctx a = { .igd = igd, .ctx = ctx, .call = call, .out = out };
-	unsigned asked;
+	unsigned asked = 0;
 	const struct upnp_action *action;
 
 	/* The action must be one of this service, in the version asked for. */
@@ -622,6 +631,7 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 			      igd_service_version(s, igd->version), &asked) ||
 	    !(action = igd_find_action(s, asked, call->action)))
 		return igd_fault(&a, UPNP_INVALID_ACTION);
+	a.service_version = asked;
 	for (size_t i = 0; i < action->nargs; i++)
 		if (action->args[i].dir == ARG_IN && !soap_arg(call, action->args[i].name))
 			return igd_fault(&a, UPNP_INVALID_ARGS);

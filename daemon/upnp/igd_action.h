@@ -26,6 +26,7 @@ enum {
 	UPNP_WILDCARD_EXTERNAL_PORT = 716,
 	UPNP_CONFLICT = 718,
 	UPNP_NO_PORT_MAPS_AVAILABLE = 728,
+	UPNP_CONFLICT_WITH_OTHER_MECHANISMS = 729,
 	UPNP_PORT_MAPPING_NOT_FOUND = 730,
 	UPNP_INCONSISTENT_PARAMETERS = 733,
 };
@@ -34,6 +35,7 @@ struct action_ctx {
 	const struct igd *igd;
 	const struct igd_context *ctx;
 	const struct soap_call *call;
+	unsigned service_version;  /* the version the call addressed */
 	struct evbuffer *out;
 };
 

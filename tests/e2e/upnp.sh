@@ -255,6 +255,19 @@ expect "a mapping for 2 s ($got) is evented: PortMappingNumberOfEntries $count -
 	check 'waits_for "<PortMappingNumberOfEntries>$((count + 1))<" "$WORK/lan1-events2" 1'
 expect "and so is its expiry: back to $count, with SEQ 2" \
 	check 'waits_for "^SEQ: 2" "$WORK/lan1-events2" 1 5 && [ "$(sed -n "s/.*<PortMappingNumberOfEntries>\([0-9]*\)<.*/\1/p" "$WORK/lan1-events2" | tail -n 1)" = "$count" ]'
+# WAN renumbering, as a DHCP renewal would do it, then a reload; and back.
+NEW_WAN_IP=203.0.113.2
+in_router sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
+in_router ip addr add "$NEW_WAN_IP/24" dev wan0
+in_router ip addr del "$ROUTER_WAN_IP/24" dev wan0
+kill -HUP "$PORTLEASED_PID"
+expect "a new WAN address, once reloaded, is evented: ExternalIPAddress $NEW_WAN_IP" \
+	waits_for "<ExternalIPAddress>$NEW_WAN_IP</ExternalIPAddress>" "$WORK/lan1-events2" 1
+in_router ip addr add "$ROUTER_WAN_IP/24" dev wan0
+in_router ip addr del "$NEW_WAN_IP/24" dev wan0
+kill -HUP "$PORTLEASED_PID"
+expect "and so is the way back to $ROUTER_WAN_IP" \
+	waits_for "<ExternalIPAddress>$ROUTER_WAN_IP</ExternalIPAddress>" "$WORK/lan1-events2" 2
 printf 'UNSUBSCRIBE /evt/IPConn HTTP/1.1\r\nHOST: %s\r\nSID: %s\r\n\r\n' "$ROUTER_LAN_IP" "$sid" | http_raw "$NS_LAN1" > /dev/null
 
 # --- IPv6: SSDP on ff02::c, WANIPv6FirewallControl pinholes -------------------------

@@ -258,6 +258,29 @@ START_TEST(test_conflict_and_overwrite)
 }
 END_TEST
 
+/* A port another host holds through NAT-PMP or PCP: 729 for a
+ * WANIPConnection:2 caller, 718 (all IGD:1 knows) for a :1 caller. */
+START_TEST(test_conflict_with_other_mechanisms)
+{
+	struct map_request pmp = { .proto = IPPROTO_TCP, .client = unit_v4("192.168.1.11"),
+				   .internal_addr = unit_v4("192.168.1.11"),
+				   .internal_port = 9500, .suggested_external_port = 9500,
+				   .lifetime = 60, .origin = LEASE_ORIGIN_NATPMP };
+
+	ck_assert_int_eq(mapper_map(m, &pmp).status, MAP_OK);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "9500", "TCP", "9500",
+			     "192.168.1.10", "60", "").error, 729);
+	ck_assert_int_eq(call_as("192.168.1.10", ip_connection, WANIP "1", "AddPortMapping",
+				 "NewRemoteHost", "", "NewExternalPort", "9500", "NewProtocol",
+				 "TCP", "NewInternalPort", "9500", "NewInternalClient",
+				 "192.168.1.10", "NewEnabled", "1", "NewPortMappingDescription",
+				 "", "NewLeaseDuration", "60", NULL).error, 718);
+	/* the NAT-PMP mapping is untouched */
+	ck_assert_uint_eq(fake_nft.deletes, 0);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+}
+END_TEST
+
 START_TEST(test_remote_host_is_a_filter)
 {
 	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8080",
@@ -689,6 +712,7 @@ int main(void)
 	tcase_add_test(tc, test_secure_mode);
 	tcase_add_test(tc, test_invalid_args);
 	tcase_add_test(tc, test_conflict_and_overwrite);
+	tcase_add_test(tc, test_conflict_with_other_mechanisms);
 	tcase_add_test(tc, test_remote_host_is_a_filter);
 	tcase_add_test(tc, test_delete);
 	tcase_add_test(tc, test_delete_range_own_only);
