@@ -244,9 +244,10 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	static const char *const known[] = { "external_interface", "external_address",
 					     "lan_interfaces", "nft_table", "lifetime",
 					     "max_leases", "max_leases_per_client", "pinhole_mark",
-					     "enable_pcp", "upnp", "policy", NULL };
+					     "enable_pcp", "upnp", "control", "policy", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
+	static const char *const control_known[] = { "socket", "group", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
 
@@ -261,6 +262,8 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->upnp_enable = true;
 	cfg->upnp_http_port = CONFIG_DEFAULT_UPNP_HTTP_PORT;
 	cfg->upnp_igd_version = 2;
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
+		 CONFIG_DEFAULT_CONTROL_SOCKET);
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
 		return -1;
@@ -362,6 +365,29 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		if ((m = config_setting_get_member(s, "igd_version")) &&
 		    get_uint(ctx, m, 1, 2, &cfg->upnp_igd_version) < 0)
 			return -1;
+	}
+
+	if ((s = config_setting_get_member(root, "control"))) {
+		const config_setting_t *m;
+
+		if (!config_setting_is_group(s))
+			return fail_at(ctx, s, "'control' must be a group { socket = ...; group = ...; }");
+		if (check_known_members(ctx, s, control_known, "'control'") < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "socket"))) {
+			text = config_setting_get_string(m);
+			if (!text || text[0] != '/' || strlen(text) > CONFIG_PATH_MAX)
+				return fail_at(ctx, m, "control 'socket' must be an absolute path of at "
+					       "most %d bytes", CONFIG_PATH_MAX);
+			snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", text);
+		}
+		if ((m = config_setting_get_member(s, "group"))) {
+			text = config_setting_get_string(m);
+			if (!text || !*text || strlen(text) > CONFIG_GROUP_MAX)
+				return fail_at(ctx, m, "control 'group' must be a group name of at most "
+					       "%d bytes", CONFIG_GROUP_MAX);
+			snprintf(cfg->control_group, sizeof(cfg->control_group), "%s", text);
+		}
 	}
 
 	if ((s = config_setting_get_member(root, "pinhole_mark")) &&

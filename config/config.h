@@ -17,6 +17,9 @@
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_DEFAULT_PINHOLE_MARK 0x10000000u
 #define CONFIG_DEFAULT_UPNP_HTTP_PORT 5000
+#define CONFIG_DEFAULT_CONTROL_SOCKET "/run/portleased/control.sock"
+#define CONFIG_PATH_MAX 107  /* a unix socket's sun_path, less its NUL */
+#define CONFIG_GROUP_MAX 32
 
 struct config {
 	char external_interface[IF_NAMESIZE];
@@ -38,6 +41,10 @@ struct config {
 	bool upnp_enable;
 	uint32_t upnp_http_port;
 	uint32_t upnp_igd_version;
+	/* The operators' unix socket (portleasectl): mode 0600, or 0660 and
+	 * owned by control_group when that is set. */
+	char control_socket[CONFIG_PATH_MAX + 1];
+	char control_group[CONFIG_GROUP_MAX + 1];
 	struct policy policy;
 };
 

@@ -1,7 +1,8 @@
 /*
- * portleasectl: the operator's tool. This version speaks PCP (RFC 6887) to a
- * gateway, falling back to NAT-PMP (RFC 6886) when the gateway answers that
- * it only knows version 0.
+ * portleasectl: the operator's tool. On the router it lists and controls
+ * portleased's mappings through its control socket (control_client.c); on
+ * any host it speaks PCP (RFC 6887) to a gateway, falling back to NAT-PMP
+ * (RFC 6886) when the gateway answers that it only knows version 0.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "control_client.h"
 #include "natpmp.h"
 #include "pcp.h"
 #include "wire.h"
@@ -43,13 +45,26 @@ struct options {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: portleasectl pcp [options] map tcp|udp INTERNAL_PORT [EXTERNAL_PORT]\n"
+		"usage: portleasectl [-s SOCKET] list [--json]\n"
+		"       portleasectl [-s SOCKET] status [--json]\n"
+		"       portleasectl [-s SOCKET] delete tcp|udp EXTERNAL_PORT\n"
+		"       portleasectl [-s SOCKET] delete tcp|udp ADDRESS PORT\n"
+		"       portleasectl [-s SOCKET] flush [CLIENT]\n"
+		"       portleasectl [-s SOCKET] explain CLIENT tcp|udp INTERNAL_PORT [EXTERNAL_PORT] [--json]\n"
+		"       portleasectl pcp [options] map tcp|udp INTERNAL_PORT [EXTERNAL_PORT]\n"
 		"       portleasectl pcp [options] delete tcp|udp|all INTERNAL_PORT\n"
 		"       portleasectl pcp [options] peer tcp|udp INTERNAL_PORT REMOTE_ADDR REMOTE_PORT\n"
 		"       portleasectl pcp [options] announce\n"
 		"       portleasectl pcp [options] external\n"
 		"\n"
-		"Asks the gateway for a port mapping over PCP (RFC 6887), falling back to\n"
+		"On the router, as root (or a member of the control group), the first five\n"
+		"ask portleased through its control socket (-s, --socket; default\n"
+		"/run/portleased/control.sock): list the mappings (--json for scripts), the\n"
+		"daemon's status, delete one mapping (by external port, or an IPv6 pinhole\n"
+		"by its address and port) whoever made it, flush all or one client's, and\n"
+		"explain which policy rule would decide a request.\n"
+		"\n"
+		"pcp asks the gateway for a port mapping over PCP (RFC 6887), falling back to\n"
 		"NAT-PMP (RFC 6886) if the gateway only speaks that. Prints one line of\n"
 		"key=value pairs.\n"
 		"\n"
@@ -74,7 +89,8 @@ static void usage(FILE *out)
 		"peer reports where the gateway's NAT put an outbound flow of this host (the\n"
 		"external address and port the remote peer sees) and keeps it alive.\n"
 		"external prints the gateway's external address (NAT-PMP opcode 0).\n"
-		"exit status: 0 success, 1 the gateway refused, 2 usage, 3 no answer\n");
+		"exit status: 0 success, 1 refused (by the gateway or by portleased), 2 usage,\n"
+		"3 no answer (no gateway, or no portleased to ask)\n");
 }
 
 /* The gateway of the IPv4 default route, from /proc/net/route. */
@@ -453,6 +469,21 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
 		return 0;
+	}
+	if (argc >= 2 && control_is_command(argv[1]))
+		return control_main(argc - 1, argv + 1, usage);
+	/* -s SOCKET before the command */
+	if (argc >= 4 && (strcmp(argv[1], "-s") == 0 || strcmp(argv[1], "--socket") == 0) &&
+	    control_is_command(argv[3])) {
+		char *args[64];
+		int n = 0;
+
+		for (int i = 3; i < argc && n < 61; i++)
+			args[n++] = argv[i];
+		args[n++] = "-s";
+		args[n++] = argv[2];
+		args[n] = NULL;
+		return control_main(n, args, usage);
 	}
 	if (argc < 2 || strcmp(argv[1], "pcp") != 0) {
 		usage(stderr);

@@ -35,9 +35,9 @@ struct lease {
 	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
 	uint8_t nonce[LEASE_NONCE_LEN];
 	char description[LEASE_DESCRIPTION_MAX + 1];
-	/* Packets the kernel let through elements that a refresh has since
+	/* What the kernel let through elements that a refresh has since
 	 * replaced (their counters went with them). */
-	uint64_t packets_before;
+	uint64_t packets_before, bytes_before;
 	/* Only these remotes may use the mapping; none: every remote. */
 	size_t nfilters;
 	struct remote_filter filters[FILTER_MAX];

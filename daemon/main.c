@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control_server.h"
 #include "ifaddr.h"
 #include "log.h"
 #include "mapper.h"
@@ -32,6 +33,7 @@ struct daemon {
 	struct mapper *mapper;
 	struct pmp_server *pmp;
 	struct upnp_server *upnp;  /* NULL when upnp.enable is false */
+	struct control_server *control;
 	struct event *on_term, *on_int, *on_hup;
 };
 
@@ -97,9 +99,11 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    running->max_leases != next->max_leases || running->pinhole_mark != next->pinhole_mark ||
 	    running->upnp_enable != next->upnp_enable ||
 	    running->upnp_http_port != next->upnp_http_port ||
-	    running->upnp_igd_version != next->upnp_igd_version)
-		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark and upnp change "
-			  "only on restart; keeping the running values");
+	    running->upnp_igd_version != next->upnp_igd_version ||
+	    strcmp(running->control_socket, next->control_socket) != 0 ||
+	    strcmp(running->control_group, next->control_group) != 0)
+		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark, upnp and control "
+			  "change only on restart; keeping the running values");
 	memcpy(next->external_interface, running->external_interface,
 	       sizeof(next->external_interface));
 	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
@@ -110,6 +114,8 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	next->upnp_enable = running->upnp_enable;
 	next->upnp_http_port = running->upnp_http_port;
 	next->upnp_igd_version = running->upnp_igd_version;
+	memcpy(next->control_socket, running->control_socket, sizeof(next->control_socket));
+	memcpy(next->control_group, running->control_group, sizeof(next->control_group));
 }
 
 static void on_reload(evutil_socket_t sig, short what, void *arg)
@@ -194,6 +200,11 @@ static int start(struct daemon *d)
 			return -1;
 		}
 	}
+	d->control = control_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
+	if (!d->control) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	d->on_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	d->on_int = evsignal_new(d->base, SIGINT, on_stop, d);
 	d->on_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
@@ -213,6 +224,7 @@ static void stop(struct daemon *d)
 		event_free(d->on_int);
 	if (d->on_hup)
 		event_free(d->on_hup);
+	control_server_free(d->control);
 	upnp_server_free(d->upnp);
 	pmp_server_free(d->pmp);
 	mapper_free(d->mapper);

@@ -221,14 +221,16 @@ uint32_t mapper_pinhole_changes(const struct mapper *m)
 	return m->pinhole_changes;
 }
 
-int mapper_packets(struct mapper *m, const struct lease *l, uint64_t *packets)
+int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters *out)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
 	struct nft_mapping nm = mapping_of(l, 0, ranges);
-	int rc = nft_mapping_packets(m->nft, &nm, packets);
+	int rc = nft_mapping_counters(m->nft, &nm, out);
 
-	if (rc == 0)
-		*packets += l->packets_before;
+	if (rc == 0) {
+		out->packets += l->packets_before;
+		out->bytes += l->bytes_before;
+	}
 	return rc;
 }
 
@@ -305,7 +307,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	struct remote_range old_ranges[FILTER_MAX_RANGES], new_ranges[FILTER_MAX_RANGES];
 	struct lease renewed = *l;
 	struct nft_mapping old, new;
-	uint64_t counted;
+	struct nft_counters counted;
 	int rc;
 
 	if (!d.allow)
@@ -315,8 +317,8 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	old = mapping_of(l, 0, old_ranges);
 	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
 	/* The replaced elements take their counters with them. */
-	if (nft_mapping_packets(m->nft, &old, &counted) < 0)
-		counted = 0;
+	if (nft_mapping_counters(m->nft, &old, &counted) < 0)
+		counted = (struct nft_counters){ 0, 0 };
 	rc = nft_mapping_replace(m->nft, &old, &new);
 	if (rc < 0) {
 		log_warnx("nftables: cannot refresh %s external port %u: %s",
@@ -324,7 +326,8 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 		*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
 		return true;
 	}
-	l->packets_before += counted;
+	l->packets_before += counted.packets;
+	l->bytes_before += counted.bytes;
 	l->nfilters = renewed.nfilters;
 	memcpy(l->filters, renewed.filters, sizeof(l->filters));
 	lease_set_expiry(m->leases, l, now_ms() + (uint64_t)lifetime * 1000);
@@ -518,6 +521,27 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 		    addr_equal(&l->internal_addr, &req->internal_addr) &&
 		    owns(l, &req->client, req->nonce)) {
 			remove_lease(m, l, "deleted by client");
+			removed++;
+		}
+	}
+	schedule_expiry(m);
+	return removed;
+}
+
+void mapper_remove(struct mapper *m, struct lease *l, const char *why)
+{
+	remove_lease(m, l, why);
+	schedule_expiry(m);
+}
+
+size_t mapper_flush(struct mapper *m, const struct in6_addr *client, const char *why)
+{
+	size_t removed = 0;
+
+	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
+		next = lease_next(l);
+		if (!client || addr_equal(&l->client, client)) {
+			remove_lease(m, l, why);
 			removed++;
 		}
 	}

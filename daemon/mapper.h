@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "lease.h"
+#include "nft.h"
 
 struct nft;
 struct mapper;
@@ -84,6 +85,12 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req);
  * client (and nonce, if given) owns; returns how many. */
 size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req);
 
+/* The operator's verbs: remove that lease whoever holds it; remove every
+ * lease, or every lease client asked for (returns how many). why goes to
+ * the log. */
+void mapper_remove(struct mapper *m, struct lease *l, const char *why);
+size_t mapper_flush(struct mapper *m, const struct in6_addr *client, const char *why);
+
 /* PCP PEER: an outbound flow of a LAN host, whose implicit mapping (the
  * router's source NAT) is to be reported and kept alive. */
 struct peer_request {
@@ -111,9 +118,9 @@ uint32_t mapper_remaining(const struct mapper *m, const struct lease *l);
 /* How many times an IPv6 pinhole was added or removed (UPnP's
  * SystemUpdateID). */
 uint32_t mapper_pinhole_changes(const struct mapper *m);
-/* Packets the mapping let in over its whole life, refreshes included.
+/* What the mapping let in over its whole life, refreshes included.
  * 0 or a negative errno. */
-int mapper_packets(struct mapper *m, const struct lease *l, uint64_t *packets);
+int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters *out);
 const struct lease_table *mapper_leases(const struct mapper *m);
 
 #endif

@@ -433,7 +433,7 @@ static struct nftnl_set *new_range_set(const char *table, const char *name, uint
 	return s;
 }
 
-/* Every element gets its own counter: the packets a mapping let in. */
+/* Every element gets its own counter. */
 static struct nftnl_set *counted(struct nftnl_set *s)
 {
 	nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
@@ -518,9 +518,9 @@ static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_
 			     FWD4F_KEY_LEN, fwd4_filtered_fields, sizeof(fwd4_filtered_fields));
 	make_fwd4_map(fwd4);
 	put_set(n, bt, fwd4);
-	put_set(n, bt, new_set(n->table, SET_ALLOW4, SET_ID_ALLOW4,
-			       CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-			       ALLOW4_KEY_LEN));
+	put_set(n, bt, counted(new_set(n->table, SET_ALLOW4, SET_ID_ALLOW4,
+				       CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+				       ALLOW4_KEY_LEN)));
 	put_set(n, bt, counted(new_set(n->table, SET_PINHOLE6, SET_ID_PINHOLE6,
 				       CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
 				       PIN6_KEY_LEN)));
@@ -840,26 +840,28 @@ int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)
 
 /* --- counters --- */
 
-static int add_counter_packets(struct nftnl_expr *e, void *data)
+static int add_counter(struct nftnl_expr *e, void *data)
 {
-	uint64_t *packets = data;
+	struct nft_counters *sum = data;
 
-	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
-		*packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0) {
+		sum->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		sum->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
 	return 0;
 }
 
-static int add_element_packets(struct nftnl_set_elem *el, void *data)
+static int add_element_counters(struct nftnl_set_elem *el, void *data)
 {
-	return nftnl_set_elem_expr_foreach(el, add_counter_packets, data);
+	return nftnl_set_elem_expr_foreach(el, add_counter, data);
 }
 
 /*
- * Asks for one element and adds its counter's packets. Like a batch, a GET
+ * Asks for one element and adds its counter to sum. Like a batch, a GET
  * is answered inside sendmsg(), so the answer and its ACK are already queued
  * when we read. An element the kernel expired answers ENOENT: nothing to add.
  */
-static int element_packets(struct nft *n, const struct element *e, uint64_t *packets)
+static int element_counters(struct nft *n, const struct element *e, struct nft_counters *sum)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -911,7 +913,7 @@ static int element_packets(struct nft *n, const struct element *e, uint64_t *pac
 				if (!answer)
 					return -ENOMEM;
 				if (nftnl_set_elems_nlmsg_parse(r, answer) == 0) {
-					nftnl_set_elem_foreach(answer, add_element_packets, packets);
+					nftnl_set_elem_foreach(answer, add_element_counters, sum);
 					rc = 0;
 				}
 				nftnl_set_free(answer);
@@ -920,17 +922,21 @@ static int element_packets(struct nft *n, const struct element *e, uint64_t *pac
 	}
 }
 
-int nft_mapping_packets(struct nft *n, const struct nft_mapping *m, uint64_t *packets)
+int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)
 {
 	size_t count = mapping_elements(m, n->elements);
 
-	*packets = 0;
+	*out = (struct nft_counters){ 0, 0 };
 	for (size_t i = 0; i < count; i++) {
 		int rc;
 
-		if (strcmp(n->elements[i].set, SET_ALLOW4) == 0)
-			continue;  /* no counter: fwd4's counts the same packets */
-		rc = element_packets(n, &n->elements[i], packets);
+		/* The NAT chain sees a connection's first packet only: fwd4's
+		 * counters count connections. allow4's, in the forward chain,
+		 * count every packet let in. */
+		if (strcmp(n->elements[i].set, SET_FWD4) == 0 ||
+		    strcmp(n->elements[i].set, SET_FWD4_FILTERED) == 0)
+			continue;
+		rc = element_counters(n, &n->elements[i], out);
 		if (rc < 0)
 			return rc;
 	}

@@ -53,8 +53,13 @@ int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const stru
 /* Elements the kernel already expired count as deleted. */
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *m);
 
-/* Packets the kernel let through the mapping's elements since they were
- * added (a replace starts them from 0); elements already expired count 0. */
-int nft_mapping_packets(struct nft *n, const struct nft_mapping *m, uint64_t *packets);
+struct nft_counters {
+	uint64_t packets, bytes;
+};
+
+/* The packets (and bytes) the kernel let in through the mapping's forward
+ * chain elements since they were added (a replace starts them from 0);
+ * elements already expired count 0. */
+int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_counters *out);
 
 #endif

@@ -251,18 +251,18 @@ static int delete_pinhole(const struct action_ctx *a)
 static int64_t pinhole_packets(const struct action_ctx *a)
 {
 	const struct lease *l;
-	uint64_t packets;
+	struct nft_counters counted;
 	int code = find_own_pinhole(a, &l);
 
 	if (code) {
 		igd_fault(a, code);
 		return -1;
 	}
-	if (mapper_packets(a->igd->mapper, l, &packets) < 0) {
+	if (mapper_counters(a->igd->mapper, l, &counted) < 0) {
 		igd_fault(a, UPNP_ACTION_FAILED);
 		return -1;
 	}
-	return packets > INT64_MAX ? INT64_MAX : (int64_t)packets;
+	return counted.packets > INT64_MAX ? INT64_MAX : (int64_t)counted.packets;
 }
 
 static int get_pinhole_packets(const struct action_ctx *a)

@@ -39,7 +39,11 @@ in_lan1 socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:"echo hello from the LAN hos
 sleep 0.3
 
 step "2. portleased starts on the router with config/portleased.conf"
-start_portleased "$BUILD/portleased" config/portleased.conf "$LOG" || exit 1
+# Its control socket in the demo's directory, so that a portleased running
+# on this machine keeps its own.
+cp config/portleased.conf "$WORK/portleased.conf"
+sed -i "s|socket = \"/run/portleased/control.sock\";|socket = \"$WORK/control.sock\";|" "$WORK/portleased.conf"
+start_portleased "$BUILD/portleased" "$WORK/portleased.conf" "$LOG" || exit 1
 sed 's/^[0-9:.]* portleased //' "$LOG" | show
 say "Its nftables table, still empty (one hash map, two sets, two chains):"
 in_router nft list table inet portleased | show
@@ -82,7 +86,16 @@ wan_connect 18080
 say "The same policy, lease table and nftables map served it:"
 grep 'upnp tcp' "$LOG" | tail -n 1 | sed 's/^[0-9:.]* portleased //' | show
 
-step "9. portleased stops (SIGTERM) and takes its table with it"
+step "9. The operator looks, on the router: portleasectl list"
+say "\$ portleasectl list"
+"$BUILD/portleasectl" -s "$WORK/control.sock" list | show
+say "and removes the UPnP mapping, whoever made it:"
+say "\$ portleasectl delete tcp 18080"
+"$BUILD/portleasectl" -s "$WORK/control.sock" delete tcp 18080
+tail -n 1 "$LOG" | sed 's/^[0-9:.]* portleased //' | show
+wan_connect 18080
+
+step "10. portleased stops (SIGTERM) and takes its table with it"
 kill -TERM "$PORTLEASED_PID"
 wait "$PORTLEASED_PID"
 tail -n 1 "$LOG" | sed 's/^[0-9:.]* portleased //' | show

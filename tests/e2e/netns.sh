@@ -100,6 +100,7 @@ external_interface = "$ROUTER_WAN_IF";
 lan_interfaces = [ "br-lan" ];
 nft_table = "portleased";
 lifetime = { min = 1; max = 3600; };
+control = { socket = "$WORK/control.sock"; };
 policy = (
   { action = "deny";  clients = "$LAN2_IP"; internal_ports = 2222; },
   { action = "deny";  external_ports = "1-1023"; },

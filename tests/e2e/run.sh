@@ -395,6 +395,63 @@ expect "the denial arrives within 50 ms (median ${median_us:-none} us)" [ "${med
 expect "the other client was served meanwhile, 20 of 20 ($(grep -c '^result=0 ' "$WORK/served"))" \
 	[ "$(grep -c '^result=0 ' "$WORK/served")" = 20 ]
 
+# --- the operator: portleasectl over the control socket -------------------------
+
+ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
+# json_ports: "PROTO PORT" of each unfiltered IPv4 mapping in list --json.
+json_ports() { sed 's/},{/\n/g' | grep '"remote_filters":0' | sed -n 's/.*"protocol":"\([a-z]*\)","external_port":\([0-9]*\),.*/\1 \2/p' | sort; }
+kernel_ports() { in_router nft list map inet portleased fwd4 | grep -o '\(tcp\|udp\) \. [0-9]*' | sed 's/ \. / /' | sort; }
+listen_tcp "$NS_LAN1" 8700 "$WORK/lan1-tcp8700"
+sleep 0.2
+got=$(natpmpc_map "$NS_LAN1" 8700 8700 tcp 600)
+expect "a mapping to look at ($got) carries a connection" wan_reaches tcp 8700 "$WORK/lan1-tcp8700"
+json=$(ctl list --json)
+expect "list --json names the same port mappings the kernel holds ($(echo "$json" | json_ports | wc -l) of them)" \
+	check '[ -n "$(kernel_ports)" ] && [ "$(echo "$json" | json_ports)" = "$(kernel_ports)" ]'
+row=$(echo "$json" | sed 's/},{/\n/g' | grep '"external_port":8700,')
+kernel_packets=$(in_router nft list set inet portleased allow4 | sed -n "s/.*$LAN1_IP \\. tcp \\. 8700 counter packets \\([0-9]*\\) .*/\\1/p")
+expect "its row: client, origin, and every packet of that connection the kernel let in (${kernel_packets:-none})" \
+	check 'echo "$row" | grep -q "\"internal_address\":\"$LAN1_IP\",\"internal_port\":8700,\"client\":\"$LAN1_IP\",\"origin\":\"natpmp\"" && echo "$row" | grep -q "\"packets\":$kernel_packets," && [ "$kernel_packets" -ge 3 ]'
+expect "list prints it as a table row for people" \
+	check 'ctl list | grep -qE "^tcp +8700 +$LAN1_IP:8700 +$LAN1_IP +natpmp +(9m|10m)"'
+got=$(ctl status)
+expect "status shows the version, the external address and the lease count" \
+	check 'echo "$got" | grep -q "^portleased " && echo "$got" | grep -q "^external address: $ROUTER_WAN_IP\$" && echo "$got" | grep -q "^leases: $(echo "$json" | grep -o "\"protocol\"" | wc -l) of "'
+deny_line=$(grep -n "internal_ports = 2222" "$CONF" | cut -d: -f1)
+got=$(ctl explain "$LAN2_IP" tcp 2222)
+expect "explain: lan2's port 2222 is denied by the rule at line $deny_line ($got)" \
+	sh -c "echo '$got' | grep -q 'denied by the rule at line $deny_line (deny clients $LAN2_IP/32 internal_ports 2222)'"
+expect "  and the daemon then denies it" check 'in_lan2 "$PROBE" "$ROUTER_LAN_IP" map tcp 2222 2222 600 | grep -q "^result=2 "'
+got=$(ctl explain "$LAN1_IP" tcp 8800 | head -n 1)
+expect "explain: lan1's port 8800 is allowed ($got)" sh -c "echo '$got' | grep -q ': allowed by the rule at line'"
+expect "  and the daemon then grants it" [ "$(natpmpc_map "$NS_LAN1" 8800 8800 tcp 600)" = "8800 600" ]
+
+ctl delete tcp 8700; rc=$?
+expect "delete tcp 8700: done (status $rc), and logged" check '[ "$rc" = 0 ] && grep -q "deleted by operator: natpmp tcp external port 8700" "$LOG"'
+expect "  the kernel holds no element for it" [ "$(nft_elements 'tcp . 8700 ')" = 0 ]
+expect "  and the WAN host no longer reaches the service" wan_blocked tcp 8700 "$WORK/lan1-tcp8700"
+got=$(ctl delete tcp 8700 2>&1); rc=$?
+expect "deleting it again: status 1, 'no such mapping' ($got)" check '[ "$rc" = 1 ] && echo "$got" | grep -q "no such mapping"'
+before=$(kernel_ports | wc -l)
+got=$(ctl flush "$LAN1_IP")
+expect "flush $LAN1_IP removes lan1's mappings ($got)" \
+	check '! ctl list --json | grep -q "\"client\":\"$LAN1_IP\"" && [ "$(nft_elements "udp . 6000 ")" = 0 ]'
+expect "  and only lan1's: the kernel still holds lan2's ($(kernel_ports | wc -l) of $before)" \
+	check '[ "$(ctl list --json | json_ports)" = "$(kernel_ports)" ] && ctl list --json | grep -q "\"client\":\"$LAN2_IP\""'
+
+expect "the control socket is mode 0600, owned by root" [ "$(stat -c '%a %U' "$WORK/control.sock")" = "600 root" ]
+chmod 755 "$WORK"
+got=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -s "$WORK/control.sock" list 2>&1); rc=$?
+chmod 700 "$WORK"
+expect "an unprivileged user cannot use it: status 3, permission denied ($got)" \
+	check '[ "$rc" = 3 ] && echo "$got" | grep -q "Permission denied"'
+got=$(head -c 4000 /dev/zero | tr '\0' a | socat -t 2 - "UNIX-CONNECT:$WORK/control.sock" 2>/dev/null)
+expect "a request line that never ends gets 'request too long' ($got)" [ "$got" = "error: request too long" ]
+got=$(printf 'delete tcp 8080; nft flush ruleset\n' | socat -t 2 - "UNIX-CONNECT:$WORK/control.sock" 2>/dev/null)
+expect "a malformed request is refused ($got)" [ "$got" = "error: unknown request" ]
+got=$(ctl frobnicate 2>&1); rc=$?
+expect "an unknown command is a usage error (status $rc)" [ "$rc" = 2 ]
+
 # --- reload -------------------------------------------------------------------
 
 cp "$CONF" "$WORK/good.conf"

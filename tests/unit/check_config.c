@@ -46,6 +46,8 @@ START_TEST(test_defaults)
 	ck_assert(cfg.upnp_enable);
 	ck_assert_uint_eq(cfg.upnp_http_port, 5000);
 	ck_assert_uint_eq(cfg.upnp_igd_version, 2);
+	ck_assert_str_eq(cfg.control_socket, "/run/portleased/control.sock");
+	ck_assert_str_eq(cfg.control_group, "");
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
@@ -62,6 +64,7 @@ START_TEST(test_full_rule)
 			      "max_leases = 10;\n"
 			      "pinhole_mark = 0x100;\n"
 			      "upnp = { enable = false; http_port = 2189; igd_version = 1; };\n"
+			      "control = { socket = \"/run/pl/ctl.sock\"; group = \"netadmin\"; };\n"
 			      "nft_table = \"pl_test-1\";\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
@@ -76,6 +79,8 @@ START_TEST(test_full_rule)
 	ck_assert(!cfg.upnp_enable);
 	ck_assert_uint_eq(cfg.upnp_http_port, 2189);
 	ck_assert_uint_eq(cfg.upnp_igd_version, 1);
+	ck_assert_str_eq(cfg.control_socket, "/run/pl/ctl.sock");
+	ck_assert_str_eq(cfg.control_group, "netadmin");
 	ck_assert_str_eq(cfg.nft_table, "pl_test-1");
 	ck_assert(!cfg.policy.rules[0].allow);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, IPPROTO_UDP);
@@ -120,6 +125,10 @@ static const struct {
 	{ MINIMAL "policy = ();\nmax_leases_per_client = 0;\n", "'max_leases_per_client' is 0" },
 	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = true;\n", "'upnp' must be a group" },
+	{ MINIMAL "policy = ();\ncontrol = { socket = \"ctl.sock\"; };\n",
+	  "control 'socket' must be an absolute path" },
+	{ MINIMAL "policy = ();\ncontrol = { group = \"\"; };\n", "control 'group' must be" },
+	{ MINIMAL "policy = ();\ncontrol = { mode = 0777; };\n", "mode" },
 	{ MINIMAL "policy = ();\nupnp = { enable = 1; };\n", "upnp 'enable' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = { http_port = 0; };\n", "'http_port' is 0" },
 	{ MINIMAL "policy = ();\nupnp = { igd_version = 3; };\n", "'igd_version' is 3" },

@@ -125,24 +125,26 @@ START_TEST(test_packets_survive_refreshes)
 {
 	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
 	const struct lease *l;
-	uint64_t packets = 0;
+	struct nft_counters c;
 
 	mapper_map(m, &r);
 	l = lease_first(mapper_leases(m));
 	fake_nft.packets = 5;
-	ck_assert_int_eq(mapper_packets(m, l, &packets), 0);
-	ck_assert_uint_eq(packets, 5);
+	ck_assert_int_eq(mapper_counters(m, l, &c), 0);
+	ck_assert_uint_eq(c.packets, 5);
+	ck_assert_uint_eq(c.bytes, 500);
 	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);   /* counted 5 */
 	fake_nft.packets = 2;  /* the new elements' own */
-	ck_assert_int_eq(mapper_packets(m, l, &packets), 0);
-	ck_assert_uint_eq(packets, 7);
+	ck_assert_int_eq(mapper_counters(m, l, &c), 0);
+	ck_assert_uint_eq(c.packets, 7);
+	ck_assert_uint_eq(c.bytes, 700);
 	/* Unreadable counters: the refresh still happens, nothing is added. */
 	fake_nft.packets_error = -EIO;
 	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
-	ck_assert_int_eq(mapper_packets(m, l, &packets), -EIO);
+	ck_assert_int_eq(mapper_counters(m, l, &c), -EIO);
 	fake_nft.packets_error = 0;
-	ck_assert_int_eq(mapper_packets(m, l, &packets), 0);
-	ck_assert_uint_eq(packets, 7);
+	ck_assert_int_eq(mapper_counters(m, l, &c), 0);
+	ck_assert_uint_eq(c.packets, 7);
 }
 END_TEST
 
@@ -203,6 +205,31 @@ START_TEST(test_unmap_and_unmap_all)
 	ck_assert_uint_eq(mapper_unmap_all(m, &u), 1);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
 	ck_assert_ptr_nonnull(lease_by_internal(mapper_leases(m), &b, IPPROTO_TCP, 8082));
+}
+END_TEST
+
+/* The operator removes whoever's leases, one or a client's or all. */
+START_TEST(test_operator_remove_and_flush)
+{
+	struct in6_addr ten = unit_v4("192.168.1.10");
+	struct map_request r;
+	size_t before;
+
+	for (uint16_t p = 8080; p < 8083; p++) {
+		r = req(p == 8082 ? "192.168.1.11" : "192.168.1.10", p, p, 60);
+		ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	}
+	mapper_remove(m, lease_by_external(mapper_leases(m), IPPROTO_TCP, 8082), "deleted by operator");
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	ck_assert_uint_eq(fake_nft.last_delete.m.external_port, 8082);
+	r = req("192.168.1.11", 8082, 8082, 60);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	before = fake_nft.deletes;
+	ck_assert_uint_eq(mapper_flush(m, &ten, "flushed by operator"), 2);
+	ck_assert_uint_eq(fake_nft.deletes, before + 2);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+	ck_assert_uint_eq(mapper_flush(m, NULL, "flushed by operator"), 1);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
 }
 END_TEST
 
@@ -386,6 +413,7 @@ int main(void)
 	tcase_add_test(tc, test_filters_set_kept_and_replaced);
 	tcase_add_test(tc, test_ipv6_pinhole_keeps_port_and_needs_policy);
 	tcase_add_test(tc, test_packets_survive_refreshes);
+	tcase_add_test(tc, test_operator_remove_and_flush);
 	tcase_add_test(tc, test_quota_per_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

@@ -55,11 +55,11 @@ int nft_mapping_delete(struct nft *n, const struct nft_mapping *f)
 	return record(&fake_nft.last_delete, &fake_nft.deletes, f);
 }
 
-int nft_mapping_packets(struct nft *n, const struct nft_mapping *f, uint64_t *packets)
+int nft_mapping_counters(struct nft *n, const struct nft_mapping *f, struct nft_counters *out)
 {
 	(void)n;
 	(void)f;
-	*packets = fake_nft.packets;
+	*out = (struct nft_counters){ fake_nft.packets, fake_nft.packets * 100 };
 	return fake_nft.packets_error;
 }
 

@@ -13,8 +13,8 @@ struct fake_nft {
 	unsigned adds, refreshes, deletes;
 	struct fake_mapping last_add, last_refresh, last_delete;
 	size_t last_replaced_nremotes;  /* of the old mapping a refresh replaced */
-	/* What nft_mapping_packets answers for any mapping: packets, or
-	 * packets_error if that is set. */
+	/* What nft_mapping_counters answers for any mapping: these packets
+	 * (and 100 bytes each), or packets_error if that is set. */
 	uint64_t packets;
 	int packets_error;
 	int fail_next;  /* a negative errno for the next verb, then success again */

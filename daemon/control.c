@@ -1,0 +1,408 @@
+#include "control.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORDS_MAX 8
+#define WORD_MAX 64
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+}
+
+static bool parse_proto(const char *s, uint8_t *proto)
+{
+	if (strcmp(s, "tcp") == 0)
+		*proto = IPPROTO_TCP;
+	else if (strcmp(s, "udp") == 0)
+		*proto = IPPROTO_UDP;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+		return false;
+	v = strtoul(s, NULL, 10);
+	if (v == 0 || v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+static bool parse_address(const char *s, struct in6_addr *addr)
+{
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		*addr = addr_from_v4(v4);
+		return true;
+	}
+	return inet_pton(AF_INET6, s, addr) == 1;
+}
+
+static int fail(char err[CONTROL_ERROR_MAX], const char *what)
+{
+	snprintf(err, CONTROL_ERROR_MAX, "%s", what);
+	return -1;
+}
+
+int control_parse(const char *line, struct control_request *out, char err[CONTROL_ERROR_MAX])
+{
+	char words[WORDS_MAX][WORD_MAX];
+	size_t n = 0;
+	const char *p = line;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(line) >= CONTROL_REQUEST_MAX)
+		return fail(err, "request too long");
+	while (*p) {
+		size_t len = strcspn(p, " ");
+
+		if (len == 0 || len >= WORD_MAX || n == WORDS_MAX)
+			return fail(err, "malformed request");
+		memcpy(words[n], p, len);
+		words[n++][len] = '\0';
+		p += len;
+		if (*p == ' ' && *++p == '\0')
+			return fail(err, "malformed request");
+	}
+	if (n > 0 && strcmp(words[n - 1], "json") == 0) {
+		out->json = true;
+		n--;
+	}
+	if (n == 0)
+		return fail(err, "empty request");
+
+	if (strcmp(words[0], "list") == 0 && n == 1) {
+		out->command = CONTROL_LIST;
+	} else if (strcmp(words[0], "status") == 0 && n == 1) {
+		out->command = CONTROL_STATUS;
+	} else if (strcmp(words[0], "delete") == 0 && (n == 3 || n == 4)) {
+		out->command = CONTROL_DELETE;
+		if (!parse_proto(words[1], &out->proto))
+			return fail(err, "delete: the protocol is tcp or udp");
+		if (n == 4) {
+			if (!parse_address(words[2], &out->addr))
+				return fail(err, "delete: not an IPv4 or IPv6 address");
+			out->has_addr = true;
+		}
+		if (!parse_port(words[n - 1], &out->port))
+			return fail(err, "delete: the port is 1-65535");
+	} else if (strcmp(words[0], "flush") == 0 && n <= 2) {
+		out->command = CONTROL_FLUSH;
+		if (n == 2) {
+			if (!parse_address(words[1], &out->addr))
+				return fail(err, "flush: not an IPv4 or IPv6 address");
+			out->has_addr = true;
+		}
+	} else if (strcmp(words[0], "explain") == 0 && (n == 4 || n == 5)) {
+		out->command = CONTROL_EXPLAIN;
+		out->has_addr = true;
+		if (!parse_address(words[1], &out->addr))
+			return fail(err, "explain: the client is an IPv4 or IPv6 address");
+		if (!parse_proto(words[2], &out->proto))
+			return fail(err, "explain: the protocol is tcp or udp");
+		if (!parse_port(words[3], &out->port) ||
+		    (n == 5 && !parse_port(words[4], &out->external_port)))
+			return fail(err, "explain: ports are 1-65535");
+	} else {
+		return fail(err, "unknown request");
+	}
+	return 0;
+}
+
+/* --- text for people --- */
+
+/* Bytes a client chose, made harmless for a terminal: control characters
+ * (escape sequences start with one) become '?'. */
+static void add_printable(struct evbuffer *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		evbuffer_add_printf(out, "%c", c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
+}
+
+static void add_duration(struct evbuffer *out, uint32_t s)
+{
+	if (s >= 3600)
+		evbuffer_add_printf(out, "%uh%02um", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		evbuffer_add_printf(out, "%um%02us", s / 60, s % 60);
+	else
+		evbuffer_add_printf(out, "%us", s);
+}
+
+static const char *endpoint(char buf[ADDR_STRLEN + 8], const struct in6_addr *a, uint16_t port)
+{
+	char text[ADDR_STRLEN];
+
+	addr_format(a, text);
+	snprintf(buf, ADDR_STRLEN + 8, addr_is_v4(a) ? "%s:%u" : "[%s]:%u", text, port);
+	return buf;
+}
+
+/* --- JSON for scripts --- */
+
+/* Length of the valid UTF-8 sequence at s, 0 if there is none. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1fu;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0fu;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;  /* also stops at the NUL */
+		cp = (cp << 6) | (s[i] & 0x3fu);
+	}
+	/* overlong forms, surrogates and what lies beyond Unicode */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void control_json_string(struct evbuffer *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	evbuffer_add(out, "\"", 1);
+	while (*p) {
+		size_t len = utf8_sequence(p);
+
+		if (len == 0) {
+			evbuffer_add_printf(out, "\\ufffd");
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			evbuffer_add_printf(out, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			evbuffer_add_printf(out, "\\u%04x", *p++);
+		} else {
+			evbuffer_add(out, p, len);
+			p += len;
+		}
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+static void json_address(struct evbuffer *out, const struct in6_addr *a)
+{
+	char text[ADDR_STRLEN];
+
+	evbuffer_add_printf(out, "\"%s\"", addr_format(a, text));
+}
+
+void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
+			 bool json)
+{
+	if (json) {
+		evbuffer_add_printf(out, "{\"leases\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct control_lease *l = &leases[i];
+
+			evbuffer_add_printf(out, "%s{\"protocol\":\"%s\",\"external_port\":", i ? "," : "",
+					    proto_name(l->proto));
+			if (l->pinhole)
+				evbuffer_add_printf(out, "null");
+			else
+				evbuffer_add_printf(out, "%u", l->external_port);
+			evbuffer_add_printf(out, ",\"internal_address\":");
+			json_address(out, &l->internal_addr);
+			evbuffer_add_printf(out, ",\"internal_port\":%u,\"client\":", l->internal_port);
+			json_address(out, &l->client);
+			evbuffer_add_printf(out, ",\"origin\":\"%s\",\"description\":", l->origin);
+			control_json_string(out, l->description);
+			evbuffer_add_printf(out,
+					    ",\"created\":%lld,\"expires\":%lld,\"remaining\":%u,"
+					    "\"remote_filters\":%zu",
+					    (long long)l->created, (long long)l->expires, l->remaining,
+					    l->nfilters);
+			if (l->pinhole)
+				evbuffer_add_printf(out, ",\"pinhole_id\":%u", l->pinhole_id);
+			if (l->has_counters)
+				evbuffer_add_printf(out, ",\"packets\":%llu,\"bytes\":%llu",
+						    (unsigned long long)l->packets,
+						    (unsigned long long)l->bytes);
+			else
+				evbuffer_add_printf(out, ",\"packets\":null,\"bytes\":null");
+			evbuffer_add_printf(out, "}");
+		}
+		evbuffer_add_printf(out, "]}\n");
+		return;
+	}
+	if (n == 0) {
+		evbuffer_add_printf(out, "no mappings\n");
+		return;
+	}
+	/* The address columns as wide as their widest entry: IPv6 ones are
+	 * long, IPv4 ones short. */
+	int internal_width = (int)strlen("INTERNAL"), client_width = (int)strlen("CLIENT");
+	for (size_t i = 0; i < n; i++) {
+		char internal[ADDR_STRLEN + 8], client[ADDR_STRLEN];
+		int w = (int)strlen(endpoint(internal, &leases[i].internal_addr,
+					     leases[i].internal_port));
+
+		internal_width = w > internal_width ? w : internal_width;
+		w = (int)strlen(addr_format(&leases[i].client, client));
+		client_width = w > client_width ? w : client_width;
+	}
+	evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s %10s %12s  %s\n", "PROTO",
+			    "EXTERNAL", internal_width, "INTERNAL", client_width, "CLIENT", "VIA",
+			    "EXPIRES", "PACKETS", "BYTES", "DESCRIPTION");
+	for (size_t i = 0; i < n; i++) {
+		const struct control_lease *l = &leases[i];
+		char ext[8] = "-", internal[ADDR_STRLEN + 8], client[ADDR_STRLEN];
+		struct evbuffer *when = evbuffer_new();
+		char remaining[16] = "";
+
+		if (!l->pinhole)
+			snprintf(ext, sizeof(ext), "%u", l->external_port);
+		if (when) {
+			add_duration(when, l->remaining);
+			evbuffer_remove(when, remaining, sizeof(remaining) - 1);
+			evbuffer_free(when);
+		}
+		evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s ", proto_name(l->proto), ext,
+				    internal_width,
+				    endpoint(internal, &l->internal_addr, l->internal_port),
+				    client_width, addr_format(&l->client, client), l->origin,
+				    remaining);
+		if (l->has_counters)
+			evbuffer_add_printf(out, "%10llu %12llu  ", (unsigned long long)l->packets,
+					    (unsigned long long)l->bytes);
+		else
+			evbuffer_add_printf(out, "%10s %12s  ", "?", "?");
+		if (l->nfilters)
+			evbuffer_add_printf(out, "[%zu remote filter%s] ", l->nfilters,
+					    l->nfilters == 1 ? "" : "s");
+		add_printable(out, l->description);
+		evbuffer_add_printf(out, "\n");
+	}
+}
+
+static const char *const origin_names[] = { "natpmp", "pcp", "upnp" };
+
+void control_format_status(struct evbuffer *out, const struct control_status *st, bool json)
+{
+	char ext[ADDR_STRLEN] = "";
+
+	if (st->has_external_address)
+		addr_format(&st->external_address, ext);
+	if (json) {
+		evbuffer_add_printf(out, "{\"version\":\"%s\",\"uptime\":%u,\"external_address\":",
+				    st->version, st->uptime);
+		if (st->has_external_address)
+			evbuffer_add_printf(out, "\"%s\"", ext);
+		else
+			evbuffer_add_printf(out, "null");
+		evbuffer_add_printf(out,
+				    ",\"epoch\":%u,\"leases\":%zu,\"capacity\":%zu,\"pinholes\":%zu,"
+				    "\"by_origin\":{",
+				    st->epoch, st->leases, st->capacity, st->pinholes);
+		for (size_t i = 0; i < 3; i++)
+			evbuffer_add_printf(out, "%s\"%s\":%zu", i ? "," : "", origin_names[i],
+					    st->by_origin[i]);
+		evbuffer_add_printf(out, "}}\n");
+		return;
+	}
+	evbuffer_add_printf(out, "portleased %s, up ", st->version);
+	add_duration(out, st->uptime);
+	evbuffer_add_printf(out, "\nexternal address: %s\nepoch: %u s\n",
+			    st->has_external_address ? ext : "none", st->epoch);
+	evbuffer_add_printf(out, "leases: %zu of %zu (%zu IPv6 pinholes); natpmp %zu, pcp %zu, upnp %zu\n",
+			    st->leases, st->capacity, st->pinholes, st->by_origin[0],
+			    st->by_origin[1], st->by_origin[2]);
+}
+
+static void add_range(struct evbuffer *out, const char *name, const struct port_range *r)
+{
+	if (r->lo == 1 && r->hi == 65535)
+		return;
+	if (r->lo == r->hi)
+		evbuffer_add_printf(out, " %s %u", name, r->lo);
+	else
+		evbuffer_add_printf(out, " %s %u-%u", name, r->lo, r->hi);
+}
+
+/* A rule as the config file says it. */
+static void add_rule(struct evbuffer *out, const struct policy_rule *r)
+{
+	char net[ADDR_STRLEN];
+	unsigned len = r->clients.len;
+
+	addr_format(&r->clients.net, net);
+	if (addr_is_v4(&r->clients.net) && len >= 96)
+		len -= 96;
+	evbuffer_add_printf(out, "%s clients %s/%u", r->allow ? "allow" : "deny", net, len);
+	if (r->proto != POLICY_PROTO_ANY)
+		evbuffer_add_printf(out, " protocol %s", proto_name(r->proto));
+	add_range(out, "internal_ports", &r->internal_ports);
+	add_range(out, "external_ports", &r->external_ports);
+	if (r->third_party)
+		evbuffer_add_printf(out, " third_party");
+}
+
+void control_format_explanation(struct evbuffer *out, const struct control_explanation *e,
+				bool json)
+{
+	char client[ADDR_STRLEN];
+
+	addr_format(&e->client, client);
+	if (json) {
+		evbuffer_add_printf(out, "{\"allowed\":%s,\"rule_line\":", e->decision.allow ? "true" : "false");
+		if (e->rule)
+			evbuffer_add_printf(out, "%u", e->rule->line);
+		else
+			evbuffer_add_printf(out, "null");
+		evbuffer_add_printf(out,
+				    ",\"external_port\":%u,\"external_port_free\":%s,"
+				    "\"client_leases\":%zu,\"client_quota\":%zu,\"leases\":%zu,"
+				    "\"capacity\":%zu}\n",
+				    e->external_port, e->external_port_free ? "true" : "false",
+				    e->client_leases, e->client_quota, e->leases, e->capacity);
+		return;
+	}
+	evbuffer_add_printf(out, "%s %s %u -> external port %u: %s", client, proto_name(e->proto),
+			    e->internal_port, e->external_port,
+			    e->decision.allow ? "allowed" : "denied");
+	if (e->rule) {
+		evbuffer_add_printf(out, " by the rule at line %u (", e->rule->line);
+		add_rule(out, e->rule);
+		evbuffer_add_printf(out, ")\n");
+	} else {
+		evbuffer_add_printf(out, ": no rule matches, and what no rule allows is denied\n");
+	}
+	if (e->decision.allow && !e->external_port_free)
+		evbuffer_add_printf(out, "external port %u is taken: another allowed port would be "
+				    "given, unless the client insists on that one\n",
+				    e->external_port);
+	evbuffer_add_printf(out, "the client holds %zu of its %zu mappings; the table %zu of %zu\n",
+			    e->client_leases, e->client_quota, e->leases, e->capacity);
+	if (e->decision.allow && e->client_leases >= e->client_quota)
+		evbuffer_add_printf(out, "so a new mapping would be refused: quota reached\n");
+	else if (e->decision.allow && e->leases >= e->capacity)
+		evbuffer_add_printf(out, "so a new mapping would be refused: the table is full\n");
+}

@@ -1,0 +1,101 @@
+/* The operators' control protocol, spoken over a unix socket between
+ * portleasectl and the daemon: one request line in, one answer out, then
+ * the connection closes. This module parses requests and formats answers;
+ * it does no I/O and reads no clock. */
+#ifndef PORTLEASED_CONTROL_H
+#define PORTLEASED_CONTROL_H
+
+#include <event2/buffer.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "policy.h"
+
+#define CONTROL_REQUEST_MAX 256  /* a request line, newline included */
+#define CONTROL_ERROR_MAX 128
+
+/*
+ * Requests (words separated by single spaces, "json" last for JSON):
+ *   list [json]
+ *   status [json]
+ *   delete tcp|udp EXTERNAL_PORT          an IPv4 port mapping
+ *   delete tcp|udp ADDRESS PORT           the mapping of an internal endpoint
+ *   flush [CLIENT]                        all, or what CLIENT asked for
+ *   explain CLIENT tcp|udp INTERNAL_PORT [EXTERNAL_PORT] [json]
+ * Answers: a status line "ok" or "error: WHY", then the body.
+ */
+enum control_command {
+	CONTROL_LIST,
+	CONTROL_STATUS,
+	CONTROL_DELETE,
+	CONTROL_FLUSH,
+	CONTROL_EXPLAIN,
+};
+
+struct control_request {
+	enum control_command command;
+	bool json;
+	uint8_t proto;
+	bool has_addr;           /* delete: the internal address; flush, explain: the client */
+	struct in6_addr addr;
+	uint16_t port;           /* delete: external (no address) or internal port;
+				    explain: internal port */
+	uint16_t external_port;  /* explain; 0: the internal port */
+};
+
+/* line without its newline. Returns 0, or -1 with a message in err. */
+int control_parse(const char *line, struct control_request *out, char err[CONTROL_ERROR_MAX]);
+
+/* One mapping as `list` shows it. Times are Unix seconds. */
+struct control_lease {
+	uint8_t proto;
+	bool pinhole;                /* IPv6: no external port */
+	uint16_t external_port;
+	struct in6_addr internal_addr;
+	uint16_t internal_port;
+	struct in6_addr client;
+	const char *origin;          /* "natpmp", "pcp", "upnp" */
+	const char *description;     /* from the client: untrusted bytes */
+	int64_t created, expires;
+	uint32_t remaining;          /* seconds */
+	bool has_counters;
+	uint64_t packets, bytes;
+	size_t nfilters;             /* remote filters */
+	uint16_t pinhole_id;
+};
+
+void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
+			 bool json);
+
+struct control_status {
+	const char *version;
+	uint32_t uptime;             /* seconds */
+	bool has_external_address;
+	struct in6_addr external_address;
+	uint32_t epoch;              /* NAT-PMP/PCP seconds since start of epoch */
+	size_t leases, capacity, pinholes;
+	size_t by_origin[3];         /* natpmp, pcp, upnp */
+};
+
+void control_format_status(struct evbuffer *out, const struct control_status *st, bool json);
+
+/* What the policy would say to a request, and the lease table's room. */
+struct control_explanation {
+	struct policy_decision decision;
+	const struct policy_rule *rule;  /* the deciding rule, NULL for none */
+	uint16_t internal_port, external_port;
+	uint8_t proto;
+	struct in6_addr client;
+	bool external_port_free;
+	size_t client_leases, client_quota, leases, capacity;
+};
+
+void control_format_explanation(struct evbuffer *out, const struct control_explanation *e,
+				bool json);
+
+/* A JSON string of untrusted bytes: escaped, invalid UTF-8 replaced. */
+void control_json_string(struct evbuffer *out, const char *s);
+
+#endif

@@ -1,0 +1,364 @@
+#include "control_server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+
+/* An operator's tool is quick; a stuck one must not hold the socket. */
+#define CONNECTIONS_MAX 8
+#define REQUEST_SECONDS 2
+
+struct control_server {
+	const struct config *cfg;
+	struct event_base *base;
+	struct mapper *mapper;
+	struct evconnlistener *listener;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct connection *connections;
+	size_t nconnections;
+};
+
+struct connection {
+	struct control_server *server;
+	struct bufferevent *bev;
+	struct event *deadline;
+	struct connection *prev, *next;
+};
+
+static void connection_free(struct connection *c)
+{
+	struct control_server *s = c->server;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->connections = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconnections--;
+	bufferevent_free(c->bev);
+	event_free(c->deadline);
+	free(c);
+}
+
+static int64_t wall_seconds(uint64_t monotonic_ms)
+{
+	struct timespec mono;
+	uint64_t now_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	now_ms = (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000;
+	return (int64_t)time(NULL) - ((int64_t)now_ms - (int64_t)monotonic_ms) / 1000;
+}
+
+static const char *origin_name(enum lease_origin o)
+{
+	static const char *const names[] = { "natpmp", "pcp", "upnp" };
+
+	return (size_t)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}
+
+static void list(struct control_server *s, const struct control_request *req, struct evbuffer *out)
+{
+	const struct lease_table *t = mapper_leases(s->mapper);
+	struct control_lease *rows = calloc(lease_count(t) + 1, sizeof(*rows));
+	size_t n = 0;
+
+	if (!rows) {
+		evbuffer_add_printf(out, "error: out of memory\n");
+		return;
+	}
+	for (const struct lease *l = lease_first(t); l; l = lease_next(l)) {
+		struct control_lease *r = &rows[n++];
+		struct nft_counters counted;
+
+		*r = (struct control_lease){
+			.proto = l->proto, .pinhole = !addr_is_v4(&l->internal_addr),
+			.external_port = l->external_port, .internal_addr = l->internal_addr,
+			.internal_port = l->internal_port, .client = l->client,
+			.origin = origin_name(l->origin), .description = l->description,
+			.created = wall_seconds(l->created_ms), .expires = wall_seconds(l->expires_ms),
+			.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
+			.pinhole_id = l->pinhole_id,
+		};
+		if (mapper_counters(s->mapper, l, &counted) == 0) {
+			r->has_counters = true;
+			r->packets = counted.packets;
+			r->bytes = counted.bytes;
+		}
+	}
+	evbuffer_add_printf(out, "ok\n");
+	control_format_list(out, rows, n, req->json);
+	free(rows);
+}
+
+static void status(struct control_server *s, const struct control_request *req,
+		   struct evbuffer *out)
+{
+	const struct lease_table *t = mapper_leases(s->mapper);
+	struct control_status st = {
+		.version = PORTLEASED_VERSION, .uptime = mapper_epoch(s->mapper),
+		.epoch = mapper_epoch(s->mapper), .leases = lease_count(t),
+		.capacity = lease_capacity(t),
+	};
+	struct in_addr ext;
+
+	if (mapper_external_address(s->mapper, &ext)) {
+		st.has_external_address = true;
+		st.external_address = addr_from_v4(ext);
+	}
+	for (const struct lease *l = lease_first(t); l; l = lease_next(l)) {
+		st.pinholes += !addr_is_v4(&l->internal_addr);
+		if ((size_t)l->origin < 3)
+			st.by_origin[l->origin]++;
+	}
+	evbuffer_add_printf(out, "ok\n");
+	control_format_status(out, &st, req->json);
+}
+
+static void delete(struct control_server *s, const struct control_request *req,
+		   struct evbuffer *out)
+{
+	const struct lease_table *t = mapper_leases(s->mapper);
+	struct lease *l = req->has_addr ? lease_by_internal(t, &req->addr, req->proto, req->port) :
+					  lease_by_external(t, req->proto, req->port);
+
+	if (!l) {
+		evbuffer_add_printf(out, "error: no such mapping\n");
+		return;
+	}
+	mapper_remove(s->mapper, l, "deleted by operator");
+	evbuffer_add_printf(out, "ok\n");
+}
+
+static void flush(struct control_server *s, const struct control_request *req,
+		  struct evbuffer *out)
+{
+	size_t n = mapper_flush(s->mapper, req->has_addr ? &req->addr : NULL, "flushed by operator");
+
+	evbuffer_add_printf(out, "ok\n%zu mapping%s removed\n", n, n == 1 ? "" : "s");
+}
+
+static void explain(struct control_server *s, const struct control_request *req,
+		    struct evbuffer *out)
+{
+	const struct lease_table *t = mapper_leases(s->mapper);
+	uint16_t external = req->external_port ? req->external_port : req->port;
+	struct policy_query q = { .client = req->addr, .proto = req->proto,
+				  .internal_port = req->port, .external_port = external };
+	struct control_explanation e = {
+		.decision = policy_check(&s->cfg->policy, &q), .internal_port = req->port,
+		.external_port = external, .proto = req->proto, .client = req->addr,
+		/* a pinhole's external port is its own internal endpoint's */
+		.external_port_free = !addr_is_v4(&req->addr) ||
+				      lease_external_free(t, req->proto, external),
+		.client_leases = lease_count_of_client(t, &req->addr),
+		.client_quota = s->cfg->max_leases_per_client,
+		.leases = lease_count(t), .capacity = lease_capacity(t),
+	};
+
+	if (e.decision.rule >= 0)
+		e.rule = &s->cfg->policy.rules[e.decision.rule];
+	evbuffer_add_printf(out, "ok\n");
+	control_format_explanation(out, &e, req->json);
+}
+
+static void serve(struct connection *c, const char *line)
+{
+	struct control_server *s = c->server;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct control_request req;
+	char err[CONTROL_ERROR_MAX];
+
+	if (control_parse(line, &req, err) < 0) {
+		evbuffer_add_printf(out, "error: %s\n", err);
+	} else {
+		switch (req.command) {
+		case CONTROL_LIST: list(s, &req, out); break;
+		case CONTROL_STATUS: status(s, &req, out); break;
+		case CONTROL_DELETE: delete(s, &req, out); break;
+		case CONTROL_FLUSH: flush(s, &req, out); break;
+		case CONTROL_EXPLAIN: explain(s, &req, out); break;
+		}
+	}
+	/* One request per connection: closed once the answer is out. */
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct connection *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+
+	if (!line) {
+		if (evbuffer_get_length(in) >= CONTROL_REQUEST_MAX) {
+			evbuffer_add_printf(bufferevent_get_output(bev), "error: request too long\n");
+			bufferevent_disable(bev, EV_READ);
+		}
+		return;
+	}
+	if (len >= CONTROL_REQUEST_MAX || strlen(line) != len)
+		evbuffer_add_printf(bufferevent_get_output(bev), "error: malformed request\n");
+	else
+		serve(c, line);
+	free(line);
+	bufferevent_disable(bev, EV_READ);
+}
+
+static void on_written(struct bufferevent *bev, void *arg)
+{
+	if (!(bufferevent_get_enabled(bev) & EV_READ))
+		connection_free(arg);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	connection_free(arg);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	connection_free(arg);
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
+		      int socklen, void *arg)
+{
+	struct control_server *s = arg;
+	const struct timeval deadline = { REQUEST_SECONDS, 0 };
+	struct connection *c;
+
+	(void)listener;
+	(void)sa;
+	(void)socklen;
+	if (s->nconnections >= CONNECTIONS_MAX || !(c = calloc(1, sizeof(*c)))) {
+		close(fd);
+		return;
+	}
+	c->server = s;
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(s->base, on_deadline, c);
+	if (!c->bev || !c->deadline) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->deadline)
+			event_free(c->deadline);
+		free(c);
+		return;
+	}
+	c->next = s->connections;
+	if (c->next)
+		c->next->prev = c;
+	s->connections = c;
+	s->nconnections++;
+	bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_REQUEST_MAX);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	evtimer_add(c->deadline, &deadline);
+}
+
+/* The socket's directory (/run/portleased) when no service manager made
+ * it; one level only, as /run itself exists. */
+static void make_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		log_warn("control socket: mkdir %s", dir);
+}
+
+/* Only root, or the configured group, may connect: the socket file's mode
+ * decides, set before anyone can connect (bind under a umask of 0177). */
+struct control_server *control_server_new(struct event_base *base, const struct config *cfg,
+					  struct mapper *mapper, char *err, size_t errlen)
+{
+	struct control_server *s = calloc(1, sizeof(*s));
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct group *grp = NULL;
+	mode_t old_umask;
+	int fd = -1;
+
+	if (!s) {
+		snprintf(err, errlen, "control socket: out of memory");
+		return NULL;
+	}
+	s->cfg = cfg;
+	s->base = base;
+	s->mapper = mapper;
+	if (cfg->control_group[0] && !(grp = getgrnam(cfg->control_group))) {
+		snprintf(err, errlen, "control socket: no group '%s'", cfg->control_group);
+		goto fail;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", cfg->control_socket);
+	make_parent(sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail_errno;
+	/* A socket file left by a killed daemon; a live one would have
+	 * answered, and the second daemon would already have failed on the
+	 * nftables table or the UDP ports. */
+	unlink(sun.sun_path);
+	old_umask = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		umask(old_umask);
+		goto fail_errno;
+	}
+	umask(old_umask);
+	snprintf(s->path, sizeof(s->path), "%s", sun.sun_path);
+	if (grp && (chown(s->path, 0, grp->gr_gid) < 0 || chmod(s->path, 0660) < 0))
+		goto fail_errno;
+	s->listener = evconnlistener_new(base, on_accept, s,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, fd);
+	if (!s->listener)
+		goto fail_errno;
+	log_info("control socket %s (%s)", s->path,
+		 grp ? "root and group members" : "root only");
+	return s;
+fail_errno:
+	snprintf(err, errlen, "control socket %s: %s", cfg->control_socket, strerror(errno));
+	if (fd >= 0 && !s->listener)
+		close(fd);
+fail:
+	control_server_free(s);
+	return NULL;
+}
+
+void control_server_free(struct control_server *s)
+{
+	if (!s)
+		return;
+	while (s->connections)
+		connection_free(s->connections);
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	if (s->path[0])
+		unlink(s->path);
+	free(s);
+}

@@ -1,0 +1,20 @@
+/* The operators' unix socket: portleasectl's requests (control.h) carried
+ * out on the mapper. */
+#ifndef PORTLEASED_CONTROL_SERVER_H
+#define PORTLEASED_CONTROL_SERVER_H
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "mapper.h"
+
+struct control_server;
+
+/* Listens on cfg->control_socket, replacing a stale socket file. NULL and a
+ * message in err on failure. */
+struct control_server *control_server_new(struct event_base *base, const struct config *cfg,
+					  struct mapper *mapper, char *err, size_t errlen);
+/* Closes the socket and removes its file. */
+void control_server_free(struct control_server *s);
+
+#endif

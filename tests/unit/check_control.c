@@ -1,0 +1,212 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "unit.h"
+
+static char err[CONTROL_ERROR_MAX];
+
+/* What a formatter wrote, as a string the test owns. */
+static char *text_of(struct evbuffer *b)
+{
+	size_t n = evbuffer_get_length(b);
+	char *s = calloc(1, n + 1);
+
+	evbuffer_remove(b, s, n);
+	return s;
+}
+
+START_TEST(test_parse_requests)
+{
+	struct control_request r;
+	struct in6_addr want;
+
+	ck_assert_int_eq(control_parse("list", &r, err), 0);
+	ck_assert_int_eq(r.command, CONTROL_LIST);
+	ck_assert(!r.json);
+	ck_assert_int_eq(control_parse("status json", &r, err), 0);
+	ck_assert_int_eq(r.command, CONTROL_STATUS);
+	ck_assert(r.json);
+	ck_assert_int_eq(control_parse("delete tcp 8080", &r, err), 0);
+	ck_assert_int_eq(r.command, CONTROL_DELETE);
+	ck_assert_uint_eq(r.proto, IPPROTO_TCP);
+	ck_assert_uint_eq(r.port, 8080);
+	ck_assert(!r.has_addr);
+	ck_assert_int_eq(control_parse("delete udp 2001:db8::10 9000", &r, err), 0);
+	inet_pton(AF_INET6, "2001:db8::10", &want);
+	ck_assert(r.has_addr && addr_equal(&r.addr, &want));
+	ck_assert_uint_eq(r.proto, IPPROTO_UDP);
+	ck_assert_uint_eq(r.port, 9000);
+	ck_assert_int_eq(control_parse("flush", &r, err), 0);
+	ck_assert(r.command == CONTROL_FLUSH && !r.has_addr);
+	ck_assert_int_eq(control_parse("flush 192.168.1.10", &r, err), 0);
+	want = unit_v4("192.168.1.10");
+	ck_assert(r.has_addr && addr_equal(&r.addr, &want));
+	ck_assert_int_eq(control_parse("explain 192.168.1.10 tcp 8080 18080 json", &r, err), 0);
+	ck_assert(r.command == CONTROL_EXPLAIN && r.json && addr_equal(&r.addr, &want));
+	ck_assert_uint_eq(r.port, 8080);
+	ck_assert_uint_eq(r.external_port, 18080);
+	ck_assert_int_eq(control_parse("explain 192.168.1.10 udp 53", &r, err), 0);
+	ck_assert_uint_eq(r.external_port, 0);
+}
+END_TEST
+
+START_TEST(test_malformed_requests)
+{
+	static const char *const bad[] = {
+		"", "json", "list extra", "lists", "delete tcp", "delete tcp 0", "delete tcp 65536",
+		"delete icmp 80", "delete tcp 80x", "delete tcp -1", "delete tcp nothost 80",
+		"list  json", "list ", " list", "flush nothost", "explain 192.168.1.10 tcp",
+		"explain host tcp 80", "explain 192.168.1.10 sctp 80", "a b c d e f g h i",
+		"delete tcp 8080 8081 8082 8083",
+	};
+	struct control_request r;
+	char longer[CONTROL_REQUEST_MAX + 10];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(control_parse(bad[i], &r, err) < 0, "'%s' was taken", bad[i]);
+		ck_assert_msg(err[0] != '\0', "'%s' got no message", bad[i]);
+	}
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	ck_assert_int_lt(control_parse(longer, &r, err), 0);
+	ck_assert_str_eq(err, "request too long");
+}
+END_TEST
+
+static char *json_of(const char *s)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *out;
+
+	control_json_string(b, s);
+	out = text_of(b);
+	evbuffer_free(b);
+	return out;
+}
+
+/* Descriptions come from LAN clients: whatever bytes, valid JSON out. */
+START_TEST(test_json_strings)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "web server", "\"web server\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "tab\there\n\x1b[31m", "\"tab\\u0009here\\u000a\\u001b[31m\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		{ "\xff", "\"\\ufffd\"" },
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },            /* overlong '/' */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },  /* a surrogate */
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },             /* cut short */
+		{ "\x7f", "\"\\u007f\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = json_of(cases[i].in);
+		ck_assert_str_eq(got, cases[i].out);
+		free(got);
+	}
+}
+END_TEST
+
+START_TEST(test_list_formats)
+{
+	struct control_lease rows[2] = {
+		{ .proto = IPPROTO_TCP, .external_port = 18080,
+		  .internal_addr = unit_v4("192.168.1.10"), .internal_port = 8080,
+		  .client = unit_v4("192.168.1.10"), .origin = "upnp",
+		  .description = "evil\x1b]0;title\x07", .created = 1000, .expires = 1600,
+		  .remaining = 599, .has_counters = true, .packets = 5, .bytes = 300 },
+		{ .proto = IPPROTO_UDP, .pinhole = true, .internal_port = 9000, .origin = "pcp",
+		  .description = "", .remaining = 3700, .nfilters = 1, .pinhole_id = 7 },
+	};
+	struct evbuffer *b = evbuffer_new();
+	char *text;
+
+	inet_pton(AF_INET6, "2001:db8::10", &rows[1].internal_addr);
+	rows[1].client = rows[1].internal_addr;
+	control_format_list(b, rows, 2, false);
+	text = text_of(b);
+	ck_assert_ptr_nonnull(strstr(text, "PROTO"));
+	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10:8080"));
+	ck_assert_ptr_nonnull(strstr(text, "[2001:db8::10]:9000"));
+	ck_assert_ptr_nonnull(strstr(text, "9m59s"));
+	ck_assert_ptr_nonnull(strstr(text, "1h01m"));
+	ck_assert_ptr_nonnull(strstr(text, "[1 remote filter]"));
+	/* no terminal escape gets through */
+	ck_assert_ptr_null(strchr(text, 0x1b));
+	ck_assert_ptr_null(strchr(text, 0x07));
+	ck_assert_ptr_nonnull(strstr(text, "evil?]0;title?"));
+	free(text);
+
+	control_format_list(b, rows, 2, true);
+	text = text_of(b);
+	ck_assert_ptr_nonnull(strstr(text, "{\"leases\":[{\"protocol\":\"tcp\",\"external_port\":18080,"
+					   "\"internal_address\":\"192.168.1.10\",\"internal_port\":8080,"));
+	ck_assert_ptr_nonnull(strstr(text, "\"description\":\"evil\\u001b]0;title\\u0007\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));
+	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"external_port\":null"));
+	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null}]}"));
+	free(text);
+
+	control_format_list(b, rows, 0, false);
+	text = text_of(b);
+	ck_assert_str_eq(text, "no mappings\n");
+	free(text);
+	evbuffer_free(b);
+}
+END_TEST
+
+START_TEST(test_explanations)
+{
+	struct policy_rule rule = { .allow = true, .internal_ports = { 1024, 65535 },
+				    .external_ports = { 1, 65535 }, .line = 12 };
+	struct control_explanation e = {
+		.decision = { .allow = true, .rule = 2 }, .rule = &rule, .internal_port = 8080,
+		.external_port = 8080, .proto = IPPROTO_TCP, .client = unit_v4("192.168.1.10"),
+		.external_port_free = false, .client_leases = 8, .client_quota = 8, .leases = 9,
+		.capacity = 1024,
+	};
+	struct evbuffer *b = evbuffer_new();
+	char *text;
+
+	ck_assert(addr_parse_prefix("192.168.1.0/24", &rule.clients));
+	control_format_explanation(b, &e, false);
+	text = text_of(b);
+	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10 tcp 8080 -> external port 8080: allowed by "
+					   "the rule at line 12 (allow clients 192.168.1.0/24 "
+					   "internal_ports 1024-65535)"));
+	ck_assert_ptr_nonnull(strstr(text, "external port 8080 is taken"));
+	ck_assert_ptr_nonnull(strstr(text, "quota reached"));
+	free(text);
+
+	e.decision = (struct policy_decision){ .allow = false, .rule = -1 };
+	e.rule = NULL;
+	control_format_explanation(b, &e, true);
+	text = text_of(b);
+	ck_assert_str_eq(text, "{\"allowed\":false,\"rule_line\":null,\"external_port\":8080,"
+			       "\"external_port_free\":false,\"client_leases\":8,\"client_quota\":8,"
+			       "\"leases\":9,\"capacity\":1024}\n");
+	free(text);
+	evbuffer_free(b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("control");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_parse_requests);
+	tcase_add_test(tc, test_malformed_requests);
+	tcase_add_test(tc, test_json_strings);
+	tcase_add_test(tc, test_list_formats);
+	tcase_add_test(tc, test_explanations);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
