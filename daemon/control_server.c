@@ -140,14 +140,14 @@ static void delete(struct control_server *s, const struct control_request *req,
 		evbuffer_add_printf(out, "error: no such mapping\n");
 		return;
 	}
-	mapper_remove(s->mapper, l, "deleted by operator");
+	mapper_remove(s->mapper, l);
 	evbuffer_add_printf(out, "ok\n");
 }
 
 static void flush(struct control_server *s, const struct control_request *req,
 		  struct evbuffer *out)
 {
-	size_t n = mapper_flush(s->mapper, req->has_addr ? &req->addr : NULL, "flushed by operator");
+	size_t n = mapper_flush(s->mapper, req->has_addr ? &req->addr : NULL);
 
 	evbuffer_add_printf(out, "ok\n%zu mapping%s removed\n", n, n == 1 ? "" : "s");
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "log.h"
 #include "conntrack.h"
 #include "nft.h"
@@ -26,6 +27,10 @@ struct mapper {
 	void (*changed)(void *arg);
 	void *changed_arg;
 	uint32_t pinhole_changes;
+	/* A client's refusals past the first per interval are counted, and
+	 * the count logged when the interval ends. */
+	struct audit_limiter refusals;
+	struct event *refusal_timer;
 };
 
 static void notify_observer(const struct mapper *m)
@@ -117,11 +122,41 @@ static void schedule_expiry(struct mapper *m)
 	evtimer_add(m->expiry_timer, &tv);
 }
 
-static void remove_lease(struct mapper *m, struct lease *l, const char *why)
+static void audit(const struct audit_record *r)
+{
+	char line[AUDIT_LINE_MAX];
+
+	audit_format(line, sizeof(line), r);
+	log_info("%s", line);
+}
+
+static void summarise_refusals(const struct in6_addr *client, unsigned count, void *arg)
+{
+	char text[ADDR_STRLEN];
+
+	(void)arg;
+	log_info("audit event=refused_summary client=%s count=%u interval_s=%u",
+		 addr_format(client, text), count, AUDIT_REFUSAL_INTERVAL_MS / 1000);
+}
+
+static void refusal_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	const struct timeval interval = { AUDIT_REFUSAL_INTERVAL_MS / 1000, 0 };
+	struct mapper *m = arg;
+
+	(void)fd;
+	(void)what;
+	audit_limiter_flush(&m->refusals, now_ms(), summarise_refusals, NULL);
+	/* counts of intervals still running are for the next round */
+	if (audit_limiter_pending(&m->refusals))
+		evtimer_add(m->refusal_timer, &interval);
+}
+
+/* event "expired", or "deleted" by "client", "operator" or "policy". */
+static void remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
 	struct nft_mapping nm = mapping_of(l, 0, ranges);
-	char client[ADDR_STRLEN], internal[ADDR_STRLEN];
 	int rc = nft_mapping_delete(m->nft, &nm);
 
 	/* Even if the kernel refused, its own timeout removes the elements:
@@ -129,10 +164,13 @@ static void remove_lease(struct mapper *m, struct lease *l, const char *why)
 	if (rc < 0)
 		log_warnx("nftables: cannot delete %s external port %u: %s",
 			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
-	log_info("%s: %s %s external port %u -> %s:%u (client %s)", why, origin_name(l->origin),
-		 policy_proto_name(l->proto), l->external_port,
-		 addr_format(&l->internal_addr, internal), l->internal_port,
-		 addr_format(&l->client, client));
+	audit(&(struct audit_record){
+		.event = event, .origin = origin_name(l->origin), .proto = l->proto,
+		.client = l->client, .internal_addr = l->internal_addr,
+		.internal_port = l->internal_port, .has_external_port = addr_is_v4(&l->internal_addr),
+		.external_port = l->external_port, .rule_line = rule_line(m, l->rule), .by = by,
+		.description = l->description,
+	});
 	if (!addr_is_v4(&l->internal_addr))
 		m->pinhole_changes++;
 	lease_delete(m->leases, l);
@@ -149,7 +187,7 @@ static void expiry_fired(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	while ((l = lease_soonest(m->leases)) && l->expires_ms <= now && done++ < EXPIRE_BATCH)
-		remove_lease(m, l, "expired");
+		remove_lease(m, l, "expired", NULL);
 	schedule_expiry(m);
 }
 
@@ -165,7 +203,9 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 	m->start_ms = now_ms();
 	m->leases = lease_table_new(cfg->max_leases, hash_seed);
 	m->expiry_timer = evtimer_new(base, expiry_fired, m);
-	if (!m->leases || !m->expiry_timer) {
+	m->refusal_timer = evtimer_new(base, refusal_timer_fired, m);
+	audit_limiter_init(&m->refusals);
+	if (!m->leases || !m->expiry_timer || !m->refusal_timer) {
 		mapper_free(m);
 		return NULL;
 	}
@@ -178,6 +218,8 @@ void mapper_free(struct mapper *m)
 		return;
 	if (m->expiry_timer)
 		event_free(m->expiry_timer);
+	if (m->refusal_timer)
+		event_free(m->refusal_timer);
 	lease_table_free(m->leases);
 	free(m);
 }
@@ -248,32 +290,43 @@ static uint32_t clamp_lifetime(const struct config *cfg, uint32_t lifetime)
 	return lifetime;
 }
 
-static void log_decision(const struct mapper *m, const struct map_request *req,
-			 const struct map_result *res, const char *verb)
+/* A refusal is logged unless its client was refused earlier in the
+ * interval: a flooding client costs a line per interval, not per packet. */
+static bool refusal_logged(struct mapper *m, const struct in6_addr *client)
 {
-	char client[ADDR_STRLEN], internal[ADDR_STRLEN];
+	const struct timeval interval = { AUDIT_REFUSAL_INTERVAL_MS / 1000, 0 };
+	struct audit_summary ended;
 
-	addr_format(&req->client, client);
-	addr_format(&req->internal_addr, internal);
-	if (res->status == MAP_OK)
-		log_info("%s: %s %s external port %u -> %s:%u for %us (client %s, rule at line %u)"
-			 "%s%s%s",
-			 verb, origin_name(req->origin), policy_proto_name(req->proto),
-			 res->external_port, internal, req->internal_port, res->lifetime, client,
-			 rule_line(m, res->rule), req->description ? " \"" : "",
-			 req->description ? req->description : "", req->description ? "\"" : "");
-	else if (res->status == MAP_DENIED && res->rule < 0)
-		log_info("refused: %s %s %s:%u (client %s): no policy rule allows it",
-			 origin_name(req->origin), policy_proto_name(req->proto), internal,
-			 req->internal_port, client);
-	else if (res->status == MAP_DENIED)
-		log_info("refused: %s %s %s:%u (client %s): denied by the rule at line %u",
-			 origin_name(req->origin), policy_proto_name(req->proto), internal,
-			 req->internal_port, client, rule_line(m, res->rule));
-	else
-		log_info("refused: %s %s %s:%u (client %s): %s", origin_name(req->origin),
-			 policy_proto_name(req->proto), internal, req->internal_port, client,
-			 map_status_name(res->status));
+	if (!audit_limiter_admit(&m->refusals, client, now_ms(), &ended)) {
+		if (!evtimer_pending(m->refusal_timer, NULL))
+			evtimer_add(m->refusal_timer, &interval);
+		return false;
+	}
+	if (ended.count)
+		summarise_refusals(&ended.client, ended.count, NULL);
+	return true;
+}
+
+/* event: "granted", "refreshed" or "refused". */
+static void log_decision(struct mapper *m, const struct map_request *req,
+			 const struct map_result *res, const char *event)
+{
+	bool ok = res->status == MAP_OK;
+	const char *why = map_status_name(res->status);
+
+	if (!ok && !refusal_logged(m, &req->client))
+		return;
+	if (res->status == MAP_DENIED)
+		why = res->rule < 0 ? "no policy rule allows it" : "denied by policy";
+	audit(&(struct audit_record){
+		.event = ok ? event : "refused", .origin = origin_name(req->origin),
+		.proto = req->proto, .client = req->client, .internal_addr = req->internal_addr,
+		.internal_port = req->internal_port,
+		.has_external_port = ok && addr_is_v4(&req->internal_addr),
+		.external_port = res->external_port, .lifetime = ok ? res->lifetime : 0,
+		.rule_line = rule_line(m, res->rule), .result = ok ? "ok" : why,
+		.description = req->description,
+	});
 }
 
 /* The client must be the one that made the mapping; under PCP also the
@@ -489,7 +542,7 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 			log_decision(m, req, &res, "refreshed");
 			return res;
 		}
-		remove_lease(m, l, "no longer allowed by policy");
+		remove_lease(m, l, "deleted", "policy");
 	}
 	res = addr_is_v4(&req->internal_addr) ? grant(m, req, lifetime) :
 						grant_pinhole(m, req, lifetime);
@@ -506,7 +559,7 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req)
 		return MAP_OK;
 	if (!owns(l, &req->client, req->nonce))
 		return MAP_NOT_OWNER;
-	remove_lease(m, l, "deleted by client");
+	remove_lease(m, l, "deleted", "client");
 	schedule_expiry(m);
 	return MAP_OK;
 }
@@ -520,7 +573,7 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 		if ((req->proto == 0 || l->proto == req->proto) &&
 		    addr_equal(&l->internal_addr, &req->internal_addr) &&
 		    owns(l, &req->client, req->nonce)) {
-			remove_lease(m, l, "deleted by client");
+			remove_lease(m, l, "deleted", "client");
 			removed++;
 		}
 	}
@@ -528,20 +581,20 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 	return removed;
 }
 
-void mapper_remove(struct mapper *m, struct lease *l, const char *why)
+void mapper_remove(struct mapper *m, struct lease *l)
 {
-	remove_lease(m, l, why);
+	remove_lease(m, l, "deleted", "operator");
 	schedule_expiry(m);
 }
 
-size_t mapper_flush(struct mapper *m, const struct in6_addr *client, const char *why)
+size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 {
 	size_t removed = 0;
 
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
 		next = lease_next(l);
 		if (!client || addr_equal(&l->client, client)) {
-			remove_lease(m, l, why);
+			remove_lease(m, l, "deleted", "operator");
 			removed++;
 		}
 	}

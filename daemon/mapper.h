@@ -86,10 +86,9 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req);
 size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req);
 
 /* The operator's verbs: remove that lease whoever holds it; remove every
- * lease, or every lease client asked for (returns how many). why goes to
- * the log. */
-void mapper_remove(struct mapper *m, struct lease *l, const char *why);
-size_t mapper_flush(struct mapper *m, const struct in6_addr *client, const char *why);
+ * lease, or every lease client asked for (returns how many). */
+void mapper_remove(struct mapper *m, struct lease *l);
+size_t mapper_flush(struct mapper *m, const struct in6_addr *client);
 
 /* PCP PEER: an outbound flow of a LAN host, whose implicit mapping (the
  * router's source NAT) is to be reported and kept alive. */

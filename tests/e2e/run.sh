@@ -178,7 +178,7 @@ expect "PCP MAP TCP granted on the external address ($got)" \
 	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:9400" ]'
 expect "PCP TCP mapping carries traffic from the WAN host" wan_reaches tcp 9400 "$WORK/lan1-tcp9400"
 expect "the DESCRIPTION option is kept and logged with the grant" \
-	grep -q 'granted: pcp tcp external port 9400 .*"test web"' "$LOG"
+	grep -q 'audit event=granted origin=pcp proto=tcp .* external_port=9400 .*description="test web"' "$LOG"
 got=$(pcp "$NS_LAN1" -n $NONCE_A map udp 9500 9500)
 expect "PCP MAP UDP granted ($got)" [ "$(field external "$got")" = "$ROUTER_WAN_IP:9500" ]
 expect "PCP UDP mapping carries traffic from the WAN host" wan_reaches udp 9500 "$WORK/lan1-udp9500"
@@ -382,6 +382,7 @@ expect "none of the hostile PCP datagrams (all for TCP 9500) installed anything"
   done > "$WORK/served" ) &
 served_pid=$!
 : > "$WORK/denied"
+refusals_before=$(grep -c "audit event=refused .*client=$LAN2_IP " "$LOG")
 i=0
 while [ $i -lt 5 ]; do
 	in_lan2 "$PROBE" "$ROUTER_LAN_IP" map tcp 2222 2222 600 >> "$WORK/denied"
@@ -394,6 +395,9 @@ expect "a denied request is answered NOT_AUTHORIZED, 5 of 5 ($denied_ok)" [ "$de
 expect "the denial arrives within 50 ms (median ${median_us:-none} us)" [ "${median_us:-999999}" -lt 50000 ]
 expect "the other client was served meanwhile, 20 of 20 ($(grep -c '^result=0 ' "$WORK/served"))" \
 	[ "$(grep -c '^result=0 ' "$WORK/served")" = 20 ]
+refusals=$(($(grep -c "audit event=refused .*client=$LAN2_IP " "$LOG") - refusals_before))
+expect "the audit log has at most one line for those 5 refusals ($refusals), the rest are counted" \
+	[ "$refusals" -le 1 ]
 
 # --- the operator: portleasectl over the control socket -------------------------
 
@@ -427,7 +431,7 @@ expect "explain: lan1's port 8800 is allowed ($got)" sh -c "echo '$got' | grep -
 expect "  and the daemon then grants it" [ "$(natpmpc_map "$NS_LAN1" 8800 8800 tcp 600)" = "8800 600" ]
 
 ctl delete tcp 8700; rc=$?
-expect "delete tcp 8700: done (status $rc), and logged" check '[ "$rc" = 0 ] && grep -q "deleted by operator: natpmp tcp external port 8700" "$LOG"'
+expect "delete tcp 8700: done (status $rc), and logged" check '[ "$rc" = 0 ] && grep -q "audit event=deleted origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:8700 external_port=8700 .*by=operator" "$LOG"'
 expect "  the kernel holds no element for it" [ "$(nft_elements 'tcp . 8700 ')" = 0 ]
 expect "  and the WAN host no longer reaches the service" wan_blocked tcp 8700 "$WORK/lan1-tcp8700"
 got=$(ctl delete tcp 8700 2>&1); rc=$?
@@ -490,6 +494,14 @@ done
 sent_ms=$(( ${stopped_ms:-99999} - 1000 ))
 expect "after the 3 s lifetime the kernel stops the traffic within 1 s (probe sent at ${sent_ms} ms)" \
 	[ "$sent_ms" -le 4000 ]
+
+i=0
+while [ $i -lt 120 ] && ! grep -q "audit event=refused_summary client=$LAN2_IP count=[1-9]" "$LOG"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect "the count comes in a summary line once the interval is over" \
+	grep -q "audit event=refused_summary client=$LAN2_IP count=[1-9][0-9]* interval_s=10" "$LOG"
 
 # --- restart over a stale table, then SIGTERM --------------------------------
 

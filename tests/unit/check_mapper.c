@@ -219,16 +219,16 @@ START_TEST(test_operator_remove_and_flush)
 		r = req(p == 8082 ? "192.168.1.11" : "192.168.1.10", p, p, 60);
 		ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
 	}
-	mapper_remove(m, lease_by_external(mapper_leases(m), IPPROTO_TCP, 8082), "deleted by operator");
+	mapper_remove(m, lease_by_external(mapper_leases(m), IPPROTO_TCP, 8082));
 	ck_assert_uint_eq(fake_nft.deletes, 1);
 	ck_assert_uint_eq(fake_nft.last_delete.m.external_port, 8082);
 	r = req("192.168.1.11", 8082, 8082, 60);
 	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
 	before = fake_nft.deletes;
-	ck_assert_uint_eq(mapper_flush(m, &ten, "flushed by operator"), 2);
+	ck_assert_uint_eq(mapper_flush(m, &ten), 2);
 	ck_assert_uint_eq(fake_nft.deletes, before + 2);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
-	ck_assert_uint_eq(mapper_flush(m, NULL, "flushed by operator"), 1);
+	ck_assert_uint_eq(mapper_flush(m, NULL), 1);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
 }
 END_TEST

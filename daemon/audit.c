@@ -1,0 +1,159 @@
+#include "audit.h"
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct line {
+	char *buf;
+	size_t cap, len;
+	bool full;
+};
+
+/* One " key=value" field, whole or not at all. */
+static void field(struct line *l, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void field(struct line *l, const char *key, const char *fmt, ...)
+{
+	char value[AUDIT_LINE_MAX];
+	va_list ap;
+	int n;
+
+	if (l->full)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	n = snprintf(l->buf + l->len, l->cap - l->len, "%s%s=%s", l->len ? " " : "", key, value);
+	if (n < 0 || (size_t)n >= l->cap - l->len) {
+		l->buf[l->len] = '\0';
+		l->full = true;
+		return;
+	}
+	l->len += (size_t)n;
+}
+
+/* A client's text as one token: quoted, escaped, bounded. */
+static void quoted_field(struct line *l, const char *key, const char *text)
+{
+	/* a 128-byte description, every byte escaped, fits */
+	char q[4 * 128 + 3];
+	size_t n = 0;
+
+	q[n++] = '"';
+	for (const unsigned char *p = (const unsigned char *)text; *p && n < sizeof(q) - 6; p++) {
+		if (*p == '"' || *p == '\\') {
+			q[n++] = '\\';
+			q[n++] = (char)*p;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			n += (size_t)snprintf(q + n, sizeof(q) - n, "\\x%02x", *p);
+		} else {
+			q[n++] = (char)*p;
+		}
+	}
+	q[n++] = '"';
+	q[n] = '\0';
+	field(l, key, "%s", q);
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "other";
+}
+
+size_t audit_format(char *buf, size_t cap, const struct audit_record *r)
+{
+	struct line l = { .buf = buf, .cap = cap };
+	char client[ADDR_STRLEN], internal[ADDR_STRLEN];
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	addr_format(&r->client, client);
+	addr_format(&r->internal_addr, internal);
+	field(&l, "audit event", "%s", r->event);
+	field(&l, "origin", "%s", r->origin);
+	field(&l, "proto", "%s", proto_name(r->proto));
+	field(&l, "client", "%s", client);
+	field(&l, "internal", addr_is_v4(&r->internal_addr) ? "%s:%u" : "[%s]:%u", internal,
+	      r->internal_port);
+	if (r->has_external_port)
+		field(&l, "external_port", "%u", r->external_port);
+	if (r->lifetime)
+		field(&l, "lifetime", "%u", r->lifetime);
+	if (r->rule_line)
+		field(&l, "rule_line", "%u", r->rule_line);
+	if (r->by)
+		field(&l, "by", "%s", r->by);
+	if (r->result)
+		quoted_field(&l, "result", r->result);
+	if (r->description && *r->description)
+		quoted_field(&l, "description", r->description);
+	return l.len;
+}
+
+void audit_limiter_init(struct audit_limiter *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client, uint64_t now_ms,
+			 struct audit_summary *ended)
+{
+	size_t slot = AUDIT_CLIENTS_TRACKED, oldest = 0;
+
+	ended->count = 0;
+	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++) {
+		if (!l->slots[i].used) {
+			slot = slot < AUDIT_CLIENTS_TRACKED ? slot : i;
+			continue;
+		}
+		if (addr_equal(&l->slots[i].client, client)) {
+			if (now_ms - l->slots[i].window_start_ms < AUDIT_REFUSAL_INTERVAL_MS) {
+				l->slots[i].suppressed++;
+				return false;
+			}
+			slot = i;
+			break;
+		}
+		if (l->slots[i].window_start_ms < l->slots[oldest].window_start_ms)
+			oldest = i;
+	}
+	/* Many clients refused at once: the oldest interval ends early, so
+	 * that a flood from many addresses never takes more than 64 slots. */
+	if (slot == AUDIT_CLIENTS_TRACKED)
+		slot = oldest;
+	if (l->slots[slot].used && l->slots[slot].suppressed) {
+		ended->client = l->slots[slot].client;
+		ended->count = l->slots[slot].suppressed;
+	}
+	l->slots[slot].used = true;
+	l->slots[slot].client = *client;
+	l->slots[slot].window_start_ms = now_ms;
+	l->slots[slot].suppressed = 0;
+	return true;
+}
+
+bool audit_limiter_pending(const struct audit_limiter *l)
+{
+	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++)
+		if (l->slots[i].used && l->slots[i].suppressed)
+			return true;
+	return false;
+}
+
+void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,
+			 void (*report)(const struct in6_addr *client, unsigned count, void *arg),
+			 void *arg)
+{
+	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++) {
+		if (!l->slots[i].used ||
+		    now_ms - l->slots[i].window_start_ms < AUDIT_REFUSAL_INTERVAL_MS)
+			continue;
+		if (l->slots[i].suppressed)
+			report(&l->slots[i].client, l->slots[i].suppressed, arg);
+		l->slots[i].used = false;
+	}
+}

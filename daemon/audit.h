@@ -1,0 +1,70 @@
+/* The audit trail: one key=value line per decision about a mapping
+ * (granted, refreshed, refused, expired, deleted), for syslog/journald and
+ * for scripts that read them. A client's refusals are summarised: one line
+ * per client per interval, then a count. Pure: the caller supplies the
+ * clock and does the logging. */
+#ifndef PORTLEASED_AUDIT_H
+#define PORTLEASED_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define AUDIT_LINE_MAX 1000  /* within log.c's 1024 */
+#define AUDIT_REFUSAL_INTERVAL_MS 10000
+#define AUDIT_CLIENTS_TRACKED 64
+
+struct audit_record {
+	const char *event;        /* "granted", "refreshed", "refused", "expired", "deleted" */
+	const char *origin;       /* "natpmp", "pcp", "upnp" */
+	uint8_t proto;
+	struct in6_addr client;
+	struct in6_addr internal_addr;
+	uint16_t internal_port;
+	bool has_external_port;
+	uint16_t external_port;
+	uint32_t lifetime;        /* 0: not said */
+	unsigned rule_line;       /* the deciding policy rule; 0: none */
+	const char *result;       /* "ok", or why not; NULL: not said */
+	const char *by;           /* deleted: "client", "operator", "policy"; NULL: not said */
+	const char *description;  /* the client's text; NULL or "": not said */
+};
+
+/* "audit event=granted origin=natpmp proto=tcp client=192.168.1.10 ..." in
+ * buf; values that need it quoted, with \", \\ and \xNN escapes. Returns
+ * the length (a line that does not fit is cut at a field boundary). */
+size_t audit_format(char *buf, size_t cap, const struct audit_record *r);
+
+/* Which refusals get a line of their own. */
+struct audit_limiter {
+	struct {
+		struct in6_addr client;
+		uint64_t window_start_ms;
+		unsigned suppressed;
+		bool used;
+	} slots[AUDIT_CLIENTS_TRACKED];
+};
+
+void audit_limiter_init(struct audit_limiter *l);
+/* Refusals not logged in an interval that has ended. */
+struct audit_summary {
+	struct in6_addr client;
+	unsigned count;  /* 0: nothing to report */
+};
+
+/* A refusal for client at now_ms: false to count it, true to log it, after
+ * logging *ended if its count is not 0. */
+bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client, uint64_t now_ms,
+			 struct audit_summary *ended);
+/* The summaries due by now_ms: calls report(client, count) for each client
+ * whose interval has ended with refusals left unlogged, and forgets it. */
+void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,
+			 void (*report)(const struct in6_addr *client, unsigned count, void *arg),
+			 void *arg);
+
+/* Whether some client has refusals not yet logged nor summarised. */
+bool audit_limiter_pending(const struct audit_limiter *l);
+
+#endif

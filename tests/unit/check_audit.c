@@ -1,0 +1,147 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <string.h>
+
+#include "audit.h"
+#include "unit.h"
+
+START_TEST(test_format_fields)
+{
+	struct audit_record r = {
+		.event = "granted", .origin = "natpmp", .proto = IPPROTO_TCP,
+		.client = unit_v4("192.168.1.10"), .internal_addr = unit_v4("192.168.1.10"),
+		.internal_port = 8080, .has_external_port = true, .external_port = 18080,
+		.lifetime = 600, .rule_line = 12, .result = "ok", .description = "web \"x\"\n",
+	};
+	char buf[AUDIT_LINE_MAX];
+	size_t n = audit_format(buf, sizeof(buf), &r);
+
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert_str_eq(buf, "audit event=granted origin=natpmp proto=tcp client=192.168.1.10 "
+			      "internal=192.168.1.10:8080 external_port=18080 lifetime=600 "
+			      "rule_line=12 result=\"ok\" description=\"web \\\"x\\\"\\x0a\"");
+
+	r = (struct audit_record){ .event = "refused", .origin = "pcp", .proto = IPPROTO_UDP,
+				   .internal_port = 9000, .result = "no policy rule allows it" };
+	inet_pton(AF_INET6, "2001:db8::10", &r.client);
+	r.internal_addr = r.client;
+	audit_format(buf, sizeof(buf), &r);
+	ck_assert_str_eq(buf, "audit event=refused origin=pcp proto=udp client=2001:db8::10 "
+			      "internal=[2001:db8::10]:9000 result=\"no policy rule allows it\"");
+}
+END_TEST
+
+/* A line never overflows, and is cut between fields, not inside one. */
+START_TEST(test_format_bounded)
+{
+	struct audit_record r = { .event = "deleted", .origin = "upnp", .proto = IPPROTO_TCP,
+				  .client = unit_v4("192.168.1.10"),
+				  .internal_addr = unit_v4("192.168.1.10"), .internal_port = 1,
+				  .by = "operator" };
+	char description[200], small[64];
+
+	memset(description, '\x1b', sizeof(description) - 1);
+	description[sizeof(description) - 1] = '\0';
+	r.description = description;
+	ck_assert_uint_lt(audit_format(small, sizeof(small), &r), sizeof(small));
+	ck_assert_str_eq(small, "audit event=deleted origin=upnp proto=tcp client=192.168.1.10");
+	{
+		char buf[AUDIT_LINE_MAX];
+		audit_format(buf, sizeof(buf), &r);
+		ck_assert_ptr_null(strchr(buf, '\x1b'));
+		ck_assert_ptr_nonnull(strstr(buf, "by=operator description=\"\\x1b\\x1b"));
+	}
+}
+END_TEST
+
+struct reported {
+	unsigned calls, count;
+	struct in6_addr client;
+};
+
+static void report(const struct in6_addr *client, unsigned count, void *arg)
+{
+	struct reported *r = arg;
+
+	r->calls++;
+	r->count = count;
+	r->client = *client;
+}
+
+START_TEST(test_refusals_summarised)
+{
+	struct audit_limiter l;
+	struct audit_summary ended;
+	struct in6_addr a = unit_v4("192.168.1.10"), b = unit_v4("192.168.1.11");
+	struct reported got = { 0 };
+
+	audit_limiter_init(&l);
+	ck_assert(audit_limiter_admit(&l, &a, 1000, &ended));
+	ck_assert_uint_eq(ended.count, 0);
+	for (int i = 0; i < 50; i++)
+		ck_assert(!audit_limiter_admit(&l, &a, 1000 + (uint64_t)i * 100, &ended));
+	/* another client is logged on its own */
+	ck_assert(audit_limiter_admit(&l, &b, 2000, &ended));
+	/* nothing due yet */
+	audit_limiter_flush(&l, 10999, report, &got);
+	ck_assert_uint_eq(got.calls, 0);
+	/* a's interval is over: its next refusal is logged after the count */
+	ck_assert(audit_limiter_admit(&l, &a, 11000, &ended));
+	ck_assert_uint_eq(ended.count, 50);
+	ck_assert(addr_equal(&ended.client, &a));
+	ck_assert(!audit_limiter_admit(&l, &a, 11001, &ended));
+	/* a quiet client's count comes from the flush */
+	ck_assert(audit_limiter_pending(&l));
+	audit_limiter_flush(&l, 21000, report, &got);
+	ck_assert(!audit_limiter_pending(&l));
+	ck_assert_uint_eq(got.calls, 1);
+	ck_assert_uint_eq(got.count, 1);
+	ck_assert(addr_equal(&got.client, &a));
+}
+END_TEST
+
+static void add_count(const struct in6_addr *client, unsigned count, void *arg)
+{
+	(void)client;
+	*(unsigned *)arg += count;
+}
+
+/* A flood from more addresses than there are slots: memory stays bounded,
+ * and every refusal is either logged or counted in some summary. */
+START_TEST(test_many_clients)
+{
+	struct audit_limiter l;
+	struct audit_summary ended;
+	unsigned logged = 0, summarised = 0, total = 0;
+
+	audit_limiter_init(&l);
+	for (unsigned round = 0; round < 3; round++)
+		for (unsigned i = 0; i < 100; i++)
+			for (unsigned k = 0; k < 3; k++) {
+				struct in6_addr c =
+					addr_from_v4((struct in_addr){ htonl(0xc0a80000u + i) });
+
+				total++;
+				if (audit_limiter_admit(&l, &c, 1000 + round * 300 + i * 3 + k, &ended))
+					logged++;
+				summarised += ended.count;
+			}
+	audit_limiter_flush(&l, 1000000, add_count, &summarised);
+	ck_assert_uint_eq(logged + summarised, total);
+	ck_assert_uint_gt(summarised, 0);
+	ck_assert_uint_lt(logged, total);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("audit");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_format_fields);
+	tcase_add_test(tc, test_format_bounded);
+	tcase_add_test(tc, test_refusals_summarised);
+	tcase_add_test(tc, test_many_clients);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
