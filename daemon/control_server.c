@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "stream.h"
 
 /* An operator's tool is quick; a stuck one must not hold the socket. */
 #define CONNECTIONS_MAX 8
@@ -27,31 +28,23 @@ struct control_server {
 	struct mapper *mapper;
 	struct evconnlistener *listener;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct connection *connections;
-	size_t nconnections;
+	struct stream_list connections;
 };
 
 struct connection {
+	struct stream stream;  /* first: the list holds these */
 	struct control_server *server;
-	struct bufferevent *bev;
-	struct event *deadline;
-	struct connection *prev, *next;
 };
 
 static void connection_free(struct connection *c)
 {
-	struct control_server *s = c->server;
-
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->connections = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	s->nconnections--;
-	bufferevent_free(c->bev);
-	event_free(c->deadline);
+	stream_close(&c->stream);
 	free(c);
+}
+
+static void connection_done(struct stream *st)
+{
+	connection_free((struct connection *)st);
 }
 
 static int64_t wall_seconds(uint64_t monotonic_ms)
@@ -179,7 +172,7 @@ static void explain(struct control_server *s, const struct control_request *req,
 static void serve(struct connection *c, const char *line)
 {
 	struct control_server *s = c->server;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->stream.bev);
 	struct control_request req;
 	char err[CONTROL_ERROR_MAX];
 
@@ -195,7 +188,7 @@ static void serve(struct connection *c, const char *line)
 		}
 	}
 	/* One request per connection: closed once the answer is out. */
-	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_disable(c->stream.bev, EV_READ);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -220,62 +213,23 @@ static void on_read(struct bufferevent *bev, void *arg)
 	bufferevent_disable(bev, EV_READ);
 }
 
-static void on_written(struct bufferevent *bev, void *arg)
-{
-	if (!(bufferevent_get_enabled(bev) & EV_READ))
-		connection_free(arg);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	connection_free(arg);
-}
-
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	connection_free(arg);
-}
-
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
 		      int socklen, void *arg)
 {
 	struct control_server *s = arg;
-	const struct timeval deadline = { REQUEST_SECONDS, 0 };
 	struct connection *c;
 
 	(void)listener;
 	(void)sa;
 	(void)socklen;
-	if (s->nconnections >= CONNECTIONS_MAX || !(c = calloc(1, sizeof(*c)))) {
+	if (s->connections.count >= CONNECTIONS_MAX || !(c = calloc(1, sizeof(*c)))) {
 		close(fd);
 		return;
 	}
 	c->server = s;
-	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->deadline = evtimer_new(s->base, on_deadline, c);
-	if (!c->bev || !c->deadline) {
-		if (c->bev)
-			bufferevent_free(c->bev);
-		else
-			close(fd);
-		if (c->deadline)
-			event_free(c->deadline);
+	if (stream_open(&c->stream, &s->connections, s->base, fd, on_read, connection_done, NULL, c,
+			REQUEST_SECONDS, CONTROL_REQUEST_MAX) < 0)
 		free(c);
-		return;
-	}
-	c->next = s->connections;
-	if (c->next)
-		c->next->prev = c;
-	s->connections = c;
-	s->nconnections++;
-	bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_REQUEST_MAX);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	evtimer_add(c->deadline, &deadline);
 }
 
 /* The socket's directory (/run/portleased) when no service manager made
@@ -354,8 +308,8 @@ void control_server_free(struct control_server *s)
 {
 	if (!s)
 		return;
-	while (s->connections)
-		connection_free(s->connections);
+	while (s->connections.head)
+		connection_free((struct connection *)s->connections.head);
 	if (s->listener)
 		evconnlistener_free(s->listener);
 	if (s->path[0])

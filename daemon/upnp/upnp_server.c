@@ -24,6 +24,7 @@
 #include "log.h"
 #include "soap.h"
 #include "ssdp.h"
+#include "stream.h"
 
 #define ADDRESSES_PER_INTERFACE 8
 #define LINKS_MAX (CONFIG_MAX_LAN_INTERFACES * ADDRESSES_PER_INTERFACE)
@@ -55,18 +56,16 @@ struct link {
 };
 
 struct connection {
+	struct stream stream;  /* first: the list holds these */
 	struct upnp_server *server;
 	struct link *link;
 	struct in6_addr peer;
-	struct bufferevent *bev;
-	struct event *deadline;
 	/* A head trickled in byte by byte must not be rescanned each time:
 	 * how far the end of the head was looked for, and the head once
 	 * parsed. */
 	size_t scanned;
 	bool have_head;
 	struct http_request req;
-	struct connection *prev, *next;
 };
 
 struct pending_reply {
@@ -93,32 +92,26 @@ struct upnp_server {
 	struct link links[LINKS_MAX];
 	size_t nlinks;
 	struct pending_reply pending[PENDING_REPLIES_MAX];
-	struct connection *connections;
-	size_t nconnections;
+	struct stream_list connections;
 };
 
 /* HTTP */
 
 static void connection_free(struct connection *c)
 {
-	struct upnp_server *s = c->server;
-
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->connections = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	s->nconnections--;
-	bufferevent_free(c->bev);
-	event_free(c->deadline);
+	stream_close(&c->stream);
 	free(c);
+}
+
+static void connection_done(struct stream *st)
+{
+	connection_free((struct connection *)st);
 }
 
 static void send_response(struct connection *c, int status, const char *extra_headers,
 			  struct evbuffer *body, bool head_only)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->stream.bev);
 
 	evbuffer_add_printf(out,
 			    "HTTP/1.1 %d %s\r\n"
@@ -133,7 +126,7 @@ static void send_response(struct connection *c, int status, const char *extra_he
 	if (body && !head_only)
 		evbuffer_add_buffer(out, body);
 	/* Nothing more is read; the connection closes once this is sent. */
-	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_disable(c->stream.bev, EV_READ);
 }
 
 static const struct upnp_service *service_at(const struct upnp_server *s, const char *path,
@@ -262,21 +255,6 @@ static void on_read(struct bufferevent *bev, void *arg)
 	serve(c, &c->req, data + c->req.head_len, c->req.content_length);
 }
 
-/* Called when the output is drained: the response is sent. */
-static void on_written(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	if (!(bufferevent_get_enabled(bev) & EV_READ))
-		connection_free(arg);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	connection_free(arg);
-}
-
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct connection *c = arg;
@@ -293,8 +271,8 @@ static size_t connections_of(const struct upnp_server *s, const struct in6_addr 
 {
 	size_t n = 0;
 
-	for (const struct connection *c = s->connections; c; c = c->next)
-		n += addr_equal(&c->peer, peer);
+	for (const struct stream *st = s->connections.head; st; st = st->next)
+		n += addr_equal(&((const struct connection *)st)->peer, peer);
 	return n;
 }
 
@@ -303,7 +281,6 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 {
 	struct link *link = arg;
 	struct upnp_server *s = link->server;
-	const struct timeval request_time = { REQUEST_SECONDS, 0 };
 	struct connection *c;
 	struct in6_addr peer;
 	char text[ADDR_STRLEN];
@@ -324,9 +301,10 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 		close(fd);
 		return;
 	}
-	if (s->nconnections >= CONNECTIONS_MAX || connections_of(s, &peer) >= CONNECTIONS_PER_CLIENT) {
+	if (s->connections.count >= CONNECTIONS_MAX ||
+	    connections_of(s, &peer) >= CONNECTIONS_PER_CLIENT) {
 		log_debug("upnp: refused an HTTP connection from %s: %zu open", addr_format(&peer, text),
-			  s->nconnections);
+			  s->connections.count);
 		close(fd);
 		return;
 	}
@@ -338,28 +316,10 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	c->server = s;
 	c->link = link;
 	c->peer = peer;
-	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->deadline = evtimer_new(s->base, on_deadline, c);
-	if (!c->bev || !c->deadline) {
-		if (c->bev)
-			bufferevent_free(c->bev);
-		else
-			close(fd);
-		if (c->deadline)
-			event_free(c->deadline);
-		free(c);
-		return;
-	}
-	c->next = s->connections;
-	if (c->next)
-		c->next->prev = c;
-	s->connections = c;
-	s->nconnections++;
-	bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
 	/* Reading stops at the largest request there can be. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_HEAD_MAX + HTTP_BODY_MAX);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	evtimer_add(c->deadline, &request_time);
+	if (stream_open(&c->stream, &s->connections, s->base, fd, on_read, connection_done,
+			on_deadline, c, REQUEST_SECONDS, HTTP_HEAD_MAX + HTTP_BODY_MAX) < 0)
+		free(c);
 }
 
 /* SSDP */
@@ -730,8 +690,8 @@ void upnp_server_free(struct upnp_server *s)
 		mapper_set_observer(s->igd.mapper, NULL, NULL);
 		gena_server_free(s->gena);
 	}
-	while (s->connections)
-		connection_free(s->connections);
+	while (s->connections.head)
+		connection_free((struct connection *)s->connections.head);
 	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++)
 		if (s->pending[i].timer)
 			event_free(s->pending[i].timer);

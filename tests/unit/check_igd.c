@@ -476,6 +476,16 @@ START_TEST(test_evented_state)
 }
 END_TEST
 
+/* What a writer put in b, as a string the test owns; b is left empty. */
+static char *take_text(struct evbuffer *b)
+{
+	size_t n = evbuffer_get_length(b);
+	char *text = calloc(1, n + 1);
+
+	evbuffer_remove(b, text, n);
+	return text;
+}
+
 #define ADD_PINHOLE(client, remote, rport, iclient, iport, proto, lease)                     \
 	call_as(client, firewall, FW6, "AddPinhole", "RemoteHost", remote, "RemotePort", rport, \
 		"InternalClient", iclient, "InternalPort", iport, "Protocol", proto,            \
@@ -629,29 +639,22 @@ START_TEST(test_firewall_service_is_igd2_only)
 	uint8_t seed[16] = { 1 };
 	struct evbuffer *b = evbuffer_new();
 	char *text;
-	size_t n;
 
 	ck_assert_uint_eq(igd_service_version(firewall, 1), 0);
 	ck_assert_uint_eq(igd_service_version(firewall, 2), 1);
 	igd_identity_init(&id, 2, seed);
 	igd_root_description(b, &id);
-	n = evbuffer_get_length(b);
-	text = calloc(1, n + 1);
-	evbuffer_remove(b, text, n);
+	text = take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<serviceType>" FW6 "</serviceType>"));
 	ck_assert_ptr_nonnull(strstr(text, "<controlURL>/ctl/IP6FCtl</controlURL>"));
 	free(text);
 	igd_identity_init(&id, 1, seed);
 	igd_root_description(b, &id);
-	n = evbuffer_get_length(b);
-	text = calloc(1, n + 1);
-	evbuffer_remove(b, text, n);
+	text = take_text(b);
 	ck_assert_ptr_null(strstr(text, "WANIPv6FirewallControl"));
 	free(text);
 	igd_scpd(b, firewall, 1);
-	n = evbuffer_get_length(b);
-	text = calloc(1, n + 1);
-	evbuffer_remove(b, text, n);
+	text = take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<name>CheckPinholeWorking</name>"));
 	ck_assert_ptr_nonnull(strstr(text, "<stateVariable sendEvents=\"yes\"><name>SystemUpdateID"));
 	free(text);
@@ -666,16 +669,13 @@ START_TEST(test_descriptions)
 	uint8_t seed[16] = { 1, 2, 3 };
 	struct evbuffer *b = evbuffer_new();
 	char *text;
-	size_t n;
 
 	igd_identity_init(&id, 2, seed);
 	ck_assert_str_ne(id.uuid[0], id.uuid[1]);
 	ck_assert_uint_eq(strlen(id.uuid[0]), 36);
 	ck_assert_int_eq(id.uuid[0][14], '4');
 	igd_root_description(b, &id);
-	n = evbuffer_get_length(b);
-	text = calloc(1, n + 1);
-	evbuffer_remove(b, text, n);
+	text = take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "urn:schemas-upnp-org:device:InternetGatewayDevice:2"));
 	ck_assert_ptr_nonnull(strstr(text, "<serviceType>urn:schemas-upnp-org:service:"
 					   "WANIPConnection:2</serviceType>"));
@@ -683,9 +683,7 @@ START_TEST(test_descriptions)
 	free(text);
 
 	igd_scpd(b, ip_connection, 1);
-	n = evbuffer_get_length(b);
-	text = calloc(1, n + 1);
-	evbuffer_remove(b, text, n);
+	text = take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<name>AddPortMapping</name>"));
 	ck_assert_ptr_null(strstr(text, "<name>AddAnyPortMapping</name>"));
 	free(text);
