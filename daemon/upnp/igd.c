@@ -266,42 +266,12 @@ static uint32_t remaining(const struct action_ctx *a, const struct lease *l)
 	return mapper_remaining(a->igd->mapper, l);
 }
 
-static int get_specific_entry(const struct action_ctx *a)
+/* A mapping's entry: GetGenericPortMappingEntry answers all of it,
+ * GetSpecificPortMappingEntry, which named the key, the rest. */
+static int reply_entry(const struct action_ctx *a, const struct lease *l, bool with_key)
 {
-	struct lease *l;
-	char iport[8], client[ADDR_STRLEN], duration[12];
-	int code = find_mapping(a, &l);
-
-	if (code)
-		return igd_fault(a, code);
-	snprintf(iport, sizeof(iport), "%u", l->internal_port);
-	snprintf(duration, sizeof(duration), "%u", remaining(a, l));
-	struct soap_out out[] = {
-		{ "NewInternalPort", iport },
-		{ "NewInternalClient", addr_format(&l->internal_addr, client) },
-		{ "NewEnabled", "1" },
-		{ "NewPortMappingDescription", l->description },
-		{ "NewLeaseDuration", duration },
-	};
-	return igd_reply(a, out, N(out));
-}
-
-static int get_generic_entry(const struct action_ctx *a)
-{
-	unsigned long index, i = 0;
-	const struct lease *l;
 	char remote[ADDR_STRLEN], eport[8], iport[8], client[ADDR_STRLEN], duration[12];
-
-	if (!igd_parse_uint(soap_arg(a->call, "NewPortMappingIndex"), 65535, &index))
-		return igd_fault(a, UPNP_INVALID_ARGS);
-	for (l = lease_first(mapper_leases(a->igd->mapper)); l; l = lease_next(l))
-		if (is_port_mapping(l) && i++ == index)
-			break;
-	if (!l)
-		return igd_fault(a, UPNP_ARRAY_INDEX_INVALID);
-	snprintf(eport, sizeof(eport), "%u", l->external_port);
-	snprintf(iport, sizeof(iport), "%u", l->internal_port);
-	snprintf(duration, sizeof(duration), "%u", remaining(a, l));
+	const size_t key_fields = 3;
 	struct soap_out out[] = {
 		{ "NewRemoteHost", remote_host_of(l, remote) },
 		{ "NewExternalPort", eport },
@@ -312,7 +282,37 @@ static int get_generic_entry(const struct action_ctx *a)
 		{ "NewPortMappingDescription", l->description },
 		{ "NewLeaseDuration", duration },
 	};
-	return igd_reply(a, out, N(out));
+
+	snprintf(eport, sizeof(eport), "%u", l->external_port);
+	snprintf(iport, sizeof(iport), "%u", l->internal_port);
+	snprintf(duration, sizeof(duration), "%u", remaining(a, l));
+	return with_key ? igd_reply(a, out, N(out)) :
+			  igd_reply(a, out + key_fields, N(out) - key_fields);
+}
+
+static int get_specific_entry(const struct action_ctx *a)
+{
+	struct lease *l;
+	int code = find_mapping(a, &l);
+
+	if (code)
+		return igd_fault(a, code);
+	return reply_entry(a, l, false);
+}
+
+static int get_generic_entry(const struct action_ctx *a)
+{
+	unsigned long index, i = 0;
+	const struct lease *l;
+
+	if (!igd_parse_uint(soap_arg(a->call, "NewPortMappingIndex"), 65535, &index))
+		return igd_fault(a, UPNP_INVALID_ARGS);
+	for (l = lease_first(mapper_leases(a->igd->mapper)); l; l = lease_next(l))
+		if (is_port_mapping(l) && i++ == index)
+			break;
+	if (!l)
+		return igd_fault(a, UPNP_ARRAY_INDEX_INVALID);
+	return reply_entry(a, l, true);
 }
 
 static int delete_mapping(const struct action_ctx *a)

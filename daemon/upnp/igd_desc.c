@@ -48,25 +48,19 @@ static const struct upnp_argument specific_entry_args[] = {
 	{ "NewPortMappingDescription", ARG_OUT, "PortMappingDescription" },
 	{ "NewLeaseDuration", ARG_OUT, "PortMappingLeaseDuration" },
 };
-static const struct upnp_argument add_args[] = {
-	{ "NewRemoteHost", ARG_IN, "RemoteHost" },
-	{ "NewExternalPort", ARG_IN, "ExternalPort" },
-	{ "NewProtocol", ARG_IN, "PortMappingProtocol" },
-	{ "NewInternalPort", ARG_IN, "InternalPort" },
-	{ "NewInternalClient", ARG_IN, "InternalClient" },
-	{ "NewEnabled", ARG_IN, "PortMappingEnabled" },
-	{ "NewPortMappingDescription", ARG_IN, "PortMappingDescription" },
-	{ "NewLeaseDuration", ARG_IN, "PortMappingLeaseDuration" },
-};
+/* AddPortMapping's arguments, which AddAnyPortMapping shares. */
+#define ADD_MAPPING_ARGS                                                         \
+	{ "NewRemoteHost", ARG_IN, "RemoteHost" },                               \
+	{ "NewExternalPort", ARG_IN, "ExternalPort" },                           \
+	{ "NewProtocol", ARG_IN, "PortMappingProtocol" },                        \
+	{ "NewInternalPort", ARG_IN, "InternalPort" },                           \
+	{ "NewInternalClient", ARG_IN, "InternalClient" },                       \
+	{ "NewEnabled", ARG_IN, "PortMappingEnabled" },                          \
+	{ "NewPortMappingDescription", ARG_IN, "PortMappingDescription" },       \
+	{ "NewLeaseDuration", ARG_IN, "PortMappingLeaseDuration" }
+static const struct upnp_argument add_args[] = { ADD_MAPPING_ARGS };
 static const struct upnp_argument add_any_args[] = {
-	{ "NewRemoteHost", ARG_IN, "RemoteHost" },
-	{ "NewExternalPort", ARG_IN, "ExternalPort" },
-	{ "NewProtocol", ARG_IN, "PortMappingProtocol" },
-	{ "NewInternalPort", ARG_IN, "InternalPort" },
-	{ "NewInternalClient", ARG_IN, "InternalClient" },
-	{ "NewEnabled", ARG_IN, "PortMappingEnabled" },
-	{ "NewPortMappingDescription", ARG_IN, "PortMappingDescription" },
-	{ "NewLeaseDuration", ARG_IN, "PortMappingLeaseDuration" },
+	ADD_MAPPING_ARGS,
 	{ "NewReservedPort", ARG_OUT, "ExternalPort" },
 };
 static const struct upnp_argument delete_args[] = {
