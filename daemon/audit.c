@@ -136,12 +136,19 @@ bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client,
 	return true;
 }
 
-bool audit_limiter_pending(const struct audit_limiter *l)
+bool audit_limiter_next_due(const struct audit_limiter *l, uint64_t *due_ms)
 {
-	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++)
-		if (l->slots[i].used && l->slots[i].suppressed)
-			return true;
-	return false;
+	bool any = false;
+
+	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++) {
+		uint64_t due = l->slots[i].window_start_ms + AUDIT_REFUSAL_INTERVAL_MS;
+
+		if (!l->slots[i].used || !l->slots[i].suppressed || (any && due >= *due_ms))
+			continue;
+		*due_ms = due;
+		any = true;
+	}
+	return any;
 }
 
 void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,

@@ -64,7 +64,8 @@ void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,
 			 void (*report)(const struct in6_addr *client, unsigned count, void *arg),
 			 void *arg);
 
-/* Whether some client has refusals not yet logged nor summarised. */
-bool audit_limiter_pending(const struct audit_limiter *l);
+/* When the first interval holding refusals not yet logged nor summarised
+ * ends, in *due_ms; false if there is none. */
+bool audit_limiter_next_due(const struct audit_limiter *l, uint64_t *due_ms);
 
 #endif

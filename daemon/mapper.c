@@ -139,17 +139,31 @@ static void summarise_refusals(const struct in6_addr *client, unsigned count, vo
 		 addr_format(client, text), count, AUDIT_REFUSAL_INTERVAL_MS / 1000);
 }
 
+/* For the end of the first interval with a count to report. Set from the
+ * interval's own end, not a fixed period: a timer may fire a little early
+ * by our clock, and a fixed re-arm would then postpone the summary by a
+ * whole interval. */
+static void arm_refusal_timer(struct mapper *m)
+{
+	uint64_t due, now = now_ms(), delay;
+	struct timeval tv;
+
+	if (!audit_limiter_next_due(&m->refusals, &due))
+		return;
+	delay = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(delay / 1000);
+	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
+	evtimer_add(m->refusal_timer, &tv);
+}
+
 static void refusal_timer_fired(evutil_socket_t fd, short what, void *arg)
 {
-	const struct timeval interval = { AUDIT_REFUSAL_INTERVAL_MS / 1000, 0 };
 	struct mapper *m = arg;
 
 	(void)fd;
 	(void)what;
 	audit_limiter_flush(&m->refusals, now_ms(), summarise_refusals, NULL);
-	/* counts of intervals still running are for the next round */
-	if (audit_limiter_pending(&m->refusals))
-		evtimer_add(m->refusal_timer, &interval);
+	arm_refusal_timer(m);
 }
 
 /* event "expired", or "deleted" by "client", "operator" or "policy". */
@@ -294,12 +308,11 @@ static uint32_t clamp_lifetime(const struct config *cfg, uint32_t lifetime)
  * interval: a flooding client costs a line per interval, not per packet. */
 static bool refusal_logged(struct mapper *m, const struct in6_addr *client)
 {
-	const struct timeval interval = { AUDIT_REFUSAL_INTERVAL_MS / 1000, 0 };
 	struct audit_summary ended;
 
 	if (!audit_limiter_admit(&m->refusals, client, now_ms(), &ended)) {
 		if (!evtimer_pending(m->refusal_timer, NULL))
-			evtimer_add(m->refusal_timer, &interval);
+			arm_refusal_timer(m);
 		return false;
 	}
 	if (ended.count)

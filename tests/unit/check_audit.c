@@ -91,9 +91,22 @@ START_TEST(test_refusals_summarised)
 	ck_assert(addr_equal(&ended.client, &a));
 	ck_assert(!audit_limiter_admit(&l, &a, 11001, &ended));
 	/* a quiet client's count comes from the flush */
-	ck_assert(audit_limiter_pending(&l));
+	{
+		uint64_t due = 0;
+
+		ck_assert(audit_limiter_next_due(&l, &due));
+		ck_assert_uint_eq(due, 11000 + AUDIT_REFUSAL_INTERVAL_MS);
+		/* a little early: nothing yet, and still due then */
+		audit_limiter_flush(&l, due - 1, report, &got);
+		ck_assert_uint_eq(got.calls, 0);
+		ck_assert(audit_limiter_next_due(&l, &due));
+	}
 	audit_limiter_flush(&l, 21000, report, &got);
-	ck_assert(!audit_limiter_pending(&l));
+	{
+		uint64_t due;
+
+		ck_assert(!audit_limiter_next_due(&l, &due));
+	}
 	ck_assert_uint_eq(got.calls, 1);
 	ck_assert_uint_eq(got.count, 1);
 	ck_assert(addr_equal(&got.client, &a));
