@@ -19,6 +19,11 @@
 /* Enough for a busy console or a BitTorrent client, not for one host to
  * take the whole table. */
 #define DEFAULT_MAX_LEASES_PER_CLIENT 128
+/* Ample for a host renewing its quota of mappings and a UPnP client's
+ * burst at start; a flood is cut to a trickle. */
+#define DEFAULT_CLIENT_REQUESTS_PER_SECOND 10
+#define DEFAULT_CLIENT_REQUEST_BURST 50
+#define CLIENT_REQUEST_RATE_CEILING 1000000
 #define MAX_LEASES_CEILING 65535u * 2u
 
 struct parse_ctx {
@@ -243,10 +248,12 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 {
 	static const char *const known[] = { "external_interface", "external_address",
 					     "lan_interfaces", "nft_table", "lifetime",
-					     "max_leases", "max_leases_per_client", "pinhole_mark",
+					     "max_leases", "max_leases_per_client",
+					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "policy", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
+	static const char *const rate_known[] = { "per_second", "burst", NULL };
 	static const char *const control_known[] = { "socket", "group", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
@@ -258,6 +265,8 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->max_leases = DEFAULT_MAX_LEASES;
 	cfg->pinhole_mark = CONFIG_DEFAULT_PINHOLE_MARK;
 	cfg->max_leases_per_client = DEFAULT_MAX_LEASES_PER_CLIENT;
+	cfg->client_requests_per_second = DEFAULT_CLIENT_REQUESTS_PER_SECOND;
+	cfg->client_request_burst = DEFAULT_CLIENT_REQUEST_BURST;
 	cfg->enable_pcp = true;
 	cfg->upnp_enable = true;
 	cfg->upnp_http_port = CONFIG_DEFAULT_UPNP_HTTP_PORT;
@@ -340,6 +349,23 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	if ((s = config_setting_get_member(root, "max_leases_per_client")) &&
 	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases_per_client) < 0)
 		return -1;
+
+	if ((s = config_setting_get_member(root, "client_request_rate"))) {
+		const config_setting_t *m;
+
+		if (!config_setting_is_group(s))
+			return fail_at(ctx, s, "'client_request_rate' must be a group "
+				       "{ per_second = ...; burst = ...; }");
+		if (check_known_members(ctx, s, rate_known, "'client_request_rate'") < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "per_second")) &&
+		    get_uint(ctx, m, 0, CLIENT_REQUEST_RATE_CEILING,
+			     &cfg->client_requests_per_second) < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "burst")) &&
+		    get_uint(ctx, m, 1, CLIENT_REQUEST_RATE_CEILING, &cfg->client_request_burst) < 0)
+			return -1;
+	}
 
 	if ((s = config_setting_get_member(root, "enable_pcp"))) {
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)

@@ -32,6 +32,9 @@ struct config {
 	uint32_t lifetime_max;
 	uint32_t max_leases;
 	uint32_t max_leases_per_client;  /* new mappings one client may hold */
+	/* Map requests one client may make: a token bucket (0: no limit). */
+	uint32_t client_requests_per_second;
+	uint32_t client_request_burst;
 	bool enable_pcp;  /* false: NAT-PMP only, PCP requests get UNSUPP_VERSION */
 	/* Set on the first packet of every connection through an IPv6
 	 * pinhole, so that a drop-policy firewall can admit those (0: none). */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "conntrack.h"
 #include "nft.h"
+#include "ratelimit.h"
 
 /* Expiring thousands of leases at once must not hold up requests: do this
  * many per timer callback, then let the loop run. */
@@ -31,6 +32,7 @@ struct mapper {
 	 * the count logged when the interval ends. */
 	struct audit_limiter refusals;
 	struct event *refusal_timer;
+	struct rate_limiter requests;
 };
 
 static void notify_observer(const struct mapper *m)
@@ -66,6 +68,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_NO_FREE_PORT: return "no free allowed external port";
 	case MAP_TABLE_FULL: return "lease table full";
 	case MAP_QUOTA_EXCEEDED: return "the client holds max_leases_per_client mappings";
+	case MAP_RATE_LIMITED: return "the client asks faster than client_request_rate allows";
 	case MAP_BACKEND_FAILED: return "nftables refused the change";
 	case MAP_UNSUPPORTED: return "unsupported";
 	case MAP_NOT_OWNER: return "the mapping belongs to another client or nonce";
@@ -219,6 +222,7 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 	m->expiry_timer = evtimer_new(base, expiry_fired, m);
 	m->refusal_timer = evtimer_new(base, refusal_timer_fired, m);
 	audit_limiter_init(&m->refusals);
+	rate_limiter_init(&m->requests, hash_seed);
 	if (!m->leases || !m->expiry_timer || !m->refusal_timer) {
 		mapper_free(m);
 		return NULL;
@@ -293,6 +297,14 @@ int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters
 const struct lease_table *mapper_leases(const struct mapper *m)
 {
 	return m->leases;
+}
+
+/* Every map and PEER request costs its client a token, refreshes too:
+ * each may cost the kernel a change. */
+static bool within_rate(struct mapper *m, const struct in6_addr *client)
+{
+	return rate_limiter_take(&m->requests, client, now_ms(), m->cfg->client_requests_per_second,
+				 m->cfg->client_request_burst);
 }
 
 static uint32_t clamp_lifetime(const struct config *cfg, uint32_t lifetime)
@@ -526,6 +538,11 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	struct map_result res;
 	struct lease *l;
 
+	if (!within_rate(m, &req->client)) {
+		res = (struct map_result){ .status = MAP_RATE_LIMITED, .rule = -1 };
+		log_decision(m, req, &res, "refused");
+		return res;
+	}
 	if (req->internal_port == 0 || (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP)) {
 		res = (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
 		log_decision(m, req, &res, "refused");
@@ -649,6 +666,12 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 	addr_format(&req->remote_addr, remote);
 	if (!m->conntrack)
 		return (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
+	if (!within_rate(m, &req->client)) {
+		log_info("refused: pcp peer %s %s:%u -> %s:%u: %s", policy_proto_name(req->proto),
+			 internal, req->internal_port, remote, req->remote_port,
+			 map_status_name(MAP_RATE_LIMITED));
+		return (struct map_result){ .status = MAP_RATE_LIMITED, .rule = -1 };
+	}
 	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0) {
 		log_info("refused: pcp peer %s %s:%u -> %s:%u: no policy rule allows the port",
 			 policy_proto_name(req->proto), internal, req->internal_port, remote,

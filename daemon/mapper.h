@@ -40,6 +40,7 @@ enum map_status {
 	MAP_NO_FREE_PORT,       /* every allowed external port is taken */
 	MAP_TABLE_FULL,         /* max_leases reached */
 	MAP_QUOTA_EXCEEDED,     /* the client holds max_leases_per_client */
+	MAP_RATE_LIMITED,       /* the client asks faster than client_request_rate */
 	MAP_BACKEND_FAILED,     /* nftables refused the change */
 	MAP_UNSUPPORTED,        /* e.g. an IPv6 internal address, not yet mapped */
 	MAP_NOT_OWNER,          /* the mapping belongs to another client or nonce */

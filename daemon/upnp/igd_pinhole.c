@@ -101,6 +101,7 @@ static int map_status_to_upnp(enum map_status s)
 	case MAP_NOT_OWNER: return UPNP_NOT_AUTHORIZED;
 	case MAP_TABLE_FULL:
 	case MAP_QUOTA_EXCEEDED:
+	case MAP_RATE_LIMITED:
 	case MAP_NO_FREE_PORT: return UPNP_PINHOLE_SPACE_EXHAUSTED;
 	case MAP_PORT_UNAVAILABLE:
 	case MAP_NO_EXTERNAL_ADDRESS:

@@ -5,9 +5,16 @@
  *
  *   natpmp_probe SERVER map tcp|udp INTERNAL_PORT EXTERNAL_PORT LIFETIME
  *   natpmp_probe SERVER raw HEXBYTES
+ *   natpmp_probe SERVER flood tcp|udp FIRST_PORT COUNT DURATION_MS
  *
  * Prints "result=R op=O epoch=E [external=A | internal=I mapped=M lifetime=L]
  * rtt_us=T", or "noreply" and exits 1 if nothing came back within 1 s.
+ *
+ * flood sends COUNT map requests (internal ports FIRST_PORT on, lifetime
+ * 60 s) evenly over DURATION_MS (at most 10 s), reads the answers as they
+ * come and for 1 s after, and prints "sent=N success=S out_of_resources=R
+ * other=O noreply=X elapsed_ms=T" (T: from the first request to the last
+ * answer).
  */
 #include <arpa/inet.h>
 #include <poll.h>
@@ -43,8 +50,77 @@ static size_t parse_hex(const char *hex, uint8_t *out, size_t cap)
 static void usage(void)
 {
 	fprintf(stderr, "usage: natpmp_probe SERVER(IPv4 or IPv6) map tcp|udp IPORT EPORT LIFETIME\n"
-			"       natpmp_probe SERVER raw HEXBYTES\n");
+			"       natpmp_probe SERVER raw HEXBYTES\n"
+			"       natpmp_probe SERVER flood tcp|udp FIRST_PORT COUNT DURATION_MS\n");
 	exit(2);
+}
+
+static size_t build_map(uint8_t *req, const char *proto, unsigned long iport, unsigned long eport,
+			unsigned long life)
+{
+	req[0] = 0;
+	req[1] = strcmp(proto, "tcp") == 0 ? 2 : 1;
+	req[2] = req[3] = 0;
+	req[4] = (uint8_t)(iport >> 8);
+	req[5] = (uint8_t)iport;
+	req[6] = (uint8_t)(eport >> 8);
+	req[7] = (uint8_t)eport;
+	req[8] = (uint8_t)(life >> 24);
+	req[9] = (uint8_t)(life >> 16);
+	req[10] = (uint8_t)(life >> 8);
+	req[11] = (uint8_t)life;
+	return 12;
+}
+
+struct flood_count {
+	unsigned answers, success, out_of_resources, other;
+	uint64_t last_answer_us;
+};
+
+static void drain(int fd, int timeout_ms, struct flood_count *c)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint8_t resp[64];
+	ssize_t n;
+
+	while (poll(&pfd, 1, timeout_ms) == 1) {
+		if ((n = recv(fd, resp, sizeof(resp), MSG_DONTWAIT)) < 4)
+			break;
+		unsigned result = (unsigned)(resp[2] << 8 | resp[3]);
+		c->answers++;
+		c->success += result == 0;
+		c->out_of_resources += result == 4;
+		c->other += result != 0 && result != 4;
+		c->last_answer_us = now_us();
+	}
+}
+
+static int flood(int fd, const char *proto, unsigned long first, unsigned long count,
+		 unsigned long duration_ms)
+{
+	struct flood_count c = { 0 };
+	uint64_t start = now_us(), span = duration_ms * 1000;
+	unsigned long sent = 0;
+	uint8_t req[12];
+
+	while (sent < count) {
+		uint64_t due = start + (count > 1 ? span * sent / (count - 1) : 0), now = now_us();
+
+		if (now < due) {
+			drain(fd, (int)((due - now) / 1000), &c);
+			continue;
+		}
+		build_map(req, proto, (first + sent) & 0xffff, (first + sent) & 0xffff, 60);
+		if (send(fd, req, sizeof(req), 0) < 0)
+			break;
+		sent++;
+		drain(fd, 0, &c);
+	}
+	drain(fd, 1000, &c);
+	printf("sent=%lu success=%u out_of_resources=%u other=%u noreply=%lu elapsed_ms=%llu\n", sent,
+	       c.success, c.out_of_resources, c.other, sent - c.answers,
+	       (unsigned long long)(c.answers ? (c.last_answer_us - start) / 1000 : 0));
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -71,18 +147,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[2], "map") == 0 && argc == 7) {
 		unsigned long iport = strtoul(argv[4], NULL, 10), eport = strtoul(argv[5], NULL, 10);
 		unsigned long life = strtoul(argv[6], NULL, 10);
-		req[0] = 0;
-		req[1] = strcmp(argv[3], "tcp") == 0 ? 2 : 1;
-		req[2] = req[3] = 0;
-		req[4] = (uint8_t)(iport >> 8);
-		req[5] = (uint8_t)iport;
-		req[6] = (uint8_t)(eport >> 8);
-		req[7] = (uint8_t)eport;
-		req[8] = (uint8_t)(life >> 24);
-		req[9] = (uint8_t)(life >> 16);
-		req[10] = (uint8_t)(life >> 8);
-		req[11] = (uint8_t)life;
-		len = 12;
+		len = build_map(req, argv[3], iport, eport, life);
+	} else if (strcmp(argv[2], "flood") == 0 && argc == 7) {
+		if (strtoul(argv[5], NULL, 10) > 100000 || strtoul(argv[6], NULL, 10) > 10000)
+			usage();
 	} else if (strcmp(argv[2], "raw") == 0 && argc == 4) {
 		len = parse_hex(argv[3], req, sizeof(req));
 	} else {
@@ -94,6 +162,9 @@ int main(int argc, char **argv)
 		perror("natpmp_probe: socket");
 		return 2;
 	}
+	if (strcmp(argv[2], "flood") == 0)
+		return flood(fd, argv[3], strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10),
+			     strtoul(argv[6], NULL, 10));
 	sent = now_us();
 	if (send(fd, req, len, 0) < 0) {
 		perror("natpmp_probe: send");

@@ -40,6 +40,8 @@ reload() {
 }
 
 nft_elements() { in_router nft list map inet portleased fwd4 2>/dev/null | grep -c "$1"; }
+# kernel_ports: "PROTO PORT" of each port forward the kernel holds.
+kernel_ports() { in_router nft list map inet portleased fwd4 | grep -o '\(tcp\|udp\) \. [0-9]*' | sed 's/ \. / /' | sort; }
 
 # --- the network -----------------------------------------------------------
 
@@ -400,12 +402,34 @@ refusals=$(($(grep -c "audit event=refused .*client=$LAN2_IP " "$LOG") - refusal
 expect "the audit log has at most one line for those 5 refusals ($refusals), the rest are counted" \
 	[ "$refusals" -le 1 ]
 
+# --- a flooding client hits its request rate; another is still served -------
+
+cp "$CONF" "$WORK/before-rate.conf"
+echo "client_request_rate = { per_second = 20; burst = 20; };" >> "$CONF"
+reload
+in_lan1 "$PROBE" "$ROUTER_LAN_IP" flood udp 20000 400 2000 > "$WORK/flood" &
+flood_pid=$!
+sleep 1
+got=$(in_lan2 "$PROBE" "$ROUTER_LAN_IP" map udp 9962 9962 600)
+wait $flood_pid
+flood=$(cat "$WORK/flood")
+# At most the burst, 20 a second while it lasted, and one for rounding.
+most=$((20 + 20 * $(field elapsed_ms "$flood") / 1000 + 1))
+expect "400 map requests in 2 s from lan1: every one answered, at most $most granted, the rest OUT_OF_RESOURCES ($flood)" \
+	check '[ "$(field noreply "$flood")" = 0 ] && [ "$(field other "$flood")" = 0 ] && [ "$(field success "$flood")" -ge 20 ] && [ "$(field success "$flood")" -le $most ] && [ $(($(field success "$flood") + $(field out_of_resources "$flood"))) = 400 ]'
+flooded=$(kernel_ports | grep -c '^udp 20[0-3][0-9][0-9]$')
+expect "  the kernel holds exactly the granted ones ($flooded)" [ "$flooded" = "$(field success "$flood")" ]
+expect "  meanwhile lan2 was served at once ($got)" check 'echo "$got" | grep -q "^result=0 op=129 .* mapped=9962 "'
+expect "  and the refusals are in the audit log as rate limited" \
+	grep -q "audit event=refused origin=natpmp proto=udp client=$LAN1_IP internal=$LAN1_IP:20[0-3][0-9][0-9] result=\"the client asks faster than client_request_rate allows\"" "$LOG"
+cp "$WORK/before-rate.conf" "$CONF"
+reload
+
 # --- the operator: portleasectl over the control socket -------------------------
 
 ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
 # json_ports: "PROTO PORT" of each unfiltered IPv4 mapping in list --json.
 json_ports() { sed 's/},{/\n/g' | grep '"remote_filters":0' | sed -n 's/.*"protocol":"\([a-z]*\)","external_port":\([0-9]*\),.*/\1 \2/p' | sort; }
-kernel_ports() { in_router nft list map inet portleased fwd4 | grep -o '\(tcp\|udp\) \. [0-9]*' | sed 's/ \. / /' | sort; }
 listen_tcp "$NS_LAN1" 8700 "$WORK/lan1-tcp8700"
 sleep 0.2
 got=$(natpmpc_map "$NS_LAN1" 8700 8700 tcp 600)

@@ -42,6 +42,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.max_leases, 4096);
 	ck_assert_uint_eq(cfg.pinhole_mark, CONFIG_DEFAULT_PINHOLE_MARK);
 	ck_assert_uint_eq(cfg.max_leases_per_client, 128);
+	ck_assert_uint_eq(cfg.client_requests_per_second, 10);
+	ck_assert_uint_eq(cfg.client_request_burst, 50);
 	ck_assert(cfg.enable_pcp);
 	ck_assert(cfg.upnp_enable);
 	ck_assert_uint_eq(cfg.upnp_http_port, 5000);
@@ -62,6 +64,7 @@ START_TEST(test_full_rule)
 			      "external_address = \"198.51.100.7\";\n"
 			      "lifetime = { min = 30; max = 600; };\n"
 			      "max_leases = 10;\n"
+			      "client_request_rate = { per_second = 0; burst = 7; };\n"
 			      "pinhole_mark = 0x100;\n"
 			      "upnp = { enable = false; http_port = 2189; igd_version = 1; };\n"
 			      "control = { socket = \"/run/pl/ctl.sock\"; group = \"netadmin\"; };\n"
@@ -75,6 +78,8 @@ START_TEST(test_full_rule)
 	ck_assert_uint_eq(cfg.lifetime_min, 30);
 	ck_assert_uint_eq(cfg.lifetime_max, 600);
 	ck_assert_uint_eq(cfg.max_leases, 10);
+	ck_assert_uint_eq(cfg.client_requests_per_second, 0);
+	ck_assert_uint_eq(cfg.client_request_burst, 7);
 	ck_assert_uint_eq(cfg.pinhole_mark, 0x100);
 	ck_assert(!cfg.upnp_enable);
 	ck_assert_uint_eq(cfg.upnp_http_port, 2189);
@@ -123,6 +128,9 @@ static const struct {
 	{ MINIMAL "policy = ();\nmax_leases = 0;\n", "'max_leases' is 0" },
 	{ MINIMAL "policy = ();\npinhole_mark = -1;\n", "'pinhole_mark' is -1" },
 	{ MINIMAL "policy = ();\nmax_leases_per_client = 0;\n", "'max_leases_per_client' is 0" },
+	{ MINIMAL "policy = ();\nclient_request_rate = 10;\n", "'client_request_rate' must be a group" },
+	{ MINIMAL "policy = ();\nclient_request_rate = { burst = 0; };\n", "test.conf:4: 'burst' is 0" },
+	{ MINIMAL "policy = ();\nclient_request_rate = { rate = 5; };\n", "unknown setting 'rate'" },
 	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = true;\n", "'upnp' must be a group" },
 	{ MINIMAL "policy = ();\ncontrol = { socket = \"ctl.sock\"; };\n",

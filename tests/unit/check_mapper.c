@@ -364,6 +364,41 @@ START_TEST(test_quota_per_client)
 }
 END_TEST
 
+/* A client asking too fast is refused, before anything reaches the
+ * kernel, while another is served. The wall clock cannot be stopped, so
+ * the rate is one a minute: no token comes back during the test. */
+START_TEST(test_request_rate_per_client)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+	struct map_request other = req("192.168.1.11", 9090, 9090, 60);
+	unsigned granted = 0, limited = 0;
+
+	cfg.max_leases = 10;
+	mapper_free(m);  /* the table's size is fixed when it is made */
+	m = mapper_new(base, &cfg, nft_open("t", "wan0", 0, NULL, 0), 1);
+	mapper_set_external_address(m, &(struct in_addr){ htonl(0xcb007101) });
+	cfg.client_requests_per_second = 1;
+	cfg.client_request_burst = 3;
+	for (int i = 0; i < 20; i++) {
+		enum map_status st;
+
+		r.internal_port = (uint16_t)(8080 + i);
+		st = mapper_map(m, &r).status;
+		granted += st == MAP_OK;
+		limited += st == MAP_RATE_LIMITED;
+	}
+	ck_assert_uint_le(granted, 4);  /* the burst, and at most one more token */
+	ck_assert_uint_ge(granted, 3);
+	ck_assert_uint_eq(granted + limited, 20);
+	ck_assert_uint_eq(fake_nft.adds, granted);
+	ck_assert_int_eq(mapper_map(m, &other).status, MAP_OK);
+	/* 0 lifts the limit, as a reload would. */
+	cfg.client_requests_per_second = 0;
+	r.internal_port = 8200;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+}
+END_TEST
+
 START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 {
 	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
@@ -415,6 +450,7 @@ int main(void)
 	tcase_add_test(tc, test_packets_survive_refreshes);
 	tcase_add_test(tc, test_operator_remove_and_flush);
 	tcase_add_test(tc, test_quota_per_client);
+	tcase_add_test(tc, test_request_rate_per_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
