@@ -229,6 +229,53 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 	return 0;
 }
 
+/* "192.168.1.1:9737" or "[2001:db8::1]:9737"; the port 1-65535. */
+static bool parse_endpoint(const char *text, struct in6_addr *addr, uint16_t *port)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *digits;
+	struct in_addr v4;
+	size_t len;
+	char *end;
+	unsigned long p;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return false;
+		len = (size_t)(close - text - 1);
+		if (len >= sizeof(host))
+			return false;
+		memcpy(host, text + 1, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1)
+			return false;
+		digits = close + 2;
+	} else {
+		colon = strchr(text, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return false;
+		len = (size_t)(colon - text);
+		if (len >= sizeof(host))
+			return false;
+		memcpy(host, text, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET, host, &v4) != 1)
+			return false;
+		*addr = addr_from_v4(v4);
+		digits = colon + 1;
+	}
+	if (*digits < '0' || *digits > '9')
+		return false;
+	errno = 0;
+	p = strtoul(digits, &end, 10);
+	if (errno || *end || p == 0 || p > 65535)
+		return false;
+	*port = (uint16_t)p;
+	return true;
+}
+
 static int get_uint(struct parse_ctx *ctx, const config_setting_t *s, uint32_t min,
 		    uint32_t max, uint32_t *out)
 {
@@ -250,11 +297,13 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "lan_interfaces", "nft_table", "lifetime",
 					     "max_leases", "max_leases_per_client",
 					     "client_request_rate", "pinhole_mark",
-					     "enable_pcp", "upnp", "control", "policy", NULL };
+					     "enable_pcp", "upnp", "control", "metrics", "policy",
+					     NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
 	static const char *const rate_known[] = { "per_second", "burst", NULL };
 	static const char *const control_known[] = { "socket", "group", NULL };
+	static const char *const metrics_known[] = { "listen", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
 
@@ -413,6 +462,22 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 				return fail_at(ctx, m, "control 'group' must be a group name of at most "
 					       "%d bytes", CONFIG_GROUP_MAX);
 			snprintf(cfg->control_group, sizeof(cfg->control_group), "%s", text);
+		}
+	}
+
+	if ((s = config_setting_get_member(root, "metrics"))) {
+		const config_setting_t *m;
+
+		if (!config_setting_is_group(s))
+			return fail_at(ctx, s, "'metrics' must be a group { listen = \"ADDRESS:PORT\"; }");
+		if (check_known_members(ctx, s, metrics_known, "'metrics'") < 0)
+			return -1;
+		if ((m = config_setting_get_member(s, "listen"))) {
+			text = config_setting_get_string(m);
+			if (!text || !parse_endpoint(text, &cfg->metrics_address, &cfg->metrics_port))
+				return fail_at(ctx, m, "metrics 'listen' must be \"IPV4:PORT\" or "
+					       "\"[IPV6]:PORT\", such as \"127.0.0.1:9737\"");
+			cfg->metrics_listen = true;
 		}
 	}
 

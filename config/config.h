@@ -48,6 +48,11 @@ struct config {
 	 * owned by control_group when that is set. */
 	char control_socket[CONFIG_PATH_MAX + 1];
 	char control_group[CONFIG_GROUP_MAX + 1];
+	/* Prometheus metrics over HTTP (GET /metrics), when metrics_listen:
+	 * on a loopback address, or an address of a LAN interface. */
+	bool metrics_listen;
+	struct in6_addr metrics_address;  /* IPv4 as IPv4-mapped */
+	uint16_t metrics_port;
 	struct policy policy;
 };
 

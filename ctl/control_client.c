@@ -21,7 +21,8 @@
 #define ANSWER_MS 5000
 #define REQUEST_MAX 256
 
-static const char *const commands[] = { "list", "status", "delete", "flush", "explain", NULL };
+static const char *const commands[] = { "list", "status", "metrics", "delete", "flush",
+					 "explain", NULL };
 
 bool control_is_command(const char *word)
 {
@@ -34,7 +35,8 @@ bool control_is_command(const char *word)
 /* Arguments each command takes (after its name): min, max. */
 static bool arity_ok(const char *command, int n)
 {
-	if (strcmp(command, "list") == 0 || strcmp(command, "status") == 0)
+	if (strcmp(command, "list") == 0 || strcmp(command, "status") == 0 ||
+	    strcmp(command, "metrics") == 0)
 		return n == 0;
 	if (strcmp(command, "delete") == 0)
 		return n == 2 || n == 3;
@@ -155,7 +157,8 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (json && (strcmp(command, "delete") == 0 || strcmp(command, "flush") == 0)) {
+	if (json && (strcmp(command, "delete") == 0 || strcmp(command, "flush") == 0 ||
+		     strcmp(command, "metrics") == 0)) {
 		fprintf(stderr, "portleasectl: %s has no --json\n", command);
 		return EXIT_USAGE;
 	}

@@ -1,6 +1,7 @@
 #include "control.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,8 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 		out->command = CONTROL_LIST;
 	} else if (strcmp(words[0], "status") == 0 && n == 1) {
 		out->command = CONTROL_STATUS;
+	} else if (strcmp(words[0], "metrics") == 0 && n == 1 && !out->json) {
+		out->command = CONTROL_METRICS;
 	} else if (strcmp(words[0], "delete") == 0 && (n == 3 || n == 4)) {
 		out->command = CONTROL_DELETE;
 		if (!parse_proto(words[1], &out->proto))
@@ -303,10 +306,9 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 	}
 }
 
-static const char *const origin_names[] = { "natpmp", "pcp", "upnp" };
-
-void control_format_status(struct evbuffer *out, const struct control_status *st, bool json)
+void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json)
 {
+	const struct metrics_counters *c = &st->counters;
 	char ext[ADDR_STRLEN] = "";
 
 	if (st->has_external_address)
@@ -322,19 +324,55 @@ void control_format_status(struct evbuffer *out, const struct control_status *st
 				    ",\"epoch\":%u,\"leases\":%zu,\"capacity\":%zu,\"pinholes\":%zu,"
 				    "\"by_origin\":{",
 				    st->epoch, st->leases, st->capacity, st->pinholes);
-		for (size_t i = 0; i < 3; i++)
-			evbuffer_add_printf(out, "%s\"%s\":%zu", i ? "," : "", origin_names[i],
-					    st->by_origin[i]);
-		evbuffer_add_printf(out, "}}\n");
+		for (size_t o = 0; o < LEASE_ORIGINS; o++)
+			evbuffer_add_printf(out, "%s\"%s\":%zu", o ? "," : "",
+					    lease_origin_name((enum lease_origin)o), st->by_origin[o]);
+		evbuffer_add_printf(out, "},\"requests\":{");
+		for (size_t p = 0; p < METRICS_PROTOCOLS; p++)
+			evbuffer_add_printf(out,
+					    "%s\"%s\":{\"received\":%" PRIu64 ",\"success\":%" PRIu64
+					    ",\"error\":%" PRIu64 "}",
+					    p ? "," : "", metrics_protocol_name((enum metrics_protocol)p),
+					    c->requests[p], c->successes[p], c->errors[p]);
+		evbuffer_add_printf(out, "},\"events\":{");
+		for (size_t e = 0; e < METRICS_EVENTS; e++) {
+			uint64_t n = 0;
+
+			for (size_t o = 0; o < LEASE_ORIGINS; o++)
+				n += c->events[e][o];
+			evbuffer_add_printf(out, "%s\"%s\":%" PRIu64, e ? "," : "",
+					    metrics_event_name((enum metrics_event)e), n);
+		}
+		evbuffer_add_printf(out, "},\"rate_limited\":%" PRIu64 "}\n", c->rate_limited);
 		return;
 	}
 	evbuffer_add_printf(out, "portleased %s, up ", st->version);
 	add_duration(out, st->uptime);
 	evbuffer_add_printf(out, "\nexternal address: %s\nepoch: %u s\n",
 			    st->has_external_address ? ext : "none", st->epoch);
-	evbuffer_add_printf(out, "leases: %zu of %zu (%zu IPv6 pinholes); natpmp %zu, pcp %zu, upnp %zu\n",
-			    st->leases, st->capacity, st->pinholes, st->by_origin[0],
-			    st->by_origin[1], st->by_origin[2]);
+	evbuffer_add_printf(out, "leases: %zu of %zu (%zu IPv6 pinholes);", st->leases, st->capacity,
+			    st->pinholes);
+	for (size_t o = 0; o < LEASE_ORIGINS; o++)
+		evbuffer_add_printf(out, "%s %s %zu", o ? "," : "",
+				    lease_origin_name((enum lease_origin)o), st->by_origin[o]);
+	evbuffer_add_printf(out, "\n");
+	for (size_t p = 0; p < METRICS_PROTOCOLS; p++)
+		evbuffer_add_printf(out,
+				    "%s requests: %" PRIu64 " (%" PRIu64 " answered with success, %" PRIu64
+				    " with an error, %" PRIu64 " dropped)\n",
+				    metrics_protocol_name((enum metrics_protocol)p), c->requests[p],
+				    c->successes[p], c->errors[p],
+				    c->requests[p] - c->successes[p] - c->errors[p]);
+	evbuffer_add_printf(out, "mappings:");
+	for (size_t e = 0; e < METRICS_EVENTS; e++) {
+		uint64_t n = 0;
+
+		for (size_t o = 0; o < LEASE_ORIGINS; o++)
+			n += c->events[e][o];
+		evbuffer_add_printf(out, "%s %" PRIu64 " %s", e ? "," : "", n,
+				    metrics_event_name((enum metrics_event)e));
+	}
+	evbuffer_add_printf(out, " (%" PRIu64 " for asking too fast)\n", c->rate_limited);
 }
 
 static void add_range(struct evbuffer *out, const char *name, const struct port_range *r)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "metrics.h"
 #include "policy.h"
 
 #define CONTROL_REQUEST_MAX 256  /* a request line, newline included */
@@ -20,6 +21,7 @@
  * Requests (words separated by single spaces, "json" last for JSON):
  *   list [json]
  *   status [json]
+ *   metrics                               Prometheus text
  *   delete tcp|udp EXTERNAL_PORT          an IPv4 port mapping
  *   delete tcp|udp ADDRESS PORT           the mapping of an internal endpoint
  *   flush [CLIENT]                        all, or what CLIENT asked for
@@ -29,6 +31,7 @@
 enum control_command {
 	CONTROL_LIST,
 	CONTROL_STATUS,
+	CONTROL_METRICS,
 	CONTROL_DELETE,
 	CONTROL_FLUSH,
 	CONTROL_EXPLAIN,
@@ -69,17 +72,7 @@ struct control_lease {
 void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
 			 bool json);
 
-struct control_status {
-	const char *version;
-	uint32_t uptime;             /* seconds */
-	bool has_external_address;
-	struct in6_addr external_address;
-	uint32_t epoch;              /* NAT-PMP/PCP seconds since start of epoch */
-	size_t leases, capacity, pinholes;
-	size_t by_origin[3];         /* natpmp, pcp, upnp */
-};
-
-void control_format_status(struct evbuffer *out, const struct control_status *st, bool json);
+void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json);
 
 /* What the policy would say to a request, and the lease table's room. */
 struct control_explanation {

@@ -57,13 +57,6 @@ static int64_t wall_seconds(uint64_t monotonic_ms)
 	return (int64_t)time(NULL) - ((int64_t)now_ms - (int64_t)monotonic_ms) / 1000;
 }
 
-static const char *origin_name(enum lease_origin o)
-{
-	static const char *const names[] = { "natpmp", "pcp", "upnp" };
-
-	return (size_t)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
-}
-
 static void list(struct control_server *s, const struct control_request *req, struct evbuffer *out)
 {
 	const struct lease_table *t = mapper_leases(s->mapper);
@@ -82,7 +75,7 @@ static void list(struct control_server *s, const struct control_request *req, st
 			.proto = l->proto, .pinhole = !addr_is_v4(&l->internal_addr),
 			.external_port = l->external_port, .internal_addr = l->internal_addr,
 			.internal_port = l->internal_port, .client = l->client,
-			.origin = origin_name(l->origin), .description = l->description,
+			.origin = lease_origin_name(l->origin), .description = l->description,
 			.created = wall_seconds(l->created_ms), .expires = wall_seconds(l->expires_ms),
 			.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
 			.pinhole_id = l->pinhole_id,
@@ -101,25 +94,20 @@ static void list(struct control_server *s, const struct control_request *req, st
 static void status(struct control_server *s, const struct control_request *req,
 		   struct evbuffer *out)
 {
-	const struct lease_table *t = mapper_leases(s->mapper);
-	struct control_status st = {
-		.version = PORTLEASED_VERSION, .uptime = mapper_epoch(s->mapper),
-		.epoch = mapper_epoch(s->mapper), .leases = lease_count(t),
-		.capacity = lease_capacity(t),
-	};
-	struct in_addr ext;
+	struct daemon_status st;
 
-	if (mapper_external_address(s->mapper, &ext)) {
-		st.has_external_address = true;
-		st.external_address = addr_from_v4(ext);
-	}
-	for (const struct lease *l = lease_first(t); l; l = lease_next(l)) {
-		st.pinholes += !addr_is_v4(&l->internal_addr);
-		if ((size_t)l->origin < 3)
-			st.by_origin[l->origin]++;
-	}
+	mapper_status(s->mapper, &st);
 	evbuffer_add_printf(out, "ok\n");
 	control_format_status(out, &st, req->json);
+}
+
+static void metrics(struct control_server *s, struct evbuffer *out)
+{
+	struct daemon_status st;
+
+	mapper_status(s->mapper, &st);
+	evbuffer_add_printf(out, "ok\n");
+	metrics_format(out, &st);
 }
 
 static void delete(struct control_server *s, const struct control_request *req,
@@ -182,6 +170,7 @@ static void serve(struct connection *c, const char *line)
 		switch (req.command) {
 		case CONTROL_LIST: list(s, &req, out); break;
 		case CONTROL_STATUS: status(s, &req, out); break;
+		case CONTROL_METRICS: metrics(s, out); break;
 		case CONTROL_DELETE: delete(s, &req, out); break;
 		case CONTROL_FLUSH: flush(s, &req, out); break;
 		case CONTROL_EXPLAIN: explain(s, &req, out); break;

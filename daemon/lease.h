@@ -20,6 +20,10 @@ enum lease_origin {
 	LEASE_ORIGIN_PCP,
 	LEASE_ORIGIN_UPNP,
 };
+#define LEASE_ORIGINS 3
+
+/* "natpmp", "pcp", "upnp". */
+const char *lease_origin_name(enum lease_origin o);
 
 struct lease {
 	uint8_t proto;                 /* IPPROTO_TCP or IPPROTO_UDP */

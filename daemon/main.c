@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "control_server.h"
+#include "metrics_server.h"
 #include "ifaddr.h"
 #include "log.h"
 #include "mapper.h"
@@ -34,6 +35,7 @@ struct daemon {
 	struct pmp_server *pmp;
 	struct upnp_server *upnp;  /* NULL when upnp.enable is false */
 	struct control_server *control;
+	struct metrics_server *metrics;  /* NULL without metrics.listen */
 	struct event *on_term, *on_int, *on_hup;
 };
 
@@ -101,9 +103,12 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    running->upnp_http_port != next->upnp_http_port ||
 	    running->upnp_igd_version != next->upnp_igd_version ||
 	    strcmp(running->control_socket, next->control_socket) != 0 ||
-	    strcmp(running->control_group, next->control_group) != 0)
-		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark, upnp and control "
-			  "change only on restart; keeping the running values");
+	    strcmp(running->control_group, next->control_group) != 0 ||
+	    running->metrics_listen != next->metrics_listen ||
+	    !addr_equal(&running->metrics_address, &next->metrics_address) ||
+	    running->metrics_port != next->metrics_port)
+		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark, upnp, control and "
+			  "metrics change only on restart; keeping the running values");
 	memcpy(next->external_interface, running->external_interface,
 	       sizeof(next->external_interface));
 	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
@@ -116,6 +121,9 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	next->upnp_igd_version = running->upnp_igd_version;
 	memcpy(next->control_socket, running->control_socket, sizeof(next->control_socket));
 	memcpy(next->control_group, running->control_group, sizeof(next->control_group));
+	next->metrics_listen = running->metrics_listen;
+	next->metrics_address = running->metrics_address;
+	next->metrics_port = running->metrics_port;
 }
 
 static void on_reload(evutil_socket_t sig, short what, void *arg)
@@ -205,6 +213,13 @@ static int start(struct daemon *d)
 		log_warnx("%s", err);
 		return -1;
 	}
+	if (d->cfg.metrics_listen) {
+		d->metrics = metrics_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
+		if (!d->metrics) {
+			log_warnx("%s", err);
+			return -1;
+		}
+	}
 	d->on_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	d->on_int = evsignal_new(d->base, SIGINT, on_stop, d);
 	d->on_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
@@ -224,6 +239,7 @@ static void stop(struct daemon *d)
 		event_free(d->on_int);
 	if (d->on_hup)
 		event_free(d->on_hup);
+	metrics_server_free(d->metrics);
 	control_server_free(d->control);
 	upnp_server_free(d->upnp);
 	pmp_server_free(d->pmp);

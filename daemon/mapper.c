@@ -33,6 +33,9 @@ struct mapper {
 	struct audit_limiter refusals;
 	struct event *refusal_timer;
 	struct rate_limiter requests;
+	struct metrics_counters metrics;
+	size_t by_origin[LEASE_ORIGINS];
+	size_t pinholes;
 };
 
 static void notify_observer(const struct mapper *m)
@@ -47,16 +50,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static const char *origin_name(enum lease_origin o)
-{
-	switch (o) {
-	case LEASE_ORIGIN_NATPMP: return "natpmp";
-	case LEASE_ORIGIN_PCP: return "pcp";
-	case LEASE_ORIGIN_UPNP: return "upnp";
-	}
-	return "?";
 }
 
 const char *map_status_name(enum map_status s)
@@ -182,14 +175,19 @@ static void remove_lease(struct mapper *m, struct lease *l, const char *event, c
 		log_warnx("nftables: cannot delete %s external port %u: %s",
 			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
 	audit(&(struct audit_record){
-		.event = event, .origin = origin_name(l->origin), .proto = l->proto,
+		.event = event, .origin = lease_origin_name(l->origin), .proto = l->proto,
 		.client = l->client, .internal_addr = l->internal_addr,
 		.internal_port = l->internal_port, .has_external_port = addr_is_v4(&l->internal_addr),
 		.external_port = l->external_port, .rule_line = rule_line(m, l->rule), .by = by,
 		.description = l->description,
 	});
-	if (!addr_is_v4(&l->internal_addr))
+	m->metrics.events[strcmp(event, "expired") == 0 ? METRICS_EXPIRED : METRICS_DELETED]
+			 [l->origin]++;
+	m->by_origin[l->origin]--;
+	if (!addr_is_v4(&l->internal_addr)) {
 		m->pinhole_changes++;
+		m->pinholes--;
+	}
 	lease_delete(m->leases, l);
 	notify_observer(m);
 }
@@ -299,12 +297,32 @@ const struct lease_table *mapper_leases(const struct mapper *m)
 	return m->leases;
 }
 
+struct metrics_counters *mapper_metrics(struct mapper *m)
+{
+	return &m->metrics;
+}
+
+void mapper_status(const struct mapper *m, struct daemon_status *st)
+{
+	*st = (struct daemon_status){
+		.version = PORTLEASED_VERSION, .uptime = mapper_epoch(m), .epoch = mapper_epoch(m),
+		.has_external_address = m->has_external_address,
+		.external_address = addr_from_v4(m->external_address),
+		.leases = lease_count(m->leases), .capacity = lease_capacity(m->leases),
+		.pinholes = m->pinholes, .counters = m->metrics,
+	};
+	memcpy(st->by_origin, m->by_origin, sizeof(st->by_origin));
+}
+
 /* Every map and PEER request costs its client a token, refreshes too:
  * each may cost the kernel a change. */
 static bool within_rate(struct mapper *m, const struct in6_addr *client)
 {
-	return rate_limiter_take(&m->requests, client, now_ms(), m->cfg->client_requests_per_second,
-				 m->cfg->client_request_burst);
+	if (rate_limiter_take(&m->requests, client, now_ms(), m->cfg->client_requests_per_second,
+			      m->cfg->client_request_burst))
+		return true;
+	m->metrics.rate_limited++;
+	return false;
 }
 
 static uint32_t clamp_lifetime(const struct config *cfg, uint32_t lifetime)
@@ -339,12 +357,14 @@ static void log_decision(struct mapper *m, const struct map_request *req,
 	bool ok = res->status == MAP_OK;
 	const char *why = map_status_name(res->status);
 
+	m->metrics.events[!ok ? METRICS_REFUSED :
+		strcmp(event, "granted") == 0 ? METRICS_GRANTED : METRICS_REFRESHED][req->origin]++;
 	if (!ok && !refusal_logged(m, &req->client))
 		return;
 	if (res->status == MAP_DENIED)
 		why = res->rule < 0 ? "no policy rule allows it" : "denied by policy";
 	audit(&(struct audit_record){
-		.event = ok ? event : "refused", .origin = origin_name(req->origin),
+		.event = ok ? event : "refused", .origin = lease_origin_name(req->origin),
 		.proto = req->proto, .client = req->client, .internal_addr = req->internal_addr,
 		.internal_port = req->internal_port,
 		.has_external_port = ok && addr_is_v4(&req->internal_addr),
@@ -455,8 +475,11 @@ static struct map_result install(struct mapper *m, struct lease *fields, uint32_
 		nft_mapping_delete(m->nft, &nm);
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = fields->rule };
 	}
-	if (!addr_is_v4(&fields->internal_addr))
+	m->by_origin[fields->origin]++;
+	if (!addr_is_v4(&fields->internal_addr)) {
 		m->pinhole_changes++;
+		m->pinholes++;
+	}
 	schedule_expiry(m);
 	notify_observer(m);
 	return (struct map_result){ .status = MAP_OK, .external_port = fields->external_port,

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "lease.h"
+#include "metrics.h"
 #include "nft.h"
 
 struct nft;
@@ -122,5 +123,10 @@ uint32_t mapper_pinhole_changes(const struct mapper *m);
  * 0 or a negative errno. */
 int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters *out);
 const struct lease_table *mapper_leases(const struct mapper *m);
+/* The request and decision counters; the servers count their requests
+ * here, the mapper its decisions. */
+struct metrics_counters *mapper_metrics(struct mapper *m);
+/* The daemon as status and metrics show it. */
+void mapper_status(const struct mapper *m, struct daemon_status *st);
 
 #endif

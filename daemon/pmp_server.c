@@ -99,9 +99,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				continue;
 			rlen = natpmp_answer(li->server->mapper, &client, buf, (size_t)len, resp,
 					     sizeof(resp));
+			/* The result code: octets 2-3 of every NAT-PMP answer. */
+			metrics_count_request(mapper_metrics(li->server->mapper), METRICS_NATPMP,
+					      rlen >= 4, rlen >= 4 && resp[2] == 0 && resp[3] == 0);
 		} else {
 			rlen = pcp_answer(li->server->mapper, &client, &li->local.net, buf,
 					  (size_t)len, resp, sizeof(resp));
+			/* The result code: octet 3 of every PCP answer. */
+			metrics_count_request(mapper_metrics(li->server->mapper), METRICS_PCP,
+					      rlen >= 4, rlen >= 4 && resp[3] == 0);
 		}
 		if (rlen > 0 && sendto(fd, resp, rlen, MSG_DONTWAIT, (struct sockaddr *)&src,
 				       msg.msg_namelen) < 0)

@@ -182,6 +182,17 @@ static int control(struct connection *c, const struct http_request *req,
 	return status;
 }
 
+/* Every control request is answered: 200, or a fault or HTTP error. */
+static int counted_control(struct connection *c, const struct http_request *req,
+			   const struct upnp_service *svc, const char *body, size_t len,
+			   struct evbuffer *out)
+{
+	int status = control(c, req, svc, body, len, out);
+
+	metrics_count_request(mapper_metrics(c->server->igd.mapper), METRICS_UPNP, true, status == 200);
+	return status;
+}
+
 static void serve(struct connection *c, const struct http_request *req, const char *body,
 		  size_t len)
 {
@@ -207,7 +218,7 @@ static void serve(struct connection *c, const struct http_request *req, const ch
 	} else if (get && (svc = service_at(s, req->path, false))) {
 		igd_scpd(out, svc, igd_service_version(svc, s->igd.version));
 	} else if (req->method == HTTP_POST && (svc = service_at(s, req->path, true))) {
-		status = control(c, req, svc, body, len, out);
+		status = counted_control(c, req, svc, body, len, out);
 	} else if ((req->method == HTTP_SUBSCRIBE || req->method == HTTP_UNSUBSCRIBE) &&
 		   (svc = service_of_events(s, req->path))) {
 		status = gena_server_request(s->gena, svc, &c->peer, req, headers, sizeof(headers));

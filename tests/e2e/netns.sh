@@ -101,6 +101,7 @@ lan_interfaces = [ "br-lan" ];
 nft_table = "portleased";
 lifetime = { min = 1; max = 3600; };
 control = { socket = "$WORK/control.sock"; };
+metrics = { listen = "$ROUTER_LAN_IP:9737"; };
 policy = (
   { action = "deny";  clients = "$LAN2_IP"; internal_ports = 2222; },
   { action = "deny";  external_ports = "1-1023"; },

@@ -481,6 +481,41 @@ expect "a malformed request is refused ($got)" [ "$got" = "error: unknown reques
 got=$(ctl frobnicate 2>&1); rc=$?
 expect "an unknown command is a usage error (status $rc)" [ "$rc" = 2 ]
 
+# --- counters: status, metrics, and the metrics listener -----------------------
+
+# sample TEXT NAME{LABELS}: that sample's value in Prometheus text.
+sample() { echo "$1" | grep -v '^#' | grep -F "$2 " | sed 's/.* //'; }
+natpmp_counts() {
+	echo "$(sample "$1" 'portleased_requests_total{protocol="natpmp"}')" \
+	     "$(sample "$1" 'portleased_responses_total{protocol="natpmp",result="success"}')" \
+	     "$(sample "$1" 'portleased_responses_total{protocol="natpmp",result="error"}')" \
+	     "$(sample "$1" 'portleased_mapping_events_total{event="granted",origin="natpmp"}')" \
+	     "$(sample "$1" 'portleased_mapping_events_total{event="refused",origin="natpmp"}')"
+}
+before=$(natpmp_counts "$(ctl metrics)")
+in_lan1 "$PROBE" "$ROUTER_LAN_IP" map tcp 8810 8810 600 > /dev/null
+in_lan2 "$PROBE" "$ROUTER_LAN_IP" map tcp 2222 2222 600 > /dev/null
+in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0001 > /dev/null
+after=$(natpmp_counts "$(ctl metrics)")
+expect "metrics count one granted, one denied, one dropped NAT-PMP request ($before -> $after)" \
+	check 'set -- $before; b1=$1 b2=$2 b3=$3 b4=$4 b5=$5; set -- $after; [ $(($1 - b1)) = 3 ] && [ $(($2 - b2)) = 1 ] && [ $(($3 - b3)) = 1 ] && [ $(($4 - b4)) = 1 ] && [ $(($5 - b5)) = 1 ]'
+got=$(ctl status | grep '^natpmp requests: ')
+set -- $after
+expect "status shows the same counts ($got)" \
+	[ "$got" = "natpmp requests: $1 ($2 answered with success, $3 with an error, $(($1 - $2 - $3)) dropped)" ]
+scrape() { in_lan1 sh -c "printf 'GET /metrics HTTP/1.1\\r\\nHost: $ROUTER_LAN_IP:9737\\r\\n\\r\\n' | socat -t 2 - TCP:$ROUTER_LAN_IP:9737" 2>/dev/null | tr -d '\r'; }
+scraped=$(scrape)
+expect "a LAN host scrapes http://$ROUTER_LAN_IP:9737/metrics: 200, Prometheus text, the same counts" \
+	check 'echo "$scraped" | head -n 1 | grep -qx "HTTP/1.1 200 OK" && echo "$scraped" | grep -qx "Content-Type: text/plain; version=0.0.4; charset=utf-8" && [ "$(natpmp_counts "$scraped")" = "$after" ] && [ "$(sample "$scraped" portleased_leases_max)" = 4096 ]'
+lines=$(echo "$scraped" | sed '1,/^$/d')
+expect "  every line of it is a comment or a well-formed sample ($(echo "$lines" | wc -l) lines)" \
+	check '[ -z "$(echo "$lines" | grep -vE "^# (HELP|TYPE) [a-z_]+ |^[a-z_]+(\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\})? [0-9]+\$")" ]'
+got=$(in_wan sh -c "printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' | socat -t 2 - TCP:$ROUTER_LAN_IP:9737" 2>/dev/null)
+expect "the WAN host, routing to the LAN address, gets nothing (${got:-nothing})" \
+	check '[ -z "$got" ] && grep -q "metrics: refused a connection from $WAN_IP" "$LOG"'
+got=$(in_lan1 sh -c "printf 'GET /metrics HTTP/1.1\\r\\nHost: rebind.example:9737\\r\\n\\r\\n' | socat -t 2 - TCP:$ROUTER_LAN_IP:9737" 2>/dev/null | head -n 1 | tr -d '\r')
+expect "a request naming another Host (DNS rebinding) is refused ($got)" [ "$got" = "HTTP/1.1 403 Forbidden" ]
+
 # --- reload -------------------------------------------------------------------
 
 cp "$CONF" "$WORK/good.conf"

@@ -346,6 +346,17 @@ got=$(printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunke
 expect "chunked transfer coding is refused 501 ($got)" [ "$got" = "HTTP/1.1 501 Not Implemented" ]
 got=$(soap AddPortMapping "$ENVELOPE_OPEN<u:AddPortMapping xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\"><NewExternalPort>1</NewExternalPort></u:AddPortMapping>$ENVELOPE_CLOSE" | http_raw "$NS_LAN1")
 expect "an action missing its arguments gets a SOAP fault ($got)" [ "$got" = "HTTP/1.1 500 Internal Server Error" ]
+upnp_counts() {
+	"$BUILD/portleasectl" -s "$WORK/control.sock" metrics |
+		sed -n 's/^portleased_responses_total{protocol="upnp",result="\(success\|error\)"} //p' | tr '\n' ' '
+}
+before=$(upnp_counts)
+upnpc_on "$NS_LAN1" -e "counted" -r 9123 TCP 600 > /dev/null
+soap AddPortMapping "$ENVELOPE_OPEN<u:AddPortMapping xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\"><NewExternalPort>1</NewExternalPort></u:AddPortMapping>$ENVELOPE_CLOSE" | http_raw "$NS_LAN1" > /dev/null
+after=$(upnp_counts)
+# upnpc -r: GetExternalIPAddress, AddPortMapping, GetSpecificPortMappingEntry.
+expect "metrics count upnpc's 3 SOAP requests as successes and the fault as an error ($before-> $after)" \
+	check 'set -- $before; s=$1 e=$2; set -- $after; [ $(($1 - s)) = 3 ] && [ $(($2 - e)) = 1 ]'
 got=$(for b in $(printf 'GET /rootDesc.xml HTTP/1.0\r\n\r\n' | od -An -to1); do printf "\\$b"; sleep 0.02; done | http_raw "$NS_LAN1")
 expect "a request trickled in byte by byte is served once whole ($got)" [ "$got" = "HTTP/1.1 200 OK" ]
 in_wan ip route add "$LAN_NET.0/24" via "$ROUTER_WAN_IP"

@@ -50,6 +50,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.upnp_igd_version, 2);
 	ck_assert_str_eq(cfg.control_socket, "/run/portleased/control.sock");
 	ck_assert_str_eq(cfg.control_group, "");
+	ck_assert(!cfg.metrics_listen);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
@@ -68,6 +69,7 @@ START_TEST(test_full_rule)
 			      "pinhole_mark = 0x100;\n"
 			      "upnp = { enable = false; http_port = 2189; igd_version = 1; };\n"
 			      "control = { socket = \"/run/pl/ctl.sock\"; group = \"netadmin\"; };\n"
+			      "metrics = { listen = \"[::1]:9100\"; };\n"
 			      "nft_table = \"pl_test-1\";\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
@@ -86,6 +88,9 @@ START_TEST(test_full_rule)
 	ck_assert_uint_eq(cfg.upnp_igd_version, 1);
 	ck_assert_str_eq(cfg.control_socket, "/run/pl/ctl.sock");
 	ck_assert_str_eq(cfg.control_group, "netadmin");
+	ck_assert(cfg.metrics_listen);
+	ck_assert(IN6_IS_ADDR_LOOPBACK(&cfg.metrics_address));
+	ck_assert_uint_eq(cfg.metrics_port, 9100);
 	ck_assert_str_eq(cfg.nft_table, "pl_test-1");
 	ck_assert(!cfg.policy.rules[0].allow);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, IPPROTO_UDP);
@@ -131,6 +136,14 @@ static const struct {
 	{ MINIMAL "policy = ();\nclient_request_rate = 10;\n", "'client_request_rate' must be a group" },
 	{ MINIMAL "policy = ();\nclient_request_rate = { burst = 0; };\n", "test.conf:4: 'burst' is 0" },
 	{ MINIMAL "policy = ();\nclient_request_rate = { rate = 5; };\n", "unknown setting 'rate'" },
+	{ MINIMAL "policy = ();\nmetrics = { listen = \"127.0.0.1\"; };\n", "test.conf:4: metrics 'listen' must be" },
+	{ MINIMAL "policy = ();\nmetrics = { listen = \"::1:9100\"; };\n", "metrics 'listen' must be" },
+	{ MINIMAL "policy = ();\nmetrics = { listen = \"127.0.0.1:0\"; };\n", "metrics 'listen' must be" },
+	{ MINIMAL "policy = ();\nmetrics = { listen = \"127.0.0.1:65536\"; };\n", "metrics 'listen' must be" },
+	{ MINIMAL "policy = ();\nmetrics = { listen = \"127.0.0.1:+80\"; };\n", "metrics 'listen' must be" },
+	{ MINIMAL "policy = ();\nmetrics = { listen = \"[::1]9100\"; };\n", "metrics 'listen' must be" },
+	{ MINIMAL "policy = ();\nmetrics = { listen = \"localhost:9100\"; };\n", "metrics 'listen' must be" },
+	{ MINIMAL "policy = ();\nmetrics = { port = 9100; };\n", "unknown setting 'port'" },
 	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = true;\n", "'upnp' must be a group" },
 	{ MINIMAL "policy = ();\ncontrol = { socket = \"ctl.sock\"; };\n",

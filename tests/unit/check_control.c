@@ -8,16 +8,6 @@
 
 static char err[CONTROL_ERROR_MAX];
 
-/* What a formatter wrote, as a string the test owns. */
-static char *text_of(struct evbuffer *b)
-{
-	size_t n = evbuffer_get_length(b);
-	char *s = calloc(1, n + 1);
-
-	evbuffer_remove(b, s, n);
-	return s;
-}
-
 START_TEST(test_parse_requests)
 {
 	struct control_request r;
@@ -28,6 +18,9 @@ START_TEST(test_parse_requests)
 	ck_assert(!r.json);
 	ck_assert_int_eq(control_parse("status json", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_STATUS);
+	ck_assert_int_eq(control_parse("metrics", &r, err), 0);
+	ck_assert_int_eq(r.command, CONTROL_METRICS);
+	ck_assert_int_eq(control_parse("metrics json", &r, err), -1);
 	ck_assert(r.json);
 	ck_assert_int_eq(control_parse("delete tcp 8080", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_DELETE);
@@ -83,7 +76,7 @@ static char *json_of(const char *s)
 	char *out;
 
 	control_json_string(b, s);
-	out = text_of(b);
+	out = unit_take_text(b);
 	evbuffer_free(b);
 	return out;
 }
@@ -130,7 +123,7 @@ START_TEST(test_list_formats)
 	inet_pton(AF_INET6, "2001:db8::10", &rows[1].internal_addr);
 	rows[1].client = rows[1].internal_addr;
 	control_format_list(b, rows, 2, false);
-	text = text_of(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "PROTO"));
 	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10:8080"));
 	ck_assert_ptr_nonnull(strstr(text, "[2001:db8::10]:9000"));
@@ -144,7 +137,7 @@ START_TEST(test_list_formats)
 	free(text);
 
 	control_format_list(b, rows, 2, true);
-	text = text_of(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "{\"leases\":[{\"protocol\":\"tcp\",\"external_port\":18080,"
 					   "\"internal_address\":\"192.168.1.10\",\"internal_port\":8080,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"description\":\"evil\\u001b]0;title\\u0007\""));
@@ -155,7 +148,7 @@ START_TEST(test_list_formats)
 	free(text);
 
 	control_format_list(b, rows, 0, false);
-	text = text_of(b);
+	text = unit_take_text(b);
 	ck_assert_str_eq(text, "no mappings\n");
 	free(text);
 	evbuffer_free(b);
@@ -177,7 +170,7 @@ START_TEST(test_explanations)
 
 	ck_assert(addr_parse_prefix("192.168.1.0/24", &rule.clients));
 	control_format_explanation(b, &e, false);
-	text = text_of(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10 tcp 8080 -> external port 8080: allowed by "
 					   "the rule at line 12 (allow clients 192.168.1.0/24 "
 					   "internal_ports 1024-65535)"));
@@ -188,10 +181,53 @@ START_TEST(test_explanations)
 	e.decision = (struct policy_decision){ .allow = false, .rule = -1 };
 	e.rule = NULL;
 	control_format_explanation(b, &e, true);
-	text = text_of(b);
+	text = unit_take_text(b);
 	ck_assert_str_eq(text, "{\"allowed\":false,\"rule_line\":null,\"external_port\":8080,"
 			       "\"external_port_free\":false,\"client_leases\":8,\"client_quota\":8,"
 			       "\"leases\":9,\"capacity\":1024}\n");
+	free(text);
+	evbuffer_free(b);
+}
+END_TEST
+
+START_TEST(test_status_formats)
+{
+	struct daemon_status st = {
+		.version = "1.2.3", .uptime = 3700, .epoch = 3700, .leases = 7, .capacity = 4096,
+		.pinholes = 2, .by_origin = { 4, 2, 1 },
+	};
+	struct evbuffer *b = evbuffer_new();
+	char *text;
+
+	metrics_count_request(&st.counters, METRICS_PCP, true, true);
+	metrics_count_request(&st.counters, METRICS_PCP, true, false);
+	metrics_count_request(&st.counters, METRICS_PCP, false, false);
+	st.counters.events[METRICS_GRANTED][LEASE_ORIGIN_PCP] = 5;
+	st.counters.events[METRICS_GRANTED][LEASE_ORIGIN_UPNP] = 1;
+	st.counters.events[METRICS_REFUSED][LEASE_ORIGIN_NATPMP] = 9;
+	st.counters.rate_limited = 8;
+	control_format_status(b, &st, false);
+	text = unit_take_text(b);
+	ck_assert_str_eq(text, "portleased 1.2.3, up 1h01m\n"
+			       "external address: none\n"
+			       "epoch: 3700 s\n"
+			       "leases: 7 of 4096 (2 IPv6 pinholes); natpmp 4, pcp 2, upnp 1\n"
+			       "natpmp requests: 0 (0 answered with success, 0 with an error, 0 dropped)\n"
+			       "pcp requests: 3 (1 answered with success, 1 with an error, 1 dropped)\n"
+			       "upnp requests: 0 (0 answered with success, 0 with an error, 0 dropped)\n"
+			       "mappings: 6 granted, 0 refreshed, 9 refused, 0 expired, 0 deleted "
+			       "(8 for asking too fast)\n");
+	free(text);
+	control_format_status(b, &st, true);
+	text = unit_take_text(b);
+	ck_assert_str_eq(text, "{\"version\":\"1.2.3\",\"uptime\":3700,\"external_address\":null,"
+			       "\"epoch\":3700,\"leases\":7,\"capacity\":4096,\"pinholes\":2,"
+			       "\"by_origin\":{\"natpmp\":4,\"pcp\":2,\"upnp\":1},"
+			       "\"requests\":{\"natpmp\":{\"received\":0,\"success\":0,\"error\":0},"
+			       "\"pcp\":{\"received\":3,\"success\":1,\"error\":1},"
+			       "\"upnp\":{\"received\":0,\"success\":0,\"error\":0}},"
+			       "\"events\":{\"granted\":6,\"refreshed\":0,\"refused\":9,\"expired\":0,"
+			       "\"deleted\":0},\"rate_limited\":8}\n");
 	free(text);
 	evbuffer_free(b);
 }
@@ -207,6 +243,7 @@ int main(void)
 	tcase_add_test(tc, test_json_strings);
 	tcase_add_test(tc, test_list_formats);
 	tcase_add_test(tc, test_explanations);
+	tcase_add_test(tc, test_status_formats);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -70,13 +70,10 @@ START_TEST(test_propertyset)
 	struct gena_property p[] = { { "PortMappingNumberOfEntries", "3" },
 				     { "ExternalIPAddress", "<&>" } };
 	struct evbuffer *b = evbuffer_new();
-	size_t n;
 	char *text;
 
 	gena_propertyset(b, p, 2);
-	n = evbuffer_get_length(b);
-	text = calloc(1, n + 1);
-	evbuffer_remove(b, text, n);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<e:propertyset xmlns:e=\"urn:schemas-upnp-org:event-1-0\">"
 					   "<e:property><PortMappingNumberOfEntries>3"
 					   "</PortMappingNumberOfEntries></e:property>"));

@@ -99,10 +99,8 @@ static struct outcome call_as(const char *client, const struct upnp_service *s, 
 	}
 	va_end(ap);
 	o.http = igd_control(&igd, s, &ctx, &c, out);
-	n = evbuffer_get_length(out);
-	text = malloc(n + 1);
-	evbuffer_remove(out, text, n);
-	text[n] = '\0';
+	text = unit_take_text(out);
+	n = strlen(text);
 	evbuffer_free(out);
 	ck_assert_uint_lt(n, sizeof(o.text));
 	memcpy(o.text, text, n + 1);
@@ -476,16 +474,6 @@ START_TEST(test_evented_state)
 }
 END_TEST
 
-/* What a writer put in b, as a string the test owns; b is left empty. */
-static char *take_text(struct evbuffer *b)
-{
-	size_t n = evbuffer_get_length(b);
-	char *text = calloc(1, n + 1);
-
-	evbuffer_remove(b, text, n);
-	return text;
-}
-
 #define ADD_PINHOLE(client, remote, rport, iclient, iport, proto, lease)                     \
 	call_as(client, firewall, FW6, "AddPinhole", "RemoteHost", remote, "RemotePort", rport, \
 		"InternalClient", iclient, "InternalPort", iport, "Protocol", proto,            \
@@ -644,17 +632,17 @@ START_TEST(test_firewall_service_is_igd2_only)
 	ck_assert_uint_eq(igd_service_version(firewall, 2), 1);
 	igd_identity_init(&id, 2, seed);
 	igd_root_description(b, &id);
-	text = take_text(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<serviceType>" FW6 "</serviceType>"));
 	ck_assert_ptr_nonnull(strstr(text, "<controlURL>/ctl/IP6FCtl</controlURL>"));
 	free(text);
 	igd_identity_init(&id, 1, seed);
 	igd_root_description(b, &id);
-	text = take_text(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_null(strstr(text, "WANIPv6FirewallControl"));
 	free(text);
 	igd_scpd(b, firewall, 1);
-	text = take_text(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<name>CheckPinholeWorking</name>"));
 	ck_assert_ptr_nonnull(strstr(text, "<stateVariable sendEvents=\"yes\"><name>SystemUpdateID"));
 	free(text);
@@ -675,7 +663,7 @@ START_TEST(test_descriptions)
 	ck_assert_uint_eq(strlen(id.uuid[0]), 36);
 	ck_assert_int_eq(id.uuid[0][14], '4');
 	igd_root_description(b, &id);
-	text = take_text(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "urn:schemas-upnp-org:device:InternetGatewayDevice:2"));
 	ck_assert_ptr_nonnull(strstr(text, "<serviceType>urn:schemas-upnp-org:service:"
 					   "WANIPConnection:2</serviceType>"));
@@ -683,7 +671,7 @@ START_TEST(test_descriptions)
 	free(text);
 
 	igd_scpd(b, ip_connection, 1);
-	text = take_text(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<name>AddPortMapping</name>"));
 	ck_assert_ptr_null(strstr(text, "<name>AddAnyPortMapping</name>"));
 	free(text);

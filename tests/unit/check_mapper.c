@@ -392,6 +392,18 @@ START_TEST(test_request_rate_per_client)
 	ck_assert_uint_eq(granted + limited, 20);
 	ck_assert_uint_eq(fake_nft.adds, granted);
 	ck_assert_int_eq(mapper_map(m, &other).status, MAP_OK);
+	/* What status and metrics report. */
+	struct daemon_status st;
+	mapper_status(m, &st);
+	ck_assert_uint_eq(st.counters.rate_limited, limited);
+	ck_assert_uint_eq(st.counters.events[METRICS_REFUSED][r.origin], limited);
+	ck_assert_uint_eq(st.counters.events[METRICS_GRANTED][r.origin], granted + 1);
+	ck_assert_uint_eq(st.by_origin[r.origin], granted + 1);
+	ck_assert_uint_eq(st.leases, granted + 1);
+	mapper_flush(m, NULL);
+	mapper_status(m, &st);
+	ck_assert_uint_eq(st.by_origin[r.origin], 0);
+	ck_assert_uint_eq(st.counters.events[METRICS_DELETED][r.origin], granted + 1);
 	/* 0 lifts the limit, as a reload would. */
 	cfg.client_requests_per_second = 0;
 	r.internal_port = 8200;

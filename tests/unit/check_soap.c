@@ -166,15 +166,6 @@ START_TEST(test_mutations)
 }
 END_TEST
 
-static char *drain(struct evbuffer *b)
-{
-	size_t n = evbuffer_get_length(b);
-	char *s = malloc(n + 1);
-
-	evbuffer_remove(b, s, n);
-	s[n] = '\0';
-	return s;
-}
 
 START_TEST(test_response_round_trip)
 {
@@ -185,7 +176,7 @@ START_TEST(test_response_round_trip)
 	char *text;
 
 	soap_response(b, WANIP2, "GetExternalIPAddress", out, 2);
-	text = drain(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<u:GetExternalIPAddressResponse xmlns:u=\"" WANIP2 "\">"));
 	/* It is a SOAP envelope our own parser reads back, values intact. */
 	ck_assert_int_eq(parse(text, &call), SOAP_OK);
@@ -197,19 +188,19 @@ START_TEST(test_response_round_trip)
 	/* A document as a value: CDATA, unless that would end early. */
 	soap_response_document(b, WANIP2, "GetListOfPortMappings", "NewPortListing",
 			       "<a>x &amp; y</a>");
-	text = drain(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<NewPortListing><![CDATA[<a>x &amp; y</a>]]>"
 					   "</NewPortListing>"));
 	ck_assert_int_eq(parse(text, &call), SOAP_OK);
 	ck_assert_str_eq(soap_arg(&call, "NewPortListing"), "<a>x &amp; y</a>");
 	free(text);
 	soap_response_document(b, WANIP2, "GetListOfPortMappings", "NewPortListing", "<b>]]></b>");
-	text = drain(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<NewPortListing>&lt;b&gt;]]&gt;&lt;/b&gt;</NewPortListing>"));
 	free(text);
 
 	soap_fault(b, 718);
-	text = drain(b);
+	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<errorCode>718</errorCode>"));
 	ck_assert_ptr_nonnull(strstr(text, "<errorDescription>ConflictInMappingEntry<"));
 	free(text);

@@ -1,6 +1,7 @@
 #include "unit.h"
 
 #include <arpa/inet.h>
+#include <event2/buffer.h>
 #include <stdlib.h>
 
 struct in6_addr unit_v4(const char *text)
@@ -9,6 +10,16 @@ struct in6_addr unit_v4(const char *text)
 
 	ck_assert_int_eq(inet_pton(AF_INET, text, &a), 1);
 	return addr_from_v4(a);
+}
+
+char *unit_take_text(struct evbuffer *b)
+{
+	size_t n = evbuffer_get_length(b);
+	char *text = calloc(1, n + 1);
+
+	ck_assert_ptr_nonnull(text);
+	evbuffer_remove(b, text, n);
+	return text;
 }
 
 int unit_run(Suite *suite)

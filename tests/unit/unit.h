@@ -9,6 +9,11 @@
 /* "a.b.c.d" as the daemon holds it (IPv4-mapped). */
 struct in6_addr unit_v4(const char *text);
 
+struct evbuffer;
+/* What a writer put in b, as a string the test owns (free it); b is left
+ * empty. */
+char *unit_take_text(struct evbuffer *b);
+
 /* Runs the suite and returns the process exit status. */
 int unit_run(Suite *suite);
 

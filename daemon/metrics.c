@@ -1,0 +1,93 @@
+#include "metrics.h"
+
+#include <inttypes.h>
+
+void metrics_count_request(struct metrics_counters *c, enum metrics_protocol p, bool answered,
+			   bool success)
+{
+	c->requests[p]++;
+	if (answered && success)
+		c->successes[p]++;
+	else if (answered)
+		c->errors[p]++;
+}
+
+const char *metrics_protocol_name(enum metrics_protocol p)
+{
+	static const char *const names[] = { "natpmp", "pcp", "upnp" };
+
+	return (size_t)p < METRICS_PROTOCOLS ? names[p] : "?";
+}
+
+const char *metrics_event_name(enum metrics_event e)
+{
+	static const char *const names[] = { "granted", "refreshed", "refused", "expired",
+					     "deleted" };
+
+	return (size_t)e < METRICS_EVENTS ? names[e] : "?";
+}
+
+static void family(struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_format(struct evbuffer *out, const struct daemon_status *st)
+{
+	const struct metrics_counters *c = &st->counters;
+	char ext[ADDR_STRLEN];
+
+	family(out, "portleased_build_info", "gauge", "The running portleased's version.");
+	/* Our own version string: digits and dots, nothing to escape. */
+	evbuffer_add_printf(out, "portleased_build_info{version=\"%s\"} 1\n", st->version);
+	family(out, "portleased_uptime_seconds", "gauge", "Seconds since portleased started.");
+	evbuffer_add_printf(out, "portleased_uptime_seconds %" PRIu32 "\n", st->uptime);
+	family(out, "portleased_epoch_seconds", "gauge",
+	       "The NAT-PMP/PCP epoch: seconds since the lease table was started.");
+	evbuffer_add_printf(out, "portleased_epoch_seconds %" PRIu32 "\n", st->epoch);
+	family(out, "portleased_external_address_info", "gauge",
+	       "The external IPv4 address mappings are reached on (absent: none known).");
+	if (st->has_external_address)
+		evbuffer_add_printf(out, "portleased_external_address_info{address=\"%s\"} 1\n",
+				    addr_format(&st->external_address, ext));
+
+	family(out, "portleased_leases", "gauge",
+	       "Mappings held, by the protocol or operator that made them.");
+	for (size_t o = 0; o < LEASE_ORIGINS; o++)
+		evbuffer_add_printf(out, "portleased_leases{origin=\"%s\"} %zu\n",
+				    lease_origin_name((enum lease_origin)o), st->by_origin[o]);
+	family(out, "portleased_leases_max", "gauge", "The lease table's size (max_leases).");
+	evbuffer_add_printf(out, "portleased_leases_max %zu\n", st->capacity);
+	family(out, "portleased_pinholes", "gauge", "IPv6 firewall pinholes among the leases.");
+	evbuffer_add_printf(out, "portleased_pinholes %zu\n", st->pinholes);
+
+	family(out, "portleased_requests_total", "counter",
+	       "Requests received from LAN hosts (UPnP: SOAP control requests).");
+	for (size_t p = 0; p < METRICS_PROTOCOLS; p++)
+		evbuffer_add_printf(out, "portleased_requests_total{protocol=\"%s\"} %" PRIu64 "\n",
+				    metrics_protocol_name((enum metrics_protocol)p), c->requests[p]);
+	family(out, "portleased_responses_total", "counter",
+	       "Requests answered, by result; the rest were dropped unanswered.");
+	for (size_t p = 0; p < METRICS_PROTOCOLS; p++) {
+		const char *name = metrics_protocol_name((enum metrics_protocol)p);
+
+		evbuffer_add_printf(out,
+				    "portleased_responses_total{protocol=\"%s\",result=\"success\"} %" PRIu64
+				    "\n"
+				    "portleased_responses_total{protocol=\"%s\",result=\"error\"} %" PRIu64
+				    "\n",
+				    name, c->successes[p], name, c->errors[p]);
+	}
+	family(out, "portleased_mapping_events_total", "counter",
+	       "Decisions about mappings, as in the audit log, by the origin of the request.");
+	for (size_t e = 0; e < METRICS_EVENTS; e++)
+		for (size_t o = 0; o < LEASE_ORIGINS; o++)
+			evbuffer_add_printf(out,
+					    "portleased_mapping_events_total{event=\"%s\",origin=\"%s\"} %" PRIu64
+					    "\n",
+					    metrics_event_name((enum metrics_event)e),
+					    lease_origin_name((enum lease_origin)o), c->events[e][o]);
+	family(out, "portleased_rate_limited_total", "counter",
+	       "Requests refused because their host asked faster than client_request_rate.");
+	evbuffer_add_printf(out, "portleased_rate_limited_total %" PRIu64 "\n", c->rate_limited);
+}
