@@ -229,6 +229,92 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 	return 0;
 }
 
+static int get_port(struct parse_ctx *ctx, const config_setting_t *s, uint16_t *port)
+{
+	int v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT)
+		return fail_at(ctx, s, "'%s' must be a port number", config_setting_name(s));
+	v = config_setting_get_int(s);
+	if (v < 1 || v > 65535)
+		return fail_at(ctx, s, "port %d is outside 1-65535", v);
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_static(struct parse_ctx *ctx, const config_setting_t *s,
+			struct static_mapping *sm)
+{
+	static const char *const known[] = { "protocol", "external_port", "internal_address",
+					     "internal_port", "description", NULL };
+	const config_setting_t *m;
+	const char *text;
+	bool has_external;
+	struct in_addr v4;
+
+	if (!config_setting_is_group(s))
+		return fail_at(ctx, s, "a static mapping must be a group { protocol = ...; }");
+	if (check_known_members(ctx, s, known, "a static mapping") < 0)
+		return -1;
+	memset(sm, 0, sizeof(*sm));
+	sm->declared = true;
+	m = config_setting_get_member(s, "protocol");
+	text = m ? config_setting_get_string(m) : NULL;
+	if (text && strcmp(text, "tcp") == 0)
+		sm->proto = IPPROTO_TCP;
+	else if (text && strcmp(text, "udp") == 0)
+		sm->proto = IPPROTO_UDP;
+	else
+		return fail_at(ctx, m ? m : s, "a static mapping's 'protocol' must be \"tcp\" or "
+			       "\"udp\"");
+	if (!(m = config_setting_get_member(s, "internal_address")))
+		return fail_at(ctx, s, "a static mapping needs 'internal_address'");
+	text = config_setting_get_string(m);
+	if (text && inet_pton(AF_INET, text, &v4) == 1)
+		sm->internal_addr = addr_from_v4(v4);
+	else if (!text || inet_pton(AF_INET6, text, &sm->internal_addr) != 1)
+		return fail_at(ctx, m, "'internal_address' must be an IPv4 or IPv6 address");
+	if (!(m = config_setting_get_member(s, "internal_port")))
+		return fail_at(ctx, s, "a static mapping needs 'internal_port'");
+	if (get_port(ctx, m, &sm->internal_port) < 0)
+		return -1;
+	has_external = (m = config_setting_get_member(s, "external_port")) != NULL;
+	if (has_external && get_port(ctx, m, &sm->external_port) < 0)
+		return -1;
+	if (addr_is_v4(&sm->internal_addr) && !has_external)
+		return fail_at(ctx, s, "a static IPv4 mapping needs 'external_port'");
+	if (!addr_is_v4(&sm->internal_addr)) {
+		/* A pinhole: no translation. */
+		if (has_external && sm->external_port != sm->internal_port)
+			return fail_at(ctx, m, "an IPv6 static mapping is a pinhole: its "
+				       "external_port is its internal_port");
+		sm->external_port = sm->internal_port;
+	}
+	if ((m = config_setting_get_member(s, "description"))) {
+		text = config_setting_get_string(m);
+		if (!text || strlen(text) > CONFIG_DESCRIPTION_MAX)
+			return fail_at(ctx, m, "'description' must be text of at most %d bytes",
+				       CONFIG_DESCRIPTION_MAX);
+		for (const char *c = text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return fail_at(ctx, m, "'description' must not hold control characters");
+		snprintf(sm->description, sizeof(sm->description), "%s", text);
+	}
+	return 0;
+}
+
+/* Two static mappings cannot share an external port (IPv4) or an internal
+ * endpoint. */
+static bool statics_clash(const struct static_mapping *a, const struct static_mapping *b)
+{
+	if (a->proto != b->proto)
+		return false;
+	if (addr_is_v4(&a->internal_addr) && addr_is_v4(&b->internal_addr) &&
+	    a->external_port == b->external_port)
+		return true;
+	return a->internal_port == b->internal_port && addr_equal(&a->internal_addr, &b->internal_addr);
+}
+
 /* "192.168.1.1:9737" or "[2001:db8::1]:9737"; the port 1-65535. */
 static bool parse_endpoint(const char *text, struct in6_addr *addr, uint16_t *port)
 {
@@ -298,7 +384,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "max_leases", "max_leases_per_client",
 					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
-					     NULL };
+					     "static_mappings", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
 	static const char *const rate_known[] = { "per_second", "burst", NULL };
@@ -484,6 +570,25 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	if ((s = config_setting_get_member(root, "pinhole_mark")) &&
 	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)
 		return -1;
+
+	if ((s = config_setting_get_member(root, "static_mappings"))) {
+		if (!config_setting_is_list(s))
+			return fail_at(ctx, s, "'static_mappings' must be a list: ( { ... }, { ... } )");
+		if (config_setting_length(s) > CONFIG_MAX_STATIC)
+			return fail_at(ctx, s, "at most %d static mappings", CONFIG_MAX_STATIC);
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			struct static_mapping *sm = &cfg->statics[cfg->static_count];
+
+			if (parse_static(ctx, e, sm) < 0)
+				return -1;
+			for (size_t j = 0; j < cfg->static_count; j++)
+				if (statics_clash(&cfg->statics[j], sm))
+					return fail_at(ctx, e, "this static mapping takes the port or "
+						       "internal endpoint of an earlier one");
+			cfg->static_count++;
+		}
+	}
 
 	if (!(s = config_setting_get_member(root, "policy")))
 		return fail_at(ctx, NULL, "'policy' is required: with no rule every request is "

@@ -20,6 +20,20 @@
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/portleased/control.sock"
 #define CONFIG_PATH_MAX 107  /* a unix socket's sun_path, less its NUL */
 #define CONFIG_GROUP_MAX 32
+#define CONFIG_MAX_STATIC 256
+#define CONFIG_DESCRIPTION_MAX 128
+
+/* A port forward the operator declares: no policy check, no expiry, and no
+ * client can refresh or remove it. An IPv6 one is a pinhole (external_port
+ * is internal_port). */
+struct static_mapping {
+	uint8_t proto;
+	uint16_t external_port;
+	struct in6_addr internal_addr;  /* IPv4 as IPv4-mapped */
+	uint16_t internal_port;
+	char description[CONFIG_DESCRIPTION_MAX + 1];
+	bool declared;                  /* from the config file (else portleasectl add) */
+};
 
 struct config {
 	char external_interface[IF_NAMESIZE];
@@ -54,6 +68,8 @@ struct config {
 	struct in6_addr metrics_address;  /* IPv4 as IPv4-mapped */
 	uint16_t metrics_port;
 	struct policy policy;
+	struct static_mapping statics[CONFIG_MAX_STATIC];
+	size_t static_count;
 };
 
 /* Reads and validates path into *cfg. On failure returns -1 and writes

@@ -21,7 +21,7 @@
 #define ANSWER_MS 5000
 #define REQUEST_MAX 256
 
-static const char *const commands[] = { "list", "status", "metrics", "delete", "flush",
+static const char *const commands[] = { "list", "status", "metrics", "add", "delete", "flush",
 					 "explain", NULL };
 
 bool control_is_command(const char *word)
@@ -40,6 +40,8 @@ static bool arity_ok(const char *command, int n)
 		return n == 0;
 	if (strcmp(command, "delete") == 0)
 		return n == 2 || n == 3;
+	if (strcmp(command, "add") == 0)
+		return n == 4 || n == 5;
 	if (strcmp(command, "flush") == 0)
 		return n <= 1;
 	return n == 3 || n == 4;  /* explain */
@@ -158,15 +160,17 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		return EXIT_USAGE;
 	}
 	if (json && (strcmp(command, "delete") == 0 || strcmp(command, "flush") == 0 ||
-		     strcmp(command, "metrics") == 0)) {
+		     strcmp(command, "metrics") == 0 || strcmp(command, "add") == 0)) {
 		fprintf(stderr, "portleasectl: %s has no --json\n", command);
 		return EXIT_USAGE;
 	}
 	snprintf(request, sizeof(request), "%s", command);
 	for (int i = optind; i < argc; i++) {
 		size_t used = strlen(request);
+		/* add's description, last, is the one argument with spaces. */
+		bool description = strcmp(command, "add") == 0 && i == optind + 4;
 
-		if (!argv[i][0] || strpbrk(argv[i], " \t\r\n") ||
+		if (!argv[i][0] || strpbrk(argv[i], description ? "\t\r\n" : " \t\r\n") ||
 		    used + 1 + strlen(argv[i]) + sizeof(" json\n") > sizeof(request)) {
 			fprintf(stderr, "portleasectl: bad argument '%s'\n", argv[i]);
 			return EXIT_USAGE;

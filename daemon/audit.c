@@ -76,7 +76,8 @@ size_t audit_format(char *buf, size_t cap, const struct audit_record *r)
 	field(&l, "audit event", "%s", r->event);
 	field(&l, "origin", "%s", r->origin);
 	field(&l, "proto", "%s", proto_name(r->proto));
-	field(&l, "client", "%s", client);
+	if (!IN6_IS_ADDR_UNSPECIFIED(&r->client))  /* a static mapping has no client */
+		field(&l, "client", "%s", client);
 	field(&l, "internal", addr_is_v4(&r->internal_addr) ? "%s:%u" : "[%s]:%u", internal,
 	      r->internal_port);
 	if (r->has_external_port)

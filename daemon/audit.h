@@ -20,7 +20,7 @@ struct audit_record {
 	const char *event;        /* "granted", "refreshed", "refused", "expired", "deleted" */
 	const char *origin;       /* "natpmp", "pcp", "upnp" */
 	uint8_t proto;
-	struct in6_addr client;
+	struct in6_addr client;   /* :: for none (a static mapping) */
 	struct in6_addr internal_addr;
 	uint16_t internal_port;
 	bool has_external_port;

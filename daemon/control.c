@@ -55,6 +55,30 @@ static int fail(char err[CONTROL_ERROR_MAX], const char *what)
 	return -1;
 }
 
+/* add PROTO EXTERNAL_PORT ADDRESS PORT, then description (NULL: fewer than
+ * five words came). */
+static int parse_add(char words[][WORD_MAX], const char *description,
+		     struct control_request *out, char err[CONTROL_ERROR_MAX])
+{
+	out->command = CONTROL_ADD;
+	if (!description)
+		return fail(err, "add: tcp|udp EXTERNAL_PORT ADDRESS PORT [DESCRIPTION]");
+	if (!parse_proto(words[1], &out->proto))
+		return fail(err, "add: the protocol is tcp or udp");
+	if (!parse_port(words[2], &out->external_port) || !parse_port(words[4], &out->port))
+		return fail(err, "add: ports are 1-65535");
+	if (!parse_address(words[3], &out->addr))
+		return fail(err, "add: not an IPv4 or IPv6 address");
+	out->has_addr = true;
+	if (strlen(description) > CONTROL_DESCRIPTION_MAX)
+		return fail(err, "add: the description is longer than 128 bytes");
+	for (const char *c = description; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return fail(err, "add: the description holds a control character");
+	snprintf(out->description, sizeof(out->description), "%s", description);
+	return 0;
+}
+
 int control_parse(const char *line, struct control_request *out, char err[CONTROL_ERROR_MAX])
 {
 	char words[WORDS_MAX][WORD_MAX];
@@ -74,7 +98,11 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 		p += len;
 		if (*p == ' ' && *++p == '\0')
 			return fail(err, "malformed request");
+		if (n == 5 && strcmp(words[0], "add") == 0)
+			return parse_add(words, p, out, err);
 	}
+	if (n > 0 && strcmp(words[0], "add") == 0)
+		return parse_add(words, NULL, out, err);
 	if (n > 0 && strcmp(words[n - 1], "json") == 0) {
 		out->json = true;
 		n--;
@@ -235,14 +263,19 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 			evbuffer_add_printf(out, ",\"internal_address\":");
 			json_address(out, &l->internal_addr);
 			evbuffer_add_printf(out, ",\"internal_port\":%u,\"client\":", l->internal_port);
-			json_address(out, &l->client);
+			if (l->permanent)
+				evbuffer_add_printf(out, "null");
+			else
+				json_address(out, &l->client);
 			evbuffer_add_printf(out, ",\"origin\":\"%s\",\"description\":", l->origin);
 			control_json_string(out, l->description);
-			evbuffer_add_printf(out,
-					    ",\"created\":%lld,\"expires\":%lld,\"remaining\":%u,"
-					    "\"remote_filters\":%zu",
-					    (long long)l->created, (long long)l->expires, l->remaining,
-					    l->nfilters);
+			evbuffer_add_printf(out, ",\"created\":%lld", (long long)l->created);
+			if (l->permanent)
+				evbuffer_add_printf(out, ",\"expires\":null,\"remaining\":null");
+			else
+				evbuffer_add_printf(out, ",\"expires\":%lld,\"remaining\":%u",
+						    (long long)l->expires, l->remaining);
+			evbuffer_add_printf(out, ",\"remote_filters\":%zu", l->nfilters);
 			if (l->pinhole)
 				evbuffer_add_printf(out, ",\"pinhole_id\":%u", l->pinhole_id);
 			if (l->has_counters)
@@ -269,7 +302,7 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 					     leases[i].internal_port));
 
 		internal_width = w > internal_width ? w : internal_width;
-		w = (int)strlen(addr_format(&leases[i].client, client));
+		w = leases[i].permanent ? 1 : (int)strlen(addr_format(&leases[i].client, client));
 		client_width = w > client_width ? w : client_width;
 	}
 	evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s %10s %12s  %s\n", "PROTO",
@@ -278,11 +311,13 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 	for (size_t i = 0; i < n; i++) {
 		const struct control_lease *l = &leases[i];
 		char ext[8] = "-", internal[ADDR_STRLEN + 8], client[ADDR_STRLEN];
-		struct evbuffer *when = evbuffer_new();
+		struct evbuffer *when = l->permanent ? NULL : evbuffer_new();
 		char remaining[16] = "";
 
 		if (!l->pinhole)
 			snprintf(ext, sizeof(ext), "%u", l->external_port);
+		if (l->permanent)
+			snprintf(remaining, sizeof(remaining), "never");
 		if (when) {
 			add_duration(when, l->remaining);
 			evbuffer_remove(when, remaining, sizeof(remaining) - 1);
@@ -291,7 +326,8 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 		evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s ", proto_name(l->proto), ext,
 				    internal_width,
 				    endpoint(internal, &l->internal_addr, l->internal_port),
-				    client_width, addr_format(&l->client, client), l->origin,
+				    client_width, l->permanent ? "-" : addr_format(&l->client, client),
+				    l->origin,
 				    remaining);
 		if (l->has_counters)
 			evbuffer_add_printf(out, "%10llu %12llu  ", (unsigned long long)l->packets,

@@ -16,6 +16,7 @@
 
 #define CONTROL_REQUEST_MAX 256  /* a request line, newline included */
 #define CONTROL_ERROR_MAX 128
+#define CONTROL_DESCRIPTION_MAX 128
 
 /*
  * Requests (words separated by single spaces, "json" last for JSON):
@@ -26,6 +27,9 @@
  *   delete tcp|udp ADDRESS PORT           the mapping of an internal endpoint
  *   flush [CLIENT]                        all, or what CLIENT asked for
  *   explain CLIENT tcp|udp INTERNAL_PORT [EXTERNAL_PORT] [json]
+ *   add tcp|udp EXTERNAL_PORT ADDRESS PORT [DESCRIPTION]
+ *                                         a static mapping; the description is
+ *                                         the rest of the line, spaces and all
  * Answers: a status line "ok" or "error: WHY", then the body.
  */
 enum control_command {
@@ -35,17 +39,20 @@ enum control_command {
 	CONTROL_DELETE,
 	CONTROL_FLUSH,
 	CONTROL_EXPLAIN,
+	CONTROL_ADD,
 };
 
 struct control_request {
 	enum control_command command;
 	bool json;
 	uint8_t proto;
-	bool has_addr;           /* delete: the internal address; flush, explain: the client */
+	bool has_addr;           /* delete, add: the internal address; flush, explain: the
+				    client */
 	struct in6_addr addr;
 	uint16_t port;           /* delete: external (no address) or internal port;
 				    explain: internal port */
-	uint16_t external_port;  /* explain; 0: the internal port */
+	uint16_t external_port;  /* explain (0: the internal port), add */
+	char description[CONTROL_DESCRIPTION_MAX + 1];  /* add */
 };
 
 /* line without its newline. Returns 0, or -1 with a message in err. */
@@ -63,6 +70,7 @@ struct control_lease {
 	const char *description;     /* from the client: untrusted bytes */
 	int64_t created, expires;
 	uint32_t remaining;          /* seconds */
+	bool permanent;              /* static: no client, never expires */
 	bool has_counters;
 	uint64_t packets, bytes;
 	size_t nfilters;             /* remote filters */

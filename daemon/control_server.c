@@ -78,7 +78,7 @@ static void list(struct control_server *s, const struct control_request *req, st
 			.origin = lease_origin_name(l->origin), .description = l->description,
 			.created = wall_seconds(l->created_ms), .expires = wall_seconds(l->expires_ms),
 			.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
-			.pinhole_id = l->pinhole_id,
+			.pinhole_id = l->pinhole_id, .permanent = l->origin == LEASE_ORIGIN_STATIC,
 		};
 		if (mapper_counters(s->mapper, l, &counted) == 0) {
 			r->has_counters = true;
@@ -157,6 +157,29 @@ static void explain(struct control_server *s, const struct control_request *req,
 	control_format_explanation(out, &e, req->json);
 }
 
+static void add(struct control_server *s, const struct control_request *req,
+		struct evbuffer *out)
+{
+	struct static_mapping sm = { .proto = req->proto, .external_port = req->external_port,
+				     .internal_addr = req->addr, .internal_port = req->port };
+	enum map_status st;
+
+	if (!addr_is_v4(&req->addr) && req->external_port != req->port) {
+		evbuffer_add_printf(out, "error: an IPv6 mapping is a pinhole: its external port "
+				    "is its internal port\n");
+		return;
+	}
+	snprintf(sm.description, sizeof(sm.description), "%s", req->description);
+	st = mapper_add_static(s->mapper, &sm);
+	if (st == MAP_PORT_UNAVAILABLE)
+		evbuffer_add_printf(out, "error: another static mapping holds that port or "
+				    "internal endpoint\n");
+	else if (st != MAP_OK)
+		evbuffer_add_printf(out, "error: %s\n", map_status_name(st));
+	else
+		evbuffer_add_printf(out, "ok\n");
+}
+
 static void serve(struct connection *c, const char *line)
 {
 	struct control_server *s = c->server;
@@ -174,6 +197,7 @@ static void serve(struct connection *c, const char *line)
 		case CONTROL_DELETE: delete(s, &req, out); break;
 		case CONTROL_FLUSH: flush(s, &req, out); break;
 		case CONTROL_EXPLAIN: explain(s, &req, out); break;
+		case CONTROL_ADD: add(s, &req, out); break;
 		}
 	}
 	/* One request per connection: closed once the answer is out. */

@@ -439,7 +439,7 @@ int lease_pick_external(const struct lease_table *t, uint8_t proto, uint16_t sug
 
 const char *lease_origin_name(enum lease_origin o)
 {
-	static const char *const names[LEASE_ORIGINS] = { "natpmp", "pcp", "upnp" };
+	static const char *const names[LEASE_ORIGINS] = { "natpmp", "pcp", "upnp", "static" };
 
 	return (size_t)o < LEASE_ORIGINS ? names[o] : "?";
 }

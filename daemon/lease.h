@@ -19,10 +19,14 @@ enum lease_origin {
 	LEASE_ORIGIN_NATPMP,
 	LEASE_ORIGIN_PCP,
 	LEASE_ORIGIN_UPNP,
+	LEASE_ORIGIN_STATIC,  /* the operator's: never expires, no client may touch it */
 };
-#define LEASE_ORIGINS 3
+#define LEASE_ORIGINS 4
 
-/* "natpmp", "pcp", "upnp". */
+/* A static mapping's expiry. */
+#define LEASE_NEVER UINT64_MAX
+
+/* "natpmp", "pcp", "upnp", "static". */
 const char *lease_origin_name(enum lease_origin o);
 
 struct lease {
@@ -33,12 +37,13 @@ struct lease {
 	uint16_t external_port;        /* IPv6 pinhole: the internal port; the router's
 					  external ports are IPv4's */
 	uint64_t created_ms;           /* monotonic clock */
-	uint64_t expires_ms;
+	uint64_t expires_ms;           /* LEASE_NEVER for a static mapping */
 	enum lease_origin origin;
 	int rule;                      /* policy rule that allowed it */
 	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
 	uint8_t nonce[LEASE_NONCE_LEN];
 	char description[LEASE_DESCRIPTION_MAX + 1];
+	bool declared;                 /* static: from the config file, not portleasectl add */
 	/* What the kernel let through elements that a refresh has since
 	 * replaced (their counters went with them). */
 	uint64_t packets_before, bytes_before;

@@ -149,8 +149,9 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	/* RFC 6886 §3.2.1: clients hear of a new external address at once. */
 	if (update_external_address(d))
 		pmp_server_announce(d->pmp);
-	log_info("configuration reloaded from %s (%zu policy rules)", d->config_path,
-		 d->cfg.policy.count);
+	mapper_sync_static(d->mapper, &d->cfg);
+	log_info("configuration reloaded from %s (%zu policy rules, %zu static mappings)",
+		 d->config_path, d->cfg.policy.count, d->cfg.static_count);
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -194,6 +195,7 @@ static int start(struct daemon *d)
 	else
 		log_warnx("%s; PCP PEER requests are answered NOT_AUTHORIZED", err);
 	update_external_address(d);
+	mapper_sync_static(d->mapper, &d->cfg);
 	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 	if (!d->pmp) {
 		log_warnx("%s", err);

@@ -16,6 +16,9 @@
  * many per timer callback, then let the loop run. */
 #define EXPIRE_BATCH 256
 
+_Static_assert(CONFIG_DESCRIPTION_MAX == LEASE_DESCRIPTION_MAX,
+	       "a static mapping's description must fit its lease's");
+
 struct mapper {
 	const struct config *cfg;
 	struct nft *nft;
@@ -108,7 +111,7 @@ static void schedule_expiry(struct mapper *m)
 	uint64_t now = now_ms(), delay;
 	struct timeval tv;
 
-	if (!soonest) {
+	if (!soonest || soonest->expires_ms == LEASE_NEVER) {
 		evtimer_del(m->expiry_timer);
 		return;
 	}
@@ -271,6 +274,8 @@ uint32_t mapper_remaining(const struct mapper *m, const struct lease *l)
 	uint64_t now = now_ms();
 
 	(void)m;
+	if (l->expires_ms == LEASE_NEVER)
+		return 0;
 	return l->expires_ms > now ? (uint32_t)((l->expires_ms - now + 999) / 1000) : 0;
 }
 
@@ -646,6 +651,8 @@ size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
 		next = lease_next(l);
+		if (l->origin == LEASE_ORIGIN_STATIC)
+			continue;
 		if (!client || addr_equal(&l->client, client)) {
 			remove_lease(m, l, "deleted", "operator");
 			removed++;
@@ -653,6 +660,103 @@ size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 	}
 	schedule_expiry(m);
 	return removed;
+}
+
+static bool same_static(const struct lease *l, const struct static_mapping *sm)
+{
+	return l->origin == LEASE_ORIGIN_STATIC && l->proto == sm->proto &&
+	       l->external_port == sm->external_port && l->internal_port == sm->internal_port &&
+	       addr_equal(&l->internal_addr, &sm->internal_addr) &&
+	       strcmp(l->description, sm->description) == 0;
+}
+
+/* The operator's word is final: a client's mapping in the way goes, and the
+ * audit log says so. */
+enum map_status mapper_add_static(struct mapper *m, const struct static_mapping *sm)
+{
+	struct lease *by_ext = NULL, *by_int, fields = { 0 };
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	struct nft_mapping nm;
+	int rc;
+
+	if (addr_is_v4(&sm->internal_addr))
+		by_ext = lease_by_external(m->leases, sm->proto, sm->external_port);
+	by_int = lease_by_internal(m->leases, &sm->internal_addr, sm->proto, sm->internal_port);
+	if ((by_ext && same_static(by_ext, sm)) || (by_int && same_static(by_int, sm))) {
+		(by_ext ? by_ext : by_int)->declared |= sm->declared;
+		return MAP_OK;
+	}
+	if ((by_ext && by_ext->origin == LEASE_ORIGIN_STATIC) ||
+	    (by_int && by_int->origin == LEASE_ORIGIN_STATIC))
+		return MAP_PORT_UNAVAILABLE;
+	if (by_ext)
+		remove_lease(m, by_ext, "deleted", "operator");
+	if (by_int && by_int != by_ext)
+		remove_lease(m, by_int, "deleted", "operator");
+	if (lease_count(m->leases) >= lease_capacity(m->leases))
+		return MAP_TABLE_FULL;
+	fields.proto = sm->proto;
+	fields.internal_addr = sm->internal_addr;
+	fields.internal_port = sm->internal_port;
+	fields.external_port = sm->external_port;
+	fields.created_ms = now_ms();
+	fields.expires_ms = LEASE_NEVER;
+	fields.origin = LEASE_ORIGIN_STATIC;
+	fields.rule = -1;
+	fields.declared = sm->declared;
+	set_description(&fields, sm->description);
+	nm = mapping_of(&fields, 0, ranges);
+	rc = nft_mapping_add(m->nft, &nm);
+	if (rc < 0) {
+		log_warnx("nftables: cannot add static %s port %u: %s", policy_proto_name(sm->proto),
+			  sm->external_port, strerror(-rc));
+		return MAP_BACKEND_FAILED;
+	}
+	if (!lease_insert(m->leases, &fields)) {
+		nft_mapping_delete(m->nft, &nm);
+		return MAP_TABLE_FULL;
+	}
+	m->by_origin[LEASE_ORIGIN_STATIC]++;
+	m->metrics.events[METRICS_GRANTED][LEASE_ORIGIN_STATIC]++;
+	if (!addr_is_v4(&sm->internal_addr)) {
+		m->pinhole_changes++;
+		m->pinholes++;
+	}
+	audit(&(struct audit_record){
+		.event = "granted", .origin = "static", .proto = sm->proto,
+		.internal_addr = sm->internal_addr, .internal_port = sm->internal_port,
+		.has_external_port = addr_is_v4(&sm->internal_addr),
+		.external_port = sm->external_port, .result = "ok", .by = "operator",
+		.description = sm->description,
+	});
+	notify_observer(m);
+	return MAP_OK;
+}
+
+void mapper_sync_static(struct mapper *m, const struct config *cfg)
+{
+	/* Declared ones the file no longer declares go; then each declared
+	 * one is added, which keeps those already there. */
+	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
+		bool kept = false;
+
+		next = lease_next(l);
+		if (l->origin != LEASE_ORIGIN_STATIC || !l->declared)
+			continue;
+		for (size_t i = 0; i < cfg->static_count && !kept; i++)
+			kept = same_static(l, &cfg->statics[i]);
+		if (!kept)
+			remove_lease(m, l, "deleted", "operator");
+	}
+	for (size_t i = 0; i < cfg->static_count; i++) {
+		enum map_status st = mapper_add_static(m, &cfg->statics[i]);
+
+		if (st != MAP_OK)
+			log_warnx("static mapping %s %u -> port %u: %s",
+				  policy_proto_name(cfg->statics[i].proto), cfg->statics[i].external_port,
+				  cfg->statics[i].internal_port, map_status_name(st));
+	}
+	schedule_expiry(m);
 }
 
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct)

@@ -88,7 +88,8 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req);
 size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req);
 
 /* The operator's verbs: remove that lease whoever holds it; remove every
- * lease, or every lease client asked for (returns how many). */
+ * lease but the static ones, or every lease client asked for (returns how
+ * many). */
 void mapper_remove(struct mapper *m, struct lease *l);
 size_t mapper_flush(struct mapper *m, const struct in6_addr *client);
 
@@ -104,6 +105,15 @@ struct peer_request {
 	uint32_t lifetime;  /* clamped to the config's bounds */
 };
 
+/* A static mapping (the config's, or portleasectl add's): MAP_OK (also if
+ * it is there already), MAP_PORT_UNAVAILABLE when another static mapping
+ * holds its external port or internal endpoint, MAP_TABLE_FULL,
+ * MAP_BACKEND_FAILED. A client's mapping in its way is removed. */
+enum map_status mapper_add_static(struct mapper *m, const struct static_mapping *sm);
+/* Makes the declared static mappings those of cfg: at start and on reload.
+ * portleasectl add's are left alone. */
+void mapper_sync_static(struct mapper *m, const struct config *cfg);
+
 struct conntrack;
 /* Without one, every PEER is MAP_UNSUPPORTED. */
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct);
@@ -114,7 +124,7 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 			      struct in6_addr *external_addr);
 
 const char *map_status_name(enum map_status s);
-/* Seconds the lease has left, rounded up. */
+/* Seconds the lease has left, rounded up; 0 for a static mapping. */
 uint32_t mapper_remaining(const struct mapper *m, const struct lease *l);
 /* How many times an IPv6 pinhole was added or removed (UPnP's
  * SystemUpdateID). */

@@ -760,7 +760,9 @@ static void put_elements(struct nft *n, struct batch *bt, enum elem_op op,
 				if (e->data.len)
 					nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e->data.bytes,
 							   e->data.len);
-				nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+				/* None: the element stays until deleted (static). */
+				if (timeout_ms)
+					nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 			}
 			nftnl_set_elem_add(s, el);
 		}

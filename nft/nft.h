@@ -27,7 +27,7 @@ struct nft_mapping {
 	uint16_t internal_port;
 	const struct remote_range *remotes;  /* disjoint (filter_ranges) */
 	size_t nremotes;                     /* 0: every remote */
-	uint64_t timeout_ms;  /* the kernel drops the elements by itself after this */
+	uint64_t timeout_ms;  /* the kernel drops the elements by itself after this; 0: never */
 };
 
 /*

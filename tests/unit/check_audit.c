@@ -28,6 +28,14 @@ START_TEST(test_format_fields)
 	audit_format(buf, sizeof(buf), &r);
 	ck_assert_str_eq(buf, "audit event=refused origin=pcp proto=udp client=2001:db8::10 "
 			      "internal=[2001:db8::10]:9000 result=\"no policy rule allows it\"");
+
+	/* A static mapping: the operator's, no client. */
+	r = (struct audit_record){ .event = "granted", .origin = "static", .proto = IPPROTO_TCP,
+				   .internal_addr = unit_v4("192.168.1.20"), .internal_port = 80,
+				   .has_external_port = true, .external_port = 8080, .by = "operator" };
+	audit_format(buf, sizeof(buf), &r);
+	ck_assert_str_eq(buf, "audit event=granted origin=static proto=tcp internal=192.168.1.20:80 "
+			      "external_port=8080 by=operator");
 }
 END_TEST
 

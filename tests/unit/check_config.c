@@ -70,6 +70,10 @@ START_TEST(test_full_rule)
 			      "upnp = { enable = false; http_port = 2189; igd_version = 1; };\n"
 			      "control = { socket = \"/run/pl/ctl.sock\"; group = \"netadmin\"; };\n"
 			      "metrics = { listen = \"[::1]:9100\"; };\n"
+			      "static_mappings = ( { protocol = \"tcp\"; external_port = 80;\n"
+			      "  internal_address = \"192.168.1.20\"; internal_port = 8000;\n"
+			      "  description = \"web\"; },\n"
+			      "  { protocol = \"udp\"; internal_address = \"2001:db8::20\"; internal_port = 9000; } );\n"
 			      "nft_table = \"pl_test-1\";\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
@@ -91,6 +95,15 @@ START_TEST(test_full_rule)
 	ck_assert(cfg.metrics_listen);
 	ck_assert(IN6_IS_ADDR_LOOPBACK(&cfg.metrics_address));
 	ck_assert_uint_eq(cfg.metrics_port, 9100);
+	ck_assert_uint_eq(cfg.static_count, 2);
+	ck_assert_uint_eq(cfg.statics[0].proto, IPPROTO_TCP);
+	ck_assert_uint_eq(cfg.statics[0].external_port, 80);
+	ck_assert(addr_equal(&cfg.statics[0].internal_addr, &(struct in6_addr){ .s6_addr = {
+		[10] = 0xff, [11] = 0xff, [12] = 192, [13] = 168, [14] = 1, [15] = 20 } }));
+	ck_assert_uint_eq(cfg.statics[0].internal_port, 8000);
+	ck_assert_str_eq(cfg.statics[0].description, "web");
+	ck_assert(cfg.statics[0].declared);
+	ck_assert_uint_eq(cfg.statics[1].external_port, 9000);  /* a pinhole */
 	ck_assert_str_eq(cfg.nft_table, "pl_test-1");
 	ck_assert(!cfg.policy.rules[0].allow);
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, IPPROTO_UDP);
@@ -144,6 +157,14 @@ static const struct {
 	{ MINIMAL "policy = ();\nmetrics = { listen = \"[::1]9100\"; };\n", "metrics 'listen' must be" },
 	{ MINIMAL "policy = ();\nmetrics = { listen = \"localhost:9100\"; };\n", "metrics 'listen' must be" },
 	{ MINIMAL "policy = ();\nmetrics = { port = 9100; };\n", "unknown setting 'port'" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; internal_address = \"192.168.1.2\"; internal_port = 80; } );\n", "test.conf:4: a static IPv4 mapping needs 'external_port'" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_port = 80; } );\n", "needs 'internal_address'" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"any\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; } );\n", "'protocol' must be \"tcp\" or \"udp\"" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"2001:db8::2\"; internal_port = 81; } );\n", "its external_port is its internal_port" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 70000; internal_address = \"192.168.1.2\"; internal_port = 80; } );\n", "port 70000 is outside 1-65535" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; description = \"a\\tb\"; } );\n", "control characters" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; },\n { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.3\"; internal_port = 80; } );\n", "test.conf:5: this static mapping takes the port" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; colour = 1; } );\n", "unknown setting 'colour' in a static mapping" },
 	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = true;\n", "'upnp' must be a group" },
 	{ MINIMAL "policy = ();\ncontrol = { socket = \"ctl.sock\"; };\n",

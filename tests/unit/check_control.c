@@ -18,10 +18,27 @@ START_TEST(test_parse_requests)
 	ck_assert(!r.json);
 	ck_assert_int_eq(control_parse("status json", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_STATUS);
+	ck_assert(r.json);
 	ck_assert_int_eq(control_parse("metrics", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_METRICS);
 	ck_assert_int_eq(control_parse("metrics json", &r, err), -1);
-	ck_assert(r.json);
+	ck_assert_int_eq(control_parse("add udp 27015 192.168.1.20 27016 game server json", &r, err), 0);
+	ck_assert_int_eq(r.command, CONTROL_ADD);
+	ck_assert_uint_eq(r.proto, IPPROTO_UDP);
+	ck_assert_uint_eq(r.external_port, 27015);
+	ck_assert_uint_eq(r.port, 27016);
+	ck_assert(addr_equal(&r.addr, &(struct in6_addr){ 0 }) == false);
+	ck_assert_str_eq(r.description, "game server json");
+	ck_assert(!r.json);
+	ck_assert_int_eq(control_parse("add tcp 80 2001:db8::5 80", &r, err), 0);
+	ck_assert_str_eq(r.description, "");
+	ck_assert_int_eq(control_parse("add tcp 80 192.168.1.20", &r, err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "add: tcp|udp EXTERNAL_PORT ADDRESS PORT"));
+	ck_assert_int_eq(control_parse("add tcp 80 192.168.1.20 0", &r, err), -1);
+	ck_assert_int_eq(control_parse("add sctp 80 192.168.1.20 80", &r, err), -1);
+	ck_assert_int_eq(control_parse("add tcp 80 example.org 80", &r, err), -1);
+	ck_assert_int_eq(control_parse("add tcp 80 192.168.1.20 80 bell\a", &r, err), -1);
+	ck_assert_str_eq(err, "add: the description holds a control character");
 	ck_assert_int_eq(control_parse("delete tcp 8080", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_DELETE);
 	ck_assert_uint_eq(r.proto, IPPROTO_TCP);
@@ -147,6 +164,19 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null}]}"));
 	free(text);
 
+	/* A static mapping: no client, never expires. */
+	rows[0].permanent = true;
+	rows[0].origin = "static";
+	control_format_list(b, rows, 1, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10:8080 -      static never "));
+	free(text);
+	control_format_list(b, rows, 1, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\"internal_port\":8080,\"client\":null,\"origin\":\"static\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":null,\"remaining\":null,"));
+	free(text);
+
 	control_format_list(b, rows, 0, false);
 	text = unit_take_text(b);
 	ck_assert_str_eq(text, "no mappings\n");
@@ -211,7 +241,7 @@ START_TEST(test_status_formats)
 	ck_assert_str_eq(text, "portleased 1.2.3, up 1h01m\n"
 			       "external address: none\n"
 			       "epoch: 3700 s\n"
-			       "leases: 7 of 4096 (2 IPv6 pinholes); natpmp 4, pcp 2, upnp 1\n"
+			       "leases: 7 of 4096 (2 IPv6 pinholes); natpmp 4, pcp 2, upnp 1, static 0\n"
 			       "natpmp requests: 0 (0 answered with success, 0 with an error, 0 dropped)\n"
 			       "pcp requests: 3 (1 answered with success, 1 with an error, 1 dropped)\n"
 			       "upnp requests: 0 (0 answered with success, 0 with an error, 0 dropped)\n"
@@ -222,7 +252,7 @@ START_TEST(test_status_formats)
 	text = unit_take_text(b);
 	ck_assert_str_eq(text, "{\"version\":\"1.2.3\",\"uptime\":3700,\"external_address\":null,"
 			       "\"epoch\":3700,\"leases\":7,\"capacity\":4096,\"pinholes\":2,"
-			       "\"by_origin\":{\"natpmp\":4,\"pcp\":2,\"upnp\":1},"
+			       "\"by_origin\":{\"natpmp\":4,\"pcp\":2,\"upnp\":1,\"static\":0},"
 			       "\"requests\":{\"natpmp\":{\"received\":0,\"success\":0,\"error\":0},"
 			       "\"pcp\":{\"received\":3,\"success\":1,\"error\":1},"
 			       "\"upnp\":{\"received\":0,\"success\":0,\"error\":0}},"

@@ -411,6 +411,91 @@ START_TEST(test_request_rate_per_client)
 }
 END_TEST
 
+/* The operator's mapping: no timeout in the kernel, no expiry, no client
+ * may renew or remove it, a flush leaves it, and it takes its port from a
+ * client that held it. The policy (which denies 80) does not apply. */
+START_TEST(test_static_mapping)
+{
+	struct static_mapping sm = { .proto = IPPROTO_TCP, .external_port = 80,
+				     .internal_addr = unit_v4("192.168.1.20"), .internal_port = 8000,
+				     .description = "web" };
+	struct map_request r = req("192.168.1.20", 8000, 8000, 60);
+	struct unmap_request u = { .client = unit_v4("192.168.1.20"), .proto = IPPROTO_TCP,
+				   .internal_addr = unit_v4("192.168.1.20"), .internal_port = 8000 };
+	struct map_request squatter = req("192.168.1.30", 9000, 9000, 60);
+	struct lease *l;
+
+	ck_assert_int_eq(mapper_add_static(m, &sm), MAP_OK);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	ck_assert_uint_eq(fake_nft.last_add.m.timeout_ms, 0);
+	l = lease_by_external(mapper_leases(m), IPPROTO_TCP, 80);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(l->origin, LEASE_ORIGIN_STATIC);
+	ck_assert_uint_eq(mapper_remaining(m, l), 0);
+	ck_assert(l->expires_ms == LEASE_NEVER);
+	/* The same again is a no-op; another on its port is refused. */
+	ck_assert_int_eq(mapper_add_static(m, &sm), MAP_OK);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	sm.internal_port = 8001;
+	ck_assert_int_eq(mapper_add_static(m, &sm), MAP_PORT_UNAVAILABLE);
+	sm.internal_port = 8000;
+
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_OWNER);
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_NOT_OWNER);
+	u.proto = 0;
+	ck_assert_uint_eq(mapper_unmap_all(m, &u), 0);
+	ck_assert_uint_eq(mapper_flush(m, NULL), 0);
+	ck_assert_uint_eq(fake_nft.deletes, 0);
+
+	/* A client's mapping on the port a static one wants is displaced. */
+	ck_assert_int_eq(mapper_map(m, &squatter).status, MAP_OK);
+	struct static_mapping sm2 = { .proto = IPPROTO_TCP, .external_port = 9000,
+				      .internal_addr = unit_v4("192.168.1.21"), .internal_port = 22 };
+	ck_assert_int_eq(mapper_add_static(m, &sm2), MAP_OK);
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	l = lease_by_external(mapper_leases(m), IPPROTO_TCP, 9000);
+	ck_assert_int_eq(l->origin, LEASE_ORIGIN_STATIC);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+
+	/* Only the operator removes it. */
+	mapper_remove(m, l);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 9000));
+}
+END_TEST
+
+/* The config's static mappings, kept in step on reload; portleasectl
+ * add's are left alone. */
+START_TEST(test_static_sync)
+{
+	struct static_mapping added = { .proto = IPPROTO_UDP, .external_port = 5000,
+					.internal_addr = unit_v4("192.168.1.40"), .internal_port = 5000 };
+
+	cfg.statics[0] = (struct static_mapping){ .proto = IPPROTO_TCP, .external_port = 80,
+						  .internal_addr = unit_v4("192.168.1.20"),
+						  .internal_port = 8000, .declared = true };
+	cfg.statics[1] = (struct static_mapping){ .proto = IPPROTO_TCP, .external_port = 443,
+						  .internal_addr = unit_v4("192.168.1.20"),
+						  .internal_port = 8443, .declared = true };
+	cfg.static_count = 2;
+	mapper_sync_static(m, &cfg);
+	ck_assert_int_eq(mapper_add_static(m, &added), MAP_OK);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 3);
+	mapper_sync_static(m, &cfg);  /* unchanged: nothing touched */
+	ck_assert_uint_eq(fake_nft.adds, 3);
+	ck_assert_uint_eq(fake_nft.deletes, 0);
+
+	cfg.statics[0].internal_port = 8080;  /* edited */
+	cfg.statics[1] = cfg.statics[0];
+	cfg.static_count = 1;                  /* 443 dropped */
+	mapper_sync_static(m, &cfg);
+	ck_assert_uint_eq(fake_nft.deletes, 2);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	ck_assert_uint_eq(lease_by_external(mapper_leases(m), IPPROTO_TCP, 80)->internal_port, 8080);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 443));
+	ck_assert_ptr_nonnull(lease_by_external(mapper_leases(m), IPPROTO_UDP, 5000));
+}
+END_TEST
+
 START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 {
 	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
@@ -463,6 +548,8 @@ int main(void)
 	tcase_add_test(tc, test_operator_remove_and_flush);
 	tcase_add_test(tc, test_quota_per_client);
 	tcase_add_test(tc, test_request_rate_per_client);
+	tcase_add_test(tc, test_static_mapping);
+	tcase_add_test(tc, test_static_sync);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
