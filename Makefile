@@ -67,7 +67,7 @@ CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD
                $(BUILD)/daemon/natpmp.o $(BUILD)/daemon/pcp.o
 
 .SECONDARY:
-.PHONY: all deps check unit unit-asan e2e e2e-asan demo install uninstall clean
+.PHONY: all deps check unit docs-check unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/portleased $(BUILD)/portleasectl $(PROBE)
@@ -114,6 +114,10 @@ $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
+# --help and the man pages name the same options and commands.
+docs-check: all
+	sh tests/docs.sh $(BUILD)
+
 # The same suites under AddressSanitizer and UndefinedBehaviorSanitizer; the
 # e2e run also puts the daemon's netlink and socket code under them, and
 # LeakSanitizer checks its shutdown path.
@@ -131,6 +135,7 @@ e2e: all
 check:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory docs-check
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory e2e-asan

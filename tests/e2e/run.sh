@@ -623,6 +623,8 @@ listen_udp "$NS_WAN" 5350 "$WORK/wan-announce"
 listen_udp6 "$NS_LAN1" 5350 "$WORK/lan1-announce6"
 listen_udp6 "$NS_WAN" 5350 "$WORK/wan-announce6"
 sleep 0.2
+# The restart also takes a control group: nogroup, which uid 65534 can hold.
+sed -i "s|^control = { socket = \"$WORK/control.sock\"; };|control = { socket = \"$WORK/control.sock\"; group = \"nogroup\"; };|" "$CONF"
 start_portleased "$DAEMON" "$CONF" "$LOG.2" || { echo "not ok - portleased did not restart"; exit 1; }
 LOG="$LOG.2"
 sleep 1
@@ -637,6 +639,15 @@ heard6=$(od -v -An -tx1 "$WORK/lan1-announce6" 2>/dev/null | tr -d ' \n' | grep 
 expect "and PCP ANNOUNCE on [ff02::1]:5350 ($heard6 in 1 s)" [ "$heard6" -ge 2 ]
 expect "nothing is announced on the WAN link, over IPv4 or IPv6" \
 	check '[ ! -s "$WORK/wan-announce" ] && [ ! -s "$WORK/wan-announce6" ]'
+expect "with control.group the socket is mode 0660, group nogroup" \
+	[ "$(stat -c '%a %U %G' "$WORK/control.sock")" = "660 root nogroup" ]
+chmod 755 "$WORK"
+got=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -s "$WORK/control.sock" status 2>&1); rc=$?
+got_other=$(setpriv --reuid=65534 --regid=100 --clear-groups "$CTL" -s "$WORK/control.sock" status 2>&1); rc_other=$?
+chmod 700 "$WORK"
+expect "  a member of the group may use it (status $rc)" check '[ "$rc" = 0 ] && echo "$got" | grep -q "^portleased "'
+expect "  a user outside it may not (status $rc_other: $got_other)" \
+	check '[ "$rc_other" = 3 ] && echo "$got_other" | grep -q "Permission denied"'
 expect "a restart replaces the table left by the killed daemon: only the declared static mapping is back ($(kernel_ports | tr '\n' ' '))" \
 	[ "$(kernel_ports)" = "tcp 8900" ]
 expect "  and it carries traffic" wan_reaches tcp 8900 "$WORK/lan2-tcp8900"

@@ -1,0 +1,44 @@
+#!/bin/sh
+# The programs' --help and their man pages name the same options and
+# commands: neither may mention one the other lacks.
+# Usage: docs.sh BUILD_DIR. Needs nothing but the built programs.
+BUILD=${1:-build}
+HERE=$(dirname "$0")
+DOCS="$HERE/../docs"
+PASSED=0
+FAILED=0
+
+# long options: "--name" in --help, ".Fl -name" in the man page
+help_options() { "$1" --help | grep -o -- '--[a-z][a-z-]*' | sort -u; }
+man_options() { grep -o 'Fl -[a-z][a-z-]*' "$1" | sed 's/^Fl /-/' | sort -u; }
+# commands: the lowercase words of the usage lines, less options' values
+# and protocol names; the .Cm words of the SYNOPSIS
+help_commands() {
+	"$1" --help | sed -n 's/^ *\(usage: \)\{0,1\}portleasectl //p' | sed 's/\[[^]]*\]//g' |
+		tr ' |' '\n\n' | grep -E '^[a-z]+$' | grep -vxE 'tcp|udp|all' | sort -u
+}
+man_commands() {
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$1" | sed -n 's/^\.Cm //p' | tr ' |' '\n\n' |
+		grep -E '^[a-z]+$' | grep -vxE 'tcp|udp|all' | sort -u
+}
+
+same() {
+	if [ "$2" = "$3" ]; then
+		PASSED=$((PASSED + 1))
+		echo "ok - $1: $(echo "$2" | tr '\n' ' ')"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok - $1"
+		echo "  --help only: $(echo "$2" | grep -vxF -e "$3" | tr '\n' ' ')"
+		echo "  man page only: $(echo "$3" | grep -vxF -e "$2" | tr '\n' ' ')"
+	fi
+}
+
+same "portleased --help and portleased(8) have the same options" \
+	"$(help_options "$BUILD/portleased")" "$(man_options "$DOCS/portleased.8")"
+same "portleasectl --help and portleasectl(8) have the same options" \
+	"$(help_options "$BUILD/portleasectl")" "$(man_options "$DOCS/portleasectl.8")"
+same "portleasectl --help and portleasectl(8) have the same commands" \
+	"$(help_commands "$BUILD/portleasectl")" "$(man_commands "$DOCS/portleasectl.8")"
+echo "docs: $PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
