@@ -131,6 +131,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 	struct config *next = malloc(sizeof(*next));
 	char err[CONFIG_ERROR_MAX];
+	size_t removed;
 
 	(void)sig;
 	(void)what;
@@ -150,8 +151,10 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	if (update_external_address(d))
 		pmp_server_announce(d->pmp);
 	mapper_sync_static(d->mapper, &d->cfg);
-	log_info("configuration reloaded from %s (%zu policy rules, %zu static mappings)",
-		 d->config_path, d->cfg.policy.count, d->cfg.static_count);
+	removed = mapper_apply_policy(d->mapper);
+	log_info("configuration reloaded from %s (%zu policy rules, %zu static mappings; "
+		 "%zu mappings the new policy denies removed)",
+		 d->config_path, d->cfg.policy.count, d->cfg.static_count, removed);
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)

@@ -662,6 +662,37 @@ size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 	return removed;
 }
 
+size_t mapper_apply_policy(struct mapper *m)
+{
+	size_t removed = 0;
+
+	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
+		struct policy_query q = {
+			.client = l->client, .third_party = !addr_equal(&l->client, &l->internal_addr),
+			.proto = l->proto,
+			.internal_port = l->internal_port, .external_port = l->external_port,
+		};
+		uint32_t left = mapper_remaining(m, l);
+		struct map_request keep = { .proto = l->proto, .client = l->client,
+					    .internal_addr = l->internal_addr,
+					    .internal_port = l->internal_port };
+		struct map_result res;
+
+		next = lease_next(l);
+		if (l->origin == LEASE_ORIGIN_STATIC)
+			continue;
+		if (!policy_check(&m->cfg->policy, &q).allow) {
+			remove_lease(m, l, "deleted", "policy");
+			removed++;
+		} else if (left > m->cfg->lifetime_max) {
+			/* The kernel's timeout goes down with it. */
+			refresh(m, l, &keep, m->cfg->lifetime_max, &res);
+		}
+	}
+	schedule_expiry(m);
+	return removed;
+}
+
 static bool same_static(const struct lease *l, const struct static_mapping *sm)
 {
 	return l->origin == LEASE_ORIGIN_STATIC && l->proto == sm->proto &&

@@ -105,6 +105,11 @@ struct peer_request {
 	uint32_t lifetime;  /* clamped to the config's bounds */
 };
 
+/* After a reload: removes the leases the policy no longer allows (logged
+ * as deleted by policy) and cuts those that outlive lifetime.max down to
+ * it. Static mappings are not the policy's. Returns how many went. */
+size_t mapper_apply_policy(struct mapper *m);
+
 /* A static mapping (the config's, or portleasectl add's): MAP_OK (also if
  * it is there already), MAP_PORT_UNAVAILABLE when another static mapping
  * holds its external port or internal endpoint, MAP_TABLE_FULL,

@@ -529,6 +529,9 @@ sed -i "s|clients = \"$LAN_NET.0/24\"|clients = \"$LAN2_IP\"|" "$CONF"
 reload
 got=$(natpmpc_map "$NS_LAN1" 8600 8600 tcp 600)
 expect "after a good reload the new policy applies: lan1 now refused ($got)" [ "$got" = "failed : not authorized" ]
+expect "  and lan1's mapping it granted before is gone from the kernel, logged as deleted by policy" \
+	check '[ "$(nft_elements "tcp . 8500 ")" = 0 ] && grep -q "audit event=deleted origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:8500 external_port=8500 .*by=policy" "$LOG"'
+expect "  while lan2's, still allowed, stays" [ "$(nft_elements "udp . 9962 ")" = 1 ]
 cp "$WORK/good.conf" "$CONF"
 reload
 

@@ -496,6 +496,31 @@ START_TEST(test_static_sync)
 }
 END_TEST
 
+/* A reload's policy applies to the leases already granted. */
+START_TEST(test_reload_applies_policy)
+{
+	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
+	struct map_request b = req("192.168.1.11", 9090, 9090, 600);
+	const struct lease *l;
+
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);
+	ck_assert_uint_eq(mapper_apply_policy(m), 0);  /* same policy: nothing */
+	ck_assert_uint_eq(fake_nft.deletes + fake_nft.refreshes, 0);
+
+	ck_assert(addr_parse_prefix("192.168.1.11/32", &cfg.policy.rules[1].clients));
+	cfg.lifetime_max = 60;
+	ck_assert_uint_eq(mapper_apply_policy(m), 1);
+	ck_assert_uint_eq(fake_nft.deletes, 1);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080));
+	l = lease_by_external(mapper_leases(m), IPPROTO_TCP, 9090);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_le(mapper_remaining(m, l), 60);
+	ck_assert_uint_eq(fake_nft.refreshes, 1);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.timeout_ms, 60000);
+}
+END_TEST
+
 START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 {
 	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
@@ -550,6 +575,7 @@ int main(void)
 	tcase_add_test(tc, test_request_rate_per_client);
 	tcase_add_test(tc, test_static_mapping);
 	tcase_add_test(tc, test_static_sync);
+	tcase_add_test(tc, test_reload_applies_policy);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
