@@ -52,7 +52,7 @@ CORE_SRCS := daemon/log.c daemon/addr.c daemon/audit.c daemon/ratelimit.c daemon
              daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c
-DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/addr_watch.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \

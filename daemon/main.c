@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "addr_watch.h"
 #include "control_server.h"
 #include "metrics_server.h"
 #include "ifaddr.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct upnp_server *upnp;  /* NULL when upnp.enable is false */
 	struct control_server *control;
 	struct metrics_server *metrics;  /* NULL without metrics.listen */
+	struct addr_watch *addr_watch;
 	struct event *on_term, *on_int, *on_hup;
 };
 
@@ -80,8 +82,7 @@ static bool update_external_address(struct daemon *d)
 	} else {
 		mapper_set_external_address(d->mapper, NULL);
 		log_warnx("external interface %s has no IPv4 address: map requests get "
-			  "NETWORK_FAILURE until it has one and portleased is reloaded",
-			  d->cfg.external_interface);
+			  "NETWORK_FAILURE until it has one", d->cfg.external_interface);
 		return had;
 	}
 	has = mapper_external_address(d->mapper, &after);
@@ -157,6 +158,16 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		 d->config_path, d->cfg.policy.count, d->cfg.static_count, removed);
 }
 
+/* The external interface's addresses changed (DHCP, PPP, renumbering):
+ * clients hear of a new address at once (RFC 6886 §3.2.1). */
+static void on_addresses_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (update_external_address(d))
+		pmp_server_announce(d->pmp);
+}
+
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -197,6 +208,11 @@ static int start(struct daemon *d)
 		mapper_set_conntrack(d->mapper, d->conntrack);
 	else
 		log_warnx("%s; PCP PEER requests are answered NOT_AUTHORIZED", err);
+	/* Also with a configured address: a reload may remove it. */
+	d->addr_watch = addr_watch_new(d->base, d->cfg.external_interface, on_addresses_changed, d,
+				       err, sizeof(err));
+	if (!d->addr_watch)
+		log_warnx("%s; the external address is reread on SIGHUP only", err);
 	update_external_address(d);
 	mapper_sync_static(d->mapper, &d->cfg);
 	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
@@ -245,6 +261,7 @@ static void stop(struct daemon *d)
 	if (d->on_hup)
 		event_free(d->on_hup);
 	metrics_server_free(d->metrics);
+	addr_watch_free(d->addr_watch);
 	control_server_free(d->control);
 	upnp_server_free(d->upnp);
 	pmp_server_free(d->pmp);

@@ -1,0 +1,110 @@
+#include "addr_watch.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+/* A burst of notices (an interface going down takes all its addresses)
+ * is read in a few rounds, not all at once. */
+#define READS_PER_EVENT 16
+
+struct addr_watch {
+	struct mnl_socket *nl;
+	struct event *readable;
+	char ifname[IF_NAMESIZE];
+	void (*changed)(void *arg);
+	void *arg;
+};
+
+/* Whether the datagram holds an address notice for ifindex. */
+static bool concerns(const void *buf, size_t len, unsigned ifindex)
+{
+	int left = (int)len;
+
+	for (const struct nlmsghdr *h = buf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+		const struct ifaddrmsg *ifa;
+
+		if (h->nlmsg_type != RTM_NEWADDR && h->nlmsg_type != RTM_DELADDR)
+			continue;
+		if (mnl_nlmsg_get_payload_len(h) < sizeof(*ifa))
+			continue;
+		ifa = mnl_nlmsg_get_payload(h);
+		if (ifa->ifa_family == AF_INET && ifa->ifa_index == ifindex)
+			return true;
+	}
+	return false;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct addr_watch *w = arg;
+	/* Looked up each time: a PPP or VLAN interface may be recreated. */
+	unsigned ifindex = if_nametoindex(w->ifname);
+	bool changed = false;
+
+	(void)what;
+	for (int i = 0; i < READS_PER_EVENT; i++) {
+		char buf[MNL_SOCKET_BUFFER_SIZE];
+		ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (len < 0 && errno == ENOBUFS) {
+			/* Notices were dropped: any address may have changed. */
+			changed = true;
+			continue;
+		}
+		if (len < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("rtnetlink: recv");
+			break;
+		}
+		changed |= ifindex && concerns(buf, (size_t)len, ifindex);
+	}
+	if (changed)
+		w->changed(w->arg);
+}
+
+struct addr_watch *addr_watch_new(struct event_base *base, const char *ifname,
+				  void (*changed)(void *arg), void *arg, char *err, size_t errlen)
+{
+	struct addr_watch *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		snprintf(err, errlen, "rtnetlink: out of memory");
+		return NULL;
+	}
+	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
+	w->changed = changed;
+	w->arg = arg;
+	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!w->nl || mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "rtnetlink: cannot watch addresses: %s", strerror(errno));
+		addr_watch_free(w);
+		return NULL;
+	}
+	w->readable = event_new(base, mnl_socket_get_fd(w->nl), EV_READ | EV_PERSIST, on_readable, w);
+	if (!w->readable || event_add(w->readable, NULL) < 0) {
+		snprintf(err, errlen, "rtnetlink: cannot watch addresses: out of memory");
+		addr_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void addr_watch_free(struct addr_watch *w)
+{
+	if (!w)
+		return;
+	if (w->readable)
+		event_free(w->readable);
+	if (w->nl)
+		mnl_socket_close(w->nl);
+	free(w);
+}

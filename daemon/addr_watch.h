@@ -1,0 +1,19 @@
+/* Tells when an interface's IPv4 addresses change, from rtnetlink
+ * (RTMGRP_IPV4_IFADDR): the external address follows DHCP renewals and
+ * renumbering without a reload. */
+#ifndef PORTLEASED_ADDR_WATCH_H
+#define PORTLEASED_ADDR_WATCH_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+struct addr_watch;
+
+/* changed(arg) runs, from the loop, after one or more addresses of ifname
+ * were added or removed (or when notices were lost and any may have been).
+ * NULL and a message in err on failure. */
+struct addr_watch *addr_watch_new(struct event_base *base, const char *ifname,
+				  void (*changed)(void *arg), void *arg, char *err, size_t errlen);
+void addr_watch_free(struct addr_watch *w);
+
+#endif
