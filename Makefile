@@ -49,15 +49,15 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Idaemon/upnp -Ico
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := daemon/log.c daemon/addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
-             daemon/lease.c daemon/natpmp.c daemon/pcp.c config/config.c \
+             daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c
-DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/addr_watch.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/addr_watch.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
                nft/nft.c nft/conntrack.c daemon/main.c
-UNIT_SUITES := addr audit ratelimit metrics datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr audit ratelimit metrics leasefile datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)

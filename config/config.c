@@ -384,7 +384,8 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "max_leases", "max_leases_per_client",
 					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
-					     "static_mappings", NULL };
+					     "static_mappings", "lease_file",
+					     "keep_state_on_stop", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
 	static const char *const rate_known[] = { "per_second", "burst", NULL };
@@ -408,6 +409,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->upnp_igd_version = 2;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 CONFIG_DEFAULT_CONTROL_SOCKET);
+	snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", CONFIG_DEFAULT_LEASE_FILE);
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
 		return -1;
@@ -570,6 +572,19 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	if ((s = config_setting_get_member(root, "pinhole_mark")) &&
 	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)
 		return -1;
+
+	if ((s = config_setting_get_member(root, "lease_file"))) {
+		text = config_setting_get_string(s);
+		if (!text || (*text && *text != '/') || strlen(text) > CONFIG_LEASE_FILE_MAX)
+			return fail_at(ctx, s, "'lease_file' must be an absolute path, or \"\" for none");
+		snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", text);
+	}
+
+	if ((s = config_setting_get_member(root, "keep_state_on_stop"))) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return fail_at(ctx, s, "'keep_state_on_stop' must be true or false");
+		cfg->keep_state_on_stop = config_setting_get_bool(s);
+	}
 
 	if ((s = config_setting_get_member(root, "static_mappings"))) {
 		if (!config_setting_is_list(s))

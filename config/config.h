@@ -18,6 +18,8 @@
 #define CONFIG_DEFAULT_PINHOLE_MARK 0x10000000u
 #define CONFIG_DEFAULT_UPNP_HTTP_PORT 5000
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/portleased/control.sock"
+#define CONFIG_DEFAULT_LEASE_FILE "/var/lib/portleased/leases"
+#define CONFIG_LEASE_FILE_MAX 4000
 #define CONFIG_PATH_MAX 107  /* a unix socket's sun_path, less its NUL */
 #define CONFIG_GROUP_MAX 32
 #define CONFIG_MAX_STATIC 256
@@ -62,6 +64,10 @@ struct config {
 	 * owned by control_group when that is set. */
 	char control_socket[CONFIG_PATH_MAX + 1];
 	char control_group[CONFIG_GROUP_MAX + 1];
+	/* Every mapping, restored at start; "" for none. */
+	char lease_file[CONFIG_LEASE_FILE_MAX + 1];
+	/* SIGTERM leaves the nftables table (and so the mappings) in place. */
+	bool keep_state_on_stop;
 	/* Prometheus metrics over HTTP (GET /metrics), when metrics_listen:
 	 * on a loopback address, or an address of a LAN interface. */
 	bool metrics_listen;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "addr_watch.h"
+#include "lease_store.h"
 #include "control_server.h"
 #include "metrics_server.h"
 #include "ifaddr.h"
@@ -38,7 +39,9 @@ struct daemon {
 	struct control_server *control;
 	struct metrics_server *metrics;  /* NULL without metrics.listen */
 	struct addr_watch *addr_watch;
+	struct lease_store *leases;  /* NULL without a lease_file */
 	struct event *on_term, *on_int, *on_hup;
+	bool running;  /* the loop was entered */
 };
 
 static void usage(FILE *out)
@@ -107,9 +110,10 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    strcmp(running->control_group, next->control_group) != 0 ||
 	    running->metrics_listen != next->metrics_listen ||
 	    !addr_equal(&running->metrics_address, &next->metrics_address) ||
-	    running->metrics_port != next->metrics_port)
-		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark, upnp, control and "
-			  "metrics change only on restart; keeping the running values");
+	    running->metrics_port != next->metrics_port ||
+	    strcmp(running->lease_file, next->lease_file) != 0)
+		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark, upnp, control, "
+			  "metrics and lease_file change only on restart; keeping the running values");
 	memcpy(next->external_interface, running->external_interface,
 	       sizeof(next->external_interface));
 	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
@@ -125,6 +129,7 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	next->metrics_listen = running->metrics_listen;
 	next->metrics_address = running->metrics_address;
 	next->metrics_port = running->metrics_port;
+	memcpy(next->lease_file, running->lease_file, sizeof(next->lease_file));
 }
 
 static void on_reload(evutil_socket_t sig, short what, void *arg)
@@ -213,6 +218,15 @@ static int start(struct daemon *d)
 				       err, sizeof(err));
 	if (!d->addr_watch)
 		log_warnx("%s; the external address is reread on SIGHUP only", err);
+	if (d->cfg.lease_file[0]) {
+		d->leases = lease_store_open(d->base, d->cfg.lease_file, d->mapper, err, sizeof(err));
+		if (!d->leases) {
+			log_warnx("%s", err);
+			return -1;
+		}
+		/* The policy may have changed while we were down. */
+		mapper_apply_policy(d->mapper);
+	}
 	update_external_address(d);
 	mapper_sync_static(d->mapper, &d->cfg);
 	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
@@ -262,13 +276,17 @@ static void stop(struct daemon *d)
 		event_free(d->on_hup);
 	metrics_server_free(d->metrics);
 	addr_watch_free(d->addr_watch);
+	/* Clean only if the loop ran: a failed start has lost nothing, but
+	 * has not restored everything either. */
+	lease_store_close(d->leases, d->running);
 	control_server_free(d->control);
 	upnp_server_free(d->upnp);
 	pmp_server_free(d->pmp);
 	mapper_free(d->mapper);
-	/* Our table goes with us: nothing we opened outlives the daemon. */
+	/* Our table goes with us, unless the operator asked to keep the
+	 * mappings working across a planned restart. */
 	conntrack_close(d->conntrack);
-	nft_close(d->nft, 1);
+	nft_close(d->nft, !d->cfg.keep_state_on_stop);
 	if (d->base)
 		event_base_free(d->base);
 }
@@ -332,6 +350,7 @@ int main(int argc, char **argv)
 		event_reinit(d.base);
 	}
 	log_info("portleased %s running", PORTLEASED_VERSION);
+	d.running = true;
 	rc = event_base_dispatch(d.base) < 0 ? 1 : 0;
 	stop(&d);
 	log_fini();

@@ -11,6 +11,7 @@
 #include "conntrack.h"
 #include "nft.h"
 #include "ratelimit.h"
+#include "leasefile.h"
 
 /* Expiring thousands of leases at once must not hold up requests: do this
  * many per timer callback, then let the loop run. */
@@ -30,6 +31,9 @@ struct mapper {
 	struct in_addr external_address;
 	void (*changed)(void *arg);
 	void *changed_arg;
+	/* Runs whenever what the lease file holds changes (refreshes too). */
+	void (*dirty)(void *arg);
+	void *dirty_arg;
 	uint32_t pinhole_changes;
 	/* A client's refusals past the first per interval are counted, and
 	 * the count logged when the interval ends. */
@@ -45,6 +49,12 @@ static void notify_observer(const struct mapper *m)
 {
 	if (m->changed)
 		m->changed(m->changed_arg);
+}
+
+static void mark_dirty(const struct mapper *m)
+{
+	if (m->dirty)
+		m->dirty(m->dirty_arg);
 }
 
 static uint64_t now_ms(void)
@@ -193,6 +203,7 @@ static void remove_lease(struct mapper *m, struct lease *l, const char *event, c
 	}
 	lease_delete(m->leases, l);
 	notify_observer(m);
+	mark_dirty(m);
 }
 
 static void expiry_fired(evutil_socket_t fd, short what, void *arg)
@@ -249,6 +260,34 @@ void mapper_set_external_address(struct mapper *m, const struct in_addr *addr)
 	if (addr)
 		m->external_address = *addr;
 	notify_observer(m);
+}
+
+void mapper_set_persistence(struct mapper *m, void (*dirty)(void *arg), void *arg)
+{
+	m->dirty = dirty;
+	m->dirty_arg = arg;
+}
+
+int64_t mapper_wall_time(const struct mapper *m, uint64_t monotonic_ms)
+{
+	(void)m;
+	return (int64_t)time(NULL) - ((int64_t)now_ms() - (int64_t)monotonic_ms) / 1000;
+}
+
+int64_t mapper_epoch_start(const struct mapper *m)
+{
+	return mapper_wall_time(m, m->start_ms);
+}
+
+void mapper_continue_epoch(struct mapper *m, int64_t epoch_start)
+{
+	int64_t age = (int64_t)time(NULL) - epoch_start;
+	uint64_t now = now_ms();
+
+	/* A clock set back, or an epoch older than the machine's uptime:
+	 * start a new one rather than guess. */
+	if (age >= 0 && (uint64_t)age * 1000 <= now)
+		m->start_ms = now - (uint64_t)age * 1000;
 }
 
 void mapper_set_observer(struct mapper *m, void (*changed)(void *arg), void *arg)
@@ -435,6 +474,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	memcpy(l->filters, renewed.filters, sizeof(l->filters));
 	lease_set_expiry(m->leases, l, now_ms() + (uint64_t)lifetime * 1000);
 	schedule_expiry(m);
+	mark_dirty(m);
 	*res = (struct map_result){ .status = MAP_OK, .external_port = l->external_port,
 				    .lifetime = lifetime, .rule = d.rule };
 	return true;
@@ -487,6 +527,7 @@ static struct map_result install(struct mapper *m, struct lease *fields, uint32_
 	}
 	schedule_expiry(m);
 	notify_observer(m);
+	mark_dirty(m);
 	return (struct map_result){ .status = MAP_OK, .external_port = fields->external_port,
 				    .lifetime = lifetime, .rule = fields->rule };
 }
@@ -662,6 +703,68 @@ size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 	return removed;
 }
 
+enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *r)
+{
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	int64_t now = (int64_t)time(NULL);
+	struct lease fields = { 0 };
+	struct policy_query q;
+	struct nft_mapping nm;
+	uint64_t lifetime_ms;
+	int rc;
+
+	if (r->origin == LEASE_ORIGIN_STATIC) {
+		struct static_mapping sm = { .proto = r->proto, .external_port = r->external_port,
+					     .internal_addr = r->internal_addr,
+					     .internal_port = r->internal_port };
+
+		snprintf(sm.description, sizeof(sm.description), "%s", r->description);
+		return mapper_add_static(m, &sm);
+	}
+	if (r->expires <= now)
+		return MAP_NO_FLOW;  /* expired meanwhile: nothing to restore */
+	if (!lease_external_free(m->leases, r->proto, r->external_port) && addr_is_v4(&r->internal_addr))
+		return MAP_PORT_UNAVAILABLE;
+	if (lease_count(m->leases) >= lease_capacity(m->leases))
+		return MAP_TABLE_FULL;
+	lifetime_ms = (uint64_t)(r->expires - now) * 1000;
+	fields.proto = r->proto;
+	fields.client = r->client;
+	fields.internal_addr = r->internal_addr;
+	fields.internal_port = r->internal_port;
+	fields.external_port = r->external_port;
+	fields.created_ms = now_ms() - (r->created < now ? (uint64_t)(now - r->created) * 1000 : 0);
+	fields.expires_ms = now_ms() + lifetime_ms;
+	fields.origin = r->origin;
+	fields.has_nonce = r->has_nonce;
+	memcpy(fields.nonce, r->nonce, sizeof(fields.nonce));
+	snprintf(fields.description, sizeof(fields.description), "%s", r->description);
+	fields.nfilters = r->nfilters < FILTER_MAX ? r->nfilters : FILTER_MAX;
+	memcpy(fields.filters, r->filters, fields.nfilters * sizeof(*fields.filters));
+	fields.nfilters = filter_drop_covered(fields.filters, fields.nfilters);
+	q = (struct policy_query){ .client = r->client,
+				   .third_party = !addr_equal(&r->client, &r->internal_addr),
+				   .proto = r->proto, .internal_port = r->internal_port,
+				   .external_port = r->external_port };
+	fields.rule = policy_check(&m->cfg->policy, &q).rule;
+	nm = mapping_of(&fields, lifetime_ms, ranges);
+	rc = nft_mapping_add(m->nft, &nm);
+	if (rc < 0)
+		return MAP_BACKEND_FAILED;
+	if (!lease_insert(m->leases, &fields)) {
+		nft_mapping_delete(m->nft, &nm);
+		return MAP_TABLE_FULL;
+	}
+	m->by_origin[fields.origin]++;
+	if (!addr_is_v4(&fields.internal_addr)) {
+		m->pinhole_changes++;
+		m->pinholes++;
+	}
+	schedule_expiry(m);
+	notify_observer(m);
+	return MAP_OK;
+}
+
 size_t mapper_apply_policy(struct mapper *m)
 {
 	size_t removed = 0;
@@ -761,6 +864,7 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
 		.description = sm->description,
 	});
 	notify_observer(m);
+	mark_dirty(m);
 	return MAP_OK;
 }
 

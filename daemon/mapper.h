@@ -105,6 +105,23 @@ struct peer_request {
 	uint32_t lifetime;  /* clamped to the config's bounds */
 };
 
+/* The lease file's side. dirty(arg) runs after every change the file must
+ * record (refreshes too); one hook, NULL for none. */
+void mapper_set_persistence(struct mapper *m, void (*dirty)(void *arg), void *arg);
+/* A monotonic time of the mapper's (a lease's created_ms, expires_ms) as
+ * Unix seconds. */
+int64_t mapper_wall_time(const struct mapper *m, uint64_t monotonic_ms);
+/* When the NAT-PMP/PCP epoch began, Unix seconds; and carrying on one that
+ * began then (a restart that lost nothing). */
+int64_t mapper_epoch_start(const struct mapper *m);
+void mapper_continue_epoch(struct mapper *m, int64_t epoch_start);
+struct leasefile_record;
+/* A lease from the lease file, with what is left of its lifetime: MAP_OK;
+ * MAP_NO_FLOW when it has expired meanwhile; MAP_PORT_UNAVAILABLE,
+ * MAP_TABLE_FULL, MAP_BACKEND_FAILED. Not checked against the policy: call
+ * mapper_apply_policy once all are in. */
+enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *r);
+
 /* After a reload: removes the leases the policy no longer allows (logged
  * as deleted by policy) and cuts those that outlive lifetime.max down to
  * it. Static mappings are not the policy's. Returns how many went. */

@@ -631,6 +631,15 @@ expect "  and keeps the first and the one added by hand" \
 
 # --- the kernel expires mappings by itself ------------------------------------
 
+# What the kernel holds once the lease file has caught up (within a second):
+# the restart below must bring back exactly this.
+listen_tcp "$NS_LAN1" 8450 "$WORK/lan1-tcp8450"
+got=$(natpmpc_map "$NS_LAN1" 8450 8450 tcp 600)
+got2=$(pcp "$NS_LAN2" -f "$WAN_IP" -l 600 map udp 8451 8451)
+expect "mappings to outlive a crash: NAT-PMP ($got), PCP with a filter ($(field result "$got2"))" \
+	check '[ "$got" = "8450 600" ] && [ "$(field result "$got2")" = SUCCESS ]'
+sleep 1.5
+before_kill=$(kernel_ports)
 got=$(natpmpc_map "$NS_LAN1" 9100 9100 tcp 3)
 granted=$(date +%s%N)
 expect "a 3 s mapping is granted ($got)" [ "$got" = "9100 3" ]
@@ -684,13 +693,23 @@ chmod 700 "$WORK"
 expect "  a member of the group may use it (status $rc)" check '[ "$rc" = 0 ] && echo "$got" | grep -q "^portleased "'
 expect "  a user outside it may not (status $rc_other: $got_other)" \
 	check '[ "$rc_other" = 3 ] && echo "$got_other" | grep -q "Permission denied"'
-expect "a restart replaces the table left by the killed daemon: only the declared static mapping is back ($(kernel_ports | tr '\n' ' '))" \
-	[ "$(kernel_ports)" = "tcp 8900" ]
-expect "  and it carries traffic" wan_reaches tcp 8900 "$WORK/lan2-tcp8900"
+expect "after kill -9 the restart restores every unexpired mapping from the lease file ($(echo "$before_kill" | wc -l) port forwards)" \
+	[ "$(kernel_ports)" = "$before_kill" ]
+expect "  with no duplicate or stray element: one per lease" \
+	[ "$(kernel_ports | wc -l)" = "$(ctl list --json | json_ports | wc -l)" ]
+expect "  they carry traffic again" wan_reaches tcp 8450 "$WORK/lan1-tcp8450"
+expect "  the PCP one with its remote filter: the list says so" \
+	check 'ctl list --json | sed "s/},{/\n/g" | grep "\"external_port\":8451," | grep -q "\"remote_filters\":1"'
+expect "  the static mapping from the config carries traffic" wan_reaches tcp 8900 "$WORK/lan2-tcp8900"
+expect "  so does the one added by hand" wan_reaches udp 8901 "$WORK/lan1-udp8901"
+expect "  the log says the file was not closed cleanly: a new epoch" \
+	grep -q "mappings restored, .* (not closed cleanly: a new epoch tells clients to renew)" "$LOG"
 got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)
 expect "after the restart mappings work again ($got)" [ "$got" = "8080 600" ]
 expect "and carry traffic" wan_reaches tcp 8080 "$WORK/lan1-tcp8080"
 
+sleep 2  # an epoch a restart could not pass for new
+epoch_before=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0000 | sed -n 's/.* epoch=\([0-9]*\) .*/\1/p')
 t0=$(date +%s%N)
 kill -TERM "$PORTLEASED_PID"
 wait "$PORTLEASED_PID"; rc=$?
@@ -700,6 +719,36 @@ expect "SIGTERM: portleased exits cleanly (status $rc) within a second (${elapse
 expect "SIGTERM: no portleased table is left" sh -c "! ip netns exec $NS_ROUTER nft list tables | grep -q portleased"
 expect "SIGTERM: the neighbour's table is untouched" [ "$(in_router nft list table inet neighbour)" = "$NEIGHBOUR_BEFORE" ]
 expect "SIGTERM: the traffic stops with the table" wan_blocked tcp 8080 "$WORK/lan1-tcp8080"
+expect "SIGTERM: the lease file stays, closed cleanly" \
+	check 'head -n 1 "$WORK/leases" | grep -q "^portleased-leases 1 epoch_start=[0-9]* clean=1\$"'
+
+# --- a lease file from a previous run, some of it expired meanwhile ----------
+
+now=$(date +%s)
+listen_tcp "$NS_LAN1" 8440 "$WORK/lan1-tcp8440"
+cat >> "$WORK/leases" <<LEASES
+lease proto=tcp origin=pcp client=$LAN1_IP internal=$LAN1_IP iport=8440 eport=8440 created=$((now - 100)) expires=$((now + 300)) nonce=0102030405060708090a0b0c description=from%20before
+lease proto=tcp origin=natpmp client=$LAN1_IP internal=$LAN1_IP iport=8441 eport=8441 created=$((now - 700)) expires=$((now - 60))
+lease this line is damaged
+LEASES
+start_portleased "$DAEMON" "$CONF" "$LOG.3" || { echo "not ok - portleased did not restart"; exit 1; }
+LOG="$LOG.3"
+expect "a clean restart restores the file's leases, skips the expired one, reports the damaged line" \
+	check 'grep -q "lease file $WORK/leases: [0-9]* mappings restored, 1 expired meanwhile\$" "$LOG" && grep -q "1 unreadable lines" "$LOG"'
+expect "  the restored mappings carry traffic again" wan_reaches tcp 8080 "$WORK/lan1-tcp8080"
+expect "  one added to the file carries traffic, with its lifetime left (about 300 s)" \
+	check 'wan_reaches tcp 8440 "$WORK/lan1-tcp8440" && ctl list --json | sed "s/},{/\n/g" | grep "\"external_port\":8440," | grep "\"origin\":\"pcp\",\"description\":\"from before\"" | grep -qE "\"remaining\":(29[0-9]|300),"'
+expect "  the expired one is not there" [ "$(nft_elements "tcp . 8441 ")" = 0 ]
+got=$(pcp "$NS_LAN1" -n 0102030405060708090a0b0c -l 600 map tcp 8440 8440)
+expect "  its PCP nonce came back with it: the owner renews it ($(field result "$got"))" [ "$(field result "$got")" = SUCCESS ]
+epoch_after=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw 0000 | sed -n 's/.* epoch=\([0-9]*\) .*/\1/p')
+expect "  and the epoch carries on from the clean stop ($epoch_before -> $epoch_after s)" \
+	check '[ "${epoch_before:-0}" -ge 3 ] && [ "${epoch_after:-0}" -ge "$epoch_before" ]'
+echo "keep_state_on_stop = true;" >> "$CONF"
+reload
+kill -TERM "$PORTLEASED_PID"; wait "$PORTLEASED_PID"
+expect "with keep_state_on_stop, SIGTERM leaves the table: mappings keep working with no daemon" \
+	wan_reaches tcp 8440 "$WORK/lan1-tcp8440"
 
 # --- command line ------------------------------------------------------------
 

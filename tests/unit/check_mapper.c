@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "fake_nft.h"
 #include "log.h"
+#include "leasefile.h"
 #include "mapper.h"
 #include "unit.h"
 
@@ -497,6 +499,58 @@ START_TEST(test_static_sync)
 END_TEST
 
 /* A reload's policy applies to the leases already granted. */
+/* Leases from the lease file come back with what is left of their
+ * lifetime, nonce and filters; expired ones do not. */
+START_TEST(test_restore)
+{
+	int64_t now = time(NULL);
+	struct leasefile_record r = {
+		.proto = IPPROTO_UDP, .origin = LEASE_ORIGIN_PCP, .has_client = true,
+		.client = unit_v4("192.168.1.10"), .internal_addr = unit_v4("192.168.1.10"),
+		.internal_port = 5000, .external_port = 15000, .created = now - 50,
+		.expires = now + 100, .has_nonce = true, .nonce = { 7 }, .nfilters = 1,
+		.description = "back",
+	};
+	const struct lease *l;
+
+	ck_assert(addr_parse_prefix("198.51.100.0/24", &r.filters[0].remote));
+	ck_assert_int_eq(mapper_restore(m, &r), MAP_OK);
+	l = lease_by_external(mapper_leases(m), IPPROTO_UDP, 15000);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_ge(mapper_remaining(m, l), 99);
+	ck_assert_uint_le(mapper_remaining(m, l), 100);
+	ck_assert_uint_eq(fake_nft.last_add.m.timeout_ms / 1000, 100);
+	ck_assert_uint_eq(fake_nft.last_add.m.nremotes, 1);
+	ck_assert(l->has_nonce && l->nonce[0] == 7);
+	ck_assert_str_eq(l->description, "back");
+	ck_assert_int_le(mapper_wall_time(m, l->created_ms), now - 49);
+	/* Its owner, with its nonce, renews it; another is refused. */
+	struct map_request renew = req("192.168.1.10", 5000, 15000, 60);
+	renew.proto = IPPROTO_UDP;
+	renew.origin = LEASE_ORIGIN_PCP;
+	renew.nonce = (uint8_t[LEASE_NONCE_LEN]){ 8 };
+	ck_assert_int_eq(mapper_map(m, &renew).status, MAP_NOT_OWNER);
+	renew.nonce = (uint8_t[LEASE_NONCE_LEN]){ 7 };
+	ck_assert_int_eq(mapper_map(m, &renew).status, MAP_OK);
+
+	r.internal_port = 5001;
+	r.external_port = 15001;
+	r.expires = now - 1;
+	ck_assert_int_eq(mapper_restore(m, &r), MAP_NO_FLOW);
+	r.expires = now + 100;
+	r.external_port = 15000;  /* taken */
+	ck_assert_int_eq(mapper_restore(m, &r), MAP_PORT_UNAVAILABLE);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+
+	/* A clean stop's epoch carries on; one from the future does not. */
+	mapper_continue_epoch(m, now - 30);
+	ck_assert_uint_ge(mapper_epoch(m), 30);
+	ck_assert_int_le(mapper_epoch_start(m), now - 29);
+	mapper_continue_epoch(m, now + 1000);
+	ck_assert_uint_ge(mapper_epoch(m), 30);
+}
+END_TEST
+
 START_TEST(test_reload_applies_policy)
 {
 	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
@@ -576,6 +630,7 @@ int main(void)
 	tcase_add_test(tc, test_static_mapping);
 	tcase_add_test(tc, test_static_sync);
 	tcase_add_test(tc, test_reload_applies_policy);
+	tcase_add_test(tc, test_restore);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

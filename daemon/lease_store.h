@@ -1,0 +1,25 @@
+/* The lease file on disk: read at start to restore the mappings, rewritten
+ * (coalesced, at most once a second) after changes by a forked child, so
+ * that neither the formatting of thousands of leases nor fsync holds up the
+ * loop; written last, marked clean, at an orderly stop. */
+#ifndef PORTLEASED_LEASE_STORE_H
+#define PORTLEASED_LEASE_STORE_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mapper.h"
+
+struct lease_store;
+
+/* Restores the leases path holds into the mapper (a missing file is an
+ * empty one), carries the epoch on if the file was closed cleanly, and
+ * from then on keeps the file up to date. NULL and a message in err when
+ * the file cannot be written. */
+struct lease_store *lease_store_open(struct event_base *base, const char *path,
+				     struct mapper *mapper, char *err, size_t errlen);
+/* Writes the file a last time (clean: the daemon stops in order) and frees. */
+void lease_store_close(struct lease_store *s, bool clean);
+
+#endif
