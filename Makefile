@@ -56,8 +56,8 @@ DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/addr_watch.c daemon/lease_sto
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
-               nft/nft.c nft/conntrack.c daemon/main.c
-UNIT_SUITES := addr audit ratelimit metrics leasefile datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+               nft/nft.c nft/nft_watch.c nft/conntrack.c daemon/main.c
+UNIT_SUITES := addr audit ratelimit metrics leasefile nft_watch datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -106,6 +106,11 @@ $(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/te
 $(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
 		$(BUILD)/daemon/mapper.o $(BUILD)/daemon/upnp/igd.o $(BUILD)/daemon/upnp/igd_pinhole.o \
 		$(BUILD)/tests/unit/fake_nft.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# The notification parser, on hand-made messages.
+$(BUILD)/tests/unit/check_nft_watch: $(BUILD)/tests/unit/check_nft_watch.o $(BUILD)/tests/unit/unit.o \
+		$(CORE_OBJS) $(BUILD)/nft/nft_watch.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "addr_watch.h"
 #include "lease_store.h"
+#include "nft_watch.h"
 #include "control_server.h"
 #include "metrics_server.h"
 #include "ifaddr.h"
@@ -40,6 +41,8 @@ struct daemon {
 	struct metrics_server *metrics;  /* NULL without metrics.listen */
 	struct addr_watch *addr_watch;
 	struct lease_store *leases;  /* NULL without a lease_file */
+	struct nft_watch *nft_watch;
+	struct event *rebuild_timer;
 	struct event *on_term, *on_int, *on_hup;
 	bool running;  /* the loop was entered */
 };
@@ -173,6 +176,36 @@ static void on_addresses_changed(void *arg)
 		pmp_server_announce(d->pmp);
 }
 
+/* A flush deletes rules, chains, sets, then the table, in one burst of
+ * notices: the rebuild waits for the burst to end. */
+#define REBUILD_DELAY_MS 50
+
+static void table_damaged(void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, REBUILD_DELAY_MS * 1000 };
+
+	if (!evtimer_pending(d->rebuild_timer, NULL))
+		evtimer_add(d->rebuild_timer, &tv);
+}
+
+static void rebuild_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	size_t reinstalled;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	rc = mapper_reinstall(d->mapper, &reinstalled);
+	if (rc < 0)
+		log_warnx("nftables: table inet %s was changed by another program and cannot be "
+			  "rebuilt: %s", d->cfg.nft_table, strerror(-rc));
+	else
+		log_warnx("nftables: table inet %s was changed by another program; rebuilt with "
+			  "%zu mappings", d->cfg.nft_table, reinstalled);
+}
+
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -208,6 +241,15 @@ static int start(struct daemon *d)
 		log_warnx("cannot allocate the lease table (max_leases %u)", d->cfg.max_leases);
 		return -1;
 	}
+	d->rebuild_timer = evtimer_new(d->base, rebuild_fired, d);
+	if (!d->rebuild_timer) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	d->nft_watch = nft_watch_new(d->base, d->cfg.nft_table, nft_portid(d->nft), table_damaged, d,
+				     err, sizeof(err));
+	if (!d->nft_watch)
+		log_warnx("%s; a flushed ruleset will not be restored until a restart", err);
 	d->conntrack = conntrack_open(err, sizeof(err));
 	if (d->conntrack)
 		mapper_set_conntrack(d->mapper, d->conntrack);
@@ -276,6 +318,9 @@ static void stop(struct daemon *d)
 		event_free(d->on_hup);
 	metrics_server_free(d->metrics);
 	addr_watch_free(d->addr_watch);
+	nft_watch_free(d->nft_watch);
+	if (d->rebuild_timer)
+		event_free(d->rebuild_timer);
 	/* Clean only if the loop ran: a failed start has lost nothing, but
 	 * has not restored everything either. */
 	lease_store_close(d->leases, d->running);

@@ -765,6 +765,32 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	return MAP_OK;
 }
 
+int mapper_reinstall(struct mapper *m, size_t *reinstalled)
+{
+	int rc = nft_rebuild(m->nft);
+
+	*reinstalled = 0;
+	if (rc < 0)
+		return rc;
+	for (const struct lease *l = lease_first(m->leases); l; l = lease_next(l)) {
+		struct remote_range ranges[FILTER_MAX_RANGES];
+		uint64_t now = now_ms();
+		/* To the millisecond: the kernel's timeout ends with the lease. */
+		uint64_t timeout_ms = l->expires_ms == LEASE_NEVER ? 0 :
+				      l->expires_ms > now ? l->expires_ms - now : 1;
+		struct nft_mapping nm = mapping_of(l, timeout_ms, ranges);
+
+		/* One that fails is logged and left to expire from our table
+		 * alone; the others must not wait for it. */
+		if ((rc = nft_mapping_add(m->nft, &nm)) < 0)
+			log_warnx("nftables: cannot restore %s port %u: %s",
+				  policy_proto_name(l->proto), l->external_port, strerror(-rc));
+		else
+			(*reinstalled)++;
+	}
+	return 0;
+}
+
 size_t mapper_apply_policy(struct mapper *m)
 {
 	size_t removed = 0;

@@ -122,6 +122,11 @@ struct leasefile_record;
  * mapper_apply_policy once all are in. */
 enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *r);
 
+/* Someone else damaged our nftables table: it is made anew and every lease
+ * put back with what is left of its lifetime. 0 (with how many went back
+ * in) or a negative errno from the rebuild. */
+int mapper_reinstall(struct mapper *m, size_t *reinstalled);
+
 /* After a reload: removes the leases the policy no longer allows (logged
  * as deleted by policy) and cuts those that outlive lifetime.max down to
  * it. Static mappings are not the policy's. Returns how many went. */

@@ -73,6 +73,8 @@ struct nft {
 	uint32_t portid;
 	uint32_t seq;
 	char table[64];
+	char ext_ifname[IFNAMSIZ];  /* what a rebuild needs again */
+	uint32_t pinhole_mark;
 	/* Scratch space for one batch at a time, allocated once: a batch is
 	 * built, sent and acknowledged before the next begins. */
 	struct batch *batch;
@@ -557,6 +559,8 @@ struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pi
 		return NULL;
 	}
 	snprintf(n->table, sizeof(n->table), "%s", table);
+	snprintf(n->ext_ifname, sizeof(n->ext_ifname), "%s", external_ifname);
+	n->pinhole_mark = pinhole_mark;
 	n->seq = 1;
 	n->batch = malloc(sizeof(*n->batch));
 	n->elements = elements_alloc();
@@ -591,6 +595,21 @@ fail:
 	free(n->elements);
 	free(n);
 	return NULL;
+}
+
+int nft_rebuild(struct nft *n)
+{
+	return create_table(n, n->ext_ifname, n->pinhole_mark);
+}
+
+uint32_t nft_portid(const struct nft *n)
+{
+	return n->portid;
+}
+
+const char *nft_table_name(const struct nft *n)
+{
+	return n->table;
 }
 
 void nft_close(struct nft *n, int remove_table)

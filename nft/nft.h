@@ -43,6 +43,12 @@ struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pi
 
 /* Deletes our table (if remove_table) and closes netlink. */
 void nft_close(struct nft *n, int remove_table);
+/* The table made anew, empty, as nft_open made it (whatever is left of it
+ * goes, in the same atomic batch). 0 or a negative errno. */
+int nft_rebuild(struct nft *n);
+/* The netlink port our changes come from (their notifications carry it). */
+uint32_t nft_portid(const struct nft *n);
+const char *nft_table_name(const struct nft *n);
 
 /* All return 0 or a negative errno. */
 int nft_mapping_add(struct nft *n, const struct nft_mapping *m);

@@ -52,6 +52,7 @@ write_router_config "$CONF"
 # It is also the router's firewall, forward policy drop, admitting port
 # forwards the way docs/nftables.md tells operators to (and fw4 does), so
 # every traffic test below runs through a drop-policy firewall.
+make_neighbour_tables() {
 in_router nft -f - <<'NFT'
 table inet neighbour {
 	set keep { type ipv4_addr; elements = { 198.51.100.9 } }
@@ -72,6 +73,8 @@ table ip neighbour_nat {
 	}
 }
 NFT
+}
+make_neighbour_tables
 NEIGHBOUR_BEFORE=$(in_router nft list table inet neighbour)
 
 start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
@@ -628,6 +631,35 @@ reload
 expect "a reload without the second declared mapping removes it" wan_blocked tcp 8902 "$WORK/lan2-tcp8902"
 expect "  and keeps the first and the one added by hand" \
 	check '[ "$(ctl list --json | grep -o "\"origin\":\"static\"" | wc -l)" = 2 ] && wan_reaches tcp 8900 "$WORK/lan2-tcp8900"'
+
+# --- another program flushes the ruleset ---------------------------------------
+
+listen_tcp "$NS_LAN1" 8460 "$WORK/lan1-tcp8460"
+got=$(natpmpc_map "$NS_LAN1" 8460 8460 tcp 600)
+got2=$(pcp "$NS_LAN2" -f "$WAN_IP" -l 600 map udp 8461 8461)
+expect "mappings to survive a flush: NAT-PMP ($got), PCP with a filter ($(field result "$got2"))" \
+	check '[ "$got" = "8460 600" ] && [ "$(field result "$got2")" = SUCCESS ]'
+before_flush=$(kernel_ports)
+filtered_before=$(in_router nft list map inet portleased fwd4_filtered | grep -c " : ")
+in_router nft flush ruleset
+make_neighbour_tables  # the router's own firewall comes back, as a firewall service would do it
+i=0
+while [ $i -lt 20 ] && [ "$(kernel_ports 2>/dev/null)" != "$before_flush" ]; do sleep 0.05; i=$((i + 1)); done
+expect "nft flush ruleset: within a second our table is back with every mapping ($(echo "$before_flush" | wc -l) port forwards, after $((i * 50)) ms)" \
+	[ "$(kernel_ports 2>/dev/null)" = "$before_flush" ]
+expect "  filtered ones too ($filtered_before)" \
+	check '[ "$filtered_before" -ge 1 ] && [ "$(in_router nft list map inet portleased fwd4_filtered | grep -c " : ")" = "$filtered_before" ]'
+expect "  with what was left of their lifetimes (the kernel's timeout for 8460 is under 600 s)" \
+	check 'in_router nft list map inet portleased fwd4 | tr "," "\n" | grep "tcp \. 8460 " | grep -qE "timeout 9m5[0-9]s[0-9]*(ms)? expires"'
+expect "  traffic flows through the rebuilt table (NAT-PMP mapping)" wan_reaches tcp 8460 "$WORK/lan1-tcp8460"
+expect "  and the log says another program changed it" \
+	grep -q "nftables: table inet portleased was changed by another program; rebuilt with [0-9]* mappings" "$LOG"
+expect "  traffic flows through the rebuilt table (static mapping)" wan_reaches tcp 8900 "$WORK/lan2-tcp8900"
+in_router nft delete table inet portleased
+i=0
+while [ $i -lt 20 ] && [ "$(kernel_ports 2>/dev/null)" != "$before_flush" ]; do sleep 0.05; i=$((i + 1)); done
+expect "nft delete table inet portleased: rebuilt as well" [ "$(kernel_ports 2>/dev/null)" = "$before_flush" ]
+expect "  the neighbour's tables are as they were" [ "$(in_router nft list table inet neighbour)" = "$NEIGHBOUR_BEFORE" ]
 
 # --- the kernel expires mappings by itself ------------------------------------
 

@@ -551,6 +551,30 @@ START_TEST(test_restore)
 }
 END_TEST
 
+/* Another program flushed our table: every lease goes back in, with the
+ * time it has left, a static one with none. */
+START_TEST(test_reinstall)
+{
+	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
+	struct static_mapping sm = { .proto = IPPROTO_TCP, .external_port = 80,
+				     .internal_addr = unit_v4("192.168.1.20"), .internal_port = 8000 };
+	size_t n;
+
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	ck_assert_int_eq(mapper_add_static(m, &sm), MAP_OK);
+	fake_nft.adds = 0;
+	ck_assert_int_eq(mapper_reinstall(m, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(fake_nft.rebuilds, 1);
+	ck_assert_uint_eq(fake_nft.adds, 2);
+	ck_assert_uint_eq(fake_nft.last_add.m.timeout_ms, 0);  /* the static one, last */
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	fake_nft.fail_next = -ENOBUFS;  /* one that fails does not stop the others */
+	ck_assert_int_eq(mapper_reinstall(m, &n), 0);
+	ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
 START_TEST(test_reload_applies_policy)
 {
 	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
@@ -631,6 +655,7 @@ int main(void)
 	tcase_add_test(tc, test_static_sync);
 	tcase_add_test(tc, test_reload_applies_policy);
 	tcase_add_test(tc, test_restore);
+	tcase_add_test(tc, test_reinstall);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

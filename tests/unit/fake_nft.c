@@ -71,3 +71,10 @@ int conntrack_peer(struct conntrack *ct, const struct ct_flow *flow, uint32_t li
 	(void)ct; (void)flow; (void)lifetime; (void)external_addr; (void)external_port;
 	return -ENOENT;
 }
+
+int nft_rebuild(struct nft *n)
+{
+	(void)n;
+	fake_nft.rebuilds++;
+	return 0;
+}

@@ -10,7 +10,7 @@ struct fake_mapping {
 };
 
 struct fake_nft {
-	unsigned adds, refreshes, deletes;
+	unsigned adds, refreshes, deletes, rebuilds;
 	struct fake_mapping last_add, last_refresh, last_delete;
 	size_t last_replaced_nremotes;  /* of the old mapping a refresh replaced */
 	/* What nft_mapping_counters answers for any mapping: these packets

@@ -1,0 +1,25 @@
+/* Someone else's change to our nftables table: a `nft flush ruleset`, a
+ * firewall service reloading, an operator's `nft delete table`. The
+ * kernel's nf_tables notifications (NFNLGRP_NFTABLES) tell; ours, which
+ * carry our own netlink port, are ignored. */
+#ifndef PORTLEASED_NFT_WATCH_H
+#define PORTLEASED_NFT_WATCH_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nft_watch;
+
+/* damaged(arg) runs, from the loop, when a table, chain, set or rule of
+ * the inet table `table` was deleted by any netlink port but own_portid. */
+struct nft_watch *nft_watch_new(struct event_base *base, const char *table, uint32_t own_portid,
+				void (*damaged)(void *arg), void *arg, char *err, size_t errlen);
+void nft_watch_free(struct nft_watch *w);
+
+/* Whether one datagram of notifications holds such a deletion (pure; the
+ * bytes are bounds-checked as they are read). */
+bool nft_watch_concerns(const void *buf, size_t len, const char *table, uint32_t own_portid);
+
+#endif
