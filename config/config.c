@@ -385,7 +385,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
 					     "static_mappings", "lease_file",
-					     "keep_state_on_stop", NULL };
+					     "keep_state_on_stop", "hairpin", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
 	static const char *const rate_known[] = { "per_second", "burst", NULL };
@@ -404,6 +404,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->client_requests_per_second = DEFAULT_CLIENT_REQUESTS_PER_SECOND;
 	cfg->client_request_burst = DEFAULT_CLIENT_REQUEST_BURST;
 	cfg->enable_pcp = true;
+	cfg->hairpin = true;
 	cfg->upnp_enable = true;
 	cfg->upnp_http_port = CONFIG_DEFAULT_UPNP_HTTP_PORT;
 	cfg->upnp_igd_version = 2;
@@ -578,6 +579,12 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		if (!text || (*text && *text != '/') || strlen(text) > CONFIG_LEASE_FILE_MAX)
 			return fail_at(ctx, s, "'lease_file' must be an absolute path, or \"\" for none");
 		snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", text);
+	}
+
+	if ((s = config_setting_get_member(root, "hairpin"))) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return fail_at(ctx, s, "'hairpin' must be true or false");
+		cfg->hairpin = config_setting_get_bool(s);
 	}
 
 	if ((s = config_setting_get_member(root, "keep_state_on_stop"))) {

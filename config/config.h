@@ -66,6 +66,8 @@ struct config {
 	char control_group[CONFIG_GROUP_MAX + 1];
 	/* Every mapping, restored at start; "" for none. */
 	char lease_file[CONFIG_LEASE_FILE_MAX + 1];
+	/* LAN hosts reach mappings at the external address too. */
+	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */
 	bool keep_state_on_stop;
 	/* Prometheus metrics over HTTP (GET /metrics), when metrics_listen:

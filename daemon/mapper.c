@@ -256,9 +256,14 @@ void mapper_free(struct mapper *m)
 
 void mapper_set_external_address(struct mapper *m, const struct in_addr *addr)
 {
+	int rc;
+
 	m->has_external_address = addr != NULL;
 	if (addr)
 		m->external_address = *addr;
+	rc = nft_set_hairpin_address(m->nft, m->cfg->hairpin ? addr : NULL);
+	if (rc < 0)
+		log_warnx("nftables: cannot set the hairpin address: %s", strerror(-rc));
 	notify_observer(m);
 }
 

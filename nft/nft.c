@@ -24,6 +24,7 @@
 #define SET_PINHOLE6 "pinhole6"
 #define SET_FWD4_FILTERED "fwd4_filtered"
 #define SET_PINHOLE6_FILTERED "pinhole6_filtered"
+#define SET_HAIRPIN4 "hairpin4"
 
 /* nftables datatype ids (nftables' include/datatype.h); a concatenation's
  * type is its members' ids, 6 bits each, first member highest. */
@@ -54,12 +55,13 @@ static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
 /* Set ids link a lookup to a set created in the same batch. */
 /* nft's named priorities "dstnat" and "filter" (netfilter_ipv4.h). */
 #define PRIORITY_DSTNAT (-100)
+#define PRIORITY_SRCNAT 100
 /* Before the router firewall's own forward chain (usually "filter"), so
  * the pinhole mark is set by the time it looks. */
 #define PRIORITY_FORWARD (-10)
 
 enum { SET_ID_FWD4 = 1, SET_ID_ALLOW4, SET_ID_PINHOLE6, SET_ID_FWD4_FILTERED,
-       SET_ID_PINHOLE6_FILTERED };
+       SET_ID_PINHOLE6_FILTERED, SET_ID_HAIRPIN4 };
 
 /* A filtered mapping's replace carries up to 4 * FILTER_MAX_RANGES elements
  * of about 120 bytes. Twice the limit: libmnl lets the last message run
@@ -75,6 +77,8 @@ struct nft {
 	char table[64];
 	char ext_ifname[IFNAMSIZ];  /* what a rebuild needs again */
 	uint32_t pinhole_mark;
+	bool has_hairpin_address;
+	struct in_addr hairpin_address;
 	/* Scratch space for one batch at a time, allocated once: a batch is
 	 * built, sent and acknowledged before the next begins. */
 	struct batch *batch;
@@ -327,6 +331,52 @@ static struct nftnl_rule *rule_dnat_filtered(const char *table, const char *ext_
 	return r;
 }
 
+static void rule_match_not_iifname(struct nftnl_rule *r, const char *ext_ifname)
+{
+	char ifname[IFNAMSIZ] = { 0 };
+
+	strncpy(ifname, ext_ifname, IFNAMSIZ - 1);
+	add_expr(r, expr_meta(NFT_META_IIFNAME, NFT_REG_1));
+	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, ifname, IFNAMSIZ));
+}
+
+/* Hairpin: a LAN host asking for the external address and a mapped port
+ * gets the mapping too.
+ * iifname != $ext meta nfproto ipv4 ip daddr @hairpin4
+ *     dnat ip to meta l4proto . th dport map @fwd4 */
+static struct nftnl_rule *rule_hairpin_dnat(const char *table, const char *ext_ifname)
+{
+	struct nftnl_rule *r = new_rule(table, "prerouting");
+
+	rule_match_not_iifname(r, ext_ifname);
+	rule_match_nfproto(r, NFPROTO_IPV4);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
+	add_expr(r, expr_lookup(SET_HAIRPIN4, SET_ID_HAIRPIN4, NFT_REG_1, -1));
+	rule_load_proto_port(r, NFT_REG32_00);
+	rule_dnat_from_map(r, SET_FWD4, SET_ID_FWD4);
+	return r;
+}
+
+/* ...and its connection leaves with the router's address, so that the
+ * answers come back through the router rather than straight to the host,
+ * which would drop them.
+ * iifname != $ext meta nfproto ipv4 ct original ip daddr @hairpin4 masquerade */
+static struct nftnl_rule *rule_hairpin_masquerade(const char *table, const char *ext_ifname)
+{
+	struct nftnl_rule *r = new_rule(table, "postrouting");
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+
+	rule_match_not_iifname(r, ext_ifname);
+	rule_match_nfproto(r, NFPROTO_IPV4);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_DST_IP);
+	nftnl_expr_set_u8(ct, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add_expr(r, ct);
+	add_expr(r, expr_lookup(SET_HAIRPIN4, SET_ID_HAIRPIN4, NFT_REG_1, -1));
+	add_expr(r, nftnl_expr_alloc("masq"));
+	return r;
+}
+
 /* ct status dnat ip daddr . meta l4proto . th dport @allow4 accept */
 static struct nftnl_rule *rule_allow4(const char *table)
 {
@@ -497,10 +547,27 @@ static void put_rule(struct nft *n, struct batch *bt, struct nftnl_rule *r)
 	batch_next(bt);
 }
 
+/* The one element of hairpin4: the external address. */
+static void put_hairpin_address(struct nft *n, struct batch *bt, uint16_t type, struct in_addr a)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, SET_HAIRPIN4);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, &a.s_addr, sizeof(a.s_addr));
+	nftnl_set_elem_add(s, el);
+	nftnl_set_elems_nlmsg_build_payload(
+		batch_msg(n, bt, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0), s);
+	nftnl_set_free(s);
+	batch_next(bt);
+}
+
 static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_mark)
 {
 	struct batch *bt = n->batch;
-	struct nftnl_set *fwd4;
+	struct nftnl_set *fwd4, *hairpin4;
 
 	batch_start(n, bt);
 	/* Add-then-delete makes the delete succeed whether or not a stale
@@ -533,12 +600,22 @@ static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_
 					     PIN6F_KEY_LEN, pinhole6_filtered_fields,
 					     sizeof(pinhole6_filtered_fields))));
 
+	hairpin4 = new_set(n->table, SET_HAIRPIN4, SET_ID_HAIRPIN4, TYPE_IPADDR, 4);
+	nftnl_set_set_u32(hairpin4, NFTNL_SET_FLAGS, 0);
+	put_set(n, bt, hairpin4);
+	if (n->has_hairpin_address)
+		put_hairpin_address(n, bt, NFT_MSG_NEWSETELEM, n->hairpin_address);
+
 	put_chain(n, bt, new_chain(n->table, "prerouting", "nat", NF_INET_PRE_ROUTING,
 				   PRIORITY_DSTNAT));
+	put_chain(n, bt, new_chain(n->table, "postrouting", "nat", NF_INET_POST_ROUTING,
+				   PRIORITY_SRCNAT));
 	put_chain(n, bt, new_chain(n->table, "forward", "filter", NF_INET_FORWARD,
 				   PRIORITY_FORWARD));
 	put_rule(n, bt, rule_dnat(n->table, ext_ifname));
 	put_rule(n, bt, rule_dnat_filtered(n->table, ext_ifname));
+	put_rule(n, bt, rule_hairpin_dnat(n->table, ext_ifname));
+	put_rule(n, bt, rule_hairpin_masquerade(n->table, ext_ifname));
 	put_rule(n, bt, rule_allow4(n->table));
 	put_rule(n, bt, rule_pinhole6(n->table, ext_ifname, pinhole_mark));
 	put_rule(n, bt, rule_pinhole6_filtered(n->table, ext_ifname, pinhole_mark));
@@ -595,6 +672,27 @@ fail:
 	free(n->elements);
 	free(n);
 	return NULL;
+}
+
+int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr)
+{
+	int rc;
+
+	if (n->has_hairpin_address == (addr != NULL) &&
+	    (!addr || n->hairpin_address.s_addr == addr->s_addr))
+		return 0;
+	batch_start(n, n->batch);
+	if (n->has_hairpin_address)
+		put_hairpin_address(n, n->batch, NFT_MSG_DELSETELEM, n->hairpin_address);
+	if (addr)
+		put_hairpin_address(n, n->batch, NFT_MSG_NEWSETELEM, *addr);
+	rc = batch_commit(n, n->batch);
+	if (rc == 0) {
+		n->has_hairpin_address = addr != NULL;
+		if (addr)
+			n->hairpin_address = *addr;
+	}
+	return rc;
 }
 
 int nft_rebuild(struct nft *n)

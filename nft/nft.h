@@ -43,6 +43,9 @@ struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pi
 
 /* Deletes our table (if remove_table) and closes netlink. */
 void nft_close(struct nft *n, int remove_table);
+/* The address hairpinned connections are addressed to (the external one),
+ * or NULL for no hairpin. 0 or a negative errno. */
+int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr);
 /* The table made anew, empty, as nft_open made it (whatever is left of it
  * goes, in the same atomic batch). 0 or a negative errno. */
 int nft_rebuild(struct nft *n);

@@ -51,6 +51,9 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.control_socket, "/run/portleased/control.sock");
 	ck_assert_str_eq(cfg.control_group, "");
 	ck_assert(!cfg.metrics_listen);
+	ck_assert(cfg.hairpin);
+	ck_assert(!cfg.keep_state_on_stop);
+	ck_assert_str_eq(cfg.lease_file, "/var/lib/portleased/leases");
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
@@ -70,6 +73,7 @@ START_TEST(test_full_rule)
 			      "upnp = { enable = false; http_port = 2189; igd_version = 1; };\n"
 			      "control = { socket = \"/run/pl/ctl.sock\"; group = \"netadmin\"; };\n"
 			      "metrics = { listen = \"[::1]:9100\"; };\n"
+			      "hairpin = false; keep_state_on_stop = true; lease_file = \"\";\n"
 			      "static_mappings = ( { protocol = \"tcp\"; external_port = 80;\n"
 			      "  internal_address = \"192.168.1.20\"; internal_port = 8000;\n"
 			      "  description = \"web\"; },\n"
@@ -95,6 +99,9 @@ START_TEST(test_full_rule)
 	ck_assert(cfg.metrics_listen);
 	ck_assert(IN6_IS_ADDR_LOOPBACK(&cfg.metrics_address));
 	ck_assert_uint_eq(cfg.metrics_port, 9100);
+	ck_assert(!cfg.hairpin);
+	ck_assert(cfg.keep_state_on_stop);
+	ck_assert_str_eq(cfg.lease_file, "");
 	ck_assert_uint_eq(cfg.static_count, 2);
 	ck_assert_uint_eq(cfg.statics[0].proto, IPPROTO_TCP);
 	ck_assert_uint_eq(cfg.statics[0].external_port, 80);
@@ -165,6 +172,9 @@ static const struct {
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; description = \"a\\tb\"; } );\n", "control characters" },
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; },\n { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.3\"; internal_port = 80; } );\n", "test.conf:5: this static mapping takes the port" },
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; colour = 1; } );\n", "unknown setting 'colour' in a static mapping" },
+	{ MINIMAL "policy = ();\nhairpin = 1;\n", "'hairpin' must be true or false" },
+	{ MINIMAL "policy = ();\nlease_file = \"leases\";\n", "'lease_file' must be an absolute path" },
+	{ MINIMAL "policy = ();\nkeep_state_on_stop = \"no\";\n", "'keep_state_on_stop' must be true or false" },
 	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = true;\n", "'upnp' must be a group" },
 	{ MINIMAL "policy = ();\ncontrol = { socket = \"ctl.sock\"; };\n",

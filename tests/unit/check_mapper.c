@@ -553,6 +553,24 @@ END_TEST
 
 /* Another program flushed our table: every lease goes back in, with the
  * time it has left, a static one with none. */
+/* The external address goes to the kernel for hairpinning, unless the
+ * config says no hairpin. */
+START_TEST(test_hairpin_address)
+{
+	struct in_addr ext = { htonl(0xcb007102) };
+
+	ck_assert(fake_nft.hairpin);
+	cfg.hairpin = false;
+	mapper_set_external_address(m, &ext);
+	ck_assert(!fake_nft.hairpin);
+	cfg.hairpin = true;
+	mapper_set_external_address(m, &ext);
+	ck_assert(fake_nft.hairpin);
+	mapper_set_external_address(m, NULL);
+	ck_assert(!fake_nft.hairpin);
+}
+END_TEST
+
 START_TEST(test_reinstall)
 {
 	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
@@ -656,6 +674,7 @@ int main(void)
 	tcase_add_test(tc, test_reload_applies_policy);
 	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_reinstall);
+	tcase_add_test(tc, test_hairpin_address);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

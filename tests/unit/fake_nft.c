@@ -78,3 +78,10 @@ int nft_rebuild(struct nft *n)
 	fake_nft.rebuilds++;
 	return 0;
 }
+
+int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr)
+{
+	(void)n;
+	fake_nft.hairpin = addr != NULL;
+	return 0;
+}

@@ -11,6 +11,7 @@ struct fake_mapping {
 
 struct fake_nft {
 	unsigned adds, refreshes, deletes, rebuilds;
+	bool hairpin;  /* the external address was given for hairpinning */
 	struct fake_mapping last_add, last_refresh, last_delete;
 	size_t last_replaced_nremotes;  /* of the old mapping a refresh replaced */
 	/* What nft_mapping_counters answers for any mapping: these packets
