@@ -163,14 +163,18 @@ static void add_printable(struct evbuffer *out, const char *s)
 	}
 }
 
-static void add_duration(struct evbuffer *out, uint32_t s)
+#define DURATION_MAX 16
+
+/* "59m58s", "1h01m", "7s". */
+static const char *duration_text(char buf[DURATION_MAX], uint32_t s)
 {
 	if (s >= 3600)
-		evbuffer_add_printf(out, "%uh%02um", s / 3600, s % 3600 / 60);
+		snprintf(buf, DURATION_MAX, "%uh%02um", s / 3600, s % 3600 / 60);
 	else if (s >= 60)
-		evbuffer_add_printf(out, "%um%02us", s / 60, s % 60);
+		snprintf(buf, DURATION_MAX, "%um%02us", s / 60, s % 60);
 	else
-		evbuffer_add_printf(out, "%us", s);
+		snprintf(buf, DURATION_MAX, "%us", s);
+	return buf;
 }
 
 static const char *endpoint(char buf[ADDR_STRLEN + 8], const struct in6_addr *a, uint16_t port)
@@ -284,6 +288,10 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 						    (unsigned long long)l->bytes);
 			else
 				evbuffer_add_printf(out, ",\"packets\":null,\"bytes\":null");
+			if (l->has_counters && l->used)
+				evbuffer_add_printf(out, ",\"last_used\":%lld", (long long)l->last_used);
+			else
+				evbuffer_add_printf(out, ",\"last_used\":null");
 			evbuffer_add_printf(out, "}");
 		}
 		evbuffer_add_printf(out, "]}\n");
@@ -305,35 +313,31 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 		w = leases[i].permanent ? 1 : (int)strlen(addr_format(&leases[i].client, client));
 		client_width = w > client_width ? w : client_width;
 	}
-	evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s %10s %12s  %s\n", "PROTO",
+	evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s %10s %12s %-9s %s\n", "PROTO",
 			    "EXTERNAL", internal_width, "INTERNAL", client_width, "CLIENT", "VIA",
-			    "EXPIRES", "PACKETS", "BYTES", "DESCRIPTION");
+			    "EXPIRES", "PACKETS", "BYTES", "LAST USED", "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		const struct control_lease *l = &leases[i];
 		char ext[8] = "-", internal[ADDR_STRLEN + 8], client[ADDR_STRLEN];
-		struct evbuffer *when = l->permanent ? NULL : evbuffer_new();
-		char remaining[16] = "";
+		char remaining[DURATION_MAX], idle[DURATION_MAX + 4];
 
 		if (!l->pinhole)
 			snprintf(ext, sizeof(ext), "%u", l->external_port);
-		if (l->permanent)
-			snprintf(remaining, sizeof(remaining), "never");
-		if (when) {
-			add_duration(when, l->remaining);
-			evbuffer_remove(when, remaining, sizeof(remaining) - 1);
-			evbuffer_free(when);
-		}
 		evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s ", proto_name(l->proto), ext,
 				    internal_width,
 				    endpoint(internal, &l->internal_addr, l->internal_port),
 				    client_width, l->permanent ? "-" : addr_format(&l->client, client),
 				    l->origin,
-				    remaining);
-		if (l->has_counters)
-			evbuffer_add_printf(out, "%10llu %12llu  ", (unsigned long long)l->packets,
-					    (unsigned long long)l->bytes);
+				    l->permanent ? "never" : duration_text(remaining, l->remaining));
+		if (l->has_counters && l->used)
+			snprintf(idle, sizeof(idle), "%s ago", duration_text(remaining, l->idle));
 		else
-			evbuffer_add_printf(out, "%10s %12s  ", "?", "?");
+			snprintf(idle, sizeof(idle), l->has_counters ? "never" : "?");
+		if (l->has_counters)
+			evbuffer_add_printf(out, "%10llu %12llu %-9s ", (unsigned long long)l->packets,
+					    (unsigned long long)l->bytes, idle);
+		else
+			evbuffer_add_printf(out, "%10s %12s %-9s ", "?", "?", idle);
 		if (l->nfilters)
 			evbuffer_add_printf(out, "[%zu remote filter%s] ", l->nfilters,
 					    l->nfilters == 1 ? "" : "s");
@@ -345,7 +349,7 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json)
 {
 	const struct metrics_counters *c = &st->counters;
-	char ext[ADDR_STRLEN] = "";
+	char ext[ADDR_STRLEN] = "", up[DURATION_MAX];
 
 	if (st->has_external_address)
 		addr_format(&st->external_address, ext);
@@ -382,8 +386,7 @@ void control_format_status(struct evbuffer *out, const struct daemon_status *st,
 		evbuffer_add_printf(out, "},\"rate_limited\":%" PRIu64 "}\n", c->rate_limited);
 		return;
 	}
-	evbuffer_add_printf(out, "portleased %s, up ", st->version);
-	add_duration(out, st->uptime);
+	evbuffer_add_printf(out, "portleased %s, up %s", st->version, duration_text(up, st->uptime));
 	evbuffer_add_printf(out, "\nexternal address: %s\nepoch: %u s\n",
 			    st->has_external_address ? ext : "none", st->epoch);
 	evbuffer_add_printf(out, "leases: %zu of %zu (%zu IPv6 pinholes);", st->leases, st->capacity,

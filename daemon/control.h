@@ -73,6 +73,9 @@ struct control_lease {
 	bool permanent;              /* static: no client, never expires */
 	bool has_counters;
 	uint64_t packets, bytes;
+	bool used;                   /* has_counters: a connection has come */
+	int64_t last_used;           /* used: when the last one did */
+	uint32_t idle;               /* used: seconds since */
 	size_t nfilters;             /* remote filters */
 	uint16_t pinhole_id;
 };

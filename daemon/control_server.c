@@ -84,6 +84,9 @@ static void list(struct control_server *s, const struct control_request *req, st
 			r->has_counters = true;
 			r->packets = counted.packets;
 			r->bytes = counted.bytes;
+			r->used = counted.used;
+			r->idle = (uint32_t)(counted.idle_ms / 1000);
+			r->last_used = (int64_t)time(NULL) - r->idle;
 		}
 	}
 	evbuffer_add_printf(out, "ok\n");

@@ -337,6 +337,10 @@ int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters
 	if (rc == 0) {
 		out->packets += l->packets_before;
 		out->bytes += l->bytes_before;
+		/* A connection older than the mapping was to an earlier one of
+		 * this endpoint. */
+		if (out->used && out->idle_ms > now_ms() - l->created_ms)
+			out->used = false;
 	}
 	return rc;
 }
@@ -465,7 +469,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
 	/* The replaced elements take their counters with them. */
 	if (nft_mapping_counters(m->nft, &old, &counted) < 0)
-		counted = (struct nft_counters){ 0, 0 };
+		counted = (struct nft_counters){ 0 };
 	rc = nft_mapping_replace(m->nft, &old, &new);
 	if (rc < 0) {
 		log_warnx("nftables: cannot refresh %s external port %u: %s",

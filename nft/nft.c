@@ -25,6 +25,12 @@
 #define SET_FWD4_FILTERED "fwd4_filtered"
 #define SET_PINHOLE6_FILTERED "pinhole6_filtered"
 #define SET_HAIRPIN4 "hairpin4"
+#define SET_SEEN4 "seen4"
+#define SET_SEEN6 "seen6"
+/* How long a mapping's last new connection is remembered: beyond it the
+ * mapping reads as unused. */
+#define SEEN_TIMEOUT_MS (7ull * 24 * 3600 * 1000)
+#define SEEN_SIZE 65536
 
 /* nftables datatype ids (nftables' include/datatype.h); a concatenation's
  * type is its members' ids, 6 bits each, first member highest. */
@@ -61,7 +67,7 @@ static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
 #define PRIORITY_FORWARD (-10)
 
 enum { SET_ID_FWD4 = 1, SET_ID_ALLOW4, SET_ID_PINHOLE6, SET_ID_FWD4_FILTERED,
-       SET_ID_PINHOLE6_FILTERED, SET_ID_HAIRPIN4 };
+       SET_ID_PINHOLE6_FILTERED, SET_ID_HAIRPIN4, SET_ID_SEEN4, SET_ID_SEEN6 };
 
 /* A filtered mapping's replace carries up to 4 * FILTER_MAX_RANGES elements
  * of about 120 bytes. Twice the limit: libmnl lets the last message run
@@ -377,6 +383,84 @@ static struct nftnl_rule *rule_hairpin_masquerade(const char *table, const char 
 	return r;
 }
 
+/* ct state new */
+static void rule_match_ct_new(struct nftnl_rule *r)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	uint32_t new_bit = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
+
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add_expr(r, ct);
+	add_expr(r, expr_bitwise(NFT_REG_1, new_bit, zero));
+	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
+}
+
+/* update @set { <the key in NFT_REG_1> }: the element's timeout starts
+ * again, so what is left of it tells when this last happened. */
+static struct nftnl_expr *expr_update(const char *set, uint32_t set_id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, SEEN_TIMEOUT_MS);
+	return e;
+}
+
+/* When a mapping was last used: its new connections only, so the cost is
+ * per connection, not per packet.
+ * ct state new ct status dnat meta nfproto ipv4
+ *     ip daddr . meta l4proto . th dport @allow4
+ *     update @seen4 { ip daddr . meta l4proto . th dport } */
+static struct nftnl_rule *rule_seen4(const char *table)
+{
+	struct nftnl_rule *r = new_rule(table, "forward");
+	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
+	struct nftnl_expr *ct;
+
+	rule_match_ct_new(r);
+	ct = nftnl_expr_alloc("ct");
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add_expr(r, ct);
+	add_expr(r, expr_bitwise(NFT_REG_1, dnat_bit, zero));
+	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
+	rule_match_nfproto(r, NFPROTO_IPV4);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
+	rule_load_proto_port(r, NFT_REG32_01);
+	add_expr(r, expr_lookup(SET_ALLOW4, SET_ID_ALLOW4, NFT_REG_1, -1));
+	add_expr(r, expr_update(SET_SEEN4, SET_ID_SEEN4));
+	return r;
+}
+
+/* ct state new iifname $ext meta nfproto ipv6
+ *     ip6 daddr . meta l4proto . th dport @pinhole6   (or the filtered set)
+ *     update @seen6 { ip6 daddr . meta l4proto . th dport } */
+static struct nftnl_rule *rule_seen6(const char *table, const char *ext_ifname, bool filtered)
+{
+	struct nftnl_rule *r = new_rule(table, "forward");
+
+	rule_match_ct_new(r);
+	rule_match_iifname(r, ext_ifname);
+	rule_match_nfproto(r, NFPROTO_IPV6);
+	if (filtered) {
+		add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00));
+		rule_load_source_port(r, NFT_REG32_04);
+		add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_05));
+		rule_load_proto_port(r, NFT_REG32_09);
+		add_expr(r, expr_lookup(SET_PINHOLE6_FILTERED, SET_ID_PINHOLE6_FILTERED, NFT_REG_1, -1));
+	}
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
+	rule_load_proto_port(r, NFT_REG32_04);
+	if (!filtered)
+		add_expr(r, expr_lookup(SET_PINHOLE6, SET_ID_PINHOLE6, NFT_REG_1, -1));
+	add_expr(r, expr_update(SET_SEEN6, SET_ID_SEEN6));
+	return r;
+}
+
 /* ct status dnat ip daddr . meta l4proto . th dport @allow4 accept */
 static struct nftnl_rule *rule_allow4(const char *table)
 {
@@ -492,6 +576,16 @@ static struct nftnl_set *counted(struct nftnl_set *s)
 	return s;
 }
 
+/* Updated from the packet path, bounded, each element forgotten after
+ * SEEN_TIMEOUT_MS without an update. */
+static struct nftnl_set *seen_set(struct nftnl_set *s)
+{
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, SEEN_TIMEOUT_MS);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, SEEN_SIZE);
+	return s;
+}
+
 static void make_fwd4_map(struct nftnl_set *s)
 {
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, nftnl_set_get_u32(s, NFTNL_SET_FLAGS) | NFT_SET_MAP);
@@ -600,6 +694,12 @@ static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_
 					     PIN6F_KEY_LEN, pinhole6_filtered_fields,
 					     sizeof(pinhole6_filtered_fields))));
 
+	put_set(n, bt, seen_set(new_set(n->table, SET_SEEN4, SET_ID_SEEN4,
+					CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+					ALLOW4_KEY_LEN)));
+	put_set(n, bt, seen_set(new_set(n->table, SET_SEEN6, SET_ID_SEEN6,
+					CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+					PIN6_KEY_LEN)));
 	hairpin4 = new_set(n->table, SET_HAIRPIN4, SET_ID_HAIRPIN4, TYPE_IPADDR, 4);
 	nftnl_set_set_u32(hairpin4, NFTNL_SET_FLAGS, 0);
 	put_set(n, bt, hairpin4);
@@ -616,6 +716,10 @@ static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_
 	put_rule(n, bt, rule_dnat_filtered(n->table, ext_ifname));
 	put_rule(n, bt, rule_hairpin_dnat(n->table, ext_ifname));
 	put_rule(n, bt, rule_hairpin_masquerade(n->table, ext_ifname));
+	/* First in the chain: the accepts below end it. */
+	put_rule(n, bt, rule_seen4(n->table));
+	put_rule(n, bt, rule_seen6(n->table, ext_ifname, false));
+	put_rule(n, bt, rule_seen6(n->table, ext_ifname, true));
 	put_rule(n, bt, rule_allow4(n->table));
 	put_rule(n, bt, rule_pinhole6(n->table, ext_ifname, pinhole_mark));
 	put_rule(n, bt, rule_pinhole6_filtered(n->table, ext_ifname, pinhole_mark));
@@ -975,12 +1079,31 @@ static int add_element_counters(struct nftnl_set_elem *el, void *data)
 	return nftnl_set_elem_expr_foreach(el, add_counter, data);
 }
 
+/* A seen4/seen6 element: its timeout restarted at the last new
+ * connection, so the time it has run is the time since. */
+static int add_element_seen(struct nftnl_set_elem *el, void *data)
+{
+	struct nft_counters *c = data;
+	uint64_t timeout, left;
+
+	if (!nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION))
+		return 0;
+	/* An element with the set's own timeout does not repeat it. */
+	timeout = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_TIMEOUT) ?
+			  nftnl_set_elem_get_u64(el, NFTNL_SET_ELEM_TIMEOUT) : SEEN_TIMEOUT_MS;
+	left = nftnl_set_elem_get_u64(el, NFTNL_SET_ELEM_EXPIRATION);
+	c->used = true;
+	c->idle_ms = timeout > left ? timeout - left : 0;
+	return 0;
+}
+
 /*
- * Asks for one element and adds its counter to sum. Like a batch, a GET
+ * Asks for one element and hands it to each(el, sum). Like a batch, a GET
  * is answered inside sendmsg(), so the answer and its ACK are already queued
  * when we read. An element the kernel expired answers ENOENT: nothing to add.
  */
-static int element_counters(struct nft *n, const struct element *e, struct nft_counters *sum)
+static int read_element(struct nft *n, const struct element *e,
+			int (*each)(struct nftnl_set_elem *el, void *data), struct nft_counters *sum)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -1032,7 +1155,7 @@ static int element_counters(struct nft *n, const struct element *e, struct nft_c
 				if (!answer)
 					return -ENOMEM;
 				if (nftnl_set_elems_nlmsg_parse(r, answer) == 0) {
-					nftnl_set_elem_foreach(answer, add_element_counters, sum);
+					nftnl_set_elem_foreach(answer, each, sum);
 					rc = 0;
 				}
 				nftnl_set_free(answer);
@@ -1045,7 +1168,7 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 {
 	size_t count = mapping_elements(m, n->elements);
 
-	*out = (struct nft_counters){ 0, 0 };
+	*out = (struct nft_counters){ 0 };
 	for (size_t i = 0; i < count; i++) {
 		int rc;
 
@@ -1055,9 +1178,12 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 		if (strcmp(n->elements[i].set, SET_FWD4) == 0 ||
 		    strcmp(n->elements[i].set, SET_FWD4_FILTERED) == 0)
 			continue;
-		rc = element_counters(n, &n->elements[i], out);
+		rc = read_element(n, &n->elements[i], add_element_counters, out);
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	struct element seen = { .set = is_forward(m) ? SET_SEEN4 : SET_SEEN6 };
+
+	key_put_internal(&seen.key, m);
+	return read_element(n, &seen, add_element_seen, out);
 }

@@ -6,6 +6,7 @@
 #define PORTLEASED_NFT_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,11 +65,15 @@ int nft_mapping_delete(struct nft *n, const struct nft_mapping *m);
 
 struct nft_counters {
 	uint64_t packets, bytes;
+	bool used;         /* a new connection came through this endpoint */
+	uint64_t idle_ms;  /* used: since the last one */
 };
 
 /* The packets (and bytes) the kernel let in through the mapping's forward
  * chain elements since they were added (a replace starts them from 0);
- * elements already expired count 0. */
+ * elements already expired count 0. And when the last new connection to
+ * its internal endpoint came (kept a week, and also from before the
+ * mapping: the caller weighs it against the mapping's age). */
 int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_counters *out);
 
 #endif

@@ -477,11 +477,21 @@ row=$(echo "$json" | sed 's/},{/\n/g' | grep '"external_port":8700,')
 kernel_packets=$(in_router nft list set inet portleased allow4 | sed -n "s/.*$LAN1_IP \\. tcp \\. 8700 counter packets \\([0-9]*\\) .*/\\1/p")
 expect "its row: client, origin, and every packet of that connection the kernel let in (${kernel_packets:-none})" \
 	check 'echo "$row" | grep -q "\"internal_address\":\"$LAN1_IP\",\"internal_port\":8700,\"client\":\"$LAN1_IP\",\"origin\":\"natpmp\"" && echo "$row" | grep -q "\"packets\":$kernel_packets," && [ "$kernel_packets" -ge 3 ]'
+last_used=$(echo "$row" | sed -n 's/.*"last_used":\([0-9]*\).*/\1/p')
+expect "  and when its last connection came (${last_used:-none}, now $(date +%s)), from the kernel's seen4 set" \
+	check '[ -n "$last_used" ] && [ $(($(date +%s) - last_used)) -ge 0 ] && [ $(($(date +%s) - last_used)) -le 10 ] && in_router nft list set inet portleased seen4 | grep -q "$LAN1_IP . tcp . 8700 expires "'
+expect "  an IPv6 pinhole that carried a connection has one too (seen6)" \
+	check 'ctl list --json | sed "s/},{/\n/g" | grep "\"pinhole_id\"" | grep -q "\"last_used\":[0-9]"'
+expect "  nft lists the whole table (its dynamic sets and rules included) without trouble" \
+	check 'in_router nft list table inet portleased > /dev/null'
 expect "list prints it as a table row for people" \
 	check 'ctl list | grep -qE "^tcp +8700 +$LAN1_IP:8700 +$LAN1_IP +natpmp +(9m|10m)"'
 got=$(ctl status)
 expect "status shows the version, the external address and the lease count" \
 	check 'echo "$got" | grep -q "^portleased " && echo "$got" | grep -q "^external address: $ROUTER_WAN_IP\$" && echo "$got" | grep -q "^leases: $(echo "$json" | grep -o "\"protocol\"" | wc -l) of "'
+got=$(natpmpc_map "$NS_LAN1" 8701 8701 tcp 600)
+expect "  a mapping nothing has used yet has none ($got)" \
+	check 'ctl list --json | sed "s/},{/\n/g" | grep "\"external_port\":8701," | grep -q "\"last_used\":null"'
 deny_line=$(grep -n "internal_ports = 2222" "$CONF" | cut -d: -f1)
 got=$(ctl explain "$LAN2_IP" tcp 2222)
 expect "explain: lan2's port 2222 is denied by the rule at line $deny_line ($got)" \

@@ -130,7 +130,8 @@ START_TEST(test_list_formats)
 		  .internal_addr = unit_v4("192.168.1.10"), .internal_port = 8080,
 		  .client = unit_v4("192.168.1.10"), .origin = "upnp",
 		  .description = "evil\x1b]0;title\x07", .created = 1000, .expires = 1600,
-		  .remaining = 599, .has_counters = true, .packets = 5, .bytes = 300 },
+		  .remaining = 599, .has_counters = true, .packets = 5, .bytes = 300, .used = true,
+		  .last_used = 1590, .idle = 75 },
 		{ .proto = IPPROTO_UDP, .pinhole = true, .internal_port = 9000, .origin = "pcp",
 		  .description = "", .remaining = 3700, .nfilters = 1, .pinhole_id = 7 },
 	};
@@ -145,6 +146,7 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10:8080"));
 	ck_assert_ptr_nonnull(strstr(text, "[2001:db8::10]:9000"));
 	ck_assert_ptr_nonnull(strstr(text, "9m59s"));
+	ck_assert_ptr_nonnull(strstr(text, "         5          300 1m15s ago "));
 	ck_assert_ptr_nonnull(strstr(text, "1h01m"));
 	ck_assert_ptr_nonnull(strstr(text, "[1 remote filter]"));
 	/* no terminal escape gets through */
@@ -159,9 +161,10 @@ START_TEST(test_list_formats)
 					   "\"internal_address\":\"192.168.1.10\",\"internal_port\":8080,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"description\":\"evil\\u001b]0;title\\u0007\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));
-	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300,\"last_used\":1590}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"external_port\":null"));
-	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null}]}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null,"
+					   "\"last_used\":null}]}"));
 	free(text);
 
 	/* A static mapping: no client, never expires. */

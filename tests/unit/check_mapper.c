@@ -121,6 +121,27 @@ START_TEST(test_failed_refresh_keeps_lease)
 }
 END_TEST
 
+/* The last connection to the endpoint, unless it came before the mapping
+ * (to an earlier one of the same endpoint). */
+START_TEST(test_last_used)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+	struct nft_counters c;
+
+	mapper_map(m, &r);
+	ck_assert_int_eq(mapper_counters(m, lease_first(mapper_leases(m)), &c), 0);
+	ck_assert(!c.used);
+	fake_nft.used = true;
+	fake_nft.idle_ms = 0;
+	ck_assert_int_eq(mapper_counters(m, lease_first(mapper_leases(m)), &c), 0);
+	ck_assert(c.used);
+	fake_nft.idle_ms = 3600 * 1000;  /* an hour ago: before this mapping */
+	ck_assert_int_eq(mapper_counters(m, lease_first(mapper_leases(m)), &c), 0);
+	ck_assert(!c.used);
+	fake_nft.used = false;
+}
+END_TEST
+
 /* A refresh replaces the kernel's elements and their counters: what they
  * counted is kept with the lease. */
 START_TEST(test_packets_survive_refreshes)
@@ -674,6 +695,7 @@ int main(void)
 	tcase_add_test(tc, test_reload_applies_policy);
 	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_reinstall);
+	tcase_add_test(tc, test_last_used);
 	tcase_add_test(tc, test_hairpin_address);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

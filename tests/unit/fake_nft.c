@@ -59,7 +59,8 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *f, struct nft_
 {
 	(void)n;
 	(void)f;
-	*out = (struct nft_counters){ fake_nft.packets, fake_nft.packets * 100 };
+	*out = (struct nft_counters){ .packets = fake_nft.packets, .bytes = fake_nft.packets * 100,
+				      .used = fake_nft.used, .idle_ms = fake_nft.idle_ms };
 	return fake_nft.packets_error;
 }
 

@@ -17,6 +17,8 @@ struct fake_nft {
 	/* What nft_mapping_counters answers for any mapping: these packets
 	 * (and 100 bytes each), or packets_error if that is set. */
 	uint64_t packets;
+	bool used;         /* and a connection came */
+	uint64_t idle_ms;  /* this long ago */
 	int packets_error;
 	int fail_next;  /* a negative errno for the next verb, then success again */
 };
