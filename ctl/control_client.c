@@ -44,7 +44,7 @@ static bool arity_ok(const char *command, int n)
 		return n == 4 || n == 5;
 	if (strcmp(command, "flush") == 0)
 		return n <= 1;
-	return n == 3 || n == 4;  /* explain */
+	return n >= 3 && n <= 5;  /* explain */
 }
 
 static int connect_socket(const char *path)

@@ -1,6 +1,7 @@
 #include "control.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +135,10 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 				return fail(err, "flush: not an IPv4 or IPv6 address");
 			out->has_addr = true;
 		}
-	} else if (strcmp(words[0], "explain") == 0 && (n == 4 || n == 5)) {
+	} else if (strcmp(words[0], "explain") == 0 && n >= 4 && n <= 6) {
+		char *end;
+		unsigned long lifetime;
+
 		out->command = CONTROL_EXPLAIN;
 		out->has_addr = true;
 		if (!parse_address(words[1], &out->addr))
@@ -142,8 +146,17 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 		if (!parse_proto(words[2], &out->proto))
 			return fail(err, "explain: the protocol is tcp or udp");
 		if (!parse_port(words[3], &out->port) ||
-		    (n == 5 && !parse_port(words[4], &out->external_port)))
+		    (n >= 5 && !parse_port(words[4], &out->external_port)))
 			return fail(err, "explain: ports are 1-65535");
+		if (n == 6) {
+			errno = 0;
+			lifetime = strtoul(words[5], &end, 10);
+			if (words[5][0] < '0' || words[5][0] > '9' || *end || errno ||
+			    lifetime > UINT32_MAX)
+				return fail(err, "explain: the lifetime is a number of seconds");
+			out->lifetime = (uint32_t)lifetime;
+			out->has_lifetime = true;
+		}
 	} else {
 		return fail(err, "unknown request");
 	}
@@ -457,9 +470,12 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 		evbuffer_add_printf(out,
 				    ",\"external_port\":%u,\"external_port_free\":%s,"
 				    "\"client_leases\":%zu,\"client_quota\":%zu,\"leases\":%zu,"
-				    "\"capacity\":%zu}\n",
+				    "\"capacity\":%zu",
 				    e->external_port, e->external_port_free ? "true" : "false",
 				    e->client_leases, e->client_quota, e->leases, e->capacity);
+		if (e->has_lifetime)
+			evbuffer_add_printf(out, ",\"lifetime\":%u", e->lifetime_granted);
+		evbuffer_add_printf(out, "}\n");
 		return;
 	}
 	evbuffer_add_printf(out, "%s %s %u -> external port %u: %s", client, proto_name(e->proto),
@@ -478,6 +494,11 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 				    e->external_port);
 	evbuffer_add_printf(out, "the client holds %zu of its %zu mappings; the table %zu of %zu\n",
 			    e->client_leases, e->client_quota, e->leases, e->capacity);
+	if (e->decision.allow && e->has_lifetime)
+		evbuffer_add_printf(out, "a lifetime of %u s would be granted as %u s%s\n",
+				    e->lifetime_asked, e->lifetime_granted,
+				    e->lifetime_granted > e->lifetime_asked ? " (lifetime.min)" :
+				    e->lifetime_granted < e->lifetime_asked ? " (lifetime.max)" : "");
 	if (e->decision.allow && e->client_leases >= e->client_quota)
 		evbuffer_add_printf(out, "so a new mapping would be refused: quota reached\n");
 	else if (e->decision.allow && e->leases >= e->capacity)

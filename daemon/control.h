@@ -26,7 +26,7 @@
  *   delete tcp|udp EXTERNAL_PORT          an IPv4 port mapping
  *   delete tcp|udp ADDRESS PORT           the mapping of an internal endpoint
  *   flush [CLIENT]                        all, or what CLIENT asked for
- *   explain CLIENT tcp|udp INTERNAL_PORT [EXTERNAL_PORT] [json]
+ *   explain CLIENT tcp|udp INTERNAL_PORT [EXTERNAL_PORT [LIFETIME]] [json]
  *   add tcp|udp EXTERNAL_PORT ADDRESS PORT [DESCRIPTION]
  *                                         a static mapping; the description is
  *                                         the rest of the line, spaces and all
@@ -53,6 +53,8 @@ struct control_request {
 				    explain: internal port */
 	uint16_t external_port;  /* explain (0: the internal port), add */
 	char description[CONTROL_DESCRIPTION_MAX + 1];  /* add */
+	bool has_lifetime;       /* explain */
+	uint32_t lifetime;
 };
 
 /* line without its newline. Returns 0, or -1 with a message in err. */
@@ -94,6 +96,8 @@ struct control_explanation {
 	struct in6_addr client;
 	bool external_port_free;
 	size_t client_leases, client_quota, leases, capacity;
+	bool has_lifetime;              /* asked about one */
+	uint32_t lifetime_asked, lifetime_granted;  /* within the config's bounds */
 };
 
 void control_format_explanation(struct evbuffer *out, const struct control_explanation *e,

@@ -152,6 +152,10 @@ static void explain(struct control_server *s, const struct control_request *req,
 		.client_leases = lease_count_of_client(t, &req->addr),
 		.client_quota = s->cfg->max_leases_per_client,
 		.leases = lease_count(t), .capacity = lease_capacity(t),
+		.has_lifetime = req->has_lifetime, .lifetime_asked = req->lifetime,
+		.lifetime_granted = req->lifetime < s->cfg->lifetime_min ? s->cfg->lifetime_min :
+				    req->lifetime > s->cfg->lifetime_max ? s->cfg->lifetime_max :
+									  req->lifetime,
 	};
 
 	if (e.decision.rule >= 0)

@@ -497,6 +497,9 @@ got=$(ctl explain "$LAN2_IP" tcp 2222)
 expect "explain: lan2's port 2222 is denied by the rule at line $deny_line ($got)" \
 	sh -c "echo '$got' | grep -q 'denied by the rule at line $deny_line (deny clients $LAN2_IP/32 internal_ports 2222)'"
 expect "  and the daemon then denies it" check 'in_lan2 "$PROBE" "$ROUTER_LAN_IP" map tcp 2222 2222 600 | grep -q "^result=2 "'
+got=$(ctl explain "$LAN1_IP" tcp 8800 8800 99999)
+expect "explain with a lifetime says what would be granted ($(echo "$got" | grep lifetime))" \
+	check 'echo "$got" | grep -q "^a lifetime of 99999 s would be granted as 3600 s (lifetime.max)\$"'
 got=$(ctl explain "$LAN1_IP" tcp 8800 | head -n 1)
 expect "explain: lan1's port 8800 is allowed ($got)" sh -c "echo '$got' | grep -q ': allowed by the rule at line'"
 expect "  and the daemon then grants it" [ "$(natpmpc_map "$NS_LAN1" 8800 8800 tcp 600)" = "8800 600" ]

@@ -39,6 +39,12 @@ START_TEST(test_parse_requests)
 	ck_assert_int_eq(control_parse("add tcp 80 example.org 80", &r, err), -1);
 	ck_assert_int_eq(control_parse("add tcp 80 192.168.1.20 80 bell\a", &r, err), -1);
 	ck_assert_str_eq(err, "add: the description holds a control character");
+	ck_assert_int_eq(control_parse("explain 192.168.1.10 tcp 8080 8080 100000 json", &r, err), 0);
+	ck_assert(r.has_lifetime);
+	ck_assert_uint_eq(r.lifetime, 100000);
+	ck_assert(r.json);
+	ck_assert_int_eq(control_parse("explain 192.168.1.10 tcp 8080 8080 -5", &r, err), -1);
+	ck_assert_int_eq(control_parse("explain 192.168.1.10 tcp 8080 8080 99999999999", &r, err), -1);
 	ck_assert_int_eq(control_parse("delete tcp 8080", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_DELETE);
 	ck_assert_uint_eq(r.proto, IPPROTO_TCP);
@@ -210,6 +216,13 @@ START_TEST(test_explanations)
 	ck_assert_ptr_nonnull(strstr(text, "external port 8080 is taken"));
 	ck_assert_ptr_nonnull(strstr(text, "quota reached"));
 	free(text);
+	e.has_lifetime = true;
+	e.lifetime_asked = 100000;
+	e.lifetime_granted = 86400;
+	control_format_explanation(b, &e, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "a lifetime of 100000 s would be granted as 86400 s (lifetime.max)\n"));
+	free(text);
 
 	e.decision = (struct policy_decision){ .allow = false, .rule = -1 };
 	e.rule = NULL;
@@ -217,7 +230,7 @@ START_TEST(test_explanations)
 	text = unit_take_text(b);
 	ck_assert_str_eq(text, "{\"allowed\":false,\"rule_line\":null,\"external_port\":8080,"
 			       "\"external_port_free\":false,\"client_leases\":8,\"client_quota\":8,"
-			       "\"leases\":9,\"capacity\":1024}\n");
+			       "\"leases\":9,\"capacity\":1024,\"lifetime\":86400}\n");
 	free(text);
 	evbuffer_free(b);
 }
