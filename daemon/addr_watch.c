@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "nlmsg.h"
 
 /* A burst of notices (an interface going down takes all its addresses)
  * is read in a few rounds, not all at once. */
@@ -29,7 +30,7 @@ static bool concerns(const void *buf, size_t len, unsigned ifindex)
 {
 	int left = (int)len;
 
-	for (const struct nlmsghdr *h = buf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+	for (const struct nlmsghdr *h = buf; nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
 		const struct ifaddrmsg *ifa;
 
 		if (h->nlmsg_type != RTM_NEWADDR && h->nlmsg_type != RTM_DELADDR)

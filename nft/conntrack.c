@@ -1,4 +1,5 @@
 #include "conntrack.h"
+#include "nlmsg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -153,7 +154,7 @@ static int exchange(struct conntrack *ct, const struct nlmsghdr *req, struct rep
 			return errno == EINTR ? -EINTR : -EPROTO;
 		remaining = (int)len;
 		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		     mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		     nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
 			if (nlh->nlmsg_seq != req->nlmsg_seq || nlh->nlmsg_pid != portid)
 				continue;  /* a late answer to something else */
 			if (nlh->nlmsg_type == NLMSG_ERROR) {

@@ -1,4 +1,5 @@
 #include "nft.h"
+#include "nlmsg.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -164,7 +165,7 @@ static int batch_commit(struct nft *n, struct batch *bt)
 		int remaining = (int)len;  /* libmnl counts in int */
 
 		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
-		     mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		     nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
 			const struct nlmsgerr *e;
 
 			if (nlh->nlmsg_type != NLMSG_ERROR)
@@ -1139,7 +1140,7 @@ static int read_element(struct nft *n, const struct element *e,
 		if (len < 0)
 			return errno == EAGAIN ? -EPROTO : -errno;
 		for (const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
-		     mnl_nlmsg_ok(r, remaining); r = mnl_nlmsg_next(r, &remaining)) {
+		     nlmsg_ok(r, remaining); r = mnl_nlmsg_next(r, &remaining)) {
 			if (r->nlmsg_seq != seq)
 				continue;  /* a late answer to something earlier */
 			if (r->nlmsg_type == NLMSG_ERROR) {

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "nlmsg.h"
 
 #define READS_PER_EVENT 16
 #define TABLE_NAME_MAX 64
@@ -41,7 +42,7 @@ bool nft_watch_concerns(const void *buf, size_t len, const char *table, uint32_t
 {
 	int left = (int)(len > INT32_MAX ? INT32_MAX : len);
 
-	for (const struct nlmsghdr *h = buf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+	for (const struct nlmsghdr *h = buf; nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
 		const struct nfgenmsg *g;
 		const char *name = NULL;
 		uint16_t type = h->nlmsg_type;

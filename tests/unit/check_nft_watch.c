@@ -80,6 +80,10 @@ START_TEST(test_truncated)
 		ck_assert(!nft_watch_concerns(copy, cut, "portleased", OURS));
 		free(copy);
 	}
+	/* A length of 2^31 or more (libmnl reads it as negative, and fits). */
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x80000020u;
+	ck_assert(!nft_watch_concerns(buf, len, "portleased", OURS));
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len;
 	/* The name's NUL overwritten: the attribute is refused. */
 	buf[len - 2] = 'x';
 	buf[len - 1] = 'x';

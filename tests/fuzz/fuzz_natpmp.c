@@ -1,0 +1,11 @@
+/* NAT-PMP requests, as a LAN host sends them to UDP 5351. */
+#include "fuzz.h"
+#include "natpmp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct natpmp_request req;
+
+	(void)natpmp_parse_request(data, size, &req);
+	return 0;
+}

@@ -1,0 +1,10 @@
+/* nf_tables notifications, as the kernel sends them (bounds-checked all the
+ * same). */
+#include "fuzz.h"
+#include "nft_watch.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	(void)nft_watch_concerns(data, size, "portleased", 4242);
+	return 0;
+}
