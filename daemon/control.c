@@ -359,6 +359,15 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 	}
 }
 
+static uint64_t events_of_all_origins(const struct metrics_counters *c, size_t event)
+{
+	uint64_t n = 0;
+
+	for (size_t o = 0; o < LEASE_ORIGINS; o++)
+		n += c->events[event][o];
+	return n;
+}
+
 void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json)
 {
 	const struct metrics_counters *c = &st->counters;
@@ -388,14 +397,10 @@ void control_format_status(struct evbuffer *out, const struct daemon_status *st,
 					    p ? "," : "", metrics_protocol_name((enum metrics_protocol)p),
 					    c->requests[p], c->successes[p], c->errors[p]);
 		evbuffer_add_printf(out, "},\"events\":{");
-		for (size_t e = 0; e < METRICS_EVENTS; e++) {
-			uint64_t n = 0;
-
-			for (size_t o = 0; o < LEASE_ORIGINS; o++)
-				n += c->events[e][o];
+		for (size_t e = 0; e < METRICS_EVENTS; e++)
 			evbuffer_add_printf(out, "%s\"%s\":%" PRIu64, e ? "," : "",
-					    metrics_event_name((enum metrics_event)e), n);
-		}
+					    metrics_event_name((enum metrics_event)e),
+					    events_of_all_origins(c, e));
 		evbuffer_add_printf(out, "},\"rate_limited\":%" PRIu64 "}\n", c->rate_limited);
 		return;
 	}
@@ -416,14 +421,9 @@ void control_format_status(struct evbuffer *out, const struct daemon_status *st,
 				    c->successes[p], c->errors[p],
 				    c->requests[p] - c->successes[p] - c->errors[p]);
 	evbuffer_add_printf(out, "mappings:");
-	for (size_t e = 0; e < METRICS_EVENTS; e++) {
-		uint64_t n = 0;
-
-		for (size_t o = 0; o < LEASE_ORIGINS; o++)
-			n += c->events[e][o];
-		evbuffer_add_printf(out, "%s %" PRIu64 " %s", e ? "," : "", n,
+	for (size_t e = 0; e < METRICS_EVENTS; e++)
+		evbuffer_add_printf(out, "%s %" PRIu64 " %s", e ? "," : "", events_of_all_origins(c, e),
 				    metrics_event_name((enum metrics_event)e));
-	}
 	evbuffer_add_printf(out, " (%" PRIu64 " for asking too fast)\n", c->rate_limited);
 }
 

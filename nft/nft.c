@@ -384,6 +384,24 @@ static struct nftnl_rule *rule_hairpin_masquerade(const char *table, const char 
 	return r;
 }
 
+/* A packet one of our IPv4 mappings let in:
+ * ct status dnat meta nfproto ipv4 ip daddr . meta l4proto . th dport @allow4 */
+static void rule_match_mapped4(struct nftnl_rule *r)
+{
+	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add_expr(r, ct);
+	add_expr(r, expr_bitwise(NFT_REG_1, dnat_bit, zero));
+	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
+	rule_match_nfproto(r, NFPROTO_IPV4);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
+	rule_load_proto_port(r, NFT_REG32_01);
+	add_expr(r, expr_lookup(SET_ALLOW4, SET_ID_ALLOW4, NFT_REG_1, -1));
+}
+
 /* ct state new */
 static void rule_match_ct_new(struct nftnl_rule *r)
 {
@@ -419,20 +437,9 @@ static struct nftnl_expr *expr_update(const char *set, uint32_t set_id)
 static struct nftnl_rule *rule_seen4(const char *table)
 {
 	struct nftnl_rule *r = new_rule(table, "forward");
-	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
-	struct nftnl_expr *ct;
 
 	rule_match_ct_new(r);
-	ct = nftnl_expr_alloc("ct");
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	add_expr(r, ct);
-	add_expr(r, expr_bitwise(NFT_REG_1, dnat_bit, zero));
-	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
-	rule_match_nfproto(r, NFPROTO_IPV4);
-	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
-	rule_load_proto_port(r, NFT_REG32_01);
-	add_expr(r, expr_lookup(SET_ALLOW4, SET_ID_ALLOW4, NFT_REG_1, -1));
+	rule_match_mapped4(r);
 	add_expr(r, expr_update(SET_SEEN4, SET_ID_SEEN4));
 	return r;
 }
@@ -466,20 +473,8 @@ static struct nftnl_rule *rule_seen6(const char *table, const char *ext_ifname, 
 static struct nftnl_rule *rule_allow4(const char *table)
 {
 	struct nftnl_rule *r = new_rule(table, "forward");
-	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
-	struct nftnl_expr *ct;
 
-	ct = nftnl_expr_alloc("ct");
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	add_expr(r, ct);
-	add_expr(r, expr_bitwise(NFT_REG_1, dnat_bit, zero));
-	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
-
-	rule_match_nfproto(r, NFPROTO_IPV4);
-	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
-	rule_load_proto_port(r, NFT_REG32_01);
-	add_expr(r, expr_lookup(SET_ALLOW4, SET_ID_ALLOW4, NFT_REG_1, -1));
+	rule_match_mapped4(r);
 	add_expr(r, expr_accept());
 	return r;
 }
