@@ -276,7 +276,8 @@ static int start(struct daemon *d)
 		log_warnx("%s", err);
 		return -1;
 	}
-	/* A new epoch: clients must learn that their mappings are gone. */
+	/* A new epoch (clients must learn that their mappings may be gone),
+	 * or one carried on from a clean stop, which they see is unbroken. */
 	pmp_server_announce(d->pmp);
 	if (d->cfg.upnp_enable) {
 		d->upnp = upnp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
