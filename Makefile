@@ -53,7 +53,7 @@ CORE_SRCS := daemon/log.c daemon/addr.c daemon/audit.c daemon/ratelimit.c daemon
              daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c
-DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/addr_watch.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
@@ -111,7 +111,7 @@ $(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/un
 
 # The notification parser, on hand-made messages.
 $(BUILD)/tests/unit/check_nft_watch: $(BUILD)/tests/unit/check_nft_watch.o $(BUILD)/tests/unit/unit.o \
-		$(CORE_OBJS) $(BUILD)/nft/nft_watch.o
+		$(CORE_OBJS) $(BUILD)/nft/nft_watch.o $(BUILD)/daemon/nl_listener.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
@@ -130,7 +130,7 @@ FUZZ_CHECK_SECONDS ?= 4
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined -Idaemon -Idaemon/upnp -Iconfig -Inft \
                 -Itests/fuzz -DPORTLEASED_VERSION='"$(VERSION)"'
-FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRCS) nft/nft_watch.c)
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRCS) nft/nft_watch.c daemon/nl_listener.c)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 $(FUZZ_BUILD)/%.o: %.c

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "nl_listener.h"
 #include "nlmsg.h"
 
 /* A burst of notices (an interface going down takes all its addresses)
@@ -18,8 +19,7 @@
 #define READS_PER_EVENT 16
 
 struct addr_watch {
-	struct mnl_socket *nl;
-	struct event *readable;
+	struct nl_listener listener;
 	char ifname[IF_NAMESIZE];
 	void (*changed)(void *arg);
 	void *arg;
@@ -84,16 +84,10 @@ struct addr_watch *addr_watch_new(struct event_base *base, const char *ifname,
 	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
 	w->changed = changed;
 	w->arg = arg;
-	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!w->nl || mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
+	if (nl_listener_open(&w->listener, base, NETLINK_ROUTE, RTNLGRP_IPV4_IFADDR, on_readable,
+			     w) < 0) {
 		snprintf(err, errlen, "rtnetlink: cannot watch addresses: %s", strerror(errno));
-		addr_watch_free(w);
-		return NULL;
-	}
-	w->readable = event_new(base, mnl_socket_get_fd(w->nl), EV_READ | EV_PERSIST, on_readable, w);
-	if (!w->readable || event_add(w->readable, NULL) < 0) {
-		snprintf(err, errlen, "rtnetlink: cannot watch addresses: out of memory");
-		addr_watch_free(w);
+		free(w);
 		return NULL;
 	}
 	return w;
@@ -103,9 +97,6 @@ void addr_watch_free(struct addr_watch *w)
 {
 	if (!w)
 		return;
-	if (w->readable)
-		event_free(w->readable);
-	if (w->nl)
-		mnl_socket_close(w->nl);
+	nl_listener_close(&w->listener);
 	free(w);
 }

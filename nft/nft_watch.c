@@ -11,14 +11,14 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "nl_listener.h"
 #include "nlmsg.h"
 
 #define READS_PER_EVENT 16
 #define TABLE_NAME_MAX 64
 
 struct nft_watch {
-	struct mnl_socket *nl;
-	struct event *readable;
+	struct nl_listener listener;
 	char table[TABLE_NAME_MAX];
 	uint32_t own_portid;
 	void (*damaged)(void *arg);
@@ -101,7 +101,6 @@ struct nft_watch *nft_watch_new(struct event_base *base, const char *table, uint
 				void (*damaged)(void *arg), void *arg, char *err, size_t errlen)
 {
 	struct nft_watch *w = calloc(1, sizeof(*w));
-	int group = NFNLGRP_NFTABLES;
 
 	if (!w) {
 		snprintf(err, errlen, "nf_tables notifications: out of memory");
@@ -111,17 +110,10 @@ struct nft_watch *nft_watch_new(struct event_base *base, const char *table, uint
 	w->own_portid = own_portid;
 	w->damaged = damaged;
 	w->arg = arg;
-	w->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!w->nl || mnl_socket_bind(w->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(w->nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+	if (nl_listener_open(&w->listener, base, NETLINK_NETFILTER, NFNLGRP_NFTABLES, on_readable,
+			     w) < 0) {
 		snprintf(err, errlen, "nf_tables notifications: %s", strerror(errno));
-		nft_watch_free(w);
-		return NULL;
-	}
-	w->readable = event_new(base, mnl_socket_get_fd(w->nl), EV_READ | EV_PERSIST, on_readable, w);
-	if (!w->readable || event_add(w->readable, NULL) < 0) {
-		snprintf(err, errlen, "nf_tables notifications: out of memory");
-		nft_watch_free(w);
+		free(w);
 		return NULL;
 	}
 	return w;
@@ -131,9 +123,6 @@ void nft_watch_free(struct nft_watch *w)
 {
 	if (!w)
 		return;
-	if (w->readable)
-		event_free(w->readable);
-	if (w->nl)
-		mnl_socket_close(w->nl);
+	nl_listener_close(&w->listener);
 	free(w);
 }
