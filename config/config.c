@@ -668,3 +668,12 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 	config_init(&lc);
 	return finish(&ctx, &lc, config_read_string(&lc, text), cfg);
 }
+
+uint32_t config_clamp_lifetime(const struct config *cfg, uint32_t lifetime)
+{
+	if (lifetime < cfg->lifetime_min)
+		return cfg->lifetime_min;
+	if (lifetime > cfg->lifetime_max)
+		return cfg->lifetime_max;
+	return lifetime;
+}

@@ -85,6 +85,9 @@ struct config {
  * private external address, say) go to the log. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
+/* A lifetime a client asked for, within lifetime.min and lifetime.max. */
+uint32_t config_clamp_lifetime(const struct config *cfg, uint32_t lifetime);
+
 /* Same, from a string; name stands for the file name in messages. */
 int config_load_string(const char *text, const char *name, struct config *cfg, char *err,
 		       size_t errlen);

@@ -47,16 +47,6 @@ static void connection_done(struct stream *st)
 	connection_free((struct connection *)st);
 }
 
-static int64_t wall_seconds(uint64_t monotonic_ms)
-{
-	struct timespec mono;
-	uint64_t now_ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	now_ms = (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000;
-	return (int64_t)time(NULL) - ((int64_t)now_ms - (int64_t)monotonic_ms) / 1000;
-}
-
 static void list(struct control_server *s, const struct control_request *req, struct evbuffer *out)
 {
 	const struct lease_table *t = mapper_leases(s->mapper);
@@ -76,7 +66,8 @@ static void list(struct control_server *s, const struct control_request *req, st
 			.external_port = l->external_port, .internal_addr = l->internal_addr,
 			.internal_port = l->internal_port, .client = l->client,
 			.origin = lease_origin_name(l->origin), .description = l->description,
-			.created = wall_seconds(l->created_ms), .expires = wall_seconds(l->expires_ms),
+			.created = mapper_wall_time(s->mapper, l->created_ms),
+			.expires = mapper_wall_time(s->mapper, l->expires_ms),
 			.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
 			.pinhole_id = l->pinhole_id, .permanent = l->origin == LEASE_ORIGIN_STATIC,
 		};
@@ -153,9 +144,7 @@ static void explain(struct control_server *s, const struct control_request *req,
 		.client_quota = s->cfg->max_leases_per_client,
 		.leases = lease_count(t), .capacity = lease_capacity(t),
 		.has_lifetime = req->has_lifetime, .lifetime_asked = req->lifetime,
-		.lifetime_granted = req->lifetime < s->cfg->lifetime_min ? s->cfg->lifetime_min :
-				    req->lifetime > s->cfg->lifetime_max ? s->cfg->lifetime_max :
-									  req->lifetime,
+		.lifetime_granted = config_clamp_lifetime(s->cfg, req->lifetime),
 	};
 
 	if (e.decision.rule >= 0)

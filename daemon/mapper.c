@@ -334,6 +334,9 @@ int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters
 	struct nft_mapping nm = mapping_of(l, 0, ranges);
 	int rc = nft_mapping_counters(m->nft, &nm, out);
 
+	/* Only here, for the operator: a refresh needs the packets alone. */
+	if (rc == 0)
+		rc = nft_mapping_last_used(m->nft, &nm, out);
 	if (rc == 0) {
 		out->packets += l->packets_before;
 		out->bytes += l->bytes_before;
@@ -378,14 +381,6 @@ static bool within_rate(struct mapper *m, const struct in6_addr *client)
 	return false;
 }
 
-static uint32_t clamp_lifetime(const struct config *cfg, uint32_t lifetime)
-{
-	if (lifetime < cfg->lifetime_min)
-		return cfg->lifetime_min;
-	if (lifetime > cfg->lifetime_max)
-		return cfg->lifetime_max;
-	return lifetime;
-}
 
 /* A refusal is logged unless its client was refused earlier in the
  * interval: a flooding client costs a line per interval, not per packet. */
@@ -512,22 +507,24 @@ static struct lease new_lease(const struct map_request *req, uint32_t lifetime)
 }
 
 /* Tells the kernel, then records the lease. */
-static struct map_result install(struct mapper *m, struct lease *fields, uint32_t lifetime)
+/* Tells the kernel (timeout_ms 0: no timeout), then records the lease:
+ * MAP_OK, MAP_BACKEND_FAILED or MAP_TABLE_FULL. */
+static enum map_status install(struct mapper *m, struct lease *fields, uint64_t timeout_ms)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm = mapping_of(fields, (uint64_t)lifetime * 1000, ranges);
+	struct nft_mapping nm = mapping_of(fields, timeout_ms, ranges);
 	int rc = nft_mapping_add(m->nft, &nm);
 
 	if (rc < 0) {
 		log_warnx("nftables: cannot add %s port %u: %s", policy_proto_name(fields->proto),
 			  fields->external_port, strerror(-rc));
-		return (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = fields->rule };
+		return MAP_BACKEND_FAILED;
 	}
 	if (!lease_insert(m->leases, fields)) {
 		/* Cannot happen after the checks before, short of malloc
 		 * failing: undo the kernel side so no rule outlives its lease. */
 		nft_mapping_delete(m->nft, &nm);
-		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = fields->rule };
+		return MAP_TABLE_FULL;
 	}
 	m->by_origin[fields->origin]++;
 	if (!addr_is_v4(&fields->internal_addr)) {
@@ -537,8 +534,15 @@ static struct map_result install(struct mapper *m, struct lease *fields, uint32_
 	schedule_expiry(m);
 	notify_observer(m);
 	mark_dirty(m);
-	return (struct map_result){ .status = MAP_OK, .external_port = fields->external_port,
-				    .lifetime = lifetime, .rule = fields->rule };
+	return MAP_OK;
+}
+
+static struct map_result install_granted(struct mapper *m, struct lease *fields,
+					 uint32_t lifetime)
+{
+	return (struct map_result){ .status = install(m, fields, (uint64_t)lifetime * 1000),
+				    .external_port = fields->external_port, .lifetime = lifetime,
+				    .rule = fields->rule };
 }
 
 /* An IPv6 pinhole: no translation, so the external port is the internal
@@ -564,7 +568,7 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 	fields = new_lease(req, lifetime);
 	fields.external_port = req->internal_port;
 	fields.rule = d.rule;
-	return install(m, &fields, lifetime);
+	return install_granted(m, &fields, lifetime);
 }
 
 static struct map_result grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
@@ -607,12 +611,12 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	struct lease fields = new_lease(req, lifetime);
 	fields.external_port = (uint16_t)port;
 	fields.rule = d.rule;
-	return install(m, &fields, lifetime);
+	return install_granted(m, &fields, lifetime);
 }
 
 struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 {
-	uint32_t lifetime = clamp_lifetime(m->cfg, req->lifetime);
+	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
 	struct map_result res;
 	struct lease *l;
 
@@ -714,13 +718,10 @@ size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 
 enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *r)
 {
-	struct remote_range ranges[FILTER_MAX_RANGES];
 	int64_t now = (int64_t)time(NULL);
 	struct lease fields = { 0 };
 	struct policy_query q;
-	struct nft_mapping nm;
 	uint64_t lifetime_ms;
-	int rc;
 
 	if (r->origin == LEASE_ORIGIN_STATIC) {
 		struct static_mapping sm = { .proto = r->proto, .external_port = r->external_port,
@@ -756,22 +757,7 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 				   .proto = r->proto, .internal_port = r->internal_port,
 				   .external_port = r->external_port };
 	fields.rule = policy_check(&m->cfg->policy, &q).rule;
-	nm = mapping_of(&fields, lifetime_ms, ranges);
-	rc = nft_mapping_add(m->nft, &nm);
-	if (rc < 0)
-		return MAP_BACKEND_FAILED;
-	if (!lease_insert(m->leases, &fields)) {
-		nft_mapping_delete(m->nft, &nm);
-		return MAP_TABLE_FULL;
-	}
-	m->by_origin[fields.origin]++;
-	if (!addr_is_v4(&fields.internal_addr)) {
-		m->pinhole_changes++;
-		m->pinholes++;
-	}
-	schedule_expiry(m);
-	notify_observer(m);
-	return MAP_OK;
+	return install(m, &fields, lifetime_ms);
 }
 
 int mapper_reinstall(struct mapper *m, size_t *reinstalled)
@@ -844,9 +830,7 @@ static bool same_static(const struct lease *l, const struct static_mapping *sm)
 enum map_status mapper_add_static(struct mapper *m, const struct static_mapping *sm)
 {
 	struct lease *by_ext = NULL, *by_int, fields = { 0 };
-	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm;
-	int rc;
+	enum map_status st;
 
 	if (addr_is_v4(&sm->internal_addr))
 		by_ext = lease_by_external(m->leases, sm->proto, sm->external_port);
@@ -874,23 +858,9 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
 	fields.rule = -1;
 	fields.declared = sm->declared;
 	set_description(&fields, sm->description);
-	nm = mapping_of(&fields, 0, ranges);
-	rc = nft_mapping_add(m->nft, &nm);
-	if (rc < 0) {
-		log_warnx("nftables: cannot add static %s port %u: %s", policy_proto_name(sm->proto),
-			  sm->external_port, strerror(-rc));
-		return MAP_BACKEND_FAILED;
-	}
-	if (!lease_insert(m->leases, &fields)) {
-		nft_mapping_delete(m->nft, &nm);
-		return MAP_TABLE_FULL;
-	}
-	m->by_origin[LEASE_ORIGIN_STATIC]++;
+	if ((st = install(m, &fields, 0)) != MAP_OK)
+		return st;
 	m->metrics.events[METRICS_GRANTED][LEASE_ORIGIN_STATIC]++;
-	if (!addr_is_v4(&sm->internal_addr)) {
-		m->pinhole_changes++;
-		m->pinholes++;
-	}
 	audit(&(struct audit_record){
 		.event = "granted", .origin = "static", .proto = sm->proto,
 		.internal_addr = sm->internal_addr, .internal_port = sm->internal_port,
@@ -898,8 +868,6 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
 		.external_port = sm->external_port, .result = "ok", .by = "operator",
 		.description = sm->description,
 	});
-	notify_observer(m);
-	mark_dirty(m);
 	return MAP_OK;
 }
 
@@ -954,7 +922,7 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 		.internal_addr = req->internal_addr, .internal_port = req->internal_port,
 		.remote_addr = req->remote_addr, .remote_port = req->remote_port,
 	};
-	uint32_t lifetime = clamp_lifetime(m->cfg, req->lifetime);
+	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
 	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
 	uint16_t port;
 	int rc;

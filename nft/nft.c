@@ -1178,8 +1178,14 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 		if (rc < 0)
 			return rc;
 	}
+	return 0;
+}
+
+int nft_mapping_last_used(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)
+{
 	struct element seen = { .set = is_forward(m) ? SET_SEEN4 : SET_SEEN6 };
 
+	out->used = false;
 	key_put_internal(&seen.key, m);
 	return read_element(n, &seen, add_element_seen, out);
 }

@@ -71,9 +71,11 @@ struct nft_counters {
 
 /* The packets (and bytes) the kernel let in through the mapping's forward
  * chain elements since they were added (a replace starts them from 0);
- * elements already expired count 0. And when the last new connection to
- * its internal endpoint came (kept a week, and also from before the
- * mapping: the caller weighs it against the mapping's age). */
+ * elements already expired count 0. Sets out->used false. */
 int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_counters *out);
+/* When the last new connection to the mapping's internal endpoint came, in
+ * out->used and out->idle_ms (remembered a week, and also from before the
+ * mapping: the caller weighs it against the mapping's age). */
+int nft_mapping_last_used(struct nft *n, const struct nft_mapping *m, struct nft_counters *out);
 
 #endif
