@@ -180,6 +180,7 @@ e2e: all
 	sh tests/e2e/run.sh $(BUILD)
 	sh tests/e2e/upnp.sh $(BUILD)
 	sh tests/e2e/reference.sh $(BUILD)
+	sh tests/e2e/firewalls.sh $(BUILD)
 
 check:
 	@$(MAKE) --no-print-directory deps

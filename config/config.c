@@ -377,6 +377,21 @@ static int get_uint(struct parse_ctx *ctx, const config_setting_t *s, uint32_t m
 	return 0;
 }
 
+/* A table or chain name: what nft accepts unquoted. */
+static int get_nft_name(struct parse_ctx *ctx, const config_setting_t *s, const char *what,
+			char out[CONFIG_TABLE_NAME_MAX + 1])
+{
+	const char *text = config_setting_get_string(s);
+
+	if (!text || !*text || strlen(text) > CONFIG_TABLE_NAME_MAX ||
+	    strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789_-") != strlen(text))
+		return fail_at(ctx, s, "%s must be 1-%d letters, digits, '_' or '-'", what,
+			       CONFIG_TABLE_NAME_MAX);
+	snprintf(out, CONFIG_TABLE_NAME_MAX + 1, "%s", text);
+	return 0;
+}
+
 static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *cfg)
 {
 	static const char *const known[] = { "external_interface", "external_address",
@@ -385,12 +400,14 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
 					     "static_mappings", "lease_file",
-					     "keep_state_on_stop", "hairpin", NULL };
+					     "keep_state_on_stop", "hairpin",
+					     "firewall_integration", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
 	static const char *const rate_known[] = { "per_second", "burst", NULL };
 	static const char *const control_known[] = { "socket", "group", NULL };
 	static const char *const metrics_known[] = { "listen", NULL };
+	static const char *const integration_known[] = { "table", "forward_chain", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 	const char *text;
 
@@ -452,14 +469,31 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		cfg->lan_interface_count++;
 	}
 
-	if ((s = config_setting_get_member(root, "nft_table"))) {
-		text = config_setting_get_string(s);
-		if (!text || !*text || strlen(text) > CONFIG_TABLE_NAME_MAX ||
-		    strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			   "0123456789_-") != strlen(text))
-			return fail_at(ctx, s, "'nft_table' must be 1-%d letters, digits, '_' or '-'",
-				       CONFIG_TABLE_NAME_MAX);
-		snprintf(cfg->nft_table, sizeof(cfg->nft_table), "%s", text);
+	if ((s = config_setting_get_member(root, "nft_table")) &&
+	    get_nft_name(ctx, s, "'nft_table'", cfg->nft_table) < 0)
+		return -1;
+	if ((s = config_setting_get_member(root, "firewall_integration"))) {
+		const config_setting_t *m;
+
+		if (config_setting_get_member(root, "nft_table"))
+			return fail_at(ctx, s, "'firewall_integration' puts portleased in the "
+				       "firewall's table; drop 'nft_table', or this group");
+		if (!config_setting_is_group(s))
+			return fail_at(ctx, s, "'firewall_integration' must be a group "
+				       "{ table = \"fw4\"; forward_chain = \"forward\"; }");
+		if (check_known_members(ctx, s, integration_known, "'firewall_integration'") < 0)
+			return -1;
+		if (!(m = config_setting_get_member(s, "table")))
+			return fail_at(ctx, s, "'firewall_integration' needs 'table' (the firewall's "
+				       "inet table, such as \"fw4\")");
+		if (get_nft_name(ctx, m, "firewall_integration 'table'", cfg->nft_table) < 0)
+			return -1;
+		if (!(m = config_setting_get_member(s, "forward_chain")))
+			return fail_at(ctx, s, "'firewall_integration' needs 'forward_chain' (its "
+				       "forward-hook chain, such as \"forward\")");
+		if (get_nft_name(ctx, m, "firewall_integration 'forward_chain'",
+				 cfg->forward_chain) < 0)
+			return -1;
 	}
 
 	if ((s = config_setting_get_member(root, "lifetime"))) {

@@ -43,7 +43,11 @@ struct config {
 	struct in_addr external_address;
 	char lan_interfaces[CONFIG_MAX_LAN_INTERFACES][IF_NAMESIZE];
 	size_t lan_interface_count;
+	/* The inet table portleased's sets and chains live in: its own, or
+	 * with forward_chain set, the firewall's (firewall_integration), whose
+	 * forward chain then jumps to ours. */
 	char nft_table[CONFIG_TABLE_NAME_MAX + 1];
+	char forward_chain[CONFIG_TABLE_NAME_MAX + 1];  /* "": our own table */
 	uint32_t lifetime_min;  /* seconds */
 	uint32_t lifetime_max;
 	uint32_t max_leases;

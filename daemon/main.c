@@ -105,6 +105,7 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    running->lan_interface_count != next->lan_interface_count ||
 	    memcmp(running->lan_interfaces, next->lan_interfaces, sizeof(next->lan_interfaces)) != 0 ||
 	    strcmp(running->nft_table, next->nft_table) != 0 ||
+	    strcmp(running->forward_chain, next->forward_chain) != 0 ||
 	    running->max_leases != next->max_leases || running->pinhole_mark != next->pinhole_mark ||
 	    running->upnp_enable != next->upnp_enable ||
 	    running->upnp_http_port != next->upnp_http_port ||
@@ -115,13 +116,15 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    !addr_equal(&running->metrics_address, &next->metrics_address) ||
 	    running->metrics_port != next->metrics_port ||
 	    strcmp(running->lease_file, next->lease_file) != 0)
-		log_warnx("reload: interfaces, nft_table, max_leases, pinhole_mark, upnp, control, "
-			  "metrics and lease_file change only on restart; keeping the running values");
+		log_warnx("reload: interfaces, nft_table, firewall_integration, max_leases, "
+			  "pinhole_mark, upnp, control, metrics and lease_file change only on "
+			  "restart; keeping the running values");
 	memcpy(next->external_interface, running->external_interface,
 	       sizeof(next->external_interface));
 	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
 	next->lan_interface_count = running->lan_interface_count;
 	memcpy(next->nft_table, running->nft_table, sizeof(next->nft_table));
+	memcpy(next->forward_chain, running->forward_chain, sizeof(next->forward_chain));
 	next->max_leases = running->max_leases;
 	next->pinhole_mark = running->pinhole_mark;
 	next->upnp_enable = running->upnp_enable;
@@ -198,7 +201,10 @@ static void rebuild_fired(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	rc = mapper_reinstall(d->mapper, &reinstalled);
-	if (rc < 0)
+	if (rc == -ENOENT && d->cfg.forward_chain[0])
+		log_warnx("nftables: the firewall's chain inet %s %s is gone (firewall stopped?); "
+			  "mappings come back when it does", d->cfg.nft_table, d->cfg.forward_chain);
+	else if (rc < 0)
 		log_warnx("nftables: table inet %s was changed by another program and cannot be "
 			  "rebuilt: %s", d->cfg.nft_table, strerror(-rc));
 	else
@@ -228,14 +234,19 @@ static int start(struct daemon *d)
 		log_warnx("cannot create the event loop");
 		return -1;
 	}
-	d->nft = nft_open(d->cfg.nft_table, d->cfg.external_interface, d->cfg.pinhole_mark, err,
-			  sizeof(err));
+	d->nft = nft_open(d->cfg.nft_table, d->cfg.forward_chain[0] ? d->cfg.forward_chain : NULL,
+			  d->cfg.external_interface, d->cfg.pinhole_mark, err, sizeof(err));
 	if (!d->nft) {
 		log_warnx("%s", err);
 		return -1;
 	}
-	log_info("nftables table inet %s ready (DNAT on %s)", d->cfg.nft_table,
-		 d->cfg.external_interface);
+	if (d->cfg.forward_chain[0])
+		log_info("nftables: chains and sets ready in the firewall's table inet %s, its "
+			 "chain %s jumps to ours (DNAT on %s)", d->cfg.nft_table,
+			 d->cfg.forward_chain, d->cfg.external_interface);
+	else
+		log_info("nftables table inet %s ready (DNAT on %s)", d->cfg.nft_table,
+			 d->cfg.external_interface);
 	d->mapper = mapper_new(d->base, &d->cfg, d->nft, seed);
 	if (!d->mapper) {
 		log_warnx("cannot allocate the lease table (max_leases %u)", d->cfg.max_leases);
@@ -246,8 +257,8 @@ static int start(struct daemon *d)
 		log_warnx("out of memory");
 		return -1;
 	}
-	d->nft_watch = nft_watch_new(d->base, d->cfg.nft_table, nft_portid(d->nft), table_damaged, d,
-				     err, sizeof(err));
+	d->nft_watch = nft_watch_new(d->base, d->cfg.nft_table, d->cfg.forward_chain,
+				     nft_portid(d->nft), table_damaged, d, err, sizeof(err));
 	if (!d->nft_watch)
 		log_warnx("%s; a flushed ruleset will not be restored until a restart", err);
 	d->conntrack = conntrack_open(err, sizeof(err));

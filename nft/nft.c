@@ -9,6 +9,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -20,14 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SET_FWD4 "fwd4"
-#define SET_ALLOW4 "allow4"
-#define SET_PINHOLE6 "pinhole6"
-#define SET_FWD4_FILTERED "fwd4_filtered"
-#define SET_PINHOLE6_FILTERED "pinhole6_filtered"
-#define SET_HAIRPIN4 "hairpin4"
-#define SET_SEEN4 "seen4"
-#define SET_SEEN6 "seen6"
+/* Our sets and chains. Sets first: a set's id, which links a lookup to a
+ * set created in the same batch, is its index + 1. */
+enum obj { OBJ_FWD4, OBJ_FWD4_FILTERED, OBJ_ALLOW4, OBJ_PINHOLE6, OBJ_PINHOLE6_FILTERED,
+	   OBJ_HAIRPIN4, OBJ_SEEN4, OBJ_SEEN6, OBJ_SET_COUNT,
+	   OBJ_PREROUTING = OBJ_SET_COUNT, OBJ_POSTROUTING, OBJ_FORWARD, OBJ_COUNT };
+static const char *const obj_base_name[OBJ_COUNT] = {
+	[OBJ_FWD4] = "fwd4", [OBJ_FWD4_FILTERED] = "fwd4_filtered", [OBJ_ALLOW4] = "allow4",
+	[OBJ_PINHOLE6] = "pinhole6", [OBJ_PINHOLE6_FILTERED] = "pinhole6_filtered",
+	[OBJ_HAIRPIN4] = "hairpin4", [OBJ_SEEN4] = "seen4", [OBJ_SEEN6] = "seen6",
+	[OBJ_PREROUTING] = "prerouting", [OBJ_POSTROUTING] = "postrouting",
+	[OBJ_FORWARD] = "forward",
+};
+/* In a firewall's table, what tells ours from the firewall's own. */
+#define INTEGRATED_PREFIX "portleased_"
+#define OBJ_NAME_MAX 48
 /* How long a mapping's last new connection is remembered: beyond it the
  * mapping reads as unused. */
 #define SEEN_TIMEOUT_MS (7ull * 24 * 3600 * 1000)
@@ -59,7 +67,6 @@ static const uint8_t fwd4_filtered_fields[] = { 4, 2, 1, 2 };
 static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
 #define MAX_DATA_LEN FWD4_DATA_LEN
 
-/* Set ids link a lookup to a set created in the same batch. */
 /* nft's named priorities "dstnat" and "filter" (netfilter_ipv4.h). */
 #define PRIORITY_DSTNAT (-100)
 #define PRIORITY_SRCNAT 100
@@ -67,21 +74,22 @@ static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
  * the pinhole mark is set by the time it looks. */
 #define PRIORITY_FORWARD (-10)
 
-enum { SET_ID_FWD4 = 1, SET_ID_ALLOW4, SET_ID_PINHOLE6, SET_ID_FWD4_FILTERED,
-       SET_ID_PINHOLE6_FILTERED, SET_ID_HAIRPIN4, SET_ID_SEEN4, SET_ID_SEEN6 };
-
 /* A filtered mapping's replace carries up to 4 * FILTER_MAX_RANGES elements
  * of about 120 bytes. Twice the limit: libmnl lets the last message run
  * past it. */
 #define BATCH_LIMIT 65536
 #define BATCH_BUF_SIZE (2 * BATCH_LIMIT)
-#define BATCH_MAX_MSGS 32
+#define BATCH_MAX_MSGS 64
 
 struct nft {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
 	char table[64];
+	/* The firewall's forward chain, which jumps to ours; "": the table
+	 * is our own. */
+	char forward_chain[64];
+	char name[OBJ_COUNT][OBJ_NAME_MAX];
 	char ext_ifname[IFNAMSIZ];  /* what a rebuild needs again */
 	uint32_t pinhole_mark;
 	bool has_hairpin_address;
@@ -231,12 +239,16 @@ static struct nftnl_expr *expr_payload(uint32_t base, uint32_t offset, uint32_t 
 	return e;
 }
 
-static struct nftnl_expr *expr_lookup(const char *set, uint32_t set_id, uint32_t sreg,
-				      int dreg)
+static uint32_t set_id(enum obj set)
+{
+	return (uint32_t)set + 1;
+}
+
+static struct nftnl_expr *expr_lookup(const struct nft *n, enum obj set, uint32_t sreg, int dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, n->name[set]);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id(set));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
 	if (dreg >= 0)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
@@ -269,14 +281,19 @@ static void rule_load_source_port(struct nftnl_rule *r, uint32_t reg32)
 	add_expr(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, reg32));
 }
 
-static struct nftnl_rule *new_rule(const char *table, const char *chain)
+static struct nftnl_rule *new_rule_in(const struct nft *n, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, n->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	return r;
+}
+
+static struct nftnl_rule *new_rule(const struct nft *n, enum obj chain)
+{
+	return new_rule_in(n, n->name[chain]);
 }
 
 static void rule_match_iifname(struct nftnl_rule *r, const char *ext_ifname)
@@ -289,22 +306,21 @@ static void rule_match_iifname(struct nftnl_rule *r, const char *ext_ifname)
 }
 
 /* A rule for packets of one family that came in on the external interface. */
-static struct nftnl_rule *new_rule_from_wan(const char *table, const char *chain,
-					    const char *ext_ifname, uint8_t nfproto)
+static struct nftnl_rule *new_rule_from_wan(const struct nft *n, enum obj chain, uint8_t nfproto)
 {
-	struct nftnl_rule *r = new_rule(table, chain);
+	struct nftnl_rule *r = new_rule(n, chain);
 
-	rule_match_iifname(r, ext_ifname);
+	rule_match_iifname(r, n->ext_ifname);
 	rule_match_nfproto(r, nfproto);
 	return r;
 }
 
 /* dnat ip to <the address . port the map gives for the key in NFT_REG_1> */
-static void rule_dnat_from_map(struct nftnl_rule *r, const char *map, uint32_t map_id)
+static void rule_dnat_from_map(const struct nft *n, struct nftnl_rule *r, enum obj map)
 {
 	struct nftnl_expr *nat;
 
-	add_expr(r, expr_lookup(map, map_id, NFT_REG_1, NFT_REG_1));
+	add_expr(r, expr_lookup(n, map, NFT_REG_1, NFT_REG_1));
 	nat = nftnl_expr_alloc("nat");
 	nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 	nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
@@ -316,25 +332,25 @@ static void rule_dnat_from_map(struct nftnl_rule *r, const char *map, uint32_t m
 
 /* iifname $ext meta nfproto ipv4
  *     dnat ip to meta l4proto . th dport map @fwd4 */
-static struct nftnl_rule *rule_dnat(const char *table, const char *ext_ifname)
+static struct nftnl_rule *rule_dnat(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule_from_wan(table, "prerouting", ext_ifname, NFPROTO_IPV4);
+	struct nftnl_rule *r = new_rule_from_wan(n, OBJ_PREROUTING, NFPROTO_IPV4);
 
 	rule_load_proto_port(r, NFT_REG32_00);
-	rule_dnat_from_map(r, SET_FWD4, SET_ID_FWD4);
+	rule_dnat_from_map(n, r, OBJ_FWD4);
 	return r;
 }
 
 /* iifname $ext meta nfproto ipv4
  *     dnat ip to ip saddr . th sport . meta l4proto . th dport map @fwd4_filtered */
-static struct nftnl_rule *rule_dnat_filtered(const char *table, const char *ext_ifname)
+static struct nftnl_rule *rule_dnat_filtered(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule_from_wan(table, "prerouting", ext_ifname, NFPROTO_IPV4);
+	struct nftnl_rule *r = new_rule_from_wan(n, OBJ_PREROUTING, NFPROTO_IPV4);
 
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00));
 	rule_load_source_port(r, NFT_REG32_01);
 	rule_load_proto_port(r, NFT_REG32_02);
-	rule_dnat_from_map(r, SET_FWD4_FILTERED, SET_ID_FWD4_FILTERED);
+	rule_dnat_from_map(n, r, OBJ_FWD4_FILTERED);
 	return r;
 }
 
@@ -351,16 +367,16 @@ static void rule_match_not_iifname(struct nftnl_rule *r, const char *ext_ifname)
  * gets the mapping too.
  * iifname != $ext meta nfproto ipv4 ip daddr @hairpin4
  *     dnat ip to meta l4proto . th dport map @fwd4 */
-static struct nftnl_rule *rule_hairpin_dnat(const char *table, const char *ext_ifname)
+static struct nftnl_rule *rule_hairpin_dnat(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule(table, "prerouting");
+	struct nftnl_rule *r = new_rule(n, OBJ_PREROUTING);
 
-	rule_match_not_iifname(r, ext_ifname);
+	rule_match_not_iifname(r, n->ext_ifname);
 	rule_match_nfproto(r, NFPROTO_IPV4);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
-	add_expr(r, expr_lookup(SET_HAIRPIN4, SET_ID_HAIRPIN4, NFT_REG_1, -1));
+	add_expr(r, expr_lookup(n, OBJ_HAIRPIN4, NFT_REG_1, -1));
 	rule_load_proto_port(r, NFT_REG32_00);
-	rule_dnat_from_map(r, SET_FWD4, SET_ID_FWD4);
+	rule_dnat_from_map(n, r, OBJ_FWD4);
 	return r;
 }
 
@@ -368,25 +384,25 @@ static struct nftnl_rule *rule_hairpin_dnat(const char *table, const char *ext_i
  * answers come back through the router rather than straight to the host,
  * which would drop them.
  * iifname != $ext meta nfproto ipv4 ct original ip daddr @hairpin4 masquerade */
-static struct nftnl_rule *rule_hairpin_masquerade(const char *table, const char *ext_ifname)
+static struct nftnl_rule *rule_hairpin_masquerade(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule(table, "postrouting");
+	struct nftnl_rule *r = new_rule(n, OBJ_POSTROUTING);
 	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
 
-	rule_match_not_iifname(r, ext_ifname);
+	rule_match_not_iifname(r, n->ext_ifname);
 	rule_match_nfproto(r, NFPROTO_IPV4);
 	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_DST_IP);
 	nftnl_expr_set_u8(ct, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
 	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	add_expr(r, ct);
-	add_expr(r, expr_lookup(SET_HAIRPIN4, SET_ID_HAIRPIN4, NFT_REG_1, -1));
+	add_expr(r, expr_lookup(n, OBJ_HAIRPIN4, NFT_REG_1, -1));
 	add_expr(r, nftnl_expr_alloc("masq"));
 	return r;
 }
 
 /* A packet one of our IPv4 mappings let in:
  * ct status dnat meta nfproto ipv4 ip daddr . meta l4proto . th dport @allow4 */
-static void rule_match_mapped4(struct nftnl_rule *r)
+static void rule_match_mapped4(const struct nft *n, struct nftnl_rule *r)
 {
 	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
 	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
@@ -399,7 +415,7 @@ static void rule_match_mapped4(struct nftnl_rule *r)
 	rule_match_nfproto(r, NFPROTO_IPV4);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
 	rule_load_proto_port(r, NFT_REG32_01);
-	add_expr(r, expr_lookup(SET_ALLOW4, SET_ID_ALLOW4, NFT_REG_1, -1));
+	add_expr(r, expr_lookup(n, OBJ_ALLOW4, NFT_REG_1, -1));
 }
 
 /* ct state new */
@@ -417,12 +433,12 @@ static void rule_match_ct_new(struct nftnl_rule *r)
 
 /* update @set { <the key in NFT_REG_1> }: the element's timeout starts
  * again, so what is left of it tells when this last happened. */
-static struct nftnl_expr *expr_update(const char *set, uint32_t set_id)
+static struct nftnl_expr *expr_update(const struct nft *n, enum obj set)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
 
-	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, n->name[set]);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(set));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, SEEN_TIMEOUT_MS);
@@ -434,47 +450,47 @@ static struct nftnl_expr *expr_update(const char *set, uint32_t set_id)
  * ct state new ct status dnat meta nfproto ipv4
  *     ip daddr . meta l4proto . th dport @allow4
  *     update @seen4 { ip daddr . meta l4proto . th dport } */
-static struct nftnl_rule *rule_seen4(const char *table)
+static struct nftnl_rule *rule_seen4(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule(table, "forward");
+	struct nftnl_rule *r = new_rule(n, OBJ_FORWARD);
 
 	rule_match_ct_new(r);
-	rule_match_mapped4(r);
-	add_expr(r, expr_update(SET_SEEN4, SET_ID_SEEN4));
+	rule_match_mapped4(n, r);
+	add_expr(r, expr_update(n, OBJ_SEEN4));
 	return r;
 }
 
 /* ct state new iifname $ext meta nfproto ipv6
  *     ip6 daddr . meta l4proto . th dport @pinhole6   (or the filtered set)
  *     update @seen6 { ip6 daddr . meta l4proto . th dport } */
-static struct nftnl_rule *rule_seen6(const char *table, const char *ext_ifname, bool filtered)
+static struct nftnl_rule *rule_seen6(const struct nft *n, bool filtered)
 {
-	struct nftnl_rule *r = new_rule(table, "forward");
+	struct nftnl_rule *r = new_rule(n, OBJ_FORWARD);
 
 	rule_match_ct_new(r);
-	rule_match_iifname(r, ext_ifname);
+	rule_match_iifname(r, n->ext_ifname);
 	rule_match_nfproto(r, NFPROTO_IPV6);
 	if (filtered) {
 		add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00));
 		rule_load_source_port(r, NFT_REG32_04);
 		add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_05));
 		rule_load_proto_port(r, NFT_REG32_09);
-		add_expr(r, expr_lookup(SET_PINHOLE6_FILTERED, SET_ID_PINHOLE6_FILTERED, NFT_REG_1, -1));
+		add_expr(r, expr_lookup(n, OBJ_PINHOLE6_FILTERED, NFT_REG_1, -1));
 	}
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
 	rule_load_proto_port(r, NFT_REG32_04);
 	if (!filtered)
-		add_expr(r, expr_lookup(SET_PINHOLE6, SET_ID_PINHOLE6, NFT_REG_1, -1));
-	add_expr(r, expr_update(SET_SEEN6, SET_ID_SEEN6));
+		add_expr(r, expr_lookup(n, OBJ_PINHOLE6, NFT_REG_1, -1));
+	add_expr(r, expr_update(n, OBJ_SEEN6));
 	return r;
 }
 
 /* ct status dnat ip daddr . meta l4proto . th dport @allow4 accept */
-static struct nftnl_rule *rule_allow4(const char *table)
+static struct nftnl_rule *rule_allow4(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule(table, "forward");
+	struct nftnl_rule *r = new_rule(n, OBJ_FORWARD);
 
-	rule_match_mapped4(r);
+	rule_match_mapped4(n, r);
 	add_expr(r, expr_accept());
 	return r;
 }
@@ -503,44 +519,42 @@ static void rule_mark_and_accept(struct nftnl_rule *r, uint32_t mark)
 }
 
 /* iifname $ext ip6 daddr . meta l4proto . th dport @pinhole6 (mark and) accept */
-static struct nftnl_rule *rule_pinhole6(const char *table, const char *ext_ifname,
-					uint32_t mark)
+static struct nftnl_rule *rule_pinhole6(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule_from_wan(table, "forward", ext_ifname, NFPROTO_IPV6);
+	struct nftnl_rule *r = new_rule_from_wan(n, OBJ_FORWARD, NFPROTO_IPV6);
 
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
 	rule_load_proto_port(r, NFT_REG32_04);
-	add_expr(r, expr_lookup(SET_PINHOLE6, SET_ID_PINHOLE6, NFT_REG_1, -1));
-	rule_mark_and_accept(r, mark);
+	add_expr(r, expr_lookup(n, OBJ_PINHOLE6, NFT_REG_1, -1));
+	rule_mark_and_accept(r, n->pinhole_mark);
 	return r;
 }
 
 /* iifname $ext
  *     ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport @pinhole6_filtered
  *     (mark and) accept */
-static struct nftnl_rule *rule_pinhole6_filtered(const char *table, const char *ext_ifname,
-						 uint32_t mark)
+static struct nftnl_rule *rule_pinhole6_filtered(const struct nft *n)
 {
-	struct nftnl_rule *r = new_rule_from_wan(table, "forward", ext_ifname, NFPROTO_IPV6);
+	struct nftnl_rule *r = new_rule_from_wan(n, OBJ_FORWARD, NFPROTO_IPV6);
 
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00));
 	rule_load_source_port(r, NFT_REG32_04);
 	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_05));
 	rule_load_proto_port(r, NFT_REG32_09);
-	add_expr(r, expr_lookup(SET_PINHOLE6_FILTERED, SET_ID_PINHOLE6_FILTERED, NFT_REG_1, -1));
-	rule_mark_and_accept(r, mark);
+	add_expr(r, expr_lookup(n, OBJ_PINHOLE6_FILTERED, NFT_REG_1, -1));
+	rule_mark_and_accept(r, n->pinhole_mark);
 	return r;
 }
 
-static struct nftnl_set *new_set(const char *table, const char *name, uint32_t id,
-				 uint32_t key_type, uint32_t key_len)
+static struct nftnl_set *new_set(const struct nft *n, enum obj set, uint32_t key_type,
+				 uint32_t key_len)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, n->name[set]);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id(set));
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
@@ -552,11 +566,11 @@ static struct nftnl_set *new_set(const char *table, const char *name, uint32_t i
  * range next to exact values): the kernel's pipapo set type (Linux 5.6+),
  * which needs each field's length, zero-terminated.
  */
-static struct nftnl_set *new_range_set(const char *table, const char *name, uint32_t id,
-				       uint32_t key_type, uint32_t key_len,
-				       const uint8_t *field_lengths, size_t nfields)
+static struct nftnl_set *new_range_set(const struct nft *n, enum obj set, uint32_t key_type,
+				       uint32_t key_len, const uint8_t *field_lengths,
+				       size_t nfields)
 {
-	struct nftnl_set *s = new_set(table, name, id, key_type, key_len);
+	struct nftnl_set *s = new_set(n, set, key_type, key_len);
 	uint8_t fields[NFT_REG32_COUNT] = { 0 };
 
 	memcpy(fields, field_lengths, nfields);
@@ -590,17 +604,25 @@ static void make_fwd4_map(struct nftnl_set *s)
 	counted(s);
 }
 
-static struct nftnl_chain *new_chain(const char *table, const char *name, const char *type,
-				     uint32_t hook, int32_t prio)
+/* A chain only jumps lead to (no hook). */
+static struct nftnl_chain *new_regular_chain(const struct nft *n, enum obj chain)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, n->name[chain]);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	return c;
+}
+
+static struct nftnl_chain *new_chain(const struct nft *n, enum obj chain, const char *type,
+				     uint32_t hook, int32_t prio)
+{
+	struct nftnl_chain *c = new_regular_chain(n, chain);
+
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	return c;
 }
 
@@ -644,7 +666,7 @@ static void put_hairpin_address(struct nft *n, struct batch *bt, uint16_t type, 
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, SET_HAIRPIN4);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, n->name[OBJ_HAIRPIN4]);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, &a.s_addr, sizeof(a.s_addr));
 	nftnl_set_elem_add(s, el);
@@ -654,10 +676,364 @@ static void put_hairpin_address(struct nft *n, struct batch *bt, uint16_t type, 
 	batch_next(bt);
 }
 
-static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_mark)
+/* ct state invalid return: the firewall's own rules decide what to do with
+ * packets conntrack could not place; an accept of ours must not let them
+ * past it. */
+static struct nftnl_rule *rule_skip_invalid(const struct nft *n)
+{
+	struct nftnl_rule *r = new_rule(n, OBJ_FORWARD);
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct"), *ret = nftnl_expr_alloc("immediate");
+	uint32_t invalid_bit = NF_CT_STATE_INVALID_BIT, zero = 0;
+
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add_expr(r, ct);
+	add_expr(r, expr_bitwise(NFT_REG_1, invalid_bit, zero));
+	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
+	nftnl_expr_set_u32(ret, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(ret, NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
+	add_expr(r, ret);
+	return r;
+}
+
+static bool integrated(const struct nft *n)
+{
+	return n->forward_chain[0] != '\0';
+}
+
+/* Our sets, chains and rules (docs/nftables.md). */
+static void put_our_objects(struct nft *n, struct batch *bt)
+{
+	struct nftnl_set *fwd4, *hairpin4;
+
+	fwd4 = new_set(n, OBJ_FWD4, CONCAT2(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), FWD4_KEY_LEN);
+	make_fwd4_map(fwd4);
+	put_set(n, bt, fwd4);
+	fwd4 = new_range_set(n, OBJ_FWD4_FILTERED,
+			     CONCAT4(TYPE_IPADDR, TYPE_INET_SERVICE, TYPE_INET_PROTOCOL,
+				     TYPE_INET_SERVICE),
+			     FWD4F_KEY_LEN, fwd4_filtered_fields, sizeof(fwd4_filtered_fields));
+	make_fwd4_map(fwd4);
+	put_set(n, bt, fwd4);
+	put_set(n, bt, counted(new_set(n, OBJ_ALLOW4,
+				       CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+				       ALLOW4_KEY_LEN)));
+	put_set(n, bt, counted(new_set(n, OBJ_PINHOLE6,
+				       CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+				       PIN6_KEY_LEN)));
+	put_set(n, bt, counted(new_range_set(n, OBJ_PINHOLE6_FILTERED,
+					     CONCAT5(TYPE_IP6ADDR, TYPE_INET_SERVICE, TYPE_IP6ADDR,
+						     TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+					     PIN6F_KEY_LEN, pinhole6_filtered_fields,
+					     sizeof(pinhole6_filtered_fields))));
+
+	put_set(n, bt, seen_set(new_set(n, OBJ_SEEN4,
+					CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+					ALLOW4_KEY_LEN)));
+	put_set(n, bt, seen_set(new_set(n, OBJ_SEEN6,
+					CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+					PIN6_KEY_LEN)));
+	hairpin4 = new_set(n, OBJ_HAIRPIN4, TYPE_IPADDR, 4);
+	nftnl_set_set_u32(hairpin4, NFTNL_SET_FLAGS, 0);
+	put_set(n, bt, hairpin4);
+	if (n->has_hairpin_address)
+		put_hairpin_address(n, bt, NFT_MSG_NEWSETELEM, n->hairpin_address);
+
+	put_chain(n, bt, new_chain(n, OBJ_PREROUTING, "nat", NF_INET_PRE_ROUTING, PRIORITY_DSTNAT));
+	put_chain(n, bt, new_chain(n, OBJ_POSTROUTING, "nat", NF_INET_POST_ROUTING,
+				   PRIORITY_SRCNAT));
+	/* In a firewall's table, its forward chain jumps to ours, so that our
+	 * accept is the firewall's verdict. */
+	put_chain(n, bt, integrated(n) ? new_regular_chain(n, OBJ_FORWARD) :
+					 new_chain(n, OBJ_FORWARD, "filter", NF_INET_FORWARD,
+						   PRIORITY_FORWARD));
+	put_rule(n, bt, rule_dnat(n));
+	put_rule(n, bt, rule_dnat_filtered(n));
+	put_rule(n, bt, rule_hairpin_dnat(n));
+	put_rule(n, bt, rule_hairpin_masquerade(n));
+	put_rule(n, bt, rule_skip_invalid(n));
+	/* Before the accepts, which end the chain. */
+	put_rule(n, bt, rule_seen4(n));
+	put_rule(n, bt, rule_seen6(n, false));
+	put_rule(n, bt, rule_seen6(n, true));
+	put_rule(n, bt, rule_allow4(n));
+	put_rule(n, bt, rule_pinhole6(n));
+	put_rule(n, bt, rule_pinhole6_filtered(n));
+}
+
+/* --- living in a firewall's table --- */
+
+#define JUMPS_MAX 8
+
+/* What of ours a firewall's table holds: left by an earlier run, or by a
+ * firewall reload that flushed the rules but kept the chains. */
+struct found {
+	bool obj[OBJ_COUNT];
+	bool forward_chain;        /* the firewall's, on the forward hook */
+	bool forward_chain_other;  /* a chain of that name, on another hook or none */
+	uint64_t jump_handles[JUMPS_MAX];
+	size_t njumps;
+};
+
+/*
+ * Sends one dump request (a nftnl object, in the form its build function
+ * puts) and hands every answer to each(nlh, found). Like a batch, a dump's
+ * parts are produced inside sendmsg() and recv(), so MSG_DONTWAIT reads
+ * never wait.
+ */
+static int dump(struct nft *n, uint16_t type, void (*build)(struct nlmsghdr *, const struct nft *),
+		int (*each)(const struct nlmsghdr *, const struct nft *, struct found *),
+		struct found *f)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = n->seq++;
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP, seq);
+
+	build(nlh, n);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = recv(mnl_socket_get_fd(n->nl), buf, sizeof(buf), MSG_DONTWAIT);
+		int remaining = (int)len;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return errno == EAGAIN ? -EPROTO : -errno;
+		for (const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
+		     nlmsg_ok(r, remaining); r = mnl_nlmsg_next(r, &remaining)) {
+			if (r->nlmsg_seq != seq)
+				continue;
+			if (r->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(r);
+
+				if (mnl_nlmsg_get_payload_len(r) < sizeof(*err))
+					return -EPROTO;
+				return err->error == -ENOENT ? 0 : err->error ? err->error : -EPROTO;
+			}
+			if (each(r, n, f) < 0)
+				return -ENOMEM;
+		}
+	}
+}
+
+static void build_chain_dump(struct nlmsghdr *nlh, const struct nft *n)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+}
+
+static void build_set_dump(struct nlmsghdr *nlh, const struct nft *n)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+}
+
+static void build_rule_dump(struct nlmsghdr *nlh, const struct nft *n)
+{
+	struct nftnl_rule *r = new_rule_in(n, n->forward_chain);
+
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+}
+
+static void mark_ours(const struct nft *n, const char *name, enum obj first, enum obj end,
+		      struct found *f)
+{
+	for (enum obj o = first; o < end; o++)
+		if (strcmp(name, n->name[o]) == 0)
+			f->obj[o] = true;
+}
+
+static int found_chain(const struct nlmsghdr *nlh, const struct nft *n, struct found *f)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	const char *table, *name;
+
+	if (!c)
+		return -1;
+	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+	    (table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)) && strcmp(table, n->table) == 0 &&
+	    (name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME))) {
+		mark_ours(n, name, OBJ_SET_COUNT, OBJ_COUNT, f);
+		if (strcmp(name, n->forward_chain) == 0) {
+			bool forward_hook = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+					    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) ==
+						    NF_INET_FORWARD;
+			f->forward_chain |= forward_hook;
+			f->forward_chain_other |= !forward_hook;
+		}
+	}
+	nftnl_chain_free(c);
+	return 0;
+}
+
+static int found_set(const struct nlmsghdr *nlh, const struct nft *n, struct found *f)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	const char *table, *name;
+
+	if (!s)
+		return -1;
+	if (nftnl_set_nlmsg_parse(nlh, s) == 0 &&
+	    (table = nftnl_set_get_str(s, NFTNL_SET_TABLE)) && strcmp(table, n->table) == 0 &&
+	    (name = nftnl_set_get_str(s, NFTNL_SET_NAME)))
+		mark_ours(n, name, 0, OBJ_SET_COUNT, f);
+	nftnl_set_free(s);
+	return 0;
+}
+
+/* A jump (or goto) to our forward chain. */
+struct jump_target {
+	const char *chain;
+	bool found;
+};
+
+static int is_jump_to_ours(struct nftnl_expr *e, void *data)
+{
+	struct jump_target *target = data;
+	const char *chain;
+	uint32_t verdict;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "immediate") != 0 ||
+	    !nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT) ||
+	    !nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+		return 0;
+	verdict = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+	chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+	target->found |= (verdict == (uint32_t)NFT_JUMP || verdict == (uint32_t)NFT_GOTO) &&
+			 strcmp(chain, target->chain) == 0;
+	return 0;
+}
+
+static int found_rule(const struct nlmsghdr *nlh, const struct nft *n, struct found *f)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct jump_target ours = { .chain = n->name[OBJ_FORWARD], .found = false };
+	const char *table, *chain;
+
+	if (!r)
+		return -1;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    (table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) && strcmp(table, n->table) == 0 &&
+	    (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) &&
+	    strcmp(chain, n->forward_chain) == 0 && f->njumps < JUMPS_MAX &&
+	    nftnl_expr_foreach(r, is_jump_to_ours, &ours) == 0 && ours.found)
+		f->jump_handles[f->njumps++] = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	nftnl_rule_free(r);
+	return 0;
+}
+
+static int find_ours(struct nft *n, struct found *f)
+{
+	int rc;
+
+	*f = (struct found){ .njumps = 0 };
+	if ((rc = dump(n, NFT_MSG_GETCHAIN, build_chain_dump, found_chain, f)) < 0 ||
+	    (rc = dump(n, NFT_MSG_GETSET, build_set_dump, found_set, f)) < 0)
+		return rc;
+	if (!f->forward_chain)
+		return 0;
+	return dump(n, NFT_MSG_GETRULE, build_rule_dump, found_rule, f);
+}
+
+/* Deletes what find_ours found: jumps first, then the rules that use our
+ * sets, then the chains and sets themselves. */
+static void put_delete_ours(struct nft *n, struct batch *bt, const struct found *f)
+{
+	for (size_t i = 0; i < f->njumps; i++) {
+		struct nftnl_rule *r = new_rule_in(n, n->forward_chain);
+
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, f->jump_handles[i]);
+		nftnl_rule_nlmsg_build_payload(batch_msg(n, bt, NFT_MSG_DELRULE, 0), r);
+		nftnl_rule_free(r);
+		batch_next(bt);
+	}
+	for (enum obj o = OBJ_SET_COUNT; o < OBJ_COUNT; o++) {
+		struct nftnl_rule *r;
+
+		if (!f->obj[o])
+			continue;
+		r = new_rule(n, o);  /* no handle: every rule of the chain */
+		nftnl_rule_nlmsg_build_payload(batch_msg(n, bt, NFT_MSG_DELRULE, 0), r);
+		nftnl_rule_free(r);
+		batch_next(bt);
+	}
+	for (enum obj o = OBJ_SET_COUNT; o < OBJ_COUNT; o++) {
+		struct nftnl_chain *c;
+
+		if (!f->obj[o])
+			continue;
+		c = new_regular_chain(n, o);
+		nftnl_chain_nlmsg_build_payload(batch_msg(n, bt, NFT_MSG_DELCHAIN, 0), c);
+		nftnl_chain_free(c);
+		batch_next(bt);
+	}
+	for (enum obj o = 0; o < OBJ_SET_COUNT; o++) {
+		struct nftnl_set *s;
+
+		if (!f->obj[o])
+			continue;
+		s = nftnl_set_alloc();
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, n->name[o]);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+		nftnl_set_nlmsg_build_payload(batch_msg(n, bt, NFT_MSG_DELSET, 0), s);
+		nftnl_set_free(s);
+		batch_next(bt);
+	}
+}
+
+/* jump portleased_forward comment "portleased", first in the firewall's
+ * forward chain: before its drops, and before anything that accepts on
+ * its own terms. */
+static void put_jump(struct nft *n, struct batch *bt)
+{
+	struct nftnl_rule *r = new_rule_in(n, n->forward_chain);
+	struct nftnl_expr *jump = nftnl_expr_alloc("immediate");
+	struct nftnl_udata_buf *comment = nftnl_udata_buf_alloc(64);
+
+	nftnl_expr_set_u32(jump, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(jump, NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_JUMP);
+	nftnl_expr_set_str(jump, NFTNL_EXPR_IMM_CHAIN, n->name[OBJ_FORWARD]);
+	add_expr(r, jump);
+	if (comment && nftnl_udata_put_strz(comment, NFTNL_UDATA_RULE_COMMENT, "portleased"))
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(comment),
+				    nftnl_udata_buf_len(comment));
+	nftnl_udata_buf_free(comment);
+	/* No NLM_F_APPEND and no position: the head of the chain. */
+	nftnl_rule_nlmsg_build_payload(batch_msg(n, bt, NFT_MSG_NEWRULE, NLM_F_CREATE), r);
+	nftnl_rule_free(r);
+	batch_next(bt);
+}
+
+static int create_in_firewall_table(struct nft *n)
+{
+	struct found f;
+	int rc = find_ours(n, &f);
+
+	if (rc < 0)
+		return rc;
+	if (!f.forward_chain)
+		return f.forward_chain_other ? -ENOTDIR : -ENOENT;
+	batch_start(n, n->batch);
+	put_delete_ours(n, n->batch, &f);
+	put_our_objects(n, n->batch);
+	put_jump(n, n->batch);
+	return batch_commit(n, n->batch);
+}
+
+static int create_own_table(struct nft *n)
 {
 	struct batch *bt = n->batch;
-	struct nftnl_set *fwd4, *hairpin4;
 
 	batch_start(n, bt);
 	/* Add-then-delete makes the delete succeed whether or not a stale
@@ -666,67 +1042,19 @@ static int create_table(struct nft *n, const char *ext_ifname, uint32_t pinhole_
 	put_table(n, bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	put_table(n, bt, NFT_MSG_DELTABLE, 0);
 	put_table(n, bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
-
-	fwd4 = new_set(n->table, SET_FWD4, SET_ID_FWD4,
-		       CONCAT2(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), FWD4_KEY_LEN);
-	make_fwd4_map(fwd4);
-	put_set(n, bt, fwd4);
-	fwd4 = new_range_set(n->table, SET_FWD4_FILTERED, SET_ID_FWD4_FILTERED,
-			     CONCAT4(TYPE_IPADDR, TYPE_INET_SERVICE, TYPE_INET_PROTOCOL,
-				     TYPE_INET_SERVICE),
-			     FWD4F_KEY_LEN, fwd4_filtered_fields, sizeof(fwd4_filtered_fields));
-	make_fwd4_map(fwd4);
-	put_set(n, bt, fwd4);
-	put_set(n, bt, counted(new_set(n->table, SET_ALLOW4, SET_ID_ALLOW4,
-				       CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-				       ALLOW4_KEY_LEN)));
-	put_set(n, bt, counted(new_set(n->table, SET_PINHOLE6, SET_ID_PINHOLE6,
-				       CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-				       PIN6_KEY_LEN)));
-	put_set(n, bt, counted(new_range_set(n->table, SET_PINHOLE6_FILTERED,
-					     SET_ID_PINHOLE6_FILTERED,
-					     CONCAT5(TYPE_IP6ADDR, TYPE_INET_SERVICE, TYPE_IP6ADDR,
-						     TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-					     PIN6F_KEY_LEN, pinhole6_filtered_fields,
-					     sizeof(pinhole6_filtered_fields))));
-
-	put_set(n, bt, seen_set(new_set(n->table, SET_SEEN4, SET_ID_SEEN4,
-					CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-					ALLOW4_KEY_LEN)));
-	put_set(n, bt, seen_set(new_set(n->table, SET_SEEN6, SET_ID_SEEN6,
-					CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-					PIN6_KEY_LEN)));
-	hairpin4 = new_set(n->table, SET_HAIRPIN4, SET_ID_HAIRPIN4, TYPE_IPADDR, 4);
-	nftnl_set_set_u32(hairpin4, NFTNL_SET_FLAGS, 0);
-	put_set(n, bt, hairpin4);
-	if (n->has_hairpin_address)
-		put_hairpin_address(n, bt, NFT_MSG_NEWSETELEM, n->hairpin_address);
-
-	put_chain(n, bt, new_chain(n->table, "prerouting", "nat", NF_INET_PRE_ROUTING,
-				   PRIORITY_DSTNAT));
-	put_chain(n, bt, new_chain(n->table, "postrouting", "nat", NF_INET_POST_ROUTING,
-				   PRIORITY_SRCNAT));
-	put_chain(n, bt, new_chain(n->table, "forward", "filter", NF_INET_FORWARD,
-				   PRIORITY_FORWARD));
-	put_rule(n, bt, rule_dnat(n->table, ext_ifname));
-	put_rule(n, bt, rule_dnat_filtered(n->table, ext_ifname));
-	put_rule(n, bt, rule_hairpin_dnat(n->table, ext_ifname));
-	put_rule(n, bt, rule_hairpin_masquerade(n->table, ext_ifname));
-	/* First in the chain: the accepts below end it. */
-	put_rule(n, bt, rule_seen4(n->table));
-	put_rule(n, bt, rule_seen6(n->table, ext_ifname, false));
-	put_rule(n, bt, rule_seen6(n->table, ext_ifname, true));
-	put_rule(n, bt, rule_allow4(n->table));
-	put_rule(n, bt, rule_pinhole6(n->table, ext_ifname, pinhole_mark));
-	put_rule(n, bt, rule_pinhole6_filtered(n->table, ext_ifname, pinhole_mark));
-
+	put_our_objects(n, bt);
 	return batch_commit(n, bt);
+}
+
+static int create_table(struct nft *n)
+{
+	return integrated(n) ? create_in_firewall_table(n) : create_own_table(n);
 }
 
 static struct element *elements_alloc(void);
 
-struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pinhole_mark,
-		     char *err, size_t errlen)
+struct nft *nft_open(const char *table, const char *forward_chain, const char *external_ifname,
+		     uint32_t pinhole_mark, char *err, size_t errlen)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 	int one = 1, rc;
@@ -735,7 +1063,18 @@ struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pi
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (forward_chain && strncmp(forward_chain, INTEGRATED_PREFIX,
+				     strlen(INTEGRATED_PREFIX)) == 0) {
+		snprintf(err, errlen, "chain %s is one of portleased's own; name the firewall's "
+			 "forward chain", forward_chain);
+		free(n);
+		return NULL;
+	}
 	snprintf(n->table, sizeof(n->table), "%s", table);
+	snprintf(n->forward_chain, sizeof(n->forward_chain), "%s", forward_chain ? forward_chain : "");
+	for (enum obj o = 0; o < OBJ_COUNT; o++)
+		snprintf(n->name[o], sizeof(n->name[o]), "%s%s",
+			 integrated(n) ? INTEGRATED_PREFIX : "", obj_base_name[o]);
 	snprintf(n->ext_ifname, sizeof(n->ext_ifname), "%s", external_ifname);
 	n->pinhole_mark = pinhole_mark;
 	n->seq = 1;
@@ -755,9 +1094,18 @@ struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pi
 	mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	n->portid = mnl_socket_get_portid(n->nl);
 
-	rc = create_table(n, external_ifname, pinhole_mark);
+	rc = create_table(n);
+	if (rc < 0 && integrated(n) && (rc == -ENOENT || rc == -ENOTDIR)) {
+		snprintf(err, errlen, "firewall_integration: table inet %s has no chain %s on the "
+			 "forward hook%s", table, forward_chain,
+			 rc == -ENOENT ? " (is the firewall running? does `nft list chains inet` "
+					 "show it?)" : " (the chain of that name is not a base "
+					 "chain on the forward hook)");
+		goto fail;
+	}
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot create nftables table inet %s: %s%s", table,
+		snprintf(err, errlen, "cannot create portleased's nftables %s inet %s: %s%s",
+			 integrated(n) ? "chains and sets in table" : "table", table,
 			 strerror(-rc),
 			 rc == -EPERM ? " (portleased needs CAP_NET_ADMIN)" :
 			 rc == -ENOENT || rc == -EOPNOTSUPP ?
@@ -797,7 +1145,7 @@ int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr)
 
 int nft_rebuild(struct nft *n)
 {
-	return create_table(n, n->ext_ifname, n->pinhole_mark);
+	return create_table(n);
 }
 
 uint32_t nft_portid(const struct nft *n)
@@ -814,7 +1162,15 @@ void nft_close(struct nft *n, int remove_table)
 {
 	if (!n)
 		return;
-	if (remove_table) {
+	if (remove_table && integrated(n)) {
+		struct found f;
+
+		if (find_ours(n, &f) == 0) {
+			batch_start(n, n->batch);
+			put_delete_ours(n, n->batch, &f);
+			batch_commit(n, n->batch);
+		}
+	} else if (remove_table) {
 		batch_start(n, n->batch);
 		put_table(n, n->batch, NFT_MSG_DELTABLE, 0);
 		batch_commit(n, n->batch);
@@ -862,7 +1218,7 @@ enum elem_op { ELEM_ADD, ELEM_DELETE };
 
 /* One set element of a mapping. */
 struct element {
-	const char *set;
+	enum obj set;
 	struct key key, key_end, data;  /* key_end, data: len 0 when absent */
 };
 
@@ -929,8 +1285,8 @@ static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 	}
 	for (size_t i = 0; i < nremotes; i++) {
 		struct element *e = &out[count++];
-		*e = (struct element){ .set = is_forward(m) ? SET_FWD4_FILTERED :
-							      SET_PINHOLE6_FILTERED,
+		*e = (struct element){ .set = is_forward(m) ? OBJ_FWD4_FILTERED :
+							      OBJ_PINHOLE6_FILTERED,
 				       .data = dnat_target };
 		key_put_remote(&e->key, m, &m->remotes[i], false);
 		key_put_remote(&e->key_end, m, &m->remotes[i], true);
@@ -938,18 +1294,18 @@ static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 	if (!is_forward(m)) {
 		if (nremotes == 0) {
 			struct element *e = &out[count++];
-			*e = (struct element){ .set = SET_PINHOLE6 };
+			*e = (struct element){ .set = OBJ_PINHOLE6 };
 			key_put_internal(&e->key, m);
 		}
 		return count;
 	}
 	if (nremotes == 0) {
 		struct element *e = &out[count++];
-		*e = (struct element){ .set = SET_FWD4, .data = dnat_target };
+		*e = (struct element){ .set = OBJ_FWD4, .data = dnat_target };
 		key_put(&e->key, &proto, 1);
 		key_put_port(&e->key, m->external_port);
 	}
-	out[count] = (struct element){ .set = SET_ALLOW4 };
+	out[count] = (struct element){ .set = OBJ_ALLOW4 };
 	key_put_internal(&out[count++].key, m);
 	return count;
 }
@@ -960,12 +1316,12 @@ static void put_elements(struct nft *n, struct batch *bt, enum elem_op op,
 {
 	for (size_t i = 0; i < count;) {
 		struct nftnl_set *s = nftnl_set_alloc();
-		const char *set_name = elems[i].set;
+		enum obj set = elems[i].set;
 
 		nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, set_name);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, n->name[set]);
 		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-		for (; i < count && elems[i].set == set_name; i++) {
+		for (; i < count && elems[i].set == set; i++) {
 			const struct element *e = &elems[i];
 			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 
@@ -1114,7 +1470,7 @@ static int read_element(struct nft *n, const struct element *e,
 		return -ENOMEM;
 	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, e->set);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, n->name[e->set]);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e->key.bytes, e->key.len);
 	if (e->key_end.len)
@@ -1171,8 +1527,7 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 		/* The NAT chain sees a connection's first packet only: fwd4's
 		 * counters count connections. allow4's, in the forward chain,
 		 * count every packet let in. */
-		if (strcmp(n->elements[i].set, SET_FWD4) == 0 ||
-		    strcmp(n->elements[i].set, SET_FWD4_FILTERED) == 0)
+		if (n->elements[i].set == OBJ_FWD4 || n->elements[i].set == OBJ_FWD4_FILTERED)
 			continue;
 		rc = read_element(n, &n->elements[i], add_element_counters, out);
 		if (rc < 0)
@@ -1183,7 +1538,7 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 
 int nft_mapping_last_used(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)
 {
-	struct element seen = { .set = is_forward(m) ? SET_SEEN4 : SET_SEEN6 };
+	struct element seen = { .set = is_forward(m) ? OBJ_SEEN4 : OBJ_SEEN6 };
 
 	out->used = false;
 	key_put_internal(&seen.key, m);

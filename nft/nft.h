@@ -32,23 +32,31 @@ struct nft_mapping {
 };
 
 /*
- * Opens netlink and (re)creates table inet <table>: its maps and sets
+ * Opens netlink and (re)creates portleased's maps and sets
  * (docs/nftables.md), and the prerouting and forward chains, acting only on
  * packets arriving on external_ifname. Packets let through an IPv6 pinhole
- * get the bits of pinhole_mark set in their mark (none if 0). A table of that name left behind by an
- * earlier run is replaced in the same atomic batch. Returns NULL and a
- * message in err on failure.
+ * get the bits of pinhole_mark set in their mark (none if 0).
+ *
+ * With forward_chain NULL, all of it is the inet table `table`, ours; one
+ * of that name left behind by an earlier run is replaced in the same atomic
+ * batch. With forward_chain, it lives in the firewall's inet table `table`
+ * (which must exist), named with a "portleased_" prefix, and a rule at the
+ * head of the firewall's forward_chain jumps to our forward chain; objects
+ * of ours an earlier run left there are replaced in the same atomic batch.
+ * Returns NULL and a message in err on failure.
  */
-struct nft *nft_open(const char *table, const char *external_ifname, uint32_t pinhole_mark,
-		     char *err, size_t errlen);
+struct nft *nft_open(const char *table, const char *forward_chain, const char *external_ifname,
+		     uint32_t pinhole_mark, char *err, size_t errlen);
 
-/* Deletes our table (if remove_table) and closes netlink. */
+/* Deletes our table, or our objects in the firewall's (if remove_table),
+ * and closes netlink. */
 void nft_close(struct nft *n, int remove_table);
 /* The address hairpinned connections are addressed to (the external one),
  * or NULL for no hairpin. 0 or a negative errno. */
 int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr);
-/* The table made anew, empty, as nft_open made it (whatever is left of it
- * goes, in the same atomic batch). 0 or a negative errno. */
+/* Our objects made anew, empty, as nft_open made them (whatever is left of
+ * them goes, in the same atomic batch). 0 or a negative errno: -ENOENT if
+ * the firewall's forward chain is gone. */
 int nft_rebuild(struct nft *n);
 /* The netlink port our changes come from (their notifications carry it). */
 uint32_t nft_portid(const struct nft *n);

@@ -12,14 +12,22 @@
 
 struct nft_watch;
 
-/* damaged(arg) runs, from the loop, when a table, chain, set or rule of
- * the inet table `table` was deleted by any netlink port but own_portid. */
-struct nft_watch *nft_watch_new(struct event_base *base, const char *table, uint32_t own_portid,
+/*
+ * damaged(arg) runs, from the loop, when any netlink port but own_portid
+ * deleted (or created) the inet table `table`, or deleted one of our chains,
+ * sets or rules in it. With forward_chain "" the whole table is ours;
+ * otherwise it is the firewall's, ours are the objects named "portleased_*",
+ * and a rule deleted from the firewall's forward_chain (our jump may have
+ * been one) counts too.
+ */
+struct nft_watch *nft_watch_new(struct event_base *base, const char *table,
+				const char *forward_chain, uint32_t own_portid,
 				void (*damaged)(void *arg), void *arg, char *err, size_t errlen);
 void nft_watch_free(struct nft_watch *w);
 
 /* Whether one datagram of notifications holds such a deletion (pure; the
  * bytes are bounds-checked as they are read). */
-bool nft_watch_concerns(const void *buf, size_t len, const char *table, uint32_t own_portid);
+bool nft_watch_concerns(const void *buf, size_t len, const char *table, const char *forward_chain,
+			uint32_t own_portid);
 
 #endif

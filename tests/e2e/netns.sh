@@ -98,7 +98,6 @@ write_router_config() {
 	cat > "$file" <<CONF
 external_interface = "$ROUTER_WAN_IF";
 lan_interfaces = [ "br-lan" ];
-nft_table = "portleased";
 lifetime = { min = 1; max = 3600; };
 control = { socket = "$WORK/control.sock"; };
 metrics = { listen = "$ROUTER_LAN_IP:9737"; };

@@ -5,6 +5,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	(void)nft_watch_concerns(data, size, "portleased", 4242);
+	(void)nft_watch_concerns(data, size, "portleased", "", 4242);
+	(void)nft_watch_concerns(data, size, "fw4", "forward", 4242);
 	return 0;
 }

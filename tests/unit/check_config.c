@@ -37,6 +37,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(load(MINIMAL "policy = ( { action = \"allow\"; } );\n"), 0);
 	ck_assert(!cfg.has_external_address);
 	ck_assert_str_eq(cfg.nft_table, "portleased");
+	ck_assert_str_eq(cfg.forward_chain, "");  /* our own table */
 	ck_assert_uint_eq(cfg.lifetime_min, 120);
 	ck_assert_uint_eq(cfg.lifetime_max, 86400);
 	ck_assert_uint_eq(cfg.max_leases, 4096);
@@ -59,6 +60,16 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
 	ck_assert_uint_eq(cfg.policy.rules[0].clients.len, 0);
 	ck_assert_uint_eq(cfg.policy.rules[0].line, 3);
+}
+END_TEST
+
+START_TEST(test_firewall_integration)
+{
+	ck_assert_int_eq(load(MINIMAL "policy = ();\n"
+			      "firewall_integration = { table = \"fw4\"; forward_chain = \"forward\"; };\n"),
+			 0);
+	ck_assert_str_eq(cfg.nft_table, "fw4");
+	ck_assert_str_eq(cfg.forward_chain, "forward");
 }
 END_TEST
 
@@ -187,6 +198,20 @@ static const struct {
 	{ MINIMAL "policy = ();\nupnp = { port = 5000; };\n", "unknown setting 'port'" },
 	{ MINIMAL "policy = ();\nmax_leases = \"many\";\n", "'max_leases' must be a whole number" },
 	{ MINIMAL "policy = ();\nnft_table = \"bad name\";\n", "'nft_table' must be" },
+	{ MINIMAL "policy = ();\nnft_table = \"x\";\n"
+		  "firewall_integration = { table = \"fw4\"; forward_chain = \"forward\"; };\n",
+	  "test.conf:5: 'firewall_integration' puts portleased in the firewall's table; drop "
+	  "'nft_table'" },
+	{ MINIMAL "policy = ();\nfirewall_integration = { forward_chain = \"forward\"; };\n",
+	  "'firewall_integration' needs 'table'" },
+	{ MINIMAL "policy = ();\nfirewall_integration = { table = \"fw4\"; };\n",
+	  "'firewall_integration' needs 'forward_chain'" },
+	{ MINIMAL "policy = ();\nfirewall_integration = { table = \"fw4\"; forward_chain = \"a b\"; };\n",
+	  "firewall_integration 'forward_chain' must be 1-32 letters" },
+	{ MINIMAL "policy = ();\nfirewall_integration = { table = \"fw4\"; chain = \"forward\"; };\n",
+	  "unknown setting 'chain'" },
+	{ MINIMAL "policy = ();\nfirewall_integration = \"fw4\";\n",
+	  "'firewall_integration' must be a group" },
 	{ MINIMAL "policy = ();\nexternal_address = \"example.org\";\n", "'external_address' must be" },
 	{ "external_interface = \"wan0\";\nlan_interfaces = [ \"wan0\" ];\npolicy = ();\n", "test.conf:2: 'wan0' is the external interface" },
 	{ "external_interface = \"a-very-long-interface-name\";\nlan_interfaces = [ \"x\" ];\npolicy = ();\n",
@@ -227,6 +252,7 @@ int main(void)
 	tcase_add_test(tc, test_example_file_loads);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_full_rule);
+	tcase_add_test(tc, test_firewall_integration);
 	tcase_add_loop_test(tc, test_bad_files_refused_with_line, 0,
 			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_missing_file);

@@ -29,7 +29,7 @@ static void setup(void)
 		"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; } );\n",
 		"mapper.conf", &cfg, err, sizeof(err)), 0);
 	base = event_base_new();
-	m = mapper_new(base, &cfg, nft_open("t", "wan0", 0, err, sizeof(err)), 1);
+	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, err, sizeof(err)), 1);
 	ck_assert_ptr_nonnull(m);
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	mapper_set_external_address(m, &ext);
@@ -398,7 +398,7 @@ START_TEST(test_request_rate_per_client)
 
 	cfg.max_leases = 10;
 	mapper_free(m);  /* the table's size is fixed when it is made */
-	m = mapper_new(base, &cfg, nft_open("t", "wan0", 0, NULL, 0), 1);
+	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0), 1);
 	mapper_set_external_address(m, &(struct in_addr){ htonl(0xcb007101) });
 	cfg.client_requests_per_second = 1;
 	cfg.client_request_burst = 3;
@@ -655,7 +655,7 @@ START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 		"external_interface = \"wan0\"; lan_interfaces = [ \"lan0\" ];\n"
 		"policy = ( { action = \"allow\"; clients = \"2001:db8::/64\"; } );\n",
 		"v6.conf", &cfg, err, sizeof(err)), 0);
-	m = mapper_new(base, &cfg, nft_open("t", "wan0", 0, err, sizeof(err)), 1);
+	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, err, sizeof(err)), 1);
 	/* No external IPv4 address is needed for a pinhole. */
 	res = mapper_map(m, &r);
 	ck_assert_int_eq(res.status, MAP_OK);

@@ -9,10 +9,10 @@
 
 struct fake_nft fake_nft;
 
-struct nft *nft_open(const char *table, const char *ifname, uint32_t mark, char *err,
-		     size_t errlen)
+struct nft *nft_open(const char *table, const char *forward_chain, const char *ifname,
+		     uint32_t mark, char *err, size_t errlen)
 {
-	(void)table; (void)ifname; (void)mark; (void)err; (void)errlen;
+	(void)table; (void)forward_chain; (void)ifname; (void)mark; (void)err; (void)errlen;
 	return (struct nft *)&fake_nft;
 }
 
