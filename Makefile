@@ -52,18 +52,22 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 CORE_SRCS := daemon/log.c daemon/addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
-             daemon/upnp/gena.c
+             daemon/upnp/gena.c nft/priv.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
-               nft/nft.c nft/nft_watch.c nft/conntrack.c daemon/main.c
-UNIT_SUITES := addr audit ratelimit metrics leasefile nft_watch datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+               nft/nft_watch.c daemon/priv_client.c daemon/privdrop.c daemon/sd_notify.c daemon/main.c
+# The privileged half: nftables and conntrack, and the checks before them.
+HELPER_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/privdrop.c nft/nft.c nft/conntrack.c nft/helper.c
+UNIT_SUITES := addr audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
 PROBE       := $(BUILD)/tests/e2e/natpmp_probe
+PRIV_PROBE  := $(BUILD)/tests/e2e/priv_probe
 CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD)/daemon/addr.o \
                $(BUILD)/daemon/natpmp.o $(BUILD)/daemon/pcp.o
 
@@ -71,7 +75,7 @@ CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD
 .PHONY: all deps check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/portleased $(BUILD)/portleasectl $(PROBE)
+all: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl $(PROBE) $(PRIV_PROBE)
 
 deps:
 	@missing=""; \
@@ -91,6 +95,9 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/portleased: $(DAEMON_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/portleased-nft: $(HELPER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/portleasectl: $(CTL_OBJS)
@@ -117,13 +124,16 @@ $(BUILD)/tests/unit/check_nft_watch: $(BUILD)/tests/unit/check_nft_watch.o $(BUI
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
+$(PRIV_PROBE): $(BUILD)/tests/e2e/priv_probe.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
 # Fuzzing with libFuzzer (clang), every target under ASan+UBSan, on the pure
 # modules and nft_watch's parser. `make fuzz` runs each FUZZ_SECONDS and
 # keeps what it finds in tests/fuzz/corpus; make check runs each a few
 # seconds on a copy, so that a regression fails CI. libconfig itself leaks
 # a scanner buffer on some malformed files (its bug, once per load of an
 # operator's file), so fuzz_config does not hunt leaks.
-FUZZ_TARGETS := natpmp pcp ssdp http soap control leasefile nft_watch config
+FUZZ_TARGETS := natpmp pcp ssdp http soap control leasefile nft_watch priv config
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 4
@@ -197,10 +207,15 @@ demo:
 	@$(MAKE) --no-print-directory all
 	sh tests/e2e/demo.sh $(BUILD)
 
-install: $(BUILD)/portleased $(BUILD)/portleasectl
+install: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/portleased $(DESTDIR)$(SBINDIR)/portleased
+	install -m 0755 $(BUILD)/portleased-nft $(DESTDIR)$(SBINDIR)/portleased-nft
+	@# The user portleased becomes when started as root (config 'user').
+	if [ -z "$(DESTDIR)" ] && ! id -u portleased >/dev/null 2>&1; then \
+	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin portleased; \
+	fi
 	install -m 0755 $(BUILD)/portleasectl $(DESTDIR)$(SBINDIR)/portleasectl
 	[ -e $(DESTDIR)$(SYSCONFDIR)/portleased.conf ] || \
 	  install -m 0644 config/portleased.conf $(DESTDIR)$(SYSCONFDIR)/portleased.conf
@@ -211,7 +226,8 @@ install: $(BUILD)/portleased $(BUILD)/portleasectl
 	install -m 0644 docs/portleased.conf.5 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(SBINDIR)/portleasectl \
+	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(SBINDIR)/portleased-nft \
+	  $(DESTDIR)$(SBINDIR)/portleasectl \
 	  $(DESTDIR)$(UNITDIR)/portleased.service \
 	  $(DESTDIR)$(MANDIR)/man8/portleased.8 $(DESTDIR)$(MANDIR)/man8/portleasectl.8 \
 	  $(DESTDIR)$(MANDIR)/man5/portleased.conf.5

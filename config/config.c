@@ -401,7 +401,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
 					     "static_mappings", "lease_file",
 					     "keep_state_on_stop", "hairpin",
-					     "firewall_integration", NULL };
+					     "firewall_integration", "user", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
 	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
 	static const char *const rate_known[] = { "per_second", "burst", NULL };
@@ -428,6 +428,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 CONFIG_DEFAULT_CONTROL_SOCKET);
 	snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", CONFIG_DEFAULT_LEASE_FILE);
+	snprintf(cfg->user, sizeof(cfg->user), "%s", CONFIG_DEFAULT_USER);
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
 		return -1;
@@ -494,6 +495,15 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		if (get_nft_name(ctx, m, "firewall_integration 'forward_chain'",
 				 cfg->forward_chain) < 0)
 			return -1;
+	}
+
+	if ((s = config_setting_get_member(root, "user"))) {
+		text = config_setting_get_string(s);
+		if (!text || !*text || strlen(text) > CONFIG_USER_MAX || *text == '-' ||
+		    strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(text))
+			return fail_at(ctx, s, "'user' must be a user name: 1-%d lower-case letters, "
+				       "digits, '_' or '-'", CONFIG_USER_MAX);
+		snprintf(cfg->user, sizeof(cfg->user), "%s", text);
 	}
 
 	if ((s = config_setting_get_member(root, "lifetime"))) {

@@ -22,6 +22,8 @@
 #define CONFIG_LEASE_FILE_MAX 4000
 #define CONFIG_PATH_MAX 107  /* a unix socket's sun_path, less its NUL */
 #define CONFIG_GROUP_MAX 32
+#define CONFIG_USER_MAX 32
+#define CONFIG_DEFAULT_USER "portleased"
 #define CONFIG_MAX_STATIC 256
 #define CONFIG_DESCRIPTION_MAX 128
 
@@ -48,6 +50,8 @@ struct config {
 	 * forward chain then jumps to ours. */
 	char nft_table[CONFIG_TABLE_NAME_MAX + 1];
 	char forward_chain[CONFIG_TABLE_NAME_MAX + 1];  /* "": our own table */
+	/* Started as root, both processes become this user (docs/security.md). */
+	char user[CONFIG_USER_MAX + 1];
 	uint32_t lifetime_min;  /* seconds */
 	uint32_t lifetime_max;
 	uint32_t max_leases;

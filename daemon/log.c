@@ -12,12 +12,14 @@
 static struct {
 	bool to_stderr;
 	bool verbose;
-} log_state = { .to_stderr = true, .verbose = false };
+	const char *ident;  /* which of portleased's processes */
+} log_state = { .to_stderr = true, .verbose = false, .ident = "portleased" };
 
 void log_init(const char *ident, bool to_stderr, bool verbose)
 {
 	log_state.to_stderr = to_stderr;
 	log_state.verbose = verbose;
+	log_state.ident = ident;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -44,7 +46,7 @@ static void log_vwrite(int priority, const char *errtext, const char *fmt, va_li
 		clock_gettime(CLOCK_REALTIME, &now);
 		localtime_r(&now.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ld portleased %s: %s%s%s\n", stamp, now.tv_nsec / 1000000,
+		fprintf(stderr, "%s.%03ld %s %s: %s%s%s\n", stamp, now.tv_nsec / 1000000, log_state.ident,
 			level[priority], msg, errtext ? ": " : "", errtext ? errtext : "");
 	} else {
 		syslog(priority, "%s%s%s", msg, errtext ? ": " : "", errtext ? errtext : "");

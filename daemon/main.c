@@ -23,6 +23,9 @@
 #include "upnp_server.h"
 #include "conntrack.h"
 #include "nft.h"
+#include "priv_client.h"
+#include "privdrop.h"
+#include "sd_notify.h"
 
 #ifndef PORTLEASED_VERSION
 #define PORTLEASED_VERSION "0.1.0"
@@ -115,10 +118,11 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	    running->metrics_listen != next->metrics_listen ||
 	    !addr_equal(&running->metrics_address, &next->metrics_address) ||
 	    running->metrics_port != next->metrics_port ||
-	    strcmp(running->lease_file, next->lease_file) != 0)
+	    strcmp(running->lease_file, next->lease_file) != 0 ||
+	    strcmp(running->user, next->user) != 0)
 		log_warnx("reload: interfaces, nft_table, firewall_integration, max_leases, "
-			  "pinhole_mark, upnp, control, metrics and lease_file change only on "
-			  "restart; keeping the running values");
+			  "pinhole_mark, upnp, control, metrics, lease_file and user change only "
+			  "on restart; keeping the running values");
 	memcpy(next->external_interface, running->external_interface,
 	       sizeof(next->external_interface));
 	memcpy(next->lan_interfaces, running->lan_interfaces, sizeof(next->lan_interfaces));
@@ -136,6 +140,7 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	next->metrics_address = running->metrics_address;
 	next->metrics_port = running->metrics_port;
 	memcpy(next->lease_file, running->lease_file, sizeof(next->lease_file));
+	memcpy(next->user, running->user, sizeof(next->user));
 }
 
 static void on_reload(evutil_socket_t sig, short what, void *arg)
@@ -157,6 +162,10 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	keep_restart_only_settings(&d->cfg, next);
+	sd_notify_state("RELOADING=1");
+	/* The helper checks what we ask against its own reading of the file:
+	 * it reads it first, so that it never lags behind us. */
+	priv_reload(d->nft);
 	d->cfg = *next;
 	free(next);
 	/* RFC 6886 §3.2.1: clients hear of a new external address at once. */
@@ -167,6 +176,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	log_info("configuration reloaded from %s (%zu policy rules, %zu static mappings; "
 		 "%zu mappings the new policy denies removed)",
 		 d->config_path, d->cfg.policy.count, d->cfg.static_count, removed);
+	sd_notify_state("READY=1");
 }
 
 /* The external interface's addresses changed (DHCP, PPP, renumbering):
@@ -221,9 +231,9 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-static int start(struct daemon *d)
+static int start(struct daemon *d, bool foreground, bool verbose)
 {
-	char err[CONFIG_ERROR_MAX];
+	char err[CONFIG_ERROR_MAX], ct_err[CONFIG_ERROR_MAX];
 	uint32_t seed = 0;
 
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
@@ -234,8 +244,10 @@ static int start(struct daemon *d)
 		log_warnx("cannot create the event loop");
 		return -1;
 	}
-	d->nft = nft_open(d->cfg.nft_table, d->cfg.forward_chain[0] ? d->cfg.forward_chain : NULL,
-			  d->cfg.external_interface, d->cfg.pinhole_mark, err, sizeof(err));
+	/* The nftables side runs in a helper process of its own: it alone
+	 * keeps CAP_NET_ADMIN (docs/security.md). */
+	d->nft = priv_start(d->config_path, foreground, verbose, &d->conntrack, ct_err,
+			    sizeof(ct_err), err, sizeof(err));
 	if (!d->nft) {
 		log_warnx("%s", err);
 		return -1;
@@ -261,11 +273,10 @@ static int start(struct daemon *d)
 				     nft_portid(d->nft), table_damaged, d, err, sizeof(err));
 	if (!d->nft_watch)
 		log_warnx("%s; a flushed ruleset will not be restored until a restart", err);
-	d->conntrack = conntrack_open(err, sizeof(err));
 	if (d->conntrack)
 		mapper_set_conntrack(d->mapper, d->conntrack);
 	else
-		log_warnx("%s; PCP PEER requests are answered NOT_AUTHORIZED", err);
+		log_warnx("%s; PCP PEER requests are answered NOT_AUTHORIZED", ct_err);
 	/* Also with a configured address: a reload may remove it. */
 	d->addr_watch = addr_watch_new(d->base, d->cfg.external_interface, on_addresses_changed, d,
 				       err, sizeof(err));
@@ -393,7 +404,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	if (start(&d) < 0) {
+	if (start(&d, foreground, verbose) < 0) {
 		stop(&d);
 		return 1;
 	}
@@ -406,9 +417,19 @@ int main(int argc, char **argv)
 		log_init("portleased", false, verbose);
 		event_reinit(d.base);
 	}
+	/* Every socket is open: from here on nothing needs a privilege, and a
+	 * parser bug must not find one (fail closed if any is left). */
+	snprintf(err, sizeof(err), "cannot watch the helper");
+	if (priv_watch(d.nft, d.base) < 0 || privdrop(d.cfg.user, 0, err, sizeof(err)) < 0) {
+		log_warnx("cannot drop privileges: %s", err);
+		stop(&d);
+		return 1;
+	}
 	log_info("portleased %s running", PORTLEASED_VERSION);
+	sd_notify_state("READY=1");
 	d.running = true;
 	rc = event_base_dispatch(d.base) < 0 ? 1 : 0;
+	sd_notify_state("STOPPING=1");
 	stop(&d);
 	log_fini();
 	return rc;

@@ -101,6 +101,8 @@ static struct nft_mapping mapping_of(const struct lease *l, uint64_t timeout_ms,
 		.remotes = ranges,
 		.nremotes = filter_ranges(l->filters, l->nfilters, ranges),
 		.timeout_ms = timeout_ms,
+		.client = l->client,
+		.operator_static = l->origin == LEASE_ORIGIN_STATIC,
 	};
 }
 

@@ -29,6 +29,10 @@ struct nft_mapping {
 	const struct remote_range *remotes;  /* disjoint (filter_ranges) */
 	size_t nremotes;                     /* 0: every remote */
 	uint64_t timeout_ms;  /* the kernel drops the elements by itself after this; 0: never */
+	/* Who it is for, so that the privileged helper can check the policy
+	 * again (nft/priv.h); the kernel backend ignores them. */
+	struct in6_addr client;
+	bool operator_static;  /* the operator's static mapping */
 };
 
 /*

@@ -42,7 +42,10 @@ step "2. portleased starts on the router with config/portleased.conf"
 # Its control socket in the demo's directory, so that a portleased running
 # on this machine keeps its own.
 cp config/portleased.conf "$WORK/portleased.conf"
-sed -i "s|socket = \"/run/portleased/control.sock\";|socket = \"$WORK/control.sock\";|; s|^lease_file = .*|lease_file = \"$WORK/leases\";|" "$WORK/portleased.conf"
+# And, started as root, it becomes nobody (the example's user, portleased,
+# is made by make install, not by the demo).
+sed -i "s|socket = \"/run/portleased/control.sock\";|socket = \"$WORK/control.sock\";|; s|^lease_file = .*|lease_file = \"$WORK/leases\";|; s|^user = .*|user = \"nobody\";|" "$WORK/portleased.conf"
+chown nobody "$WORK"
 start_portleased "$BUILD/portleased" "$WORK/portleased.conf" "$LOG" || exit 1
 sed 's/^[0-9:.]* portleased //' "$LOG" | show
 say "Its nftables table, still empty (one hash map, two sets, two chains):"

@@ -113,11 +113,21 @@ in_router nft -f "$EXAMPLES/drop-policy.nft"
 write_router_config "$CONF"
 rm -f "$WORK/leases"
 listen_tcp "$NS_LAN1" 7400 "$WORK/own-tcp"
+# As systemd's Type=notify would: READY=1 once it serves, on $NOTIFY_SOCKET.
+socat -u "UNIX-RECV:$WORK/notify" "OPEN:$WORK/notified,creat,append" </dev/null >/dev/null 2>&1 &
+NOTIFY_LISTENER=$!
+sleep 0.2
+chmod 666 "$WORK/notify"
+export NOTIFY_SOCKET="$WORK/notify"
 start_portleased "$DAEMON" "$CONF" "$LOG" || fail "portleased starts with its own table"
+unset NOTIFY_SOCKET
+expect "it tells the service manager READY=1 (Type=notify)" arrives "READY=1" "$WORK/notified"
 got=$(natpmpc_port 7400)
 expect "with its own table ($got granted), the drop-policy firewall still drops the mapped traffic" \
 	wan_blocked tcp 7400 "$WORK/own-tcp"
 stop_portleased
+expect "  and STOPPING=1 when it stops" arrives "STOPPING=1" "$WORK/notified"
+kill "$NOTIFY_LISTENER" 2>/dev/null
 
 write_router_config "$CONF" 'firewall_integration = { table = "nosuch"; forward_chain = "forward"; };'
 out=$(ip netns exec "$NS_ROUTER" "$DAEMON" -d -f "$CONF" 2>&1)
@@ -127,5 +137,12 @@ write_router_config "$CONF" 'firewall_integration = { table = "filter"; forward_
 out=$(ip netns exec "$NS_ROUTER" "$DAEMON" -d -f "$CONF" 2>&1)
 expect "a chain on another hook is refused ($(echo "$out" | tail -1))" \
 	check 'echo "$out" | grep -q "not a base chain on the forward hook"'
+
+# Fail closed: no user to become, no daemon (and nothing left in nftables).
+write_router_config "$CONF"
+sed -i 's|^user = .*|user = "nosuchuser";|' "$CONF"
+out=$(ip netns exec "$NS_ROUTER" "$DAEMON" -d -f "$CONF" 2>&1); rc=$?
+expect "a privilege drop that cannot be done stops it (status $rc): $(echo "$out" | grep -o "user 'nosuchuser'.*" | head -1)" \
+	check '[ "$rc" != 0 ] && echo "$out" | grep -q "does not exist" && ! in_router nft list table inet portleased >/dev/null 2>&1'
 
 summary firewalls

@@ -4,6 +4,9 @@
 
 PASSED=0
 FAILED=0
+# The daemon gives up root for the config's user (nobody here), and still
+# writes its lease file and listens on its control socket in WORK.
+chown nobody "$WORK"
 
 cleanup() {
 	net_teardown

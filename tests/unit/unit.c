@@ -4,6 +4,14 @@
 #include <event2/buffer.h>
 #include <stdlib.h>
 
+struct in6_addr unit_v6(const char *text)
+{
+	struct in6_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, text, &a), 1);
+	return a;
+}
+
 struct in6_addr unit_v4(const char *text)
 {
 	struct in_addr a;

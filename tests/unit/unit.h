@@ -8,6 +8,8 @@
 
 /* "a.b.c.d" as the daemon holds it (IPv4-mapped). */
 struct in6_addr unit_v4(const char *text);
+/* An IPv6 address literal. */
+struct in6_addr unit_v6(const char *text);
 
 struct evbuffer;
 /* What a writer put in b, as a string the test owns (free it); b is left

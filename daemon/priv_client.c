@@ -1,0 +1,302 @@
+#include "priv_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conntrack.h"
+#include "log.h"
+#include "nft.h"
+#include "priv.h"
+
+#define HELPER_NAME "portleased-nft"
+/* A helper that does not answer in this long is treated as gone. */
+#define REPLY_TIMEOUT_S 5
+
+struct nft {
+	int fd;
+	pid_t pid;
+	uint32_t portid;
+	struct event *gone;
+	struct priv_request request;  /* large: one, reused */
+};
+
+/* conntrack_* share the helper; the handle only says it can serve PEER. */
+struct conntrack {
+	struct nft *n;
+};
+
+static struct conntrack ct_handle;
+
+/*
+ * The helper is part of us: without it nothing is safe to promise a
+ * client. Stop, as a crash would (the lease file and the kernel keep
+ * what was granted), and let the service manager start both again.
+ */
+static void helper_lost(const char *what)
+{
+	log_warnx("the privileged helper %s is gone (%s); stopping", HELPER_NAME, what);
+	_exit(1);
+}
+
+static int call(struct nft *n, uint32_t op, struct priv_reply *reply)
+{
+	ssize_t len;
+
+	n->request.op = op;
+	if (send(n->fd, &n->request, sizeof(n->request), MSG_NOSIGNAL) != sizeof(n->request))
+		helper_lost(strerror(errno));
+	do
+		len = recv(n->fd, reply, sizeof(*reply), 0);
+	while (len < 0 && errno == EINTR);
+	if (len != sizeof(*reply))
+		helper_lost(len < 0 ? strerror(errno) : "no answer");
+	return reply->rc;
+}
+
+static int call_mapping(struct nft *n, uint32_t op, const struct nft_mapping *old,
+			const struct nft_mapping *m, struct priv_reply *reply)
+{
+	memset(&n->request, 0, sizeof(n->request));
+	if (old)
+		priv_mapping_pack(&n->request.old, old);
+	priv_mapping_pack(&n->request.mapping, m);
+	return call(n, op, reply);
+}
+
+/* Beside our own executable: installed together, or both in the build. */
+static int helper_path(char *out, size_t outlen)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (len <= 0)
+		return -1;
+	self[len] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return snprintf(out, outlen, "%s/%s", self, HELPER_NAME) < (int)outlen ? 0 : -1;
+}
+
+struct nft *priv_start(const char *config_path, bool foreground, bool verbose,
+		       struct conntrack **ct, char *ct_err, size_t ct_errlen, char *err, size_t errlen)
+{
+	struct priv_hello hello;
+	struct timeval timeout = { REPLY_TIMEOUT_S, 0 };
+	char path[PATH_MAX], fdarg[16];
+	int sv[2];
+	struct nft *n;
+	ssize_t len;
+
+	*ct = NULL;
+	if (helper_path(path, sizeof(path)) < 0) {
+		snprintf(err, errlen, "cannot find %s beside portleased", HELPER_NAME);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, errlen, "privilege separation: %s", strerror(errno));
+		free(n);
+		return NULL;
+	}
+	n->pid = fork();
+	if (n->pid < 0) {
+		snprintf(err, errlen, "privilege separation: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		free(n);
+		return NULL;
+	}
+	if (n->pid == 0) {
+		/* execv's argv is not const; these are the child's own copies. */
+		char name[] = HELPER_NAME, s[] = "-s", f[] = "-f", d[] = "-d", v[] = "-v";
+		char config[PATH_MAX];
+		char *argv[8] = { name, s, fdarg, f, config };
+		int argc = 5;
+
+		snprintf(config, sizeof(config), "%s", config_path);
+		if (foreground)
+			argv[argc++] = d;
+		if (verbose)
+			argv[argc++] = v;
+		/* Only the helper's end crosses the exec. */
+		close(sv[0]);
+		fcntl(sv[1], F_SETFD, 0);
+		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+		execv(path, argv);
+		fprintf(stderr, "portleased: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(sv[1]);
+	n->fd = sv[0];
+	setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	len = recv(n->fd, &hello, sizeof(hello), 0);
+	if (len != sizeof(hello) || hello.rc < 0) {
+		if (len == sizeof(hello))
+			snprintf(err, errlen, "%.*s", (int)sizeof(hello.message), hello.message);
+		else
+			snprintf(err, errlen, "%s did not start (see its messages above)", HELPER_NAME);
+		close(n->fd);
+		waitpid(n->pid, NULL, 0);
+		free(n);
+		return NULL;
+	}
+	n->portid = hello.nft_portid;
+	if (hello.has_conntrack) {
+		ct_handle.n = n;
+		*ct = &ct_handle;
+	} else {
+		snprintf(ct_err, ct_errlen, "%.*s", (int)sizeof(hello.message), hello.message);
+	}
+	return n;
+}
+
+static void on_gone(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	/* Between requests the helper says nothing: readable means gone. */
+	helper_lost("its socket closed");
+}
+
+int priv_watch(struct nft *n, struct event_base *base)
+{
+	n->gone = event_new(base, n->fd, EV_READ | EV_PERSIST, on_gone, n);
+	return n->gone ? event_add(n->gone, NULL) : -1;
+}
+
+int priv_reload(struct nft *n)
+{
+	struct priv_reply reply;
+
+	memset(&n->request, 0, sizeof(n->request));
+	return call(n, PRIV_RELOAD, &reply);
+}
+
+/* --- nft.h --- */
+
+void nft_close(struct nft *n, int remove_table)
+{
+	struct priv_reply reply;
+
+	if (!n)
+		return;
+	if (n->gone)
+		event_free(n->gone);
+	memset(&n->request, 0, sizeof(n->request));
+	n->request.op = PRIV_CLOSE;
+	n->request.remove = remove_table ? 1 : 0;
+	if (send(n->fd, &n->request, sizeof(n->request), MSG_NOSIGNAL) == sizeof(n->request))
+		recv(n->fd, &reply, sizeof(reply), 0);
+	close(n->fd);
+	/* Ours unless daemon() made us another process; then init reaps it. */
+	waitpid(n->pid, NULL, WNOHANG);
+	free(n);
+}
+
+int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr)
+{
+	struct priv_reply reply;
+
+	memset(&n->request, 0, sizeof(n->request));
+	n->request.has_hairpin = addr != NULL;
+	if (addr)
+		n->request.hairpin = *addr;
+	return call(n, PRIV_HAIRPIN, &reply);
+}
+
+int nft_rebuild(struct nft *n)
+{
+	struct priv_reply reply;
+
+	memset(&n->request, 0, sizeof(n->request));
+	return call(n, PRIV_REBUILD, &reply);
+}
+
+uint32_t nft_portid(const struct nft *n)
+{
+	return n->portid;
+}
+
+int nft_mapping_add(struct nft *n, const struct nft_mapping *m)
+{
+	struct priv_reply reply;
+
+	return call_mapping(n, PRIV_ADD, NULL, m, &reply);
+}
+
+int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *m)
+{
+	struct priv_reply reply;
+
+	return call_mapping(n, PRIV_REPLACE, old, m, &reply);
+}
+
+int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)
+{
+	struct priv_reply reply;
+
+	return call_mapping(n, PRIV_DELETE, NULL, m, &reply);
+}
+
+int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)
+{
+	struct priv_reply reply;
+	int rc = call_mapping(n, PRIV_COUNTERS, NULL, m, &reply);
+
+	*out = reply.counters;
+	return rc;
+}
+
+int nft_mapping_last_used(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)
+{
+	struct priv_reply reply;
+	int rc = call_mapping(n, PRIV_LAST_USED, NULL, m, &reply);
+
+	out->used = reply.counters.used;
+	out->idle_ms = reply.counters.idle_ms;
+	return rc;
+}
+
+/* --- conntrack.h --- */
+
+struct conntrack *conntrack_open(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "conntrack is the privileged helper's");
+	return NULL;
+}
+
+void conntrack_close(struct conntrack *ct)
+{
+	(void)ct;
+}
+
+int conntrack_peer(struct conntrack *ct, const struct ct_flow *flow, uint32_t lifetime,
+		   struct in6_addr *external_addr, uint16_t *external_port)
+{
+	struct nft *n = ct->n;
+	struct priv_reply reply;
+	int rc;
+
+	memset(&n->request, 0, sizeof(n->request));
+	n->request.flow = *flow;
+	n->request.lifetime = lifetime;
+	rc = call(n, PRIV_PEER, &reply);
+	if (rc == 0) {
+		*external_addr = reply.external_addr;
+		*external_port = reply.external_port;
+	}
+	return rc;
+}

@@ -1,0 +1,213 @@
+/*
+ * portleased-nft: the privileged half of portleased (nft/priv.h). Started
+ * by portleased with one end of a socketpair; keeps CAP_NET_ADMIN and
+ * nothing else; owns the netlink sockets to nf_tables and conntrack; does
+ * what the other half asks once the request is well formed and its own
+ * reading of the config allows it. It ends when asked to, or when the
+ * other half is gone (leaving the table, as a crash would).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conntrack.h"
+#include "ifaddr.h"
+#include "log.h"
+#include "nft.h"
+#include "priv.h"
+#include "privdrop.h"
+
+#define MAX_EXTERNAL 8
+
+struct helper {
+	int fd;
+	const char *config_path;
+	struct config cfg;
+	struct nft *nft;
+	struct conntrack *conntrack;
+};
+
+/* What hairpin may point at: the configured address, or the external
+ * interface's. */
+static size_t external_addresses(const struct config *cfg, struct in_addr *out)
+{
+	struct if_address a[MAX_EXTERNAL];
+	int n = ifaddr_list(cfg->external_interface, AF_INET, a, MAX_EXTERNAL);
+	size_t count = 0;
+
+	if (cfg->has_external_address)
+		out[count++] = cfg->external_address;
+	for (int i = 0; i < n && i < MAX_EXTERNAL && count < MAX_EXTERNAL; i++)
+		out[count++] = addr_to_v4(&a[i].addr);
+	return count;
+}
+
+static void reload(struct helper *h)
+{
+	static struct config next;  /* large (the policy) */
+	char err[CONFIG_ERROR_MAX];
+
+	if (config_load(h->config_path, &next, err, sizeof(err)) < 0) {
+		log_warnx("reload failed, keeping the running policy: %s", err);
+		return;
+	}
+	/* Only what the checks read; the table's shape is fixed at start. */
+	h->cfg.policy = next.policy;
+	memcpy(h->cfg.statics, next.statics, sizeof(next.statics));
+	h->cfg.static_count = next.static_count;
+	h->cfg.lifetime_max = next.lifetime_max;
+	h->cfg.has_external_address = next.has_external_address;
+	h->cfg.external_address = next.external_address;
+}
+
+static int perform(struct helper *h, const struct priv_request *r, struct priv_reply *out)
+{
+	struct nft_mapping m = priv_mapping_unpack(&r->mapping), old;
+
+	switch (r->op) {
+	case PRIV_ADD:
+		return nft_mapping_add(h->nft, &m);
+	case PRIV_REPLACE:
+		old = priv_mapping_unpack(&r->old);
+		return nft_mapping_replace(h->nft, &old, &m);
+	case PRIV_DELETE:
+		return nft_mapping_delete(h->nft, &m);
+	case PRIV_COUNTERS:
+		return nft_mapping_counters(h->nft, &m, &out->counters);
+	case PRIV_LAST_USED:
+		return nft_mapping_last_used(h->nft, &m, &out->counters);
+	case PRIV_REBUILD:
+		return nft_rebuild(h->nft);
+	case PRIV_HAIRPIN:
+		return nft_set_hairpin_address(h->nft, r->has_hairpin ? &r->hairpin : NULL);
+	case PRIV_PEER:
+		if (!h->conntrack)
+			return -EOPNOTSUPP;
+		return conntrack_peer(h->conntrack, &r->flow, r->lifetime, &out->external_addr,
+				      &out->external_port);
+	case PRIV_RELOAD:
+		reload(h);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static const char *op_name(uint32_t op)
+{
+	static const char *const names[] = { "?", "add", "replace", "delete", "counters",
+					     "last-used", "rebuild", "hairpin", "peer", "reload",
+					     "close" };
+
+	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
+}
+
+/* One request at a time, each answered before the next is read. */
+static int serve(struct helper *h)
+{
+	static struct priv_request r;
+
+	for (;;) {
+		struct priv_reply reply = { .rc = 0 };
+		struct in_addr ext[MAX_EXTERNAL];
+		const char *why;
+		ssize_t len = recv(h->fd, &r, sizeof(r), MSG_TRUNC);
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			return 0;  /* the other half is gone: leave the kernel state */
+		if ((reply.rc = priv_request_check(&r, (size_t)len, &why)) < 0) {
+			log_warnx("refused a malformed request (%zd bytes, op %s): %s", len,
+				  len == sizeof(r) ? op_name(r.op) : "?", why);
+		} else if (r.op == PRIV_CLOSE) {
+			nft_close(h->nft, (int)r.remove);
+			h->nft = NULL;
+			send(h->fd, &reply, sizeof(reply), MSG_NOSIGNAL);
+			return 0;
+		} else if ((reply.rc = priv_authorize(&h->cfg, &r, ext,
+						      r.op == PRIV_HAIRPIN ?
+							      external_addresses(&h->cfg, ext) : 0,
+						      &why)) < 0) {
+			log_warnx("refused %s: %s", op_name(r.op), why);
+		} else {
+			reply.rc = perform(h, &r, &reply);
+		}
+		if (send(h->fd, &reply, sizeof(reply), MSG_NOSIGNAL) < 0)
+			return 0;
+	}
+}
+
+static void hello(int fd, int rc, const struct helper *h, const char *message)
+{
+	struct priv_hello msg = { .rc = rc };
+
+	if (h && h->nft)
+		msg.nft_portid = nft_portid(h->nft);
+	msg.has_conntrack = h && h->conntrack;
+	snprintf(msg.message, sizeof(msg.message), "%s", message);
+	send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+}
+
+int main(int argc, char **argv)
+{
+	static struct helper h;
+	bool foreground = false, verbose = false;
+	char err[CONFIG_ERROR_MAX], ct_err[CONFIG_ERROR_MAX];
+	int opt;
+
+	h.fd = -1;
+	while ((opt = getopt(argc, argv, "s:f:dv")) != -1) {
+		switch (opt) {
+		case 's': h.fd = atoi(optarg); break;
+		case 'f': h.config_path = optarg; break;
+		case 'd': foreground = true; break;
+		case 'v': verbose = true; break;
+		default: break;
+		}
+	}
+	if (h.fd < 0 || !h.config_path) {
+		fprintf(stderr, "portleased-nft is started by portleased, not by hand\n");
+		return 2;
+	}
+	log_init("portleased-nft", foreground, verbose);
+	/* The other half decides when to stop (a service manager's SIGTERM
+	 * reaches both); nothing may read our memory. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	if (config_load(h.config_path, &h.cfg, err, sizeof(err)) < 0) {
+		hello(h.fd, -EINVAL, NULL, err);
+		return 1;
+	}
+	h.nft = nft_open(h.cfg.nft_table, h.cfg.forward_chain[0] ? h.cfg.forward_chain : NULL,
+			 h.cfg.external_interface, h.cfg.pinhole_mark, err, sizeof(err));
+	if (!h.nft) {
+		hello(h.fd, -EPERM, NULL, err);
+		return 1;
+	}
+	h.conntrack = conntrack_open(ct_err, sizeof(ct_err));
+	if (privdrop(h.cfg.user, PRIVDROP_NET_ADMIN, err, sizeof(err)) < 0) {
+		nft_close(h.nft, 1);
+		h.nft = NULL;
+		hello(h.fd, -EPERM, NULL, err);
+		return 1;
+	}
+	hello(h.fd, 0, &h, h.conntrack ? "" : ct_err);
+	serve(&h);
+	conntrack_close(h.conntrack);
+	if (h.nft)
+		nft_close(h.nft, 0);
+	log_fini();
+	return 0;
+}

@@ -1,0 +1,189 @@
+#include "priv.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "addr.h"
+#include "policy.h"
+
+void priv_mapping_pack(struct priv_mapping *out, const struct nft_mapping *m)
+{
+	size_t n = m->nremotes < FILTER_MAX_RANGES ? m->nremotes : FILTER_MAX_RANGES;
+
+	memset(out, 0, sizeof(*out));
+	out->proto = m->proto;
+	out->operator_static = m->operator_static;
+	out->external_port = m->external_port;
+	out->internal_port = m->internal_port;
+	out->internal_addr = m->internal_addr;
+	out->client = m->client;
+	out->timeout_ms = m->timeout_ms;
+	out->nremotes = (uint16_t)n;
+	if (n)
+		memcpy(out->remotes, m->remotes, n * sizeof(*m->remotes));
+}
+
+struct nft_mapping priv_mapping_unpack(const struct priv_mapping *w)
+{
+	return (struct nft_mapping){
+		.proto = w->proto,
+		.external_port = w->external_port,
+		.internal_addr = w->internal_addr,
+		.internal_port = w->internal_port,
+		.remotes = w->remotes,
+		.nremotes = w->nremotes,
+		.timeout_ms = w->timeout_ms,
+		.client = w->client,
+		.operator_static = w->operator_static != 0,
+	};
+}
+
+/* 30 days, lifetime.max's own bound. */
+#define MAX_TIMEOUT_MS (2592000ull * 1000)
+
+static bool is_v4_host(const struct in6_addr *a)
+{
+	struct in_addr v4;
+	uint32_t h;
+
+	if (!addr_is_v4(a))
+		return false;
+	v4 = addr_to_v4(a);
+	h = ntohl(v4.s_addr);
+	/* not 0/8, loopback, multicast or above, nor the broadcast address */
+	return (h >> 24) != 0 && (h >> 24) != 127 && h < 0xe0000000u;
+}
+
+static bool is_v6_host(const struct in6_addr *a)
+{
+	return !addr_is_v4(a) && !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LOOPBACK(a) &&
+	       !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_LINKLOCAL(a);
+}
+
+static int check_mapping(const struct priv_mapping *m, const char **why)
+{
+	bool v4 = addr_is_v4(&m->internal_addr);
+
+	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP)
+		return *why = "protocol is neither TCP nor UDP", -EINVAL;
+	if (m->internal_port == 0 || (v4 && m->external_port == 0))
+		return *why = "port 0", -EINVAL;
+	if (v4 ? !is_v4_host(&m->internal_addr) : !is_v6_host(&m->internal_addr))
+		return *why = "internal address is not a unicast host address", -EINVAL;
+	if (m->timeout_ms > MAX_TIMEOUT_MS)
+		return *why = "timeout beyond 30 days", -EINVAL;
+	if (m->nremotes > FILTER_MAX_RANGES)
+		return *why = "too many remote ranges", -EINVAL;
+	for (size_t i = 0; i < m->nremotes; i++) {
+		const struct remote_range *r = &m->remotes[i];
+
+		if (addr_is_v4(&r->first) != v4 || addr_is_v4(&r->last) != v4)
+			return *why = "remote range of the other address family", -EINVAL;
+		if (memcmp(&r->first, &r->last, sizeof(r->first)) > 0 || r->port_first > r->port_last)
+			return *why = "remote range ends before it starts", -EINVAL;
+	}
+	return 0;
+}
+
+int priv_request_check(const void *buf, size_t len, const char **why)
+{
+	const struct priv_request *r = buf;
+
+	*why = "";
+	if (len != sizeof(*r))
+		return *why = "not one whole request", -EINVAL;
+	switch (r->op) {
+	case PRIV_REPLACE:
+		if (check_mapping(&r->old, why) < 0)
+			return -EINVAL;
+		if (r->old.proto != r->mapping.proto ||
+		    r->old.external_port != r->mapping.external_port ||
+		    !addr_equal(&r->old.internal_addr, &r->mapping.internal_addr) ||
+		    r->old.internal_port != r->mapping.internal_port)
+			return *why = "a refresh must keep the mapping's endpoints", -EINVAL;
+		/* fall through */
+	case PRIV_ADD:
+	case PRIV_DELETE:
+	case PRIV_COUNTERS:
+	case PRIV_LAST_USED:
+		return check_mapping(&r->mapping, why);
+	case PRIV_PEER:
+		if (r->flow.proto != IPPROTO_TCP && r->flow.proto != IPPROTO_UDP)
+			return *why = "protocol is neither TCP nor UDP", -EINVAL;
+		if (r->lifetime > MAX_TIMEOUT_MS / 1000)
+			return *why = "lifetime beyond 30 days", -EINVAL;
+		return 0;
+	case PRIV_HAIRPIN:
+		return r->has_hairpin > 1 ? (*why = "bad flag", -EINVAL) : 0;
+	case PRIV_CLOSE:
+		return r->remove > 1 ? (*why = "bad flag", -EINVAL) : 0;
+	case PRIV_REBUILD:
+	case PRIV_RELOAD:
+		return 0;
+	default:
+		return *why = "unknown operation", -EINVAL;
+	}
+}
+
+static bool declared_static(const struct config *cfg, const struct priv_mapping *m)
+{
+	for (size_t i = 0; i < cfg->static_count; i++) {
+		const struct static_mapping *s = &cfg->statics[i];
+
+		if (s->declared && s->proto == m->proto && s->internal_port == m->internal_port &&
+		    addr_equal(&s->internal_addr, &m->internal_addr) &&
+		    (!addr_is_v4(&m->internal_addr) || s->external_port == m->external_port))
+			return true;
+	}
+	return false;
+}
+
+static int authorize_mapping(const struct config *cfg, const struct priv_mapping *m,
+			     const char **why)
+{
+	struct policy_query q = {
+		.client = m->operator_static ? m->internal_addr : m->client,
+		.third_party = !m->operator_static && !addr_equal(&m->client, &m->internal_addr),
+		.proto = m->proto,
+		.internal_port = m->internal_port,
+		/* A pinhole's external port is its internal one. */
+		.external_port = addr_is_v4(&m->internal_addr) ? m->external_port :
+								  m->internal_port,
+	};
+
+	if (m->operator_static) {
+		if (m->timeout_ms != 0)
+			return *why = "a static mapping does not expire", -EPERM;
+		if (declared_static(cfg, m))
+			return 0;
+	} else if (m->timeout_ms == 0 || m->timeout_ms > (uint64_t)cfg->lifetime_max * 1000) {
+		return *why = "lifetime outside 1 ms to lifetime.max", -EPERM;
+	}
+	if (!policy_check(&cfg->policy, &q).allow)
+		return *why = "the policy denies it", -EPERM;
+	return 0;
+}
+
+int priv_authorize(const struct config *cfg, const struct priv_request *r,
+		   const struct in_addr *external_addresses, size_t n_external, const char **why)
+{
+	*why = "";
+	switch (r->op) {
+	case PRIV_ADD:
+	case PRIV_REPLACE:
+		return authorize_mapping(cfg, &r->mapping, why);
+	case PRIV_PEER:
+		if (r->lifetime > cfg->lifetime_max)
+			return *why = "lifetime beyond lifetime.max", -EPERM;
+		return 0;
+	case PRIV_HAIRPIN:
+		if (!r->has_hairpin)
+			return 0;
+		for (size_t i = 0; i < n_external; i++)
+			if (external_addresses[i].s_addr == r->hairpin.s_addr)
+				return 0;
+		return *why = "hairpin address is not the external address", -EPERM;
+	default:
+		return 0;
+	}
+}

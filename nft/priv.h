@@ -1,0 +1,98 @@
+/*
+ * Privilege separation (docs/security.md). portleased itself parses
+ * everything LAN hosts send and holds no capability; every change to
+ * nftables and conntrack is asked of portleased-nft, a small helper that
+ * alone keeps CAP_NET_ADMIN. They speak over a SOCK_SEQPACKET socketpair:
+ * one fixed-size request per datagram, one fixed-size reply. The helper
+ * takes nothing on trust: it checks that a request is well formed and
+ * checks the policy of its own reading of the config file again before
+ * touching the kernel.
+ *
+ * This module is the wire format and those checks (pure).
+ */
+#ifndef PORTLEASED_PRIV_H
+#define PORTLEASED_PRIV_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "conntrack.h"
+#include "filter.h"
+#include "nft.h"
+
+enum priv_op {
+	PRIV_ADD = 1,     /* mapping */
+	PRIV_REPLACE,     /* old by mapping (a refresh) */
+	PRIV_DELETE,      /* mapping */
+	PRIV_COUNTERS,    /* mapping: its counters */
+	PRIV_LAST_USED,   /* mapping: its last new connection */
+	PRIV_REBUILD,     /* our objects made anew */
+	PRIV_HAIRPIN,     /* hairpin: the external address, or none */
+	PRIV_PEER,        /* flow, lifetime: PCP PEER */
+	PRIV_RELOAD,      /* read the config file again (SIGHUP) */
+	PRIV_CLOSE,       /* remove: delete our objects; then exit */
+};
+
+/* struct nft_mapping without pointers. */
+struct priv_mapping {
+	uint8_t proto;
+	uint8_t operator_static;
+	uint16_t external_port;
+	uint16_t internal_port;
+	uint16_t nremotes;
+	struct in6_addr internal_addr;
+	struct in6_addr client;
+	uint64_t timeout_ms;
+	struct remote_range remotes[FILTER_MAX_RANGES];
+};
+
+struct priv_request {
+	uint32_t op;
+	uint32_t remove;  /* PRIV_CLOSE */
+	struct priv_mapping old, mapping;
+	struct ct_flow flow;
+	uint32_t lifetime;
+	uint32_t has_hairpin;
+	struct in_addr hairpin;
+};
+
+struct priv_reply {
+	int32_t rc;  /* 0 or a negative errno */
+	uint32_t padding;
+	struct nft_counters counters;
+	struct in6_addr external_addr;
+	uint16_t external_port;
+};
+
+/* The helper's first datagram: ready (rc 0) or why not. */
+struct priv_hello {
+	int32_t rc;
+	uint32_t nft_portid;     /* our changes' notifications carry it */
+	uint32_t has_conntrack;  /* PCP PEER can be served */
+	char message[CONFIG_ERROR_MAX];
+};
+
+void priv_mapping_pack(struct priv_mapping *out, const struct nft_mapping *m);
+/* The mapping back, its remotes pointing into w. */
+struct nft_mapping priv_mapping_unpack(const struct priv_mapping *w);
+
+/* Whether len bytes at buf are a well-formed request: exactly one, a known
+ * operation, mappings and flows the kernel could hold. 0 or -EINVAL, and
+ * why in *why. */
+int priv_request_check(const void *buf, size_t len, const char **why);
+
+/*
+ * Whether cfg lets the helper do a well-formed request: a mapping added or
+ * refreshed must be one the policy allows (for the client it names, a
+ * third party's only by a rule that allows that), or, for the operator's
+ * static mappings, one the config declares or the policy allows; its
+ * lifetime within lifetime.max; a refresh keeps its endpoints; hairpin
+ * only to one of external_addresses. Deleting and reading are always
+ * allowed. 0 or -EPERM, and why in *why.
+ */
+int priv_authorize(const struct config *cfg, const struct priv_request *r,
+		   const struct in_addr *external_addresses, size_t n_external, const char **why);
+
+#endif

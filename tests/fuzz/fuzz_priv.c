@@ -1,0 +1,35 @@
+/* What the privileged helper reads from the unprivileged half (nft/priv.h):
+ * any bytes, as a compromised portleased could send them. The input fills
+ * a request from its start, so that the field checks and the policy check
+ * see arbitrary contents at the one length that passes. */
+#include "fuzz.h"
+#include "priv.h"
+
+static const char conf[] =
+	"external_interface = \"wan0\";\nlan_interfaces = [ \"br-lan\" ];\n"
+	"static_mappings = ( { protocol = \"tcp\"; external_port = 80; "
+	"internal_address = \"192.168.1.20\"; internal_port = 8080; } );\n"
+	"policy = ( { action = \"allow\"; clients = \"192.168.1.0/24\"; "
+	"internal_ports = \"1024-65535\"; third_party = true; } );\n";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct config cfg;
+	static bool loaded;
+	static struct priv_request r;
+	struct in_addr ext = { htonl(0xcb007101) };
+	const char *why;
+	char err[CONFIG_ERROR_MAX];
+
+	if (!loaded) {
+		if (config_load_string(conf, "fuzz.conf", &cfg, err, sizeof(err)) < 0)
+			abort();
+		loaded = true;
+	}
+	(void)priv_request_check(data, size, &why);
+	memset(&r, 0, sizeof(r));
+	memcpy(&r, data, size < sizeof(r) ? size : sizeof(r));
+	if (priv_request_check(&r, sizeof(r), &why) == 0)
+		(void)priv_authorize(&cfg, &r, &ext, 1, &why);
+	return 0;
+}

@@ -1,0 +1,222 @@
+/* The privileged helper's checks (nft/priv.c): what a compromised
+ * unprivileged half could send, and what the helper must refuse. */
+#include "unit.h"
+
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "priv.h"
+
+#define CONF "external_interface = \"wan0\";\nlan_interfaces = [ \"br-lan\" ];\n" \
+	"lifetime = { min = 60; max = 3600; };\n" \
+	"static_mappings = ( { protocol = \"tcp\"; external_port = 80; " \
+	"internal_address = \"192.168.1.20\"; internal_port = 8080; } );\n" \
+	"policy = (\n" \
+	"  { action = \"deny\"; external_ports = \"1-1023\"; },\n" \
+	"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; },\n" \
+	"  { action = \"allow\"; clients = \"192.168.1.5\"; third_party = true; },\n" \
+	"  { action = \"allow\"; clients = \"2001:db8:1::/64\"; internal_ports = \"1024-65535\"; }\n" \
+	");\n"
+
+static struct config cfg;
+static struct priv_request r;
+static const char *why;
+
+static void setup(void)
+{
+	char err[CONFIG_ERROR_MAX];
+
+	ck_assert_int_eq(config_load_string(CONF, "test.conf", &cfg, err, sizeof(err)), 0);
+	memset(&r, 0, sizeof(r));
+	r.op = PRIV_ADD;
+	r.mapping = (struct priv_mapping){ .proto = IPPROTO_TCP, .external_port = 8080,
+					   .internal_port = 8080, .timeout_ms = 600000 };
+	r.mapping.internal_addr = unit_v4("192.168.1.10");
+	r.mapping.client = unit_v4("192.168.1.10");
+}
+
+static int check(void)
+{
+	return priv_request_check(&r, sizeof(r), &why);
+}
+
+static int authorize(void)
+{
+	struct in_addr ext = { htonl(0xcb007101) };  /* 203.0.113.1 */
+
+	return check() < 0 ? -EINVAL : priv_authorize(&cfg, &r, &ext, 1, &why);
+}
+
+START_TEST(test_allowed)
+{
+	ck_assert_int_eq(authorize(), 0);
+	r.op = PRIV_REPLACE;
+	r.old = r.mapping;
+	r.mapping.timeout_ms = 3600000;
+	ck_assert_int_eq(authorize(), 0);
+	/* an IPv6 pinhole */
+	setup();
+	r.mapping.internal_addr = r.mapping.client = unit_v6("2001:db8:1::10");
+	r.mapping.external_port = 0;
+	ck_assert_int_eq(authorize(), 0);
+	/* the declared static mapping, though the policy denies port 80 */
+	setup();
+	r.mapping = (struct priv_mapping){ .proto = IPPROTO_TCP, .operator_static = 1,
+					   .external_port = 80, .internal_port = 8080 };
+	r.mapping.internal_addr = unit_v4("192.168.1.20");
+	ck_assert_int_eq(authorize(), 0);
+	/* reading and deleting need no permission */
+	setup();
+	r.mapping.external_port = 80;
+	r.op = PRIV_DELETE;
+	ck_assert_int_eq(authorize(), 0);
+	r.op = PRIV_COUNTERS;
+	ck_assert_int_eq(authorize(), 0);
+}
+END_TEST
+
+START_TEST(test_out_of_policy)
+{
+	r.mapping.external_port = 80;  /* denied external port */
+	ck_assert_int_eq(authorize(), -EPERM);
+	ck_assert_str_eq(why, "the policy denies it");
+	setup();
+	r.mapping.client = r.mapping.internal_addr = unit_v4("10.0.0.7");  /* no rule's client */
+	ck_assert_int_eq(authorize(), -EPERM);
+	setup();
+	r.mapping.internal_addr = unit_v4("192.168.1.11");  /* a third party, no such rule */
+	ck_assert_int_eq(authorize(), -EPERM);
+	r.mapping.client = unit_v4("192.168.1.5");  /* this client may */
+	ck_assert_int_eq(authorize(), 0);
+	setup();
+	r.mapping.timeout_ms = 3600001;  /* beyond lifetime.max */
+	ck_assert_int_eq(authorize(), -EPERM);
+	r.mapping.timeout_ms = 0;  /* never expiring, and not static */
+	ck_assert_int_eq(authorize(), -EPERM);
+	setup();
+	r.mapping.operator_static = 1;  /* "static", not declared, denied port */
+	r.mapping.timeout_ms = 0;
+	r.mapping.external_port = 443;
+	ck_assert_int_eq(authorize(), -EPERM);
+	/* a refresh is checked like an add */
+	setup();
+	r.op = PRIV_REPLACE;
+	r.old = r.mapping;
+	r.mapping.timeout_ms = 7200000;
+	r.old.timeout_ms = 7200000;
+	ck_assert_int_eq(authorize(), -EPERM);
+	/* hairpin to anything but the external address */
+	memset(&r, 0, sizeof(r));
+	r.op = PRIV_HAIRPIN;
+	r.has_hairpin = 1;
+	r.hairpin.s_addr = htonl(0x08080808);
+	ck_assert_int_eq(authorize(), -EPERM);
+	r.hairpin.s_addr = htonl(0xcb007101);
+	ck_assert_int_eq(authorize(), 0);
+	/* PEER beyond lifetime.max */
+	memset(&r, 0, sizeof(r));
+	r.op = PRIV_PEER;
+	r.flow.proto = IPPROTO_UDP;
+	r.lifetime = 7200;
+	ck_assert_int_eq(authorize(), -EPERM);
+}
+END_TEST
+
+START_TEST(test_malformed)
+{
+	ck_assert_int_eq(priv_request_check(&r, sizeof(r) - 1, &why), -EINVAL);
+	ck_assert_int_eq(priv_request_check(&r, 0, &why), -EINVAL);
+	r.op = 0;
+	ck_assert_int_eq(check(), -EINVAL);
+	r.op = PRIV_CLOSE + 1;
+	ck_assert_int_eq(check(), -EINVAL);
+	setup();
+	r.mapping.proto = IPPROTO_ICMP;
+	ck_assert_int_eq(check(), -EINVAL);
+	setup();
+	r.mapping.internal_port = 0;
+	ck_assert_int_eq(check(), -EINVAL);
+	setup();
+	r.mapping.external_port = 0;
+	ck_assert_int_eq(check(), -EINVAL);
+	static const char *const not_hosts[] = { "0.0.0.0", "127.0.0.1", "224.0.0.1",
+						 "255.255.255.255" };
+	for (size_t i = 0; i < 4; i++) {
+		setup();
+		r.mapping.internal_addr = unit_v4(not_hosts[i]);
+		ck_assert_int_eq(check(), -EINVAL);
+	}
+	setup();
+	r.mapping.internal_addr = unit_v6("fe80::1");
+	ck_assert_int_eq(check(), -EINVAL);
+	setup();
+	r.mapping.nremotes = FILTER_MAX_RANGES + 1;
+	ck_assert_int_eq(check(), -EINVAL);
+	setup();
+	r.mapping.nremotes = 1;
+	r.mapping.remotes[0].first = unit_v4("203.0.113.9");
+	r.mapping.remotes[0].last = unit_v4("203.0.113.1");  /* backwards */
+	r.mapping.remotes[0].port_last = 65535;
+	ck_assert_int_eq(check(), -EINVAL);
+	r.mapping.remotes[0].last = unit_v6("2001:db8::1");  /* another family */
+	ck_assert_int_eq(check(), -EINVAL);
+	r.mapping.remotes[0].last = unit_v4("203.0.113.9");
+	ck_assert_int_eq(check(), 0);
+	setup();
+	r.mapping.timeout_ms = 2592000001ull;
+	ck_assert_int_eq(check(), -EINVAL);
+	/* a "refresh" that moves the mapping */
+	setup();
+	r.op = PRIV_REPLACE;
+	r.old = r.mapping;
+	r.mapping.external_port = 9090;
+	ck_assert_int_eq(check(), -EINVAL);
+	ck_assert_str_eq(why, "a refresh must keep the mapping's endpoints");
+	setup();
+	r.op = PRIV_HAIRPIN;
+	r.has_hairpin = 7;
+	ck_assert_int_eq(check(), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_pack_round_trip)
+{
+	struct remote_range ranges[2] = {
+		{ .first = unit_v4("203.0.113.0"), .last = unit_v4("203.0.113.255"),
+		  .port_first = 0, .port_last = 65535 },
+		{ .first = unit_v4("198.51.100.7"), .last = unit_v4("198.51.100.7"),
+		  .port_first = 443, .port_last = 443 },
+	};
+	struct nft_mapping m = { .proto = IPPROTO_UDP, .external_port = 5000,
+				 .internal_addr = unit_v4("192.168.1.10"), .internal_port = 5001,
+				 .remotes = ranges, .nremotes = 2, .timeout_ms = 1234,
+				 .client = unit_v4("192.168.1.10") }, back;
+	struct priv_mapping w;
+
+	priv_mapping_pack(&w, &m);
+	back = priv_mapping_unpack(&w);
+	ck_assert_uint_eq(back.proto, m.proto);
+	ck_assert_uint_eq(back.external_port, 5000);
+	ck_assert_uint_eq(back.internal_port, 5001);
+	ck_assert_uint_eq(back.nremotes, 2);
+	ck_assert_uint_eq(back.timeout_ms, 1234);
+	ck_assert_mem_eq(back.remotes, ranges, sizeof(ranges));
+	ck_assert_mem_eq(&back.client, &m.client, sizeof(m.client));
+	ck_assert(!back.operator_static);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("priv");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_allowed);
+	tcase_add_test(tc, test_out_of_policy);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_pack_round_trip);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
