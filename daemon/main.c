@@ -210,6 +210,13 @@ static void rebuild_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Lost notices (a burst of our own changes can overflow the socket)
+	 * look like damage until we look: rebuilding for nothing would cost
+	 * every mapping a moment, and make more notices. */
+	if (nft_intact(d->nft) == 1) {
+		log_debug("nftables: our table is whole; nothing to rebuild");
+		return;
+	}
 	rc = mapper_reinstall(d->mapper, &reinstalled);
 	if (rc == -ENOENT && d->cfg.forward_chain[0])
 		log_warnx("nftables: the firewall's chain inet %s %s is gone (firewall stopped?); "

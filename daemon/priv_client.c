@@ -225,6 +225,14 @@ int nft_rebuild(struct nft *n)
 	return call(n, PRIV_REBUILD, &reply);
 }
 
+int nft_intact(struct nft *n)
+{
+	struct priv_reply reply;
+
+	memset(&n->request, 0, sizeof(n->request));
+	return call(n, PRIV_INTACT, &reply);
+}
+
 uint32_t nft_portid(const struct nft *n)
 {
 	return n->portid;

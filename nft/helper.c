@@ -95,6 +95,8 @@ static int perform(struct helper *h, const struct priv_request *r, struct priv_r
 	case PRIV_RELOAD:
 		reload(h);
 		return 0;
+	case PRIV_INTACT:
+		return nft_intact(h->nft);
 	default:
 		return -EINVAL;
 	}
@@ -104,7 +106,7 @@ static const char *op_name(uint32_t op)
 {
 	static const char *const names[] = { "?", "add", "replace", "delete", "counters",
 					     "last-used", "rebuild", "hairpin", "peer", "reload",
-					     "close" };
+					     "close", "intact" };
 
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }

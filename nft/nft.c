@@ -91,6 +91,7 @@ struct nft {
 	char forward_chain[64];
 	char name[OBJ_COUNT][OBJ_NAME_MAX];
 	char ext_ifname[IFNAMSIZ];  /* what a rebuild needs again */
+	unsigned rules_made[OBJ_COUNT];  /* in each of our chains, by the last build */
 	uint32_t pinhole_mark;
 	bool has_hairpin_address;
 	struct in_addr hairpin_address;
@@ -659,6 +660,12 @@ static void put_rule(struct nft *n, struct batch *bt, struct nftnl_rule *r)
 	batch_next(bt);
 }
 
+static void put_our_rule(struct nft *n, struct batch *bt, enum obj chain, struct nftnl_rule *r)
+{
+	n->rules_made[chain]++;
+	put_rule(n, bt, r);
+}
+
 /* The one element of hairpin4: the external address. */
 static void put_hairpin_address(struct nft *n, struct batch *bt, uint16_t type, struct in_addr a)
 {
@@ -747,23 +754,25 @@ static void put_our_objects(struct nft *n, struct batch *bt)
 	put_chain(n, bt, integrated(n) ? new_regular_chain(n, OBJ_FORWARD) :
 					 new_chain(n, OBJ_FORWARD, "filter", NF_INET_FORWARD,
 						   PRIORITY_FORWARD));
-	put_rule(n, bt, rule_dnat(n));
-	put_rule(n, bt, rule_dnat_filtered(n));
-	put_rule(n, bt, rule_hairpin_dnat(n));
-	put_rule(n, bt, rule_hairpin_masquerade(n));
-	put_rule(n, bt, rule_skip_invalid(n));
+	memset(n->rules_made, 0, sizeof(n->rules_made));
+	put_our_rule(n, bt, OBJ_PREROUTING, rule_dnat(n));
+	put_our_rule(n, bt, OBJ_PREROUTING, rule_dnat_filtered(n));
+	put_our_rule(n, bt, OBJ_PREROUTING, rule_hairpin_dnat(n));
+	put_our_rule(n, bt, OBJ_POSTROUTING, rule_hairpin_masquerade(n));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_skip_invalid(n));
 	/* Before the accepts, which end the chain. */
-	put_rule(n, bt, rule_seen4(n));
-	put_rule(n, bt, rule_seen6(n, false));
-	put_rule(n, bt, rule_seen6(n, true));
-	put_rule(n, bt, rule_allow4(n));
-	put_rule(n, bt, rule_pinhole6(n));
-	put_rule(n, bt, rule_pinhole6_filtered(n));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_seen4(n));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_seen6(n, false));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_seen6(n, true));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_allow4(n));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_pinhole6(n));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_pinhole6_filtered(n));
 }
 
 /* --- living in a firewall's table --- */
 
 #define JUMPS_MAX 8
+#define DUMP_BUFFER_SIZE 65536
 
 /* What of ours a firewall's table holds: left by an earlier run, or by a
  * firewall reload that flushed the rules but kept the chains. */
@@ -773,6 +782,7 @@ struct found {
 	bool forward_chain_other;  /* a chain of that name, on another hook or none */
 	uint64_t jump_handles[JUMPS_MAX];
 	size_t njumps;
+	unsigned rules[OBJ_COUNT];  /* in each of our chains (nft_intact) */
 };
 
 /*
@@ -785,7 +795,10 @@ static int dump(struct nft *n, uint16_t type, void (*build)(struct nlmsghdr *, c
 		int (*each)(const struct nlmsghdr *, const struct nft *, struct found *),
 		struct found *f)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	/* The kernel sizes a dump's parts by the reader's buffer, up to 32 KiB
+	 * and more: a smaller one would cut messages. One process, one dump
+	 * at a time. */
+	static char buf[DUMP_BUFFER_SIZE];
 	uint32_t seq = n->seq++;
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP, seq);
 
@@ -928,6 +941,33 @@ static int found_rule(const struct nlmsghdr *nlh, const struct nft *n, struct fo
 	    strcmp(chain, n->forward_chain) == 0 && f->njumps < JUMPS_MAX &&
 	    nftnl_expr_foreach(r, is_jump_to_ours, &ours) == 0 && ours.found)
 		f->jump_handles[f->njumps++] = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	nftnl_rule_free(r);
+	return 0;
+}
+
+static void build_table_rule_dump(struct nlmsghdr *nlh, const struct nft *n)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, n->table);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+}
+
+static int count_rule(const struct nlmsghdr *nlh, const struct nft *n, struct found *f)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	const char *table, *chain;
+
+	if (!r)
+		return -1;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    (table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) && strcmp(table, n->table) == 0 &&
+	    (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)))
+		for (enum obj o = OBJ_SET_COUNT; o < OBJ_COUNT; o++)
+			if (strcmp(chain, n->name[o]) == 0)
+				f->rules[o]++;
 	nftnl_rule_free(r);
 	return 0;
 }
@@ -1146,6 +1186,31 @@ int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr)
 int nft_rebuild(struct nft *n)
 {
 	return create_table(n);
+}
+
+int nft_intact(struct nft *n)
+{
+	struct found f;
+	int rc;
+
+	if (integrated(n)) {
+		if ((rc = find_ours(n, &f)) < 0)
+			return rc;
+		if (f.njumps != 1)
+			return 0;
+	} else {
+		/* Our own table: the same dumps, with the table's name. */
+		f = (struct found){ .njumps = 0 };
+		if ((rc = dump(n, NFT_MSG_GETCHAIN, build_chain_dump, found_chain, &f)) < 0 ||
+		    (rc = dump(n, NFT_MSG_GETSET, build_set_dump, found_set, &f)) < 0)
+			return rc;
+	}
+	if ((rc = dump(n, NFT_MSG_GETRULE, build_table_rule_dump, count_rule, &f)) < 0)
+		return rc;
+	for (enum obj o = 0; o < OBJ_COUNT; o++)
+		if (!f.obj[o] || (o >= OBJ_SET_COUNT && f.rules[o] != n->rules_made[o]))
+			return 0;
+	return 1;
 }
 
 uint32_t nft_portid(const struct nft *n)

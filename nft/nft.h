@@ -62,6 +62,10 @@ int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr);
  * them goes, in the same atomic batch). 0 or a negative errno: -ENOENT if
  * the firewall's forward chain is gone. */
 int nft_rebuild(struct nft *n);
+/* Whether every chain, set and rule of ours (and our jump, in a firewall's
+ * table) is in place: 1, 0, or a negative errno. For when notifications
+ * were lost and may or may not have told of damage. */
+int nft_intact(struct nft *n);
 /* The netlink port our changes come from (their notifications carry it). */
 uint32_t nft_portid(const struct nft *n);
 const char *nft_table_name(const struct nft *n);

@@ -119,6 +119,7 @@ int priv_request_check(const void *buf, size_t len, const char **why)
 		return r->remove > 1 ? (*why = "bad flag", -EINVAL) : 0;
 	case PRIV_REBUILD:
 	case PRIV_RELOAD:
+	case PRIV_INTACT:
 		return 0;
 	default:
 		return *why = "unknown operation", -EINVAL;

@@ -33,6 +33,7 @@ enum priv_op {
 	PRIV_PEER,        /* flow, lifetime: PCP PEER */
 	PRIV_RELOAD,      /* read the config file again (SIGHUP) */
 	PRIV_CLOSE,       /* remove: delete our objects; then exit */
+	PRIV_INTACT,      /* are our objects all there? (rc 1 or 0) */
 };
 
 /* struct nft_mapping without pointers. */

@@ -129,7 +129,7 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(priv_request_check(&r, 0, &why), -EINVAL);
 	r.op = 0;
 	ck_assert_int_eq(check(), -EINVAL);
-	r.op = PRIV_CLOSE + 1;
+	r.op = PRIV_INTACT + 1;
 	ck_assert_int_eq(check(), -EINVAL);
 	setup();
 	r.mapping.proto = IPPROTO_ICMP;
