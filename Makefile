@@ -21,6 +21,7 @@ DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-d
              libexpat1-dev
 DEB_TEST  := check nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack
 DEB_FUZZ  := clang libclang-rt-14-dev
+DEB_BENCH := gnuplot-nox
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ)
 
 PKGS := libevent libconfig libnftnl libmnl expat
@@ -68,14 +69,15 @@ HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
 PROBE       := $(BUILD)/tests/e2e/natpmp_probe
 PRIV_PROBE  := $(BUILD)/tests/e2e/priv_probe
+LOADGEN     := $(BUILD)/tests/bench/loadgen
 CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD)/daemon/addr.o \
                $(BUILD)/daemon/natpmp.o $(BUILD)/daemon/pcp.o
 
 .SECONDARY:
-.PHONY: all deps check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
+.PHONY: all deps bench check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl $(PROBE) $(PRIV_PROBE)
+all: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl $(PROBE) $(PRIV_PROBE) $(LOADGEN)
 
 deps:
 	@missing=""; \
@@ -125,6 +127,9 @@ $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(PRIV_PROBE): $(BUILD)/tests/e2e/priv_probe.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+$(LOADGEN): $(BUILD)/tests/bench/loadgen.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Fuzzing with libFuzzer (clang), every target under ASan+UBSan, on the pure
@@ -191,6 +196,14 @@ e2e: all
 	sh tests/e2e/upnp.sh $(BUILD)
 	sh tests/e2e/reference.sh $(BUILD)
 	sh tests/e2e/firewalls.sh $(BUILD)
+
+# portleased against Debian's miniupnpd, same network, same load, one run;
+# QUICK=1 for a short one. Results: $(BUILD)/bench/results.md and plots.
+QUICK ?= 0
+bench:
+	@$(MAKE) --no-print-directory deps DEB_ALL="$(DEB_ALL) $(DEB_BENCH)"
+	@$(MAKE) --no-print-directory all
+	sh tests/bench/bench.sh $(BUILD) $(BUILD)/bench $(QUICK)
 
 check:
 	@$(MAKE) --no-print-directory deps
