@@ -786,27 +786,21 @@ struct found {
 };
 
 /*
- * Sends one dump request (a nftnl object, in the form its build function
- * puts) and hands every answer to each(nlh, found). Like a batch, a dump's
- * parts are produced inside sendmsg() and recv(), so MSG_DONTWAIT reads
- * never wait.
+ * Sends one request and hands each answer of ours to each(answer, arg),
+ * up to the ACK or the end of a dump. Like a batch, a request is answered
+ * inside sendmsg() (a dump's further parts inside recv()), so MSG_DONTWAIT
+ * reads never wait. Returns 0 or the kernel's error, -ENOENT included:
+ * what was asked for is not there.
  */
-static int dump(struct nft *n, uint16_t type, void (*build)(struct nlmsghdr *, const struct nft *),
-		int (*each)(const struct nlmsghdr *, const struct nft *, struct found *),
-		struct found *f)
+static int ask(struct nft *n, const struct nlmsghdr *request, char *buf, size_t buflen,
+	       int (*each)(const struct nlmsghdr *answer, void *arg), void *arg)
 {
-	/* The kernel sizes a dump's parts by the reader's buffer, up to 32 KiB
-	 * and more: a smaller one would cut messages. One process, one dump
-	 * at a time. */
-	static char buf[DUMP_BUFFER_SIZE];
-	uint32_t seq = n->seq++;
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP, seq);
+	uint32_t seq = request->nlmsg_seq;
 
-	build(nlh, n);
-	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(n->nl, request, request->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
-		ssize_t len = recv(mnl_socket_get_fd(n->nl), buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t len = recv(mnl_socket_get_fd(n->nl), buf, buflen, MSG_DONTWAIT);
 		int remaining = (int)len;
 
 		if (len < 0 && errno == EINTR)
@@ -816,7 +810,7 @@ static int dump(struct nft *n, uint16_t type, void (*build)(struct nlmsghdr *, c
 		for (const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
 		     nlmsg_ok(r, remaining); r = mnl_nlmsg_next(r, &remaining)) {
 			if (r->nlmsg_seq != seq)
-				continue;
+				continue;  /* a late answer to something earlier */
 			if (r->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (r->nlmsg_type == NLMSG_ERROR) {
@@ -824,12 +818,44 @@ static int dump(struct nft *n, uint16_t type, void (*build)(struct nlmsghdr *, c
 
 				if (mnl_nlmsg_get_payload_len(r) < sizeof(*err))
 					return -EPROTO;
-				return err->error == -ENOENT ? 0 : err->error ? err->error : -EPROTO;
+				return err->error;
 			}
-			if (each(r, n, f) < 0)
+			if (each(r, arg) < 0)
 				return -ENOMEM;
 		}
 	}
+}
+
+struct dump_answers {
+	struct nft *n;
+	struct found *found;
+	int (*each)(const struct nlmsghdr *, const struct nft *, struct found *);
+};
+
+static int dump_answer(const struct nlmsghdr *answer, void *arg)
+{
+	struct dump_answers *d = arg;
+
+	return d->each(answer, d->n, d->found);
+}
+
+/* Dumps objects of one type (a nftnl object, in the form its build
+ * function puts) and hands each to each(nlh, found). */
+static int dump(struct nft *n, uint16_t type, void (*build)(struct nlmsghdr *, const struct nft *),
+		int (*each)(const struct nlmsghdr *, const struct nft *, struct found *),
+		struct found *f)
+{
+	/* The kernel sizes a dump's parts by the reader's buffer, up to 32 KiB
+	 * and more: a smaller one would cut messages. One process, one dump
+	 * at a time. */
+	static char buf[DUMP_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP, n->seq++);
+	struct dump_answers d = { .n = n, .found = f, .each = each };
+	int rc;
+
+	build(nlh, n);
+	rc = ask(n, nlh, buf, sizeof(buf), dump_answer, &d);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 static void build_chain_dump(struct nlmsghdr *nlh, const struct nft *n)
@@ -1514,20 +1540,40 @@ static int add_element_seen(struct nftnl_set_elem *el, void *data)
 	return 0;
 }
 
-/*
- * Asks for one element and hands it to each(el, sum). Like a batch, a GET
- * is answered inside sendmsg(), so the answer and its ACK are already queued
- * when we read. An element the kernel expired answers ENOENT: nothing to add.
- */
+struct element_answer {
+	int (*each)(struct nftnl_set_elem *el, void *data);
+	struct nft_counters *sum;
+	bool parsed;
+};
+
+static int element_answer(const struct nlmsghdr *answer, void *arg)
+{
+	struct element_answer *a = arg;
+	struct nftnl_set *s;
+
+	if (NFNL_MSG_TYPE(answer->nlmsg_type) != NFT_MSG_NEWSETELEM)
+		return 0;
+	if (!(s = nftnl_set_alloc()))
+		return -1;
+	if (nftnl_set_elems_nlmsg_parse(answer, s) == 0) {
+		nftnl_set_elem_foreach(s, a->each, a->sum);
+		a->parsed = true;
+	}
+	nftnl_set_free(s);
+	return 0;
+}
+
+/* Asks for one element and hands it to each(el, sum). An element the
+ * kernel expired answers ENOENT: nothing to add. */
 static int read_element(struct nft *n, const struct element *e,
 			int (*each)(struct nftnl_set_elem *el, void *data), struct nft_counters *sum)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
-	uint32_t seq = n->seq++;
+	struct element_answer answer = { .each = each, .sum = sum, .parsed = false };
 	struct nlmsghdr *nlh;
-	int rc = -EPROTO;
+	int rc;
 
 	if (!s || !el) {
 		nftnl_set_free(s);
@@ -1541,44 +1587,13 @@ static int read_element(struct nft *n, const struct element *e,
 	if (e->key_end.len)
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e->key_end.bytes, e->key_end.len);
 	nftnl_set_elem_add(s, el);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, n->seq++);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-
-	for (;;) {
-		ssize_t len = recv(mnl_socket_get_fd(n->nl), buf, sizeof(buf), MSG_DONTWAIT);
-		int remaining = (int)len;
-
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			return errno == EAGAIN ? -EPROTO : -errno;
-		for (const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
-		     nlmsg_ok(r, remaining); r = mnl_nlmsg_next(r, &remaining)) {
-			if (r->nlmsg_seq != seq)
-				continue;  /* a late answer to something earlier */
-			if (r->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *err = mnl_nlmsg_get_payload(r);
-
-				if (mnl_nlmsg_get_payload_len(r) < sizeof(*err))
-					return -EPROTO;
-				return err->error == -ENOENT ? 0 : err->error ? err->error : rc;
-			}
-			if (NFNL_MSG_TYPE(r->nlmsg_type) == NFT_MSG_NEWSETELEM) {
-				struct nftnl_set *answer = nftnl_set_alloc();
-
-				if (!answer)
-					return -ENOMEM;
-				if (nftnl_set_elems_nlmsg_parse(r, answer) == 0) {
-					nftnl_set_elem_foreach(answer, each, sum);
-					rc = 0;
-				}
-				nftnl_set_free(answer);
-			}
-		}
-	}
+	rc = ask(n, nlh, buf, sizeof(buf), element_answer, &answer);
+	if (rc == -ENOENT)
+		return 0;
+	return rc < 0 ? rc : answer.parsed ? 0 : -EPROTO;
 }
 
 int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)

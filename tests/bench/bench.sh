@@ -70,17 +70,7 @@ start_daemon() {
 		ready='running'
 		DLOG="$WORK/pl.log"
 	else
-		# The chains miniupnpd's nftables backend expects (its nft_init.sh).
-		in_router nft -f - <<'NFT'
-table inet filter {
-	chain forward { type filter hook forward priority filter; policy accept; jump miniupnpd; }
-	chain miniupnpd { }
-	chain prerouting { type nat hook prerouting priority dstnat; jump prerouting_miniupnpd; }
-	chain postrouting { type nat hook postrouting priority srcnat; jump postrouting_miniupnpd; }
-	chain prerouting_miniupnpd { }
-	chain postrouting_miniupnpd { }
-}
-NFT
+		make_miniupnpd_chains
 		cat > "$WORK/mu.conf" <<CONF
 ext_ifname=$ROUTER_WAN_IF
 listening_ip=br-lan

@@ -115,6 +115,21 @@ $*
 CONF
 }
 
+# The chains miniupnpd's nftables backend expects in the router (its
+# nft_init.sh), for the reference test and the benchmark.
+make_miniupnpd_chains() {
+	in_router nft -f - <<'NFT'
+table inet filter {
+	chain forward { type filter hook forward priority filter; policy accept; jump miniupnpd; }
+	chain miniupnpd { }
+	chain prerouting { type nat hook prerouting priority dstnat; jump prerouting_miniupnpd; }
+	chain postrouting { type nat hook postrouting priority srcnat; jump postrouting_miniupnpd; }
+	chain prerouting_miniupnpd { }
+	chain postrouting_miniupnpd { }
+}
+NFT
+}
+
 # start_portleased BINARY CONFIG LOG: runs the daemon in the router and waits
 # until it listens. Sets PORTLEASED_PID.
 start_portleased() {
