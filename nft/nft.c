@@ -1219,18 +1219,10 @@ int nft_intact(struct nft *n)
 	struct found f;
 	int rc;
 
-	if (integrated(n)) {
-		if ((rc = find_ours(n, &f)) < 0)
-			return rc;
-		if (f.njumps != 1)
-			return 0;
-	} else {
-		/* Our own table: the same dumps, with the table's name. */
-		f = (struct found){ .njumps = 0 };
-		if ((rc = dump(n, NFT_MSG_GETCHAIN, build_chain_dump, found_chain, &f)) < 0 ||
-		    (rc = dump(n, NFT_MSG_GETSET, build_set_dump, found_set, &f)) < 0)
-			return rc;
-	}
+	if ((rc = find_ours(n, &f)) < 0)
+		return rc;
+	if (integrated(n) && f.njumps != 1)
+		return 0;
 	if ((rc = dump(n, NFT_MSG_GETRULE, build_table_rule_dump, count_rule, &f)) < 0)
 		return rc;
 	for (enum obj o = 0; o < OBJ_COUNT; o++)
