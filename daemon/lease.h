@@ -44,6 +44,7 @@ struct lease {
 	uint8_t nonce[LEASE_NONCE_LEN];
 	char description[LEASE_DESCRIPTION_MAX + 1];
 	bool declared;                 /* static: from the config file, not portleasectl add */
+	bool batch_pending;            /* the mapper's: its add is queued, not yet applied */
 	/* What the kernel let through elements that a refresh has since
 	 * replaced (their counters went with them). */
 	uint64_t packets_before, bytes_before;

@@ -16,6 +16,17 @@
 /* Expiring thousands of leases at once must not hold up requests: do this
  * many per timer callback, then let the loop run. */
 #define EXPIRE_BATCH 256
+/* New leases of one batch (mapper_batch_begin) whose adds may still fail;
+ * more, and the batch is settled first. */
+#define BATCH_PENDING_MAX 128
+
+/* A new lease whose add is queued. */
+struct pending_add {
+	struct lease *lease;  /* flagged batch_pending: nothing removes it unsettled */
+	size_t verb;          /* its add's place among the batch's queued verbs */
+	unsigned tag;         /* the request that made it */
+	int rc;               /* what the kernel said, once it did */
+};
 
 _Static_assert(CONFIG_DESCRIPTION_MAX == LEASE_DESCRIPTION_MAX,
 	       "a static mapping's description must fit its lease's");
@@ -43,6 +54,14 @@ struct mapper {
 	struct metrics_counters metrics;
 	size_t by_origin[LEASE_ORIGINS];
 	size_t pinholes;
+	/* Between mapper_batch_begin and mapper_batch_end: */
+	bool batching;
+	size_t verbs;  /* adds and deletes queued since the last settle */
+	unsigned tag;
+	struct pending_add pending[BATCH_PENDING_MAX];
+	size_t npending;
+	unsigned withdrawn[BATCH_PENDING_MAX];  /* tags of requests whose grant failed */
+	size_t nwithdrawn;
 };
 
 static void notify_observer(const struct mapper *m)
@@ -177,18 +196,26 @@ static void refusal_timer_fired(evutil_socket_t fd, short what, void *arg)
 	arm_refusal_timer(m);
 }
 
-/* event "expired", or "deleted" by "client", "operator" or "policy". */
-static void remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
+/* The backend's add and delete; while batching they are only queued, and
+ * counted, so that a refusal reported later finds its verb. */
+static int backend_add(struct mapper *m, const struct nft_mapping *nm)
 {
-	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm = mapping_of(l, 0, ranges);
-	int rc = nft_mapping_delete(m->nft, &nm);
+	if (m->batching)
+		m->verbs++;
+	return nft_mapping_add(m->nft, nm);
+}
 
-	/* Even if the kernel refused, its own timeout removes the elements:
-	 * the lease goes either way. */
-	if (rc < 0)
-		log_warnx("nftables: cannot delete %s external port %u: %s",
-			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
+static int backend_delete(struct mapper *m, const struct nft_mapping *nm)
+{
+	if (m->batching)
+		m->verbs++;
+	return nft_mapping_delete(m->nft, nm);
+}
+
+/* The lease out of the table, logged and counted: event "expired", or
+ * "deleted" by "client", "operator", "policy" or "nftables". */
+static void forget_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
+{
 	audit(&(struct audit_record){
 		.event = event, .origin = lease_origin_name(l->origin), .proto = l->proto,
 		.client = l->client, .internal_addr = l->internal_addr,
@@ -206,6 +233,91 @@ static void remove_lease(struct mapper *m, struct lease *l, const char *event, c
 	lease_delete(m->leases, l);
 	notify_observer(m);
 	mark_dirty(m);
+}
+
+/* Its elements out of the kernel, and the lease out of the table. */
+static void remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
+{
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	struct nft_mapping nm = mapping_of(l, 0, ranges);
+	int rc = backend_delete(m, &nm);
+
+	/* Even if the kernel refused, its own timeout removes the elements:
+	 * the lease goes either way. */
+	if (rc < 0)
+		log_warnx("nftables: cannot delete %s external port %u: %s",
+			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
+	forget_lease(m, l, event, by);
+}
+
+static void on_refused(void *arg, size_t verb, int rc)
+{
+	struct mapper *m = arg;
+
+	for (size_t i = 0; i < m->npending; i++)
+		if (m->pending[i].verb == verb) {
+			m->pending[i].rc = rc;
+			return;
+		}
+	/* A delete: the elements' own timeout removes them. */
+	log_warnx("nftables: cannot delete a mapping's elements: %s", strerror(-rc));
+}
+
+/*
+ * Applies what the batch queued. A new lease whose add the kernel refused
+ * is withdrawn (deleted by "nftables"), and its request's tag noted, for
+ * its server to answer it again. Then, still batching, queueing goes on.
+ */
+static void settle(struct mapper *m)
+{
+	nft_batch_end(m->nft, on_refused, m);
+	for (size_t i = 0; i < m->npending; i++) {
+		struct pending_add *p = &m->pending[i];
+		struct lease *l = p->lease;
+
+		l->batch_pending = false;
+		if (p->rc == 0)
+			continue;
+		log_warnx("nftables: cannot add %s port %u: %s; the grant is withdrawn",
+			  policy_proto_name(l->proto), l->external_port, strerror(-p->rc));
+		if (m->nwithdrawn < BATCH_PENDING_MAX)
+			m->withdrawn[m->nwithdrawn++] = p->tag;
+		/* A refused add left nothing in the kernel (its transaction
+		 * is atomic); what is there under its keys is another's. */
+		forget_lease(m, l, "deleted", "nftables");
+	}
+	m->npending = 0;
+	m->verbs = 0;
+	if (m->batching)
+		nft_batch_begin(m->nft);
+}
+
+void mapper_batch_begin(struct mapper *m)
+{
+	m->batching = true;
+	m->verbs = 0;
+	m->npending = 0;
+	m->nwithdrawn = 0;
+	m->tag = 0;
+	nft_batch_begin(m->nft);
+}
+
+void mapper_batch_request(struct mapper *m, unsigned tag)
+{
+	m->tag = tag;
+}
+
+size_t mapper_batch_end(struct mapper *m, unsigned *withdrawn, size_t max)
+{
+	size_t n;
+
+	m->batching = false;
+	settle(m);
+	n = m->nwithdrawn < max ? m->nwithdrawn : max;
+	memcpy(withdrawn, m->withdrawn, n * sizeof(*withdrawn));
+	m->nwithdrawn = 0;
+	schedule_expiry(m);
+	return n;
 }
 
 static void expiry_fired(evutil_socket_t fd, short what, void *arg)
@@ -515,18 +627,29 @@ static enum map_status install(struct mapper *m, struct lease *fields, uint64_t 
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
 	struct nft_mapping nm = mapping_of(fields, timeout_ms, ranges);
-	int rc = nft_mapping_add(m->nft, &nm);
+	struct lease *l;
+	size_t verb;
+	int rc;
 
+	if (m->batching && m->npending == BATCH_PENDING_MAX)
+		settle(m);
+	verb = m->verbs;
+	rc = backend_add(m, &nm);
 	if (rc < 0) {
 		log_warnx("nftables: cannot add %s port %u: %s", policy_proto_name(fields->proto),
 			  fields->external_port, strerror(-rc));
 		return MAP_BACKEND_FAILED;
 	}
-	if (!lease_insert(m->leases, fields)) {
+	if (!(l = lease_insert(m->leases, fields))) {
 		/* Cannot happen after the checks before, short of malloc
 		 * failing: undo the kernel side so no rule outlives its lease. */
-		nft_mapping_delete(m->nft, &nm);
+		backend_delete(m, &nm);
 		return MAP_TABLE_FULL;
+	}
+	if (m->batching) {
+		l->batch_pending = true;
+		m->pending[m->npending++] = (struct pending_add){ .lease = l, .verb = verb,
+								  .tag = m->tag };
 	}
 	m->by_origin[fields->origin]++;
 	if (!addr_is_v4(&fields->internal_addr)) {
@@ -639,6 +762,11 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	}
 
 	l = lease_by_internal(m->leases, &req->internal_addr, req->proto, req->internal_port);
+	if (l && l->batch_pending) {
+		settle(m);
+		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
+				      req->internal_port);
+	}
 	if (l && !owns(l, &req->client, req->nonce)) {
 		res = (struct map_result){ .status = MAP_NOT_OWNER, .rule = -1 };
 		log_decision(m, req, &res, "refused");
@@ -669,6 +797,11 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req)
 	struct lease *l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
 					    req->internal_port);
 
+	if (l && l->batch_pending) {
+		settle(m);
+		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
+				      req->internal_port);
+	}
 	if (!l)
 		return MAP_OK;
 	if (!owns(l, &req->client, req->nonce))
@@ -682,6 +815,8 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 {
 	size_t removed = 0;
 
+	if (m->npending)
+		settle(m);
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
 		next = lease_next(l);
 		if ((req->proto == 0 || l->proto == req->proto) &&
@@ -779,7 +914,7 @@ int mapper_reinstall(struct mapper *m, size_t *reinstalled)
 
 		/* One that fails is logged and left to expire from our table
 		 * alone; the others must not wait for it. */
-		if ((rc = nft_mapping_add(m->nft, &nm)) < 0)
+		if ((rc = backend_add(m, &nm)) < 0)
 			log_warnx("nftables: cannot restore %s port %u: %s",
 				  policy_proto_name(l->proto), l->external_port, strerror(-rc));
 		else

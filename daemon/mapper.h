@@ -71,6 +71,18 @@ bool mapper_external_address(const struct mapper *m, struct in_addr *out);
 uint32_t mapper_epoch(const struct mapper *m);
 
 struct map_result mapper_map(struct mapper *m, const struct map_request *req);
+
+/*
+ * A burst of requests answered in one go: between begin and end the
+ * kernel's adds and deletes are queued and applied together (nft.h), and
+ * the answers must wait for end. Before each request, its server gives it
+ * a tag. end applies the rest and returns the tags (at most max) of the
+ * requests whose new lease the kernel refused after all: those leases are
+ * withdrawn, and their answers must be made again, outside the batch.
+ */
+void mapper_batch_begin(struct mapper *m);
+void mapper_batch_request(struct mapper *m, unsigned tag);
+size_t mapper_batch_end(struct mapper *m, unsigned *withdrawn, size_t max);
 /* Which mappings an unmap is about; nonce NULL for NAT-PMP. */
 struct unmap_request {
 	struct in6_addr client;

@@ -17,7 +17,8 @@
 
 #define ADDRESSES_PER_INTERFACE 8
 #define MAX_LISTENERS (CONFIG_MAX_LAN_INTERFACES * 2 * ADDRESSES_PER_INTERFACE)
-/* Datagrams read per wake-up, so one busy socket cannot starve the others. */
+/* Datagrams read per wake-up, so one busy socket cannot starve the others;
+ * also how many changes the kernel gets in one transaction. */
 #define READS_PER_EVENT 64
 
 struct listener {
@@ -37,8 +38,21 @@ struct listener {
 #define ANNOUNCE_COUNT 10
 #define ANNOUNCE_FIRST_INTERVAL_MS 250
 
+/* One datagram of a burst, kept until the burst's answers go out. */
+struct slot {
+	uint8_t request[PCP_MAX_PACKET + 1];
+	size_t len;
+	struct sockaddr_storage src;
+	socklen_t srclen;
+	struct in6_addr client;
+	bool natpmp;  /* answered as NAT-PMP, not PCP */
+	uint8_t answer[PCP_MAX_PACKET];
+	size_t answer_len;
+};
+
 struct pmp_server {
 	const struct config *cfg;  /* reread per datagram: a reload applies at once */
+	struct slot slots[READS_PER_EVENT];
 	struct mapper *mapper;
 	struct event *announce_timer;
 	unsigned announcements_sent;
@@ -56,61 +70,111 @@ static bool from_lan(const struct listener *li, const struct in6_addr *source,
 	return ifindex == li->local.ifindex && ifaddr_on_link(&li->local, source);
 }
 
+/* Answers one datagram into its slot; false for one not to answer. */
+static bool answer(const struct listener *li, struct slot *sl)
+{
+	struct pmp_server *s = li->server;
+
+	if ((sl->len >= 1 && sl->request[0] == NATPMP_VERSION) || !s->cfg->enable_pcp) {
+		/* NAT-PMP is IPv4 only (RFC 6886). With PCP off, PCP requests
+		 * get NAT-PMP's UNSUPP_VERSION, as from a NAT-PMP-only
+		 * server, and clients fall back. */
+		if (li->family != AF_INET)
+			return false;
+		sl->natpmp = true;
+		sl->answer_len = natpmp_answer(s->mapper, &sl->client, sl->request, sl->len,
+					       sl->answer, sizeof(sl->answer));
+	} else {
+		sl->natpmp = false;
+		sl->answer_len = pcp_answer(s->mapper, &sl->client, &li->local.net, sl->request,
+					    sl->len, sl->answer, sizeof(sl->answer));
+	}
+	return true;
+}
+
+static void count_answer(const struct pmp_server *s, const struct slot *sl)
+{
+	size_t len = sl->answer_len;
+
+	/* The result code: octets 2-3 of every NAT-PMP answer, octet 3 of
+	 * every PCP one. */
+	if (sl->natpmp)
+		metrics_count_request(mapper_metrics(s->mapper), METRICS_NATPMP, len >= 4,
+				      len >= 4 && sl->answer[2] == 0 && sl->answer[3] == 0);
+	else
+		metrics_count_request(mapper_metrics(s->mapper), METRICS_PCP, len >= 4,
+				      len >= 4 && sl->answer[3] == 0);
+}
+
+/* Reads one datagram into sl: 1, or 0 for one to ignore, or -1 when there
+ * is none left. */
+static int read_request(const struct listener *li, struct slot *sl)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct iovec iov = { .iov_base = sl->request, .iov_len = sizeof(sl->request) };
+	struct msghdr msg = {
+		.msg_name = &sl->src, .msg_namelen = sizeof(sl->src),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	unsigned ifindex = 0;
+	ssize_t len = recvmsg(li->fd, &msg, MSG_DONTWAIT);
+
+	if (len < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("udp 5351: recvmsg on %s", li->local.ifname);
+		return -1;
+	}
+	if (!datagram_origin(&msg, &sl->client, &ifindex) || !from_lan(li, &sl->client, ifindex)) {
+		log_debug("udp 5351: ignoring a datagram from outside the LAN link of %s",
+			  li->local.ifname);
+		return 0;
+	}
+	if ((size_t)len > PCP_MAX_PACKET || (msg.msg_flags & MSG_TRUNC)) {
+		log_debug("udp 5351: ignoring a datagram over %d octets", PCP_MAX_PACKET);
+		return 0;
+	}
+	sl->len = (size_t)len;
+	sl->srclen = msg.msg_namelen;
+	return 1;
+}
+
+/*
+ * A burst: every waiting datagram (up to READS_PER_EVENT) is answered
+ * with the mapper batching, so that the kernel gets the burst's changes
+ * in one transaction; the answers go out once it has. A request whose
+ * grant the kernel refused after all is answered again, on its own.
+ */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *li = arg;
+	struct pmp_server *s = li->server;
+	unsigned withdrawn[READS_PER_EVENT];
+	size_t count = 0, nwithdrawn;
+	int rc;
 
 	(void)what;
+	mapper_batch_begin(s->mapper);
 	for (int i = 0; i < READS_PER_EVENT; i++) {
-		uint8_t buf[PCP_MAX_PACKET + 1], resp[PCP_MAX_PACKET];
-		char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct sockaddr_storage src;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr msg = {
-			.msg_name = &src, .msg_namelen = sizeof(src),
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		};
-		struct in6_addr client;
-		unsigned ifindex = 0;
-		ssize_t len;
-		size_t rlen;
+		struct slot *sl = &s->slots[count];
 
-		len = recvmsg(fd, &msg, MSG_DONTWAIT);
-		if (len < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("udp 5351: recvmsg on %s", li->local.ifname);
-			return;
-		}
-		if (!datagram_origin(&msg, &client, &ifindex) || !from_lan(li, &client, ifindex)) {
-			log_debug("udp 5351: ignoring a datagram from outside the LAN link of %s",
-				  li->local.ifname);
+		if ((rc = read_request(li, sl)) < 0)
+			break;
+		if (rc == 0)
 			continue;
-		}
-		if ((size_t)len > PCP_MAX_PACKET || (msg.msg_flags & MSG_TRUNC)) {
-			log_debug("udp 5351: ignoring a datagram over %d octets", PCP_MAX_PACKET);
-			continue;
-		}
-		if ((len >= 1 && buf[0] == NATPMP_VERSION) || !li->server->cfg->enable_pcp) {
-			/* NAT-PMP is IPv4 only (RFC 6886). With PCP off, PCP
-			 * requests get NAT-PMP's UNSUPP_VERSION, as from a
-			 * NAT-PMP-only server, and clients fall back. */
-			if (li->family != AF_INET)
-				continue;
-			rlen = natpmp_answer(li->server->mapper, &client, buf, (size_t)len, resp,
-					     sizeof(resp));
-			/* The result code: octets 2-3 of every NAT-PMP answer. */
-			metrics_count_request(mapper_metrics(li->server->mapper), METRICS_NATPMP,
-					      rlen >= 4, rlen >= 4 && resp[2] == 0 && resp[3] == 0);
-		} else {
-			rlen = pcp_answer(li->server->mapper, &client, &li->local.net, buf,
-					  (size_t)len, resp, sizeof(resp));
-			/* The result code: octet 3 of every PCP answer. */
-			metrics_count_request(mapper_metrics(li->server->mapper), METRICS_PCP,
-					      rlen >= 4, rlen >= 4 && resp[3] == 0);
-		}
-		if (rlen > 0 && sendto(fd, resp, rlen, MSG_DONTWAIT, (struct sockaddr *)&src,
-				       msg.msg_namelen) < 0)
+		mapper_batch_request(s->mapper, (unsigned)count);
+		if (answer(li, sl))
+			count++;
+	}
+	nwithdrawn = mapper_batch_end(s->mapper, withdrawn, READS_PER_EVENT);
+	for (size_t i = 0; i < nwithdrawn; i++)
+		answer(li, &s->slots[withdrawn[i]]);
+	for (size_t i = 0; i < count; i++) {
+		const struct slot *sl = &s->slots[i];
+
+		count_answer(s, sl);
+		if (sl->answer_len > 0 && sendto(fd, sl->answer, sl->answer_len, MSG_DONTWAIT,
+						  (const struct sockaddr *)&sl->src, sl->srclen) < 0)
 			log_warn("udp 5351: sendto");
 	}
 }

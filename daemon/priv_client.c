@@ -21,12 +21,24 @@
 /* A helper that does not answer in this long is treated as gone. */
 #define REPLY_TIMEOUT_S 5
 
+/* A verb of a batch that the kernel refused. */
+struct refused {
+	size_t verb;
+	int rc;
+};
+
 struct nft {
 	int fd;
 	pid_t pid;
 	uint32_t portid;
 	struct event *gone;
 	struct priv_request request;  /* large: one, reused */
+	/* Between nft_batch_begin and nft_batch_end: */
+	bool batching;
+	struct priv_batch queue;  /* not yet sent */
+	size_t sent;              /* verbs of this batch sent before the queue */
+	struct refused *refused;  /* what the sent ones got refused */
+	size_t nrefused, refused_cap;
 };
 
 /* conntrack_* share the helper; the handle only says it can serve PEER. */
@@ -47,18 +59,90 @@ static void helper_lost(const char *what)
 	_exit(1);
 }
 
-static int call(struct nft *n, uint32_t op, struct priv_reply *reply)
+static void exchange(struct nft *n, const void *request, size_t request_len, void *reply,
+		     size_t reply_len)
 {
 	ssize_t len;
 
-	n->request.op = op;
-	if (send(n->fd, &n->request, sizeof(n->request), MSG_NOSIGNAL) != sizeof(n->request))
+	if (send(n->fd, request, request_len, MSG_NOSIGNAL) != (ssize_t)request_len)
 		helper_lost(strerror(errno));
 	do
-		len = recv(n->fd, reply, sizeof(*reply), 0);
+		len = recv(n->fd, reply, reply_len, 0);
 	while (len < 0 && errno == EINTR);
-	if (len != sizeof(*reply))
+	if (len != (ssize_t)reply_len)
 		helper_lost(len < 0 ? strerror(errno) : "no answer");
+}
+
+static void remember_refused(struct nft *n, size_t verb, int rc)
+{
+	if (n->nrefused == n->refused_cap) {
+		size_t cap = n->refused_cap ? 2 * n->refused_cap : PRIV_BATCH_MAX;
+		struct refused *more = realloc(n->refused, cap * sizeof(*more));
+
+		if (!more) {
+			/* Unreported, the mapper would keep a lease whose
+			 * elements are not there: better stop, as on a lost
+			 * helper. */
+			log_warnx("out of memory for a batch's results; stopping");
+			_exit(1);
+		}
+		n->refused = more;
+		n->refused_cap = cap;
+	}
+	n->refused[n->nrefused++] = (struct refused){ .verb = verb, .rc = rc };
+}
+
+static void send_queue(struct nft *n)
+{
+	static struct priv_batch_reply reply;
+	size_t count = n->queue.count;
+
+	if (count == 0)
+		return;
+	n->queue.op = PRIV_BATCH;
+	exchange(n, &n->queue, PRIV_BATCH_SIZE(count), &reply, sizeof(reply));
+	for (size_t i = 0; i < count; i++)
+		if (reply.rc[i] < 0)
+			remember_refused(n, n->sent + i, reply.rc[i]);
+	n->sent += count;
+	n->queue.count = 0;
+}
+
+static int queue_verb(struct nft *n, uint32_t op, const struct nft_mapping *m)
+{
+	struct priv_batch_item *item = &n->queue.items[n->queue.count++];
+
+	item->op = op;
+	item->padding = 0;
+	priv_mapping_pack(&item->mapping, m);
+	if (n->queue.count == PRIV_BATCH_MAX)
+		send_queue(n);
+	return 0;
+}
+
+void nft_batch_begin(struct nft *n)
+{
+	n->batching = true;
+	n->sent = 0;
+	n->nrefused = 0;
+	n->queue.count = 0;
+}
+
+void nft_batch_end(struct nft *n, void (*failed)(void *arg, size_t verb, int rc), void *arg)
+{
+	send_queue(n);
+	n->batching = false;
+	for (size_t i = 0; i < n->nrefused; i++)
+		failed(arg, n->refused[i].verb, n->refused[i].rc);
+	n->nrefused = 0;
+}
+
+static int call(struct nft *n, uint32_t op, struct priv_reply *reply)
+{
+	/* Whatever was queued goes first: the helper sees verbs in order. */
+	send_queue(n);
+	n->request.op = op;
+	exchange(n, &n->request, sizeof(n->request), reply, sizeof(*reply));
 	return reply->rc;
 }
 
@@ -195,6 +279,8 @@ void nft_close(struct nft *n, int remove_table)
 		return;
 	if (n->gone)
 		event_free(n->gone);
+	send_queue(n);
+	free(n->refused);
 	memset(&n->request, 0, sizeof(n->request));
 	n->request.op = PRIV_CLOSE;
 	n->request.remove = remove_table ? 1 : 0;
@@ -242,6 +328,8 @@ int nft_mapping_add(struct nft *n, const struct nft_mapping *m)
 {
 	struct priv_reply reply;
 
+	if (n->batching)
+		return queue_verb(n, PRIV_ADD, m);
 	return call_mapping(n, PRIV_ADD, NULL, m, &reply);
 }
 
@@ -256,6 +344,8 @@ int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)
 {
 	struct priv_reply reply;
 
+	if (n->batching)
+		return queue_verb(n, PRIV_DELETE, m);
 	return call_mapping(n, PRIV_DELETE, NULL, m, &reply);
 }
 

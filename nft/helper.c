@@ -106,41 +106,86 @@ static const char *op_name(uint32_t op)
 {
 	static const char *const names[] = { "?", "add", "replace", "delete", "counters",
 					     "last-used", "rebuild", "hairpin", "peer", "reload",
-					     "close", "intact" };
+					     "close", "intact", "batch" };
 
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
 
+/* Each item checked and authorized on its own; those that pass go to the
+ * kernel together. */
+static void perform_batch(struct helper *h, const struct priv_batch *b,
+			  struct priv_batch_reply *out)
+{
+	static struct nft_verb verbs[PRIV_BATCH_MAX];
+	size_t item_of[PRIV_BATCH_MAX], count = 0;
+	int rc[PRIV_BATCH_MAX];
+
+	for (size_t i = 0; i < b->count; i++) {
+		const struct priv_batch_item *item = &b->items[i];
+		const char *why;
+
+		if ((out->rc[i] = priv_batch_item_check(item, &why)) < 0) {
+			log_warnx("refused a malformed %s in a batch: %s", op_name(item->op), why);
+			continue;
+		}
+		if ((out->rc[i] = priv_authorize_item(&h->cfg, item, &why)) < 0) {
+			log_warnx("refused %s: %s", op_name(item->op), why);
+			continue;
+		}
+		verbs[count] = (struct nft_verb){ .add = item->op == PRIV_ADD,
+						  .m = priv_mapping_unpack(&item->mapping) };
+		item_of[count++] = i;
+	}
+	nft_mappings_apply(h->nft, verbs, count, rc);
+	for (size_t j = 0; j < count; j++)
+		out->rc[item_of[j]] = rc[j];
+}
+
+/* What one datagram of the other half's holds: a request or a batch, told
+ * apart by their common first field. */
+union request {
+	struct priv_request one;
+	struct priv_batch batch;
+};
+
 /* One request at a time, each answered before the next is read. */
 static int serve(struct helper *h)
 {
-	static struct priv_request r;
+	static union request u;
+	struct priv_request *r = &u.one;
 
 	for (;;) {
 		struct priv_reply reply = { .rc = 0 };
 		struct in_addr ext[MAX_EXTERNAL];
 		const char *why;
-		ssize_t len = recv(h->fd, &r, sizeof(r), MSG_TRUNC);
+		ssize_t len = recv(h->fd, &u, sizeof(u), MSG_TRUNC);
 
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len <= 0)
 			return 0;  /* the other half is gone: leave the kernel state */
-		if ((reply.rc = priv_request_check(&r, (size_t)len, &why)) < 0) {
+		if ((reply.rc = priv_request_check(&u, (size_t)len, &why)) < 0) {
 			log_warnx("refused a malformed request (%zd bytes, op %s): %s", len,
-				  len == sizeof(r) ? op_name(r.op) : "?", why);
-		} else if (r.op == PRIV_CLOSE) {
-			nft_close(h->nft, (int)r.remove);
+				  len <= (ssize_t)sizeof(u) ? op_name(r->op) : "?", why);
+		} else if (r->op == PRIV_BATCH) {
+			static struct priv_batch_reply batch_reply;
+
+			perform_batch(h, &u.batch, &batch_reply);
+			if (send(h->fd, &batch_reply, sizeof(batch_reply), MSG_NOSIGNAL) < 0)
+				return 0;
+			continue;
+		} else if (r->op == PRIV_CLOSE) {
+			nft_close(h->nft, (int)r->remove);
 			h->nft = NULL;
 			send(h->fd, &reply, sizeof(reply), MSG_NOSIGNAL);
 			return 0;
-		} else if ((reply.rc = priv_authorize(&h->cfg, &r, ext,
-						      r.op == PRIV_HAIRPIN ?
+		} else if ((reply.rc = priv_authorize(&h->cfg, r, ext,
+						      r->op == PRIV_HAIRPIN ?
 							      external_addresses(&h->cfg, ext) : 0,
 						      &why)) < 0) {
-			log_warnx("refused %s: %s", op_name(r.op), why);
+			log_warnx("refused %s: %s", op_name(r->op), why);
 		} else {
-			reply.rc = perform(h, &r, &reply);
+			reply.rc = perform(h, r, &reply);
 		}
 		if (send(h->fd, &reply, sizeof(reply), MSG_NOSIGNAL) < 0)
 			return 0;

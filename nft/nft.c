@@ -75,11 +75,10 @@ static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
 #define PRIORITY_FORWARD (-10)
 
 /* A filtered mapping's replace carries up to 4 * FILTER_MAX_RANGES elements
- * of about 120 bytes. Twice the limit: libmnl lets the last message run
- * past it. */
+ * of about 120 bytes; a transaction of nft_mappings_apply, TXN_MAX_ELEMENTS.
+ * Twice the limit: libmnl lets the last message run past it. */
 #define BATCH_LIMIT 65536
 #define BATCH_BUF_SIZE (2 * BATCH_LIMIT)
-#define BATCH_MAX_MSGS 64
 
 struct nft {
 	struct mnl_socket *nl;
@@ -104,55 +103,62 @@ struct nft {
 struct batch {
 	char buf[BATCH_BUF_SIZE];
 	struct mnl_nlmsg_batch *b;
-	uint32_t first_seq;  /* of the first message that asks for an ACK */
-	unsigned nmsgs;
+	uint32_t begin_seq;      /* of the batch's begin message */
+	struct nlmsghdr *last;   /* the last message so far; it alone asks for an ACK */
 	bool overflow;
 };
 
 static void batch_start(struct nft *n, struct batch *bt)
 {
 	bt->b = mnl_nlmsg_batch_start(bt->buf, BATCH_LIMIT);
+	bt->begin_seq = n->seq;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), n->seq++);
 	mnl_nlmsg_batch_next(bt->b);
-	bt->first_seq = n->seq;
-	bt->nmsgs = 0;
+	bt->last = NULL;
 	bt->overflow = false;
 }
 
 static struct nlmsghdr *batch_msg(struct nft *n, struct batch *bt, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
-						     NFPROTO_INET, flags | NLM_F_ACK, n->seq++);
-	bt->nmsgs++;
-	return nlh;
+	bt->last = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type, NFPROTO_INET,
+					 flags, n->seq++);
+	return bt->last;
 }
 
 static void batch_next(struct batch *bt)
 {
-	if (!mnl_nlmsg_batch_next(bt->b) || bt->nmsgs >= BATCH_MAX_MSGS)
+	if (!mnl_nlmsg_batch_next(bt->b))
 		bt->overflow = true;
 }
 
 /*
  * The kernel runs an nfnetlink batch to completion inside sendmsg(), so by
- * the time send returns every ACK is already queued on our socket: reading
- * them with MSG_DONTWAIT never waits, and an empty queue before the last ACK
- * means something is wrong, not slow. That keeps the event loop unblocked
- * without a state machine per batch.
+ * the time send returns every answer is already queued on our socket:
+ * reading them with MSG_DONTWAIT never waits, and an empty queue before the
+ * last one means something is wrong, not slow. That keeps the event loop
+ * unblocked without a state machine per batch.
+ *
+ * Only the last message asks for an ACK. The kernel reports an error for
+ * every message that fails whether asked or not, and goes on to the end of
+ * the batch before it rolls the whole batch back; so the last message's
+ * ACK comes after every error, and one answer per batch is the usual cost
+ * (one per message made the kernel build and us read hundreds for a batch
+ * of many mappings).
  */
 static int batch_commit(struct nft *n, struct batch *bt)
 {
 	char rbuf[16384];
 	uint32_t last_seq;
-	unsigned acked = 0;
 	int first_error = 0;
+	bool done = false;
 
 	nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), n->seq++);
-	if (bt->overflow || !mnl_nlmsg_batch_next(bt->b)) {
+	if (!bt->last || bt->overflow || !mnl_nlmsg_batch_next(bt->b)) {
 		mnl_nlmsg_batch_stop(bt->b);
-		return -EMSGSIZE;
+		return bt->last ? -EMSGSIZE : 0;
 	}
-	last_seq = bt->first_seq + bt->nmsgs - 1;
+	bt->last->nlmsg_flags |= NLM_F_ACK;
+	last_seq = bt->last->nlmsg_seq;
 
 	if (mnl_socket_sendto(n->nl, mnl_nlmsg_batch_head(bt->b), mnl_nlmsg_batch_size(bt->b)) < 0) {
 		int e = errno;
@@ -161,7 +167,7 @@ static int batch_commit(struct nft *n, struct batch *bt)
 	}
 	mnl_nlmsg_batch_stop(bt->b);
 
-	while (acked < bt->nmsgs) {
+	while (!done) {
 		ssize_t len = recv(mnl_socket_get_fd(n->nl), rbuf, sizeof(rbuf), MSG_DONTWAIT);
 
 		if (len < 0) {
@@ -179,19 +185,22 @@ static int batch_commit(struct nft *n, struct batch *bt)
 
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				continue;
-			if (nlh->nlmsg_seq < bt->first_seq || nlh->nlmsg_seq > last_seq)
+			if (nlh->nlmsg_seq < bt->begin_seq || nlh->nlmsg_seq > last_seq)
 				continue;  /* a late answer to an earlier batch */
 			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
 				return -EPROTO;
 			e = mnl_nlmsg_get_payload(nlh);
-			acked++;
 			if (e->error != 0 && first_error == 0)
 				first_error = e->error;
+			/* The last message's answer; or, out of memory, the
+			 * kernel's one answer to the whole batch. */
+			if (nlh->nlmsg_seq == last_seq || nlh->nlmsg_seq == bt->begin_seq)
+				done = true;
 		}
 	}
 	if (first_error)
 		return first_error;
-	return acked == bt->nmsgs ? 0 : -EPROTO;
+	return done ? 0 : -EPROTO;
 }
 
 /* --- building the table --- */
@@ -1303,14 +1312,21 @@ enum elem_op { ELEM_ADD, ELEM_DELETE };
 struct element {
 	enum obj set;
 	struct key key, key_end, data;  /* key_end, data: len 0 when absent */
+	uint64_t timeout_ms;            /* an add's; 0: none (static) */
 };
 
 /* Remote ranges, plus allow4. */
 #define MAPPING_MAX_ELEMENTS (FILTER_MAX_RANGES + 1)
+/* What one transaction of nft_mappings_apply holds at most: about 130
+ * bytes each, well inside BATCH_LIMIT. */
+#define TXN_MAX_ELEMENTS 256
+/* A transaction's elements, and room for one more mapping's that may not
+ * fit; then the same again to group them by set. */
+#define SCRATCH_ELEMENTS (TXN_MAX_ELEMENTS + MAPPING_MAX_ELEMENTS)
 
 static struct element *elements_alloc(void)
 {
-	return malloc(MAPPING_MAX_ELEMENTS * sizeof(struct element));
+	return malloc(2 * SCRATCH_ELEMENTS * sizeof(struct element));
 }
 
 static bool is_forward(const struct nft_mapping *m)
@@ -1370,32 +1386,36 @@ static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 		struct element *e = &out[count++];
 		*e = (struct element){ .set = is_forward(m) ? OBJ_FWD4_FILTERED :
 							      OBJ_PINHOLE6_FILTERED,
-				       .data = dnat_target };
+				       .data = dnat_target, .timeout_ms = m->timeout_ms };
 		key_put_remote(&e->key, m, &m->remotes[i], false);
 		key_put_remote(&e->key_end, m, &m->remotes[i], true);
 	}
 	if (!is_forward(m)) {
 		if (nremotes == 0) {
 			struct element *e = &out[count++];
-			*e = (struct element){ .set = OBJ_PINHOLE6 };
+			*e = (struct element){ .set = OBJ_PINHOLE6, .timeout_ms = m->timeout_ms };
 			key_put_internal(&e->key, m);
 		}
 		return count;
 	}
 	if (nremotes == 0) {
 		struct element *e = &out[count++];
-		*e = (struct element){ .set = OBJ_FWD4, .data = dnat_target };
+		*e = (struct element){ .set = OBJ_FWD4, .data = dnat_target,
+				       .timeout_ms = m->timeout_ms };
 		key_put(&e->key, &proto, 1);
 		key_put_port(&e->key, m->external_port);
 	}
-	out[count] = (struct element){ .set = OBJ_ALLOW4 };
+	out[count] = (struct element){ .set = OBJ_ALLOW4, .timeout_ms = m->timeout_ms };
 	key_put_internal(&out[count++].key, m);
 	return count;
 }
 
-/* Consecutive elements of the same set go in one message. */
+/* Consecutive elements of the same set go in one message. An add refuses
+ * a key that is there already (NLM_F_EXCL): without it the kernel keeps
+ * the element it has, whatever that points at, and reports success, so a
+ * client would be told of a mapping that leads elsewhere. */
 static void put_elements(struct nft *n, struct batch *bt, enum elem_op op,
-			 const struct element *elems, size_t count, uint64_t timeout_ms)
+			 const struct element *elems, size_t count)
 {
 	for (size_t i = 0; i < count;) {
 		struct nftnl_set *s = nftnl_set_alloc();
@@ -1417,14 +1437,15 @@ static void put_elements(struct nft *n, struct batch *bt, enum elem_op op,
 					nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e->data.bytes,
 							   e->data.len);
 				/* None: the element stays until deleted (static). */
-				if (timeout_ms)
-					nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+				if (e->timeout_ms)
+					nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT,
+							       e->timeout_ms);
 			}
 			nftnl_set_elem_add(s, el);
 		}
 		nftnl_set_elems_nlmsg_build_payload(
 			batch_msg(n, bt, op == ELEM_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
-				  op == ELEM_ADD ? NLM_F_CREATE : 0),
+				  op == ELEM_ADD ? NLM_F_CREATE | NLM_F_EXCL : 0),
 			s);
 		nftnl_set_free(s);
 		batch_next(bt);
@@ -1440,10 +1461,9 @@ static int run_mapping_ops(struct nft *n, const struct nft_mapping *del,
 
 	batch_start(n, n->batch);
 	if (del)
-		put_elements(n, n->batch, ELEM_DELETE, elems, mapping_elements(del, elems), 0);
+		put_elements(n, n->batch, ELEM_DELETE, elems, mapping_elements(del, elems));
 	if (add)
-		put_elements(n, n->batch, ELEM_ADD, elems, mapping_elements(add, elems),
-			     add->timeout_ms);
+		put_elements(n, n->batch, ELEM_ADD, elems, mapping_elements(add, elems));
 	return batch_commit(n, n->batch);
 }
 
@@ -1481,7 +1501,7 @@ static int delete_each_ignoring_absent(struct nft *n, const struct nft_mapping *
 		int rc;
 
 		batch_start(n, n->batch);
-		put_elements(n, n->batch, ELEM_DELETE, &n->elements[i], 1, 0);
+		put_elements(n, n->batch, ELEM_DELETE, &n->elements[i], 1);
 		rc = batch_commit(n, n->batch);
 		if (rc < 0 && rc != -ENOENT && first_error == 0)
 			first_error = rc;
@@ -1494,6 +1514,75 @@ int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)
 	int rc = run_mapping_ops(n, m, NULL);
 
 	return rc == -ENOENT ? delete_each_ignoring_absent(n, m) : rc;
+}
+
+/* count elements of one verb, grouped by set (in order within each), so
+ * that each set gets one message: a run of adds or of deletes touches
+ * distinct keys, so their order does not matter. */
+static void put_grouped(struct nft *n, enum elem_op op, const struct element *elems,
+			size_t count, struct element *sorted)
+{
+	size_t start[OBJ_SET_COUNT + 1] = { 0 };
+
+	for (size_t i = 0; i < count; i++)
+		start[elems[i].set + 1]++;
+	for (size_t s = 1; s <= OBJ_SET_COUNT; s++)
+		start[s] += start[s - 1];
+	for (size_t i = 0; i < count; i++)
+		sorted[start[elems[i].set]++] = elems[i];
+	put_elements(n, n->batch, op, sorted, count);
+}
+
+/*
+ * Verbs from verbs[first] on that fit one transaction (at least one), put
+ * in the batch: each run of adds or deletes as one message per set.
+ * Returns where the next transaction starts.
+ */
+static size_t put_transaction(struct nft *n, const struct nft_verb *verbs, size_t first,
+			      size_t count)
+{
+	struct element *elems = n->elements, *sorted = n->elements + SCRATCH_ELEMENTS;
+	size_t next = first, total = 0;
+
+	while (next < count) {
+		bool add = verbs[next].add;
+		size_t run = 0, end = next;
+
+		for (; end < count && verbs[end].add == add; end++) {
+			size_t k = mapping_elements(&verbs[end].m, elems + run);
+
+			if (total + run + k > TXN_MAX_ELEMENTS && end > first)
+				break;
+			run += k;
+		}
+		if (end == next)
+			break;
+		put_grouped(n, add ? ELEM_ADD : ELEM_DELETE, elems, run, sorted);
+		total += run;
+		next = end;
+		if (end < count && verbs[end].add == add)
+			break;  /* full */
+	}
+	return next;
+}
+
+void nft_mappings_apply(struct nft *n, const struct nft_verb *verbs, size_t count, int *rc)
+{
+	for (size_t first = 0; first < count;) {
+		size_t next;
+		int txn;
+
+		batch_start(n, n->batch);
+		next = put_transaction(n, verbs, first, count);
+		txn = batch_commit(n, n->batch);
+		/* The kernel rolled all of it back: each on its own, so that
+		 * only what it refuses fails (a delete of what it expired
+		 * meanwhile does not). */
+		for (size_t i = first; i < next; i++)
+			rc[i] = txn == 0 ? 0 : verbs[i].add ? nft_mapping_add(n, &verbs[i].m) :
+							      nft_mapping_delete(n, &verbs[i].m);
+		first = next;
+	}
 }
 
 /* --- counters --- */

@@ -1,7 +1,8 @@
 /* The nftables backend: the only code that speaks netlink to nf_tables.
- * A narrow, data-only interface, so that it could move into a small
- * privileged helper process later. Every verb is one netlink batch whose
- * acknowledgements are all read before it returns. */
+ * A narrow, data-only interface: nft.c implements it in the privileged
+ * helper, daemon/priv_client.c in portleased by asking the helper. Every
+ * verb is one netlink batch whose answers are all read before it returns
+ * (but see nft_batch_begin). */
 #ifndef PORTLEASED_NFT_H
 #define PORTLEASED_NFT_H
 
@@ -78,6 +79,31 @@ int nft_mapping_add(struct nft *n, const struct nft_mapping *m);
 int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *m);
 /* Elements the kernel already expired count as deleted. */
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *m);
+
+/*
+ * Many adds and deletes at once (nft.c: the kernel backend's side). They
+ * are applied in order, as few transactions as fit: the kernel's cost is
+ * per transaction far more than per element. If it refuses a transaction
+ * (atomic: nothing of it stays), each of its verbs is applied on its own,
+ * so that only those it refuses fail. rc[i]: verbs[i]'s 0 or negative
+ * errno.
+ */
+struct nft_verb {
+	bool add;  /* or delete */
+	struct nft_mapping m;
+};
+void nft_mappings_apply(struct nft *n, const struct nft_verb *verbs, size_t count, int *rc);
+
+/*
+ * The daemon's side of that (daemon/priv_client.c). Between begin and end,
+ * nft_mapping_add and nft_mapping_delete only queue their verb and return
+ * 0; a full queue, or any other verb, sends what is queued first, so order
+ * is kept. end sends the rest and calls failed(arg, verb, rc) for each
+ * queued verb the kernel refused, verb counting the queued verbs since
+ * begin from 0, in order.
+ */
+void nft_batch_begin(struct nft *n);
+void nft_batch_end(struct nft *n, void (*failed)(void *arg, size_t verb, int rc), void *arg);
 
 struct nft_counters {
 	uint64_t packets, bytes;

@@ -85,11 +85,29 @@ static int check_mapping(const struct priv_mapping *m, const char **why)
 	return 0;
 }
 
+static int check_batch(const struct priv_batch *b, size_t len, const char **why)
+{
+	if (len < PRIV_BATCH_SIZE(1) || b->count == 0 || b->count > PRIV_BATCH_MAX ||
+	    len != PRIV_BATCH_SIZE(b->count))
+		return *why = "not one whole batch", -EINVAL;
+	return 0;
+}
+
+int priv_batch_item_check(const struct priv_batch_item *item, const char **why)
+{
+	*why = "";
+	if (item->op != PRIV_ADD && item->op != PRIV_DELETE)
+		return *why = "a batch holds adds and deletes only", -EINVAL;
+	return check_mapping(&item->mapping, why);
+}
+
 int priv_request_check(const void *buf, size_t len, const char **why)
 {
 	const struct priv_request *r = buf;
 
 	*why = "";
+	if (len >= sizeof(uint32_t) && r->op == PRIV_BATCH)
+		return check_batch(buf, len, why);
 	if (len != sizeof(*r))
 		return *why = "not one whole request", -EINVAL;
 	switch (r->op) {
@@ -163,6 +181,13 @@ static int authorize_mapping(const struct config *cfg, const struct priv_mapping
 	if (!policy_check(&cfg->policy, &q).allow)
 		return *why = "the policy denies it", -EPERM;
 	return 0;
+}
+
+int priv_authorize_item(const struct config *cfg, const struct priv_batch_item *item,
+			const char **why)
+{
+	*why = "";
+	return item->op == PRIV_ADD ? authorize_mapping(cfg, &item->mapping, why) : 0;
 }
 
 int priv_authorize(const struct config *cfg, const struct priv_request *r,

@@ -3,7 +3,8 @@
  * everything LAN hosts send and holds no capability; every change to
  * nftables and conntrack is asked of portleased-nft, a small helper that
  * alone keeps CAP_NET_ADMIN. They speak over a SOCK_SEQPACKET socketpair:
- * one fixed-size request per datagram, one fixed-size reply. The helper
+ * one request per datagram, fixed-size but for a batch's count of items,
+ * one fixed-size reply. The helper
  * takes nothing on trust: it checks that a request is well formed and
  * checks the policy of its own reading of the config file again before
  * touching the kernel.
@@ -34,6 +35,7 @@ enum priv_op {
 	PRIV_RELOAD,      /* read the config file again (SIGHUP) */
 	PRIV_CLOSE,       /* remove: delete our objects; then exit */
 	PRIV_INTACT,      /* are our objects all there? (rc 1 or 0) */
+	PRIV_BATCH,       /* struct priv_batch: adds and deletes, in order */
 };
 
 /* struct nft_mapping without pointers. */
@@ -67,6 +69,28 @@ struct priv_reply {
 	uint16_t external_port;
 };
 
+/* Adds and deletes the daemon queued (nft_batch_begin), sent as one: the
+ * header and count items, no more. Each is checked on its own. */
+#define PRIV_BATCH_MAX 64
+struct priv_batch_item {
+	uint32_t op;  /* PRIV_ADD or PRIV_DELETE */
+	uint32_t padding;
+	struct priv_mapping mapping;
+};
+
+struct priv_batch {
+	uint32_t op;     /* PRIV_BATCH: where struct priv_request has its op */
+	uint32_t count;  /* 1 to PRIV_BATCH_MAX */
+	struct priv_batch_item items[PRIV_BATCH_MAX];
+};
+
+#define PRIV_BATCH_SIZE(count) \
+	(offsetof(struct priv_batch, items) + (count) * sizeof(struct priv_batch_item))
+
+struct priv_batch_reply {
+	int32_t rc[PRIV_BATCH_MAX];  /* each item's 0 or negative errno */
+};
+
 /* The helper's first datagram: ready (rc 0) or why not. */
 struct priv_hello {
 	int32_t rc;
@@ -80,9 +104,11 @@ void priv_mapping_pack(struct priv_mapping *out, const struct nft_mapping *m);
 struct nft_mapping priv_mapping_unpack(const struct priv_mapping *w);
 
 /* Whether len bytes at buf are a well-formed request: exactly one, a known
- * operation, mappings and flows the kernel could hold. 0 or -EINVAL, and
- * why in *why. */
+ * operation, mappings and flows the kernel could hold (for a batch, its
+ * size and count; its items are priv_batch_item_check's). 0 or -EINVAL,
+ * and why in *why. */
 int priv_request_check(const void *buf, size_t len, const char **why);
+int priv_batch_item_check(const struct priv_batch_item *item, const char **why);
 
 /*
  * Whether cfg lets the helper do a well-formed request: a mapping added or
@@ -95,5 +121,8 @@ int priv_request_check(const void *buf, size_t len, const char **why);
  */
 int priv_authorize(const struct config *cfg, const struct priv_request *r,
 		   const struct in_addr *external_addresses, size_t n_external, const char **why);
+/* The same for one item of a batch. */
+int priv_authorize_item(const struct config *cfg, const struct priv_batch_item *item,
+			const char **why);
 
 #endif

@@ -117,6 +117,12 @@ static void run_init(struct run *r, unsigned count, unsigned window)
 		die("calloc");
 }
 
+static void run_free(struct run *r)
+{
+	free(r->sent_at);
+	free(r->latency);
+}
+
 static void answered(struct run *r, unsigned i, bool success)
 {
 	if (i >= r->count || r->sent_at[i] == 0)
@@ -560,6 +566,7 @@ int main(int argc, char **argv)
 		start = now_us();
 		udp_load(fd, &r, natpmp_build, natpmp_parse);
 		report(&r, start);
+		run_free(&r);
 		return 0;
 	}
 	if (strcmp(mode, "pcp") == 0 && argc == 8) {
@@ -576,6 +583,7 @@ int main(int argc, char **argv)
 		start = now_us();
 		udp_load(fd, &r, pcp_build, pcp_parse);
 		report(&r, start);
+		run_free(&r);
 		return 0;
 	}
 	if (strcmp(mode, "upnp") == 0 && argc == 10) {
@@ -585,6 +593,7 @@ int main(int argc, char **argv)
 		upnp_load(argv[2], num(argv[3]), argv[4], argv[5], &r,
 			  strcmp(argv[9], "delete") == 0 ? UINT32_MAX : num(argv[9]));
 		report(&r, start);
+		run_free(&r);
 		return 0;
 	}
 	if (strcmp(mode, "gap") == 0 && argc == 6)

@@ -685,6 +685,37 @@ expect "a reload without the second declared mapping removes it" wan_blocked tcp
 expect "  and keeps the first and the one added by hand" \
 	check '[ "$(ctl list --json | grep -o "\"origin\":\"static\"" | wc -l)" = 2 ] && wan_reaches tcp 8900 "$WORK/lan2-tcp8900"'
 
+# --- a burst of requests: few kernel transactions; a refused add is withdrawn --
+
+LOADGEN="$BUILD/tests/bench/loadgen"
+cp "$CONF" "$WORK/before-burst.conf"
+echo "max_leases_per_client = 1000; client_request_rate = { per_second = 0; };" >> "$CONF"
+reload
+# Another program put tcp 30150 in our map, towards another host: the kernel
+# refuses our add for that port, whichever transaction carries it.
+in_router nft add element inet portleased fwd4 "{ tcp . 30150 : $LAN_NET.99 . 9 }"
+rebuilds_before=$(grep -c "rebuilt with" "$LOG")
+listen_tcp "$NS_LAN1" 30299 "$WORK/lan1-tcp30299"
+burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" map tcp 30000 300 64 600)
+expect "300 NAT-PMP requests, 64 in flight: 299 granted, the one for the port another program holds refused ($burst)" \
+	check '[ "$(field ok "$burst")" = 299 ] && [ "$(field err "$burst")" = 1 ] && [ "$(field lost "$burst")" = 0 ]'
+burst_ports=$(kernel_ports | grep -c '^tcp 30[0-2][0-9][0-9]$')
+expect "  the kernel holds the 299 and the other program's element, untouched ($burst_ports)" \
+	check '[ "$burst_ports" = 300 ] && in_router nft list map inet portleased fwd4 | tr "," "\n" | grep "tcp \. 30150 " | grep -q ": $LAN_NET.99 \. 9"'
+expect "  portleasectl lists the 299 and no lease for 30150" \
+	check '[ "$(ctl list --json | json_ports | grep -c "^tcp 30[0-2][0-9][0-9]$")" = 299 ] && ! ctl list --json | json_ports | grep -q "^tcp 30150$"'
+expect "  the log says why, and the audit log has the grant withdrawn" \
+	check 'grep -q "nftables: cannot add tcp port 30150: .*; the grant is withdrawn" "$LOG" && grep -q "audit event=deleted origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:30150 external_port=30150 .*by=nftables" "$LOG"'
+expect "  the last of the burst carries a connection" wan_reaches tcp 30299 "$WORK/lan1-tcp30299"
+expect "  our own burst of changes did not make the daemon rebuild its table" \
+	[ "$(grep -c "rebuilt with" "$LOG")" = "$rebuilds_before" ]
+burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" delete tcp 30000 300 64 0)
+expect "300 deletes, 64 in flight: all answered, and only the other program's element is left ($burst)" \
+	check '[ "$(field ok "$burst")" = 300 ] && [ "$(kernel_ports | grep -c "^tcp 30[0-2][0-9][0-9]$")" = 1 ]'
+in_router nft delete element inet portleased fwd4 "{ tcp . 30150 }"
+cp "$WORK/before-burst.conf" "$CONF"
+reload
+
 # --- another program flushes the ruleset ---------------------------------------
 
 listen_tcp "$NS_LAN1" 8460 "$WORK/lan1-tcp8460"

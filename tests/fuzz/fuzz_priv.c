@@ -1,7 +1,8 @@
 /* What the privileged helper reads from the unprivileged half (nft/priv.h):
  * any bytes, as a compromised portleased could send them. The input fills
  * a request from its start, so that the field checks and the policy check
- * see arbitrary contents at the one length that passes. */
+ * see arbitrary contents at the one length that passes; and a batch, at
+ * the length its count asks for. */
 #include "fuzz.h"
 #include "priv.h"
 
@@ -17,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct config cfg;
 	static bool loaded;
 	static struct priv_request r;
+	static struct priv_batch b;
 	struct in_addr ext = { htonl(0xcb007101) };
 	const char *why;
 	char err[CONFIG_ERROR_MAX];
@@ -31,5 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&r, data, size < sizeof(r) ? size : sizeof(r));
 	if (priv_request_check(&r, sizeof(r), &why) == 0)
 		(void)priv_authorize(&cfg, &r, &ext, 1, &why);
+
+	memset(&b, 0, sizeof(b));
+	memcpy(&b, data, size < sizeof(b) ? size : sizeof(b));
+	b.op = PRIV_BATCH;
+	if (b.count <= PRIV_BATCH_MAX &&
+	    priv_request_check(&b, PRIV_BATCH_SIZE(b.count), &why) == 0)
+		for (size_t i = 0; i < b.count; i++)
+			if (priv_batch_item_check(&b.items[i], &why) == 0)
+				(void)priv_authorize_item(&cfg, &b.items[i], &why);
 	return 0;
 }

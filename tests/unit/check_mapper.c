@@ -93,6 +93,62 @@ START_TEST(test_backend_failure_leaves_no_lease)
 }
 END_TEST
 
+/* A burst: the adds are queued; the one the kernel refused at the end is
+ * withdrawn and its request's tag returned, the others stay. */
+START_TEST(test_batch_withdraws_what_the_kernel_refused)
+{
+	struct map_request a = req("192.168.1.10", 8080, 8080, 60);
+	struct map_request b = req("192.168.1.10", 8081, 8081, 60);
+	struct map_request c = req("192.168.1.11", 8082, 8082, 60);
+	unsigned withdrawn[4];
+
+	mapper_batch_begin(m);
+	mapper_batch_request(m, 0);
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	mapper_batch_request(m, 1);
+	fake_nft.fail_next = -EBUSY;
+	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);  /* not known yet */
+	mapper_batch_request(m, 2);
+	ck_assert_int_eq(mapper_map(m, &c).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.batch_ends, 0);
+	ck_assert_uint_eq(mapper_batch_end(m, withdrawn, 4), 1);
+	ck_assert_uint_eq(withdrawn[0], 1);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8081));
+	ck_assert_ptr_nonnull(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080));
+	ck_assert_ptr_nonnull(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8082));
+	/* Nothing of it got in, and what is under its keys is not ours. */
+	ck_assert_uint_eq(fake_nft.deletes, 0);
+	/* Outside the batch, answered again: a plain grant. */
+	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 3);
+}
+END_TEST
+
+/* A lease whose add is still queued is not refreshed or deleted on a
+ * guess: the batch is settled first, and a refused one is granted anew. */
+START_TEST(test_batch_settles_before_touching_a_queued_lease)
+{
+	struct map_request a = req("192.168.1.10", 8080, 8080, 60);
+	struct unmap_request u = { .client = unit_v4("192.168.1.10"),
+				   .internal_addr = unit_v4("192.168.1.10"),
+				   .proto = IPPROTO_TCP, .internal_port = 8080 };
+	unsigned withdrawn[4];
+
+	mapper_batch_begin(m);
+	fake_nft.fail_next = -EBUSY;
+	mapper_map(m, &a);
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.batch_ends, 1);
+	ck_assert_uint_eq(fake_nft.refreshes, 0);  /* withdrawn, then a new grant */
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);
+	ck_assert_uint_eq(fake_nft.batch_ends, 2);
+	ck_assert_uint_eq(mapper_batch_end(m, withdrawn, 4), 1);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+}
+END_TEST
+
 START_TEST(test_refresh_keeps_port_and_clamps)
 {
 	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
@@ -675,6 +731,8 @@ int main(void)
 	tcase_add_test(tc, test_grant_installs_one_forward);
 	tcase_add_test(tc, test_denied_touches_nothing);
 	tcase_add_test(tc, test_backend_failure_leaves_no_lease);
+	tcase_add_test(tc, test_batch_withdraws_what_the_kernel_refused);
+	tcase_add_test(tc, test_batch_settles_before_touching_a_queued_lease);
 	tcase_add_test(tc, test_refresh_keeps_port_and_clamps);
 	tcase_add_test(tc, test_failed_refresh_keeps_lease);
 	tcase_add_test(tc, test_table_full);

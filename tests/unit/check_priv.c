@@ -180,6 +180,43 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* A batch: the whole of it is its size and count; each item is checked
+ * and authorized on its own, so one bad item does not sink the others. */
+START_TEST(test_batch)
+{
+	static struct priv_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.op = PRIV_BATCH;
+	b.count = 3;
+	for (int i = 0; i < 3; i++)
+		b.items[i] = (struct priv_batch_item){ .op = PRIV_ADD, .mapping = r.mapping };
+	ck_assert_int_eq(priv_request_check(&b, PRIV_BATCH_SIZE(3), &why), 0);
+	/* the size must be what the count says, and the count 1 to the max */
+	ck_assert_int_eq(priv_request_check(&b, PRIV_BATCH_SIZE(2), &why), -EINVAL);
+	ck_assert_int_eq(priv_request_check(&b, PRIV_BATCH_SIZE(3) + 1, &why), -EINVAL);
+	ck_assert_int_eq(priv_request_check(&b, 6, &why), -EINVAL);
+	b.count = 0;
+	ck_assert_int_eq(priv_request_check(&b, PRIV_BATCH_SIZE(0), &why), -EINVAL);
+	b.count = PRIV_BATCH_MAX + 1;
+	ck_assert_int_eq(priv_request_check(&b, sizeof(b), &why), -EINVAL);
+
+	/* items: adds and deletes only, well formed, an add within policy */
+	ck_assert_int_eq(priv_batch_item_check(&b.items[0], &why), 0);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[0], &why), 0);
+	b.items[1].op = PRIV_REPLACE;
+	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);
+	b.items[1].op = PRIV_ADD;
+	b.items[1].mapping.internal_port = 0;
+	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);
+	b.items[2].mapping.external_port = 80;
+	ck_assert_int_eq(priv_batch_item_check(&b.items[2], &why), 0);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[2], &why), -EPERM);
+	b.items[2].op = PRIV_DELETE;
+	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[2], &why), 0);
+}
+END_TEST
+
 START_TEST(test_pack_round_trip)
 {
 	struct remote_range ranges[2] = {
@@ -216,6 +253,7 @@ int main(void)
 	tcase_add_test(tc, test_allowed);
 	tcase_add_test(tc, test_out_of_policy);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_pack_round_trip);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

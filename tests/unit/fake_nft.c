@@ -36,10 +36,27 @@ static int record(struct fake_mapping *slot, unsigned *count, const struct nft_m
 	return 0;
 }
 
+/* An add or delete: while batching, counted, and a refusal kept for the
+ * end. */
+static int queue(struct fake_mapping *slot, unsigned *count, const struct nft_mapping *f)
+{
+	size_t verb = fake_nft.batch_verbs;
+	int rc = record(slot, count, f);
+
+	if (!fake_nft.batching)
+		return rc;
+	fake_nft.batch_verbs++;
+	if (rc < 0) {
+		fake_nft.refused_verb = verb;
+		fake_nft.refused_rc = rc;
+	}
+	return 0;
+}
+
 int nft_mapping_add(struct nft *n, const struct nft_mapping *f)
 {
 	(void)n;
-	return record(&fake_nft.last_add, &fake_nft.adds, f);
+	return queue(&fake_nft.last_add, &fake_nft.adds, f);
 }
 
 int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *f)
@@ -52,7 +69,28 @@ int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const stru
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *f)
 {
 	(void)n;
-	return record(&fake_nft.last_delete, &fake_nft.deletes, f);
+	return queue(&fake_nft.last_delete, &fake_nft.deletes, f);
+}
+
+void nft_batch_begin(struct nft *n)
+{
+	(void)n;
+	fake_nft.batching = true;
+	fake_nft.batch_verbs = 0;
+	fake_nft.refused_rc = 0;
+}
+
+void nft_batch_end(struct nft *n, void (*failed)(void *arg, size_t verb, int rc), void *arg)
+{
+	(void)n;
+	fake_nft.batching = false;
+	fake_nft.batch_ends++;
+	if (fake_nft.refused_rc) {
+		int rc = fake_nft.refused_rc;
+
+		fake_nft.refused_rc = 0;
+		failed(arg, fake_nft.refused_verb, rc);
+	}
 }
 
 int nft_mapping_counters(struct nft *n, const struct nft_mapping *f, struct nft_counters *out)

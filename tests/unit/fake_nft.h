@@ -21,6 +21,12 @@ struct fake_nft {
 	uint64_t idle_ms;  /* this long ago */
 	int packets_error;
 	int fail_next;  /* a negative errno for the next verb, then success again */
+	/* nft_batch_begin to nft_batch_end: verbs are recorded at once and
+	 * counted; a failing one returns 0 and is reported at the end. */
+	bool batching;
+	size_t batch_verbs, batch_ends;
+	size_t refused_verb;
+	int refused_rc;  /* 0: none */
 };
 
 extern struct fake_nft fake_nft;
