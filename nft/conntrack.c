@@ -12,6 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+
+/* How far below a PEER's lifetime the flow's timeout may read back. */
+#define PEER_TIMEOUT_SLACK_S 2
+
 struct conntrack {
 	struct mnl_socket *nl;
 	uint32_t seq;
@@ -88,11 +93,14 @@ static struct nlmsghdr *put_request(struct conntrack *ct, char *buf, uint16_t ms
 	return nlh;
 }
 
-/* The reply tuple's destination: where the remote peer sends to. */
+/* The reply tuple's destination: where the remote peer sends to; and the
+ * seconds the entry has left. */
 struct reply_dst {
 	bool found;
 	struct in6_addr addr;
 	uint16_t port;
+	bool has_timeout;
+	uint32_t timeout;
 };
 
 static const struct nlattr *nested(const struct nlattr *parent, uint16_t type)
@@ -109,10 +117,15 @@ static void read_reply_tuple(const struct nlmsghdr *nlh, struct reply_dst *out)
 {
 	const struct nlattr *a, *tuple = NULL, *ip, *proto;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(a) == CTA_TUPLE_REPLY &&
 		    mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
 			tuple = a;
+		if (mnl_attr_get_type(a) == CTA_TIMEOUT && mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+			out->timeout = ntohl(mnl_attr_get_u32(a));
+			out->has_timeout = true;
+		}
+	}
 	if (!tuple || !(ip = nested(tuple, CTA_TUPLE_IP)) || !(proto = nested(tuple, CTA_TUPLE_PROTO)))
 		return;
 	mnl_attr_for_each_nested(a, ip) {
@@ -173,7 +186,7 @@ int conntrack_peer(struct conntrack *ct, const struct ct_flow *flow, uint32_t li
 		   struct in6_addr *external_addr, uint16_t *external_port)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct reply_dst reply = { .found = false };
+	struct reply_dst reply = { .found = false }, check;
 	struct nlmsghdr *nlh;
 	int rc;
 
@@ -190,6 +203,19 @@ int conntrack_peer(struct conntrack *ct, const struct ct_flow *flow, uint32_t li
 	rc = exchange(ct, nlh, NULL);
 	if (rc < 0)
 		return rc;
+	/* What the client is told must be what the kernel keeps: read it
+	 * back (a packet of the flow in between sets the protocol's own
+	 * timeout again, but not by more than a second or two). */
+	nlh = put_request(ct, buf, IPCTNL_MSG_CT_GET, flow);
+	check = (struct reply_dst){ .found = false };
+	rc = exchange(ct, nlh, &check);
+	if (rc < 0)
+		return rc;
+	if (!check.has_timeout || check.timeout + PEER_TIMEOUT_SLACK_S < lifetime) {
+		log_warnx("conntrack: the flow's timeout is %u s after setting it to %u s",
+			  check.has_timeout ? check.timeout : 0, lifetime);
+		return -EIO;
+	}
 	*external_addr = reply.addr;
 	*external_port = reply.port;
 	return 0;
