@@ -152,12 +152,29 @@ fail:
 	return NULL;
 }
 
+static const char no_description[] = "";
+
+/* A lease's description and filters are const to its readers, but the
+ * table's own. */
+static void free_owned(const void *p)
+{
+	free((void *)(uintptr_t)p);
+}
+
+static void free_parts(struct lease *l)
+{
+	if (l->description != no_description)
+		free_owned(l->description);
+	free_owned(l->filters);
+}
+
 void lease_table_free(struct lease_table *t)
 {
 	if (!t)
 		return;
 	for (struct lease *l = t->all_head, *next; l; l = next) {
 		next = l->all_next;
+		free_parts(l);
 		free(l);
 	}
 	free(t->by_external);
@@ -271,6 +288,41 @@ static uint16_t next_pinhole_id(struct lease_table *t)
 	return 0;
 }
 
+int lease_set_description(struct lease *l, const char *description)
+{
+	char *copy;
+
+	if (description == l->description)
+		return 0;
+	if (!description || !*description) {
+		copy = NULL;
+	} else if (!(copy = strndup(description, LEASE_DESCRIPTION_MAX))) {
+		return -1;
+	}
+	if (l->description != no_description)
+		free_owned(l->description);
+	l->description = copy ? copy : no_description;
+	return 0;
+}
+
+int lease_set_filters(struct lease *l, const struct remote_filter *filters, size_t n)
+{
+	struct remote_filter *copy = NULL;
+
+	if (filters == l->filters)
+		return 0;
+	if (n > FILTER_MAX)
+		n = FILTER_MAX;
+	if (n && !(copy = malloc(n * sizeof(*copy))))
+		return -1;
+	if (n)
+		memcpy(copy, filters, n * sizeof(*copy));
+	free_owned(l->filters);
+	l->filters = copy;
+	l->nfilters = (uint8_t)n;
+	return 0;
+}
+
 struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 {
 	struct lease *l;
@@ -288,6 +340,15 @@ struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 	if (!l)
 		return NULL;
 	*l = *fields;
+	l->description = no_description;
+	l->filters = NULL;
+	l->nfilters = 0;
+	if (lease_set_description(l, fields->description) < 0 ||
+	    lease_set_filters(l, fields->filters, fields->nfilters) < 0) {
+		free_parts(l);
+		free(l);
+		return NULL;
+	}
 	l->pinhole_id = pinhole_id;
 	if (pinhole_id) {
 		size_t pb = pinhole_bucket(t, pinhole_id);
@@ -390,6 +451,7 @@ void lease_delete(struct lease_table *t, struct lease *l)
 		heap_up(t, pos);
 		heap_down(t, moved->heap_pos);
 	}
+	free_parts(l);
 	free(l);
 }
 

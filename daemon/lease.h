@@ -29,29 +29,36 @@ enum lease_origin {
 /* "natpmp", "pcp", "upnp", "static". */
 const char *lease_origin_name(enum lease_origin o);
 
+/*
+ * Tens of thousands of these may be held, so the rare parts (a UPnP
+ * description, PCP filters) live apart, and the fields are ordered to
+ * leave no holes: about 160 bytes for a plain NAT-PMP lease.
+ */
 struct lease {
-	uint8_t proto;                 /* IPPROTO_TCP or IPPROTO_UDP */
 	struct in6_addr client;        /* who asked */
 	struct in6_addr internal_addr; /* where traffic goes */
-	uint16_t internal_port;
-	uint16_t external_port;        /* IPv6 pinhole: the internal port; the router's
-					  external ports are IPv4's */
 	uint64_t created_ms;           /* monotonic clock */
 	uint64_t expires_ms;           /* LEASE_NEVER for a static mapping */
-	enum lease_origin origin;
-	int rule;                      /* policy rule that allowed it */
-	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
-	uint8_t nonce[LEASE_NONCE_LEN];
-	char description[LEASE_DESCRIPTION_MAX + 1];
-	bool declared;                 /* static: from the config file, not portleasectl add */
-	bool batch_pending;            /* the mapper's: its add is queued, not yet applied */
 	/* What the kernel let through elements that a refresh has since
 	 * replaced (their counters went with them). */
 	uint64_t packets_before, bytes_before;
-	/* Only these remotes may use the mapping; none: every remote. */
-	size_t nfilters;
-	struct remote_filter filters[FILTER_MAX];
-
+	/* In a lease of the table, the table's own copies: "" for none, and
+	 * NULL for no filters; changed only by lease_set_description and
+	 * lease_set_filters. In the fields given to lease_insert, the
+	 * caller's (NULL description: none). */
+	const char *description;
+	const struct remote_filter *filters;  /* only these remotes may use it */
+	int rule;                      /* policy rule that allowed it */
+	enum lease_origin origin;
+	uint16_t internal_port;
+	uint16_t external_port;        /* IPv6 pinhole: the internal port; the router's
+					  external ports are IPv4's */
+	uint8_t proto;                 /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t nfilters;              /* 0: every remote may use it */
+	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
+	bool declared;                 /* static: from the config file, not portleasectl add */
+	bool batch_pending;            /* the mapper's: its add is queued, not yet applied */
+	uint8_t nonce[LEASE_NONCE_LEN];
 	/* Owned by lease.c. */
 	uint16_t pinhole_id;  /* IPv6 pinholes: 1-65535, unique (UPnP's UniqueID);
 				 port forwards: 0 */
@@ -76,10 +83,16 @@ struct lease *lease_by_internal(const struct lease_table *t, const struct in6_ad
 /* An IPv6 pinhole by its pinhole_id. */
 struct lease *lease_by_pinhole_id(const struct lease_table *t, uint16_t id);
 
-/* Copies the public fields of *fields. NULL when the table is full, either
- * endpoint is already leased, or (IPv6) every pinhole id is taken. Only IPv4
- * leases take an external port; only IPv6 ones a pinhole id. */
+/* Copies the public fields of *fields (the description, up to
+ * LEASE_DESCRIPTION_MAX bytes, and the filters, up to FILTER_MAX, into the
+ * table's own memory). NULL when the table is full, either endpoint is
+ * already leased, (IPv6) every pinhole id is taken, or memory is short.
+ * Only IPv4 leases take an external port; only IPv6 ones a pinhole id. */
 struct lease *lease_insert(struct lease_table *t, const struct lease *fields);
+/* A lease's description (NULL or "": none) and filters, replaced by copies
+ * of these. 0, or -1 with the old ones kept when memory is short. */
+int lease_set_description(struct lease *l, const char *description);
+int lease_set_filters(struct lease *l, const struct remote_filter *filters, size_t n);
 void lease_set_expiry(struct lease_table *t, struct lease *l, uint64_t expires_ms);
 void lease_delete(struct lease_table *t, struct lease *l);
 /* The lease that expires first, or NULL. */

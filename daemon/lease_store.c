@@ -38,7 +38,8 @@ static struct leasefile_record record_of(const struct mapper *m, const struct le
 	};
 
 	memcpy(r.nonce, l->nonce, sizeof(r.nonce));
-	memcpy(r.filters, l->filters, l->nfilters * sizeof(*r.filters));
+	if (l->nfilters)
+		memcpy(r.filters, l->filters, l->nfilters * sizeof(*r.filters));
 	snprintf(r.description, sizeof(r.description), "%s", l->description);
 	return r;
 }

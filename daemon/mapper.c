@@ -125,15 +125,18 @@ static struct nft_mapping mapping_of(const struct lease *l, uint64_t timeout_ms,
 	};
 }
 
-/* The filters a request sets: covered ones dropped, since the kernel refuses
- * overlapping ranges. */
-static void set_filters(struct lease *l, const struct map_request *req)
+/* The filters a request sets, kept in storage (FILTER_MAX of them) for
+ * fields not yet in the table: covered ones dropped, since the kernel
+ * refuses overlapping ranges. */
+static void set_filters(struct lease *fields, const struct map_request *req,
+			struct remote_filter *storage)
 {
 	size_t n = req->nfilters < FILTER_MAX ? req->nfilters : FILTER_MAX;
 
 	if (n > 0)
-		memcpy(l->filters, req->filters, n * sizeof(*l->filters));
-	l->nfilters = filter_drop_covered(l->filters, n);
+		memcpy(storage, req->filters, n * sizeof(*storage));
+	fields->filters = storage;
+	fields->nfilters = (uint8_t)filter_drop_covered(storage, n);
 }
 
 static void schedule_expiry(struct mapper *m)
@@ -546,11 +549,6 @@ static bool owns(const struct lease *l, const struct in6_addr *client, const uin
 	return !nonce || !l->has_nonce || memcmp(l->nonce, nonce, LEASE_NONCE_LEN) == 0;
 }
 
-static void set_description(struct lease *l, const char *description)
-{
-	if (description)
-		snprintf(l->description, sizeof(l->description), "%s", description);
-}
 
 /* A lease being renewed: keep its external port while the policy still
  * allows it, take the request's filters if it sets them. Returns false if
@@ -566,6 +564,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	struct policy_decision d = policy_check(&m->cfg->policy, &q);
 	struct remote_range old_ranges[FILTER_MAX_RANGES], new_ranges[FILTER_MAX_RANGES];
 	struct lease renewed = *l;
+	struct remote_filter filters[FILTER_MAX];
 	struct nft_mapping old, new;
 	struct nft_counters counted;
 	int rc;
@@ -573,7 +572,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	if (!d.allow)
 		return false;
 	if (req->replace_filters)
-		set_filters(&renewed, req);
+		set_filters(&renewed, req, filters);
 	old = mapping_of(l, 0, old_ranges);
 	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
 	/* The replaced elements take their counters with them. */
@@ -588,8 +587,9 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	}
 	l->packets_before += counted.packets;
 	l->bytes_before += counted.bytes;
-	l->nfilters = renewed.nfilters;
-	memcpy(l->filters, renewed.filters, sizeof(l->filters));
+	if (lease_set_filters(l, renewed.filters, renewed.nfilters) < 0)
+		log_warnx("out of memory: %s external port %u keeps its old filters in the lease table",
+			  policy_proto_name(l->proto), l->external_port);
 	lease_set_expiry(m->leases, l, now_ms() + (uint64_t)lifetime * 1000);
 	schedule_expiry(m);
 	mark_dirty(m);
@@ -598,8 +598,10 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	return true;
 }
 
-/* The new lease's fields, but for its external port and rule. */
-static struct lease new_lease(const struct map_request *req, uint32_t lifetime)
+/* The new lease's fields, but for its external port and rule; its filters
+ * kept in filters (FILTER_MAX). */
+static struct lease new_lease(const struct map_request *req, uint32_t lifetime,
+			      struct remote_filter *filters)
 {
 	struct lease fields = { 0 };
 	uint64_t now = now_ms();
@@ -615,8 +617,8 @@ static struct lease new_lease(const struct map_request *req, uint32_t lifetime)
 		fields.has_nonce = true;
 		memcpy(fields.nonce, req->nonce, LEASE_NONCE_LEN);
 	}
-	set_description(&fields, req->description);
-	set_filters(&fields, req);
+	fields.description = req->description;
+	set_filters(&fields, req, filters);
 	return fields;
 }
 
@@ -682,6 +684,7 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 		.internal_port = req->internal_port, .external_port = req->internal_port,
 	};
 	struct policy_decision d = policy_check(&m->cfg->policy, &q);
+	struct remote_filter filters[FILTER_MAX];
 	struct lease fields;
 
 	if (!d.allow)
@@ -690,7 +693,7 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
 	if (lease_count_of_client(m->leases, &req->client) >= m->cfg->max_leases_per_client)
 		return (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
-	fields = new_lease(req, lifetime);
+	fields = new_lease(req, lifetime, filters);
 	fields.external_port = req->internal_port;
 	fields.rule = d.rule;
 	return install_granted(m, &fields, lifetime);
@@ -733,7 +736,8 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	q.external_port = (uint16_t)port;
 	d = policy_check(&m->cfg->policy, &q);
 
-	struct lease fields = new_lease(req, lifetime);
+	struct remote_filter filters[FILTER_MAX];
+	struct lease fields = new_lease(req, lifetime, filters);
 	fields.external_port = (uint16_t)port;
 	fields.rule = d.rule;
 	return install_granted(m, &fields, lifetime);
@@ -779,8 +783,9 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 				l->has_nonce = true;
 				memcpy(l->nonce, req->nonce, LEASE_NONCE_LEN);
 			}
-			if (res.status == MAP_OK)
-				set_description(l, req->description);
+			/* Out of memory, it keeps its old one. */
+			if (res.status == MAP_OK && req->description)
+				(void)lease_set_description(l, req->description);
 			log_decision(m, req, &res, "refreshed");
 			return res;
 		}
@@ -857,6 +862,8 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 {
 	int64_t now = (int64_t)time(NULL);
 	struct lease fields = { 0 };
+	struct remote_filter filters[FILTER_MAX];
+	size_t nfilters;
 	struct policy_query q;
 	uint64_t lifetime_ms;
 
@@ -885,10 +892,11 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	fields.origin = r->origin;
 	fields.has_nonce = r->has_nonce;
 	memcpy(fields.nonce, r->nonce, sizeof(fields.nonce));
-	snprintf(fields.description, sizeof(fields.description), "%s", r->description);
-	fields.nfilters = r->nfilters < FILTER_MAX ? r->nfilters : FILTER_MAX;
-	memcpy(fields.filters, r->filters, fields.nfilters * sizeof(*fields.filters));
-	fields.nfilters = filter_drop_covered(fields.filters, fields.nfilters);
+	fields.description = r->description;
+	nfilters = r->nfilters < FILTER_MAX ? r->nfilters : FILTER_MAX;
+	memcpy(filters, r->filters, nfilters * sizeof(*filters));
+	fields.filters = filters;
+	fields.nfilters = (uint8_t)filter_drop_covered(filters, nfilters);
 	q = (struct policy_query){ .client = r->client,
 				   .third_party = !addr_equal(&r->client, &r->internal_addr),
 				   .proto = r->proto, .internal_port = r->internal_port,
@@ -994,7 +1002,7 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
 	fields.origin = LEASE_ORIGIN_STATIC;
 	fields.rule = -1;
 	fields.declared = sm->declared;
-	set_description(&fields, sm->description);
+	fields.description = sm->description;
 	if ((st = install(m, &fields, 0)) != MAP_OK)
 		return st;
 	m->metrics.events[METRICS_GRANTED][LEASE_ORIGIN_STATIC]++;

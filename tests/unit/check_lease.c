@@ -35,6 +35,47 @@ static void teardown(void)
 	lease_table_free(t);
 }
 
+/* The description and filters are the table's own copies: the caller's
+ * buffers may change or go once the lease is in. */
+START_TEST(test_description_and_filters_are_copied)
+{
+	struct lease f = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
+	char desc[LEASE_DESCRIPTION_MAX + 10];
+	struct remote_filter filters[2] = { { .port = 1 }, { .port = 2 } };
+	struct lease *l;
+
+	memset(desc, 'a', sizeof(desc) - 1);
+	desc[sizeof(desc) - 1] = '\0';
+	f.description = desc;
+	f.filters = filters;
+	f.nfilters = 2;
+	l = lease_insert(t, &f);
+	ck_assert_ptr_nonnull(l);
+	desc[0] = 'b';
+	filters[0].port = 9;
+	ck_assert_uint_eq(strlen(l->description), LEASE_DESCRIPTION_MAX);
+	ck_assert_int_eq(l->description[0], 'a');
+	ck_assert_uint_eq(l->nfilters, 2);
+	ck_assert_uint_eq(l->filters[0].port, 1);
+	ck_assert_int_eq(lease_set_description(l, "web"), 0);
+	ck_assert_str_eq(l->description, "web");
+	ck_assert_int_eq(lease_set_description(l, NULL), 0);
+	ck_assert_str_eq(l->description, "");
+	ck_assert_int_eq(lease_set_filters(l, filters, 1), 0);
+	ck_assert_uint_eq(l->nfilters, 1);
+	ck_assert_uint_eq(l->filters[0].port, 9);
+	ck_assert_int_eq(lease_set_filters(l, NULL, 0), 0);
+	ck_assert_uint_eq(l->nfilters, 0);
+	/* none given: "" and no filters */
+	f = make("192.168.1.11", IPPROTO_TCP, 81, 8081, 1000);
+	l = lease_insert(t, &f);
+	ck_assert_str_eq(l->description, "");
+	ck_assert_ptr_null(l->filters);
+	ck_assert_int_eq(lease_set_description(l, "x"), 0);
+	lease_delete(t, l);  /* frees it; LeakSanitizer watches in unit-asan */
+}
+END_TEST
+
 START_TEST(test_insert_and_lookup_both_ways)
 {
 	struct lease f = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
@@ -319,6 +360,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_insert_and_lookup_both_ways);
+	tcase_add_test(tc, test_description_and_filters_are_copied);
 	tcase_add_test(tc, test_duplicates_and_capacity_refused);
 	tcase_add_test(tc, test_heap_orders_expiries);
 	tcase_add_test(tc, test_delete_from_middle_keeps_indices);
