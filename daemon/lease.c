@@ -6,12 +6,15 @@
 
 #include "portset.h"
 
-/* How many leases one client holds, for per-client quotas. Slots come from
- * a pool of one per possible lease, so counting never allocates. */
+/* How many leases one client holds, for per-client quotas, and where they
+ * are: one run of the all-leases list, so that "delete all of mine" costs
+ * the client's leases, not the table's. Slots come from a pool of one per
+ * possible lease, so counting never allocates. */
 struct client_slot {
 	struct in6_addr client;
 	size_t leases;
-	struct client_slot *next;  /* in its bucket, or in the free list */
+	struct lease *first, *last;  /* the client's run in the all-leases list */
+	struct client_slot *next;    /* in its bucket, or in the free list */
 };
 
 struct lease_table {
@@ -96,29 +99,75 @@ size_t lease_count_of_client(const struct lease_table *t, const struct in6_addr 
 	return slot ? slot->leases : 0;
 }
 
-static void client_counted(struct lease_table *t, const struct in6_addr *client)
+struct lease *lease_first_of_client(const struct lease_table *t, const struct in6_addr *client)
 {
-	struct client_slot **pp = client_link(t, client), *slot = *pp;
+	const struct client_slot *slot = *client_link(t, client);
+
+	return slot ? slot->first : NULL;
+}
+
+struct lease *lease_next_of_client(const struct lease *l)
+{
+	struct lease *next = l->all_next;
+
+	return next && addr_equal(&next->client, &l->client) ? next : NULL;
+}
+
+static void link_after(struct lease_table *t, struct lease *prev, struct lease *l)
+{
+	l->all_prev = prev;
+	l->all_next = prev ? prev->all_next : t->all_head;
+	if (l->all_next)
+		l->all_next->all_prev = l;
+	else
+		t->all_tail = l;
+	if (prev)
+		prev->all_next = l;
+	else
+		t->all_head = l;
+}
+
+/* Counts l for its client and links it at the end of the client's run (a
+ * new client's run begins at the end of the list). */
+static void link_by_client(struct lease_table *t, struct lease *l)
+{
+	struct client_slot **pp = client_link(t, &l->client), *slot = *pp;
 
 	if (!slot) {
 		/* There is always a free slot: no more clients than leases. */
 		slot = t->free_clients;
 		t->free_clients = slot->next;
-		*slot = (struct client_slot){ .client = *client, .next = NULL };
+		*slot = (struct client_slot){ .client = l->client, .next = NULL };
 		*pp = slot;
 	}
+	link_after(t, slot->last ? slot->last : t->all_tail, l);
+	if (!slot->first)
+		slot->first = l;
+	slot->last = l;
 	slot->leases++;
 }
 
-static void client_uncounted(struct lease_table *t, const struct in6_addr *client)
+static void unlink_by_client(struct lease_table *t, struct lease *l)
 {
-	struct client_slot **pp = client_link(t, client), *slot = *pp;
+	struct client_slot **pp = client_link(t, &l->client), *slot = *pp;
 
-	if (slot && --slot->leases == 0) {
+	if (--slot->leases == 0) {
 		*pp = slot->next;
 		slot->next = t->free_clients;
 		t->free_clients = slot;
+	} else if (slot->first == l) {
+		slot->first = l->all_next;
+	} else if (slot->last == l) {
+		slot->last = l->all_prev;
 	}
+	if (l->all_prev)
+		l->all_prev->all_next = l->all_next;
+	else
+		t->all_head = l->all_next;
+	if (l->all_next)
+		l->all_next->all_prev = l->all_prev;
+	else
+		t->all_tail = l->all_prev;
 }
 
 struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)
@@ -367,15 +416,7 @@ struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 	l->int_next = t->by_internal[ib];
 	t->by_internal[ib] = l;
 
-	l->all_next = NULL;
-	l->all_prev = t->all_tail;
-	if (t->all_tail)
-		t->all_tail->all_next = l;
-	else
-		t->all_head = l;
-	t->all_tail = l;
-
-	client_counted(t, &l->client);
+	link_by_client(t, l);
 	heap_place(t, t->count, l);
 	t->count++;
 	heap_up(t, l->heap_pos);
@@ -432,16 +473,7 @@ void lease_delete(struct lease_table *t, struct lease *l)
 	unlink_internal(t, l);
 	if (l->pinhole_id)
 		unlink_pinhole(t, l);
-	client_uncounted(t, &l->client);
-
-	if (l->all_prev)
-		l->all_prev->all_next = l->all_next;
-	else
-		t->all_head = l->all_next;
-	if (l->all_next)
-		l->all_next->all_prev = l->all_prev;
-	else
-		t->all_tail = l->all_prev;
+	unlink_by_client(t, l);
 
 	t->count--;
 	if (pos != t->count) {

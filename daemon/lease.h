@@ -98,10 +98,14 @@ void lease_delete(struct lease_table *t, struct lease *l);
 /* The lease that expires first, or NULL. */
 struct lease *lease_soonest(const struct lease_table *t);
 
-/* Iteration in insertion order; safe against deleting the current lease if
- * the next one is fetched first. */
+/* Iteration over every lease, a client's together in the order they were
+ * inserted. Safe against
+ * deleting the current lease if the next one is fetched first. */
 struct lease *lease_first(const struct lease_table *t);
 struct lease *lease_next(const struct lease *l);
+/* The same, over one client's leases only: as costly as they are many. */
+struct lease *lease_first_of_client(const struct lease_table *t, const struct in6_addr *client);
+struct lease *lease_next_of_client(const struct lease *l);
 
 bool lease_external_free(const struct lease_table *t, uint8_t proto, uint16_t port);
 /*

@@ -822,8 +822,10 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 
 	if (m->npending)
 		settle(m);
-	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
-		next = lease_next(l);
+	/* Any host may ask this as often as it likes: it costs the asker's
+	 * leases only. */
+	for (struct lease *l = lease_first_of_client(m->leases, &req->client), *next; l; l = next) {
+		next = lease_next_of_client(l);
 		if ((req->proto == 0 || l->proto == req->proto) &&
 		    addr_equal(&l->internal_addr, &req->internal_addr) &&
 		    owns(l, &req->client, req->nonce)) {
@@ -844,12 +846,11 @@ void mapper_remove(struct mapper *m, struct lease *l)
 size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 {
 	size_t removed = 0;
+	struct lease *l = client ? lease_first_of_client(m->leases, client) : lease_first(m->leases);
 
-	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
-		next = lease_next(l);
-		if (l->origin == LEASE_ORIGIN_STATIC)
-			continue;
-		if (!client || addr_equal(&l->client, client)) {
+	for (struct lease *next; l; l = next) {
+		next = client ? lease_next_of_client(l) : lease_next(l);
+		if (l->origin != LEASE_ORIGIN_STATIC) {
 			remove_lease(m, l, "deleted", "operator");
 			removed++;
 		}

@@ -351,8 +351,8 @@ static bool in_range(const struct lease *l, uint8_t proto, uint16_t first, uint1
 }
 
 /* Deletes the asker's own mappings in the range; NewManage grants nothing
- * more, since no host here may manage another's. One pass over the leases,
- * not over the ports. */
+ * more, since no host here may manage another's. One pass over the asker's
+ * leases, not over the ports or the table. */
 static int delete_range(const struct action_ctx *a)
 {
 	uint16_t first, last;
@@ -362,10 +362,10 @@ static int delete_range(const struct action_ctx *a)
 
 	if (code)
 		return igd_fault(a, code);
-	for (struct lease *l = lease_first(mapper_leases(a->igd->mapper)), *next; l; l = next) {
-		next = lease_next(l);
-		if (in_range(l, proto, first, last) && addr_equal(&l->client, &a->ctx->client) &&
-		    unmap_lease(a, l) == MAP_OK)
+	for (struct lease *l = lease_first_of_client(mapper_leases(a->igd->mapper), &a->ctx->client),
+			  *next; l; l = next) {
+		next = lease_next_of_client(l);
+		if (in_range(l, proto, first, last) && unmap_lease(a, l) == MAP_OK)
 			deleted++;
 	}
 	if (deleted == 0)

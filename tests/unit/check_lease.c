@@ -320,6 +320,88 @@ START_TEST(test_pinhole_ids_exhaust_and_wrap)
 }
 END_TEST
 
+/* The external ports of the client's leases, in iteration order, as
+ * "5000 5002 ". */
+static const char *ports_of_client(const char *host)
+{
+	static char out[128];
+	struct in6_addr client = unit_v4(host);
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (const struct lease *l = lease_first_of_client(t, &client); l; l = lease_next_of_client(l))
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%u ", l->external_port);
+	return out;
+}
+
+/* Every lease once, each client's together: what the global order must
+ * keep for the per-client walk to be right. */
+static void assert_runs_whole(size_t expected)
+{
+	struct in6_addr seen[8];
+	size_t n = 0, nseen = 0;
+
+	for (const struct lease *l = lease_first(t); l; l = lease_next(l), n++) {
+		if (l == lease_first(t) || !addr_equal(&l->all_prev->client, &l->client)) {
+			for (size_t i = 0; i < nseen; i++)
+				ck_assert_msg(!addr_equal(&seen[i], &l->client), "a client's leases are split");
+			seen[nseen++] = l->client;
+		}
+	}
+	ck_assert_uint_eq(n, expected);
+	ck_assert_uint_eq(n, lease_count(t));
+}
+
+START_TEST(test_iteration_by_client)
+{
+	static const struct { const char *host; uint16_t port; } order[] = {
+		{ "192.168.1.10", 5000 }, { "192.168.1.11", 5001 }, { "192.168.1.10", 5002 },
+		{ "192.168.1.12", 5003 }, { "192.168.1.11", 5004 }, { "192.168.1.10", 5005 },
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		struct lease f = make(order[i].host, IPPROTO_TCP, order[i].port, order[i].port, 100);
+		ck_assert_ptr_nonnull(lease_insert(t, &f));
+	}
+	assert_runs_whole(6);
+	ck_assert_str_eq(ports_of_client("192.168.1.10"), "5000 5002 5005 ");
+	ck_assert_str_eq(ports_of_client("192.168.1.11"), "5001 5004 ");
+	ck_assert_str_eq(ports_of_client("192.168.1.12"), "5003 ");
+	ck_assert_str_eq(ports_of_client("192.168.1.13"), "");
+
+	/* The first, the middle and the last of a run. */
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 5002));
+	ck_assert_str_eq(ports_of_client("192.168.1.10"), "5000 5005 ");
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 5000));
+	ck_assert_str_eq(ports_of_client("192.168.1.10"), "5005 ");
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 5004));
+	ck_assert_str_eq(ports_of_client("192.168.1.11"), "5001 ");
+	ck_assert_str_eq(ports_of_client("192.168.1.12"), "5003 ");
+	assert_runs_whole(3);
+
+	/* A client that held nothing starts a run again; one that still holds
+	 * a lease grows its own. */
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 5003));
+	struct lease again = make("192.168.1.12", IPPROTO_UDP, 7000, 7000, 100);
+	struct lease more = make("192.168.1.11", IPPROTO_UDP, 7001, 7001, 100);
+	ck_assert_ptr_nonnull(lease_insert(t, &again));
+	ck_assert_ptr_nonnull(lease_insert(t, &more));
+	ck_assert_str_eq(ports_of_client("192.168.1.12"), "7000 ");
+	ck_assert_str_eq(ports_of_client("192.168.1.11"), "5001 7001 ");
+	assert_runs_whole(4);
+
+	/* Deleting while walking, the next fetched first. */
+	struct in6_addr eleven = unit_v4("192.168.1.11");
+	for (struct lease *l = lease_first_of_client(t, &eleven), *next; l; l = next) {
+		next = lease_next_of_client(l);
+		lease_delete(t, l);
+	}
+	ck_assert_str_eq(ports_of_client("192.168.1.11"), "");
+	ck_assert_str_eq(ports_of_client("192.168.1.10"), "5005 ");
+	assert_runs_whole(2);
+}
+END_TEST
+
 START_TEST(test_counts_per_client)
 {
 	struct lease a = make("192.168.1.10", IPPROTO_TCP, 80, 8080, 1000);
@@ -371,6 +453,7 @@ int main(void)
 	tcase_add_test(tc, test_pinhole_ids_unique_and_not_reused_at_once);
 	tcase_add_test(tc, test_pinhole_ids_exhaust_and_wrap);
 	tcase_add_test(tc, test_counts_per_client);
+	tcase_add_test(tc, test_iteration_by_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
