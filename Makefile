@@ -21,7 +21,7 @@ DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-d
              libexpat1-dev
 DEB_TEST  := check nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack
 DEB_FUZZ  := clang libclang-rt-14-dev
-DEB_BENCH := gnuplot-nox
+DEB_BENCH := gnuplot-nox iperf3
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ)
 
 PKGS := libevent libconfig libnftnl libmnl expat

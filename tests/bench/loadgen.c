@@ -11,6 +11,10 @@
  *       "sent=N ok=K err=E lost=L incomplete=0|1 elapsed_s=T rate=R p50_us=A p99_us=B
  *       max_us=C" (incomplete: $LOADGEN_BUDGET_S ran out first). A PCP or
  *       NAT-PMP LIFETIME of 0 deletes (PCP: with the nonce the map had).
+ *   loadgen delete-all SERVER DURATION_MS
+ *       NAT-PMP "delete all my UDP mappings" requests (internal port 0,
+ *       lifetime 0), WINDOW (64) in flight, for DURATION_MS: the hostile
+ *       request that costs nothing to send ("sent=N answered=M").
  *   loadgen gap SERVER PORT DURATION_MS INTERVAL_MS
  *       NAT-PMP external-address requests every INTERVAL_MS: the longest
  *       wait for an answer ("max_gap_us=G answered=N lost=L").
@@ -368,6 +372,33 @@ static void upnp_load(const char *server, unsigned port, const char *service,
 
 /* --- responsiveness --- */
 
+static int delete_all_flood(const char *server, unsigned duration_ms)
+{
+	enum { WINDOW = 64 };
+	int fd = udp_connect(server, 5351);
+	uint64_t end = now_us() + (uint64_t)duration_ms * 1000;
+	const uint8_t req[12] = { 0, 1 };  /* all zero past the opcode */
+	unsigned long sent = 0, answered_n = 0, outstanding = 0;
+
+	while (now_us() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint8_t buf[64];
+
+		for (; outstanding < WINDOW && send(fd, req, sizeof(req), MSG_DONTWAIT) > 0; outstanding++)
+			sent++;
+		if (poll(&p, 1, 10) <= 0) {
+			/* What was dropped is not coming: a new window. */
+			outstanding = 0;
+			continue;
+		}
+		for (; recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; answered_n++)
+			if (outstanding)
+				outstanding--;
+	}
+	printf("sent=%lu answered=%lu\n", sent, answered_n);
+	return 0;
+}
+
 static int gap(const char *server, unsigned port, unsigned duration_ms, unsigned interval_ms)
 {
 	int fd = udp_connect(server, port);
@@ -596,6 +627,8 @@ int main(int argc, char **argv)
 		run_free(&r);
 		return 0;
 	}
+	if (strcmp(mode, "delete-all") == 0 && argc == 4)
+		return delete_all_flood(argv[2], num(argv[3]));
 	if (strcmp(mode, "gap") == 0 && argc == 6)
 		return gap(argv[2], num(argv[3]), num(argv[4]), num(argv[5]));
 	if (strcmp(mode, "tcp-sink") == 0 && argc == 4)
