@@ -28,7 +28,10 @@ struct lease_table {
 	struct lease **heap;  /* min-heap on expires_ms */
 	struct lease *all_head, *all_tail;
 	struct portset tcp_ports, udp_ports;
+	/* Slots past client_pool_used were never touched: a pool sized for
+	 * the largest table costs memory only as it fills. */
 	struct client_slot *client_pool, *free_clients;
+	size_t client_pool_used;
 	struct client_slot **by_client;
 };
 
@@ -135,8 +138,12 @@ static void link_by_client(struct lease_table *t, struct lease *l)
 
 	if (!slot) {
 		/* There is always a free slot: no more clients than leases. */
-		slot = t->free_clients;
-		t->free_clients = slot->next;
+		if (t->free_clients) {
+			slot = t->free_clients;
+			t->free_clients = slot->next;
+		} else {
+			slot = &t->client_pool[t->client_pool_used++];
+		}
 		*slot = (struct client_slot){ .client = l->client, .next = NULL };
 		*pp = slot;
 	}
@@ -189,10 +196,6 @@ struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)
 	t->client_pool = calloc(max_leases, sizeof(*t->client_pool));
 	if (!t->by_external || !t->by_internal || !t->by_pinhole_id || !t->heap || !t->by_client || !t->client_pool)
 		goto fail;
-	for (size_t i = 0; i < max_leases; i++) {
-		t->client_pool[i].next = t->free_clients;
-		t->free_clients = &t->client_pool[i];
-	}
 	portset_init(&t->tcp_ports);
 	portset_init(&t->udp_ports);
 	return t;
