@@ -16,16 +16,18 @@
 /* Expiring thousands of leases at once must not hold up requests: do this
  * many per timer callback, then let the loop run. */
 #define EXPIRE_BATCH 256
-/* New leases of one batch (mapper_batch_begin) whose adds may still fail;
- * more, and the batch is settled first. */
+/* Leases of one batch (mapper_batch_begin) whose add or refresh may still
+ * fail; more, and the batch is settled first. */
 #define BATCH_PENDING_MAX 128
 
-/* A new lease whose add is queued. */
-struct pending_add {
+/* A new lease whose add is queued, or a lease whose refresh is. */
+struct pending {
 	struct lease *lease;  /* flagged batch_pending: nothing removes it unsettled */
-	size_t verb;          /* its add's place among the batch's queued verbs */
-	unsigned tag;         /* the request that made it */
+	size_t verb;          /* its add's or replace's place among the batch's verbs */
+	unsigned tag;         /* the request that made or refreshed it */
 	int rc;               /* what the kernel said, once it did */
+	bool refresh;
+	uint64_t expired_ms;  /* a refresh: the expiry it had before */
 };
 
 _Static_assert(CONFIG_DESCRIPTION_MAX == LEASE_DESCRIPTION_MAX,
@@ -58,7 +60,7 @@ struct mapper {
 	bool batching;
 	size_t verbs;  /* adds and deletes queued since the last settle */
 	unsigned tag;
-	struct pending_add pending[BATCH_PENDING_MAX];
+	struct pending pending[BATCH_PENDING_MAX];
 	size_t npending;
 	unsigned withdrawn[BATCH_PENDING_MAX];  /* tags of requests whose grant failed */
 	size_t nwithdrawn;
@@ -253,38 +255,53 @@ static void remove_lease(struct mapper *m, struct lease *l, const char *event, c
 	forget_lease(m, l, event, by);
 }
 
-static void on_refused(void *arg, size_t verb, int rc)
+static void on_told(void *arg, const struct nft_outcome *o)
 {
 	struct mapper *m = arg;
 
 	for (size_t i = 0; i < m->npending; i++)
-		if (m->pending[i].verb == verb) {
-			m->pending[i].rc = rc;
+		if (m->pending[i].verb == o->verb) {
+			struct lease *l = m->pending[i].lease;
+
+			m->pending[i].rc = o->rc;
+			/* The renewed elements took their counters with them. */
+			if (o->renew && o->rc == 0) {
+				l->packets_before += o->counted.packets;
+				l->bytes_before += o->counted.bytes;
+			}
 			return;
 		}
 	/* A delete: the elements' own timeout removes them. */
-	log_warnx("nftables: cannot delete a mapping's elements: %s", strerror(-rc));
+	if (o->rc < 0)
+		log_warnx("nftables: cannot delete a mapping's elements: %s", strerror(-o->rc));
 }
 
 /*
  * Applies what the batch queued. A new lease whose add the kernel refused
- * is withdrawn (deleted by "nftables"), and its request's tag noted, for
- * its server to answer it again. Then, still batching, queueing goes on.
+ * is withdrawn (deleted by "nftables"), a refresh it refused undone, and
+ * the request's tag noted, for its server to answer it again (a refresh
+ * then tries on its own). Then, still batching, queueing goes on.
  */
 static void settle(struct mapper *m)
 {
-	nft_batch_end(m->nft, on_refused, m);
+	nft_batch_end(m->nft, on_told, m);
 	for (size_t i = 0; i < m->npending; i++) {
-		struct pending_add *p = &m->pending[i];
+		struct pending *p = &m->pending[i];
 		struct lease *l = p->lease;
 
 		l->batch_pending = false;
 		if (p->rc == 0)
 			continue;
-		log_warnx("nftables: cannot add %s port %u: %s; the grant is withdrawn",
-			  policy_proto_name(l->proto), l->external_port, strerror(-p->rc));
+		log_warnx("nftables: cannot %s %s port %u: %s; the grant is withdrawn",
+			  p->refresh ? "refresh" : "add", policy_proto_name(l->proto),
+			  l->external_port, strerror(-p->rc));
 		if (m->nwithdrawn < BATCH_PENDING_MAX)
 			m->withdrawn[m->nwithdrawn++] = p->tag;
+		if (p->refresh) {
+			lease_set_expiry(m->leases, l, p->expired_ms);
+			mark_dirty(m);
+			continue;
+		}
 		/* A refused add left nothing in the kernel (its transaction
 		 * is atomic); what is there under its keys is another's. */
 		forget_lease(m, l, "deleted", "nftables");
@@ -550,6 +567,22 @@ static bool owns(const struct lease *l, const struct in6_addr *client, const uin
 }
 
 
+/* A refresh that keeps its filters, queued in a batch: its counters come
+ * back with the batch's outcome (on_told), a refusal undoes it (settle). */
+static void queue_refresh(struct mapper *m, struct lease *l, const struct nft_mapping *renewed,
+			  uint64_t expires_ms)
+{
+	if (m->npending == BATCH_PENDING_MAX)
+		settle(m);
+	m->pending[m->npending++] = (struct pending){ .lease = l, .verb = m->verbs, .tag = m->tag,
+						      .refresh = true,
+						      .expired_ms = l->expires_ms };
+	m->verbs++;
+	l->batch_pending = true;
+	(void)nft_mapping_renew(m->nft, renewed);
+	lease_set_expiry(m->leases, l, expires_ms);
+}
+
 /* A lease being renewed: keep its external port while the policy still
  * allows it, take the request's filters if it sets them. Returns false if
  * the policy no longer allows it. */
@@ -567,6 +600,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	struct remote_filter filters[FILTER_MAX];
 	struct nft_mapping old, new;
 	struct nft_counters counted;
+	uint64_t expires_ms = now_ms() + (uint64_t)lifetime * 1000;
 	int rc;
 
 	if (!d.allow)
@@ -575,22 +609,26 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 		set_filters(&renewed, req, filters);
 	old = mapping_of(l, 0, old_ranges);
 	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
-	/* The replaced elements take their counters with them. */
-	if (nft_mapping_counters(m->nft, &old, &counted) < 0)
-		counted = (struct nft_counters){ 0 };
-	rc = nft_mapping_replace(m->nft, &old, &new);
-	if (rc < 0) {
-		log_warnx("nftables: cannot refresh %s external port %u: %s",
-			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
-		*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
-		return true;
+	if (m->batching && !req->replace_filters) {
+		queue_refresh(m, l, &new, expires_ms);
+	} else {
+		/* The replaced elements take their counters with them. */
+		if (nft_mapping_counters(m->nft, &old, &counted) < 0)
+			counted = (struct nft_counters){ 0 };
+		rc = nft_mapping_replace(m->nft, &old, &new);
+		if (rc < 0) {
+			log_warnx("nftables: cannot refresh %s external port %u: %s",
+				  policy_proto_name(l->proto), l->external_port, strerror(-rc));
+			*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
+			return true;
+		}
+		l->packets_before += counted.packets;
+		l->bytes_before += counted.bytes;
+		if (lease_set_filters(l, renewed.filters, renewed.nfilters) < 0)
+			log_warnx("out of memory: %s external port %u keeps its old filters in the lease table",
+				  policy_proto_name(l->proto), l->external_port);
+		lease_set_expiry(m->leases, l, expires_ms);
 	}
-	l->packets_before += counted.packets;
-	l->bytes_before += counted.bytes;
-	if (lease_set_filters(l, renewed.filters, renewed.nfilters) < 0)
-		log_warnx("out of memory: %s external port %u keeps its old filters in the lease table",
-			  policy_proto_name(l->proto), l->external_port);
-	lease_set_expiry(m->leases, l, now_ms() + (uint64_t)lifetime * 1000);
 	schedule_expiry(m);
 	mark_dirty(m);
 	*res = (struct map_result){ .status = MAP_OK, .external_port = l->external_port,
@@ -650,8 +688,8 @@ static enum map_status install(struct mapper *m, struct lease *fields, uint64_t 
 	}
 	if (m->batching) {
 		l->batch_pending = true;
-		m->pending[m->npending++] = (struct pending_add){ .lease = l, .verb = verb,
-								  .tag = m->tag };
+		m->pending[m->npending++] = (struct pending){ .lease = l, .verb = verb,
+							      .tag = m->tag };
 	}
 	m->by_origin[fields->origin]++;
 	if (!addr_is_v4(&fields->internal_addr)) {

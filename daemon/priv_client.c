@@ -21,12 +21,6 @@
 /* A helper that does not answer in this long is treated as gone. */
 #define REPLY_TIMEOUT_S 5
 
-/* A verb of a batch that the kernel refused. */
-struct refused {
-	size_t verb;
-	int rc;
-};
-
 struct nft {
 	int fd;
 	pid_t pid;
@@ -37,8 +31,9 @@ struct nft {
 	bool batching;
 	struct priv_batch queue;  /* not yet sent */
 	size_t sent;              /* verbs of this batch sent before the queue */
-	struct refused *refused;  /* what the sent ones got refused */
-	size_t nrefused, refused_cap;
+	/* What became of the sent ones: refusals, and replaces' counters. */
+	struct nft_outcome *told;
+	size_t ntold, told_cap;
 };
 
 /* conntrack_* share the helper; the handle only says it can serve PEER. */
@@ -73,11 +68,11 @@ static void exchange(struct nft *n, const void *request, size_t request_len, voi
 		helper_lost(len < 0 ? strerror(errno) : "no answer");
 }
 
-static void remember_refused(struct nft *n, size_t verb, int rc)
+static void remember(struct nft *n, const struct nft_outcome *outcome)
 {
-	if (n->nrefused == n->refused_cap) {
-		size_t cap = n->refused_cap ? 2 * n->refused_cap : PRIV_BATCH_MAX;
-		struct refused *more = realloc(n->refused, cap * sizeof(*more));
+	if (n->ntold == n->told_cap) {
+		size_t cap = n->told_cap ? 2 * n->told_cap : PRIV_BATCH_MAX;
+		struct nft_outcome *more = realloc(n->told, cap * sizeof(*more));
 
 		if (!more) {
 			/* Unreported, the mapper would keep a lease whose
@@ -86,10 +81,10 @@ static void remember_refused(struct nft *n, size_t verb, int rc)
 			log_warnx("out of memory for a batch's results; stopping");
 			_exit(1);
 		}
-		n->refused = more;
-		n->refused_cap = cap;
+		n->told = more;
+		n->told_cap = cap;
 	}
-	n->refused[n->nrefused++] = (struct refused){ .verb = verb, .rc = rc };
+	n->told[n->ntold++] = *outcome;
 }
 
 static void send_queue(struct nft *n)
@@ -101,9 +96,14 @@ static void send_queue(struct nft *n)
 		return;
 	n->queue.op = PRIV_BATCH;
 	exchange(n, &n->queue, PRIV_BATCH_SIZE(count), &reply, sizeof(reply));
-	for (size_t i = 0; i < count; i++)
-		if (reply.rc[i] < 0)
-			remember_refused(n, n->sent + i, reply.rc[i]);
+	for (size_t i = 0; i < count; i++) {
+		bool renew = n->queue.items[i].op == PRIV_RENEW;
+
+		if (reply.rc[i] < 0 || renew)
+			remember(n, &(struct nft_outcome){ .verb = n->sent + i, .rc = reply.rc[i],
+							   .renew = renew,
+							   .counted = reply.counted[i] });
+	}
 	n->sent += count;
 	n->queue.count = 0;
 }
@@ -124,17 +124,18 @@ void nft_batch_begin(struct nft *n)
 {
 	n->batching = true;
 	n->sent = 0;
-	n->nrefused = 0;
+	n->ntold = 0;
 	n->queue.count = 0;
 }
 
-void nft_batch_end(struct nft *n, void (*failed)(void *arg, size_t verb, int rc), void *arg)
+void nft_batch_end(struct nft *n, void (*told)(void *arg, const struct nft_outcome *outcome),
+		   void *arg)
 {
 	send_queue(n);
 	n->batching = false;
-	for (size_t i = 0; i < n->nrefused; i++)
-		failed(arg, n->refused[i].verb, n->refused[i].rc);
-	n->nrefused = 0;
+	for (size_t i = 0; i < n->ntold; i++)
+		told(arg, &n->told[i]);
+	n->ntold = 0;
 }
 
 static int call(struct nft *n, uint32_t op, struct priv_reply *reply)
@@ -280,7 +281,7 @@ void nft_close(struct nft *n, int remove_table)
 	if (n->gone)
 		event_free(n->gone);
 	send_queue(n);
-	free(n->refused);
+	free(n->told);
 	memset(&n->request, 0, sizeof(n->request));
 	n->request.op = PRIV_CLOSE;
 	n->request.remove = remove_table ? 1 : 0;
@@ -338,6 +339,15 @@ int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const stru
 	struct priv_reply reply;
 
 	return call_mapping(n, PRIV_REPLACE, old, m, &reply);
+}
+
+int nft_mapping_renew(struct nft *n, const struct nft_mapping *m)
+{
+	struct priv_reply reply;
+
+	if (n->batching)
+		return queue_verb(n, PRIV_RENEW, m);
+	return call_mapping(n, PRIV_REPLACE, m, m, &reply);
 }
 
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)

@@ -106,24 +106,27 @@ static const char *op_name(uint32_t op)
 {
 	static const char *const names[] = { "?", "add", "replace", "delete", "counters",
 					     "last-used", "rebuild", "hairpin", "peer", "reload",
-					     "close", "intact", "batch" };
+					     "close", "intact", "batch", "renew" };
 
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
 
 /* Each item checked and authorized on its own; those that pass go to the
- * kernel together. */
+ * kernel together. A renewal is its elements' delete and their add again,
+ * in the same transaction; their counters are read first, since they take
+ * them along. */
 static void perform_batch(struct helper *h, const struct priv_batch *b,
 			  struct priv_batch_reply *out)
 {
-	static struct nft_verb verbs[PRIV_BATCH_MAX];
-	size_t item_of[PRIV_BATCH_MAX], count = 0;
-	int rc[PRIV_BATCH_MAX];
+	static struct nft_verb verbs[2 * PRIV_BATCH_MAX];
+	size_t item_of[2 * PRIV_BATCH_MAX], count = 0;
+	int rc[2 * PRIV_BATCH_MAX];
 
 	for (size_t i = 0; i < b->count; i++) {
 		const struct priv_batch_item *item = &b->items[i];
 		const char *why;
 
+		out->counted[i] = (struct nft_counters){ 0 };
 		if ((out->rc[i] = priv_batch_item_check(item, &why)) < 0) {
 			log_warnx("refused a malformed %s in a batch: %s", op_name(item->op), why);
 			continue;
@@ -132,13 +135,23 @@ static void perform_batch(struct helper *h, const struct priv_batch *b,
 			log_warnx("refused %s: %s", op_name(item->op), why);
 			continue;
 		}
-		verbs[count] = (struct nft_verb){ .add = item->op == PRIV_ADD,
+		if (item->op == PRIV_RENEW) {
+			struct nft_mapping renewed = priv_mapping_unpack(&item->mapping);
+
+			if (nft_mapping_counters(h->nft, &renewed, &out->counted[i]) < 0)
+				out->counted[i] = (struct nft_counters){ 0 };
+			verbs[count] = (struct nft_verb){ .add = false, .m = renewed };
+			item_of[count++] = i;
+		}
+		verbs[count] = (struct nft_verb){ .add = item->op != PRIV_DELETE,
 						  .m = priv_mapping_unpack(&item->mapping) };
 		item_of[count++] = i;
 	}
 	nft_mappings_apply(h->nft, verbs, count, rc);
+	/* An item fails with the first of its verbs that did. */
 	for (size_t j = 0; j < count; j++)
-		out->rc[item_of[j]] = rc[j];
+		if (rc[j] < 0 && out->rc[item_of[j]] == 0)
+			out->rc[item_of[j]] = rc[j];
 }
 
 /* What one datagram of the other half's holds: a request or a batch, told

@@ -1490,6 +1490,11 @@ int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const stru
 	return rc;
 }
 
+int nft_mapping_renew(struct nft *n, const struct nft_mapping *m)
+{
+	return nft_mapping_replace(n, m, m);
+}
+
 /* One batch per element, so that one the kernel already expired does not
  * keep the others in place. */
 static int delete_each_ignoring_absent(struct nft *n, const struct nft_mapping *m)

@@ -77,6 +77,9 @@ int nft_mapping_add(struct nft *n, const struct nft_mapping *m);
  * m->timeout_ms and may change the remotes. The external endpoint is the
  * same in both. */
 int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *m);
+/* A refresh that keeps the remotes: m's elements again, their timeouts
+ * restarted at m->timeout_ms (and their counters at 0). */
+int nft_mapping_renew(struct nft *n, const struct nft_mapping *m);
 /* Elements the kernel already expired count as deleted. */
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *m);
 
@@ -94,22 +97,29 @@ struct nft_verb {
 };
 void nft_mappings_apply(struct nft *n, const struct nft_verb *verbs, size_t count, int *rc);
 
-/*
- * The daemon's side of that (daemon/priv_client.c). Between begin and end,
- * nft_mapping_add and nft_mapping_delete only queue their verb and return
- * 0; a full queue, or any other verb, sends what is queued first, so order
- * is kept. end sends the rest and calls failed(arg, verb, rc) for each
- * queued verb the kernel refused, verb counting the queued verbs since
- * begin from 0, in order.
- */
-void nft_batch_begin(struct nft *n);
-void nft_batch_end(struct nft *n, void (*failed)(void *arg, size_t verb, int rc), void *arg);
-
 struct nft_counters {
 	uint64_t packets, bytes;
 	bool used;         /* a new connection came through this endpoint */
 	uint64_t idle_ms;  /* used: since the last one */
 };
+
+/*
+ * The daemon's side of that (daemon/priv_client.c). Between begin and end,
+ * nft_mapping_add, nft_mapping_delete and nft_mapping_renew only queue
+ * their verb and return 0; a full queue, or any other verb, sends what is
+ * queued first, so order is kept. end sends the rest and tells told(arg,
+ * outcome) of each queued verb the kernel refused and of each renewal, in
+ * order, verbs counted since begin from 0.
+ */
+struct nft_outcome {
+	size_t verb;
+	int rc;      /* 0 or a negative errno */
+	bool renew;  /* then counted: what the renewed elements had counted */
+	struct nft_counters counted;
+};
+void nft_batch_begin(struct nft *n);
+void nft_batch_end(struct nft *n, void (*told)(void *arg, const struct nft_outcome *outcome),
+		   void *arg);
 
 /* The packets (and bytes) the kernel let in through the mapping's forward
  * chain elements since they were added (a replace starts them from 0);

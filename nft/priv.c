@@ -96,8 +96,8 @@ static int check_batch(const struct priv_batch *b, size_t len, const char **why)
 int priv_batch_item_check(const struct priv_batch_item *item, const char **why)
 {
 	*why = "";
-	if (item->op != PRIV_ADD && item->op != PRIV_DELETE)
-		return *why = "a batch holds adds and deletes only", -EINVAL;
+	if (item->op != PRIV_ADD && item->op != PRIV_DELETE && item->op != PRIV_RENEW)
+		return *why = "a batch holds adds, deletes and renewals only", -EINVAL;
 	return check_mapping(&item->mapping, why);
 }
 
@@ -187,7 +187,8 @@ int priv_authorize_item(const struct config *cfg, const struct priv_batch_item *
 			const char **why)
 {
 	*why = "";
-	return item->op == PRIV_ADD ? authorize_mapping(cfg, &item->mapping, why) : 0;
+	return item->op == PRIV_ADD || item->op == PRIV_RENEW ?
+		       authorize_mapping(cfg, &item->mapping, why) : 0;
 }
 
 int priv_authorize(const struct config *cfg, const struct priv_request *r,

@@ -35,7 +35,8 @@ enum priv_op {
 	PRIV_RELOAD,      /* read the config file again (SIGHUP) */
 	PRIV_CLOSE,       /* remove: delete our objects; then exit */
 	PRIV_INTACT,      /* are our objects all there? (rc 1 or 0) */
-	PRIV_BATCH,       /* struct priv_batch: adds and deletes, in order */
+	PRIV_BATCH,       /* struct priv_batch: adds, deletes and renewals, in order */
+	PRIV_RENEW,       /* in a batch only: mapping's elements again, with its timeout */
 };
 
 /* struct nft_mapping without pointers. */
@@ -69,11 +70,11 @@ struct priv_reply {
 	uint16_t external_port;
 };
 
-/* Adds and deletes the daemon queued (nft_batch_begin), sent as one: the
- * header and count items, no more. Each is checked on its own. */
+/* Adds, deletes and renewals the daemon queued (nft_batch_begin), sent as
+ * one: the header and count items, no more. Each is checked on its own. */
 #define PRIV_BATCH_MAX 64
 struct priv_batch_item {
-	uint32_t op;  /* PRIV_ADD or PRIV_DELETE */
+	uint32_t op;  /* PRIV_ADD, PRIV_DELETE or PRIV_RENEW */
 	uint32_t padding;
 	struct priv_mapping mapping;
 };
@@ -89,7 +90,14 @@ struct priv_batch {
 
 struct priv_batch_reply {
 	int32_t rc[PRIV_BATCH_MAX];  /* each item's 0 or negative errno */
+	/* A PRIV_RENEW's: what the old elements had counted (read just
+	 * before they went). */
+	struct nft_counters counted[PRIV_BATCH_MAX];
 };
+
+/* A datagram must fit the kernel's default socket send buffer
+ * (net.core.wmem_default, 212,992 bytes, less its own overhead). */
+_Static_assert(sizeof(struct priv_batch) <= 200000, "a full batch must be one datagram");
 
 /* The helper's first datagram: ready (rc 0) or why not. */
 struct priv_hello {

@@ -709,6 +709,15 @@ expect "  the log says why, and the audit log has the grant withdrawn" \
 expect "  the last of the burst carries a connection" wan_reaches tcp 30299 "$WORK/lan1-tcp30299"
 expect "  our own burst of changes did not make the daemon rebuild its table" \
 	[ "$(grep -c "rebuilt with" "$LOG")" = "$rebuilds_before" ]
+packets_30299=$(in_router nft list set inet portleased allow4 | sed -n "s/.*$LAN1_IP \\. tcp \\. 30299 counter packets \\([0-9]*\\) .*/\\1/p")
+burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" map tcp 30000 300 64 1200)
+expect "the same 300 again, for 20 minutes: the 299 renewed in bursts, 30150 still refused ($burst)" \
+	check '[ "$(field ok "$burst")" = 299 ] && [ "$(field err "$burst")" = 1 ] && [ "$(grep -c "audit event=refreshed origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:30[0-2][0-9][0-9] .*lifetime=1200 " "$LOG")" = 299 ]'
+expect "  the kernel's timeouts restarted at 20 minutes" \
+	check '[ "$(in_router nft list map inet portleased fwd4 | tr "," "\n" | grep "tcp \. 30[0-2][0-9][0-9] " | grep -c "timeout 20m expires")" = 299 ]'
+expect "  30299 keeps the packets its connection counted ($packets_30299) across the renewal" \
+	check '[ "${packets_30299:-0}" -ge 3 ] && ctl list --json | sed "s/},{/\n/g" | grep "\"external_port\":30299," | grep -q "\"packets\":$packets_30299,"'
+expect "  and still carries a connection" wan_reaches tcp 30299 "$WORK/lan1-tcp30299"
 burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" delete tcp 30000 300 64 0)
 expect "300 deletes, 64 in flight: all answered, and only the other program's element is left ($burst)" \
 	check '[ "$(field ok "$burst")" = 300 ] && [ "$(kernel_ports | grep -c "^tcp 30[0-2][0-9][0-9]$")" = 1 ]'

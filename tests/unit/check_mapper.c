@@ -125,6 +125,50 @@ START_TEST(test_batch_withdraws_what_the_kernel_refused)
 }
 END_TEST
 
+/* A refresh in a burst is queued too: the replaced elements' counters
+ * come back with the batch, and one the kernel refused is undone (its old
+ * expiry) and its request answered again. */
+START_TEST(test_batch_refresh_counts_and_undoes_a_refusal)
+{
+	struct map_request a = req("192.168.1.10", 8080, 8080, 60);
+	struct map_request b = req("192.168.1.10", 8081, 8081, 60);
+	struct lease *la, *lb;
+	uint64_t b_expiry;
+	unsigned withdrawn[4];
+
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);
+	la = lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080);
+	lb = lease_by_external(mapper_leases(m), IPPROTO_TCP, 8081);
+	b_expiry = lb->expires_ms;
+	fake_nft.packets = 7;
+	a.lifetime = b.lifetime = 500;
+
+	mapper_batch_begin(m);
+	mapper_batch_request(m, 0);
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	mapper_batch_request(m, 1);
+	fake_nft.fail_next = -EBUSY;
+	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);  /* not known yet */
+	ck_assert_uint_eq(fake_nft.refreshes, 1);
+	ck_assert_uint_eq(fake_nft.batch_ends, 0);
+	ck_assert_uint_eq(mapper_batch_end(m, withdrawn, 4), 1);
+	ck_assert_uint_eq(withdrawn[0], 1);
+
+	ck_assert_uint_eq(la->packets_before, 7);
+	ck_assert_uint_eq(la->bytes_before, 700);
+	ck_assert_uint_ge(la->expires_ms, b_expiry + 400 * 1000);
+	ck_assert_uint_eq(lb->packets_before, 0);
+	ck_assert_uint_eq(lb->expires_ms, b_expiry);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+	/* Outside the batch, answered again: the refresh done at once. */
+	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.refreshes, 2);
+	ck_assert_uint_eq(lb->packets_before, 7);
+	ck_assert_uint_ge(lb->expires_ms, b_expiry + 400 * 1000);
+}
+END_TEST
+
 /* A lease whose add is still queued is not refreshed or deleted on a
  * guess: the batch is settled first, and a refused one is granted anew. */
 START_TEST(test_batch_settles_before_touching_a_queued_lease)
@@ -733,6 +777,7 @@ int main(void)
 	tcase_add_test(tc, test_backend_failure_leaves_no_lease);
 	tcase_add_test(tc, test_batch_withdraws_what_the_kernel_refused);
 	tcase_add_test(tc, test_batch_settles_before_touching_a_queued_lease);
+	tcase_add_test(tc, test_batch_refresh_counts_and_undoes_a_refusal);
 	tcase_add_test(tc, test_refresh_keeps_port_and_clamps);
 	tcase_add_test(tc, test_failed_refresh_keeps_lease);
 	tcase_add_test(tc, test_table_full);

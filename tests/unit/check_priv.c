@@ -201,11 +201,21 @@ START_TEST(test_batch)
 	b.count = PRIV_BATCH_MAX + 1;
 	ck_assert_int_eq(priv_request_check(&b, sizeof(b), &why), -EINVAL);
 
-	/* items: adds and deletes only, well formed, an add within policy */
+	/* items: adds, deletes and renewals only, well formed, an add or a
+	 * renewal within policy */
 	ck_assert_int_eq(priv_batch_item_check(&b.items[0], &why), 0);
 	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[0], &why), 0);
 	b.items[1].op = PRIV_REPLACE;
 	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);
+	b.items[1].op = PRIV_COUNTERS;
+	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);
+	b.items[1].op = PRIV_RENEW;
+	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), 0);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[1], &why), 0);
+	b.items[1].mapping.timeout_ms = 0;  /* a renewal that never ends */
+	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), 0);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[1], &why), -EPERM);
+	b.items[1].mapping = r.mapping;
 	b.items[1].op = PRIV_ADD;
 	b.items[1].mapping.internal_port = 0;
 	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);

@@ -36,9 +36,10 @@ static int record(struct fake_mapping *slot, unsigned *count, const struct nft_m
 	return 0;
 }
 
-/* An add or delete: while batching, counted, and a refusal kept for the
- * end. */
-static int queue(struct fake_mapping *slot, unsigned *count, const struct nft_mapping *f)
+/* A verb: while batching, counted, and a refusal or a renewal kept for
+ * the end. */
+static int queue(struct fake_mapping *slot, unsigned *count, const struct nft_mapping *f,
+		 bool renew)
 {
 	size_t verb = fake_nft.batch_verbs;
 	int rc = record(slot, count, f);
@@ -46,17 +47,18 @@ static int queue(struct fake_mapping *slot, unsigned *count, const struct nft_ma
 	if (!fake_nft.batching)
 		return rc;
 	fake_nft.batch_verbs++;
-	if (rc < 0) {
-		fake_nft.refused_verb = verb;
-		fake_nft.refused_rc = rc;
-	}
+	if ((rc < 0 || renew) && fake_nft.ntold < sizeof(fake_nft.told) / sizeof(fake_nft.told[0]))
+		fake_nft.told[fake_nft.ntold++] = (struct nft_outcome){
+			.verb = verb, .rc = rc, .renew = renew,
+			.counted = { .packets = fake_nft.packets, .bytes = fake_nft.packets * 100 },
+		};
 	return 0;
 }
 
 int nft_mapping_add(struct nft *n, const struct nft_mapping *f)
 {
 	(void)n;
-	return queue(&fake_nft.last_add, &fake_nft.adds, f);
+	return queue(&fake_nft.last_add, &fake_nft.adds, f, false);
 }
 
 int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const struct nft_mapping *f)
@@ -66,10 +68,17 @@ int nft_mapping_replace(struct nft *n, const struct nft_mapping *old, const stru
 	return record(&fake_nft.last_refresh, &fake_nft.refreshes, f);
 }
 
+int nft_mapping_renew(struct nft *n, const struct nft_mapping *f)
+{
+	(void)n;
+	fake_nft.last_replaced_nremotes = f->nremotes;
+	return queue(&fake_nft.last_refresh, &fake_nft.refreshes, f, true);
+}
+
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *f)
 {
 	(void)n;
-	return queue(&fake_nft.last_delete, &fake_nft.deletes, f);
+	return queue(&fake_nft.last_delete, &fake_nft.deletes, f, false);
 }
 
 void nft_batch_begin(struct nft *n)
@@ -77,20 +86,18 @@ void nft_batch_begin(struct nft *n)
 	(void)n;
 	fake_nft.batching = true;
 	fake_nft.batch_verbs = 0;
-	fake_nft.refused_rc = 0;
+	fake_nft.ntold = 0;
 }
 
-void nft_batch_end(struct nft *n, void (*failed)(void *arg, size_t verb, int rc), void *arg)
+void nft_batch_end(struct nft *n, void (*told)(void *arg, const struct nft_outcome *outcome),
+		   void *arg)
 {
 	(void)n;
 	fake_nft.batching = false;
 	fake_nft.batch_ends++;
-	if (fake_nft.refused_rc) {
-		int rc = fake_nft.refused_rc;
-
-		fake_nft.refused_rc = 0;
-		failed(arg, fake_nft.refused_verb, rc);
-	}
+	for (size_t i = 0; i < fake_nft.ntold; i++)
+		told(arg, &fake_nft.told[i]);
+	fake_nft.ntold = 0;
 }
 
 int nft_mapping_counters(struct nft *n, const struct nft_mapping *f, struct nft_counters *out)

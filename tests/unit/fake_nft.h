@@ -22,11 +22,12 @@ struct fake_nft {
 	int packets_error;
 	int fail_next;  /* a negative errno for the next verb, then success again */
 	/* nft_batch_begin to nft_batch_end: verbs are recorded at once and
-	 * counted; a failing one returns 0 and is reported at the end. */
+	 * counted; a failing one returns 0 and is reported at the end, as is
+	 * each renewal (with packets counted, as nft_mapping_counters). */
 	bool batching;
 	size_t batch_verbs, batch_ends;
-	size_t refused_verb;
-	int refused_rc;  /* 0: none */
+	struct nft_outcome told[64];
+	size_t ntold;
 };
 
 extern struct fake_nft fake_nft;
