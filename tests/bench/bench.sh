@@ -25,10 +25,12 @@ LAN_NET=192.168.90
 . "$HERE/../e2e/netns.sh"
 
 if [ "$QUICK" = 1 ]; then
-	ROUNDS=1 DP_ROUNDS=1 LAT_N=50 TPUT_N=2000 SCALE="1000" BUDGET=10 DP_S=1
+	ROUNDS=1 DP_ROUNDS=1 LAT_N=50 TPUT_N=2000 SCALE="1000" BUDGET=10 DP_S=1 HELD_N=5000 EXPIRING_N=2000
+	HELD_BUDGET=3 FLOOD_MS=1500 EXPIRING_LIFE=2 EXPIRING_BUDGET=2
 else
 	# The data path varies most between rounds on a shared machine.
-	ROUNDS=3 DP_ROUNDS=5 LAT_N=200 TPUT_N=10000 SCALE="1000 10000 60000" BUDGET=40 DP_S=2
+	ROUNDS=3 DP_ROUNDS=5 LAT_N=200 TPUT_N=10000 SCALE="1000 10000 60000" BUDGET=40 DP_S=2 HELD_N=20000 EXPIRING_N=10000
+	HELD_BUDGET=10 FLOOD_MS=3000 EXPIRING_LIFE=4 EXPIRING_BUDGET=5
 fi
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/portleased-bench.XXXXXX)
@@ -282,20 +284,22 @@ bench_one() {
 	record "longest wait of another client under denied requests" us "$(field max_gap_us "$line")"
 
 	# The same while the first floods "delete all my mappings", which
-	# anyone may send and nothing rate-limits, with another host's 20,000
-	# mappings in the table (as many as the daemon makes in 10 s).
-	held=$(load 10 natpmp "$ROUTER_LAN_IP" map udp 20000 20000 64 3600)
-	in_lan2 "$LOADGEN" delete-all "$ROUTER_LAN_IP" 4000 > /dev/null 2>&1 &
+	# anyone may send and nothing rate-limits, with another host's
+	# HELD_N mappings in the table (as many as the daemon makes in
+	# HELD_BUDGET s).
+	held=$(load $HELD_BUDGET natpmp "$ROUTER_LAN_IP" map udp 20000 $HELD_N 64 3600)
+	in_lan2 "$LOADGEN" delete-all "$ROUTER_LAN_IP" $FLOOD_MS > /dev/null 2>&1 &
 	flood=$!
-	line=$(in_lan1 "$LOADGEN" gap "$ROUTER_LAN_IP" 5351 3000 10)
+	line=$(in_lan1 "$LOADGEN" gap "$ROUTER_LAN_IP" 5351 $((FLOOD_MS - 500)) 10)
 	wait $flood
 	record "mappings held under delete-all requests" mappings "$(field ok "$held")"
 	record "longest wait of another client under delete-all requests" us "$(field max_gap_us "$line")"
 
-	# And while 10,000 mappings made together (as many as the daemon
-	# makes in 5 s) end together: 4 s lifetimes, the wait timed for 6 s.
-	held=$(load 5 natpmp "$ROUTER_LAN_IP" map tcp 40000 10000 64 4)
-	line=$(in_lan2 "$LOADGEN" gap "$ROUTER_LAN_IP" 5351 6000 5)
+	# And while EXPIRING_N mappings made together (as many as the daemon
+	# makes in EXPIRING_BUDGET s) end together: the wait is timed until 2 s
+	# past their lifetime.
+	held=$(load $EXPIRING_BUDGET natpmp "$ROUTER_LAN_IP" map tcp 40000 $EXPIRING_N 64 $EXPIRING_LIFE)
+	line=$(in_lan2 "$LOADGEN" gap "$ROUTER_LAN_IP" 5351 $(( (EXPIRING_LIFE + 2) * 1000 )) 5)
 	record "mappings expiring together" mappings "$(field ok "$held")"
 	record "longest wait of another client while they expire" us "$(field max_gap_us "$line")"
 	stop_daemon
