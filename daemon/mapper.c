@@ -25,11 +25,11 @@
 /* A new lease whose add is queued, or a lease whose refresh is. */
 struct pending {
 	struct lease *lease;  /* flagged batch_pending: nothing removes it unsettled */
-	size_t verb;          /* its add's or replace's place among the batch's verbs */
+	size_t verb;          /* its add's or renewal's place among the batch's verbs */
 	unsigned tag;         /* the request that made or refreshed it */
 	int rc;               /* what the kernel said, once it did */
 	bool refresh;
-	uint64_t expired_ms;  /* a refresh: the expiry it had before */
+	uint64_t old_expires_ms;  /* a refresh: the expiry it had before */
 };
 
 _Static_assert(CONFIG_DESCRIPTION_MAX == LEASE_DESCRIPTION_MAX,
@@ -60,7 +60,7 @@ struct mapper {
 	size_t pinholes;
 	/* Between mapper_batch_begin and mapper_batch_end: */
 	bool batching;
-	size_t verbs;  /* adds and deletes queued since the last settle */
+	size_t verbs;  /* adds, deletes and renewals queued since the last settle */
 	unsigned tag;
 	struct pending pending[BATCH_PENDING_MAX];
 	size_t npending;
@@ -294,13 +294,14 @@ static void settle(struct mapper *m)
 		l->batch_pending = false;
 		if (p->rc == 0)
 			continue;
-		log_warnx("nftables: cannot %s %s port %u: %s; the grant is withdrawn",
+		log_warnx("nftables: cannot %s %s port %u: %s; %s",
 			  p->refresh ? "refresh" : "add", policy_proto_name(l->proto),
-			  l->external_port, strerror(-p->rc));
+			  l->external_port, strerror(-p->rc),
+			  p->refresh ? "undone, and tried again on its own" : "the grant is withdrawn");
 		if (m->nwithdrawn < BATCH_PENDING_MAX)
 			m->withdrawn[m->nwithdrawn++] = p->tag;
 		if (p->refresh) {
-			lease_set_expiry(m->leases, l, p->expired_ms);
+			lease_set_expiry(m->leases, l, p->old_expires_ms);
 			mark_dirty(m);
 			continue;
 		}
@@ -583,7 +584,7 @@ static void queue_refresh(struct mapper *m, struct lease *l, const struct nft_ma
 		settle(m);
 	m->pending[m->npending++] = (struct pending){ .lease = l, .verb = m->verbs, .tag = m->tag,
 						      .refresh = true,
-						      .expired_ms = l->expires_ms };
+						      .old_expires_ms = l->expires_ms };
 	m->verbs++;
 	l->batch_pending = true;
 	(void)nft_mapping_renew(m->nft, renewed);

@@ -31,7 +31,7 @@ struct nft {
 	bool batching;
 	struct priv_batch queue;  /* not yet sent */
 	size_t sent;              /* verbs of this batch sent before the queue */
-	/* What became of the sent ones: refusals, and replaces' counters. */
+	/* What became of the sent ones: refusals, and renewals' counters. */
 	struct nft_outcome *told;
 	size_t ntold, told_cap;
 };

@@ -1731,10 +1731,10 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 int nft_mapping_last_used(struct nft *n, const struct nft_mapping *m, struct nft_counters *out)
 {
 	struct element seen = { .set = is_forward(m) ? OBJ_SEEN4 : OBJ_SEEN6 };
+	int rc;
 
 	out->used = false;
 	key_put_internal(&seen.key, m);
-	int rc = read_element(n, &seen, add_element_seen, out);
-
+	rc = read_element(n, &seen, add_element_seen, out);
 	return rc < 0 ? rc : 0;
 }

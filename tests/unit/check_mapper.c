@@ -93,6 +93,18 @@ START_TEST(test_backend_failure_leaves_no_lease)
 }
 END_TEST
 
+/* Begins a batch with a (tag 0) and b (tag 1), b's kernel change to be
+ * refused when the batch ends. */
+static void batch_refusing_the_second(const struct map_request *a, const struct map_request *b)
+{
+	mapper_batch_begin(m);
+	mapper_batch_request(m, 0);
+	ck_assert_int_eq(mapper_map(m, a).status, MAP_OK);
+	mapper_batch_request(m, 1);
+	fake_nft.fail_next = -EBUSY;
+	ck_assert_int_eq(mapper_map(m, b).status, MAP_OK);  /* not known yet */
+}
+
 /* A burst: the adds are queued; the one the kernel refused at the end is
  * withdrawn and its request's tag returned, the others stay. */
 START_TEST(test_batch_withdraws_what_the_kernel_refused)
@@ -102,12 +114,7 @@ START_TEST(test_batch_withdraws_what_the_kernel_refused)
 	struct map_request c = req("192.168.1.11", 8082, 8082, 60);
 	unsigned withdrawn[4];
 
-	mapper_batch_begin(m);
-	mapper_batch_request(m, 0);
-	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
-	mapper_batch_request(m, 1);
-	fake_nft.fail_next = -EBUSY;
-	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);  /* not known yet */
+	batch_refusing_the_second(&a, &b);
 	mapper_batch_request(m, 2);
 	ck_assert_int_eq(mapper_map(m, &c).status, MAP_OK);
 	ck_assert_uint_eq(fake_nft.batch_ends, 0);
@@ -144,12 +151,7 @@ START_TEST(test_batch_refresh_counts_and_undoes_a_refusal)
 	fake_nft.packets = 7;
 	a.lifetime = b.lifetime = 500;
 
-	mapper_batch_begin(m);
-	mapper_batch_request(m, 0);
-	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
-	mapper_batch_request(m, 1);
-	fake_nft.fail_next = -EBUSY;
-	ck_assert_int_eq(mapper_map(m, &b).status, MAP_OK);  /* not known yet */
+	batch_refusing_the_second(&a, &b);
 	ck_assert_uint_eq(fake_nft.refreshes, 1);
 	ck_assert_uint_eq(fake_nft.batch_ends, 0);
 	ck_assert_uint_eq(mapper_batch_end(m, withdrawn, 4), 1);
