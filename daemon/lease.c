@@ -116,7 +116,7 @@ struct lease *lease_next_of_client(const struct lease *l)
 	return next && addr_equal(&next->client, &l->client) ? next : NULL;
 }
 
-static void link_after(struct lease_table *t, struct lease *prev, struct lease *l)
+static void link_all_after(struct lease_table *t, struct lease *prev, struct lease *l)
 {
 	l->all_prev = prev;
 	l->all_next = prev ? prev->all_next : t->all_head;
@@ -128,6 +128,18 @@ static void link_after(struct lease_table *t, struct lease *prev, struct lease *
 		prev->all_next = l;
 	else
 		t->all_head = l;
+}
+
+static void unlink_all(struct lease_table *t, struct lease *l)
+{
+	if (l->all_prev)
+		l->all_prev->all_next = l->all_next;
+	else
+		t->all_head = l->all_next;
+	if (l->all_next)
+		l->all_next->all_prev = l->all_prev;
+	else
+		t->all_tail = l->all_prev;
 }
 
 /* Counts l for its client and links it at the end of the client's run (a
@@ -147,7 +159,7 @@ static void link_by_client(struct lease_table *t, struct lease *l)
 		*slot = (struct client_slot){ .client = l->client, .next = NULL };
 		*pp = slot;
 	}
-	link_after(t, slot->last ? slot->last : t->all_tail, l);
+	link_all_after(t, slot->last ? slot->last : t->all_tail, l);
 	if (!slot->first)
 		slot->first = l;
 	slot->last = l;
@@ -167,14 +179,7 @@ static void unlink_by_client(struct lease_table *t, struct lease *l)
 	} else if (slot->last == l) {
 		slot->last = l->all_prev;
 	}
-	if (l->all_prev)
-		l->all_prev->all_next = l->all_next;
-	else
-		t->all_head = l->all_next;
-	if (l->all_next)
-		l->all_next->all_prev = l->all_prev;
-	else
-		t->all_tail = l->all_prev;
+	unlink_all(t, l);
 }
 
 struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)

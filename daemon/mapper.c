@@ -615,11 +615,11 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 		return false;
 	if (req->replace_filters)
 		set_filters(&renewed, req, filters);
-	old = mapping_of(l, 0, old_ranges);
 	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
 	if (m->batching && !req->replace_filters) {
 		queue_refresh(m, l, &new, expires_ms);
 	} else {
+		old = mapping_of(l, 0, old_ranges);
 		/* The replaced elements take their counters with them. */
 		if (nft_mapping_counters(m->nft, &old, &counted) < 0)
 			counted = (struct nft_counters){ 0 };

@@ -124,6 +124,7 @@ static void perform_batch(struct helper *h, const struct priv_batch *b,
 
 	for (size_t i = 0; i < b->count; i++) {
 		const struct priv_batch_item *item = &b->items[i];
+		struct nft_mapping m;
 		const char *why;
 
 		out->counted[i] = (struct nft_counters){ 0 };
@@ -135,16 +136,14 @@ static void perform_batch(struct helper *h, const struct priv_batch *b,
 			log_warnx("refused %s: %s", op_name(item->op), why);
 			continue;
 		}
+		m = priv_mapping_unpack(&item->mapping);
 		if (item->op == PRIV_RENEW) {
-			struct nft_mapping renewed = priv_mapping_unpack(&item->mapping);
-
-			if (nft_mapping_counters(h->nft, &renewed, &out->counted[i]) < 0)
+			if (nft_mapping_counters(h->nft, &m, &out->counted[i]) < 0)
 				out->counted[i] = (struct nft_counters){ 0 };
-			verbs[count] = (struct nft_verb){ .add = false, .m = renewed };
+			verbs[count] = (struct nft_verb){ .add = false, .m = m };
 			item_of[count++] = i;
 		}
-		verbs[count] = (struct nft_verb){ .add = item->op != PRIV_DELETE,
-						  .m = priv_mapping_unpack(&item->mapping) };
+		verbs[count] = (struct nft_verb){ .add = item->op != PRIV_DELETE, .m = m };
 		item_of[count++] = i;
 	}
 	nft_mappings_apply(h->nft, verbs, count, rc);
