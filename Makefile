@@ -50,18 +50,18 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Idaemon/upnp -Ico
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
-CORE_SRCS := daemon/log.c daemon/addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
+CORE_SRCS := daemon/log.c daemon/text.c daemon/addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c nft/priv.c
-DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
                nft/nft_watch.c daemon/priv_client.c daemon/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them.
 HELPER_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/privdrop.c nft/nft.c nft/conntrack.c nft/helper.c
-UNIT_SUITES := addr audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr text router_ports audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -116,6 +116,11 @@ $(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/te
 $(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
 		$(BUILD)/daemon/mapper.o $(BUILD)/daemon/upnp/igd.o $(BUILD)/daemon/upnp/igd_pinhole.o \
 		$(BUILD)/tests/unit/fake_nft.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# The sock_diag answer's reading, without the kernel.
+$(BUILD)/tests/unit/check_router_ports: $(BUILD)/tests/unit/check_router_ports.o \
+		$(BUILD)/tests/unit/unit.o $(CORE_OBJS) $(BUILD)/daemon/router_ports.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # The notification parser, on hand-made messages.
@@ -196,6 +201,7 @@ e2e: all
 	sh tests/e2e/upnp.sh $(BUILD)
 	sh tests/e2e/reference.sh $(BUILD)
 	sh tests/e2e/firewalls.sh $(BUILD)
+	sh tests/e2e/security.sh $(BUILD)
 
 # portleased against Debian's miniupnpd, same network, same load, one run;
 # QUICK=1 for a short one. Results: $(BUILD)/bench/results.md and plots.

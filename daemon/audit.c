@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 struct line {
 	char *buf;
 	size_t cap, len;
@@ -35,24 +37,15 @@ static void field(struct line *l, const char *key, const char *fmt, ...)
 	l->len += (size_t)n;
 }
 
-/* A client's text as one token: quoted, escaped, bounded. */
+/* A client's text as one token: quoted, escaped (text.h), bounded. */
 static void quoted_field(struct line *l, const char *key, const char *text)
 {
 	/* a 128-byte description, every byte escaped, fits */
-	char q[4 * 128 + 3];
-	size_t n = 0;
+	char q[TEXT_ESCAPED_MAX(128) + 2];
+	size_t n;
 
-	q[n++] = '"';
-	for (const unsigned char *p = (const unsigned char *)text; *p && n < sizeof(q) - 6; p++) {
-		if (*p == '"' || *p == '\\') {
-			q[n++] = '\\';
-			q[n++] = (char)*p;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			n += (size_t)snprintf(q + n, sizeof(q) - n, "\\x%02x", *p);
-		} else {
-			q[n++] = (char)*p;
-		}
-	}
+	q[0] = '"';
+	n = 1 + text_escape(q + 1, sizeof(q) - 2, text, true);
 	q[n++] = '"';
 	q[n] = '\0';
 	field(l, key, "%s", q);
@@ -103,29 +96,37 @@ void audit_limiter_init(struct audit_limiter *l)
 bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client, uint64_t now_ms,
 			 struct audit_summary *ended)
 {
-	size_t slot = AUDIT_CLIENTS_TRACKED, oldest = 0;
+	size_t slot = AUDIT_CLIENTS_TRACKED, oldest = AUDIT_CLIENTS_TRACKED;
 
 	ended->count = 0;
 	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++) {
+		bool running = now_ms - l->slots[i].window_start_ms < AUDIT_REFUSAL_INTERVAL_MS;
+
 		if (!l->slots[i].used) {
 			slot = slot < AUDIT_CLIENTS_TRACKED ? slot : i;
 			continue;
 		}
 		if (addr_equal(&l->slots[i].client, client)) {
-			if (now_ms - l->slots[i].window_start_ms < AUDIT_REFUSAL_INTERVAL_MS) {
+			if (running) {
 				l->slots[i].suppressed++;
 				return false;
 			}
 			slot = i;
 			break;
 		}
-		if (l->slots[i].window_start_ms < l->slots[oldest].window_start_ms)
+		if (!running && (oldest == AUDIT_CLIENTS_TRACKED ||
+				 l->slots[i].window_start_ms < l->slots[oldest].window_start_ms))
 			oldest = i;
 	}
-	/* Many clients refused at once: the oldest interval ends early, so
-	 * that a flood from many addresses never takes more than 64 slots. */
+	/* Every slot taken: one whose interval is over is summarised and
+	 * reused; if none is, the newcomer is one of the others. */
 	if (slot == AUDIT_CLIENTS_TRACKED)
 		slot = oldest;
+	if (slot == AUDIT_CLIENTS_TRACKED) {
+		if (l->others++ == 0)
+			l->others_start_ms = now_ms;
+		return false;
+	}
 	if (l->slots[slot].used && l->slots[slot].suppressed) {
 		ended->client = l->slots[slot].client;
 		ended->count = l->slots[slot].suppressed;
@@ -141,6 +142,10 @@ bool audit_limiter_next_due(const struct audit_limiter *l, uint64_t *due_ms)
 {
 	bool any = false;
 
+	if (l->others) {
+		*due_ms = l->others_start_ms + AUDIT_REFUSAL_INTERVAL_MS;
+		any = true;
+	}
 	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++) {
 		uint64_t due = l->slots[i].window_start_ms + AUDIT_REFUSAL_INTERVAL_MS;
 
@@ -163,5 +168,11 @@ void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,
 		if (l->slots[i].suppressed)
 			report(&l->slots[i].client, l->slots[i].suppressed, arg);
 		l->slots[i].used = false;
+	}
+	if (l->others && now_ms - l->others_start_ms >= AUDIT_REFUSAL_INTERVAL_MS) {
+		static const struct in6_addr none = IN6ADDR_ANY_INIT;
+
+		report(&none, l->others, arg);
+		l->others = 0;
 	}
 }

@@ -37,7 +37,12 @@ struct audit_record {
  * the length (a line that does not fit is cut at a field boundary). */
 size_t audit_format(char *buf, size_t cap, const struct audit_record *r);
 
-/* Which refusals get a line of their own. */
+/* Which refusals get a line of their own: a client's first in an interval.
+ * The slots are a shared pool, and addresses are cheap on a LAN: a client
+ * without a slot while every slot's interval is running is not logged but
+ * counted with the "others" (summarised as client ::), so a flood from any
+ * number of addresses costs at most two lines per slot and one more per
+ * interval. */
 struct audit_limiter {
 	struct {
 		struct in6_addr client;
@@ -45,6 +50,8 @@ struct audit_limiter {
 		unsigned suppressed;
 		bool used;
 	} slots[AUDIT_CLIENTS_TRACKED];
+	uint64_t others_start_ms;
+	unsigned others;  /* refusals of clients that found no slot */
 };
 
 void audit_limiter_init(struct audit_limiter *l);
@@ -59,7 +66,8 @@ struct audit_summary {
 bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client, uint64_t now_ms,
 			 struct audit_summary *ended);
 /* The summaries due by now_ms: calls report(client, count) for each client
- * whose interval has ended with refusals left unlogged, and forgets it. */
+ * whose interval has ended with refusals left unlogged, and forgets it; for
+ * the others, client is ::. */
 void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,
 			 void (*report)(const struct in6_addr *client, unsigned count, void *arg),
 			 void *arg);

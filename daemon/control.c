@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lease.h"
+#include "text.h"
+
 #define WORDS_MAX 8
 #define WORD_MAX 64
 
@@ -165,15 +168,13 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 
 /* --- text for people --- */
 
-/* Bytes a client chose, made harmless for a terminal: control characters
- * (escape sequences start with one) become '?'. */
+/* Bytes a client chose, made harmless for a terminal (text.h). */
 static void add_printable(struct evbuffer *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char text[TEXT_ESCAPED_MAX(LEASE_DESCRIPTION_MAX)];
 
-		evbuffer_add_printf(out, "%c", c < 0x20 || c == 0x7f ? '?' : (char)c);
-	}
+	text_escape(text, sizeof(text), s, false);
+	evbuffer_add(out, text, strlen(text));
 }
 
 #define DURATION_MAX 16
@@ -201,56 +202,21 @@ static const char *endpoint(char buf[ADDR_STRLEN + 8], const struct in6_addr *a,
 
 /* --- JSON for scripts --- */
 
-/* Length of the valid UTF-8 sequence at s, 0 if there is none. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1fu;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0fu;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;  /* also stops at the NUL */
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	/* overlong forms, surrogates and what lies beyond Unicode */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 void control_json_string(struct evbuffer *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	evbuffer_add(out, "\"", 1);
-	while (*p) {
-		size_t len = utf8_sequence(p);
+	while (*s) {
+		size_t len = text_safe_char(s);
 
-		if (len == 0) {
-			evbuffer_add_printf(out, "\\ufffd");
-			p++;
-		} else if (*p == '"' || *p == '\\') {
-			evbuffer_add_printf(out, "\\%c", *p++);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			evbuffer_add_printf(out, "\\u%04x", *p++);
+		if (len == 1 && (*s == '"' || *s == '\\')) {
+			evbuffer_add_printf(out, "\\%c", *s++);
+		} else if (len > 0) {
+			evbuffer_add(out, s, len);
+			s += len;
 		} else {
-			evbuffer_add(out, p, len);
-			p += len;
+			/* The same \xNN a person reads in the table and the log:
+			 * a script that prints the value prints no control. */
+			evbuffer_add_printf(out, "\\\\x%02x", (unsigned char)*s++);
 		}
 	}
 	evbuffer_add(out, "\"", 1);

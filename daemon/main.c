@@ -1,5 +1,6 @@
 /* portleased: arguments, start-up, signals and event-loop wiring. */
 #include <errno.h>
+#include <net/if.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include "nft.h"
 #include "priv_client.h"
 #include "privdrop.h"
+#include "router_ports.h"
 #include "sd_notify.h"
 
 #ifndef PORTLEASED_VERSION
@@ -37,6 +39,7 @@ struct daemon {
 	struct event_base *base;
 	struct nft *nft;
 	struct conntrack *conntrack;
+	struct router_ports *router_ports;  /* NULL without sock_diag */
 	struct mapper *mapper;
 	struct pmp_server *pmp;
 	struct upnp_server *upnp;  /* NULL when upnp.enable is false */
@@ -49,6 +52,15 @@ struct daemon {
 	struct event *on_term, *on_int, *on_hup;
 	bool running;  /* the loop was entered */
 };
+
+static int router_serves(void *arg, uint8_t proto, uint16_t port, const struct in_addr *external)
+{
+	struct daemon *d = arg;
+
+	/* Looked up each time: a PPP or VLAN interface may be recreated. */
+	return router_ports_serves(d->router_ports, proto, port, external,
+				   if_nametoindex(d->cfg.external_interface));
+}
 
 static void usage(FILE *out)
 {
@@ -280,6 +292,11 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 				     nft_portid(d->nft), table_damaged, d, err, sizeof(err));
 	if (!d->nft_watch)
 		log_warnx("%s; a flushed ruleset will not be restored until a restart", err);
+	d->router_ports = router_ports_open(err, sizeof(err));
+	if (d->router_ports)
+		mapper_set_router_serves(d->mapper, router_serves, d);
+	else
+		log_warnx("%s; ports the router itself serves are not kept from mappings", err);
 	if (d->conntrack)
 		mapper_set_conntrack(d->mapper, d->conntrack);
 	else
@@ -361,6 +378,7 @@ static void stop(struct daemon *d)
 	/* Our table goes with us, unless the operator asked to keep the
 	 * mappings working across a planned restart. */
 	conntrack_close(d->conntrack);
+	router_ports_close(d->router_ports);
 	nft_close(d->nft, !d->cfg.keep_state_on_stop);
 	if (d->base)
 		event_base_free(d->base);

@@ -39,6 +39,8 @@ struct mapper {
 	const struct config *cfg;
 	struct nft *nft;
 	struct conntrack *conntrack;
+	mapper_router_serves_fn router_serves;
+	void *router_serves_arg;
 	struct lease_table *leases;
 	struct event *expiry_timer;
 	uint64_t start_ms;
@@ -103,6 +105,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_NOT_OWNER: return "the mapping belongs to another client or nonce";
 	case MAP_PORT_UNAVAILABLE: return "the exact external port asked for is taken or denied";
 	case MAP_NO_FLOW: return "no such outbound flow";
+	case MAP_ROUTER_SERVES: return "the router itself serves that port from the WAN";
 	}
 	return "?";
 }
@@ -173,7 +176,8 @@ static void summarise_refusals(const struct in6_addr *client, unsigned count, vo
 
 	(void)arg;
 	log_info("audit event=refused_summary client=%s count=%u interval_s=%u",
-		 addr_format(client, text), count, AUDIT_REFUSAL_INTERVAL_MS / 1000);
+		 IN6_IS_ADDR_UNSPECIFIED(client) ? "others" : addr_format(client, text), count,
+		 AUDIT_REFUSAL_INTERVAL_MS / 1000);
 }
 
 /* For the end of the first interval with a count to report. Set from the
@@ -540,19 +544,26 @@ static bool refusal_logged(struct mapper *m, const struct in6_addr *client)
 	return true;
 }
 
-/* event: "granted", "refreshed" or "refused". */
+bool mapper_log_admit(struct mapper *m, const struct in6_addr *client)
+{
+	return refusal_logged(m, client);
+}
+
+/* event: "granted", "refreshed" or "refused"; why: a refusal's reason
+ * (NULL: the status's). */
 static void log_decision(struct mapper *m, const struct map_request *req,
-			 const struct map_result *res, const char *event)
+			 const struct map_result *res, const char *event, const char *why)
 {
 	bool ok = res->status == MAP_OK;
-	const char *why = map_status_name(res->status);
 
 	m->metrics.events[!ok ? METRICS_REFUSED :
 		strcmp(event, "granted") == 0 ? METRICS_GRANTED : METRICS_REFRESHED][req->origin]++;
 	if (!ok && !refusal_logged(m, &req->client))
 		return;
-	if (res->status == MAP_DENIED)
+	if (!why && res->status == MAP_DENIED)
 		why = res->rule < 0 ? "no policy rule allows it" : "denied by policy";
+	if (!why)
+		why = map_status_name(res->status);
 	audit(&(struct audit_record){
 		.event = ok ? event : "refused", .origin = lease_origin_name(req->origin),
 		.proto = req->proto, .client = req->client, .internal_addr = req->internal_addr,
@@ -564,14 +575,27 @@ static void log_decision(struct mapper *m, const struct map_request *req,
 	});
 }
 
-/* The client must be the one that made the mapping; under PCP also the
- * holder of its nonce (RFC 6887 §11.3). A NAT-PMP client cannot present a
- * nonce, and a NAT-PMP lease has none: those match on the client alone. */
+void mapper_refused(struct mapper *m, const struct map_request *req, enum map_status status,
+		    const char *why)
+{
+	struct map_result res = { .status = status, .rule = -1 };
+
+	log_decision(m, req, &res, "refused", why);
+}
+
+/* The client must be the one that made the mapping. A PCP mapping belongs
+ * to its nonce (RFC 6887 §11.3): it is renewed, shortened or deleted only
+ * by a request that presents it, so NAT-PMP and UPnP, which cannot, see it
+ * as another's, and a host that spoofs its owner's IPv4 address gets
+ * nothing. A NAT-PMP or UPnP mapping has no nonce: it matches on the client
+ * alone, and a PCP request of that client takes it over. */
 static bool owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce)
 {
 	if (!addr_equal(&l->client, client))
 		return false;
-	return !nonce || !l->has_nonce || memcmp(l->nonce, nonce, LEASE_NONCE_LEN) == 0;
+	if (!l->has_nonce)
+		return true;
+	return nonce && memcmp(l->nonce, nonce, LEASE_NONCE_LEN) == 0;
 }
 
 
@@ -745,6 +769,55 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 	return install_granted(m, &fields, lifetime);
 }
 
+/* Whether the router's own service holds that external port. If the
+ * kernel cannot say, the grant goes ahead (logged): refusing every request
+ * would not make the router safer than its operator's firewall does. */
+static bool router_serves(struct mapper *m, uint8_t proto, uint16_t port)
+{
+	int rc;
+
+	if (!m->router_serves)
+		return false;
+	rc = m->router_serves(m->router_serves_arg, proto, port, &m->external_address);
+	if (rc < 0)
+		log_warnx("sock_diag: cannot tell whether the router serves %s port %u: %s",
+			  policy_proto_name(proto), port, strerror(-rc));
+	return rc > 0;
+}
+
+/* ranges (n of them, room for max) without port; returns the new count. */
+static size_t ranges_without(struct port_range *ranges, size_t n, size_t max, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct port_range *r = &ranges[i];
+
+		if (port < r->lo || port > r->hi)
+			continue;
+		if (r->lo == r->hi) {
+			memmove(r, r + 1, (n - i - 1) * sizeof(*r));
+			return n - 1;
+		}
+		if (port == r->lo) {
+			r->lo++;
+		} else if (port == r->hi) {
+			r->hi--;
+		} else if (n < max) {
+			memmove(r + 2, r + 1, (n - i - 1) * sizeof(*r));
+			r[1] = (struct port_range){ .lo = (uint16_t)(port + 1), .hi = r->hi };
+			r->hi = (uint16_t)(port - 1);
+			return n + 1;
+		} else {
+			r->hi = (uint16_t)(port - 1);  /* no room to split: the rest goes */
+		}
+		return n;
+	}
+	return n;
+}
+
+/* How many of the router's own ports one request may step over before it
+ * is refused: each costs a sock_diag round trip. */
+#define ROUTER_PORT_TRIES 8
+
 static struct map_result grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
 {
 	struct port_range allowed[POLICY_MAX_RANGES];
@@ -770,12 +843,25 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 		d = policy_check(&m->cfg->policy, &q);
 		if (!d.allow || !lease_external_free(m->leases, req->proto, req->suggested_external_port))
 			return (struct map_result){ .status = MAP_PORT_UNAVAILABLE, .rule = d.rule };
+		if (router_serves(m, req->proto, req->suggested_external_port))
+			return (struct map_result){ .status = MAP_ROUTER_SERVES, .rule = d.rule };
 		port = req->suggested_external_port;
 	} else {
-		port = lease_pick_external(m->leases, req->proto,
-					   req->suggested_external_port ?
-						   req->suggested_external_port : req->internal_port,
-					   allowed, nallowed);
+		for (int tries = 0;; tries++) {
+			port = lease_pick_external(m->leases, req->proto,
+						   req->suggested_external_port ?
+							   req->suggested_external_port :
+							   req->internal_port,
+						   allowed, nallowed);
+			if (port < 0 || !router_serves(m, req->proto, (uint16_t)port))
+				break;
+			if (tries + 1 == ROUTER_PORT_TRIES) {
+				port = -1;
+				break;
+			}
+			nallowed = ranges_without(allowed, nallowed, POLICY_MAX_RANGES,
+						  (uint16_t)port);
+		}
 	}
 	if (port < 0)
 		return (struct map_result){ .status = MAP_NO_FREE_PORT, .rule = -1 };
@@ -797,17 +883,17 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 
 	if (!within_rate(m, &req->client)) {
 		res = (struct map_result){ .status = MAP_RATE_LIMITED, .rule = -1 };
-		log_decision(m, req, &res, "refused");
+		log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 	if (req->internal_port == 0 || (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP)) {
 		res = (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
-		log_decision(m, req, &res, "refused");
+		log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 	if (addr_is_v4(&req->internal_addr) && !m->has_external_address) {
 		res = (struct map_result){ .status = MAP_NO_EXTERNAL_ADDRESS, .rule = -1 };
-		log_decision(m, req, &res, "refused");
+		log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 
@@ -819,7 +905,7 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	}
 	if (l && !owns(l, &req->client, req->nonce)) {
 		res = (struct map_result){ .status = MAP_NOT_OWNER, .rule = -1 };
-		log_decision(m, req, &res, "refused");
+		log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 	if (l) {
@@ -832,14 +918,14 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 			/* Out of memory, it keeps its old one. */
 			if (res.status == MAP_OK && req->description)
 				(void)lease_set_description(l, req->description);
-			log_decision(m, req, &res, "refreshed");
+			log_decision(m, req, &res, "refreshed", NULL);
 			return res;
 		}
 		remove_lease(m, l, "deleted", "policy");
 	}
 	res = addr_is_v4(&req->internal_addr) ? grant(m, req, lifetime) :
 						grant_pinhole(m, req, lifetime);
-	log_decision(m, req, &res, "granted");
+	log_decision(m, req, &res, "granted", NULL);
 	return res;
 }
 
@@ -855,8 +941,15 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req)
 	}
 	if (!l)
 		return MAP_OK;
-	if (!owns(l, &req->client, req->nonce))
+	if (!owns(l, &req->client, req->nonce)) {
+		struct map_request asked = { .proto = req->proto, .client = req->client,
+					     .internal_addr = req->internal_addr,
+					     .internal_port = req->internal_port,
+					     .origin = req->origin };
+
+		mapper_refused(m, &asked, MAP_NOT_OWNER, NULL);
 		return MAP_NOT_OWNER;
+	}
 	remove_lease(m, l, "deleted", "client");
 	schedule_expiry(m);
 	return MAP_OK;
@@ -1089,9 +1182,29 @@ void mapper_sync_static(struct mapper *m, const struct config *cfg)
 	schedule_expiry(m);
 }
 
+void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, void *arg)
+{
+	m->router_serves = serves;
+	m->router_serves_arg = arg;
+}
+
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct)
 {
 	m->conntrack = ct;
+}
+
+/* A refused PEER: counted, and logged as the client's refusals are. */
+static struct map_result peer_refused(struct mapper *m, const struct peer_request *req,
+				      enum map_status status, const char *why)
+{
+	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
+
+	m->metrics.events[METRICS_REFUSED][LEASE_ORIGIN_PCP]++;
+	if (refusal_logged(m, &req->client))
+		log_info("refused: pcp peer %s %s:%u -> %s:%u: %s", policy_proto_name(req->proto),
+			 addr_format(&req->internal_addr, internal), req->internal_port,
+			 addr_format(&req->remote_addr, remote), req->remote_port, why);
+	return (struct map_result){ .status = status, .rule = -1 };
 }
 
 /*
@@ -1123,24 +1236,13 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 	addr_format(&req->remote_addr, remote);
 	if (!m->conntrack)
 		return (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
-	if (!within_rate(m, &req->client)) {
-		log_info("refused: pcp peer %s %s:%u -> %s:%u: %s", policy_proto_name(req->proto),
-			 internal, req->internal_port, remote, req->remote_port,
-			 map_status_name(MAP_RATE_LIMITED));
-		return (struct map_result){ .status = MAP_RATE_LIMITED, .rule = -1 };
-	}
-	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0) {
-		log_info("refused: pcp peer %s %s:%u -> %s:%u: no policy rule allows the port",
-			 policy_proto_name(req->proto), internal, req->internal_port, remote,
-			 req->remote_port);
-		return (struct map_result){ .status = MAP_DENIED, .rule = -1 };
-	}
+	if (!within_rate(m, &req->client))
+		return peer_refused(m, req, MAP_RATE_LIMITED, map_status_name(MAP_RATE_LIMITED));
+	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0)
+		return peer_refused(m, req, MAP_DENIED, "no policy rule allows the port");
 	rc = conntrack_peer(m->conntrack, &flow, lifetime, external_addr, &port);
-	if (rc == -ENOENT) {
-		log_info("refused: pcp peer %s %s:%u -> %s:%u: no such flow", policy_proto_name(req->proto),
-			 internal, req->internal_port, remote, req->remote_port);
-		return (struct map_result){ .status = MAP_NO_FLOW, .rule = -1 };
-	}
+	if (rc == -ENOENT)
+		return peer_refused(m, req, MAP_NO_FLOW, "no such flow");
 	if (rc < 0) {
 		log_warnx("conntrack: cannot look up %s %s:%u -> %s:%u: %s",
 			  policy_proto_name(req->proto), internal, req->internal_port, remote,

@@ -47,6 +47,7 @@ enum map_status {
 	MAP_NOT_OWNER,          /* the mapping belongs to another client or nonce */
 	MAP_PORT_UNAVAILABLE,   /* exact_port asked, and that port is taken or denied */
 	MAP_NO_FLOW,            /* PEER: the router tracks no such outbound flow */
+	MAP_ROUTER_SERVES,      /* the exact port asked for is the router's own service's */
 };
 
 struct map_result {
@@ -90,10 +91,12 @@ struct unmap_request {
 	uint8_t proto;           /* unmap_all: 0 for both TCP and UDP */
 	uint16_t internal_port;  /* unmap only */
 	const uint8_t *nonce;
+	enum lease_origin origin;  /* the protocol that asks, for the audit log */
 };
 
 /* Removes the mapping of that internal endpoint, if there is one. Returns
- * MAP_OK (also when there was none) or MAP_NOT_OWNER. */
+ * MAP_OK (also when there was none) or MAP_NOT_OWNER (audited as a
+ * refusal). */
 enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req);
 /* Removes every mapping of that internal address and protocol that the
  * client (and nonce, if given) owns; returns how many. */
@@ -153,6 +156,14 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
  * portleasectl add's are left alone. */
 void mapper_sync_static(struct mapper *m, const struct config *cfg);
 
+/* Whether the router itself serves proto/port (host order) from the WAN
+ * at external (router_ports.h): 1, 0, or a negative errno. Such a port is
+ * never forwarded: another allowed port is taken, or an exact request is
+ * MAP_ROUTER_SERVES. Without one, nothing is asked. */
+typedef int (*mapper_router_serves_fn)(void *arg, uint8_t proto, uint16_t port,
+				       const struct in_addr *external);
+void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, void *arg);
+
 struct conntrack;
 /* Without one, every PEER is MAP_UNSUPPORTED. */
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct);
@@ -163,6 +174,17 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 			      struct in6_addr *external_addr);
 
 const char *map_status_name(enum map_status s);
+
+/* A request its protocol's own checks refused before the mapper saw it
+ * (status not MAP_OK; why: NULL for the status's own words): counted, and
+ * audited like the mapper's own refusals. */
+void mapper_refused(struct mapper *m, const struct map_request *req, enum map_status status,
+		    const char *why);
+/* Whether a line about a refused request of client's may be logged now:
+ * its first in an interval, the rest counted and summarised with the
+ * mapper's audit lines (audit.h), so that no host, with however many
+ * addresses, floods the log. */
+bool mapper_log_admit(struct mapper *m, const struct in6_addr *client);
 /* Seconds the lease has left, rounded up; 0 for a static mapping. */
 uint32_t mapper_remaining(const struct mapper *m, const struct lease *l);
 /* How many times an IPv6 pinhole was added or removed (UPnP's

@@ -150,8 +150,9 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	}
 	/* The WAN side can route to a LAN address of the router. */
 	if (!may_scrape(s, &peer)) {
-		log_info("metrics: refused a connection from %s, not on a LAN link",
-			 addr_format(&peer, text));
+		if (mapper_log_admit(s->mapper, &peer))
+			log_info("metrics: refused a connection from %s, not on a LAN link",
+				 addr_format(&peer, text));
 		close(fd);
 		return;
 	}

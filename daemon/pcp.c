@@ -56,9 +56,9 @@ static enum pcp_result decode_option(const struct option_rule *rule, const uint8
 	}
 	case PCP_OPTION_DESCRIPTION: {
 		size_t n = len < PCP_DESCRIPTION_MAX ? len : PCP_DESCRIPTION_MAX;
-		/* Kept for logs and listings: control bytes become '?'. */
-		for (size_t i = 0; i < n; i++)
-			req->description[i] = data[i] < 0x20 || data[i] == 0x7f ? '?' : (char)data[i];
+		/* Kept as it came, up to a NUL; whatever shows or logs it
+		 * escapes it (text.h). */
+		memcpy(req->description, data, n);
 		req->description[n] = '\0';
 		req->has_description = true;
 		return PCP_SUCCESS;

@@ -15,7 +15,8 @@ static enum pcp_result map_status_to_pcp(enum map_status s)
 	case MAP_NOT_OWNER:
 	case MAP_UNSUPPORTED: return PCP_NOT_AUTHORIZED;
 	case MAP_NO_EXTERNAL_ADDRESS: return PCP_NETWORK_FAILURE;
-	case MAP_PORT_UNAVAILABLE: return PCP_CANNOT_PROVIDE_EXTERNAL;
+	case MAP_PORT_UNAVAILABLE:
+	case MAP_ROUTER_SERVES: return PCP_CANNOT_PROVIDE_EXTERNAL;
 	case MAP_QUOTA_EXCEEDED:
 	case MAP_RATE_LIMITED: return PCP_USER_EX_QUOTA;
 	/* Short-lived: the client may retry once it has sent traffic. */
@@ -84,7 +85,7 @@ static void delete_mappings(struct mapper *mapper, const struct in6_addr *source
 {
 	struct unmap_request ur = {
 		.client = *source, .internal_addr = *internal, .proto = rq->protocol,
-		.internal_port = rq->internal_port, .nonce = rq->nonce,
+		.internal_port = rq->internal_port, .nonce = rq->nonce, .origin = LEASE_ORIGIN_PCP,
 	};
 
 	if (rq->internal_port == 0)
@@ -108,7 +109,7 @@ static void delete_mappings(struct mapper *mapper, const struct in6_addr *source
  *   otherwise                                      -> the mapper decides
  */
 static void answer_map(struct mapper *mapper, const struct in6_addr *source,
-		       const struct pcp_request *rq, struct pcp_answer *ans)
+		       const struct pcp_request *rq, struct pcp_answer *ans, bool *audited)
 {
 	const struct in6_addr *internal = rq->has_third_party ? &rq->third_party_addr : source;
 	struct remote_filter filters[PCP_MAX_FILTERS];
@@ -166,6 +167,7 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 		.nfilters = nfilters,
 	};
 	res = mapper_map(mapper, &mr);
+	*audited = true;
 	ans->result = map_status_to_pcp(res.status);
 	if (res.status == MAP_OK) {
 		ans->lifetime = res.lifetime;
@@ -189,7 +191,7 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
  *                                                  after sending traffic)
  */
 static void answer_peer(struct mapper *mapper, const struct in6_addr *source,
-			const struct pcp_request *rq, struct pcp_answer *ans)
+			const struct pcp_request *rq, struct pcp_answer *ans, bool *audited)
 {
 	const struct in6_addr *internal = rq->has_third_party ? &rq->third_party_addr : source;
 	struct peer_request pr;
@@ -214,6 +216,7 @@ static void answer_peer(struct mapper *mapper, const struct in6_addr *source,
 		.remote_port = rq->remote_port, .lifetime = rq->lifetime,
 	};
 	res = mapper_peer(mapper, &pr, &ans->assigned_external_addr);
+	*audited = true;
 	ans->result = map_status_to_pcp(res.status);
 	if (res.status == MAP_OK) {
 		ans->lifetime = res.lifetime;
@@ -229,6 +232,7 @@ size_t pcp_answer(struct mapper *mapper, const struct in6_addr *source,
 {
 	struct pcp_request rq;
 	struct pcp_answer ans = { .epoch = mapper_epoch(mapper) };
+	bool audited = false;  /* the mapper logged its decision */
 
 	ans.result = pcp_parse_request(req, len, &rq);
 	if (ans.result == PCP_DROP)
@@ -249,9 +253,9 @@ size_t pcp_answer(struct mapper *mapper, const struct in6_addr *source,
 			if (ans.result != PCP_SUCCESS)
 				break;
 			if (rq.opcode == PCP_OP_MAP)
-				answer_map(mapper, source, &rq, &ans);
+				answer_map(mapper, source, &rq, &ans, &audited);
 			else
-				answer_peer(mapper, source, &rq, &ans);
+				answer_peer(mapper, source, &rq, &ans, &audited);
 			break;
 		default:
 			ans.result = PCP_UNSUPP_OPCODE;
@@ -261,8 +265,11 @@ size_t pcp_answer(struct mapper *mapper, const struct in6_addr *source,
 	if (ans.result != PCP_SUCCESS) {
 		char text[ADDR_STRLEN];
 		ans.lifetime = pcp_error_lifetime(ans.result);
-		log_info("pcp: %s from %s (opcode %u)", pcp_result_name(ans.result),
-			 addr_format(source, text), rq.opcode);
+		/* Malformed and unauthorized ones too, as the mapper's
+		 * refusals are: no host floods the log. */
+		if (!audited && mapper_log_admit(mapper, source))
+			log_info("pcp: %s from %s (opcode %u)", pcp_result_name(ans.result),
+				 addr_format(source, text), rq.opcode);
 	}
 	return pcp_build_response(resp, cap, req, len, &rq, &ans);
 }

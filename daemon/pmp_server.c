@@ -130,9 +130,15 @@ static int read_request(const struct listener *li, struct slot *sl)
 			  li->local.ifname);
 		return 0;
 	}
+	/* A PCP request over 1100 octets is read as its first 1101, and
+	 * answered MALFORMED_REQUEST with the first 1100 (RFC 6887 §8.1);
+	 * anything else that long is no request of ours. */
 	if ((size_t)len > PCP_MAX_PACKET || (msg.msg_flags & MSG_TRUNC)) {
-		log_debug("udp 5351: ignoring a datagram over %d octets", PCP_MAX_PACKET);
-		return 0;
+		if (sl->request[0] != PCP_VERSION || !li->server->cfg->enable_pcp) {
+			log_debug("udp 5351: ignoring a datagram over %d octets", PCP_MAX_PACKET);
+			return 0;
+		}
+		len = (ssize_t)sizeof(sl->request);
 	}
 	sl->len = (size_t)len;
 	sl->srclen = msg.msg_namelen;
@@ -173,8 +179,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		const struct slot *sl = &s->slots[i];
 
 		count_answer(s, sl);
+		/* Answers to forged sources pile up unresolved and fill the
+		 * buffer: a warning per client and interval, not per answer. */
 		if (sl->answer_len > 0 && sendto(fd, sl->answer, sl->answer_len, MSG_DONTWAIT,
-						  (const struct sockaddr *)&sl->src, sl->srclen) < 0)
+						  (const struct sockaddr *)&sl->src, sl->srclen) < 0 &&
+		    mapper_log_admit(s->mapper, &sl->client))
 			log_warn("udp 5351: sendto");
 	}
 }

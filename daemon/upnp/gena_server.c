@@ -235,8 +235,9 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 	/* CallStranger (CVE-2020-12695): events go to the subscriber itself,
 	 * never to a host it names, inside or outside the LAN. */
 	if (!addr_equal(&target, peer)) {
-		log_info("upnp: refused a subscription from %s with events to %s",
-			 addr_format(peer, who), addr_format(&target, where));
+		if (mapper_log_admit(g->igd->mapper, peer))
+			log_info("upnp: refused a subscription from %s with events to %s",
+				 addr_format(peer, who), addr_format(&target, where));
 		return 412;
 	}
 	for (size_t i = 0; i < SUBSCRIPTIONS_MAX; i++) {
@@ -248,8 +249,9 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 		}
 	}
 	if (!s || mine >= SUBSCRIPTIONS_PER_HOST) {
-		log_info("upnp: refused a subscription from %s: %s", addr_format(peer, who),
-			 s ? "it holds the most one host may" : "no subscription left");
+		if (mapper_log_admit(g->igd->mapper, peer))
+			log_info("upnp: refused a subscription from %s: %s", addr_format(peer, who),
+				 s ? "it holds the most one host may" : "no subscription left");
 		return 503;
 	}
 	first = !has_subscribers(g, svc);

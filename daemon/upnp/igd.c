@@ -17,8 +17,24 @@
 
 int igd_fault(const struct action_ctx *a, int code)
 {
+	if (a->outcome)
+		a->outcome->fault = code;
 	soap_fault(a->out, code);
 	return 500;
+}
+
+struct map_result igd_map(const struct action_ctx *a, const struct map_request *req)
+{
+	if (a->outcome)
+		a->outcome->audited = true;
+	return mapper_map(a->igd->mapper, req);
+}
+
+enum map_status igd_unmap(const struct action_ctx *a, const struct unmap_request *req)
+{
+	if (a->outcome)
+		a->outcome->audited = true;
+	return mapper_unmap(a->igd->mapper, req);
 }
 
 int igd_reply(const struct action_ctx *a, const struct soap_out *args, size_t nargs)
@@ -130,7 +146,8 @@ static int map_status_to_upnp(enum map_status s)
 	case MAP_OK: return 0;
 	case MAP_DENIED: return UPNP_NOT_AUTHORIZED;
 	case MAP_NOT_OWNER:
-	case MAP_PORT_UNAVAILABLE: return UPNP_CONFLICT;
+	case MAP_PORT_UNAVAILABLE:
+	case MAP_ROUTER_SERVES: return UPNP_CONFLICT;
 	case MAP_NO_FREE_PORT:
 	case MAP_TABLE_FULL:
 	case MAP_QUOTA_EXCEEDED:
@@ -147,10 +164,17 @@ static enum map_status unmap_lease(const struct action_ctx *a, const struct leas
 {
 	struct unmap_request u = {
 		.client = a->ctx->client, .internal_addr = l->internal_addr,
-		.proto = l->proto, .internal_port = l->internal_port,
+		.proto = l->proto, .internal_port = l->internal_port, .origin = LEASE_ORIGIN_UPNP,
 	};
 
-	return mapper_unmap(a->igd->mapper, &u);
+	return igd_unmap(a, &u);
+}
+
+/* The asker's own mapping, made without a PCP nonce (a PCP one is the
+ * nonce's, mapper.c). */
+static bool upnp_may_change(const struct lease *l, const struct in6_addr *client)
+{
+	return addr_equal(&l->client, client) && !l->has_nonce;
 }
 
 /* Another host's mapping is in the way: WANIPConnection:2 tells a
@@ -214,16 +238,16 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 		taken = lease_by_external(leases, req.proto, external_port);
 		same_internal = lease_by_internal(leases, &req.internal_addr, req.proto,
 						  req.internal_port);
-		if (taken && !addr_equal(&taken->client, &req.client))
+		if (taken && !upnp_may_change(taken, &req.client))
 			return igd_fault(a, conflict_with(a, taken));
-		if (same_internal && !addr_equal(&same_internal->client, &req.client))
+		if (same_internal && !upnp_may_change(same_internal, &req.client))
 			return igd_fault(a, conflict_with(a, same_internal));
 		if (taken && taken != same_internal)
 			unmap_lease(a, taken);
 		if (same_internal && same_internal->external_port != external_port)
 			unmap_lease(a, same_internal);
 	}
-	res = mapper_map(a->igd->mapper, &req);
+	res = igd_map(a, &req);
 	code = map_status_to_upnp(res.status);
 	if (code)
 		return igd_fault(a, code);
@@ -620,12 +644,60 @@ static int run_action(const struct action_ctx *a)
 	return igd_fault(a, UPNP_INVALID_ACTION);
 }
 
+/* The actions that add, change or remove a mapping or pinhole. */
+static bool changes_mappings(const char *action)
+{
+	static const char *const names[] = {
+		"AddPortMapping", "AddAnyPortMapping", "DeletePortMapping",
+		"DeletePortMappingRange", "AddPinhole", "UpdatePinhole", "DeletePinhole",
+	};
+
+	for (size_t i = 0; i < N(names); i++)
+		if (strcmp(action, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A refused change the mapper did not see: audited and counted as its own
+ * refusals are, with what the call said of itself. */
+static void audit_refusal(const struct action_ctx *a)
+{
+	const struct soap_call *c = a->call;
+	const char *proto = soap_arg(c, "NewProtocol"), *client = soap_arg(c, "NewInternalClient");
+	const char *port = soap_arg(c, "NewInternalPort");
+	struct map_request req = { .client = a->ctx->client, .internal_addr = a->ctx->client,
+				   .origin = LEASE_ORIGIN_UPNP,
+				   .description = soap_arg(c, "NewPortMappingDescription") };
+	char why[96];
+	unsigned long number;
+
+	if (!proto && !(proto = soap_arg(c, "Protocol")))
+		proto = "";
+	if (!parse_proto(proto, &req.proto) && igd_parse_uint(proto, 255, &number))
+		req.proto = (uint8_t)number;
+	if (!port)
+		port = soap_arg(c, "InternalPort");
+	(void)igd_parse_port(port, &req.internal_port);
+	if (!client)
+		client = soap_arg(c, "InternalClient");
+	if (client && !parse_v4(client, &req.internal_addr) &&
+	    inet_pton(AF_INET6, client, &req.internal_addr) != 1)
+		req.internal_addr = a->ctx->client;
+	snprintf(why, sizeof(why), "%s: UPnP error %d %s", c->action, a->outcome->fault,
+		 soap_error_description(a->outcome->fault));
+	mapper_refused(a->igd->mapper, &req, MAP_DENIED, why);
+}
+
 int igd_control(const struct igd *igd, const struct upnp_service *s,
 		const struct igd_context *ctx, const struct soap_call *call, struct evbuffer *out)
 {
-	struct action_ctx a = { .igd = igd, .ctx = ctx, .call = call, .out = out };
+	struct action_outcome outcome = { 0 };
+	struct action_ctx a = { .igd = igd, .ctx = ctx, .call = call, .out = out,
+				.outcome = &outcome };
 	unsigned asked = 0;
 	const struct upnp_action *action;
+	bool complete = true;  /* every in argument is there */
+	int status;
 
 	/* The action must be one of this service, in the version asked for. */
 	if (!igd_type_matches(call->service_type, "service", s->name,
@@ -633,10 +705,12 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 	    !(action = igd_find_action(s, asked, call->action)))
 		return igd_fault(&a, UPNP_INVALID_ACTION);
 	a.service_version = asked;
-	for (size_t i = 0; i < action->nargs; i++)
-		if (action->args[i].dir == ARG_IN && !soap_arg(call, action->args[i].name))
-			return igd_fault(&a, UPNP_INVALID_ARGS);
-	return run_action(&a);
+	for (size_t i = 0; i < action->nargs && complete; i++)
+		complete = action->args[i].dir != ARG_IN || soap_arg(call, action->args[i].name);
+	status = complete ? run_action(&a) : igd_fault(&a, UPNP_INVALID_ARGS);
+	if (outcome.fault && !outcome.audited && changes_mappings(call->action))
+		audit_refusal(&a);
+	return status;
 }
 
 unsigned igd_mapping_count(const struct igd *igd)

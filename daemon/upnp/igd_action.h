@@ -31,12 +31,20 @@ enum {
 	UPNP_INCONSISTENT_PARAMETERS = 733,
 };
 
+/* What the dispatcher needs to audit a refused call: its fault, and
+ * whether the mapper already audited it. */
+struct action_outcome {
+	int fault;     /* the UPnP error answered; 0: none */
+	bool audited;  /* the mapper decided, and logged and counted it */
+};
+
 struct action_ctx {
 	const struct igd *igd;
 	const struct igd_context *ctx;
 	const struct soap_call *call;
 	unsigned service_version;  /* the version the call addressed */
 	struct evbuffer *out;
+	struct action_outcome *outcome;
 };
 
 struct action_handler {
@@ -53,6 +61,9 @@ bool igd_pinhole_state(const struct igd *igd, const char *name, char value[IGD_V
 
 /* A UPnPError fault; returns 500. */
 int igd_fault(const struct action_ctx *a, int code);
+/* mapper_map and mapper_unmap, noted as audited by the mapper. */
+struct map_result igd_map(const struct action_ctx *a, const struct map_request *req);
+enum map_status igd_unmap(const struct action_ctx *a, const struct unmap_request *req);
 /* The action's response with these out arguments; returns 200. */
 int igd_reply(const struct action_ctx *a, const struct soap_out *args, size_t nargs);
 

@@ -104,6 +104,7 @@ static int map_status_to_upnp(enum map_status s)
 	case MAP_RATE_LIMITED:
 	case MAP_NO_FREE_PORT: return UPNP_PINHOLE_SPACE_EXHAUSTED;
 	case MAP_PORT_UNAVAILABLE:
+	case MAP_ROUTER_SERVES:
 	case MAP_NO_EXTERNAL_ADDRESS:
 	case MAP_BACKEND_FAILED:
 	case MAP_UNSUPPORTED:
@@ -205,7 +206,7 @@ static int add_pinhole(const struct action_ctx *a)
 	req.internal_port = p.internal_port;
 	req.filters = &p.filter;
 	req.nfilters = p.nfilters;
-	res = mapper_map(a->igd->mapper, &req);
+	res = igd_map(a, &req);
 	if ((code = map_status_to_upnp(res.status)))
 		return igd_fault(a, code);
 	l = lease_by_internal(mapper_leases(a->igd->mapper), &p.internal_addr, p.proto,
@@ -228,7 +229,7 @@ static int update_pinhole(const struct action_ctx *a)
 	req.proto = l->proto;
 	req.internal_addr = l->internal_addr;
 	req.internal_port = l->internal_port;
-	if ((code = map_status_to_upnp(mapper_map(a->igd->mapper, &req).status)))
+	if ((code = map_status_to_upnp(igd_map(a, &req).status)))
 		return igd_fault(a, code);
 	return igd_reply(a, NULL, 0);
 }
@@ -242,8 +243,9 @@ static int delete_pinhole(const struct action_ctx *a)
 	if (code)
 		return igd_fault(a, code);
 	u = (struct unmap_request){ .client = a->ctx->client, .internal_addr = l->internal_addr,
-				    .proto = l->proto, .internal_port = l->internal_port };
-	if (mapper_unmap(a->igd->mapper, &u) != MAP_OK)
+				    .proto = l->proto, .internal_port = l->internal_port,
+				    .origin = LEASE_ORIGIN_UPNP };
+	if (igd_unmap(a, &u) != MAP_OK)
 		return igd_fault(a, UPNP_NOT_AUTHORIZED);
 	return igd_reply(a, NULL, 0);
 }

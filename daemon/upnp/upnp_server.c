@@ -24,6 +24,7 @@
 #include "log.h"
 #include "soap.h"
 #include "ssdp.h"
+#include "text.h"
 #include "stream.h"
 
 #define ADDRESSES_PER_INTERFACE 8
@@ -36,6 +37,10 @@
 
 /* SSDP */
 #define PENDING_REPLIES_MAX 32  /* searches waiting out their MX delay */
+/* An answer's bytes within this multiple of its search's, so that a search
+ * with a forged source draws little toward that address (ssdp:all: the
+ * root device and what else fits; a real search of ~100 bytes fits two). */
+#define ANSWER_BYTES_PER_SEARCH_BYTE 8
 #define READS_PER_EVENT 64
 #define MAX_AGE 1800
 #define NOTIFY_INTERVAL 900     /* half of max-age, as UDA 1.1 advises */
@@ -76,6 +81,7 @@ struct pending_reply {
 	socklen_t tolen;
 	struct link *link;
 	char st[SSDP_ST_MAX + 1];
+	size_t budget;  /* bytes the answers may take */
 };
 
 struct upnp_server {
@@ -170,7 +176,8 @@ static int control(struct connection *c, const struct http_request *req,
 		soap_fault(out, 402);
 		return 500;
 	case SOAP_MALFORMED:
-		log_info("upnp: malformed SOAP request from %s", addr_format(&c->peer, peer));
+		if (mapper_log_admit(c->server->igd.mapper, &c->peer))
+			log_info("upnp: malformed SOAP request from %s", addr_format(&c->peer, peer));
 		return 400;
 	}
 	if (req->soapaction[0] && !soap_action_matches(&call, req->soapaction)) {
@@ -210,8 +217,12 @@ static void serve(struct connection *c, const struct http_request *req, const ch
 	/* A DNS name in Host is a page from elsewhere driving the browser of a
 	 * LAN host (DNS rebinding): only our own address is served. */
 	if (req->has_host && !http_host_is(req->host, c->link->addr_text, s->cfg->upnp_http_port)) {
-		log_info("upnp: refused a request from %s for Host '%s'",
-			 addr_format(&c->peer, peer), req->host);
+		char host[TEXT_ESCAPED_MAX(HTTP_HOST_MAX)];
+
+		text_escape(host, sizeof(host), req->host, true);
+		if (mapper_log_admit(s->igd.mapper, &c->peer))
+			log_info("upnp: refused a request from %s for Host \"%s\"",
+				 addr_format(&c->peer, peer), host);
 		status = 403;
 	} else if (get && strcmp(req->path, "/rootDesc.xml") == 0) {
 		igd_root_description(out, &s->id);
@@ -408,27 +419,52 @@ static void reply_fired(evutil_socket_t fd, short what, void *arg)
 	size_t n = ssdp_targets(&s->id, p->st, targets);
 	char msg[SSDP_MESSAGE_MAX];
 
+	size_t sent = 0;
+
 	(void)fd;
 	(void)what;
 	for (size_t i = 0; i < n; i++) {
 		size_t len = ssdp_format_response(msg, sizeof(msg), &targets[i], &a);
 
+		if (sent + len > p->budget)
+			break;
 		if (len)
 			send_from(s, p->link, &p->to, p->tolen, msg, len);
+		sent += len;
 	}
+	log_debug("ssdp: %zu bytes of answers to a search for %s (at most %zu)", sent, p->st,
+		  p->budget);
 	p->used = false;
 }
 
 /* UDA 1.1 §1.3.3: answer after a random delay within MX, so that many
  * devices do not all answer at once. */
 static void schedule_reply(struct upnp_server *s, struct link *l, const struct msghdr *search_msg,
-			   const struct in6_addr *from, const struct ssdp_search *search)
+			   const struct in6_addr *from, const struct ssdp_search *search,
+			   size_t search_len)
 {
 	struct pending_reply *p = NULL;
 	uint32_t r = 0;
 	struct timeval delay = { 0, 0 };
 	char text[ADDR_STRLEN];
 
+	/* One answer at a time per address and target: a search repeated
+	 * within MX (clients send two or three) draws it once. */
+	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++) {
+		struct in6_addr to;
+
+		if (!s->pending[i].used)
+			continue;
+		if (s->pending[i].to.ss_family == AF_INET)
+			to = addr_from_v4(((const struct sockaddr_in *)&s->pending[i].to)->sin_addr);
+		else
+			to = ((const struct sockaddr_in6 *)&s->pending[i].to)->sin6_addr;
+		if (addr_equal(&to, from) && strcmp(s->pending[i].st, search->st) == 0) {
+			log_debug("ssdp: search from %s dropped: an answer to it is pending",
+				  addr_format(from, text));
+			return;
+		}
+	}
 	for (size_t i = 0; i < PENDING_REPLIES_MAX && !p; i++)
 		if (!s->pending[i].used)
 			p = &s->pending[i];
@@ -450,6 +486,7 @@ static void schedule_reply(struct upnp_server *s, struct link *l, const struct m
 	p->tolen = search_msg->msg_namelen;
 	p->link = l;
 	memcpy(p->st, search->st, sizeof(p->st));
+	p->budget = search_len * ANSWER_BYTES_PER_SEARCH_BYTE;
 	evtimer_add(p->timer, &delay);
 }
 
@@ -483,7 +520,7 @@ static void on_ssdp_readable(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (ssdp_targets(&s->id, search.st, targets) == 0)
 			continue;
-		schedule_reply(s, l, &mh, &source, &search);
+		schedule_reply(s, l, &mh, &source, &search, (size_t)n);
 	}
 }
 

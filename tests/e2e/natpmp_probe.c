@@ -6,6 +6,7 @@
  *   natpmp_probe SERVER map tcp|udp INTERNAL_PORT EXTERNAL_PORT LIFETIME
  *   natpmp_probe SERVER raw HEXBYTES
  *   natpmp_probe SERVER flood tcp|udp FIRST_PORT COUNT DURATION_MS
+ *   natpmp_probe SERVER spray HEXBYTES COUNT FIRST_SOURCE NSOURCES
  *
  * Prints "result=R op=O epoch=E [external=A | internal=I mapped=M lifetime=L]
  * rtt_us=T", or "noreply" and exits 1 if nothing came back within 1 s.
@@ -15,8 +16,14 @@
  * come and for 1 s after, and prints "sent=N success=S out_of_resources=R
  * other=O noreply=X elapsed_ms=T" (T: from the first request to the last
  * answer).
+ *
+ * spray sends the datagram COUNT times (at most 100,000), each from one of
+ * NSOURCES IPv4 addresses from FIRST_SOURCE on, in turn (IP_TRANSPARENT: as
+ * a host that forges its source would; needs CAP_NET_ADMIN), reads no
+ * answer and prints "sent=N".
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,7 +58,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: natpmp_probe SERVER(IPv4 or IPv6) map tcp|udp IPORT EPORT LIFETIME\n"
 			"       natpmp_probe SERVER raw HEXBYTES\n"
-			"       natpmp_probe SERVER flood tcp|udp FIRST_PORT COUNT DURATION_MS\n");
+			"       natpmp_probe SERVER flood tcp|udp FIRST_PORT COUNT DURATION_MS\n"
+			"       natpmp_probe SERVER spray HEXBYTES COUNT FIRST_SOURCE NSOURCES\n");
 	exit(2);
 }
 
@@ -123,6 +131,33 @@ static int flood(int fd, const char *proto, unsigned long first, unsigned long c
 	return 0;
 }
 
+static int spray(const struct sockaddr_in *to, const uint8_t *req, size_t len, unsigned long count,
+		 const char *first_source, unsigned long nsources)
+{
+	struct in_addr first;
+	unsigned long sent = 0;
+	int one = 1;
+
+	if (inet_pton(AF_INET, first_source, &first) != 1 || nsources == 0 || count > 100000)
+		usage();
+	for (unsigned long i = 0; i < count; i++) {
+		struct sockaddr_in from = { .sin_family = AF_INET,
+					    .sin_addr.s_addr = htonl(ntohl(first.s_addr) + (uint32_t)(i % nsources)) };
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		if (fd < 0 || setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0 ||
+		    bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0) {
+			perror("natpmp_probe: spray");
+			return 2;
+		}
+		if (sendto(fd, req, len, 0, (const struct sockaddr *)to, sizeof(*to)) == (ssize_t)len)
+			sent++;
+		close(fd);
+	}
+	printf("sent=%lu\n", sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t req[2048], resp[64];
@@ -153,6 +188,10 @@ int main(int argc, char **argv)
 			usage();
 	} else if (strcmp(argv[2], "raw") == 0 && argc == 4) {
 		len = parse_hex(argv[3], req, sizeof(req));
+	} else if (strcmp(argv[2], "spray") == 0 && argc == 7 && to == (struct sockaddr *)&server) {
+		len = parse_hex(argv[3], req, sizeof(req));
+		return spray(&server, req, len, strtoul(argv[4], NULL, 10), argv[5],
+			     strtoul(argv[6], NULL, 10));
 	} else {
 		usage();
 	}

@@ -463,8 +463,19 @@ expect "400 map requests in 2 s from lan1: every one answered, at most $most gra
 flooded=$(kernel_ports | grep -c '^udp 20[0-3][0-9][0-9]$')
 expect "  the kernel holds exactly the granted ones ($flooded)" [ "$flooded" = "$(field success "$flood")" ]
 expect "  meanwhile lan2 was served at once ($got)" check 'echo "$got" | grep -q "^result=0 op=129 .* mapped=9962 "'
-expect "  and the refusals are in the audit log as rate limited" \
-	grep -q "audit event=refused origin=natpmp proto=udp client=$LAN1_IP internal=$LAN1_IP:20[0-3][0-9][0-9] result=\"the client asks faster than client_request_rate allows\"" "$LOG"
+# lan1's hand-made PCP datagrams above were refused less than 10 s ago:
+# then the first of these is counted in lan1's summary, not logged alone.
+rate_logged() {
+	grep -q "audit event=refused origin=natpmp proto=udp client=$LAN1_IP internal=$LAN1_IP:20[0-3][0-9][0-9] result=\"the client asks faster than client_request_rate allows\"" "$LOG" && return 0
+	i=0
+	while [ $i -lt 110 ]; do
+		grep -q "audit event=refused_summary client=$LAN1_IP count=[0-9][0-9][0-9]" "$LOG" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+expect "  and the refusals are in the audit log as rate limited, or in lan1's summary" rate_logged
 cp "$WORK/before-rate.conf" "$CONF"
 reload
 

@@ -150,7 +150,56 @@ START_TEST(test_many_clients)
 	audit_limiter_flush(&l, 1000000, add_count, &summarised);
 	ck_assert_uint_eq(logged + summarised, total);
 	ck_assert_uint_gt(summarised, 0);
-	ck_assert_uint_lt(logged, total);
+	/* within one interval, only as many lines as there are slots */
+	ck_assert_uint_eq(logged, AUDIT_CLIENTS_TRACKED);
+}
+END_TEST
+
+struct lines {
+	unsigned lines, others, counted;
+};
+
+static void count_lines(const struct in6_addr *client, unsigned count, void *arg)
+{
+	struct lines *n = arg;
+
+	n->lines++;
+	n->counted += count;
+	if (IN6_IS_ADDR_UNSPECIFIED(client))
+		n->others++;
+}
+
+/* 20,000 refusals from 20,000 addresses over a minute, as a host spoofing
+ * its source would send them: the lines logged are bounded by the slots
+ * per interval, however many addresses; the rest are counted. */
+START_TEST(test_spoofed_flood_bounded)
+{
+	struct audit_limiter l;
+	struct audit_summary ended;
+	struct lines n = { 0 };
+	uint64_t now = 5000, intervals = 60000 / AUDIT_REFUSAL_INTERVAL_MS + 1;
+
+	audit_limiter_init(&l);
+	for (unsigned i = 0; i < 20000; i++) {
+		struct in6_addr c = addr_from_v4((struct in_addr){ htonl(0x0a000000u + i) });
+
+		now = 5000 + (uint64_t)i * 3;
+		if (audit_limiter_admit(&l, &c, now, &ended))
+			n.lines++;
+		if (ended.count) {
+			n.lines++;
+			n.counted += ended.count;
+		}
+		audit_limiter_flush(&l, now, count_lines, &n);
+	}
+	audit_limiter_flush(&l, now + AUDIT_REFUSAL_INTERVAL_MS, count_lines, &n);
+	ck_assert_uint_le(n.lines, intervals * (2 * AUDIT_CLIENTS_TRACKED + 1) + 1);
+	ck_assert_uint_ge(n.others, intervals - 1);
+	{
+		uint64_t due;
+
+		ck_assert(!audit_limiter_next_due(&l, &due));
+	}
 }
 END_TEST
 
@@ -163,6 +212,7 @@ int main(void)
 	tcase_add_test(tc, test_format_bounded);
 	tcase_add_test(tc, test_refusals_summarised);
 	tcase_add_test(tc, test_many_clients);
+	tcase_add_test(tc, test_spoofed_flood_bounded);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -182,6 +182,8 @@ START_TEST(test_secure_mode)
 	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "80", "TCP", "8080",
 			     "192.168.1.10", "60", "").error, 606);
 	ck_assert_uint_eq(fake_nft.adds, 0);
+	/* each refusal counted as UPnP's, as the other protocols' are */
+	ck_assert_uint_eq(mapper_metrics(m)->events[METRICS_REFUSED][LEASE_ORIGIN_UPNP], 6);
 	/* the host the policy lets map for others */
 	ck_assert_int_eq(ADD("192.168.1.5", "AddPortMapping", "8080", "TCP", "8080",
 			     "192.168.1.11", "60", "").http, 200);

@@ -373,12 +373,69 @@ START_TEST(test_nonce_binds_mapping)
 	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_OWNER);
 	ck_assert_int_eq(mapper_unmap(m, &u), MAP_NOT_OWNER);
 	ck_assert_uint_eq(mapper_unmap_all(m, &u), 0);
-	/* NAT-PMP carries no nonce: the same host may still refresh it. */
+	/* NAT-PMP and UPnP carry no nonce: neither its own host (or one that
+	 * spoofs its address) may renew, shorten or delete it that way. */
 	r.nonce = NULL;
-	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	r.origin = LEASE_ORIGIN_NATPMP;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_OWNER);
+	r.lifetime = 1;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_OWNER);
+	u.nonce = NULL;
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_NOT_OWNER);
+	u.proto = 0;
+	ck_assert_uint_eq(mapper_unmap_all(m, &u), 0);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+	ck_assert_uint_ge(mapper_remaining(m, lease_first(mapper_leases(m))), 59);
+	u.proto = IPPROTO_TCP;
 	u.nonce = nonce_a;
 	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);
 	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+
+	/* A NAT-PMP mapping has no nonce: its host renews it by NAT-PMP, and
+	 * by PCP takes it over; from then on it is the nonce's. */
+	r = req("192.168.1.10", 8080, 8080, 60);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	r.origin = LEASE_ORIGIN_PCP;
+	r.nonce = nonce_a;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	r.origin = LEASE_ORIGIN_NATPMP;
+	r.nonce = NULL;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_OWNER);
+}
+END_TEST
+
+/* The router serves tcp 8080 and 8081 itself. */
+static int router_serves_8080_8081(void *arg, uint8_t proto, uint16_t port,
+				   const struct in_addr *external)
+{
+	(void)external;
+	++*(unsigned *)arg;
+	return proto == IPPROTO_TCP && (port == 8080 || port == 8081);
+}
+
+START_TEST(test_router_ports_kept)
+{
+	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
+	struct map_result res;
+	unsigned asked = 0;
+
+	mapper_set_router_serves(m, router_serves_8080_8081, &asked);
+	res = mapper_map(m, &r);
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_uint_ne(res.external_port, 8080);
+	ck_assert_uint_ne(res.external_port, 8081);
+	ck_assert_uint_eq(fake_nft.last_add.m.external_port, res.external_port);
+	ck_assert_uint_ge(asked, 2);
+	/* asked for exactly that port: refused, nothing added */
+	r = req("192.168.1.11", 8081, 8081, 60);
+	r.exact_port = true;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_ROUTER_SERVES);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	/* UDP 8080 is not the router's */
+	r = req("192.168.1.11", 8080, 8080, 60);
+	r.proto = IPPROTO_UDP;
+	ck_assert_uint_eq(mapper_map(m, &r).external_port, 8080);
 }
 END_TEST
 
@@ -786,6 +843,7 @@ int main(void)
 	tcase_add_test(tc, test_no_external_address);
 	tcase_add_test(tc, test_unmap_and_unmap_all);
 	tcase_add_test(tc, test_nonce_binds_mapping);
+	tcase_add_test(tc, test_router_ports_kept);
 	tcase_add_test(tc, test_exact_port);
 	tcase_add_test(tc, test_third_party_mapping);
 	tcase_add_test(tc, test_timer_expires_leases);

@@ -1,0 +1,181 @@
+#!/bin/sh
+# End-to-end tests of what a hostile LAN host tries (issue 9): another
+# host's PCP mapping over NAT-PMP and UPnP from a forged source, the log
+# flooded from many addresses, terminal controls in descriptions, SSDP as
+# an amplifier, oversized PCP requests, UPnP refusals unaudited.
+# Usage: security.sh BUILD_DIR. Needs root.
+set -u
+
+BUILD=${1:-build}
+DAEMON="$BUILD/portleased"
+PROBE="$BUILD/tests/e2e/natpmp_probe"
+CTL="$BUILD/portleasectl"
+HERE=$(dirname "$0")
+LAN_NET=192.168.79
+LAN6_NET=2001:db8:79
+. "$HERE/netns.sh"
+
+WORK=$(mktemp -d /tmp/portleased-security.XXXXXX)
+CONF="$WORK/portleased.conf"
+LOG="$WORK/portleased.log"
+MSG_ID=0
+. "$HERE/harness.sh"
+. "$HERE/traffic.sh"
+
+HTTP_PORT=5000
+DESC="http://$ROUTER_LAN_IP:$HTTP_PORT/rootDesc.xml"
+NONCE_A=0102030405060708090a0b0c
+# lan1's address as PCP writes it (192.168.79.10)
+LAN1_MAPPED=00000000000000000000ffffc0a84f0a
+
+pcp() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP" "$@"; }
+ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
+upnpc_on() { ns=$1; shift; ip netns exec "$ns" timeout 10 upnpc -i -u "$DESC" "$@" 2>&1; }
+# lines_since N PATTERN: lines matching PATTERN in the log after its first N.
+lines_since() { tail -n +"$(($1 + 1))" "$LOG" | grep -c -- "$2"; }
+
+net_setup || { echo "not ok - cannot build the test network (need root, iproute2, veth and bridge)"; exit 1; }
+write_router_config "$CONF" "upnp = { enable = true; http_port = $HTTP_PORT; };"
+start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
+
+# --- UPnP refusals are audited and counted as the other protocols' are ---------
+
+before=$(ctl status | tr ' ' '\n' | grep -c . )
+upnp_refused() { ctl metrics | grep -F 'portleased_mapping_events_total{event="refused",origin="upnp"}' | sed 's/.* //'; }
+r0=$(upnp_refused)
+got=$(upnpc_on "$NS_LAN2" -e "x" -a "$LAN2_IP" 80 80 TCP 600 | grep -o 'returned : .*\|failed.*' | head -n 1)
+r1=$(upnp_refused)
+expect "a UPnP AddPortMapping the policy denies is counted (${r0:-?} -> ${r1:-?}: $got)" \
+	check '[ -n "$r1" ] && [ "$r1" -eq $((${r0:-0} + 1)) ]'
+expect "  and audited with its reason" \
+	grep -q "audit event=refused origin=upnp proto=tcp client=$LAN2_IP internal=$LAN2_IP:80 result=\"AddPortMapping: UPnP error 606" "$LOG"
+
+# --- a PCP mapping is its nonce's: NAT-PMP and UPnP from its address cannot touch it
+
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 map tcp 9100 9100)
+listen_tcp "$NS_LAN1" 9100 "$WORK/lan1-tcp9100"
+expect "lan1 holds a PCP mapping of tcp 9100 ($got)" \
+	check '[ "$(field result "$got")" = SUCCESS ] && wan_reaches tcp 9100 "$WORK/lan1-tcp9100"'
+# lan2 forges lan1's source address (the answers go to lan1, as they would).
+forged() { in_lan2 "$PROBE" "$ROUTER_LAN_IP" spray "$1" 1 "$LAN1_IP" 1 >/dev/null; sleep 0.2; }
+forged 00020000238c000000000000   # map tcp 9100, lifetime 0: delete
+expect "a NAT-PMP delete of it from lan1's forged address is refused" \
+	check 'wan_reaches tcp 9100 "$WORK/lan1-tcp9100"'
+forged 000200000000000000000000   # delete all
+expect "  so is a NAT-PMP delete-all: the mapping still carries traffic" \
+	check 'wan_reaches tcp 9100 "$WORK/lan1-tcp9100"'
+forged 00020000238c238c00000002   # renew for 2 s
+left=$(ctl list --json | sed 's/},{/\n/g' | grep '"external_port":9100,' | sed -n 's/.*"remaining":\([0-9]*\).*/\1/p')
+expect "  and a NAT-PMP renewal cannot shorten it to 2 s (${left:-?} s left)" \
+	check '[ -n "$left" ] && [ "$left" -gt 500 ]'
+expect "  each refused as another's, in the audit log" \
+	check '[ "$(grep -c "audit event=refused origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:9100 result=\"the mapping belongs to another client or nonce\"" "$LOG")" -ge 1 ]'
+# UPnP runs over TCP, which cannot be forged; but it carries no nonce either:
+# from lan1's own address it may not touch its PCP mapping.
+got=$(upnpc_on "$NS_LAN1" -d 9100 TCP | tail -n 1)
+expect "  and a UPnP DeletePortMapping from lan1's own address is refused ($got)" \
+	check 'echo "$got" | grep -q "failed with code : 606" && wan_reaches tcp 9100 "$WORK/lan1-tcp9100"'
+got=$(pcp "$NS_LAN1" -n $NONCE_A delete tcp 9100)
+expect "its owner deletes it with the nonce ($(field result "$got"))" \
+	check '[ "$(field result "$got")" = SUCCESS ] && ! wan_reaches tcp 9100 "$WORK/lan1-tcp9100"'
+
+# --- PCP over 1100 octets: MALFORMED_REQUEST, not silence ---------------------
+
+MAP_BODY=${NONCE_A}06000000238c238c00000000000000000000000000000000
+pad=$(printf '%02088d' 0)   # 1044 octets of zeros after header and body
+got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" raw "0201000000000258$LAN1_MAPPED$MAP_BODY$pad")
+expect "a PCP request of 1104 octets is answered MALFORMED_REQUEST ($got)" \
+	sh -c "echo '$got' | grep -q '^result=3 op=129 '"
+
+# --- text from clients reaches the log and the list escaped -------------------
+
+evil=$(printf 'game\302\233[2J\033]0;owned\007\237x')
+got=$(pcp "$NS_LAN1" -d "$evil" -l 600 map udp 9200 9200)
+expect "a PCP MAP with C0/C1 controls and invalid UTF-8 in its DESCRIPTION is granted ($(field result "$got"))" \
+	[ "$(field result "$got")" = SUCCESS ]
+list=$(ctl list)
+json=$(ctl list --json)
+expect "portleasectl list shows it escaped, with no control byte" \
+	check 'printf "%s\n" "$list" | grep -qF "game\\xc2\\x9b[2J\\x1b]0;owned\\x07\\x9fx" &&
+	       ! printf "%s\n" "$list" | LC_ALL=C grep -q "$(printf "[\001-\010\013-\037\177]")" &&
+	       ! printf "%s\n" "$list" | LC_ALL=C grep -q "$(printf "\302\233")"'
+want='"description":"game\\xc2\\x9b[2J\\x1b]0;owned\\x07\\x9fx"'
+expect "  and so does --json, as valid UTF-8 with the same \\xNN" \
+	check 'printf "%s\n" "$json" | grep -qF "$want" && printf "%s\n" "$json" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1'
+expect "  and the audit line too" \
+	check 'grep -F "description=\"game\\xc2\\x9b[2J\\x1b]0;owned\\x07\\x9fx\"" "$LOG" >/dev/null &&
+	       ! LC_ALL=C grep -q "$(printf "\033\\|\302\233\\|\237")" "$LOG"'
+
+# --- SSDP answers bounded by what the search weighed ------------------------------
+
+search='M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n'
+search_bytes=$(printf "$search" | wc -c)
+printf "$search" | in_lan1 timeout 4 socat -t 2 -T 3 - "UDP4:$ROUTER_LAN_IP:1900" > "$WORK/ssdp-all" 2>/dev/null
+answers=$(grep -c '^HTTP/1.1 200 OK' "$WORK/ssdp-all")
+answer_bytes=$(wc -c < "$WORK/ssdp-all")
+expect "ssdp:all ($search_bytes bytes) draws $answers answers, $answer_bytes bytes: the root device, within 8 times the search" \
+	check '[ "$answers" -ge 1 ] && grep -q "^ST: upnp:rootdevice" "$WORK/ssdp-all" &&
+	       [ "$answer_bytes" -le $((8 * search_bytes)) ]'
+search='M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:2\r\n\r\n'
+in_lan1 timeout 4 socat -u UDP4-RECV:40000,reuseaddr - > "$WORK/ssdp-igd" 2>/dev/null &
+sleep 0.2
+for i in 1 2 3; do
+	printf "$search" | in_lan1 socat -u - "UDP4-SENDTO:$ROUTER_LAN_IP:1900,sourceport=40000,reuseaddr" 2>/dev/null
+done
+sleep 3
+got=$(grep -c '^HTTP/1.1 200 OK' "$WORK/ssdp-igd")
+expect "the same search three times within MX draws one answer ($got)" [ "$got" = 1 ]
+got=$(upnpc_on "$NS_LAN1" -l | grep -c 'Found valid IGD\|Local LAN ip address')
+expect "  and upnpc still finds the IGD ($got)" [ "$got" -ge 1 ]
+
+# --- 20,000 bad datagrams from 150 forged addresses: a bounded number of lines -
+
+lines_before=$(wc -l < "$LOG")
+start=$(date +%s)
+got=$(in_lan2 "$PROBE" "$ROUTER_LAN_IP" spray "0201000000000258$LAN1_MAPPED$MAP_BODY" 20000 "$LAN_NET.100" 150)
+sleep 1
+elapsed=$(($(date +%s) - start + 1))
+flood_lines=$(tail -n +"$((lines_before + 1))" "$LOG" | grep -c .)
+# per 10 s: a line and a summary for each of 64 slots, one for the others
+bound=$(( (elapsed / 10 + 1) * 129 ))
+expect "20,000 bad PCP datagrams from 150 forged addresses ($got in ${elapsed} s) cost $flood_lines log lines (at most $bound)" \
+	check '[ "${got#sent=}" = 20000 ] && [ "$flood_lines" -le "$bound" ]'
+# Answers to the forged sources wait for ARP in the socket's send buffer
+# until the kernel gives up on them (3 s): a real host is served once it has.
+i=0
+while [ $i -lt 10 ]; do
+	got=$(in_lan1 "$PROBE" "$ROUTER_LAN_IP" map tcp 9300 9300 60)
+	echo "$got" | grep -q '^result=0 ' && break
+	i=$((i + 1))
+done
+expect "  and a real host is served within $((i + 1)) s of it ($got)" sh -c "echo '$got' | grep -q '^result=0 '"
+sleep 10.5
+expect "  the flood is summarised, the others' count included" \
+	check 'tail -n +"$((lines_before + 1))" "$LOG" | grep -q "audit event=refused_summary client=others count="'
+
+# --- the router's own services win -------------------------------------------
+
+# The router serves the WAN itself: a WireGuard-like UDP socket on every
+# address, an SSH-like TCP listener on the external address, a dual-stack
+# IPv6 listener (it takes IPv4 too).
+in_router socat -u UDP4-RECV:51820,reuseaddr "OPEN:$WORK/router-udp51820,creat,append" 2>/dev/null &
+in_router socat -u "TCP4-LISTEN:8022,bind=$ROUTER_WAN_IP,fork,reuseaddr" "OPEN:$WORK/router-tcp8022,creat,append" 2>/dev/null &
+in_router socat -u "TCP6-LISTEN:8023,ipv6only=0,fork,reuseaddr" "OPEN:$WORK/router-tcp8023,creat,append" 2>/dev/null &
+listen_udp "$NS_LAN1" 51820 "$WORK/lan1-udp51820"
+sleep 0.3
+got=$(in_lan1 natpmpc -g "$ROUTER_LAN_IP" -a 51820 51820 udp 600 2>&1 | sed -n 's/^Mapped public port \([0-9]*\) .*/\1/p')
+expect "NAT-PMP for udp 51820, where the router listens, gets another port (${got:-none})" \
+	check '[ -n "$got" ] && [ "$got" != 51820 ] && wan_reaches udp "$got" "$WORK/lan1-udp51820"'
+expect "  and the WAN still reaches the router's own udp 51820" wan_reaches udp 51820 "$WORK/router-udp51820"
+got=$(pcp "$NS_LAN2" -p -l 600 map tcp 8022 8022)
+expect "PCP PREFER_FAILURE for tcp 8022, where the router listens on the external address: CANNOT_PROVIDE_EXTERNAL ($(field result "$got"))" \
+	check '[ "$(field result "$got")" = CANNOT_PROVIDE_EXTERNAL ] && wan_reaches tcp 8022 "$WORK/router-tcp8022"'
+expect "  audited with the reason" \
+	grep -q "client=$LAN2_IP internal=$LAN2_IP:8022 rule_line=[0-9]* result=\"the router itself serves that port from the WAN\"" "$LOG"
+got=$(upnpc_on "$NS_LAN2" -e "x" -a "$LAN2_IP" 8023 8023 TCP 600 | grep -o 'failed with code [0-9]*' | head -n 1)
+expect "UPnP AddPortMapping of tcp 8023, where a dual-stack IPv6 listener of the router takes IPv4: 718 (${got:-granted})" \
+	check '[ "$got" = "failed with code 718" ] && wan_reaches tcp 8023 "$WORK/router-tcp8023"'
+got=$(in_lan1 natpmpc -g "$ROUTER_LAN_IP" -a 8024 8024 tcp 600 2>&1 | sed -n 's/^Mapped public port \([0-9]*\) .*/\1/p')
+expect "  a port the router does not serve is granted as asked (${got:-none})" [ "$got" = 8024 ]
+
+summary security
