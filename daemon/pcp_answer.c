@@ -128,7 +128,9 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 		return;
 	}
 	if (rq->lifetime == 0) {
+		/* Its one refusal (another's mapping) the mapper audits. */
 		delete_mappings(mapper, source, internal, rq, ans);
+		*audited = true;
 		return;
 	}
 	if (rq->internal_port == 0) {
