@@ -20,25 +20,18 @@
 
 struct addr_watch {
 	struct nl_listener listener;
-	char ifname[IF_NAMESIZE];
 	void (*changed)(void *arg);
 	void *arg;
 };
 
-/* Whether the datagram holds an address notice for ifindex. */
-static bool concerns(const void *buf, size_t len, unsigned ifindex)
+/* Whether the datagram holds an address notice. */
+static bool concerns(const void *buf, size_t len)
 {
 	int left = (int)len;
 
 	for (const struct nlmsghdr *h = buf; nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
-		const struct ifaddrmsg *ifa;
-
-		if (h->nlmsg_type != RTM_NEWADDR && h->nlmsg_type != RTM_DELADDR)
-			continue;
-		if (mnl_nlmsg_get_payload_len(h) < sizeof(*ifa))
-			continue;
-		ifa = mnl_nlmsg_get_payload(h);
-		if (ifa->ifa_family == AF_INET && ifa->ifa_index == ifindex)
+		if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
+		    mnl_nlmsg_get_payload_len(h) >= sizeof(struct ifaddrmsg))
 			return true;
 	}
 	return false;
@@ -47,8 +40,6 @@ static bool concerns(const void *buf, size_t len, unsigned ifindex)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct addr_watch *w = arg;
-	/* Looked up each time: a PPP or VLAN interface may be recreated. */
-	unsigned ifindex = if_nametoindex(w->ifname);
 	bool changed = false;
 
 	(void)what;
@@ -66,27 +57,31 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				log_warn("rtnetlink: recv");
 			break;
 		}
-		changed |= ifindex && concerns(buf, (size_t)len, ifindex);
+		changed |= concerns(buf, (size_t)len);
 	}
 	if (changed)
 		w->changed(w->arg);
 }
 
-struct addr_watch *addr_watch_new(struct event_base *base, const char *ifname,
-				  void (*changed)(void *arg), void *arg, char *err, size_t errlen)
+struct addr_watch *addr_watch_new(struct event_base *base, void (*changed)(void *arg), void *arg,
+				  char *err, size_t errlen)
 {
 	struct addr_watch *w = calloc(1, sizeof(*w));
+	int v6 = RTNLGRP_IPV6_IFADDR;
 
 	if (!w) {
 		snprintf(err, errlen, "rtnetlink: out of memory");
 		return NULL;
 	}
-	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
 	w->changed = changed;
 	w->arg = arg;
 	if (nl_listener_open(&w->listener, base, NETLINK_ROUTE, RTNLGRP_IPV4_IFADDR, on_readable,
-			     w) < 0) {
-		snprintf(err, errlen, "rtnetlink: cannot watch addresses: %s", strerror(errno));
+			     w) < 0 ||
+	    mnl_socket_setsockopt(w->listener.nl, NETLINK_ADD_MEMBERSHIP, &v6, sizeof(v6)) < 0) {
+		int e = errno;
+
+		nl_listener_close(&w->listener);
+		snprintf(err, errlen, "rtnetlink: cannot watch addresses: %s", strerror(e));
 		free(w);
 		return NULL;
 	}

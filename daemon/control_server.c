@@ -159,7 +159,12 @@ static void add(struct control_server *s, const struct control_request *req,
 	struct static_mapping sm = { .proto = req->proto, .external_port = req->external_port,
 				     .internal_addr = req->addr, .internal_port = req->port };
 	enum map_status st;
+	const char *why;
 
+	if ((why = mapper_internal_refusal(s->mapper, &req->addr))) {
+		evbuffer_add_printf(out, "error: the internal address is %s\n", why);
+		return;
+	}
 	if (!addr_is_v4(&req->addr) && req->external_port != req->port) {
 		evbuffer_add_printf(out, "error: an IPv6 mapping is a pinhole: its external port "
 				    "is its internal port\n");

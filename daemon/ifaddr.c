@@ -24,7 +24,26 @@ static unsigned mask_length(const struct sockaddr *mask, int family)
 	return bits;
 }
 
-int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t max)
+static void fill(struct if_address *a, const struct ifaddrs *ifa)
+{
+	int family = ifa->ifa_addr->sa_family;
+	unsigned len = mask_length(ifa->ifa_netmask, family);
+
+	a->ifindex = if_nametoindex(ifa->ifa_name);
+	snprintf(a->ifname, sizeof(a->ifname), "%s", ifa->ifa_name);
+	if (family == AF_INET) {
+		a->addr = addr_from_v4(((const struct sockaddr_in *)(const void *)ifa->ifa_addr)->sin_addr);
+		len += 96;
+	} else {
+		a->addr = ((const struct sockaddr_in6 *)(const void *)ifa->ifa_addr)->sin6_addr;
+	}
+	a->net.net = a->addr;
+	a->net.len = (uint8_t)len;
+	addr_mask(&a->net.net, len);
+}
+
+/* ifname NULL: every interface's; family AF_UNSPEC: IPv4 and IPv6. */
+static int list(const char *ifname, int family, struct if_address *out, size_t max)
 {
 	struct ifaddrs *all;
 	int count = 0;
@@ -32,30 +51,27 @@ int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t m
 	if (getifaddrs(&all) < 0)
 		return -1;
 	for (const struct ifaddrs *ifa = all; ifa; ifa = ifa->ifa_next) {
-		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != family ||
-		    strcmp(ifa->ifa_name, ifname) != 0)
-			continue;
-		if ((size_t)count < max) {
-			struct if_address *a = &out[count];
-			unsigned len = mask_length(ifa->ifa_netmask, family);
+		int f = ifa->ifa_addr ? ifa->ifa_addr->sa_family : AF_UNSPEC;
 
-			a->ifindex = if_nametoindex(ifname);
-			snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
-			if (family == AF_INET) {
-				a->addr = addr_from_v4(
-					((const struct sockaddr_in *)(const void *)ifa->ifa_addr)->sin_addr);
-				len += 96;
-			} else {
-				a->addr = ((const struct sockaddr_in6 *)(const void *)ifa->ifa_addr)->sin6_addr;
-			}
-			a->net.net = a->addr;
-			a->net.len = (uint8_t)len;
-			addr_mask(&a->net.net, len);
-		}
+		if ((f != AF_INET && f != AF_INET6) || (family != AF_UNSPEC && f != family) ||
+		    (ifname && strcmp(ifa->ifa_name, ifname) != 0))
+			continue;
+		if ((size_t)count < max)
+			fill(&out[count], ifa);
 		count++;
 	}
 	freeifaddrs(all);
 	return count;
+}
+
+int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t max)
+{
+	return list(ifname, family, out, max);
+}
+
+int ifaddr_list_all(struct if_address *out, size_t max)
+{
+	return list(NULL, AF_UNSPEC, out, max);
 }
 
 bool ifaddr_on_link(const struct if_address *local, const struct in6_addr *peer)

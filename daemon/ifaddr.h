@@ -1,5 +1,5 @@
 /* The addresses of an interface, read from the kernel. Used at start and on
- * reload only (getifaddrs is a netlink dump). */
+ * reload, and where addresses changed (getifaddrs is a netlink dump). */
 #ifndef PORTLEASED_IFADDR_H
 #define PORTLEASED_IFADDR_H
 
@@ -20,6 +20,9 @@ struct if_address {
  * out; returns how many the interface has (0 if it has none or does not
  * exist), -1 on error. */
 int ifaddr_list(const char *ifname, int family, struct if_address *out, size_t max);
+
+/* Every address of every interface, IPv4 and IPv6: as ifaddr_list. */
+int ifaddr_list_all(struct if_address *out, size_t max);
 
 /* Whether peer is another host of local's on-link prefix: who the LAN
  * services answer (the router's own address is not a client). */

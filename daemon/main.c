@@ -15,6 +15,7 @@
 #include "addr_watch.h"
 #include "lease_store.h"
 #include "nft_watch.h"
+#include "own_addr.h"
 #include "control_server.h"
 #include "metrics_server.h"
 #include "ifaddr.h"
@@ -46,6 +47,7 @@ struct daemon {
 	struct control_server *control;
 	struct metrics_server *metrics;  /* NULL without metrics.listen */
 	struct addr_watch *addr_watch;
+	struct own_addresses own;  /* every interface's, kept current by addr_watch */
 	struct lease_store *leases;  /* NULL without a lease_file */
 	struct nft_watch *nft_watch;
 	struct event *rebuild_timer;
@@ -60,6 +62,17 @@ static int router_serves(void *arg, uint8_t proto, uint16_t port, const struct i
 	/* Looked up each time: a PPP or VLAN interface may be recreated. */
 	return router_ports_serves(d->router_ports, proto, port, external,
 				   if_nametoindex(d->cfg.external_interface));
+}
+
+/* What no mapping may forward to follows every interface's addresses. */
+static void read_own_addresses(struct daemon *d)
+{
+	int n = ifaddr_list_all(d->own.addrs, OWN_ADDR_MAX);
+
+	own_addr_counted(&d->own, n);
+	if (d->own.incomplete)
+		log_warnx("cannot tell the router's own addresses (%d, room for %d): every mapping "
+			  "is refused until it has fewer", n, OWN_ADDR_MAX);
 }
 
 static void usage(FILE *out)
@@ -181,6 +194,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	d->cfg = *next;
 	free(next);
 	/* RFC 6886 §3.2.1: clients hear of a new external address at once. */
+	read_own_addresses(d);
 	if (update_external_address(d))
 		pmp_server_announce(d->pmp);
 	mapper_sync_static(d->mapper, &d->cfg);
@@ -191,12 +205,13 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	sd_notify_state("READY=1");
 }
 
-/* The external interface's addresses changed (DHCP, PPP, renumbering):
- * clients hear of a new address at once (RFC 6886 §3.2.1). */
+/* An interface's addresses changed (DHCP, PPP, renumbering): clients
+ * hear of a new external address at once (RFC 6886 §3.2.1). */
 static void on_addresses_changed(void *arg)
 {
 	struct daemon *d = arg;
 
+	read_own_addresses(d);
 	if (update_external_address(d))
 		pmp_server_announce(d->pmp);
 }
@@ -283,6 +298,8 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 		log_warnx("cannot allocate the lease table (max_leases %u)", d->cfg.max_leases);
 		return -1;
 	}
+	read_own_addresses(d);
+	mapper_set_own_addresses(d->mapper, &d->own);
 	d->rebuild_timer = evtimer_new(d->base, rebuild_fired, d);
 	if (!d->rebuild_timer) {
 		log_warnx("out of memory");
@@ -302,10 +319,9 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	else
 		log_warnx("%s; PCP PEER requests are answered NOT_AUTHORIZED", ct_err);
 	/* Also with a configured address: a reload may remove it. */
-	d->addr_watch = addr_watch_new(d->base, d->cfg.external_interface, on_addresses_changed, d,
-				       err, sizeof(err));
+	d->addr_watch = addr_watch_new(d->base, on_addresses_changed, d, err, sizeof(err));
 	if (!d->addr_watch)
-		log_warnx("%s; the external address is reread on SIGHUP only", err);
+		log_warnx("%s; the router's addresses are reread on SIGHUP only", err);
 	if (d->cfg.lease_file[0]) {
 		d->leases = lease_store_open(d->base, d->cfg.lease_file, d->mapper, err, sizeof(err));
 		if (!d->leases) {

@@ -41,6 +41,7 @@ struct mapper {
 	struct conntrack *conntrack;
 	mapper_router_serves_fn router_serves;
 	void *router_serves_arg;
+	const struct own_addresses *own;
 	struct lease_table *leases;
 	struct event *expiry_timer;
 	uint64_t start_ms;
@@ -106,6 +107,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_PORT_UNAVAILABLE: return "the exact external port asked for is taken or denied";
 	case MAP_NO_FLOW: return "no such outbound flow";
 	case MAP_ROUTER_SERVES: return "the router itself serves that port from the WAN";
+	case MAP_NOT_A_HOST: return "the internal address is the router's own or no host's";
 	}
 	return "?";
 }
@@ -879,6 +881,7 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 {
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
 	struct map_result res;
+	const char *why;
 	struct lease *l;
 
 	if (!within_rate(m, &req->client)) {
@@ -889,6 +892,11 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	if (req->internal_port == 0 || (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP)) {
 		res = (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
 		log_decision(m, req, &res, "refused", NULL);
+		return res;
+	}
+	if ((why = mapper_internal_refusal(m, &req->internal_addr))) {
+		res = (struct map_result){ .status = MAP_NOT_A_HOST, .rule = -1 };
+		log_decision(m, req, &res, "refused", why);
 		return res;
 	}
 	if (addr_is_v4(&req->internal_addr) && !m->has_external_address) {
@@ -1017,6 +1025,8 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	}
 	if (r->expires <= now)
 		return MAP_NO_FLOW;  /* expired meanwhile: nothing to restore */
+	if (mapper_internal_refusal(m, &r->internal_addr))
+		return MAP_NOT_A_HOST;
 	if (!lease_external_free(m->leases, r->proto, r->external_port) && addr_is_v4(&r->internal_addr))
 		return MAP_PORT_UNAVAILABLE;
 	if (lease_count(m->leases) >= lease_capacity(m->leases))
@@ -1117,6 +1127,8 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
 	struct lease *by_ext = NULL, *by_int, fields = { 0 };
 	enum map_status st;
 
+	if (mapper_internal_refusal(m, &sm->internal_addr))
+		return MAP_NOT_A_HOST;
 	if (addr_is_v4(&sm->internal_addr))
 		by_ext = lease_by_external(m->leases, sm->proto, sm->external_port);
 	by_int = lease_by_internal(m->leases, &sm->internal_addr, sm->proto, sm->internal_port);
@@ -1188,6 +1200,18 @@ void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, 
 	m->router_serves_arg = arg;
 }
 
+void mapper_set_own_addresses(struct mapper *m, const struct own_addresses *own)
+{
+	m->own = own;
+}
+
+const char *mapper_internal_refusal(const struct mapper *m, const struct in6_addr *a)
+{
+	static const struct own_addresses none;
+
+	return own_addr_refusal(m->own ? m->own : &none, a);
+}
+
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct)
 {
 	m->conntrack = ct;
@@ -1229,6 +1253,7 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 	};
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
 	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
+	const char *why;
 	uint16_t port;
 	int rc;
 
@@ -1238,6 +1263,8 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 		return (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
 	if (!within_rate(m, &req->client))
 		return peer_refused(m, req, MAP_RATE_LIMITED, map_status_name(MAP_RATE_LIMITED));
+	if ((why = mapper_internal_refusal(m, &req->internal_addr)))
+		return peer_refused(m, req, MAP_NOT_A_HOST, why);
 	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0)
 		return peer_refused(m, req, MAP_DENIED, "no policy rule allows the port");
 	rc = conntrack_peer(m->conntrack, &flow, lifetime, external_addr, &port);

@@ -11,6 +11,7 @@
 #include "lease.h"
 #include "metrics.h"
 #include "nft.h"
+#include "own_addr.h"
 
 struct nft;
 struct mapper;
@@ -48,6 +49,7 @@ enum map_status {
 	MAP_PORT_UNAVAILABLE,   /* exact_port asked, and that port is taken or denied */
 	MAP_NO_FLOW,            /* PEER: the router tracks no such outbound flow */
 	MAP_ROUTER_SERVES,      /* the exact port asked for is the router's own service's */
+	MAP_NOT_A_HOST,         /* the internal address is the router's own, or no host's */
 };
 
 struct map_result {
@@ -163,6 +165,13 @@ void mapper_sync_static(struct mapper *m, const struct config *cfg);
 typedef int (*mapper_router_serves_fn)(void *arg, uint8_t proto, uint16_t port,
 				       const struct in_addr *external);
 void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, void *arg);
+
+/* The router's addresses, which the caller keeps current: no mapping or
+ * PEER may have its internal side at what own_addr_refusal refuses
+ * (MAP_NOT_A_HOST). Without them only addresses no host has are refused. */
+void mapper_set_own_addresses(struct mapper *m, const struct own_addresses *own);
+/* NULL, or why a may not be a mapping's internal address. */
+const char *mapper_internal_refusal(const struct mapper *m, const struct in6_addr *a);
 
 struct conntrack;
 /* Without one, every PEER is MAP_UNSUPPORTED. */

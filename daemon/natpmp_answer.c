@@ -6,7 +6,8 @@ static uint8_t map_result_to_natpmp(enum map_status s)
 {
 	switch (s) {
 	case MAP_OK: return NATPMP_SUCCESS;
-	case MAP_DENIED: return NATPMP_NOT_AUTHORIZED;
+	case MAP_DENIED:
+	case MAP_NOT_A_HOST: return NATPMP_NOT_AUTHORIZED;
 	case MAP_UNSUPPORTED:
 	case MAP_NOT_OWNER: return NATPMP_NOT_AUTHORIZED;
 	case MAP_NO_EXTERNAL_ADDRESS: return NATPMP_NETWORK_FAILURE;

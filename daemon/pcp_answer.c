@@ -12,6 +12,7 @@ static enum pcp_result map_status_to_pcp(enum map_status s)
 	switch (s) {
 	case MAP_OK: return PCP_SUCCESS;
 	case MAP_DENIED:
+	case MAP_NOT_A_HOST:
 	case MAP_NOT_OWNER:
 	case MAP_UNSUPPORTED: return PCP_NOT_AUTHORIZED;
 	case MAP_NO_EXTERNAL_ADDRESS: return PCP_NETWORK_FAILURE;

@@ -21,6 +21,7 @@
 #include "ifaddr.h"
 #include "log.h"
 #include "nft.h"
+#include "own_addr.h"
 #include "priv.h"
 #include "privdrop.h"
 
@@ -32,7 +33,20 @@ struct helper {
 	struct config cfg;
 	struct nft *nft;
 	struct conntrack *conntrack;
+	struct own_addresses own;  /* read before each check that needs it */
 };
+
+/* The router's addresses as the kernel has them now: the other half's
+ * word on them is not taken. */
+static void read_own(struct helper *h)
+{
+	own_addr_counted(&h->own, ifaddr_list_all(h->own.addrs, OWN_ADDR_MAX));
+}
+
+static bool needs_own(uint32_t op)
+{
+	return op == PRIV_ADD || op == PRIV_REPLACE || op == PRIV_PEER;
+}
 
 /* What hairpin may point at: the configured address, or the external
  * interface's. */
@@ -122,6 +136,7 @@ static void perform_batch(struct helper *h, const struct priv_batch *b,
 	size_t item_of[2 * PRIV_BATCH_MAX], count = 0;
 	int rc[2 * PRIV_BATCH_MAX];
 
+	read_own(h);
 	for (size_t i = 0; i < b->count; i++) {
 		const struct priv_batch_item *item = &b->items[i];
 		struct nft_mapping m;
@@ -132,7 +147,7 @@ static void perform_batch(struct helper *h, const struct priv_batch *b,
 			log_warnx("refused a malformed %s in a batch: %s", op_name(item->op), why);
 			continue;
 		}
-		if ((out->rc[i] = priv_authorize_item(&h->cfg, item, &why)) < 0) {
+		if ((out->rc[i] = priv_authorize_item(&h->cfg, &h->own, item, &why)) < 0) {
 			log_warnx("refused %s: %s", op_name(item->op), why);
 			continue;
 		}
@@ -191,13 +206,15 @@ static int serve(struct helper *h)
 			h->nft = NULL;
 			send(h->fd, &reply, sizeof(reply), MSG_NOSIGNAL);
 			return 0;
-		} else if ((reply.rc = priv_authorize(&h->cfg, r, ext,
-						      r->op == PRIV_HAIRPIN ?
-							      external_addresses(&h->cfg, ext) : 0,
-						      &why)) < 0) {
-			log_warnx("refused %s: %s", op_name(r->op), why);
 		} else {
-			reply.rc = perform(h, r, &reply);
+			size_t n_ext = r->op == PRIV_HAIRPIN ? external_addresses(&h->cfg, ext) : 0;
+
+			if (needs_own(r->op))
+				read_own(h);
+			if ((reply.rc = priv_authorize(&h->cfg, &h->own, r, ext, n_ext, &why)) < 0)
+				log_warnx("refused %s: %s", op_name(r->op), why);
+			else
+				reply.rc = perform(h, r, &reply);
 		}
 		if (send(h->fd, &reply, sizeof(reply), MSG_NOSIGNAL) < 0)
 			return 0;

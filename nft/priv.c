@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "own_addr.h"
 #include "policy.h"
 
 void priv_mapping_pack(struct priv_mapping *out, const struct nft_mapping *m)
@@ -157,8 +158,8 @@ static bool declared_static(const struct config *cfg, const struct priv_mapping 
 	return false;
 }
 
-static int authorize_mapping(const struct config *cfg, const struct priv_mapping *m,
-			     const char **why)
+static int authorize_mapping(const struct config *cfg, const struct own_addresses *own,
+			     const struct priv_mapping *m, const char **why)
 {
 	struct policy_query q = {
 		.client = m->operator_static ? m->internal_addr : m->client,
@@ -170,6 +171,11 @@ static int authorize_mapping(const struct config *cfg, const struct priv_mapping
 								  m->internal_port,
 	};
 
+	/* Not even the operator's: the router's own services are not the
+	 * WAN's by a mapping (a firewall rule says so openly). */
+	if ((*why = own_addr_refusal(own, &m->internal_addr)))
+		return -EPERM;
+	*why = "";
 	if (m->operator_static) {
 		if (m->timeout_ms != 0)
 			return *why = "a static mapping does not expire", -EPERM;
@@ -183,26 +189,50 @@ static int authorize_mapping(const struct config *cfg, const struct priv_mapping
 	return 0;
 }
 
-int priv_authorize_item(const struct config *cfg, const struct priv_batch_item *item,
-			const char **why)
+int priv_authorize_item(const struct config *cfg, const struct own_addresses *own,
+			const struct priv_batch_item *item, const char **why)
 {
 	*why = "";
 	return item->op == PRIV_ADD || item->op == PRIV_RENEW ?
-		       authorize_mapping(cfg, &item->mapping, why) : 0;
+		       authorize_mapping(cfg, own, &item->mapping, why) : 0;
 }
 
-int priv_authorize(const struct config *cfg, const struct priv_request *r,
-		   const struct in_addr *external_addresses, size_t n_external, const char **why)
+/* PEER keeps a flow alive: only a LAN host's, and only one the policy lets
+ * map something from that port. */
+static int authorize_peer(const struct config *cfg, const struct own_addresses *own,
+			  const struct priv_request *r, const char **why)
+{
+	struct port_range allowed[POLICY_MAX_RANGES];
+	struct policy_query q = {
+		.client = r->flow.internal_addr,
+		.proto = r->flow.proto,
+		.internal_port = r->flow.internal_port,
+	};
+
+	if (r->lifetime > cfg->lifetime_max)
+		return *why = "lifetime beyond lifetime.max", -EPERM;
+	if ((*why = own_addr_refusal(own, &r->flow.internal_addr)))
+		return -EPERM;
+	if (!own_addr_on_lan(own, cfg->lan_interfaces, cfg->lan_interface_count,
+			     &r->flow.internal_addr))
+		return *why = "the flow's internal side is not on a LAN interface", -EPERM;
+	if (policy_allowed_external(&cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0)
+		return *why = "the policy lets that host map nothing from that port", -EPERM;
+	*why = "";
+	return 0;
+}
+
+int priv_authorize(const struct config *cfg, const struct own_addresses *own,
+		   const struct priv_request *r, const struct in_addr *external_addresses,
+		   size_t n_external, const char **why)
 {
 	*why = "";
 	switch (r->op) {
 	case PRIV_ADD:
 	case PRIV_REPLACE:
-		return authorize_mapping(cfg, &r->mapping, why);
+		return authorize_mapping(cfg, own, &r->mapping, why);
 	case PRIV_PEER:
-		if (r->lifetime > cfg->lifetime_max)
-			return *why = "lifetime beyond lifetime.max", -EPERM;
-		return 0;
+		return authorize_peer(cfg, own, r, why);
 	case PRIV_HAIRPIN:
 		if (!r->has_hairpin)
 			return 0;

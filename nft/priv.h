@@ -22,6 +22,7 @@
 #include "conntrack.h"
 #include "filter.h"
 #include "nft.h"
+#include "own_addr.h"
 
 enum priv_op {
 	PRIV_ADD = 1,     /* mapping */
@@ -119,18 +120,22 @@ int priv_request_check(const void *buf, size_t len, const char **why);
 int priv_batch_item_check(const struct priv_batch_item *item, const char **why);
 
 /*
- * Whether cfg lets the helper do a well-formed request: a mapping added or
- * refreshed must be one the policy allows (for the client it names, a
- * third party's only by a rule that allows that), or, for the operator's
- * static mappings, one the config declares or the policy allows; its
- * lifetime within lifetime.max; a refresh keeps its endpoints; hairpin
- * only to one of external_addresses. Deleting and reading are always
- * allowed. 0 or -EPERM, and why in *why.
+ * Whether cfg and the router's addresses (own) let the helper do a
+ * well-formed request: a mapping added or refreshed must not forward to
+ * what own_addr_refusal refuses, and must be one the policy allows (for the
+ * client it names, a third party's only by a rule that allows that), or,
+ * for the operator's static mappings, one the config declares or the
+ * policy allows; its lifetime within lifetime.max; a refresh keeps its
+ * endpoints. PEER only on a flow of a LAN host (on a lan_interfaces
+ * prefix) that the policy lets map something from that port. Hairpin only
+ * to one of external_addresses. Deleting and reading are always allowed.
+ * 0 or -EPERM, and why in *why.
  */
-int priv_authorize(const struct config *cfg, const struct priv_request *r,
-		   const struct in_addr *external_addresses, size_t n_external, const char **why);
+int priv_authorize(const struct config *cfg, const struct own_addresses *own,
+		   const struct priv_request *r, const struct in_addr *external_addresses,
+		   size_t n_external, const char **why);
 /* The same for one item of a batch. */
-int priv_authorize_item(const struct config *cfg, const struct priv_batch_item *item,
-			const char **why);
+int priv_authorize_item(const struct config *cfg, const struct own_addresses *own,
+			const struct priv_batch_item *item, const char **why);
 
 #endif

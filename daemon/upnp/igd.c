@@ -144,7 +144,8 @@ static int map_status_to_upnp(enum map_status s)
 {
 	switch (s) {
 	case MAP_OK: return 0;
-	case MAP_DENIED: return UPNP_NOT_AUTHORIZED;
+	case MAP_DENIED:
+	case MAP_NOT_A_HOST: return UPNP_NOT_AUTHORIZED;
 	case MAP_NOT_OWNER:
 	case MAP_PORT_UNAVAILABLE:
 	case MAP_ROUTER_SERVES: return UPNP_CONFLICT;

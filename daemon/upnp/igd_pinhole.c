@@ -98,6 +98,7 @@ static int map_status_to_upnp(enum map_status s)
 	switch (s) {
 	case MAP_OK: return 0;
 	case MAP_DENIED:
+	case MAP_NOT_A_HOST:
 	case MAP_NOT_OWNER: return UPNP_NOT_AUTHORIZED;
 	case MAP_TABLE_FULL:
 	case MAP_QUOTA_EXCEEDED:

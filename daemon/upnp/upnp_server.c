@@ -437,6 +437,19 @@ static void reply_fired(evutil_socket_t fd, short what, void *arg)
 	p->used = false;
 }
 
+static bool same_endpoint(const struct sockaddr_storage *a, const void *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = b;
+
+	if (a->ss_family != ((const struct sockaddr *)b)->sa_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port &&
+	       memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
 /* UDA 1.1 §1.3.3: answer after a random delay within MX, so that many
  * devices do not all answer at once. */
 static void schedule_reply(struct upnp_server *s, struct link *l, const struct msghdr *search_msg,
@@ -448,18 +461,13 @@ static void schedule_reply(struct upnp_server *s, struct link *l, const struct m
 	struct timeval delay = { 0, 0 };
 	char text[ADDR_STRLEN];
 
-	/* One answer at a time per address and target: a search repeated
-	 * within MX (clients send two or three) draws it once. */
+	/* One answer at a time per source (address and port) and target: a
+	 * search repeated within MX (clients send two or three) draws it once;
+	 * another program of the same host, on its own port, still gets its
+	 * own. */
 	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++) {
-		struct in6_addr to;
-
-		if (!s->pending[i].used)
-			continue;
-		if (s->pending[i].to.ss_family == AF_INET)
-			to = addr_from_v4(((const struct sockaddr_in *)&s->pending[i].to)->sin_addr);
-		else
-			to = ((const struct sockaddr_in6 *)&s->pending[i].to)->sin6_addr;
-		if (addr_equal(&to, from) && strcmp(s->pending[i].st, search->st) == 0) {
+		if (s->pending[i].used && same_endpoint(&s->pending[i].to, search_msg->msg_name) &&
+		    strcmp(s->pending[i].st, search->st) == 0) {
 			log_debug("ssdp: search from %s dropped: an answer to it is pending",
 				  addr_format(from, text));
 			return;

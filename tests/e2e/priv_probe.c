@@ -6,6 +6,7 @@
  *   priv_probe HELPER CONFIG add tcp|udp EXT_PORT INTERNAL_ADDR INT_PORT CLIENT
  *   priv_probe HELPER CONFIG short      (a datagram one byte short)
  *   priv_probe HELPER CONFIG static tcp|udp EXT_PORT INTERNAL_ADDR INT_PORT
+ *   priv_probe HELPER CONFIG peer tcp|udp INTERNAL_ADDR INT_PORT REMOTE_ADDR REMOTE_PORT
  *
  * and prints the helper's answer as "rc=N" (0, or -errno). The helper is
  * then told to leave its table in place, for the test to look at.
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: priv_probe HELPER CONFIG add|static|short ...\n");
+		fprintf(stderr, "usage: priv_probe HELPER CONFIG add|static|peer|short ...\n");
 		return 2;
 	}
 	if (strcmp(argv[3], "add") == 0 || strcmp(argv[3], "static") == 0) {
@@ -60,6 +61,16 @@ int main(int argc, char **argv)
 		r.mapping.timeout_ms = is_static ? 0 : 60000;
 		if (!is_static)
 			r.mapping.client = v4_mapped(argv[8]);
+	} else if (strcmp(argv[3], "peer") == 0) {
+		if (argc != 9)
+			return 2;
+		r.op = PRIV_PEER;
+		r.flow.proto = strcmp(argv[4], "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+		r.flow.internal_addr = v4_mapped(argv[5]);
+		r.flow.internal_port = (uint16_t)atoi(argv[6]);
+		r.flow.remote_addr = v4_mapped(argv[7]);
+		r.flow.remote_port = (uint16_t)atoi(argv[8]);
+		r.lifetime = 600;
 	} else if (strcmp(argv[3], "short") == 0) {
 		r.op = PRIV_ADD;
 		len = sizeof(r) - 1;

@@ -3,8 +3,17 @@
 
 # listen_tcp NS PORT FILE / listen_udp NS PORT FILE: a LAN service that
 # appends whatever reaches it to FILE.
-listen_tcp() { ip netns exec "$1" socat -u "TCP-LISTEN:$2,fork,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & }
-listen_udp() { ip netns exec "$1" socat -u "UDP-RECV:$2,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & }
+listen_tcp() { ip netns exec "$1" socat -u "TCP-LISTEN:$2,fork,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & listening "$1" t "$2"; }
+listen_udp() { ip netns exec "$1" socat -u "UDP-RECV:$2,reuseaddr" "OPEN:$3,creat,append" 2>/dev/null & listening "$1" u "$2"; }
+# listening NS t|u PORT: waits (up to a second) until a socket of NS listens
+# there, so that a probe sent next does not race the listener's start.
+listening() {
+	i=0
+	while [ $i -lt 20 ] && [ -z "$(ip netns exec "$1" ss -Hl"$2"n "sport = :$3" 2>/dev/null)" ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
 
 # wan_reaches tcp|udp PORT FILE: sends a fresh message from the WAN host to
 # the router's external address and port (a new connection, or a datagram
@@ -36,8 +45,8 @@ wan_blocked() { ! wan_reaches "$@"; }
 
 # The same over IPv6, to a LAN host's own address (a pinhole: no NAT):
 # wan6_reaches tcp|udp ADDR PORT FILE, from WAN_BIND6 if set.
-listen_tcp6() { ip netns exec "$1" socat -u "TCP6-LISTEN:$2,fork,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & }
-listen_udp6() { ip netns exec "$1" socat -u "UDP6-RECV:$2,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & }
+listen_tcp6() { ip netns exec "$1" socat -u "TCP6-LISTEN:$2,fork,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & listening "$1" t "$2"; }
+listen_udp6() { ip netns exec "$1" socat -u "UDP6-RECV:$2,reuseaddr,ipv6only=1" "OPEN:$3,creat,append" 2>/dev/null & listening "$1" u "$2"; }
 wan6_reaches() {
 	MSG_ID=$((MSG_ID + 1))
 	msg="probe-$$-$MSG_ID"

@@ -16,6 +16,14 @@ static const char conf[] =
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct config cfg;
+	/* the router: 192.168.1.1/24 on br-lan */
+	static struct own_addresses own = {
+		.addrs = { { .ifname = "br-lan",
+			     .addr = { .s6_addr = { [10] = 0xff, [11] = 0xff, 192, 168, 1, 1 } },
+			     .net = { .net = { .s6_addr = { [10] = 0xff, [11] = 0xff, 192, 168, 1 } },
+				      .len = 120 } } },
+		.count = 1,
+	};
 	static bool loaded;
 	static struct priv_request r;
 	static struct priv_batch b;
@@ -32,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	memcpy(&r, data, size < sizeof(r) ? size : sizeof(r));
 	if (priv_request_check(&r, sizeof(r), &why) == 0)
-		(void)priv_authorize(&cfg, &r, &ext, 1, &why);
+		(void)priv_authorize(&cfg, &own, &r, &ext, 1, &why);
 
 	memset(&b, 0, sizeof(b));
 	memcpy(&b, data, size < sizeof(b) ? size : sizeof(b));
@@ -41,6 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    priv_request_check(&b, PRIV_BATCH_SIZE(b.count), &why) == 0)
 		for (size_t i = 0; i < b.count; i++)
 			if (priv_batch_item_check(&b.items[i], &why) == 0)
-				(void)priv_authorize_item(&cfg, &b.items[i], &why);
+				(void)priv_authorize_item(&cfg, &own, &b.items[i], &why);
 	return 0;
 }

@@ -468,6 +468,35 @@ START_TEST(test_third_party_mapping)
 }
 END_TEST
 
+/* A host that spoofs the router's LAN address, or names it (or the
+ * network's edges) as a third party, gets nothing: the router's own
+ * LAN-only services would reach the WAN. */
+START_TEST(test_router_address_refused)
+{
+	static struct own_addresses own;
+	struct map_request r = req("192.168.1.1", 8080, 8080, 60);
+	struct static_mapping sm = { .proto = IPPROTO_TCP, .external_port = 2222,
+				     .internal_addr = unit_v4("192.168.1.1"), .internal_port = 22 };
+
+	unit_own_address(&own, "lan0", "192.168.1.1", 24);
+	mapper_set_own_addresses(m, &own);
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_A_HOST);
+	ck_assert_str_eq(mapper_internal_refusal(m, &r.internal_addr),
+			 "an address of the router (lan0)");
+	cfg.policy.rules[1].third_party = true;
+	r = req("192.168.1.10", 8080, 8080, 60);
+	r.internal_addr = unit_v4("192.168.1.255");
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_A_HOST);
+	r.internal_addr = unit_v4("169.254.1.1");
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_NOT_A_HOST);
+	ck_assert_int_eq(mapper_add_static(m, &sm), MAP_NOT_A_HOST);
+	ck_assert_uint_eq(fake_nft.adds, 0);
+	/* the host next door is fine */
+	r.internal_addr = unit_v4("192.168.1.20");
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+}
+END_TEST
+
 static void stop_loop(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what;
@@ -844,6 +873,7 @@ int main(void)
 	tcase_add_test(tc, test_unmap_and_unmap_all);
 	tcase_add_test(tc, test_nonce_binds_mapping);
 	tcase_add_test(tc, test_router_ports_kept);
+	tcase_add_test(tc, test_router_address_refused);
 	tcase_add_test(tc, test_exact_port);
 	tcase_add_test(tc, test_third_party_mapping);
 	tcase_add_test(tc, test_timer_expires_leases);

@@ -21,6 +21,7 @@
 
 static struct config cfg;
 static struct priv_request r;
+static struct own_addresses own;
 static const char *why;
 
 static void setup(void)
@@ -28,6 +29,10 @@ static void setup(void)
 	char err[CONFIG_ERROR_MAX];
 
 	ck_assert_int_eq(config_load_string(CONF, "test.conf", &cfg, err, sizeof(err)), 0);
+	memset(&own, 0, sizeof(own));
+	unit_own_address(&own, "br-lan", "192.168.1.1", 24);
+	unit_own_address(&own, "br-lan", "2001:db8:1::1", 64);
+	unit_own_address(&own, "wan0", "203.0.113.1", 24);
 	memset(&r, 0, sizeof(r));
 	r.op = PRIV_ADD;
 	r.mapping = (struct priv_mapping){ .proto = IPPROTO_TCP, .external_port = 8080,
@@ -45,7 +50,7 @@ static int authorize(void)
 {
 	struct in_addr ext = { htonl(0xcb007101) };  /* 203.0.113.1 */
 
-	return check() < 0 ? -EINVAL : priv_authorize(&cfg, &r, &ext, 1, &why);
+	return check() < 0 ? -EINVAL : priv_authorize(&cfg, &own, &r, &ext, 1, &why);
 }
 
 START_TEST(test_allowed)
@@ -118,7 +123,72 @@ START_TEST(test_out_of_policy)
 	memset(&r, 0, sizeof(r));
 	r.op = PRIV_PEER;
 	r.flow.proto = IPPROTO_UDP;
+	r.flow.internal_addr = unit_v4("192.168.1.10");
+	r.flow.internal_port = 5000;
 	r.lifetime = 7200;
+	ck_assert_int_eq(authorize(), -EPERM);
+}
+END_TEST
+
+/* What no LAN client could get through the daemon, asked of the helper
+ * directly (issue 9): forwards to the router itself and to addresses no
+ * host has, whoever the request says asked. */
+START_TEST(test_not_a_host)
+{
+	static const char *const refused[] = { "192.168.1.1", "192.168.1.0", "192.168.1.255",
+					       "203.0.113.1", "169.254.7.7" };
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		setup();
+		/* a third party of the client the policy lets name any */
+		r.mapping.client = unit_v4("192.168.1.5");
+		r.mapping.internal_addr = unit_v4(refused[i]);
+		ck_assert_int_eq(check() == 0 ? authorize() : -EPERM, -EPERM);
+		/* not even as the operator's static mapping */
+		r.mapping.operator_static = 1;
+		r.mapping.timeout_ms = 0;
+		ck_assert_int_eq(check() == 0 ? authorize() : -EPERM, -EPERM);
+	}
+	setup();
+	r.mapping.internal_addr = r.mapping.client = unit_v6("2001:db8:1::1");
+	r.mapping.external_port = 0;
+	ck_assert_int_eq(authorize(), -EPERM);
+	ck_assert_str_eq(why, "an address of the router (br-lan)");
+	/* in a batch too */
+	setup();
+	struct priv_batch_item item = { .op = PRIV_ADD, .mapping = r.mapping };
+	item.mapping.internal_addr = item.mapping.client = unit_v4("192.168.1.1");
+	ck_assert_int_eq(priv_authorize_item(&cfg, &own, &item, &why), -EPERM);
+	item.op = PRIV_RENEW;
+	ck_assert_int_eq(priv_authorize_item(&cfg, &own, &item, &why), -EPERM);
+	/* what cannot be read is not vouched for */
+	setup();
+	own_addr_counted(&own, -1);
+	ck_assert_int_eq(authorize(), -EPERM);
+}
+END_TEST
+
+/* PEER: only a LAN host's flow, from a port the policy lets it map. */
+START_TEST(test_peer)
+{
+	memset(&r, 0, sizeof(r));
+	r.op = PRIV_PEER;
+	r.flow.proto = IPPROTO_UDP;
+	r.flow.internal_addr = unit_v4("192.168.1.10");
+	r.flow.internal_port = 5000;
+	r.flow.remote_addr = unit_v4("198.51.100.7");
+	r.flow.remote_port = 3478;
+	r.lifetime = 600;
+	ck_assert_int_eq(authorize(), 0);
+	r.flow.internal_port = 53;  /* the policy allows 1024-65535 only */
+	ck_assert_int_eq(authorize(), -EPERM);
+	r.flow.internal_port = 5000;
+	r.flow.internal_addr = unit_v4("192.168.1.1");  /* the router's own flow */
+	ck_assert_int_eq(authorize(), -EPERM);
+	r.flow.internal_addr = unit_v4("203.0.113.9");  /* on the WAN side */
+	ck_assert_int_eq(authorize(), -EPERM);
+	ck_assert_str_eq(why, "the flow's internal side is not on a LAN interface");
+	r.flow.internal_addr = unit_v4("10.0.0.7");  /* nowhere the router has */
 	ck_assert_int_eq(authorize(), -EPERM);
 }
 END_TEST
@@ -204,26 +274,26 @@ START_TEST(test_batch)
 	/* items: adds, deletes and renewals only, well formed, an add or a
 	 * renewal within policy */
 	ck_assert_int_eq(priv_batch_item_check(&b.items[0], &why), 0);
-	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[0], &why), 0);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &own, &b.items[0], &why), 0);
 	b.items[1].op = PRIV_REPLACE;
 	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);
 	b.items[1].op = PRIV_COUNTERS;
 	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);
 	b.items[1].op = PRIV_RENEW;
 	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), 0);
-	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[1], &why), 0);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &own, &b.items[1], &why), 0);
 	b.items[1].mapping.timeout_ms = 0;  /* a renewal that never ends */
 	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), 0);
-	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[1], &why), -EPERM);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &own, &b.items[1], &why), -EPERM);
 	b.items[1].mapping = r.mapping;
 	b.items[1].op = PRIV_ADD;
 	b.items[1].mapping.internal_port = 0;
 	ck_assert_int_eq(priv_batch_item_check(&b.items[1], &why), -EINVAL);
 	b.items[2].mapping.external_port = 80;
 	ck_assert_int_eq(priv_batch_item_check(&b.items[2], &why), 0);
-	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[2], &why), -EPERM);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &own, &b.items[2], &why), -EPERM);
 	b.items[2].op = PRIV_DELETE;
-	ck_assert_int_eq(priv_authorize_item(&cfg, &b.items[2], &why), 0);
+	ck_assert_int_eq(priv_authorize_item(&cfg, &own, &b.items[2], &why), 0);
 }
 END_TEST
 
@@ -262,6 +332,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_allowed);
 	tcase_add_test(tc, test_out_of_policy);
+	tcase_add_test(tc, test_not_a_host);
+	tcase_add_test(tc, test_peer);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_pack_round_trip);

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct in6_addr unit_v6(const char *text)
 {
@@ -18,6 +20,19 @@ struct in6_addr unit_v4(const char *text)
 
 	ck_assert_int_eq(inet_pton(AF_INET, text, &a), 1);
 	return addr_from_v4(a);
+}
+
+void unit_own_address(struct own_addresses *own, const char *ifname, const char *addr,
+		      unsigned len)
+{
+	struct if_address *a = &own->addrs[own->count++];
+	bool v6 = strchr(addr, ':') != NULL;
+
+	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
+	a->addr = v6 ? unit_v6(addr) : unit_v4(addr);
+	a->net.net = a->addr;
+	a->net.len = (uint8_t)(v6 ? len : len + 96);
+	addr_mask(&a->net.net, a->net.len);
 }
 
 char *unit_take_text(struct evbuffer *b)

@@ -5,11 +5,18 @@
 #include <check.h>
 
 #include "addr.h"
+#include "own_addr.h"
 
 /* "a.b.c.d" as the daemon holds it (IPv4-mapped). */
 struct in6_addr unit_v4(const char *text);
 /* An IPv6 address literal. */
 struct in6_addr unit_v6(const char *text);
+
+/* One address of the router's, addr/len on ifname (len in its family's
+ * bits), appended to own. */
+struct own_addresses;
+void unit_own_address(struct own_addresses *own, const char *ifname, const char *addr,
+		      unsigned len);
 
 struct evbuffer;
 /* What a writer put in b, as a string the test owns (free it); b is left
