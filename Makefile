@@ -58,10 +58,10 @@ DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_wat
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
-               nft/nft_watch.c daemon/priv_client.c daemon/privdrop.c daemon/sd_notify.c daemon/main.c
+               nft/nft_watch.c nft/forwards.c daemon/priv_client.c daemon/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them.
-HELPER_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/privdrop.c nft/nft.c nft/conntrack.c nft/helper.c
-UNIT_SUITES := addr own_addr text router_ports audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+HELPER_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/privdrop.c nft/nft.c nft/conntrack.c nft/forwards.c nft/helper.c
+UNIT_SUITES := addr own_addr text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -123,9 +123,14 @@ $(BUILD)/tests/unit/check_router_ports: $(BUILD)/tests/unit/check_router_ports.o
 		$(BUILD)/tests/unit/unit.o $(CORE_OBJS) $(BUILD)/daemon/router_ports.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
+# The operator's forwarding rules read, on rules built by hand.
+$(BUILD)/tests/unit/check_forwards: $(BUILD)/tests/unit/check_forwards.o \
+		$(BUILD)/tests/unit/unit.o $(CORE_OBJS) $(BUILD)/nft/forwards.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
 # The notification parser, on hand-made messages.
 $(BUILD)/tests/unit/check_nft_watch: $(BUILD)/tests/unit/check_nft_watch.o $(BUILD)/tests/unit/unit.o \
-		$(CORE_OBJS) $(BUILD)/nft/nft_watch.o $(BUILD)/daemon/nl_listener.o
+		$(CORE_OBJS) $(BUILD)/nft/nft_watch.o $(BUILD)/nft/forwards.o $(BUILD)/daemon/nl_listener.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
@@ -150,7 +155,7 @@ FUZZ_CHECK_SECONDS ?= 4
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined -Idaemon -Idaemon/upnp -Iconfig -Inft \
                 -Itests/fuzz -DPORTLEASED_VERSION='"$(VERSION)"'
-FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRCS) nft/nft_watch.c daemon/nl_listener.c)
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRCS) nft/nft_watch.c nft/forwards.c daemon/nl_listener.c)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 $(FUZZ_BUILD)/%.o: %.c

@@ -15,6 +15,7 @@
 #include "addr_watch.h"
 #include "lease_store.h"
 #include "nft_watch.h"
+#include "forwards.h"
 #include "own_addr.h"
 #include "control_server.h"
 #include "metrics_server.h"
@@ -51,6 +52,10 @@ struct daemon {
 	struct lease_store *leases;  /* NULL without a lease_file */
 	struct nft_watch *nft_watch;
 	struct event *rebuild_timer;
+	/* The ports other tables forward, as the helper last read them. */
+	struct forwarded_ports forwarded;
+	bool has_forwarded;
+	struct event *forwards_timer;
 	struct event *on_term, *on_int, *on_hup;
 	bool running;  /* the loop was entered */
 };
@@ -58,10 +63,44 @@ struct daemon {
 static int router_serves(void *arg, uint8_t proto, uint16_t port, const struct in_addr *external)
 {
 	struct daemon *d = arg;
+	int rc;
 
+	if (d->has_forwarded && forwarded_has(&d->forwarded, proto, port))
+		return ROUTER_PORT_FORWARDED;
+	if (!d->router_ports)
+		return 0;
 	/* Looked up each time: a PPP or VLAN interface may be recreated. */
-	return router_ports_serves(d->router_ports, proto, port, external,
-				   if_nametoindex(d->cfg.external_interface));
+	rc = router_ports_serves(d->router_ports, proto, port, external,
+				 if_nametoindex(d->cfg.external_interface));
+	return rc > 0 ? ROUTER_PORT_SERVED : rc;
+}
+
+/* Other tables' forwards, read again by the helper: at start, and after
+ * another program changed rules or sets. */
+static void read_forwarded(struct daemon *d)
+{
+	int rc = priv_forwarded_ports(d->nft, &d->forwarded);
+
+	if (rc < 0) {
+		if (d->has_forwarded)
+			log_warnx("nftables: cannot read other tables' forwards (%s); their ports "
+				  "are no longer kept from clients", strerror(-rc));
+		d->has_forwarded = false;
+		return;
+	}
+	if (d->forwarded.rules)
+		log_info("nftables: %u rules of other tables forward ports from the WAN; those "
+			 "ports are kept from clients", d->forwarded.rules);
+	else
+		log_debug("nftables: no rule of another table forwards ports from the WAN");
+	d->has_forwarded = true;
+}
+
+static void forwards_fired(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	read_forwarded(arg);
 }
 
 /* What no mapping may forward to follows every interface's addresses. */
@@ -229,6 +268,16 @@ static void table_damaged(void *arg)
 		evtimer_add(d->rebuild_timer, &tv);
 }
 
+/* A firewall reload is a burst of notices too: read once it ends. */
+static void others_changed(void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, REBUILD_DELAY_MS * 1000 };
+
+	if (!evtimer_pending(d->forwards_timer, NULL))
+		evtimer_add(d->forwards_timer, &tv);
+}
+
 static void rebuild_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -301,19 +350,23 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	read_own_addresses(d);
 	mapper_set_own_addresses(d->mapper, &d->own);
 	d->rebuild_timer = evtimer_new(d->base, rebuild_fired, d);
-	if (!d->rebuild_timer) {
+	d->forwards_timer = evtimer_new(d->base, forwards_fired, d);
+	if (!d->rebuild_timer || !d->forwards_timer) {
 		log_warnx("out of memory");
 		return -1;
 	}
 	d->nft_watch = nft_watch_new(d->base, d->cfg.nft_table, d->cfg.forward_chain,
 				     nft_portid(d->nft), table_damaged, d, err, sizeof(err));
 	if (!d->nft_watch)
-		log_warnx("%s; a flushed ruleset will not be restored until a restart", err);
-	d->router_ports = router_ports_open(err, sizeof(err));
-	if (d->router_ports)
-		mapper_set_router_serves(d->mapper, router_serves, d);
+		log_warnx("%s; a flushed ruleset will not be restored until a restart, and "
+			  "other tables' forwards are read at start only", err);
 	else
+		nft_watch_on_others(d->nft_watch, others_changed);
+	read_forwarded(d);
+	d->router_ports = router_ports_open(err, sizeof(err));
+	if (!d->router_ports)
 		log_warnx("%s; ports the router itself serves are not kept from mappings", err);
+	mapper_set_router_serves(d->mapper, router_serves, d);
 	if (d->conntrack)
 		mapper_set_conntrack(d->mapper, d->conntrack);
 	else
@@ -382,6 +435,8 @@ static void stop(struct daemon *d)
 	metrics_server_free(d->metrics);
 	addr_watch_free(d->addr_watch);
 	nft_watch_free(d->nft_watch);
+	if (d->forwards_timer)
+		event_free(d->forwards_timer);
 	if (d->rebuild_timer)
 		event_free(d->rebuild_timer);
 	/* Clean only if the loop ran: a failed start has lost nothing, but

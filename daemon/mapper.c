@@ -108,6 +108,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_NO_FLOW: return "no such outbound flow";
 	case MAP_ROUTER_SERVES: return "the router itself serves that port from the WAN";
 	case MAP_NOT_A_HOST: return "the internal address is the router's own or no host's";
+	case MAP_FORWARDED_ELSEWHERE: return "another nftables rule forwards that port";
 	}
 	return "?";
 }
@@ -771,20 +772,21 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 	return install_granted(m, &fields, lifetime);
 }
 
-/* Whether the router's own service holds that external port. If the
- * kernel cannot say, the grant goes ahead (logged): refusing every request
- * would not make the router safer than its operator's firewall does. */
-static bool router_serves(struct mapper *m, uint8_t proto, uint16_t port)
+/* Whether the router takes that external port itself (ROUTER_PORT_SERVED
+ * or ROUTER_PORT_FORWARDED), or 0. If the kernel cannot say, the grant
+ * goes ahead (logged): refusing every request would not make the router
+ * safer than its operator's firewall does. */
+static int router_takes(struct mapper *m, uint8_t proto, uint16_t port)
 {
 	int rc;
 
 	if (!m->router_serves)
-		return false;
+		return 0;
 	rc = m->router_serves(m->router_serves_arg, proto, port, &m->external_address);
 	if (rc < 0)
 		log_warnx("sock_diag: cannot tell whether the router serves %s port %u: %s",
 			  policy_proto_name(proto), port, strerror(-rc));
-	return rc > 0;
+	return rc > 0 ? rc : 0;
 }
 
 /* ranges (n of them, room for max) without port; returns the new count. */
@@ -845,8 +847,15 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 		d = policy_check(&m->cfg->policy, &q);
 		if (!d.allow || !lease_external_free(m->leases, req->proto, req->suggested_external_port))
 			return (struct map_result){ .status = MAP_PORT_UNAVAILABLE, .rule = d.rule };
-		if (router_serves(m, req->proto, req->suggested_external_port))
+		switch (router_takes(m, req->proto, req->suggested_external_port)) {
+		case ROUTER_PORT_SERVED:
 			return (struct map_result){ .status = MAP_ROUTER_SERVES, .rule = d.rule };
+		case ROUTER_PORT_FORWARDED:
+			return (struct map_result){ .status = MAP_FORWARDED_ELSEWHERE,
+						    .rule = d.rule };
+		default:
+			break;
+		}
 		port = req->suggested_external_port;
 	} else {
 		for (int tries = 0;; tries++) {
@@ -855,7 +864,7 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 							   req->suggested_external_port :
 							   req->internal_port,
 						   allowed, nallowed);
-			if (port < 0 || !router_serves(m, req->proto, (uint16_t)port))
+			if (port < 0 || !router_takes(m, req->proto, (uint16_t)port))
 				break;
 			if (tries + 1 == ROUTER_PORT_TRIES) {
 				port = -1;

@@ -50,6 +50,7 @@ enum map_status {
 	MAP_NO_FLOW,            /* PEER: the router tracks no such outbound flow */
 	MAP_ROUTER_SERVES,      /* the exact port asked for is the router's own service's */
 	MAP_NOT_A_HOST,         /* the internal address is the router's own, or no host's */
+	MAP_FORWARDED_ELSEWHERE,  /* the exact port asked for, another table's rule forwards */
 };
 
 struct map_result {
@@ -158,10 +159,15 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
  * portleasectl add's are left alone. */
 void mapper_sync_static(struct mapper *m, const struct config *cfg);
 
-/* Whether the router itself serves proto/port (host order) from the WAN
- * at external (router_ports.h): 1, 0, or a negative errno. Such a port is
- * never forwarded: another allowed port is taken, or an exact request is
- * MAP_ROUTER_SERVES. Without one, nothing is asked. */
+/* Whether the router itself takes proto/port (host order) from the WAN
+ * at external: ROUTER_PORT_SERVED, a service of its own listens there
+ * (router_ports.h); ROUTER_PORT_FORWARDED, another table's rule forwards
+ * it (forwards.h); 0 neither; or a negative errno. Such a port is never
+ * granted: another allowed port is taken, or an exact request is
+ * MAP_ROUTER_SERVES or MAP_FORWARDED_ELSEWHERE. Without one, nothing is
+ * asked. */
+#define ROUTER_PORT_SERVED 1
+#define ROUTER_PORT_FORWARDED 2
 typedef int (*mapper_router_serves_fn)(void *arg, uint8_t proto, uint16_t port,
 				       const struct in_addr *external);
 void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, void *arg);

@@ -320,6 +320,19 @@ int nft_intact(struct nft *n)
 	return call(n, PRIV_INTACT, &reply);
 }
 
+int priv_forwarded_ports(struct nft *n, struct forwarded_ports *out)
+{
+	static struct priv_forwarded_reply reply;
+
+	send_queue(n);
+	memset(&n->request, 0, sizeof(n->request));
+	n->request.op = PRIV_FORWARDED;
+	exchange(n, &n->request, sizeof(n->request), &reply, sizeof(reply));
+	if (reply.rc == 0)
+		*out = reply.ports;
+	return reply.rc;
+}
+
 uint32_t nft_portid(const struct nft *n)
 {
 	return n->portid;

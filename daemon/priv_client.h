@@ -25,4 +25,9 @@ int priv_watch(struct nft *n, struct event_base *base);
 /* The helper reads the config file again (before we apply it). */
 int priv_reload(struct nft *n);
 
+struct forwarded_ports;
+/* The ports other tables' rules forward from the WAN, as the helper reads
+ * them (nft/forwards.h): 0, or a negative errno if it cannot. */
+int priv_forwarded_ports(struct nft *n, struct forwarded_ports *out);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "conntrack.h"
+#include "forwards.h"
 #include "ifaddr.h"
 #include "log.h"
 #include "nft.h"
@@ -34,7 +35,21 @@ struct helper {
 	struct nft *nft;
 	struct conntrack *conntrack;
 	struct own_addresses own;  /* read before each check that needs it */
+	struct forwards *forwards;  /* NULL: other tables' forwards are not read */
 };
+
+/* Whether another table's rule already forwards m's external port from
+ * the WAN: a client would be told it has the port while the traffic went
+ * elsewhere. A ruleset that cannot be read refuses nothing (logged). */
+static bool forwarded_elsewhere(struct helper *h, const struct priv_mapping *m)
+{
+	const struct forwarded_ports *f;
+
+	if (!h->forwards || !addr_is_v4(&m->internal_addr) || m->operator_static)
+		return false;
+	f = forwards_current(h->forwards);
+	return f && forwarded_has(f, m->proto, m->external_port);
+}
 
 /* The router's addresses as the kernel has them now: the other half's
  * word on them is not taken. */
@@ -120,7 +135,7 @@ static const char *op_name(uint32_t op)
 {
 	static const char *const names[] = { "?", "add", "replace", "delete", "counters",
 					     "last-used", "rebuild", "hairpin", "peer", "reload",
-					     "close", "intact", "batch", "renew" };
+					     "close", "intact", "batch", "renew", "forwarded" };
 
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -149,6 +164,11 @@ static void perform_batch(struct helper *h, const struct priv_batch *b,
 		}
 		if ((out->rc[i] = priv_authorize_item(&h->cfg, &h->own, item, &why)) < 0) {
 			log_warnx("refused %s: %s", op_name(item->op), why);
+			continue;
+		}
+		if (item->op == PRIV_ADD && forwarded_elsewhere(h, &item->mapping)) {
+			out->rc[i] = -EADDRINUSE;
+			log_warnx("refused add: another table forwards that port");
 			continue;
 		}
 		m = priv_mapping_unpack(&item->mapping);
@@ -201,6 +221,19 @@ static int serve(struct helper *h)
 			if (send(h->fd, &batch_reply, sizeof(batch_reply), MSG_NOSIGNAL) < 0)
 				return 0;
 			continue;
+		} else if (r->op == PRIV_FORWARDED) {
+			static struct priv_forwarded_reply fr;
+			const struct forwarded_ports *f =
+				h->forwards ? forwards_current(h->forwards) : NULL;
+
+			fr.rc = f ? 0 : -EOPNOTSUPP;
+			if (f)
+				fr.ports = *f;
+			else
+				memset(&fr.ports, 0, sizeof(fr.ports));
+			if (send(h->fd, &fr, sizeof(fr), MSG_NOSIGNAL) < 0)
+				return 0;
+			continue;
 		} else if (r->op == PRIV_CLOSE) {
 			nft_close(h->nft, (int)r->remove);
 			h->nft = NULL;
@@ -211,7 +244,12 @@ static int serve(struct helper *h)
 
 			if (needs_own(r->op))
 				read_own(h);
-			if ((reply.rc = priv_authorize(&h->cfg, &h->own, r, ext, n_ext, &why)) < 0)
+			if ((reply.rc = priv_authorize(&h->cfg, &h->own, r, ext, n_ext, &why)) == 0 &&
+			    r->op == PRIV_ADD && forwarded_elsewhere(h, &r->mapping)) {
+				why = "another table forwards that port";
+				reply.rc = -EADDRINUSE;
+			}
+			if (reply.rc < 0)
 				log_warnx("refused %s: %s", op_name(r->op), why);
 			else
 				reply.rc = perform(h, r, &reply);
@@ -236,7 +274,7 @@ int main(int argc, char **argv)
 {
 	static struct helper h;
 	bool foreground = false, verbose = false;
-	char err[CONFIG_ERROR_MAX], ct_err[CONFIG_ERROR_MAX];
+	char err[CONFIG_ERROR_MAX], ct_err[CONFIG_ERROR_MAX], fw_err[CONFIG_ERROR_MAX];
 	int opt;
 
 	h.fd = -1;
@@ -273,6 +311,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	h.conntrack = conntrack_open(ct_err, sizeof(ct_err));
+	h.forwards = forwards_open(h.cfg.nft_table, h.cfg.forward_chain, h.cfg.external_interface,
+				   nft_portid(h.nft), fw_err, sizeof(fw_err));
+	if (!h.forwards)
+		log_warnx("%s; ports other tables forward are not kept from clients", fw_err);
 	if (privdrop(h.cfg.user, PRIVDROP_NET_ADMIN, err, sizeof(err)) < 0) {
 		nft_close(h.nft, 1);
 		h.nft = NULL;
@@ -282,6 +324,7 @@ int main(int argc, char **argv)
 	hello(h.fd, 0, &h, h.conntrack ? "" : ct_err);
 	serve(&h);
 	conntrack_close(h.conntrack);
+	forwards_close(h.forwards);
 	if (h.nft)
 		nft_close(h.nft, 0);
 	log_fini();

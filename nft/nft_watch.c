@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "forwards.h"
 #include "log.h"
 #include "nl_listener.h"
 #include "nlmsg.h"
@@ -23,6 +24,7 @@ struct nft_watch {
 	char forward_chain[TABLE_NAME_MAX];
 	uint32_t own_portid;
 	void (*damaged)(void *arg);
+	void (*others)(void *arg);
 	void *arg;
 };
 
@@ -113,7 +115,7 @@ bool nft_watch_concerns(const void *buf, size_t len, const char *table, const ch
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct nft_watch *w = arg;
-	bool damaged = false;
+	bool damaged = false, others = false;
 
 	(void)what;
 	for (int i = 0; i < READS_PER_EVENT; i++) {
@@ -122,7 +124,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 		if (len < 0 && errno == ENOBUFS) {
 			/* Notices were lost: look as if the worst happened. */
-			damaged = true;
+			damaged = others = true;
 			continue;
 		}
 		if (len < 0) {
@@ -132,9 +134,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		damaged |= nft_watch_concerns(buf, (size_t)len, w->table, w->forward_chain,
 					      w->own_portid);
+		others |= forwards_changed_by_notice(buf, (size_t)len, w->own_portid);
 	}
 	if (damaged)
 		w->damaged(w->arg);
+	if (others && w->others)
+		w->others(w->arg);
 }
 
 struct nft_watch *nft_watch_new(struct event_base *base, const char *table,
@@ -159,6 +164,11 @@ struct nft_watch *nft_watch_new(struct event_base *base, const char *table,
 		return NULL;
 	}
 	return w;
+}
+
+void nft_watch_on_others(struct nft_watch *w, void (*others)(void *arg))
+{
+	w->others = others;
 }
 
 void nft_watch_free(struct nft_watch *w)

@@ -23,6 +23,10 @@ struct nft_watch;
 struct nft_watch *nft_watch_new(struct event_base *base, const char *table,
 				const char *forward_chain, uint32_t own_portid,
 				void (*damaged)(void *arg), void *arg, char *err, size_t errlen);
+/* others(arg) runs, from the loop, when any other netlink port changed
+ * rules or sets anywhere (forwards_changed_by_notice): the ports other
+ * tables forward may have changed. NULL: nobody asks. */
+void nft_watch_on_others(struct nft_watch *w, void (*others)(void *arg));
 void nft_watch_free(struct nft_watch *w);
 
 /* Whether one datagram of notifications holds such a deletion (pure; the

@@ -139,6 +139,7 @@ int priv_request_check(const void *buf, size_t len, const char **why)
 	case PRIV_REBUILD:
 	case PRIV_RELOAD:
 	case PRIV_INTACT:
+	case PRIV_FORWARDED:
 		return 0;
 	default:
 		return *why = "unknown operation", -EINVAL;

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "conntrack.h"
 #include "filter.h"
+#include "forwards.h"
 #include "nft.h"
 #include "own_addr.h"
 
@@ -38,6 +39,7 @@ enum priv_op {
 	PRIV_INTACT,      /* are our objects all there? (rc 1 or 0) */
 	PRIV_BATCH,       /* struct priv_batch: adds, deletes and renewals, in order */
 	PRIV_RENEW,       /* in a batch only: mapping's elements again, with its timeout */
+	PRIV_FORWARDED,   /* the ports other tables forward: struct priv_forwarded_reply */
 };
 
 /* struct nft_mapping without pointers. */
@@ -99,6 +101,14 @@ struct priv_batch_reply {
 /* A datagram must fit the kernel's default socket send buffer
  * (net.core.wmem_default, 212,992 bytes, less its own overhead). */
 _Static_assert(sizeof(struct priv_batch) <= 200000, "a full batch must be one datagram");
+
+/* PRIV_FORWARDED's answer: rc 0 and the ports, or a negative errno (the
+ * ruleset could not be read). */
+struct priv_forwarded_reply {
+	int32_t rc;
+	uint32_t padding;
+	struct forwarded_ports ports;
+};
 
 /* The helper's first datagram: ready (rc 0) or why not. */
 struct priv_hello {

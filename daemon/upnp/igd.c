@@ -148,7 +148,8 @@ static int map_status_to_upnp(enum map_status s)
 	case MAP_NOT_A_HOST: return UPNP_NOT_AUTHORIZED;
 	case MAP_NOT_OWNER:
 	case MAP_PORT_UNAVAILABLE:
-	case MAP_ROUTER_SERVES: return UPNP_CONFLICT;
+	case MAP_ROUTER_SERVES:
+	case MAP_FORWARDED_ELSEWHERE: return UPNP_CONFLICT;
 	case MAP_NO_FREE_PORT:
 	case MAP_TABLE_FULL:
 	case MAP_QUOTA_EXCEEDED:

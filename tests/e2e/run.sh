@@ -104,19 +104,19 @@ expect "with portleased's credentials nftables cannot be changed ($out)" \
 write_router_config "$WORK/probe.conf" 'nft_table = "probe";'
 sed -i 's|^user = .*|user = "nobody";|' "$WORK/probe.conf"
 PRIV_PROBE="$BUILD/tests/e2e/priv_probe"
-got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" add tcp 80 "$LAN1_IP" 80 "$LAN1_IP" 2>>"$LOG")
+got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" add tcp 80 "$LAN1_IP" 80 "$LAN1_IP" 2>>"$WORK/probe.log")
 expect "the helper refuses a mapping the policy denies, whatever the other half says ($got)" \
 	check '[ "$got" = "rc=-1" ] && ! in_router nft list map inet probe fwd4 | grep -q "tcp . 80 "'
-got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" static tcp 2222 "$LAN2_IP" 2222 2>>"$LOG")
+got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" static tcp 2222 "$LAN2_IP" 2222 2>>"$WORK/probe.log")
 expect "  and a \"static\" mapping the config does not declare, where the policy denies ($got)" [ "$got" = "rc=-1" ]
-got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" add tcp 7777 "$LAN2_IP" 7777 "$LAN1_IP" 2>>"$LOG")
+got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" add tcp 7777 "$LAN2_IP" 7777 "$LAN1_IP" 2>>"$WORK/probe.log")
 expect "  and a third party's mapping no rule allows ($got)" [ "$got" = "rc=-1" ]
-got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" short 2>>"$LOG")
+got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" short 2>>"$WORK/probe.log")
 expect "  and a malformed request, with EINVAL ($got)" [ "$got" = "rc=-22" ]
-got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" add tcp 7777 "$LAN1_IP" 7777 "$LAN1_IP" 2>>"$LOG")
+got=$(in_router "$PRIV_PROBE" "$BUILD/portleased-nft" "$WORK/probe.conf" add tcp 7777 "$LAN1_IP" 7777 "$LAN1_IP" 2>>"$WORK/probe.log")
 expect "  but does what the policy allows ($got)" \
 	check '[ "$got" = "rc=0" ] && in_router nft list map inet probe fwd4 | grep -q "tcp . 7777 "'
-expect "  and logs each refusal" check '[ "$(grep -c "portleased-nft warning: refused" "$LOG")" -ge 4 ]'
+expect "  and logs each refusal" check '[ "$(grep -c "portleased-nft warning: refused" "$WORK/probe.log")" -ge 4 ]'
 in_router nft delete table inet probe
 
 listen_tcp "$NS_LAN1" 8080 "$WORK/lan1-tcp8080"

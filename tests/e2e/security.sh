@@ -107,7 +107,8 @@ expect "the operator's portleasectl add to the router's address says why not ($g
 # (on a table of its own); the helper reads the interfaces itself.
 write_router_config "$WORK/probe.conf" 'nft_table = "probe";'
 sed -i "s|^policy = (|policy = (\n  { action = \"allow\"; clients = \"$LAN1_IP\"; third_party = true; internal_ports = \"1024-65535\"; external_ports = \"1024-65535\"; },|" "$WORK/probe.conf"
-probe() { in_router "$BUILD/tests/e2e/priv_probe" "$BUILD/portleased-nft" "$WORK/probe.conf" "$@" 2>>"$LOG"; }
+# (its own log: portleased's is not opened for appending)
+probe() { in_router "$BUILD/tests/e2e/priv_probe" "$BUILD/portleased-nft" "$WORK/probe.conf" "$@" 2>>"$WORK/probe.log"; }
 got="$(probe add tcp 7001 "$ROUTER_LAN_IP" 7001 "$LAN1_IP") $(probe add tcp 7002 "$ROUTER_WAN_IP" 7002 "$LAN1_IP")"
 expect "the helper refuses forwards to the router's LAN and WAN addresses ($got)" [ "$got" = "rc=-1 rc=-1" ]
 got="$(probe static tcp 7003 "$ROUTER_LAN_IP" 22)"
@@ -128,7 +129,7 @@ expect "  and still does what the policy allows ($got)" \
 	check '[ "$got" = "rc=0" ] && in_router nft list table inet probe > "$WORK/probe-table" &&
 	       grep -q "udp . 7007 " "$WORK/probe-table" && ! grep -q "700[1-6]" "$WORK/probe-table"'
 expect "  and logs why it refused" \
-	grep -q "portleased-nft warning: refused add: an address of the router (br-lan)" "$LOG"
+	grep -q "portleased-nft warning: refused add: an address of the router (br-lan)" "$WORK/probe.log"
 in_router nft delete table inet probe
 
 # --- PCP over 1100 octets: MALFORMED_REQUEST, not silence ---------------------
@@ -233,5 +234,47 @@ expect "UPnP AddPortMapping of tcp 8023, where a dual-stack IPv6 listener of the
 	check '[ "$got" = "failed with code 718" ] && wan_reaches tcp 8023 "$WORK/router-tcp8023"'
 got=$(in_lan1 natpmpc -g "$ROUTER_LAN_IP" -a 8024 8024 tcp 600 2>&1 | sed -n 's/^Mapped public port \([0-9]*\) .*/\1/p')
 expect "  a port the router does not serve is granted as asked (${got:-none})" [ "$got" = 8024 ]
+
+# --- ports the operator's own rules forward are nobody else's -----------------
+
+# An fw4-style port forward in a table of the operator's, a set of ports,
+# and a LAN-side redirect (a DNS hijack's kind), which takes nothing from
+# the WAN. lan2 serves the forwards.
+listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
+in_router nft -f - <<NFT
+table ip operator {
+	chain dstnat {
+		type nat hook prerouting priority dstnat - 10;
+		iifname "$ROUTER_WAN_IF" tcp dport 8090 dnat to $LAN2_IP:7000
+		iifname "$ROUTER_WAN_IF" udp dport { 8091, 8100-8102 } dnat to $LAN2_IP:7000
+		iifname "br-lan" udp dport 8096 redirect to :53
+	}
+}
+NFT
+sleep 0.3
+got=$(in_lan1 natpmpc -g "$ROUTER_LAN_IP" -a 8090 8090 tcp 600 2>&1 | sed -n 's/^Mapped public port \([0-9]*\) .*/\1/p')
+expect "NAT-PMP for tcp 8090, which the operator's own rule forwards, gets another port (${got:-none})" \
+	check '[ -n "$got" ] && [ "$got" != 8090 ] && wan_reaches tcp 8090 "$WORK/lan2-tcp7000"'
+got=$(pcp "$NS_LAN1" -p -l 600 map udp 8101 8101)
+expect "PCP PREFER_FAILURE for udp 8101, in the rule's set's range: CANNOT_PROVIDE_EXTERNAL ($(field result "$got"))" \
+	[ "$(field result "$got")" = CANNOT_PROVIDE_EXTERNAL ]
+expect "  audited with the reason" \
+	grep -q "client=$LAN1_IP internal=$LAN1_IP:8101 rule_line=[0-9]* result=\"another nftables rule forwards that port\"" "$LOG"
+got=$(in_lan1 natpmpc -g "$ROUTER_LAN_IP" -a 8096 8096 udp 600 2>&1 | sed -n 's/^Mapped public port \([0-9]*\) .*/\1/p')
+expect "  while udp 8096, which only the LAN side redirects, is granted as asked (${got:-none})" [ "$got" = 8096 ]
+# A rule added while portleased runs counts at once.
+in_router nft add rule ip operator dstnat iifname "$ROUTER_WAN_IF" tcp dport 8095 dnat to "$LAN2_IP:7000"
+sleep 0.3
+got=$(upnpc_on "$NS_LAN2" -e "x" -a "$LAN2_IP" 8095 8095 TCP 600 | grep -o 'failed with code [0-9]*' | head -n 1)
+expect "a rule added at run time for tcp 8095 is seen: UPnP AddPortMapping 718 (${got:-granted})" \
+	check '[ "$got" = "failed with code 718" ] && wan_reaches tcp 8095 "$WORK/lan2-tcp7000"'
+# A compromised portleased cannot take it either: the helper reads the rules itself.
+got=$(probe add tcp 8090 "$LAN1_IP" 8090 "$LAN1_IP")
+expect "the helper refuses tcp 8090 to a stand-in for portleased too ($got)" [ "$got" = "rc=-98" ]
+in_router nft delete table inet probe
+in_router nft delete table ip operator
+sleep 0.3
+got=$(in_lan1 natpmpc -g "$ROUTER_LAN_IP" -a 8095 8095 tcp 600 2>&1 | sed -n 's/^Mapped public port \([0-9]*\) .*/\1/p')
+expect "once the operator's table is gone, tcp 8095 is granted as asked (${got:-none})" [ "$got" = 8095 ]
 
 summary security

@@ -468,6 +468,34 @@ START_TEST(test_third_party_mapping)
 }
 END_TEST
 
+/* The operator's own rule forwards udp 9000-9001. */
+static int forwarded_9000_9001(void *arg, uint8_t proto, uint16_t port,
+			       const struct in_addr *external)
+{
+	(void)arg;
+	(void)external;
+	return proto == IPPROTO_UDP && (port == 9000 || port == 9001) ? ROUTER_PORT_FORWARDED : 0;
+}
+
+START_TEST(test_forwarded_ports_kept)
+{
+	struct map_request r = req("192.168.1.10", 9000, 9000, 60);
+	struct map_result res;
+
+	r.proto = IPPROTO_UDP;
+	mapper_set_router_serves(m, forwarded_9000_9001, NULL);
+	res = mapper_map(m, &r);
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_uint_ne(res.external_port, 9000);
+	ck_assert_uint_ne(res.external_port, 9001);
+	r = req("192.168.1.11", 9001, 9001, 60);
+	r.proto = IPPROTO_UDP;
+	r.exact_port = true;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_FORWARDED_ELSEWHERE);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+}
+END_TEST
+
 /* A host that spoofs the router's LAN address, or names it (or the
  * network's edges) as a third party, gets nothing: the router's own
  * LAN-only services would reach the WAN. */
@@ -874,6 +902,7 @@ int main(void)
 	tcase_add_test(tc, test_nonce_binds_mapping);
 	tcase_add_test(tc, test_router_ports_kept);
 	tcase_add_test(tc, test_router_address_refused);
+	tcase_add_test(tc, test_forwarded_ports_kept);
 	tcase_add_test(tc, test_exact_port);
 	tcase_add_test(tc, test_third_party_mapping);
 	tcase_add_test(tc, test_timer_expires_leases);
