@@ -50,18 +50,18 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Idaemon/upnp -Ico
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
-CORE_SRCS := daemon/log.c daemon/text.c daemon/addr.c daemon/own_addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
+CORE_SRCS := daemon/log.c daemon/text.c daemon/addr.c daemon/host.c daemon/neigh_table.c daemon/own_addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
              daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c nft/priv.c
-DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
                daemon/pcp_answer.c daemon/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
                nft/nft_watch.c nft/forwards.c daemon/priv_client.c daemon/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them.
 HELPER_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/privdrop.c nft/nft.c nft/conntrack.c nft/forwards.c nft/helper.c
-UNIT_SUITES := addr own_addr text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr neigh_table own_addr text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)

@@ -93,8 +93,8 @@ void audit_limiter_init(struct audit_limiter *l)
 	memset(l, 0, sizeof(*l));
 }
 
-bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client, uint64_t now_ms,
-			 struct audit_summary *ended)
+bool audit_limiter_admit(struct audit_limiter *l, const struct host_id *host,
+			 const struct in6_addr *client, uint64_t now_ms, struct audit_summary *ended)
 {
 	size_t slot = AUDIT_CLIENTS_TRACKED, oldest = AUDIT_CLIENTS_TRACKED;
 
@@ -106,7 +106,7 @@ bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client,
 			slot = slot < AUDIT_CLIENTS_TRACKED ? slot : i;
 			continue;
 		}
-		if (addr_equal(&l->slots[i].client, client)) {
+		if (host_id_equal(&l->slots[i].host, host)) {
 			if (running) {
 				l->slots[i].suppressed++;
 				return false;
@@ -128,10 +128,12 @@ bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client,
 		return false;
 	}
 	if (l->slots[slot].used && l->slots[slot].suppressed) {
+		ended->host = l->slots[slot].host;
 		ended->client = l->slots[slot].client;
 		ended->count = l->slots[slot].suppressed;
 	}
 	l->slots[slot].used = true;
+	l->slots[slot].host = *host;
 	l->slots[slot].client = *client;
 	l->slots[slot].window_start_ms = now_ms;
 	l->slots[slot].suppressed = 0;
@@ -158,21 +160,25 @@ bool audit_limiter_next_due(const struct audit_limiter *l, uint64_t *due_ms)
 }
 
 void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,
-			 void (*report)(const struct in6_addr *client, unsigned count, void *arg),
-			 void *arg)
+			 void (*report)(const struct audit_summary *summary, void *arg), void *arg)
 {
 	for (size_t i = 0; i < AUDIT_CLIENTS_TRACKED; i++) {
 		if (!l->slots[i].used ||
 		    now_ms - l->slots[i].window_start_ms < AUDIT_REFUSAL_INTERVAL_MS)
 			continue;
-		if (l->slots[i].suppressed)
-			report(&l->slots[i].client, l->slots[i].suppressed, arg);
+		if (l->slots[i].suppressed) {
+			struct audit_summary summary = { .host = l->slots[i].host,
+							 .client = l->slots[i].client,
+							 .count = l->slots[i].suppressed };
+
+			report(&summary, arg);
+		}
 		l->slots[i].used = false;
 	}
 	if (l->others && now_ms - l->others_start_ms >= AUDIT_REFUSAL_INTERVAL_MS) {
-		static const struct in6_addr none = IN6ADDR_ANY_INIT;
+		struct audit_summary others = { .host = { .kind = HOST_NONE }, .count = l->others };
 
-		report(&none, l->others, arg);
+		report(&others, arg);
 		l->others = 0;
 	}
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "host.h"
 
 #define AUDIT_LINE_MAX 1000  /* within log.c's 1024 */
 #define AUDIT_REFUSAL_INTERVAL_MS 10000
@@ -37,40 +38,42 @@ struct audit_record {
  * the length (a line that does not fit is cut at a field boundary). */
 size_t audit_format(char *buf, size_t cap, const struct audit_record *r);
 
-/* Which refusals get a line of their own: a client's first in an interval.
- * The slots are a shared pool, and addresses are cheap on a LAN: a client
- * without a slot while every slot's interval is running is not logged but
- * counted with the "others" (summarised as client ::), so a flood from any
- * number of addresses costs at most two lines per slot and one more per
- * interval. */
+/* Which refusals get a line of their own: a host's first in an interval
+ * (host.h: whichever of its addresses it asks from). The slots are a
+ * shared pool: a host without a slot while every slot's interval is
+ * running is not logged but counted with the "others" (summarised with
+ * host HOST_NONE), so a flood from any number of hosts costs at most two
+ * lines per slot and one more per interval, and a host with many
+ * addresses takes one slot, not many. */
 struct audit_limiter {
 	struct {
-		struct in6_addr client;
+		struct host_id host;
+		struct in6_addr client;  /* the address its interval's line named */
 		uint64_t window_start_ms;
 		unsigned suppressed;
 		bool used;
 	} slots[AUDIT_CLIENTS_TRACKED];
 	uint64_t others_start_ms;
-	unsigned others;  /* refusals of clients that found no slot */
+	unsigned others;  /* refusals of hosts that found no slot */
 };
 
 void audit_limiter_init(struct audit_limiter *l);
 /* Refusals not logged in an interval that has ended. */
 struct audit_summary {
-	struct in6_addr client;
-	unsigned count;  /* 0: nothing to report */
+	struct host_id host;     /* HOST_NONE: the others */
+	struct in6_addr client;  /* the address the interval's line named */
+	unsigned count;          /* 0: nothing to report */
 };
 
-/* A refusal for client at now_ms: false to count it, true to log it, after
- * logging *ended if its count is not 0. */
-bool audit_limiter_admit(struct audit_limiter *l, const struct in6_addr *client, uint64_t now_ms,
-			 struct audit_summary *ended);
-/* The summaries due by now_ms: calls report(client, count) for each client
- * whose interval has ended with refusals left unlogged, and forgets it; for
- * the others, client is ::. */
+/* A refusal for client (an address of host) at now_ms: false to count it,
+ * true to log it, after logging *ended if its count is not 0. */
+bool audit_limiter_admit(struct audit_limiter *l, const struct host_id *host,
+			 const struct in6_addr *client, uint64_t now_ms, struct audit_summary *ended);
+/* The summaries due by now_ms: calls report(summary) for each host whose
+ * interval has ended with refusals left unlogged, and forgets it, and for
+ * the others. */
 void audit_limiter_flush(struct audit_limiter *l, uint64_t now_ms,
-			 void (*report)(const struct in6_addr *client, unsigned count, void *arg),
-			 void *arg);
+			 void (*report)(const struct audit_summary *summary, void *arg), void *arg);
 
 /* When the first interval holding refusals not yet logged nor summarised
  * ends, in *due_ms; false if there is none. */

@@ -259,6 +259,11 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 				evbuffer_add_printf(out, ",\"expires\":%lld,\"remaining\":%u",
 						    (long long)l->expires, l->remaining);
 			evbuffer_add_printf(out, ",\"remote_filters\":%zu", l->nfilters);
+			if (l->conflict != LEASE_CONFLICT_NONE)
+				evbuffer_add_printf(out, ",\"conflict\":\"%s\"",
+						    lease_conflict_name(l->conflict));
+			else
+				evbuffer_add_printf(out, ",\"conflict\":null");
 			if (l->pinhole)
 				evbuffer_add_printf(out, ",\"pinhole_id\":%u", l->pinhole_id);
 			if (l->has_counters)
@@ -317,6 +322,8 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 					    (unsigned long long)l->bytes, idle);
 		else
 			evbuffer_add_printf(out, "%10s %12s %-9s ", "?", "?", idle);
+		if (l->conflict != LEASE_CONFLICT_NONE)
+			evbuffer_add_printf(out, "[CONFLICT: %s] ", lease_conflict_text(l->conflict));
 		if (l->nfilters)
 			evbuffer_add_printf(out, "[%zu remote filter%s] ", l->nfilters,
 					    l->nfilters == 1 ? "" : "s");
@@ -424,9 +431,10 @@ static void add_rule(struct evbuffer *out, const struct policy_rule *r)
 void control_format_explanation(struct evbuffer *out, const struct control_explanation *e,
 				bool json)
 {
-	char client[ADDR_STRLEN];
+	char client[ADDR_STRLEN], host[HOST_ID_STRLEN];
 
 	addr_format(&e->client, client);
+	host_id_format(&e->host, host);
 	if (json) {
 		evbuffer_add_printf(out, "{\"allowed\":%s,\"rule_line\":", e->decision.allow ? "true" : "false");
 		if (e->rule)
@@ -435,9 +443,12 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 			evbuffer_add_printf(out, "null");
 		evbuffer_add_printf(out,
 				    ",\"external_port\":%u,\"external_port_free\":%s,"
-				    "\"client_leases\":%zu,\"client_quota\":%zu,\"leases\":%zu,"
-				    "\"capacity\":%zu",
+				    "\"taken_by\":%s%s%s,"
+				    "\"host\":\"%s\",\"client_leases\":%zu,\"client_quota\":%zu,"
+				    "\"leases\":%zu,\"capacity\":%zu",
 				    e->external_port, e->external_port_free ? "true" : "false",
+				    e->taken_by ? "\"" : "", e->taken_by ? lease_conflict_name(e->taken_by) : "null",
+				    e->taken_by ? "\"" : "", host,
 				    e->client_leases, e->client_quota, e->leases, e->capacity);
 		if (e->has_lifetime)
 			evbuffer_add_printf(out, ",\"lifetime\":%u", e->lifetime_granted);
@@ -454,12 +465,22 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 	} else {
 		evbuffer_add_printf(out, ": no rule matches, and what no rule allows is denied\n");
 	}
+	if (e->taken_by == LEASE_CONFLICT_ROUTER_SERVES)
+		evbuffer_add_printf(out, "the router listens on %s %u from the WAN: no mapping takes "
+				    "that port (another allowed port would be given; an exact "
+				    "request is refused)\n", proto_name(e->proto), e->external_port);
+	else if (e->taken_by == LEASE_CONFLICT_FORWARDED)
+		evbuffer_add_printf(out, "another nftables rule forwards %s %u from the WAN: no "
+				    "mapping takes that port (another allowed port would be given; "
+				    "an exact request is refused)\n", proto_name(e->proto),
+				    e->external_port);
 	if (e->decision.allow && !e->external_port_free)
 		evbuffer_add_printf(out, "external port %u is taken: another allowed port would be "
 				    "given, unless the client insists on that one\n",
 				    e->external_port);
-	evbuffer_add_printf(out, "the client holds %zu of its %zu mappings; the table %zu of %zu\n",
-			    e->client_leases, e->client_quota, e->leases, e->capacity);
+	evbuffer_add_printf(out, "the client's host (%s) holds %zu of its %zu mappings; the table "
+			    "%zu of %zu\n", host, e->client_leases, e->client_quota, e->leases,
+			    e->capacity);
 	if (e->decision.allow && e->has_lifetime)
 		evbuffer_add_printf(out, "a lifetime of %u s would be granted as %u s%s\n",
 				    e->lifetime_asked, e->lifetime_granted,

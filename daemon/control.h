@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "host.h"
+#include "lease.h"
 #include "metrics.h"
 #include "policy.h"
 
@@ -80,6 +82,7 @@ struct control_lease {
 	uint32_t idle;               /* used: seconds since */
 	size_t nfilters;             /* remote filters */
 	uint16_t pinhole_id;
+	enum lease_conflict conflict; /* what else takes its external port since */
 };
 
 void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
@@ -94,8 +97,10 @@ struct control_explanation {
 	uint16_t internal_port, external_port;
 	uint8_t proto;
 	struct in6_addr client;
+	struct host_id host;            /* client's: whose mappings count against the quota */
 	bool external_port_free;
-	size_t client_leases, client_quota, leases, capacity;
+	enum lease_conflict taken_by;   /* the router's service, another rule's forward */
+	size_t client_leases, client_quota, leases, capacity;  /* client_leases: its host's */
 	bool has_lifetime;              /* asked about one */
 	uint32_t lifetime_asked, lifetime_granted;  /* within the config's bounds */
 };

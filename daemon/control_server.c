@@ -50,8 +50,13 @@ static void connection_done(struct stream *st)
 static void list(struct control_server *s, const struct control_request *req, struct evbuffer *out)
 {
 	const struct lease_table *t = mapper_leases(s->mapper);
-	struct control_lease *rows = calloc(lease_count(t) + 1, sizeof(*rows));
+	struct control_lease *rows;
 	size_t n = 0;
+
+	/* What the operator sees is current: a service the router started a
+	 * moment ago is flagged. */
+	mapper_review_conflicts(s->mapper);
+	rows = calloc(lease_count(t) + 1, sizeof(*rows));
 
 	if (!rows) {
 		evbuffer_add_printf(out, "error: out of memory\n");
@@ -70,6 +75,7 @@ static void list(struct control_server *s, const struct control_request *req, st
 			.expires = mapper_wall_time(s->mapper, l->expires_ms),
 			.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
 			.pinhole_id = l->pinhole_id, .permanent = l->origin == LEASE_ORIGIN_STATIC,
+			.conflict = (enum lease_conflict)l->conflict,
 		};
 		if (mapper_counters(s->mapper, l, &counted) == 0) {
 			r->has_counters = true;
@@ -134,13 +140,20 @@ static void explain(struct control_server *s, const struct control_request *req,
 	uint16_t external = req->external_port ? req->external_port : req->port;
 	struct policy_query q = { .client = req->addr, .proto = req->proto,
 				  .internal_port = req->port, .external_port = external };
+	struct host_id host = mapper_host_of(s->mapper, &req->addr);
+	/* a pinhole's external port is its own internal endpoint's */
+	int takes = addr_is_v4(&req->addr) ? mapper_router_takes(s->mapper, req->proto, external) : 0;
+	enum lease_conflict taken_by = takes == ROUTER_PORT_SERVED ? LEASE_CONFLICT_ROUTER_SERVES :
+				       takes == ROUTER_PORT_FORWARDED ? LEASE_CONFLICT_FORWARDED :
+				       LEASE_CONFLICT_NONE;
 	struct control_explanation e = {
 		.decision = policy_check(&s->cfg->policy, &q), .internal_port = req->port,
 		.external_port = external, .proto = req->proto, .client = req->addr,
 		/* a pinhole's external port is its own internal endpoint's */
 		.external_port_free = !addr_is_v4(&req->addr) ||
 				      lease_external_free(t, req->proto, external),
-		.client_leases = lease_count_of_client(t, &req->addr),
+		.host = host, .client_leases = lease_count_of_host(t, &host),
+		.taken_by = taken_by,
 		.client_quota = s->cfg->max_leases_per_client,
 		.leases = lease_count(t), .capacity = lease_capacity(t),
 		.has_lifetime = req->has_lifetime, .lifetime_asked = req->lifetime,

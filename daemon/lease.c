@@ -17,6 +17,14 @@ struct client_slot {
 	struct client_slot *next;    /* in its bucket, or in the free list */
 };
 
+/* How many leases one host holds (lease.host), for per-host quotas: a
+ * host may ask from many addresses. Pooled like client slots. */
+struct host_slot {
+	struct host_id host;
+	size_t leases;
+	struct host_slot *next;
+};
+
 struct lease_table {
 	size_t count, capacity;
 	size_t nbuckets;  /* power of two */
@@ -33,6 +41,9 @@ struct lease_table {
 	struct client_slot *client_pool, *free_clients;
 	size_t client_pool_used;
 	struct client_slot **by_client;
+	struct host_slot *host_pool, *free_hosts;
+	size_t host_pool_used;
+	struct host_slot **by_host;
 };
 
 static struct portset *ports_of(struct lease_table *t, uint8_t proto)
@@ -100,6 +111,59 @@ size_t lease_count_of_client(const struct lease_table *t, const struct in6_addr 
 	const struct client_slot *slot = *client_link(t, client);
 
 	return slot ? slot->leases : 0;
+}
+
+static struct host_slot **host_link(const struct lease_table *t, const struct host_id *host)
+{
+	struct host_slot **pp = &t->by_host[host_id_hash(host, t->seed) & (t->nbuckets - 1)];
+
+	while (*pp && !host_id_equal(&(*pp)->host, host))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+size_t lease_count_of_host(const struct lease_table *t, const struct host_id *host)
+{
+	const struct host_slot *slot = *host_link(t, host);
+
+	return slot ? slot->leases : 0;
+}
+
+static void count_for_host(struct lease_table *t, const struct lease *l)
+{
+	struct host_slot **pp, *slot;
+
+	if (l->host.kind == HOST_NONE)
+		return;
+	pp = host_link(t, &l->host);
+	slot = *pp;
+	if (!slot) {
+		/* There is always a free slot: no more hosts than leases. */
+		if (t->free_hosts) {
+			slot = t->free_hosts;
+			t->free_hosts = slot->next;
+		} else {
+			slot = &t->host_pool[t->host_pool_used++];
+		}
+		*slot = (struct host_slot){ .host = l->host, .next = NULL };
+		*pp = slot;
+	}
+	slot->leases++;
+}
+
+static void uncount_for_host(struct lease_table *t, const struct lease *l)
+{
+	struct host_slot **pp, *slot;
+
+	if (l->host.kind == HOST_NONE)
+		return;
+	pp = host_link(t, &l->host);
+	slot = *pp;
+	if (--slot->leases == 0) {
+		*pp = slot->next;
+		slot->next = t->free_hosts;
+		t->free_hosts = slot;
+	}
 }
 
 struct lease *lease_first_of_client(const struct lease_table *t, const struct in6_addr *client)
@@ -199,7 +263,10 @@ struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed)
 	t->heap = calloc(max_leases, sizeof(*t->heap));
 	t->by_client = calloc(t->nbuckets, sizeof(*t->by_client));
 	t->client_pool = calloc(max_leases, sizeof(*t->client_pool));
-	if (!t->by_external || !t->by_internal || !t->by_pinhole_id || !t->heap || !t->by_client || !t->client_pool)
+	t->by_host = calloc(t->nbuckets, sizeof(*t->by_host));
+	t->host_pool = calloc(max_leases, sizeof(*t->host_pool));
+	if (!t->by_external || !t->by_internal || !t->by_pinhole_id || !t->heap || !t->by_client ||
+	    !t->client_pool || !t->by_host || !t->host_pool)
 		goto fail;
 	portset_init(&t->tcp_ports);
 	portset_init(&t->udp_ports);
@@ -240,6 +307,8 @@ void lease_table_free(struct lease_table *t)
 	free(t->heap);
 	free(t->by_client);
 	free(t->client_pool);
+	free(t->by_host);
+	free(t->host_pool);
 	free(t);
 }
 
@@ -425,6 +494,7 @@ struct lease *lease_insert(struct lease_table *t, const struct lease *fields)
 	t->by_internal[ib] = l;
 
 	link_by_client(t, l);
+	count_for_host(t, l);
 	heap_place(t, t->count, l);
 	t->count++;
 	heap_up(t, l->heap_pos);
@@ -482,6 +552,7 @@ void lease_delete(struct lease_table *t, struct lease *l)
 	if (l->pinhole_id)
 		unlink_pinhole(t, l);
 	unlink_by_client(t, l);
+	uncount_for_host(t, l);
 
 	t->count--;
 	if (pos != t->count) {
@@ -544,4 +615,22 @@ const char *lease_origin_name(enum lease_origin o)
 	static const char *const names[LEASE_ORIGINS] = { "natpmp", "pcp", "upnp", "static" };
 
 	return (size_t)o < LEASE_ORIGINS ? names[o] : "?";
+}
+
+const char *lease_conflict_text(enum lease_conflict c)
+{
+	switch (c) {
+	case LEASE_CONFLICT_ROUTER_SERVES: return "the router itself now serves this port from the WAN";
+	case LEASE_CONFLICT_FORWARDED: return "another nftables rule now forwards this port";
+	default: return NULL;
+	}
+}
+
+const char *lease_conflict_name(enum lease_conflict c)
+{
+	switch (c) {
+	case LEASE_CONFLICT_ROUTER_SERVES: return "router_serves";
+	case LEASE_CONFLICT_FORWARDED: return "forwarded_elsewhere";
+	default: return NULL;
+	}
 }

@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "filter.h"
+#include "host.h"
 #include "policy.h"
 
 #define LEASE_NONCE_LEN 12
@@ -36,6 +37,7 @@ const char *lease_origin_name(enum lease_origin o);
  */
 struct lease {
 	struct in6_addr client;        /* who asked */
+	struct host_id host;           /* the host client belongs to (HOST_NONE: the operator's) */
 	struct in6_addr internal_addr; /* where traffic goes */
 	uint64_t created_ms;           /* monotonic clock */
 	uint64_t expires_ms;           /* LEASE_NEVER for a static mapping */
@@ -58,6 +60,9 @@ struct lease {
 	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
 	bool declared;                 /* static: from the config file, not portleasectl add */
 	bool batch_pending;            /* the mapper's: its add is queued, not yet applied */
+	/* The mapper's: what else takes its external port from the WAN since it
+	 * was granted (enum lease_conflict). */
+	uint8_t conflict;
 	uint8_t nonce[LEASE_NONCE_LEN];
 	/* Owned by lease.c. */
 	uint16_t pinhole_id;  /* IPv6 pinholes: 1-65535, unique (UPnP's UniqueID);
@@ -67,6 +72,18 @@ struct lease {
 	struct lease *all_prev, *all_next;
 };
 
+/* Something that came after a mapping and takes its external port too. */
+enum lease_conflict {
+	LEASE_CONFLICT_NONE,
+	LEASE_CONFLICT_ROUTER_SERVES,  /* a service of the router's listens on it */
+	LEASE_CONFLICT_FORWARDED,      /* another nftables rule forwards it */
+};
+/* "the router itself now serves this port from the WAN", or another
+ * rule's; NULL for none. */
+const char *lease_conflict_text(enum lease_conflict c);
+/* "router_serves", "forwarded_elsewhere"; NULL for none. */
+const char *lease_conflict_name(enum lease_conflict c);
+
 struct lease_table;
 
 struct lease_table *lease_table_new(size_t max_leases, uint32_t hash_seed);
@@ -75,6 +92,8 @@ size_t lease_count(const struct lease_table *t);
 size_t lease_capacity(const struct lease_table *t);
 /* Leases the client (the host that asked, whoever they are for) holds. */
 size_t lease_count_of_client(const struct lease_table *t, const struct in6_addr *client);
+/* Leases the host holds, from whichever of its addresses it asked. */
+size_t lease_count_of_host(const struct lease_table *t, const struct host_id *host);
 
 struct lease *lease_by_external(const struct lease_table *t, uint8_t proto, uint16_t port);
 struct lease *lease_by_internal(const struct lease_table *t, const struct in6_addr *addr,

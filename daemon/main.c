@@ -27,6 +27,7 @@
 #include "conntrack.h"
 #include "nft.h"
 #include "priv_client.h"
+#include "neigh_watch.h"
 #include "privdrop.h"
 #include "router_ports.h"
 #include "sd_notify.h"
@@ -34,6 +35,11 @@
 #ifndef PORTLEASED_VERSION
 #define PORTLEASED_VERSION "0.1.0"
 #endif
+
+/* How often the mappings are reviewed against the router's own services,
+ * which may start after a mapping took their port (no kernel notice tells
+ * of a new listening socket); portleasectl list reviews them too. */
+#define CONFLICT_REVIEW_SECONDS 30
 
 struct daemon {
 	const char *config_path;
@@ -48,6 +54,7 @@ struct daemon {
 	struct control_server *control;
 	struct metrics_server *metrics;  /* NULL without metrics.listen */
 	struct addr_watch *addr_watch;
+	struct neigh_watch *neigh_watch;  /* NULL: every address is an unresolved host */
 	struct own_addresses own;  /* every interface's, kept current by addr_watch */
 	struct lease_store *leases;  /* NULL without a lease_file */
 	struct nft_watch *nft_watch;
@@ -56,9 +63,20 @@ struct daemon {
 	struct forwarded_ports forwarded;
 	bool has_forwarded;
 	struct event *forwards_timer;
+	/* The ports the router's own services took at the last review of the
+	 * mappings (a service started after a mapping was granted). */
+	struct port_bits served_tcp, served_udp;
+	struct event *conflicts_timer;
 	struct event *on_term, *on_int, *on_hup;
 	bool running;  /* the loop was entered */
 };
+
+static struct host_id host_of(void *arg, const struct in6_addr *addr)
+{
+	struct daemon *d = arg;
+
+	return neigh_watch_host(d->neigh_watch, addr);
+}
 
 static int router_serves(void *arg, uint8_t proto, uint16_t port, const struct in_addr *external)
 {
@@ -98,9 +116,57 @@ static void read_forwarded(struct daemon *d)
 
 static void forwards_fired(evutil_socket_t fd, short what, void *arg)
 {
+	struct daemon *d = arg;
+
 	(void)fd;
 	(void)what;
-	read_forwarded(arg);
+	read_forwarded(d);
+	mapper_review_conflicts(d->mapper);
+}
+
+static void mark_served(void *arg, uint8_t proto, uint16_t port)
+{
+	struct daemon *d = arg;
+	struct port_bits *b = proto == IPPROTO_TCP ? &d->served_tcp : &d->served_udp;
+
+	b->w[port / 64] |= 1ull << (port % 64);
+}
+
+static int read_served(void *arg)
+{
+	struct daemon *d = arg;
+	struct in_addr external;
+
+	memset(&d->served_tcp, 0, sizeof(d->served_tcp));
+	memset(&d->served_udp, 0, sizeof(d->served_udp));
+	if (!d->router_ports || !mapper_external_address(d->mapper, &external))
+		return 0;
+	return router_ports_each(d->router_ports, &external,
+				 if_nametoindex(d->cfg.external_interface), mark_served, d);
+}
+
+static int port_taken(void *arg, uint8_t proto, uint16_t port)
+{
+	struct daemon *d = arg;
+	const struct port_bits *b = proto == IPPROTO_TCP ? &d->served_tcp : &d->served_udp;
+
+	if ((b->w[port / 64] >> (port % 64)) & 1)
+		return ROUTER_PORT_SERVED;
+	if (d->has_forwarded && forwarded_has(&d->forwarded, proto, port))
+		return ROUTER_PORT_FORWARDED;
+	return 0;
+}
+
+static void conflicts_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if ((rc = mapper_review_conflicts(d->mapper)) < 0)
+		log_debug("sock_diag: cannot review the mappings against the router's services: %s",
+			  strerror(-rc));
 }
 
 /* What no mapping may forward to follows every interface's addresses. */
@@ -367,10 +433,23 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	if (!d->router_ports)
 		log_warnx("%s; ports the router itself serves are not kept from mappings", err);
 	mapper_set_router_serves(d->mapper, router_serves, d);
+	mapper_set_conflict_source(d->mapper, &(struct mapper_conflict_source){
+		.refresh = read_served, .conflict = port_taken, .arg = d });
+	d->conflicts_timer = event_new(d->base, -1, EV_PERSIST, conflicts_fired, d);
+	if (!d->conflicts_timer ||
+	    event_add(d->conflicts_timer, &(struct timeval){ .tv_sec = CONFLICT_REVIEW_SECONDS }) < 0) {
+		log_warnx("out of memory");
+		return -1;
+	}
 	if (d->conntrack)
 		mapper_set_conntrack(d->mapper, d->conntrack);
 	else
 		log_warnx("%s; PCP PEER requests are answered NOT_AUTHORIZED", ct_err);
+	/* Shares are per host, and restored mappings are counted for theirs. */
+	d->neigh_watch = neigh_watch_new(d->base, seed, err, sizeof(err));
+	if (!d->neigh_watch)
+		log_warnx("%s; every LAN address counts as the same host", err);
+	mapper_set_host_lookup(d->mapper, host_of, d);
 	/* Also with a configured address: a reload may remove it. */
 	d->addr_watch = addr_watch_new(d->base, on_addresses_changed, d, err, sizeof(err));
 	if (!d->addr_watch)
@@ -434,9 +513,12 @@ static void stop(struct daemon *d)
 		event_free(d->on_hup);
 	metrics_server_free(d->metrics);
 	addr_watch_free(d->addr_watch);
+	neigh_watch_free(d->neigh_watch);
 	nft_watch_free(d->nft_watch);
 	if (d->forwards_timer)
 		event_free(d->forwards_timer);
+	if (d->conflicts_timer)
+		event_free(d->conflicts_timer);
 	if (d->rebuild_timer)
 		event_free(d->rebuild_timer);
 	/* Clean only if the loop ran: a failed start has lost nothing, but

@@ -41,6 +41,9 @@ struct mapper {
 	struct conntrack *conntrack;
 	mapper_router_serves_fn router_serves;
 	void *router_serves_arg;
+	mapper_host_fn host_of;
+	void *host_of_arg;
+	struct mapper_conflict_source conflicts;
 	const struct own_addresses *own;
 	struct lease_table *leases;
 	struct event *expiry_timer;
@@ -99,7 +102,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_NO_EXTERNAL_ADDRESS: return "no external address";
 	case MAP_NO_FREE_PORT: return "no free allowed external port";
 	case MAP_TABLE_FULL: return "lease table full";
-	case MAP_QUOTA_EXCEEDED: return "the client holds max_leases_per_client mappings";
+	case MAP_QUOTA_EXCEEDED: return "the client's host holds max_leases_per_client mappings";
 	case MAP_RATE_LIMITED: return "the client asks faster than client_request_rate allows";
 	case MAP_BACKEND_FAILED: return "nftables refused the change";
 	case MAP_UNSUPPORTED: return "unsupported";
@@ -173,14 +176,18 @@ static void audit(const struct audit_record *r)
 	log_info("%s", line);
 }
 
-static void summarise_refusals(const struct in6_addr *client, unsigned count, void *arg)
+static void summarise_refusals(const struct audit_summary *summary, void *arg)
 {
-	char text[ADDR_STRLEN];
+	char text[ADDR_STRLEN], host[HOST_ID_STRLEN];
 
 	(void)arg;
-	log_info("audit event=refused_summary client=%s count=%u interval_s=%u",
-		 IN6_IS_ADDR_UNSPECIFIED(client) ? "others" : addr_format(client, text), count,
-		 AUDIT_REFUSAL_INTERVAL_MS / 1000);
+	if (summary->host.kind == HOST_NONE)
+		log_info("audit event=refused_summary client=others count=%u interval_s=%u",
+			 summary->count, AUDIT_REFUSAL_INTERVAL_MS / 1000);
+	else
+		log_info("audit event=refused_summary client=%s host=%s count=%u interval_s=%u",
+			 addr_format(&summary->client, text), host_id_format(&summary->host, host),
+			 summary->count, AUDIT_REFUSAL_INTERVAL_MS / 1000);
 }
 
 /* For the end of the first interval with a count to report. Set from the
@@ -523,7 +530,9 @@ void mapper_status(const struct mapper *m, struct daemon_status *st)
  * each may cost the kernel a change. */
 static bool within_rate(struct mapper *m, const struct in6_addr *client)
 {
-	if (rate_limiter_take(&m->requests, client, now_ms(), m->cfg->client_requests_per_second,
+	struct host_id host = mapper_host_of(m, client);
+
+	if (rate_limiter_take(&m->requests, &host, now_ms(), m->cfg->client_requests_per_second,
 			      m->cfg->client_request_burst))
 		return true;
 	m->metrics.rate_limited++;
@@ -536,14 +545,15 @@ static bool within_rate(struct mapper *m, const struct in6_addr *client)
 static bool refusal_logged(struct mapper *m, const struct in6_addr *client)
 {
 	struct audit_summary ended;
+	struct host_id host = mapper_host_of(m, client);
 
-	if (!audit_limiter_admit(&m->refusals, client, now_ms(), &ended)) {
+	if (!audit_limiter_admit(&m->refusals, &host, client, now_ms(), &ended)) {
 		if (!evtimer_pending(m->refusal_timer, NULL))
 			arm_refusal_timer(m);
 		return false;
 	}
 	if (ended.count)
-		summarise_refusals(&ended.client, ended.count, NULL);
+		summarise_refusals(&ended, NULL);
 	return true;
 }
 
@@ -671,16 +681,25 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	return true;
 }
 
+/* Whether the client's host holds all the mappings one host may. */
+static bool over_quota(const struct mapper *m, const struct in6_addr *client)
+{
+	struct host_id host = mapper_host_of(m, client);
+
+	return lease_count_of_host(m->leases, &host) >= m->cfg->max_leases_per_client;
+}
+
 /* The new lease's fields, but for its external port and rule; its filters
  * kept in filters (FILTER_MAX). */
-static struct lease new_lease(const struct map_request *req, uint32_t lifetime,
-			      struct remote_filter *filters)
+static struct lease new_lease(const struct mapper *m, const struct map_request *req,
+			      uint32_t lifetime, struct remote_filter *filters)
 {
 	struct lease fields = { 0 };
 	uint64_t now = now_ms();
 
 	fields.proto = req->proto;
 	fields.client = req->client;
+	fields.host = mapper_host_of(m, &req->client);
 	fields.internal_addr = req->internal_addr;
 	fields.internal_port = req->internal_port;
 	fields.created_ms = now;
@@ -764,9 +783,9 @@ static struct map_result grant_pinhole(struct mapper *m, const struct map_reques
 		return (struct map_result){ .status = MAP_DENIED, .rule = d.rule };
 	if (lease_count(m->leases) >= lease_capacity(m->leases))
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
-	if (lease_count_of_client(m->leases, &req->client) >= m->cfg->max_leases_per_client)
+	if (over_quota(m, &req->client))
 		return (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
-	fields = new_lease(req, lifetime, filters);
+	fields = new_lease(m, req, lifetime, filters);
 	fields.external_port = req->internal_port;
 	fields.rule = d.rule;
 	return install_granted(m, &fields, lifetime);
@@ -841,7 +860,7 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	}
 	if (lease_count(m->leases) >= lease_capacity(m->leases))
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
-	if (lease_count_of_client(m->leases, &req->client) >= m->cfg->max_leases_per_client)
+	if (over_quota(m, &req->client))
 		return (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
 	if (req->exact_port) {
 		d = policy_check(&m->cfg->policy, &q);
@@ -880,7 +899,7 @@ static struct map_result grant(struct mapper *m, const struct map_request *req, 
 	d = policy_check(&m->cfg->policy, &q);
 
 	struct remote_filter filters[FILTER_MAX];
-	struct lease fields = new_lease(req, lifetime, filters);
+	struct lease fields = new_lease(m, req, lifetime, filters);
 	fields.external_port = (uint16_t)port;
 	fields.rule = d.rule;
 	return install_granted(m, &fields, lifetime);
@@ -1043,6 +1062,8 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	lifetime_ms = (uint64_t)(r->expires - now) * 1000;
 	fields.proto = r->proto;
 	fields.client = r->client;
+	if (r->origin != LEASE_ORIGIN_STATIC)
+		fields.host = mapper_host_of(m, &r->client);
 	fields.internal_addr = r->internal_addr;
 	fields.internal_port = r->internal_port;
 	fields.external_port = r->external_port;
@@ -1201,6 +1222,74 @@ void mapper_sync_static(struct mapper *m, const struct config *cfg)
 				  cfg->statics[i].internal_port, map_status_name(st));
 	}
 	schedule_expiry(m);
+}
+
+void mapper_set_conflict_source(struct mapper *m, const struct mapper_conflict_source *src)
+{
+	m->conflicts = *src;
+}
+
+static enum lease_conflict conflict_of(int takes)
+{
+	return takes == ROUTER_PORT_SERVED ? LEASE_CONFLICT_ROUTER_SERVES :
+	       takes == ROUTER_PORT_FORWARDED ? LEASE_CONFLICT_FORWARDED : LEASE_CONFLICT_NONE;
+}
+
+int mapper_review_conflicts(struct mapper *m)
+{
+	int rc, in_conflict = 0;
+
+	if (!m->conflicts.refresh || !m->conflicts.conflict)
+		return 0;
+	if ((rc = m->conflicts.refresh(m->conflicts.arg)) < 0)
+		return rc;
+	for (struct lease *l = lease_first(m->leases); l; l = lease_next(l)) {
+		enum lease_conflict c = LEASE_CONFLICT_NONE;
+		char internal[ADDR_STRLEN];
+
+		/* IPv6 pinholes forward no external port. */
+		if (addr_is_v4(&l->internal_addr))
+			c = conflict_of(m->conflicts.conflict(m->conflicts.arg, l->proto,
+							      l->external_port));
+		in_conflict += c != LEASE_CONFLICT_NONE;
+		if (c == l->conflict)
+			continue;
+		if (c != LEASE_CONFLICT_NONE)
+			log_warnx("mapping %s %u -> %s:%u (%s): %s; WAN packets for it may no longer "
+				  "reach that host", policy_proto_name(l->proto), l->external_port,
+				  addr_format(&l->internal_addr, internal), l->internal_port,
+				  lease_origin_name(l->origin), lease_conflict_text(c));
+		else
+			log_info("mapping %s %u -> %s:%u (%s): %s no longer", policy_proto_name(l->proto),
+				 l->external_port, addr_format(&l->internal_addr, internal),
+				 l->internal_port, lease_origin_name(l->origin),
+				 l->conflict == LEASE_CONFLICT_ROUTER_SERVES ?
+				 "the router serves this port" : "another rule forwards this port");
+		l->conflict = (uint8_t)c;
+	}
+	return in_conflict;
+}
+
+int mapper_router_takes(struct mapper *m, uint8_t proto, uint16_t port)
+{
+	if (!m->router_serves || !m->has_external_address)
+		return 0;
+	return m->router_serves(m->router_serves_arg, proto, port, &m->external_address);
+}
+
+void mapper_set_host_lookup(struct mapper *m, mapper_host_fn host_of, void *arg)
+{
+	m->host_of = host_of;
+	m->host_of_arg = arg;
+}
+
+struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *addr)
+{
+	if (IN6_IS_ADDR_UNSPECIFIED(addr))
+		return (struct host_id){ .kind = HOST_NONE };
+	if (m->host_of)
+		return m->host_of(m->host_of_arg, addr);
+	return host_id_unresolved(addr_is_v4(addr));
 }
 
 void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, void *arg)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "host.h"
 #include "lease.h"
 #include "metrics.h"
 #include "nft.h"
@@ -172,6 +173,35 @@ typedef int (*mapper_router_serves_fn)(void *arg, uint8_t proto, uint16_t port,
 				       const struct in_addr *external);
 void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, void *arg);
 
+/* What takes an external port from the WAN besides portleased's mappings,
+ * for mappings granted before it came (a service the router started since,
+ * a port forward the operator added since): refresh reads it afresh (a
+ * negative errno: cannot tell now), conflict then answers per port with
+ * ROUTER_PORT_SERVED, ROUTER_PORT_FORWARDED or 0. */
+struct mapper_conflict_source {
+	int (*refresh)(void *arg);
+	int (*conflict)(void *arg, uint8_t proto, uint16_t port);
+	void *arg;
+};
+void mapper_set_conflict_source(struct mapper *m, const struct mapper_conflict_source *src);
+/* Reads the source afresh and marks every mapping whose external port
+ * another now takes (lease.conflict), logging each change: the WAN's
+ * packets for such a port no longer all reach the mapping's host. Returns
+ * the mappings in conflict, or a negative errno. */
+int mapper_review_conflicts(struct mapper *m);
+/* What router_serves says of proto/port now (ROUTER_PORT_SERVED,
+ * ROUTER_PORT_FORWARDED, 0, or a negative errno), for explain. */
+int mapper_router_takes(struct mapper *m, uint8_t proto, uint16_t port);
+
+/* Which host an address belongs to (host.h), for the shares counted per
+ * host: mappings (max_leases_per_client), the request rate, refusal log
+ * lines, and the UPnP and metrics servers' connections and subscriptions.
+ * Without one, every address is its family's unresolved host. */
+typedef struct host_id (*mapper_host_fn)(void *arg, const struct in6_addr *addr);
+void mapper_set_host_lookup(struct mapper *m, mapper_host_fn host_of, void *arg);
+/* The host of a LAN client's address; HOST_NONE for :: (the operator). */
+struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *addr);
+
 /* The router's addresses, which the caller keeps current: no mapping or
  * PEER may have its internal side at what own_addr_refusal refuses
  * (MAP_NOT_A_HOST). Without them only addresses no host has are refused. */
@@ -196,8 +226,8 @@ const char *map_status_name(enum map_status s);
 void mapper_refused(struct mapper *m, const struct map_request *req, enum map_status status,
 		    const char *why);
 /* Whether a line about a refused request of client's may be logged now:
- * its first in an interval, the rest counted and summarised with the
- * mapper's audit lines (audit.h), so that no host, with however many
+ * its host's first in an interval, the rest counted and summarised with
+ * the mapper's audit lines (audit.h), so that no host, with however many
  * addresses, floods the log. */
 bool mapper_log_admit(struct mapper *m, const struct in6_addr *client);
 /* Seconds the lease has left, rounded up; 0 for a static mapping. */

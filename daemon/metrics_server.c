@@ -17,8 +17,10 @@
 #include "metrics.h"
 #include "stream.h"
 
-/* A scraper asks every few seconds; nothing needs more. */
+/* A scraper asks every few seconds; nothing needs more. A LAN host (with
+ * however many addresses) holds a quarter at most. */
 #define CONNECTIONS_MAX 8
+#define CONNECTIONS_PER_HOST 2
 #define REQUEST_SECONDS 5
 #define LAN_ADDRESSES_MAX 64
 
@@ -37,6 +39,7 @@ struct metrics_server {
 struct connection {
 	struct stream stream;  /* first: the list holds these */
 	struct metrics_server *server;
+	struct host_id host;   /* HOST_NONE on a loopback address */
 	size_t scanned;        /* bytes already searched for the end of the head */
 };
 
@@ -121,6 +124,15 @@ static void on_read(struct bufferevent *bev, void *arg)
 		serve(c, &req);
 }
 
+static size_t connections_of(const struct metrics_server *s, const struct host_id *host)
+{
+	size_t n = 0;
+
+	for (const struct stream *st = s->connections.head; st; st = st->next)
+		n += host_id_equal(&((const struct connection *)st)->host, host);
+	return n;
+}
+
 static bool may_scrape(const struct metrics_server *s, const struct in6_addr *peer)
 {
 	if (s->loopback)
@@ -137,6 +149,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	struct metrics_server *s = arg;
 	struct connection *c;
 	struct in6_addr peer;
+	struct host_id host = { .kind = HOST_NONE };
 	char text[ADDR_STRLEN];
 
 	(void)listener;
@@ -156,11 +169,17 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 		close(fd);
 		return;
 	}
-	if (s->connections.count >= CONNECTIONS_MAX || !(c = calloc(1, sizeof(*c)))) {
+	/* On a loopback address every peer is the router itself. */
+	if (!s->loopback)
+		host = mapper_host_of(s->mapper, &peer);
+	if (s->connections.count >= CONNECTIONS_MAX ||
+	    (!s->loopback && connections_of(s, &host) >= CONNECTIONS_PER_HOST) ||
+	    !(c = calloc(1, sizeof(*c)))) {
 		close(fd);
 		return;
 	}
 	c->server = s;
+	c->host = host;
 	if (stream_open(&c->stream, &s->connections, s->base, fd, on_read, connection_done, NULL, c,
 			REQUEST_SECONDS, HTTP_HEAD_MAX) < 0)
 		free(c);

@@ -10,38 +10,30 @@ void rate_limiter_init(struct rate_limiter *rl, uint32_t seed)
 	rl->seed = seed;
 }
 
-static size_t set_of(const struct rate_limiter *rl, const struct in6_addr *client)
+static size_t set_of(const struct rate_limiter *rl, const struct host_id *host)
 {
-	uint32_t h = rl->seed, word;
-
-	for (size_t i = 0; i < sizeof(client->s6_addr); i += sizeof(word)) {
-		memcpy(&word, client->s6_addr + i, sizeof(word));
-		h ^= word;
-		h *= 0x9e3779b1u;
-		h ^= h >> 15;
-	}
-	return h % RATELIMIT_SETS;
+	return host_id_hash(host, rl->seed) % RATELIMIT_SETS;
 }
 
-/* The client's bucket, or the set's least recently used one made over to
- * it with a full bucket. */
-static struct rate_bucket *bucket_of(struct rate_limiter *rl, const struct in6_addr *client,
+/* The host's bucket, or the set's least recently used one made over to it
+ * with a full bucket. */
+static struct rate_bucket *bucket_of(struct rate_limiter *rl, const struct host_id *host,
 				     uint64_t now_ms, uint32_t burst)
 {
-	struct rate_bucket *set = rl->sets[set_of(rl, client)], *victim = &set[0];
+	struct rate_bucket *set = rl->sets[set_of(rl, host)], *victim = &set[0];
 
 	for (size_t i = 0; i < RATELIMIT_WAYS; i++) {
-		if (set[i].used && addr_equal(&set[i].client, client))
+		if (set[i].used && host_id_equal(&set[i].host, host))
 			return &set[i];
 		if (!set[i].used || (victim->used && set[i].updated_ms < victim->updated_ms))
 			victim = &set[i];
 	}
-	*victim = (struct rate_bucket){ .client = *client, .updated_ms = now_ms,
+	*victim = (struct rate_bucket){ .host = *host, .updated_ms = now_ms,
 					.millitokens = (uint64_t)burst * TOKEN, .used = true };
 	return victim;
 }
 
-bool rate_limiter_take(struct rate_limiter *rl, const struct in6_addr *client, uint64_t now_ms,
+bool rate_limiter_take(struct rate_limiter *rl, const struct host_id *host, uint64_t now_ms,
 		       uint32_t per_second, uint32_t burst)
 {
 	struct rate_bucket *b;
@@ -49,7 +41,7 @@ bool rate_limiter_take(struct rate_limiter *rl, const struct in6_addr *client, u
 
 	if (per_second == 0)
 		return true;
-	b = bucket_of(rl, client, now_ms, burst);
+	b = bucket_of(rl, host, now_ms, burst);
 	/* One token per 1000/per_second ms: elapsed ms times per_second is
 	 * exactly the millitokens earned. A clock that went back earns none. */
 	if (now_ms > b->updated_ms) {

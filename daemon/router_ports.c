@@ -73,7 +73,11 @@ bool router_ports_socket_takes(int family, const void *bound_addr, unsigned boun
 struct query {
 	const struct in_addr *external;
 	unsigned external_ifindex;
+	uint8_t proto;
 	bool found;
+	/* router_ports_each: told every port found */
+	void (*served)(void *arg, uint8_t proto, uint16_t port);
+	void *arg;
 };
 
 static int on_socket(const struct nlmsghdr *h, void *arg)
@@ -95,13 +99,17 @@ static int on_socket(const struct nlmsghdr *h, void *arg)
 			v6only = *(const uint8_t *)mnl_attr_get_payload(attr) != 0;
 	}
 	if (router_ports_socket_takes(msg->idiag_family, msg->id.idiag_src, msg->id.idiag_if,
-				      v6only, q->external, q->external_ifindex))
+				      v6only, q->external, q->external_ifindex)) {
 		q->found = true;
+		if (q->served)
+			q->served(q->arg, q->proto, ntohs(msg->id.idiag_sport));
+	}
 	return MNL_CB_OK;
 }
 
 /* One dump of family's proto sockets in states whose local port is port,
- * the port matched by the kernel (an INET_DIAG_BC_S_EQ filter). */
+ * the port matched by the kernel (an INET_DIAG_BC_S_EQ filter); port 0:
+ * every port. */
 static int dump(struct router_ports *rp, int family, uint8_t proto, uint32_t states,
 		uint16_t port, struct query *q)
 {
@@ -124,7 +132,8 @@ static int dump(struct router_ports *rp, int family, uint8_t proto, uint32_t sta
 	req->sdiag_family = (uint8_t)family;
 	req->sdiag_protocol = proto;
 	req->idiag_states = states;
-	mnl_attr_put(h, INET_DIAG_REQ_BYTECODE, sizeof(filter), filter);
+	if (port)
+		mnl_attr_put(h, INET_DIAG_REQ_BYTECODE, sizeof(filter), filter);
 	if (mnl_socket_sendto(rp->nl, h, h->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -141,16 +150,45 @@ static int dump(struct router_ports *rp, int family, uint8_t proto, uint32_t sta
 	}
 }
 
+/* Listening TCP sockets; unconnected UDP ones (a connected one takes only
+ * its peer's packets). */
+static uint32_t states_of(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? 1u << STATE_LISTEN : 1u << STATE_CLOSE;
+}
+
 int router_ports_serves(struct router_ports *rp, uint8_t proto, uint16_t port,
 			const struct in_addr *external, unsigned external_ifindex)
 {
-	struct query q = { .external = external, .external_ifindex = external_ifindex };
-	uint32_t states = proto == IPPROTO_TCP ? 1u << STATE_LISTEN : 1u << STATE_CLOSE;
+	struct query q = { .external = external, .external_ifindex = external_ifindex,
+			   .proto = proto };
 	static const int families[] = { AF_INET, AF_INET6 };
 	int rc;
 
+	if (port == 0)
+		return 0;  /* nothing is served on port 0; and 0 means every port to dump() */
 	for (size_t i = 0; i < 2 && !q.found; i++)
-		if ((rc = dump(rp, families[i], proto, states, port, &q)) < 0)
+		if ((rc = dump(rp, families[i], proto, states_of(proto), port, &q)) < 0)
 			return rc;
 	return q.found;
+}
+
+int router_ports_each(struct router_ports *rp, const struct in_addr *external,
+		      unsigned external_ifindex,
+		      void (*served)(void *arg, uint8_t proto, uint16_t port), void *arg)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
+	int rc;
+
+	for (size_t p = 0; p < 2; p++) {
+		for (size_t i = 0; i < 2; i++) {
+			struct query q = { .external = external, .external_ifindex = external_ifindex,
+					   .proto = protos[p], .served = served, .arg = arg };
+
+			if ((rc = dump(rp, families[i], protos[p], states_of(protos[p]), 0, &q)) < 0)
+				return rc;
+		}
+	}
+	return 0;
 }

@@ -24,6 +24,15 @@ void router_ports_close(struct router_ports *rp);
 int router_ports_serves(struct router_ports *rp, uint8_t proto, uint16_t port,
 			const struct in_addr *external, unsigned external_ifindex);
 
+/* Calls served(arg, proto, port) for every TCP and UDP port the router
+ * serves from the WAN reaching external (a port may come more than once):
+ * one unfiltered dump of listening TCP and unconnected UDP sockets, for a
+ * periodic review of the mappings granted before a service started. 0, or
+ * a negative errno. */
+int router_ports_each(struct router_ports *rp, const struct in_addr *external,
+		      unsigned external_ifindex,
+		      void (*served)(void *arg, uint8_t proto, uint16_t port), void *arg);
+
 /* The pure part, for the tests: whether one socket the kernel reported
  * (family, bound address, bound device, IPv6-only) takes WAN traffic to
  * external. */

@@ -26,6 +26,7 @@ struct subscription {
 	const struct upnp_service *svc;
 	char sid[SID_MAX];
 	struct in6_addr subscriber;
+	struct host_id host;      /* the host subscriber belongs to */
 	struct gena_callback callback;
 	time_t expires;           /* monotonic seconds */
 	uint32_t seq;
@@ -215,6 +216,7 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 	struct gena_callback cb;
 	struct in6_addr target;
 	struct igd_state state;
+	struct host_id host = mapper_host_of(g->igd->mapper, peer);
 	size_t mine = 0;
 	bool first;
 	char who[ADDR_STRLEN], where[ADDR_STRLEN];
@@ -244,7 +246,7 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 		if (!g->subs[i].used) {
 			if (!s)
 				s = &g->subs[i];
-		} else if (addr_equal(&g->subs[i].subscriber, peer)) {
+		} else if (host_id_equal(&g->subs[i].host, &host)) {
 			mine++;
 		}
 	}
@@ -258,6 +260,7 @@ static int subscribe(struct gena_server *g, const struct upnp_service *svc,
 	s->used = true;
 	s->svc = svc;
 	s->subscriber = *peer;
+	s->host = host;
 	s->callback = cb;
 	s->expires = now_s() + timeout;
 	s->seq = 0;

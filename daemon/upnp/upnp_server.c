@@ -30,13 +30,15 @@
 #define ADDRESSES_PER_INTERFACE 8
 #define LINKS_MAX (CONFIG_MAX_LAN_INTERFACES * ADDRESSES_PER_INTERFACE)
 
-/* HTTP: a slow or hostile host may hold a few connections, never all. */
+/* HTTP: a slow or hostile host (with however many addresses) may hold a
+ * few connections, never all. */
 #define CONNECTIONS_MAX 64
-#define CONNECTIONS_PER_CLIENT 8
+#define CONNECTIONS_PER_HOST 8
 #define REQUEST_SECONDS 5  /* a whole request must arrive in this time */
 
 /* SSDP */
 #define PENDING_REPLIES_MAX 32  /* searches waiting out their MX delay */
+#define PENDING_REPLIES_PER_HOST 4
 /* An answer's bytes within this multiple of its search's, so that a search
  * with a forged source draws little toward that address (ssdp:all: the
  * root device and what else fits; a real search of ~100 bytes fits two). */
@@ -65,6 +67,7 @@ struct connection {
 	struct upnp_server *server;
 	struct link *link;
 	struct in6_addr peer;
+	struct host_id host;  /* the host peer belongs to */
 	/* A head trickled in byte by byte must not be rescanned each time:
 	 * how far the end of the head was looked for, and the head once
 	 * parsed. */
@@ -80,6 +83,7 @@ struct pending_reply {
 	struct sockaddr_storage to;
 	socklen_t tolen;
 	struct link *link;
+	struct host_id host;  /* the searcher's */
 	char st[SSDP_ST_MAX + 1];
 	size_t budget;  /* bytes the answers may take */
 };
@@ -289,12 +293,12 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	connection_free(c);
 }
 
-static size_t connections_of(const struct upnp_server *s, const struct in6_addr *peer)
+static size_t connections_of(const struct upnp_server *s, const struct host_id *host)
 {
 	size_t n = 0;
 
 	for (const struct stream *st = s->connections.head; st; st = st->next)
-		n += addr_equal(&((const struct connection *)st)->peer, peer);
+		n += host_id_equal(&((const struct connection *)st)->host, host);
 	return n;
 }
 
@@ -305,7 +309,8 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	struct upnp_server *s = link->server;
 	struct connection *c;
 	struct in6_addr peer;
-	char text[ADDR_STRLEN];
+	struct host_id host;
+	char text[ADDR_STRLEN], host_text[HOST_ID_STRLEN];
 
 	(void)listener;
 	if (link->family == AF_INET && socklen == (int)sizeof(struct sockaddr_in)) {
@@ -323,9 +328,11 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 		close(fd);
 		return;
 	}
+	host = mapper_host_of(s->igd.mapper, &peer);
 	if (s->connections.count >= CONNECTIONS_MAX ||
-	    connections_of(s, &peer) >= CONNECTIONS_PER_CLIENT) {
-		log_debug("upnp: refused an HTTP connection from %s: %zu open", addr_format(&peer, text),
+	    connections_of(s, &host) >= CONNECTIONS_PER_HOST) {
+		log_debug("upnp: refused an HTTP connection from %s (host %s): %zu open",
+			  addr_format(&peer, text), host_id_format(&host, host_text),
 			  s->connections.count);
 		close(fd);
 		return;
@@ -338,6 +345,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	c->server = s;
 	c->link = link;
 	c->peer = peer;
+	c->host = host;
 	/* Reading stops at the largest request there can be. */
 	if (stream_open(&c->stream, &s->connections, s->base, fd, on_read, connection_done,
 			on_deadline, c, REQUEST_SECONDS, HTTP_HEAD_MAX + HTTP_BODY_MAX) < 0)
@@ -457,6 +465,8 @@ static void schedule_reply(struct upnp_server *s, struct link *l, const struct m
 			   size_t search_len)
 {
 	struct pending_reply *p = NULL;
+	struct host_id host = mapper_host_of(s->igd.mapper, from);
+	size_t of_host = 0;
 	uint32_t r = 0;
 	struct timeval delay = { 0, 0 };
 	char text[ADDR_STRLEN];
@@ -472,6 +482,13 @@ static void schedule_reply(struct upnp_server *s, struct link *l, const struct m
 				  addr_format(from, text));
 			return;
 		}
+		of_host += s->pending[i].used && host_id_equal(&s->pending[i].host, &host);
+	}
+	/* A host searching from many addresses or ports waits its turn. */
+	if (of_host >= PENDING_REPLIES_PER_HOST) {
+		log_debug("ssdp: search from %s dropped: its host has %zu replies pending",
+			  addr_format(from, text), of_host);
+		return;
 	}
 	for (size_t i = 0; i < PENDING_REPLIES_MAX && !p; i++)
 		if (!s->pending[i].used)
@@ -493,6 +510,7 @@ static void schedule_reply(struct upnp_server *s, struct link *l, const struct m
 	memcpy(&p->to, search_msg->msg_name, search_msg->msg_namelen);
 	p->tolen = search_msg->msg_namelen;
 	p->link = l;
+	p->host = host;
 	memcpy(p->st, search->st, sizeof(p->st));
 	p->budget = search_len * ANSWER_BYTES_PER_SEARCH_BYTE;
 	evtimer_add(p->timer, &delay);

@@ -39,6 +39,9 @@ in_router() { ip netns exec "$NS_ROUTER" "$@"; }
 in_lan1()   { ip netns exec "$NS_LAN1" "$@"; }
 in_lan2()   { ip netns exec "$NS_LAN2" "$@"; }
 in_wan()    { ip netns exec "$NS_WAN" "$@"; }
+# mac_of NS: the link-layer address of a host's eth0, by which the router
+# tells its addresses to one host.
+mac_of()    { ip -n "$1" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
 net_setup() {
 	for ns in "$NS_ROUTER" "$NS_LAN1" "$NS_LAN2" "$NS_WAN"; do

@@ -465,11 +465,12 @@ expect "  the kernel holds exactly the granted ones ($flooded)" [ "$flooded" = "
 expect "  meanwhile lan2 was served at once ($got)" check 'echo "$got" | grep -q "^result=0 op=129 .* mapped=9962 "'
 # lan1's hand-made PCP datagrams above were refused less than 10 s ago:
 # then the first of these is counted in lan1's summary, not logged alone.
+LAN1_MAC=$(mac_of "$NS_LAN1")
 rate_logged() {
 	grep -q "audit event=refused origin=natpmp proto=udp client=$LAN1_IP internal=$LAN1_IP:20[0-3][0-9][0-9] result=\"the client asks faster than client_request_rate allows\"" "$LOG" && return 0
 	i=0
 	while [ $i -lt 110 ]; do
-		grep -q "audit event=refused_summary client=$LAN1_IP count=[0-9][0-9][0-9]" "$LOG" && return 0
+		grep -q "audit event=refused_summary client=[0-9a-f.:]* host=$LAN1_MAC count=[0-9][0-9][0-9]" "$LOG" && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -546,13 +547,13 @@ expect "  a mapping nothing has used yet has none ($got)" \
 deny_line=$(grep -n "internal_ports = 2222" "$CONF" | cut -d: -f1)
 got=$(ctl explain "$LAN2_IP" tcp 2222)
 expect "explain: lan2's port 2222 is denied by the rule at line $deny_line ($got)" \
-	sh -c "echo '$got' | grep -q 'denied by the rule at line $deny_line (deny clients $LAN2_IP/32 internal_ports 2222)'"
+	check 'echo "$got" | grep -q "denied by the rule at line $deny_line (deny clients $LAN2_IP/32 internal_ports 2222)"'
 expect "  and the daemon then denies it" check 'in_lan2 "$PROBE" "$ROUTER_LAN_IP" map tcp 2222 2222 600 | grep -q "^result=2 "'
 got=$(ctl explain "$LAN1_IP" tcp 8800 8800 99999)
 expect "explain with a lifetime says what would be granted ($(echo "$got" | grep lifetime))" \
 	check 'echo "$got" | grep -q "^a lifetime of 99999 s would be granted as 3600 s (lifetime.max)\$"'
 got=$(ctl explain "$LAN1_IP" tcp 8800 | head -n 1)
-expect "explain: lan1's port 8800 is allowed ($got)" sh -c "echo '$got' | grep -q ': allowed by the rule at line'"
+expect "explain: lan1's port 8800 is allowed ($got)" check 'echo "$got" | grep -q ": allowed by the rule at line"'
 expect "  and the daemon then grants it" [ "$(natpmpc_map "$NS_LAN1" 8800 8800 tcp 600)" = "8800 600" ]
 
 ctl delete tcp 8700; rc=$?
@@ -638,10 +639,12 @@ reload
 # While the daemon still runs (the next section kills it): the summary of
 # the burst of refusals above.
 # summarised_since_burst: lan2's refusals counted in summary lines since the
-# burst (a count may include earlier refusals of its interval).
+# burst (a count may include earlier refusals of its interval, from any of
+# its addresses: they are one host's).
+LAN2_MAC=$(mac_of "$NS_LAN2")
 summarised_since_burst() {
 	tail -n +"$((burst_line + 1))" "$LOG" |
-		sed -n "s/.*audit event=refused_summary client=$LAN2_IP count=\([0-9]*\) interval_s=10\$/\1/p" |
+		sed -n "s/.*audit event=refused_summary client=[0-9a-f.:]* host=$LAN2_MAC count=\([0-9]*\) interval_s=10\$/\1/p" |
 		awk '{ n += $1 } END { print n + 0 }'
 }
 i=0

@@ -62,42 +62,57 @@ START_TEST(test_format_bounded)
 }
 END_TEST
 
+/* A host of its own per address, as forged link-layer addresses would make. */
+static struct host_id host_of(const struct in6_addr *a)
+{
+	uint8_t mac[6] = { 0x02, 0x00 };
+
+	memcpy(&mac[2], &a->s6_addr[12], 4);
+	return host_id_of_mac(mac);
+}
+
 struct reported {
 	unsigned calls, count;
 	struct in6_addr client;
+	struct host_id host;
 };
 
-static void report(const struct in6_addr *client, unsigned count, void *arg)
+static void report(const struct audit_summary *summary, void *arg)
 {
 	struct reported *r = arg;
 
 	r->calls++;
-	r->count = count;
-	r->client = *client;
+	r->count = summary->count;
+	r->client = summary->client;
+	r->host = summary->host;
 }
 
 START_TEST(test_refusals_summarised)
 {
 	struct audit_limiter l;
 	struct audit_summary ended;
-	struct in6_addr a = unit_v4("192.168.1.10"), b = unit_v4("192.168.1.11");
+	struct in6_addr a = unit_v4("192.168.1.10"), b = unit_v4("192.168.1.11"),
+			a2 = unit_v4("192.168.1.12");
+	struct host_id ha = unit_host("192.168.1.10"), hb = unit_host("192.168.1.11");
 	struct reported got = { 0 };
 
 	audit_limiter_init(&l);
-	ck_assert(audit_limiter_admit(&l, &a, 1000, &ended));
+	ck_assert(audit_limiter_admit(&l, &ha, &a, 1000, &ended));
 	ck_assert_uint_eq(ended.count, 0);
 	for (int i = 0; i < 50; i++)
-		ck_assert(!audit_limiter_admit(&l, &a, 1000 + (uint64_t)i * 100, &ended));
-	/* another client is logged on its own */
-	ck_assert(audit_limiter_admit(&l, &b, 2000, &ended));
+		ck_assert(!audit_limiter_admit(&l, &ha, &a, 1000 + (uint64_t)i * 100, &ended));
+	/* another host is logged on its own; another address of a's is not */
+	ck_assert(audit_limiter_admit(&l, &hb, &b, 2000, &ended));
+	ck_assert(!audit_limiter_admit(&l, &ha, &a2, 2000, &ended));
 	/* nothing due yet */
 	audit_limiter_flush(&l, 10999, report, &got);
 	ck_assert_uint_eq(got.calls, 0);
 	/* a's interval is over: its next refusal is logged after the count */
-	ck_assert(audit_limiter_admit(&l, &a, 11000, &ended));
-	ck_assert_uint_eq(ended.count, 50);
+	ck_assert(audit_limiter_admit(&l, &ha, &a, 11000, &ended));
+	ck_assert_uint_eq(ended.count, 51);
 	ck_assert(addr_equal(&ended.client, &a));
-	ck_assert(!audit_limiter_admit(&l, &a, 11001, &ended));
+	ck_assert(host_id_equal(&ended.host, &ha));
+	ck_assert(!audit_limiter_admit(&l, &ha, &a, 11001, &ended));
 	/* a quiet client's count comes from the flush */
 	{
 		uint64_t due = 0;
@@ -118,13 +133,13 @@ START_TEST(test_refusals_summarised)
 	ck_assert_uint_eq(got.calls, 1);
 	ck_assert_uint_eq(got.count, 1);
 	ck_assert(addr_equal(&got.client, &a));
+	ck_assert(host_id_equal(&got.host, &ha));
 }
 END_TEST
 
-static void add_count(const struct in6_addr *client, unsigned count, void *arg)
+static void add_count(const struct audit_summary *summary, void *arg)
 {
-	(void)client;
-	*(unsigned *)arg += count;
+	*(unsigned *)arg += summary->count;
 }
 
 /* A flood from more addresses than there are slots: memory stays bounded,
@@ -141,9 +156,11 @@ START_TEST(test_many_clients)
 			for (unsigned k = 0; k < 3; k++) {
 				struct in6_addr c =
 					addr_from_v4((struct in_addr){ htonl(0xc0a80000u + i) });
+				struct host_id h = host_of(&c);
 
 				total++;
-				if (audit_limiter_admit(&l, &c, 1000 + round * 300 + i * 3 + k, &ended))
+				if (audit_limiter_admit(&l, &h, &c, 1000 + round * 300 + i * 3 + k,
+							&ended))
 					logged++;
 				summarised += ended.count;
 			}
@@ -159,13 +176,13 @@ struct lines {
 	unsigned lines, others, counted;
 };
 
-static void count_lines(const struct in6_addr *client, unsigned count, void *arg)
+static void count_lines(const struct audit_summary *summary, void *arg)
 {
 	struct lines *n = arg;
 
 	n->lines++;
-	n->counted += count;
-	if (IN6_IS_ADDR_UNSPECIFIED(client))
+	n->counted += summary->count;
+	if (summary->host.kind == HOST_NONE)
 		n->others++;
 }
 
@@ -182,9 +199,10 @@ START_TEST(test_spoofed_flood_bounded)
 	audit_limiter_init(&l);
 	for (unsigned i = 0; i < 20000; i++) {
 		struct in6_addr c = addr_from_v4((struct in_addr){ htonl(0x0a000000u + i) });
+		struct host_id h = host_of(&c);
 
 		now = 5000 + (uint64_t)i * 3;
-		if (audit_limiter_admit(&l, &c, now, &ended))
+		if (audit_limiter_admit(&l, &h, &c, now, &ended))
 			n.lines++;
 		if (ended.count) {
 			n.lines++;
@@ -203,6 +221,34 @@ START_TEST(test_spoofed_flood_bounded)
 }
 END_TEST
 
+/* The same flood as the router sees it: forged sources have no neighbour
+ * entry, so they are one unresolved host, a line and a summary per
+ * interval. */
+START_TEST(test_unresolved_flood_is_one_host)
+{
+	struct audit_limiter l;
+	struct audit_summary ended;
+	struct lines n = { 0 };
+	struct host_id unresolved = host_id_unresolved(true);
+	uint64_t now = 5000, intervals = 60000 / AUDIT_REFUSAL_INTERVAL_MS + 1;
+
+	audit_limiter_init(&l);
+	for (unsigned i = 0; i < 20000; i++) {
+		struct in6_addr c = addr_from_v4((struct in_addr){ htonl(0x0a000000u + i) });
+
+		now = 5000 + (uint64_t)i * 3;
+		if (audit_limiter_admit(&l, &unresolved, &c, now, &ended))
+			n.lines++;
+		if (ended.count)
+			n.lines++;
+		audit_limiter_flush(&l, now, count_lines, &n);
+	}
+	audit_limiter_flush(&l, now + AUDIT_REFUSAL_INTERVAL_MS, count_lines, &n);
+	ck_assert_uint_le(n.lines, 2 * intervals);
+	ck_assert_uint_eq(n.others, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("audit");
@@ -213,6 +259,7 @@ int main(void)
 	tcase_add_test(tc, test_refusals_summarised);
 	tcase_add_test(tc, test_many_clients);
 	tcase_add_test(tc, test_spoofed_flood_bounded);
+	tcase_add_test(tc, test_unresolved_flood_is_one_host);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

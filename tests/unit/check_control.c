@@ -148,6 +148,7 @@ START_TEST(test_list_formats)
 
 	inet_pton(AF_INET6, "2001:db8::10", &rows[1].internal_addr);
 	rows[1].client = rows[1].internal_addr;
+	rows[0].conflict = LEASE_CONFLICT_ROUTER_SERVES;
 	control_format_list(b, rows, 2, false);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "PROTO"));
@@ -157,6 +158,8 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "         5          300 1m15s ago "));
 	ck_assert_ptr_nonnull(strstr(text, "1h01m"));
 	ck_assert_ptr_nonnull(strstr(text, "[1 remote filter]"));
+	ck_assert_ptr_nonnull(strstr(text, "[CONFLICT: the router itself now serves this port from "
+					   "the WAN] evil"));
 	/* no terminal escape gets through */
 	ck_assert_ptr_null(strchr(text, 0x1b));
 	ck_assert_ptr_null(strchr(text, 0x07));
@@ -171,6 +174,8 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));
 	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300,\"last_used\":1590}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"external_port\":null"));
+	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":0,\"conflict\":\"router_serves\","));
+	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":1,\"conflict\":null,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null,"
 					   "\"last_used\":null}]}"));
 	free(text);
@@ -204,7 +209,7 @@ START_TEST(test_explanations)
 		.decision = { .allow = true, .rule = 2 }, .rule = &rule, .internal_port = 8080,
 		.external_port = 8080, .proto = IPPROTO_TCP, .client = unit_v4("192.168.1.10"),
 		.external_port_free = false, .client_leases = 8, .client_quota = 8, .leases = 9,
-		.capacity = 1024,
+		.capacity = 1024, .host = unit_host("0.0.0.1"),
 	};
 	struct evbuffer *b = evbuffer_new();
 	char *text;
@@ -217,6 +222,19 @@ START_TEST(test_explanations)
 					   "internal_ports 1024-65535)"));
 	ck_assert_ptr_nonnull(strstr(text, "external port 8080 is taken"));
 	ck_assert_ptr_nonnull(strstr(text, "quota reached"));
+	ck_assert_ptr_nonnull(strstr(text, "the client's host (02:00:00:00:00:01) holds 8 of its 8"));
+	ck_assert_ptr_null(strstr(text, "from the WAN"));
+	free(text);
+	e.taken_by = LEASE_CONFLICT_ROUTER_SERVES;
+	control_format_explanation(b, &e, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "the router listens on tcp 8080 from the WAN: no mapping "
+					   "takes that port"));
+	free(text);
+	control_format_explanation(b, &e, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\"taken_by\":\"router_serves\","));
+	e.taken_by = LEASE_CONFLICT_NONE;
 	free(text);
 	e.has_lifetime = true;
 	e.lifetime_asked = 100000;
@@ -231,7 +249,9 @@ START_TEST(test_explanations)
 	control_format_explanation(b, &e, true);
 	text = unit_take_text(b);
 	ck_assert_str_eq(text, "{\"allowed\":false,\"rule_line\":null,\"external_port\":8080,"
-			       "\"external_port_free\":false,\"client_leases\":8,\"client_quota\":8,"
+			       "\"external_port_free\":false,\"taken_by\":null,"
+			       "\"host\":\"02:00:00:00:00:01\","
+			       "\"client_leases\":8,\"client_quota\":8,"
 			       "\"leases\":9,\"capacity\":1024,\"lifetime\":86400}\n");
 	free(text);
 	evbuffer_free(b);

@@ -434,6 +434,47 @@ START_TEST(test_counts_per_client)
 }
 END_TEST
 
+/* A host is its link-layer address, whichever address it asks from; the
+ * operator's leases (HOST_NONE) count for nobody. */
+START_TEST(test_counts_per_host)
+{
+	static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa }, mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
+	struct host_id a = host_id_of_mac(mac_a), b = host_id_of_mac(mac_b),
+		       none = { .kind = HOST_NONE };
+	struct lease l1 = make("192.168.1.10", IPPROTO_TCP, 100, 100, 5),
+		     l2 = make("192.168.1.11", IPPROTO_TCP, 101, 101, 5),
+		     l3 = make("192.168.1.12", IPPROTO_UDP, 102, 102, 5),
+		     op = make("192.168.1.13", IPPROTO_UDP, 103, 103, 5);
+
+	l1.host = a;
+	l2.host = a;
+	l3.host = b;
+	ck_assert_ptr_nonnull(lease_insert(t, &l1));
+	ck_assert_ptr_nonnull(lease_insert(t, &l2));
+	ck_assert_ptr_nonnull(lease_insert(t, &l3));
+	ck_assert_ptr_nonnull(lease_insert(t, &op));
+	ck_assert_uint_eq(lease_count_of_host(t, &a), 2);
+	ck_assert_uint_eq(lease_count_of_host(t, &b), 1);
+	ck_assert_uint_eq(lease_count_of_host(t, &none), 0);
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 100));
+	ck_assert_uint_eq(lease_count_of_host(t, &a), 1);
+	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 101));
+	lease_delete(t, lease_by_external(t, IPPROTO_UDP, 102));
+	ck_assert_uint_eq(lease_count_of_host(t, &a), 0);
+	ck_assert_uint_eq(lease_count_of_host(t, &b), 0);
+	/* the slots come back */
+	for (uint16_t i = 0; i < 7; i++) {
+		struct lease l = make("192.168.2.1", IPPROTO_TCP, (uint16_t)(200 + i),
+				      (uint16_t)(200 + i), 5);
+
+		l.host = i % 2 ? a : b;
+		ck_assert_ptr_nonnull(lease_insert(t, &l));
+	}
+	ck_assert_uint_eq(lease_count_of_host(t, &a), 3);
+	ck_assert_uint_eq(lease_count_of_host(t, &b), 4);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lease");
@@ -453,6 +494,7 @@ int main(void)
 	tcase_add_test(tc, test_pinhole_ids_unique_and_not_reused_at_once);
 	tcase_add_test(tc, test_pinhole_ids_exhaust_and_wrap);
 	tcase_add_test(tc, test_counts_per_client);
+	tcase_add_test(tc, test_counts_per_host);
 	tcase_add_test(tc, test_iteration_by_client);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

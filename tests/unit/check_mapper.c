@@ -16,6 +16,29 @@ static struct config cfg;
 static struct event_base *base;
 static struct mapper *m;
 
+/* Hosts as the neighbour table would tell them: 192.168.1.100 to .199 are
+ * one host's addresses, every other address a host of its own. */
+static struct host_id fake_host_of(void *arg, const struct in6_addr *addr)
+{
+	static const uint8_t crowd[6] = { 0x02, 0xcc, 0, 0, 0, 1 };
+	char text[ADDR_STRLEN];
+
+	(void)arg;
+	if (addr_is_v4(addr) && addr->s6_addr[12] == 192 && addr->s6_addr[13] == 168 &&
+	    addr->s6_addr[14] == 1 && addr->s6_addr[15] >= 100 && addr->s6_addr[15] < 200)
+		return host_id_of_mac(crowd);
+	return unit_host(addr_is_v4(addr) ? addr_format(addr, text) : "0.0.0.6");
+}
+
+static struct mapper *new_mapper(void)
+{
+	struct mapper *made = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0), 1);
+
+	ck_assert_ptr_nonnull(made);
+	mapper_set_host_lookup(made, fake_host_of, NULL);
+	return made;
+}
+
 static void setup(void)
 {
 	char err[CONFIG_ERROR_MAX];
@@ -29,8 +52,7 @@ static void setup(void)
 		"  { action = \"allow\"; clients = \"192.168.1.0/24\"; internal_ports = \"1024-65535\"; } );\n",
 		"mapper.conf", &cfg, err, sizeof(err)), 0);
 	base = event_base_new();
-	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, err, sizeof(err)), 1);
-	ck_assert_ptr_nonnull(m);
+	m = new_mapper();
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	mapper_set_external_address(m, &ext);
 }
@@ -603,6 +625,97 @@ START_TEST(test_quota_per_client)
 }
 END_TEST
 
+/* The review's source: tcp 8080 is the router's since, udp 9090 another
+ * rule's. */
+static bool service_started;
+
+static int fake_refresh(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static int fake_taken(void *arg, uint8_t proto, uint16_t port)
+{
+	(void)arg;
+	if (service_started && proto == IPPROTO_TCP && port == 8080)
+		return ROUTER_PORT_SERVED;
+	if (service_started && proto == IPPROTO_UDP && port == 9090)
+		return ROUTER_PORT_FORWARDED;
+	return 0;
+}
+
+/* A service that starts after a mapping took its port is found by the
+ * review, flagged on the mapping, and unflagged when it goes. */
+START_TEST(test_conflicts_reviewed)
+{
+	struct map_request tcp = req("192.168.1.10", 8080, 8080, 60);
+	struct map_request udp = req("192.168.1.10", 9090, 9090, 60);
+	struct map_request other = req("192.168.1.11", 8081, 8081, 60);
+
+	udp.proto = IPPROTO_UDP;
+	ck_assert_int_eq(mapper_map(m, &tcp).status, MAP_OK);
+	ck_assert_int_eq(mapper_map(m, &udp).status, MAP_OK);
+	ck_assert_int_eq(mapper_map(m, &other).status, MAP_OK);
+	ck_assert_int_eq(mapper_review_conflicts(m), 0);  /* no source: nothing to tell */
+	mapper_set_conflict_source(m, &(struct mapper_conflict_source){
+		.refresh = fake_refresh, .conflict = fake_taken });
+	service_started = false;
+	ck_assert_int_eq(mapper_review_conflicts(m), 0);
+	service_started = true;
+	ck_assert_int_eq(mapper_review_conflicts(m), 2);
+	ck_assert_uint_eq(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080)->conflict,
+			  LEASE_CONFLICT_ROUTER_SERVES);
+	ck_assert_uint_eq(lease_by_external(mapper_leases(m), IPPROTO_UDP, 9090)->conflict,
+			  LEASE_CONFLICT_FORWARDED);
+	ck_assert_uint_eq(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8081)->conflict,
+			  LEASE_CONFLICT_NONE);
+	service_started = false;
+	ck_assert_int_eq(mapper_review_conflicts(m), 0);
+	ck_assert_uint_eq(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080)->conflict,
+			  LEASE_CONFLICT_NONE);
+}
+END_TEST
+
+/* Maps port from 192.168.1.first and the n - 1 addresses after it; returns
+ * how many were granted. */
+static unsigned map_from_each(int first, int n, uint16_t port)
+{
+	unsigned granted = 0;
+
+	for (int i = 0; i < n; i++) {
+		char addr[32];
+		struct map_request r;
+
+		snprintf(addr, sizeof(addr), "192.168.1.%d", first + i);
+		r = req(addr, port, port, 60);
+		granted += mapper_map(m, &r).status == MAP_OK;
+	}
+	return granted;
+}
+
+/* One host asking from many addresses has one host's quota and rate, and
+ * a host that holds nothing is served beside it. */
+START_TEST(test_shares_per_host)
+{
+	cfg.max_leases = 16;
+	mapper_free(m);
+	m = new_mapper();
+	mapper_set_external_address(m, &(struct in_addr){ htonl(0xcb007101) });
+	cfg.max_leases_per_client = 4;
+	ck_assert_uint_eq(map_from_each(100, 12, 8080), 4);
+	struct map_request newcomer = req("192.168.1.20", 8080, 8080, 60);
+	ck_assert_int_eq(mapper_map(m, &newcomer).status, MAP_OK);
+	/* the rate too: the crowd's addresses draw on one bucket */
+	cfg.max_leases_per_client = 100;
+	cfg.client_requests_per_second = 1;
+	cfg.client_request_burst = 3;
+	ck_assert_uint_le(map_from_each(150, 12, 9000), 4);
+	newcomer = req("192.168.1.21", 9000, 9000, 60);
+	ck_assert_int_eq(mapper_map(m, &newcomer).status, MAP_OK);
+}
+END_TEST
+
 /* A client asking too fast is refused, before anything reaches the
  * kernel, while another is served. The wall clock cannot be stopped, so
  * the rate is one a minute: no token comes back during the test. */
@@ -614,7 +727,7 @@ START_TEST(test_request_rate_per_client)
 
 	cfg.max_leases = 10;
 	mapper_free(m);  /* the table's size is fixed when it is made */
-	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0), 1);
+	m = new_mapper();
 	mapper_set_external_address(m, &(struct in_addr){ htonl(0xcb007101) });
 	cfg.client_requests_per_second = 1;
 	cfg.client_request_burst = 3;
@@ -911,6 +1024,8 @@ int main(void)
 	tcase_add_test(tc, test_packets_survive_refreshes);
 	tcase_add_test(tc, test_operator_remove_and_flush);
 	tcase_add_test(tc, test_quota_per_client);
+	tcase_add_test(tc, test_shares_per_host);
+	tcase_add_test(tc, test_conflicts_reviewed);
 	tcase_add_test(tc, test_request_rate_per_client);
 	tcase_add_test(tc, test_static_mapping);
 	tcase_add_test(tc, test_static_sync);

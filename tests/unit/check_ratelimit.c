@@ -14,7 +14,7 @@ static struct rate_limiter *new_limiter(void)
 	return rl;
 }
 
-static unsigned served(struct rate_limiter *rl, const struct in6_addr *c, uint64_t now,
+static unsigned served(struct rate_limiter *rl, const struct host_id *c, uint64_t now,
 		       unsigned tries, uint32_t rate, uint32_t burst)
 {
 	unsigned n = 0;
@@ -29,7 +29,7 @@ static unsigned served(struct rate_limiter *rl, const struct in6_addr *c, uint64
 START_TEST(test_burst_then_rate)
 {
 	struct rate_limiter *rl = new_limiter();
-	struct in6_addr a = unit_v4("192.168.1.10");
+	struct host_id a = unit_host("192.168.1.10");
 
 	ck_assert_uint_eq(served(rl, &a, 1000, 100, 5, 10), 10);
 	ck_assert(!rate_limiter_take(rl, &a, 1199, 5, 10));
@@ -49,7 +49,7 @@ END_TEST
 START_TEST(test_clients_independent)
 {
 	struct rate_limiter *rl = new_limiter();
-	struct in6_addr a = unit_v4("192.168.1.10"), b = unit_v4("192.168.1.11");
+	struct host_id a = unit_host("192.168.1.10"), b = unit_host("192.168.1.11");
 
 	ck_assert_uint_eq(served(rl, &a, 0, 50, 1, 3), 3);
 	ck_assert_uint_eq(served(rl, &b, 0, 50, 1, 3), 3);
@@ -61,7 +61,7 @@ END_TEST
 START_TEST(test_unlimited_and_reload)
 {
 	struct rate_limiter *rl = new_limiter();
-	struct in6_addr a = unit_v4("192.168.1.10");
+	struct host_id a = unit_host("192.168.1.10");
 
 	ck_assert_uint_eq(served(rl, &a, 0, 100000, 0, 0), 100000);
 	ck_assert_uint_eq(served(rl, &a, 0, 4, 1, 100), 4);
@@ -78,15 +78,15 @@ END_TEST
 START_TEST(test_flood_of_addresses_keeps_the_limit)
 {
 	struct rate_limiter *rl = new_limiter();
-	struct in6_addr a = unit_v4("192.168.1.10");
+	struct host_id a = unit_host("192.168.1.10");
 	unsigned a_served = served(rl, &a, 0, 20, 1, 5);
 
 	for (unsigned i = 0; i < 20 * RATELIMIT_CLIENTS; i++) {
 		char text[32];
-		struct in6_addr other;
+		struct host_id other;
 
 		snprintf(text, sizeof(text), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
-		other = unit_v4(text);
+		other = unit_host(text);
 		ck_assert(rate_limiter_take(rl, &other, 0, 1, 5));
 		if (i % 64 == 0)
 			a_served += rate_limiter_take(rl, &a, 0, 1, 5);
@@ -101,7 +101,7 @@ END_TEST
 START_TEST(test_clock_backwards)
 {
 	struct rate_limiter *rl = new_limiter();
-	struct in6_addr a = unit_v4("192.168.1.10");
+	struct host_id a = unit_host("192.168.1.10");
 
 	ck_assert_uint_eq(served(rl, &a, 5000, 10, 1, 2), 2);
 	ck_assert_uint_eq(served(rl, &a, 1000, 10, 1, 2), 0);

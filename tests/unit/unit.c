@@ -22,6 +22,15 @@ struct in6_addr unit_v4(const char *text)
 	return addr_from_v4(a);
 }
 
+struct host_id unit_host(const char *v4)
+{
+	struct in6_addr a = unit_v4(v4);
+	uint8_t mac[6] = { 0x02, 0x00 };
+
+	memcpy(&mac[2], &a.s6_addr[12], 4);
+	return host_id_of_mac(mac);
+}
+
 void unit_own_address(struct own_addresses *own, const char *ifname, const char *addr,
 		      unsigned len)
 {

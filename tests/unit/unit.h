@@ -5,12 +5,16 @@
 #include <check.h>
 
 #include "addr.h"
+#include "host.h"
 #include "own_addr.h"
 
 /* "a.b.c.d" as the daemon holds it (IPv4-mapped). */
 struct in6_addr unit_v4(const char *text);
 /* An IPv6 address literal. */
 struct in6_addr unit_v6(const char *text);
+/* A host of its own for each IPv4 address text: its link-layer address
+ * made of the address. */
+struct host_id unit_host(const char *v4);
 
 /* One address of the router's, addr/len on ifname (len in its family's
  * bits), appended to own. */
