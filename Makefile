@@ -51,7 +51,7 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Idaemon/upnp -Ico
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := daemon/log.c daemon/text.c daemon/addr.c daemon/host.c daemon/neigh_table.c daemon/own_addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
-             daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c \
+             daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c nft/priv.c
 DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
@@ -61,7 +61,7 @@ DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_wat
                nft/nft_watch.c nft/forwards.c daemon/priv_client.c daemon/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them.
 HELPER_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/privdrop.c nft/nft.c nft/conntrack.c nft/forwards.c nft/helper.c
-UNIT_SUITES := addr neigh_table own_addr text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -71,6 +71,7 @@ PROBE       := $(BUILD)/tests/e2e/natpmp_probe
 PRIV_PROBE  := $(BUILD)/tests/e2e/priv_probe
 LOADGEN     := $(BUILD)/tests/bench/loadgen
 CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD)/daemon/addr.o \
+               $(BUILD)/config/static_file.o \
                $(BUILD)/daemon/natpmp.o $(BUILD)/daemon/pcp.o
 
 .SECONDARY:

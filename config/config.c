@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "static_file.h"
 
 #define DEFAULT_LIFETIME_MIN 120
 #define DEFAULT_LIFETIME_MAX 86400
@@ -303,18 +304,6 @@ static int parse_static(struct parse_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
-/* Two static mappings cannot share an external port (IPv4) or an internal
- * endpoint. */
-static bool statics_clash(const struct static_mapping *a, const struct static_mapping *b)
-{
-	if (a->proto != b->proto)
-		return false;
-	if (addr_is_v4(&a->internal_addr) && addr_is_v4(&b->internal_addr) &&
-	    a->external_port == b->external_port)
-		return true;
-	return a->internal_port == b->internal_port && addr_equal(&a->internal_addr, &b->internal_addr);
-}
-
 /* "192.168.1.1:9737" or "[2001:db8::1]:9737"; the port 1-65535. */
 static bool parse_endpoint(const char *text, struct in6_addr *addr, uint16_t *port)
 {
@@ -399,7 +388,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "max_leases", "max_leases_per_client",
 					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
-					     "static_mappings", "lease_file",
+					     "static_mappings", "lease_file", "static_file",
 					     "keep_state_on_stop", "hairpin",
 					     "firewall_integration", "user", NULL };
 	static const char *const lifetime_known[] = { "min", "max", NULL };
@@ -428,6 +417,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 CONFIG_DEFAULT_CONTROL_SOCKET);
 	snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", CONFIG_DEFAULT_LEASE_FILE);
+	snprintf(cfg->static_file, sizeof(cfg->static_file), "%s", CONFIG_DEFAULT_STATIC_FILE);
 	snprintf(cfg->user, sizeof(cfg->user), "%s", CONFIG_DEFAULT_USER);
 
 	if (check_known_members(ctx, root, known, "the top level") < 0)
@@ -625,6 +615,14 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", text);
 	}
 
+	if ((s = config_setting_get_member(root, "static_file"))) {
+		text = config_setting_get_string(s);
+		if (!text || (*text && *text != '/') || strlen(text) > CONFIG_STATIC_FILE_MAX)
+			return fail_at(ctx, s, "'static_file' must be an absolute path of at most %d "
+				       "bytes, or \"\" for none", CONFIG_STATIC_FILE_MAX);
+		snprintf(cfg->static_file, sizeof(cfg->static_file), "%s", text);
+	}
+
 	if ((s = config_setting_get_member(root, "hairpin"))) {
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 			return fail_at(ctx, s, "'hairpin' must be true or false");
@@ -649,7 +647,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 			if (parse_static(ctx, e, sm) < 0)
 				return -1;
 			for (size_t j = 0; j < cfg->static_count; j++)
-				if (statics_clash(&cfg->statics[j], sm))
+				if (static_mappings_clash(&cfg->statics[j], sm))
 					return fail_at(ctx, e, "this static mapping takes the port or "
 						       "internal endpoint of an earlier one");
 			cfg->static_count++;
@@ -693,6 +691,41 @@ static int finish(struct parse_ctx *ctx, config_t *lc, int read_ok, struct confi
 	return rc;
 }
 
+/* The static file's mappings after the config's, none clashing. */
+static int add_static_file(struct config *cfg, char *err, size_t errlen)
+{
+	struct static_mapping *file = malloc(CONFIG_MAX_STATIC * sizeof(*file));
+	size_t n = 0;
+	int rc = -1;
+
+	if (!file) {
+		snprintf(err, errlen, "%s: out of memory", cfg->static_file);
+		return -1;
+	}
+	if (static_file_read(cfg->static_file, file, CONFIG_MAX_STATIC, &n, err, errlen) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (cfg->static_count == CONFIG_MAX_STATIC) {
+			snprintf(err, errlen, "%s: with the config's, more than %d static mappings",
+				 cfg->static_file, CONFIG_MAX_STATIC);
+			goto out;
+		}
+		for (size_t j = 0; j < cfg->static_count; j++)
+			if (static_mappings_clash(&cfg->statics[j], &file[i])) {
+				snprintf(err, errlen, "%s: %s %u takes the port or internal endpoint of "
+					 "a static mapping of the config", cfg->static_file,
+					 file[i].proto == IPPROTO_TCP ? "tcp" : "udp",
+					 file[i].external_port);
+				goto out;
+			}
+		cfg->statics[cfg->static_count++] = file[i];
+	}
+	rc = 0;
+out:
+	free(file);
+	return rc;
+}
+
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct parse_ctx ctx = { .name = path, .err = err, .errlen = errlen };
@@ -700,7 +733,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 
 	config_init(&lc);
 	errno = 0;
-	return finish(&ctx, &lc, config_read_file(&lc, path), cfg);
+	if (finish(&ctx, &lc, config_read_file(&lc, path), cfg) < 0)
+		return -1;
+	return cfg->static_file[0] ? add_static_file(cfg, err, errlen) : 0;
 }
 
 int config_load_string(const char *text, const char *name, struct config *cfg, char *err,

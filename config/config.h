@@ -19,6 +19,8 @@
 #define CONFIG_DEFAULT_UPNP_HTTP_PORT 5000
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/portleased/control.sock"
 #define CONFIG_DEFAULT_LEASE_FILE "/var/lib/portleased/leases"
+#define CONFIG_DEFAULT_STATIC_FILE "/etc/portleased.static"
+#define CONFIG_STATIC_FILE_MAX 255
 #define CONFIG_LEASE_FILE_MAX 4000
 #define CONFIG_PATH_MAX 107  /* a unix socket's sun_path, less its NUL */
 #define CONFIG_GROUP_MAX 32
@@ -36,7 +38,10 @@ struct static_mapping {
 	struct in6_addr internal_addr;  /* IPv4 as IPv4-mapped */
 	uint16_t internal_port;
 	char description[CONFIG_DESCRIPTION_MAX + 1];
-	bool declared;                  /* from the config file (else portleasectl add) */
+	/* Named by the config's static_mappings or the static file: the
+	 * helper grants it (it never expires) only then. */
+	bool declared;
+	bool from_file;                 /* the static file's (portleasectl add) */
 };
 
 struct config {
@@ -74,6 +79,8 @@ struct config {
 	char control_group[CONFIG_GROUP_MAX + 1];
 	/* Every mapping, restored at start; "" for none. */
 	char lease_file[CONFIG_LEASE_FILE_MAX + 1];
+	/* The operator's runtime static mappings (static_file.h); "" for none. */
+	char static_file[CONFIG_STATIC_FILE_MAX + 1];
 	/* LAN hosts reach mappings at the external address too. */
 	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */
@@ -88,7 +95,8 @@ struct config {
 	size_t static_count;
 };
 
-/* Reads and validates path into *cfg. On failure returns -1 and writes
+/* Reads and validates path into *cfg, and then the static file it names
+ * (its mappings appended to statics). On failure returns -1 and writes
  * "file:line: what is wrong" to err; *cfg is then unspecified. Warnings (a
  * private external address, say) go to the log. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
@@ -96,7 +104,8 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 /* A lifetime a client asked for, within lifetime.min and lifetime.max. */
 uint32_t config_clamp_lifetime(const struct config *cfg, uint32_t lifetime);
 
-/* Same, from a string; name stands for the file name in messages. */
+/* Same, from a string, without the static file; name stands for the file
+ * name in messages. */
 int config_load_string(const char *text, const char *name, struct config *cfg, char *err,
 		       size_t errlen);
 

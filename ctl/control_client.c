@@ -2,18 +2,24 @@
  * control socket, its answer to standard output. */
 #include "control_client.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "config.h"
+#include "static_file.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -133,22 +139,185 @@ static int exchange(const char *path, const char *request)
 	return rc;
 }
 
+/* The static file, locked against another portleasectl for as long as
+ * this one edits it (its directory is locked: the file itself is replaced). */
+struct static_edit {
+	const char *path;
+	int lock_fd;
+	struct static_mapping *list;
+	size_t n;
+};
+
+static int static_edit_open(struct static_edit *e, const char *path)
+{
+	char dir[CONFIG_STATIC_FILE_MAX + 1], err[CONFIG_ERROR_MAX];
+
+	e->path = path;
+	e->n = 0;
+	e->list = malloc(CONFIG_MAX_STATIC * sizeof(*e->list));
+	snprintf(dir, sizeof(dir), "%s", path);
+	e->lock_fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!e->list || e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX) < 0) {
+		fprintf(stderr, "portleasectl: cannot lock %s's directory: %s\n", path,
+			strerror(errno));
+		goto fail;
+	}
+	if (static_file_read(path, e->list, CONFIG_MAX_STATIC, &e->n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "portleasectl: %s\n", err);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);
+	free(e->list);
+	return -1;
+}
+
+static int static_edit_save(const struct static_edit *e)
+{
+	char err[CONFIG_ERROR_MAX];
+
+	if (static_file_write(e->path, e->list, e->n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "portleasectl: %s%s\n", err,
+			errno == EACCES || errno == EPERM ?
+				" (static mappings are root's: they are kept in this file)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static void static_edit_close(struct static_edit *e)
+{
+	close(e->lock_fd);
+	free(e->list);
+}
+
+static bool same_mapping(const struct static_mapping *a, const struct static_mapping *b)
+{
+	return a->proto == b->proto && a->external_port == b->external_port &&
+	       a->internal_port == b->internal_port && addr_equal(&a->internal_addr, &b->internal_addr);
+}
+
+/* add: the mapping goes into the static file first, where the daemon's
+ * helper looks for it (it grants no permanent mapping the daemon alone
+ * asks for); if portleased refuses it, the file is put back. */
+static int add_static(const char *socket_path, const char *static_path, const char *request,
+		      char **args, int nargs)
+{
+	char line[STATIC_FILE_LINE_MAX + 1] = "";
+	struct static_mapping sm;
+	struct static_edit e;
+	const char *why = NULL;
+	bool present = false;
+	int rc;
+
+	for (int i = 0; i < nargs; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i ? " " : "",
+			 args[i]);
+	if (static_file_parse_line(line, &sm, &why) <= 0) {
+		fprintf(stderr, "portleasectl: add: %s\n", why ? why : "nothing to add");
+		return EXIT_USAGE;
+	}
+	if (static_edit_open(&e, static_path) < 0)
+		return EXIT_REFUSED;
+	for (size_t i = 0; i < e.n && !present; i++) {
+		if (same_mapping(&e.list[i], &sm)) {
+			present = true;
+		} else if (static_mappings_clash(&e.list[i], &sm)) {
+			fprintf(stderr, "portleasectl: another static mapping in %s holds that port "
+				"or internal endpoint\n", static_path);
+			static_edit_close(&e);
+			return EXIT_REFUSED;
+		}
+	}
+	if (!present) {
+		if (e.n == CONFIG_MAX_STATIC) {
+			fprintf(stderr, "portleasectl: %s holds %d static mappings, the most\n",
+				static_path, CONFIG_MAX_STATIC);
+			static_edit_close(&e);
+			return EXIT_REFUSED;
+		}
+		e.list[e.n++] = sm;
+		if (static_edit_save(&e) < 0) {
+			static_edit_close(&e);
+			return EXIT_REFUSED;
+		}
+	}
+	rc = exchange(socket_path, request);
+	if (rc != 0 && !present) {
+		e.n--;
+		if (static_edit_save(&e) == 0)
+			fprintf(stderr, "portleasectl: %s is as it was\n", static_path);
+	}
+	static_edit_close(&e);
+	return rc;
+}
+
+/* delete: a static mapping of the file leaves it first, or it would come
+ * back at the next start or reload. */
+static int delete_static(const char *socket_path, const char *static_path, const char *request,
+			 char **args, int nargs)
+{
+	struct static_edit e;
+	struct in6_addr addr = IN6ADDR_ANY_INIT;
+	unsigned long port = 0;
+	uint8_t proto = strcmp(args[0], "tcp") == 0 ? IPPROTO_TCP :
+			strcmp(args[0], "udp") == 0 ? IPPROTO_UDP : 0;
+	size_t kept = 0;
+	struct in_addr v4;
+	char *end;
+
+	port = strtoul(args[nargs - 1], &end, 10);
+	if (nargs == 3 && inet_pton(AF_INET, args[1], &v4) == 1)
+		addr = addr_from_v4(v4);
+	else if (nargs == 3)
+		inet_pton(AF_INET6, args[1], &addr);
+	/* Not this file's to judge a malformed request: the daemon says. */
+	if (!proto || *end || port == 0 || port > 65535 || access(static_path, F_OK) < 0)
+		return exchange(socket_path, request);
+	if (static_edit_open(&e, static_path) < 0)
+		return EXIT_REFUSED;
+	for (size_t i = 0; i < e.n; i++) {
+		const struct static_mapping *s = &e.list[i];
+		bool match = s->proto == proto &&
+			     (nargs == 2 ? addr_is_v4(&s->internal_addr) && s->external_port == port :
+					   addr_equal(&s->internal_addr, &addr) &&
+						   s->internal_port == port);
+
+		if (!match)
+			e.list[kept++] = *s;
+	}
+	if (kept != e.n) {
+		e.n = kept;
+		if (static_edit_save(&e) < 0) {
+			static_edit_close(&e);
+			return EXIT_REFUSED;
+		}
+	}
+	static_edit_close(&e);
+	return exchange(socket_path, request);
+}
+
 int control_main(int argc, char **argv, void (*usage)(FILE *out))
 {
 	static const struct option long_options[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "static-file", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_CONTROL_SOCKET, *command = argv[0];
+	const char *static_path = CONFIG_DEFAULT_STATIC_FILE;
 	char request[REQUEST_MAX] = "";
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:jh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:F:jh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
+		case 'F': static_path = optarg; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -179,5 +348,9 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 	}
 	snprintf(request + strlen(request), sizeof(request) - strlen(request), "%s\n",
 		 json ? " json" : "");
+	if (strcmp(command, "add") == 0)
+		return add_static(path, static_path, request, argv + optind, argc - optind);
+	if (strcmp(command, "delete") == 0)
+		return delete_static(path, static_path, request, argv + optind, argc - optind);
 	return exchange(path, request);
 }

@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "static_file.h"
 #include "stream.h"
 
 /* An operator's tool is quick; a stuck one must not hold the socket. */
@@ -166,13 +167,28 @@ static void explain(struct control_server *s, const struct control_request *req,
 	control_format_explanation(out, &e, req->json);
 }
 
+/* The mapping req names, as the static file holds it: only the operator's
+ * own portleasectl, which wrote it there first, can have it added. */
+static const struct static_mapping *in_static_file(const struct static_mapping *file, size_t n,
+						   const struct control_request *req)
+{
+	for (size_t i = 0; i < n; i++)
+		if (file[i].proto == req->proto && file[i].external_port == req->external_port &&
+		    file[i].internal_port == req->port &&
+		    addr_equal(&file[i].internal_addr, &req->addr))
+			return &file[i];
+	return NULL;
+}
+
 static void add(struct control_server *s, const struct control_request *req,
 		struct evbuffer *out)
 {
-	struct static_mapping sm = { .proto = req->proto, .external_port = req->external_port,
-				     .internal_addr = req->addr, .internal_port = req->port };
+	const char *path = s->cfg->static_file, *why;
+	struct static_mapping *file = NULL;
+	const struct static_mapping *sm;
+	char err[CONFIG_ERROR_MAX], addr[ADDR_STRLEN];
+	size_t n = 0;
 	enum map_status st;
-	const char *why;
 
 	if ((why = mapper_internal_refusal(s->mapper, &req->addr))) {
 		evbuffer_add_printf(out, "error: the internal address is %s\n", why);
@@ -183,15 +199,31 @@ static void add(struct control_server *s, const struct control_request *req,
 				    "is its internal port\n");
 		return;
 	}
-	snprintf(sm.description, sizeof(sm.description), "%s", req->description);
-	st = mapper_add_static(s->mapper, &sm);
-	if (st == MAP_PORT_UNAVAILABLE)
+	if (!path[0]) {
+		evbuffer_add_printf(out, "error: static_file is \"\": static mappings come from "
+				    "the config's static_mappings alone\n");
+		return;
+	}
+	if (!(file = malloc(CONFIG_MAX_STATIC * sizeof(*file)))) {
+		evbuffer_add_printf(out, "error: out of memory\n");
+		return;
+	}
+	if (static_file_read(path, file, CONFIG_MAX_STATIC, &n, err, sizeof(err)) < 0) {
+		evbuffer_add_printf(out, "error: %s\n", err);
+	} else if (!(sm = in_static_file(file, n, req))) {
+		evbuffer_add_printf(out, "error: %s %u -> %s:%u is not in %s, the static file "
+				    "portleased reads (portleasectl add writes it there first; -f "
+				    "names the file)\n", policy_proto_name(req->proto),
+				    req->external_port, addr_format(&req->addr, addr), req->port, path);
+	} else if ((st = mapper_add_static(s->mapper, sm)) == MAP_PORT_UNAVAILABLE) {
 		evbuffer_add_printf(out, "error: another static mapping holds that port or "
 				    "internal endpoint\n");
-	else if (st != MAP_OK)
+	} else if (st != MAP_OK) {
 		evbuffer_add_printf(out, "error: %s\n", map_status_name(st));
-	else
+	} else {
 		evbuffer_add_printf(out, "ok\n");
+	}
+	free(file);
 }
 
 static void serve(struct connection *c, const char *line)

@@ -162,6 +162,8 @@ static void perform_batch(struct helper *h, const struct priv_batch *b,
 			log_warnx("refused a malformed %s in a batch: %s", op_name(item->op), why);
 			continue;
 		}
+		if (item->op == PRIV_ADD && priv_undeclared_static(&h->cfg, &item->mapping))
+			reload(h);
 		if ((out->rc[i] = priv_authorize_item(&h->cfg, &h->own, item, &why)) < 0) {
 			log_warnx("refused %s: %s", op_name(item->op), why);
 			continue;
@@ -244,6 +246,8 @@ static int serve(struct helper *h)
 
 			if (needs_own(r->op))
 				read_own(h);
+			if (r->op == PRIV_ADD && priv_undeclared_static(&h->cfg, &r->mapping))
+				reload(h);
 			if ((reply.rc = priv_authorize(&h->cfg, &h->own, r, ext, n_ext, &why)) == 0 &&
 			    r->op == PRIV_ADD && forwarded_elsewhere(h, &r->mapping)) {
 				why = "another table forwards that port";

@@ -180,14 +180,23 @@ static int authorize_mapping(const struct config *cfg, const struct own_addresse
 	if (m->operator_static) {
 		if (m->timeout_ms != 0)
 			return *why = "a static mapping does not expire", -EPERM;
+		/* Never expiring, it is the operator's word alone: the config's
+		 * or the root-owned static file's, which the daemon cannot write. */
 		if (declared_static(cfg, m))
 			return 0;
+		return *why = "a permanent mapping that neither the config nor the static file "
+			      "names", -EPERM;
 	} else if (m->timeout_ms == 0 || m->timeout_ms > (uint64_t)cfg->lifetime_max * 1000) {
 		return *why = "lifetime outside 1 ms to lifetime.max", -EPERM;
 	}
 	if (!policy_check(&cfg->policy, &q).allow)
 		return *why = "the policy denies it", -EPERM;
 	return 0;
+}
+
+bool priv_undeclared_static(const struct config *cfg, const struct priv_mapping *m)
+{
+	return m->operator_static && !declared_static(cfg, m);
 }
 
 int priv_authorize_item(const struct config *cfg, const struct own_addresses *own,

@@ -134,8 +134,9 @@ int priv_batch_item_check(const struct priv_batch_item *item, const char **why);
  * well-formed request: a mapping added or refreshed must not forward to
  * what own_addr_refusal refuses, and must be one the policy allows (for the
  * client it names, a third party's only by a rule that allows that), or,
- * for the operator's static mappings, one the config declares or the
- * policy allows; its lifetime within lifetime.max; a refresh keeps its
+ * for the operator's static mappings (they never expire), one that the
+ * config's static_mappings or its static file names; its lifetime within
+ * lifetime.max; a refresh keeps its
  * endpoints. PEER only on a flow of a LAN host (on a lan_interfaces
  * prefix) that the policy lets map something from that port. Hairpin only
  * to one of external_addresses. Deleting and reading are always allowed.
@@ -144,6 +145,10 @@ int priv_batch_item_check(const struct priv_batch_item *item, const char **why);
 int priv_authorize(const struct config *cfg, const struct own_addresses *own,
 		   const struct priv_request *r, const struct in_addr *external_addresses,
 		   size_t n_external, const char **why);
+/* Whether m is a static mapping that cfg does not name: the helper reads
+ * its config (and static file) again before refusing it, since portleasectl
+ * add writes the file just before. */
+bool priv_undeclared_static(const struct config *cfg, const struct priv_mapping *m);
 /* The same for one item of a batch. */
 int priv_authorize_item(const struct config *cfg, const struct own_addresses *own,
 			const struct priv_batch_item *item, const char **why);

@@ -94,7 +94,7 @@ say "\$ portleasectl list"
 "$BUILD/portleasectl" -s "$WORK/control.sock" list | show
 say "and removes the UPnP mapping, whoever made it:"
 say "\$ portleasectl delete tcp 18080"
-"$BUILD/portleasectl" -s "$WORK/control.sock" delete tcp 18080
+"$BUILD/portleasectl" -s "$WORK/control.sock" delete -F "$WORK/static" tcp 18080
 tail -n 1 "$LOG" | sed 's/^[0-9:.]* portleased //' | show
 wan_connect 18080
 

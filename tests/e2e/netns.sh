@@ -106,6 +106,7 @@ lifetime = { min = 1; max = 3600; };
 control = { socket = "$WORK/control.sock"; };
 metrics = { listen = "$ROUTER_LAN_IP:9737"; };
 lease_file = "$WORK/leases";
+static_file = "$WORK/static";
 user = "nobody";
 policy = (
   { action = "deny";  clients = "$LAN2_IP"; internal_ports = 2222; },

@@ -515,7 +515,7 @@ kill $(pgrep -f "UDP-RECV:5350.*lan1-renumber-announce") 2>/dev/null
 
 # --- the operator: portleasectl over the control socket -------------------------
 
-ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
+ctl() { "$CTL" -s "$WORK/control.sock" "$@" -F "$WORK/static"; }
 # json_ports: "PROTO PORT" of each unfiltered IPv4 mapping in list --json.
 json_ports() { sed 's/},{/\n/g' | grep '"remote_filters":0' | sed -n 's/.*"protocol":"\([a-z]*\)","external_port":\([0-9]*\),.*/\1 \2/p' | sort; }
 listen_tcp "$NS_LAN1" 8700 "$WORK/lan1-tcp8700"
@@ -685,9 +685,13 @@ got=$(ctl add udp 8901 "$LAN1_IP" 8901 "added by hand"); rc=$?
 expect "portleasectl add udp 8901 $LAN1_IP 8901: done (status $rc)" \
 	check '[ "$rc" = 0 ] && grep -q "audit event=granted origin=static proto=udp internal=$LAN1_IP:8901 external_port=8901 by=operator result=\"ok\" description=\"added by hand\"" "$LOG"'
 expect "  and the WAN host reaches lan1's UDP listener through it" wan_reaches udp 8901 "$WORK/lan1-udp8901"
+expect "  kept in the static file, root's alone" \
+	check 'grep -q "^udp 8901 $LAN1_IP 8901 added by hand\$" "$WORK/static" &&
+	       [ "$(stat -c %U:%a "$WORK/static")" = root:644 ]'
 got=$(ctl add tcp 8900 "$LAN1_IP" 22 2>&1); rc=$?
 expect "adding on another static mapping's port is refused (status $rc: $got)" \
-	check '[ "$rc" = 1 ] && echo "$got" | grep -q "another static mapping holds that port"'
+	check '[ "$rc" = 1 ] && echo "$got" | grep -q "another static mapping holds that port" &&
+	       ! grep -q "^tcp 8900 " "$WORK/static"'
 head -n "$(grep -n '^static_mappings' "$CONF" | cut -d: -f1)" "$CONF" > "$WORK/static.conf"
 cat >> "$WORK/static.conf" <<CONF
   { protocol = "tcp"; external_port = 8900; internal_address = "$LAN2_IP"; internal_port = 8900; description = "declared"; }
@@ -698,6 +702,14 @@ reload
 expect "a reload without the second declared mapping removes it" wan_blocked tcp 8902 "$WORK/lan2-tcp8902"
 expect "  and keeps the first and the one added by hand" \
 	check '[ "$(ctl list --json | grep -o "\"origin\":\"static\"" | wc -l)" = 2 ] && wan_reaches tcp 8900 "$WORK/lan2-tcp8900"'
+got=$(ctl delete udp 8901); rc=$?
+reload
+expect "portleasectl delete takes the one added by hand out of the static file too: a reload does not bring it back (status $rc)" \
+	check '[ "$rc" = 0 ] && ! grep -q "^udp 8901 " "$WORK/static" &&
+	       [ "$(ctl list --json | grep -o "\"origin\":\"static\"" | wc -l)" = 1 ] &&
+	       wan_blocked udp 8901 "$WORK/lan1-udp8901"'
+# back for the restart below, which must bring it back from the static file
+ctl add udp 8901 "$LAN1_IP" 8901 "added by hand" > /dev/null
 
 # --- a burst of requests: few kernel transactions; a refused add is withdrawn --
 
@@ -862,7 +874,7 @@ expect "  they carry traffic again" wan_reaches tcp 8450 "$WORK/lan1-tcp8450"
 expect "  the PCP one with its remote filter: the list says so" \
 	check 'ctl list --json | sed "s/},{/\n/g" | grep "\"external_port\":8451," | grep -q "\"remote_filters\":1"'
 expect "  the static mapping from the config carries traffic" wan_reaches tcp 8900 "$WORK/lan2-tcp8900"
-expect "  so does the one added by hand" wan_reaches udp 8901 "$WORK/lan1-udp8901"
+expect "  so does the one added by hand, from the static file" wan_reaches udp 8901 "$WORK/lan1-udp8901"
 expect "  the log says the file was not closed cleanly: a new epoch" \
 	grep -q "mappings restored, .* (not closed cleanly: a new epoch tells clients to renew)" "$LOG"
 got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)

@@ -30,7 +30,7 @@ NONCE_A=0102030405060708090a0b0c
 LAN1_MAPPED=00000000000000000000ffffc0a84f0a
 
 pcp() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP" "$@"; }
-ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
+ctl() { "$CTL" -s "$WORK/control.sock" "$@" -F "$WORK/static"; }
 upnpc_on() { ns=$1; shift; ip netns exec "$ns" timeout 10 upnpc -i -u "$DESC" "$@" 2>&1; }
 # lines_since N PATTERN: lines matching PATTERN in the log after its first N.
 lines_since() { tail -n +"$(($1 + 1))" "$LOG" | grep -c -- "$2"; }
@@ -134,6 +134,15 @@ expect "  and still does what the policy allows ($got)" \
 	       grep -q "udp . 7007 " "$WORK/probe-table" && ! grep -q "700[1-6]" "$WORK/probe-table"'
 expect "  and logs why it refused" \
 	grep -q "portleased-nft warning: refused add: an address of the router (br-lan)" "$WORK/probe.log"
+# A permanent mapping is the operator's word alone: one the policy would
+# allow a client for a while is refused until root's static file names it.
+got=$(probe static udp 7008 "$LAN1_IP" 7008)
+expect "the helper refuses a never-expiring mapping that no config or static file names ($got)" \
+	check '[ "$got" = "rc=-1" ] && grep -q "refused add: a permanent mapping that neither the config nor the static file names" "$WORK/probe.log"'
+ctl add udp 7008 "$LAN1_IP" 7008 "by the operator" > /dev/null
+got=$(probe static udp 7008 "$LAN1_IP" 7008)
+expect "  and grants it once portleasectl add has written it there ($got)" \
+	check '[ "$got" = "rc=0" ] && grep -q "^udp 7008 $LAN1_IP 7008 by the operator\$" "$WORK/static"'
 in_router nft delete table inet probe
 
 # --- PCP over 1100 octets: MALFORMED_REQUEST, not silence ---------------------

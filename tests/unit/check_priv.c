@@ -104,6 +104,15 @@ START_TEST(test_out_of_policy)
 	r.mapping.timeout_ms = 0;
 	r.mapping.external_port = 443;
 	ck_assert_int_eq(authorize(), -EPERM);
+	ck_assert(priv_undeclared_static(&cfg, &r.mapping));
+	/* nor one the policy would allow a client for a while: never
+	 * expiring, it must be the operator's word (config or static file) */
+	r.mapping.external_port = 8080;
+	ck_assert_int_eq(authorize(), -EPERM);
+	ck_assert_str_eq(why, "a permanent mapping that neither the config nor the static file names");
+	r.mapping.operator_static = 0;
+	r.mapping.timeout_ms = 60000;
+	ck_assert_int_eq(authorize(), 0);
 	/* a refresh is checked like an add */
 	setup();
 	r.op = PRIV_REPLACE;
