@@ -34,7 +34,7 @@ struct neigh_table {
 };
 
 /* seed: hashes addresses to slots, so that hosts cannot choose addresses
- * that all probe one run. */
+ * that all probe one run. A zeroed table with its seed set is the same. */
 void neigh_table_init(struct neigh_table *t, uint32_t seed);
 void neigh_table_clear(struct neigh_table *t);
 

@@ -104,7 +104,9 @@ struct neigh_watch *neigh_watch_new(struct event_base *base, uint32_t seed, char
 		snprintf(err, errlen, "rtnetlink: out of memory");
 		return NULL;
 	}
-	neigh_table_init(&w->table, seed);
+	/* calloc'd, so already empty: neigh_table_init would write all of its
+	 * 192 KiB, where a LAN of a few hosts touches a few pages. */
+	w->table.seed = seed;
 	w->seq = (uint32_t)time(NULL);
 	if (nl_listener_open(&w->listener, base, NETLINK_ROUTE, RTNLGRP_NEIGH, on_readable, w) < 0) {
 		snprintf(err, errlen, "rtnetlink: cannot watch the neighbour table: %s",

@@ -206,7 +206,14 @@ static void send_to_all_hosts(const struct listener *li, const uint8_t *msg, siz
 		to = (const struct sockaddr *)&all_nodes;
 		tolen = sizeof(all_nodes);
 	}
-	if (sendto(li->fd, msg, len, MSG_DONTWAIT, to, tolen) < 0)
+	/* A full send buffer (answers to forged sources waiting for ARP) is
+	 * passing, and announcements are repeated: not the operator's worry. */
+	if (sendto(li->fd, msg, len, MSG_DONTWAIT, to, tolen) == (ssize_t)len)
+		return;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		log_debug("announce on %s: the send buffer is full; the next one is sent",
+			  li->local.ifname);
+	else
 		log_warn("announce on %s", li->local.ifname);
 }
 

@@ -70,6 +70,13 @@ bool igd_parse_port(const char *s, uint16_t *port)
 	return true;
 }
 
+/* As the service description's allowedValueList spells them: clients
+ * compare the strings (upnpc's own listing among them). */
+static const char *upnp_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "TCP" : "UDP";
+}
+
 static bool parse_proto(const char *s, uint8_t *proto)
 {
 	if (s && strcasecmp(s, "TCP") == 0)
@@ -104,19 +111,22 @@ static bool parse_v4(const char *s, struct in6_addr *addr)
 	return true;
 }
 
-/* NewRemoteHost: empty (every remote host) or one IPv4 address, which
- * becomes the lease's remote filter. */
-static bool parse_remote_host(const char *s, struct remote_filter *filter, size_t *nfilters)
+/* NewRemoteHost: one IPv4 address, which becomes the lease's remote
+ * filter; anything else (empty, and what clients send for "any": a widely
+ * used library sends "undefined", others "*") is every remote host, as the
+ * incumbent takes it. Never stricter than no filter, so never unsafe. */
+static void parse_remote_host(const char *s, struct remote_filter *filter, size_t *nfilters)
 {
 	*nfilters = 0;
-	if (!s || !*s)
-		return true;
 	memset(filter, 0, sizeof(*filter));
-	if (!parse_v4(s, &filter->remote.net))
-		return false;
+	if (!s || !*s)
+		return;
+	if (!parse_v4(s, &filter->remote.net)) {
+		log_debug("upnp: NewRemoteHost \"%.32s\" is no IPv4 address: every remote host", s);
+		return;
+	}
 	filter->remote.len = 128;
 	*nfilters = 1;
-	return true;
 }
 
 static bool is_port_mapping(const struct lease *l)
@@ -205,8 +215,8 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 	bool enabled;
 	int code;
 
-	if (!parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &req.nfilters) ||
-	    !igd_parse_port(soap_arg(c, "NewExternalPort"), &external_port) ||
+	parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &req.nfilters);
+	if (!igd_parse_port(soap_arg(c, "NewExternalPort"), &external_port) ||
 	    !parse_proto(soap_arg(c, "NewProtocol"), &req.proto) ||
 	    !igd_parse_port(soap_arg(c, "NewInternalPort"), &req.internal_port) ||
 	    req.internal_port == 0 ||
@@ -275,8 +285,8 @@ static int find_mapping(const struct action_ctx *a, struct lease **found)
 	struct lease *l;
 	char want[ADDR_STRLEN] = "", have[ADDR_STRLEN];
 
-	if (!parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &nfilters) ||
-	    !igd_parse_port(soap_arg(c, "NewExternalPort"), &port) ||
+	parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &nfilters);
+	if (!igd_parse_port(soap_arg(c, "NewExternalPort"), &port) ||
 	    !parse_proto(soap_arg(c, "NewProtocol"), &proto))
 		return UPNP_INVALID_ARGS;
 	l = lease_by_external(mapper_leases(a->igd->mapper), proto, port);
@@ -302,7 +312,7 @@ static int reply_entry(const struct action_ctx *a, const struct lease *l, bool w
 	struct soap_out out[] = {
 		{ "NewRemoteHost", remote_host_of(l, remote) },
 		{ "NewExternalPort", eport },
-		{ "NewProtocol", policy_proto_name(l->proto) },
+		{ "NewProtocol", upnp_proto_name(l->proto) },
 		{ "NewInternalPort", iport },
 		{ "NewInternalClient", addr_format(&l->internal_addr, client) },
 		{ "NewEnabled", "1" },
@@ -460,7 +470,7 @@ static int list_mappings(const struct action_ctx *a)
 				    "<p:NewInternalClient>%s</p:NewInternalClient>"
 				    "<p:NewEnabled>1</p:NewEnabled><p:NewDescription>",
 				    remote_host_of(l, remote), l->external_port,
-				    policy_proto_name(l->proto), l->internal_port,
+				    upnp_proto_name(l->proto), l->internal_port,
 				    addr_format(&l->internal_addr, client));
 		xml_escape(listing, l->description);
 		evbuffer_add_printf(listing,

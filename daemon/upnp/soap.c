@@ -115,13 +115,33 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 	}
 }
 
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Clients pretty-print their XML: " 8080 " is 8080. */
+static void trim(char *value)
+{
+	size_t len = strlen(value), start = 0;
+
+	while (start < len && is_space(value[start]))
+		start++;
+	while (len > start && is_space(value[len - 1]))
+		len--;
+	memmove(value, value + start, len - start);
+	value[len - start] = '\0';
+}
+
 static void XMLCALL on_end(void *data, const XML_Char *name)
 {
 	struct parse_state *st = data;
 
 	(void)name;
-	if (st->depth == DEPTH_ARGUMENT)
+	if (st->depth == DEPTH_ARGUMENT && st->in_argument) {
 		st->in_argument = false;
+		trim(st->call->args[st->call->nargs - 1].value);
+	}
 	if (st->depth == DEPTH_BODY_OR_HEADER)
 		st->in_body = false;
 	st->depth--;

@@ -205,7 +205,9 @@ start=$(date +%s)
 got=$(in_lan2 "$PROBE" "$ROUTER_LAN_IP" spray "0201000000000258$LAN1_MAPPED$MAP_BODY" 20000 "$LAN_NET.150" 100)
 sleep 1
 elapsed=$(($(date +%s) - start + 1))
-flood_lines=$(tail -n +"$((lines_before + 1))" "$LOG" | grep -c .)
+# the lines about the forged sources (the router's own, such as a skipped
+# announcement while answers to them fill the socket, are not theirs)
+flood_lines=$(tail -n +"$((lines_before + 1))" "$LOG" | grep -c "$LAN_NET\.\(1[5-9][0-9]\|2[0-4][0-9]\)\|unresolved-ipv4")
 # Forged sources never answer ARP: they are all one unresolved host, a
 # line and a summary per 10 s (64 hosts would cost 129).
 bound=$(( (elapsed / 10 + 1) * 2 ))

@@ -159,12 +159,19 @@ got=$(redirected "$(upnpc_on "$NS_LAN1" -a "$LAN1_IP" 9000 19000 UDP 600)")
 expect "-a: UDP 19000 -> lan1:9000 granted ($got)" [ "$got" = "19000 600" ]
 expect "it carries a datagram from the WAN host" wan_reaches udp 19000 "$WORK/lan1-udp9000"
 
+# upnpc prints each entry as "INDEX PROTOCOL EXT->CLIENT:PORT 'DESCRIPTION'
+# 'REMOTE HOST' DURATION", the protocol as the server spelled it: the
+# service description allows TCP and UDP only, and clients compare strings.
+listed_tcp="^ *[0-9]+ TCP 18080->$LAN1_IP:8080 +'web server' '' ([1-9][0-9]?|[1-5][0-9][0-9]|600)\$"
+listed_udp="^ *[0-9]+ UDP 19000->$LAN1_IP:9000 +'[^']*' '' ([1-9][0-9]?|[1-5][0-9][0-9]|600)\$"
 out=$(upnpc_on "$NS_LAN1" -l)
-expect "-l lists both mappings, with the description" \
-	check 'echo "$out" | grep -q "tcp 18080->$LAN1_IP:8080  '\''web server'\''" && echo "$out" | grep -q "udp 19000->$LAN1_IP:9000"'
+expect "-l (GetGenericPortMappingEntry) lists both mappings field by field: TCP/UDP, ports, client, description, no remote host, time left" \
+	check 'echo "$out" | grep -qE "$listed_tcp" && echo "$out" | grep -qE "$listed_udp"'
+echo "$out" | grep -qE "$listed_tcp" || echo "$out" | sed 's/^/  upnpc -l: /'
 out=$(upnpc_on "$NS_LAN1" -L)
-expect "-L (GetListOfPortMappings) lists them too" \
-	check 'echo "$out" | grep -q "tcp 18080->$LAN1_IP:8080  '\''web server'\''" && echo "$out" | grep -q "udp 19000->$LAN1_IP:9000"'
+expect "-L (GetListOfPortMappings) lists them the same way" \
+	check 'echo "$out" | grep -qE "$listed_tcp" && echo "$out" | grep -qE "$listed_udp"'
+echo "$out" | grep -qE "$listed_tcp" || echo "$out" | sed 's/^/  upnpc -L: /'
 
 out=$(upnpc_on "$NS_LAN2" -a "$LAN1_IP" 8080 18081 TCP 600)
 expect "lan2 asking a mapping for lan1 is refused 606" sh -c "echo '$out' | grep -q 'failed with code 606'"
@@ -189,6 +196,28 @@ got=$(redirected "$(upnpc_on "$NS_LAN1" -a "$LAN1_IP" 8300 18300 TCP 600 "$WAN_I
 expect "-a with a remote host: granted ($got)" [ "$got" = "18300 600" ]
 expect "the remote host named reaches it" from "$WAN_IP2" wan_reaches tcp 18300 "$WORK/lan1-tcp8300"
 expect "another remote host does not" from "$WAN_IP" wan_blocked tcp 18300 "$WORK/lan1-tcp8300"
+
+# As a widely used npm client library sends it: NewRemoteHost "undefined"
+# for "any", pretty-printed values, a boolean spelled "true". The incumbent
+# takes it; so do we (any remote host, with a debug line).
+body="$ENVELOPE_OPEN<u:AddPortMapping xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\">
+  <NewRemoteHost>undefined</NewRemoteHost>
+  <NewExternalPort> 18500 </NewExternalPort>
+  <NewProtocol>
+    TCP
+  </NewProtocol>
+  <NewInternalPort>8400</NewInternalPort>
+  <NewInternalClient>$LAN1_IP</NewInternalClient>
+  <NewEnabled>true</NewEnabled>
+  <NewPortMappingDescription>node client</NewPortMappingDescription>
+  <NewLeaseDuration>600</NewLeaseDuration>
+</u:AddPortMapping>$ENVELOPE_CLOSE"
+got=$(soap AddPortMapping "$body" | http_raw "$NS_LAN1")
+expect "AddPortMapping with NewRemoteHost \"undefined\" and padded values is granted ($got)" \
+	[ "$got" = "HTTP/1.1 200 OK" ]
+expect "  for every remote host: both WAN hosts reach lan1 through it" \
+	check 'from "$WAN_IP" wan_reaches tcp 18500 "$WORK/lan1-tcp8400" && from "$WAN_IP2" wan_reaches tcp 18500 "$WORK/lan1-tcp8400"'
+upnpc_on "$NS_LAN1" -d 18500 TCP > /dev/null
 
 out=$(upnpc_on "$NS_LAN2" -d 19000 UDP)
 expect "lan2 cannot delete lan1's mapping (606)" sh -c "echo '$out' | grep -q 'UPNP_DeletePortMapping() failed with code : 606'"

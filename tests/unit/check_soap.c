@@ -45,6 +45,27 @@ START_TEST(test_add_port_mapping)
 }
 END_TEST
 
+/* As pretty-printing clients send it: the whitespace around a value is
+ * not part of it. */
+START_TEST(test_values_trimmed)
+{
+	static const char body[] = ENV_OPEN
+		"<u:AddPortMapping xmlns:u=\"" WANIP2 "\">\n"
+		"  <NewRemoteHost>\n  </NewRemoteHost>\n"
+		"  <NewExternalPort> 8080\t</NewExternalPort>\n"
+		"  <NewProtocol>\r\n    TCP\r\n  </NewProtocol>\n"
+		"  <NewPortMappingDescription> two  words </NewPortMappingDescription>\n"
+		"</u:AddPortMapping>" ENV_CLOSE;
+	struct soap_call call;
+
+	ck_assert_int_eq(parse(body, &call), SOAP_OK);
+	ck_assert_str_eq(soap_arg(&call, "NewRemoteHost"), "");
+	ck_assert_str_eq(soap_arg(&call, "NewExternalPort"), "8080");
+	ck_assert_str_eq(soap_arg(&call, "NewProtocol"), "TCP");
+	ck_assert_str_eq(soap_arg(&call, "NewPortMappingDescription"), "two  words");
+}
+END_TEST
+
 START_TEST(test_header_ignored_and_no_args)
 {
 	struct soap_call call;
@@ -214,6 +235,7 @@ int main(void)
 	TCase *tc = tcase_create("soap");
 
 	tcase_add_test(tc, test_add_port_mapping);
+	tcase_add_test(tc, test_values_trimmed);
 	tcase_add_test(tc, test_header_ignored_and_no_args);
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_limits);
