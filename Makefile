@@ -19,7 +19,8 @@ SAN   ?=
 # Debian packages: to build, to test, to run the demo.
 DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev \
              libexpat1-dev
-DEB_TEST  := check nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack
+DEB_TEST  := check nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack \
+             python3-gi gir1.2-gupnpigd-1.0
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_BENCH := gnuplot-nox iperf3
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ)
@@ -75,7 +76,7 @@ CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD
                $(BUILD)/daemon/natpmp.o $(BUILD)/daemon/pcp.o
 
 .SECONDARY:
-.PHONY: all deps bench check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
+.PHONY: all deps npm-deps bench check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl $(PROBE) $(PRIV_PROBE) $(LOADGEN)
@@ -202,12 +203,21 @@ unit-asan:
 e2e-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 e2e
 
-e2e: all
+# The client libraries from npm that tests/e2e/clients.sh runs, at the
+# versions tests/clients/package-lock.json pins; Debian's Node.js and npm
+# where the machine has none.
+npm-deps:
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory deps DEB_ALL="nodejs npm"
+	@[ -d tests/clients/node_modules ] || \
+	  (cd tests/clients && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+
+e2e: all npm-deps
 	sh tests/e2e/run.sh $(BUILD)
 	sh tests/e2e/upnp.sh $(BUILD)
 	sh tests/e2e/reference.sh $(BUILD)
 	sh tests/e2e/firewalls.sh $(BUILD)
 	sh tests/e2e/security.sh $(BUILD)
+	sh tests/e2e/clients.sh $(BUILD)
 
 # portleased against Debian's miniupnpd, same network, same load, one run;
 # QUICK=1 for a short one. Results: $(BUILD)/bench/results.md and plots.

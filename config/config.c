@@ -413,7 +413,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	cfg->hairpin = true;
 	cfg->upnp_enable = true;
 	cfg->upnp_http_port = CONFIG_DEFAULT_UPNP_HTTP_PORT;
-	cfg->upnp_igd_version = 2;
+	cfg->upnp_igd_version = CONFIG_IGD_BOTH;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 CONFIG_DEFAULT_CONTROL_SOCKET);
 	snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", CONFIG_DEFAULT_LEASE_FILE);
@@ -561,7 +561,11 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		    get_uint(ctx, m, 1, 65535, &cfg->upnp_http_port) < 0)
 			return -1;
 		if ((m = config_setting_get_member(s, "igd_version")) &&
-		    get_uint(ctx, m, 1, 2, &cfg->upnp_igd_version) < 0)
+		    config_setting_type(m) == CONFIG_TYPE_STRING) {
+			if (strcmp(config_setting_get_string(m), "both") != 0)
+				return fail_at(ctx, m, "'igd_version' must be 1, 2 or \"both\"");
+			cfg->upnp_igd_version = CONFIG_IGD_BOTH;
+		} else if (m && get_uint(ctx, m, 1, 2, &cfg->upnp_igd_version) < 0)
 			return -1;
 	}
 

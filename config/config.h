@@ -13,6 +13,10 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/portleased.conf"
 #define CONFIG_MAX_LAN_INTERFACES 16
+/* upnp.igd_version: which IGDs are served, side by side for "both". */
+#define CONFIG_IGD_1 1u
+#define CONFIG_IGD_2 2u
+#define CONFIG_IGD_BOTH (CONFIG_IGD_1 | CONFIG_IGD_2)
 #define CONFIG_TABLE_NAME_MAX 32
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_DEFAULT_PINHOLE_MARK 0x10000000u
@@ -72,7 +76,7 @@ struct config {
 	 * addresses; the IGD version clients are offered (1 or 2). */
 	bool upnp_enable;
 	uint32_t upnp_http_port;
-	uint32_t upnp_igd_version;
+	uint32_t upnp_igd_version;  /* a mask: CONFIG_IGD_1, CONFIG_IGD_2 or both */
 	/* The operators' unix socket (portleasectl): mode 0600, or 0660 and
 	 * owned by control_group when that is set. */
 	char control_socket[CONFIG_PATH_MAX + 1];

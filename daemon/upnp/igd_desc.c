@@ -269,6 +269,8 @@ void upnp_uuid_format(char out[UPNP_UUID_STRLEN], const uint8_t bytes[16])
 void igd_identity_init(struct igd_identity *id, unsigned version, const uint8_t seed[16])
 {
 	id->version = version;
+	id->prefix[0] = '\0';
+	id->ipv6_firewall = false;
 	for (unsigned d = 0; d < IGD_DEVICES; d++) {
 		uint8_t u[16];
 
@@ -346,13 +348,20 @@ const struct upnp_action *igd_find_action(const struct upnp_service *s, unsigned
 	return NULL;
 }
 
-static void service_list(struct evbuffer *out, unsigned device, unsigned igd_version)
+unsigned igd_offered_version(const struct upnp_service *s, const struct igd_identity *id)
 {
-	char type[UPNP_TYPE_MAX];
+	unsigned v = igd_service_version(s, id->version);
+
+	return v || !id->ipv6_firewall || strcmp(s->name, "WANIPv6FirewallControl") != 0 ?
+		       v : s->version_v2;
+}
+
+static void service_list(struct evbuffer *out, unsigned device, const struct igd_identity *id)
+{	char type[UPNP_TYPE_MAX];
 	bool any = false;
 
 	for (size_t i = 0; i < N(services); i++) {
-		unsigned v = igd_service_version(&services[i], igd_version);
+		unsigned v = igd_offered_version(&services[i], id);
 
 		if (services[i].device != device || v == 0)
 			continue;
@@ -362,9 +371,9 @@ static void service_list(struct evbuffer *out, unsigned device, unsigned igd_ver
 		igd_service_type(type, &services[i], v);
 		evbuffer_add_printf(out,
 				    "<service><serviceType>%s</serviceType><serviceId>%s</serviceId>"
-				    "<SCPDURL>%s</SCPDURL><controlURL>%s</controlURL>"
+				    "<SCPDURL>%s%s</SCPDURL><controlURL>%s</controlURL>"
 				    "<eventSubURL>%s</eventSubURL></service>",
-				    type, services[i].service_id, services[i].scpd_path,
+				    type, services[i].service_id, id->prefix, services[i].scpd_path,
 				    services[i].control_path, services[i].event_path);
 	}
 	if (any)
@@ -386,7 +395,7 @@ static void device(struct evbuffer *out, const struct igd_identity *id, unsigned
 			    "<modelName>portleased</modelName><modelNumber>%s</modelNumber>"
 			    "<UDN>uuid:%s</UDN>",
 			    type, friendly[d], PORTLEASED_VERSION, id->uuid[d]);
-	service_list(out, d, id->version);
+	service_list(out, d, id);
 	if (d + 1 < IGD_DEVICES) {
 		evbuffer_add_printf(out, "<deviceList>");
 		device(out, id, d + 1);

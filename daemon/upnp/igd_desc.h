@@ -52,6 +52,13 @@ struct upnp_service {
 struct igd_identity {
 	unsigned version;  /* 1 or 2 */
 	char uuid[IGD_DEVICES][UPNP_UUID_STRLEN];
+	/* Before its description's and SCPDs' paths: "" or, for the IGD:1
+	 * served beside an IGD:2, "/igd1". Control and event URLs are shared. */
+	char prefix[8];
+	/* An IGD:1 that also offers WANIPv6FirewallControl: the one beside an
+	 * IGD:2, since clients that search for IGD:1 first and take what they
+	 * find (miniupnpc, and so upnpc) would otherwise lose IPv6 pinholes. */
+	bool ipv6_firewall;
 };
 
 /* 16 bytes as an RFC 4122 version 4 UUID (version and variant bits set). */
@@ -64,6 +71,8 @@ size_t igd_service_count(void);
 const struct upnp_service *igd_service(size_t i);
 /* The service's version in this IGD, 0 if the IGD does not have it. */
 unsigned igd_service_version(const struct upnp_service *s, unsigned igd_version);
+/* The version of s that identity id offers; 0: none. */
+unsigned igd_offered_version(const struct upnp_service *s, const struct igd_identity *id);
 
 /* "WANDevice" */
 const char *igd_device_name(unsigned device);

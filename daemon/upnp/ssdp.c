@@ -94,7 +94,7 @@ static void add(struct ssdp_target *out, size_t *n, const char *st, const char *
 	(*n)++;
 }
 
-size_t ssdp_targets(const struct igd_identity *id, const char *st,
+size_t ssdp_targets(const struct igd_identity *id, const char *st, bool exact,
 		    struct ssdp_target out[SSDP_TARGETS_MAX])
 {
 	bool all = strcmp(st, "ssdp:all") == 0;
@@ -113,7 +113,8 @@ size_t ssdp_targets(const struct igd_identity *id, const char *st,
 		if (all) {
 			igd_device_type(type, d, id->version);
 			add(out, &n, type, id->uuid[d], type);
-		} else if (igd_type_matches(st, "device", igd_device_name(d), id->version, &asked)) {
+		} else if (igd_type_matches(st, "device", igd_device_name(d), id->version, &asked) &&
+			   (!exact || asked == id->version)) {
 			add(out, &n, st, id->uuid[d], st);
 		}
 	}
@@ -126,7 +127,8 @@ size_t ssdp_targets(const struct igd_identity *id, const char *st,
 		if (all) {
 			igd_service_type(type, s, version);
 			add(out, &n, type, id->uuid[s->device], type);
-		} else if (igd_type_matches(st, "service", s->name, version, &asked)) {
+		} else if (igd_type_matches(st, "service", s->name, version, &asked) &&
+			   (!exact || asked == version)) {
 			add(out, &n, st, id->uuid[s->device], st);
 		}
 	}

@@ -35,8 +35,11 @@ struct ssdp_target {
 	char usn[SSDP_USN_MAX + 1];
 };
 
-/* The answers st gets from this IGD (none if it names nothing here). */
-size_t ssdp_targets(const struct igd_identity *id, const char *st,
+/* The answers st gets from this IGD (none if it names nothing here). An
+ * older version of a type is answered too (UDA 1.1), unless exact: then
+ * only the version this IGD has, because an IGD:1 beside it answers the
+ * older ones (an IGD:1 client must not be sent to an IGD:2 description). */
+size_t ssdp_targets(const struct igd_identity *id, const char *st, bool exact,
 		    struct ssdp_target out[SSDP_TARGETS_MAX]);
 
 /* Shared by responses and notifications. */

@@ -49,6 +49,10 @@
 #define NOTIFY_START_ROUNDS 3   /* at start, 1 s apart: UDP gets lost */
 #define MULTICAST_TTL 2         /* UDA 1.1 §1.1.2 */
 
+/* IGD:2 and, beside it, IGD:1 (upnp.igd_version "both"). */
+#define IGDS_MAX 2
+#define IGD1_PREFIX "/igd1"
+
 struct upnp_server;
 
 /* One LAN address (IPv4, or global IPv6): where its hosts find the
@@ -58,7 +62,7 @@ struct link {
 	int family;
 	struct if_address local;
 	char addr_text[INET6_ADDRSTRLEN];
-	char location[96];
+	char location[IGDS_MAX][96];  /* each IGD's root description here */
 	struct evconnlistener *http;
 };
 
@@ -92,7 +96,8 @@ struct upnp_server {
 	const struct config *cfg;
 	struct event_base *base;
 	struct igd igd;
-	struct igd_identity id;
+	struct igd_identity ids[IGDS_MAX];  /* the newest first */
+	size_t nids;
 	struct gena_server *gena;
 	char server_header[128];
 	uint32_t boot_id;
@@ -177,6 +182,9 @@ static int control(struct connection *c, const struct http_request *req,
 	case SOAP_OK:
 		break;
 	case SOAP_INVALID_ARGS:
+		if (mapper_log_admit(c->server->igd.mapper, &c->peer))
+			log_info("upnp: refused a SOAP request from %s: an argument longer than %d "
+				 "bytes (402)", addr_format(&c->peer, peer), SOAP_VALUE_MAX);
 		soap_fault(out, 402);
 		return 500;
 	case SOAP_MALFORMED:
@@ -229,9 +237,16 @@ static void serve(struct connection *c, const struct http_request *req, const ch
 				 addr_format(&c->peer, peer), host);
 		status = 403;
 	} else if (get && strcmp(req->path, "/rootDesc.xml") == 0) {
-		igd_root_description(out, &s->id);
+		igd_root_description(out, &s->ids[0]);
+	} else if (get && s->nids > 1 && strcmp(req->path, IGD1_PREFIX "/rootDesc.xml") == 0) {
+		igd_root_description(out, &s->ids[1]);
 	} else if (get && (svc = service_at(s, req->path, false))) {
 		igd_scpd(out, svc, igd_service_version(svc, s->igd.version));
+	} else if (get && s->nids > 1 &&
+		   strncmp(req->path, IGD1_PREFIX "/", sizeof(IGD1_PREFIX)) == 0 &&
+		   (svc = service_at(s, req->path + sizeof(IGD1_PREFIX) - 1, false)) &&
+		   igd_offered_version(svc, &s->ids[1])) {
+		igd_scpd(out, svc, igd_offered_version(svc, &s->ids[1]));
 	} else if (req->method == HTTP_POST && (svc = service_at(s, req->path, true))) {
 		status = counted_control(c, req, svc, body, len, out);
 	} else if ((req->method == HTTP_SUBSCRIBE || req->method == HTTP_UNSUBSCRIBE) &&
@@ -372,9 +387,11 @@ static struct link *link_of(struct upnp_server *s, unsigned ifindex, const struc
 	return NULL;
 }
 
-static struct ssdp_announcement announcement(const struct upnp_server *s, const struct link *l)
+/* What IGD k says of itself on link l. */
+static struct ssdp_announcement announcement(const struct upnp_server *s, const struct link *l,
+					     size_t k)
 {
-	return (struct ssdp_announcement){ .location = l->location, .server = s->server_header,
+	return (struct ssdp_announcement){ .location = l->location[k], .server = s->server_header,
 					   .ipv6 = l->family == AF_INET6,
 					   .max_age = MAX_AGE, .boot_id = s->boot_id,
 					   .config_id = 1 };
@@ -423,23 +440,34 @@ static void reply_fired(evutil_socket_t fd, short what, void *arg)
 	struct pending_reply *p = arg;
 	struct upnp_server *s = p->server;
 	struct ssdp_target targets[SSDP_TARGETS_MAX];
-	struct ssdp_announcement a = announcement(s, p->link);
-	size_t n = ssdp_targets(&s->id, p->st, targets);
 	char msg[SSDP_MESSAGE_MAX];
-
 	size_t sent = 0;
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = ssdp_format_response(msg, sizeof(msg), &targets[i], &a);
+	/* Each IGD's root device first, then the rest: within the budget, an
+	 * ssdp:all finds every IGD. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < s->nids; k++) {
+			struct ssdp_announcement a = announcement(s, p->link, k);
+			size_t n = ssdp_targets(&s->ids[k], p->st, s->nids > 1, targets);
 
-		if (sent + len > p->budget)
-			break;
-		if (len)
-			send_from(s, p->link, &p->to, p->tolen, msg, len);
-		sent += len;
+			for (size_t i = 0; i < n; i++) {
+				bool root = strcmp(targets[i].st, "upnp:rootdevice") == 0;
+				size_t len;
+
+				if (root != (pass == 0))
+					continue;
+				len = ssdp_format_response(msg, sizeof(msg), &targets[i], &a);
+				if (sent + len > p->budget)
+					goto done;
+				if (len)
+					send_from(s, p->link, &p->to, p->tolen, msg, len);
+				sent += len;
+			}
+		}
 	}
+done:
 	log_debug("ssdp: %zu bytes of answers to a search for %s (at most %zu)", sent, p->st,
 		  p->budget);
 	p->used = false;
@@ -516,6 +544,9 @@ static void schedule_reply(struct upnp_server *s, struct link *l, const struct m
 	evtimer_add(p->timer, &delay);
 }
 
+static bool answered_here(const struct upnp_server *s, const char *st,
+			  struct ssdp_target targets[SSDP_TARGETS_MAX]);
+
 static void on_ssdp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct upnp_server *s = arg;
@@ -544,16 +575,27 @@ static void on_ssdp_readable(evutil_socket_t fd, short what, void *arg)
 			continue;  /* not from a LAN host: no answer */
 		if (ssdp_parse_search(buf, (size_t)n, &search) < 0)
 			continue;
-		if (ssdp_targets(&s->id, search.st, targets) == 0)
+		if (!answered_here(s, search.st, targets))
 			continue;
 		schedule_reply(s, l, &mh, &source, &search, (size_t)n);
 	}
 }
 
-static void notify_all(struct upnp_server *s, bool alive)
+/* Whether an IGD here answers st. */
+static bool answered_here(const struct upnp_server *s, const char *st,
+			  struct ssdp_target targets[SSDP_TARGETS_MAX])
+{
+	for (size_t k = 0; k < s->nids; k++)
+		if (ssdp_targets(&s->ids[k], st, s->nids > 1, targets))
+			return true;
+	return false;
+}
+
+/* Every NOTIFY of IGD igd, on every link. */
+static void notify_igd(struct upnp_server *s, size_t igd, bool alive)
 {
 	struct ssdp_target targets[SSDP_TARGETS_MAX];
-	size_t n = ssdp_targets(&s->id, "ssdp:all", targets);
+	size_t n = ssdp_targets(&s->ids[igd], "ssdp:all", false, targets);
 	struct sockaddr_in group = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
 	struct sockaddr_in6 group6 = { .sin6_family = AF_INET6, .sin6_port = htons(SSDP_PORT) };
 	char msg[SSDP_MESSAGE_MAX];
@@ -562,7 +604,7 @@ static void notify_all(struct upnp_server *s, bool alive)
 	inet_pton(AF_INET6, SSDP_GROUP_V6_LINK, &group6.sin6_addr);
 	for (size_t i = 0; i < s->nlinks; i++) {
 		const struct link *l = &s->links[i];
-		struct ssdp_announcement a = announcement(s, l);
+		struct ssdp_announcement a = announcement(s, l, igd);
 
 		group6.sin6_scope_id = l->local.ifindex;
 		for (size_t k = 0; k < n; k++) {
@@ -576,6 +618,12 @@ static void notify_all(struct upnp_server *s, bool alive)
 				send_from(s, l, &group6, sizeof(group6), msg, len);
 		}
 	}
+}
+
+static void notify_all(struct upnp_server *s, bool alive)
+{
+	for (size_t k = 0; k < s->nids; k++)
+		notify_igd(s, k, alive);
 }
 
 static void notify_fired(evutil_socket_t fd, short what, void *arg)
@@ -748,9 +796,11 @@ static void add_links(struct upnp_server *s, const char *ifname, int family)
 			inet_ntop(AF_INET, &v4, l->addr_text, sizeof(l->addr_text));
 		else
 			inet_ntop(AF_INET6, &addrs[k].addr, l->addr_text, sizeof(l->addr_text));
-		snprintf(l->location, sizeof(l->location), "http://%s%s%s:%u/rootDesc.xml",
-			 family == AF_INET6 ? "[" : "", l->addr_text, family == AF_INET6 ? "]" : "",
-			 s->cfg->upnp_http_port);
+		for (size_t id = 0; id < s->nids; id++)
+			snprintf(l->location[id], sizeof(l->location[id]),
+				 "http://%s%s%s:%u%s/rootDesc.xml", family == AF_INET6 ? "[" : "",
+				 l->addr_text, family == AF_INET6 ? "]" : "", s->cfg->upnp_http_port,
+				 s->ids[id].prefix);
 	}
 }
 
@@ -800,9 +850,27 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 	s->base = base;
 	s->ssdp_fd = -1;
 	s->ssdp6_fd = -1;
-	s->igd = (struct igd){ .cfg = cfg, .mapper = mapper, .version = cfg->upnp_igd_version };
+	/* Control requests name their service's version: one endpoint serves
+	 * both IGDs, each call in the version it asks for. */
+	s->igd = (struct igd){ .cfg = cfg, .mapper = mapper,
+			       .version = cfg->upnp_igd_version & CONFIG_IGD_2 ? 2 : 1 };
 	uuid_seed(cfg, seed);
-	igd_identity_init(&s->id, cfg->upnp_igd_version, seed);
+	if (cfg->upnp_igd_version & CONFIG_IGD_2)
+		igd_identity_init(&s->ids[s->nids++], 2, seed);
+	if (cfg->upnp_igd_version & CONFIG_IGD_1) {
+		struct igd_identity *id = &s->ids[s->nids];
+
+		/* Beside an IGD:2, devices of their own (UDNs are unique), as
+		 * stable across restarts as its. */
+		if (s->nids)
+			seed[0] ^= 0x5a;
+		igd_identity_init(id, 1, seed);
+		if (s->nids) {
+			snprintf(id->prefix, sizeof(id->prefix), "%s", IGD1_PREFIX);
+			id->ipv6_firewall = true;
+		}
+		s->nids++;
+	}
 	s->boot_id = (uint32_t)time(NULL) & 0x7fffffff;
 	if (uname(&uts) < 0)
 		snprintf(uts.release, sizeof(uts.release), "unknown");
@@ -846,8 +914,9 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 	notify_all(s, false);
 	notify_fired(-1, 0, s);
 	for (size_t i = 0; i < s->nlinks; i++)
-		log_info("UPnP IGD:%u on %s: %s", s->igd.version, s->links[i].local.ifname,
-			 s->links[i].location);
+		for (size_t k = 0; k < s->nids; k++)
+			log_info("UPnP IGD:%u on %s: %s", s->ids[k].version,
+				 s->links[i].local.ifname, s->links[i].location[k]);
 	return s;
 fail:
 	upnp_server_free(s);

@@ -22,6 +22,8 @@ MSG_ID=0
 HTTP_PORT=5000
 DESC="http://$ROUTER_LAN_IP:$HTTP_PORT/rootDesc.xml"
 DESC6="http://[$ROUTER_LAN_IP6]:$HTTP_PORT/rootDesc.xml"
+DESC1="http://$ROUTER_LAN_IP:$HTTP_PORT/igd1/rootDesc.xml"  # the IGD:1 beside the IGD:2
+DESC1_6="http://[$ROUTER_LAN_IP6]:$HTTP_PORT/igd1/rootDesc.xml"
 
 # upnpc_on NS ARGS...: upnpc with our description URL, so that only the
 # discovery check waits for SSDP. -i: miniupnpc calls an IGD whose external
@@ -126,9 +128,11 @@ sleep 0.3
 
 # --- discovery -------------------------------------------------------------------
 
+# upnpc searches for IGD:1 first and takes what answers: beside the IGD:2,
+# that is the IGD:1 (igd_version "both", the default).
 out=$(in_lan1 timeout 15 upnpc -i -s 2>&1)
-expect "upnpc discovers the IGD by SSDP multicast and reads its description" \
-	sh -c "echo '$out' | grep -q '^ desc: $DESC\$'"
+expect "upnpc discovers the IGD:1 by SSDP multicast and reads its description" \
+	sh -c "echo '$out' | grep -q '^ desc: $DESC1\$'"
 expect "upnpc finds WANIPConnection's control URL in it" \
 	sh -c "echo '$out' | grep -q 'IGD : http://$ROUTER_LAN_IP:$HTTP_PORT/ctl/IPConn'"
 expect "-s: the external address is the router's WAN address" \
@@ -172,6 +176,46 @@ out=$(upnpc_on "$NS_LAN1" -L)
 expect "-L (GetListOfPortMappings) lists them the same way" \
 	check 'echo "$out" | grep -qE "$listed_tcp" && echo "$out" | grep -qE "$listed_udp"'
 echo "$out" | grep -qE "$listed_tcp" || echo "$out" | sed 's/^/  upnpc -L: /'
+
+# --- IGD:1 and IGD:2 side by side (igd_version "both", the default) -----------
+
+# search NS ST: the LOCATION of the router's answer to an M-SEARCH for ST.
+search() {
+	printf 'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: %s\r\n\r\n' "$2" |
+		ip netns exec "$1" timeout 4 socat -t 2 -T 3 - "UDP4:$ROUTER_LAN_IP:1900" 2>/dev/null |
+		tr -d '\r' | sed -n 's/^LOCATION: //p' | sort -u
+}
+igd1=$(search "$NS_LAN2" urn:schemas-upnp-org:device:InternetGatewayDevice:1)
+igd2=$(search "$NS_LAN1" urn:schemas-upnp-org:device:InternetGatewayDevice:2)
+expect "a search for IGD:1 finds an IGD:1 description, one for IGD:2 an IGD:2 one ($igd1, $igd2)" \
+	check '[ "$igd1" = "http://$ROUTER_LAN_IP:$HTTP_PORT/igd1/rootDesc.xml" ] && [ "$igd2" = "$DESC" ]'
+desc1=$(printf 'GET /igd1/rootDesc.xml HTTP/1.0\r\n\r\n' | http_full "$NS_LAN2")
+expect "  the IGD:1 description offers WANIPConnection:1, with version 1 SCPDs, and no IGD:2 type" \
+	check 'echo "$desc1" | grep -q "<serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType><serviceId>[^<]*</serviceId><SCPDURL>/igd1/" &&
+	       ! echo "$desc1" | grep -q "WANIPConnection:2\|InternetGatewayDevice:2\|WANDevice:2\|WANConnectionDevice:2"'
+expect "  but WANIPv6FirewallControl:1, for the clients that take the IGD:1 (upnpc does)" \
+	check 'echo "$desc1" | grep -q "<serviceType>urn:schemas-upnp-org:service:WANIPv6FirewallControl:1</serviceType>"'
+scpd1=$(printf 'GET %s HTTP/1.0\r\n\r\n' "$(echo "$desc1" | sed -n 's|.*WANIPConnection:1</serviceType><serviceId>[^<]*</serviceId><SCPDURL>\([^<]*\)<.*|\1|p')" | http_full "$NS_LAN2")
+expect "  whose WANIPConnection:1 SCPD has no IGD:2 action" \
+	check 'echo "$scpd1" | grep -q "<name>AddPortMapping</name>" && ! echo "$scpd1" | grep -q "AddAnyPortMapping"'
+# An IGD:1 client and an IGD:2 client at the same time, each on its own
+# description, the same leases and policy behind both.
+listen_tcp "$NS_LAN2" 7700 "$WORK/lan2-tcp7700"
+listen_tcp "$NS_LAN1" 8700 "$WORK/lan1-tcp8700"
+ip netns exec "$NS_LAN2" timeout 10 upnpc -i -u "$igd1" -e "igd1 client" -a "$LAN2_IP" 7700 18700 TCP 600 > "$WORK/igd1-add" 2>&1 &
+igd1_pid=$!
+ip netns exec "$NS_LAN1" timeout 10 upnpc -i -u "$igd2" -e "igd2 client" -a "$LAN1_IP" 8700 18701 TCP 600 > "$WORK/igd2-add" 2>&1 &
+igd2_pid=$!
+wait "$igd1_pid" "$igd2_pid"
+expect "upnpc on the IGD:1 description and upnpc on the IGD:2 one, at once: both mapped ($(redirected "$(cat "$WORK/igd1-add")"), $(redirected "$(cat "$WORK/igd2-add")"))" \
+	check '[ "$(redirected "$(cat "$WORK/igd1-add")")" = "18700 600" ] && [ "$(redirected "$(cat "$WORK/igd2-add")")" = "18701 600" ]'
+expect "  both carry traffic" \
+	check 'wan_reaches tcp 18700 "$WORK/lan2-tcp7700" && wan_reaches tcp 18701 "$WORK/lan1-tcp8700"'
+out=$(ip netns exec "$NS_LAN2" timeout 10 upnpc -i -u "$igd1" -l 2>&1)
+expect "  the IGD:1 listing shows the IGD:2 client's mapping too, TCP" \
+	check 'echo "$out" | grep -qE "^ *[0-9]+ TCP 18701->$LAN1_IP:8700 +.igd2 client."'
+ip netns exec "$NS_LAN2" timeout 10 upnpc -i -u "$igd1" -d 18700 TCP > /dev/null 2>&1
+upnpc_on "$NS_LAN1" -d 18701 TCP > /dev/null
 
 out=$(upnpc_on "$NS_LAN2" -a "$LAN1_IP" 8080 18081 TCP 600)
 expect "lan2 asking a mapping for lan1 is refused 606" sh -c "echo '$out' | grep -q 'failed with code 606'"
@@ -305,8 +349,8 @@ expect "ssdp:alive was multicast on ff02::c on the LAN at start, with the IPv6 L
 	check 'grep -q "NTS: ssdp:alive" "$WORK/lan1-ssdp6" && grep -qF "LOCATION: $DESC6" "$WORK/lan1-ssdp6"'
 expect "and nothing on the WAN link" check '[ ! -s "$WORK/wan-ssdp6" ]'
 out=$(in_lan1 timeout 15 upnpc -6 -m eth0 -i -S 2>&1)
-expect "upnpc -6 discovers the IGD by SSDP on ff02::c, at the router's IPv6 address" \
-	sh -c "echo '$out' | grep -qxF ' desc: $DESC6'"
+expect "upnpc -6 discovers the IGD:1 by SSDP on ff02::c, at the router's IPv6 address" \
+	sh -c "echo '$out' | grep -qxF ' desc: $DESC1_6'"
 expect "-S (GetFirewallStatus): the firewall is enabled and pinholes are allowed" \
 	check 'echo "$out" | grep -q "Firewall Enabled: Yes" && echo "$out" | grep -q "Inbound Pinhole Allowed: Yes"'
 

@@ -48,7 +48,7 @@ START_TEST(test_defaults)
 	ck_assert(cfg.enable_pcp);
 	ck_assert(cfg.upnp_enable);
 	ck_assert_uint_eq(cfg.upnp_http_port, 5000);
-	ck_assert_uint_eq(cfg.upnp_igd_version, 2);
+	ck_assert_uint_eq(cfg.upnp_igd_version, CONFIG_IGD_BOTH);
 	ck_assert_str_eq(cfg.control_socket, "/run/portleased/control.sock");
 	ck_assert_str_eq(cfg.control_group, "");
 	ck_assert(!cfg.metrics_listen);
@@ -195,6 +195,8 @@ static const struct {
 	{ MINIMAL "policy = ();\nupnp = { enable = 1; };\n", "upnp 'enable' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = { http_port = 0; };\n", "'http_port' is 0" },
 	{ MINIMAL "policy = ();\nupnp = { igd_version = 3; };\n", "'igd_version' is 3" },
+	{ MINIMAL "policy = ();\nupnp = { igd_version = \"all\"; };\n",
+	  "'igd_version' must be 1, 2 or \"both\"" },
 	{ MINIMAL "policy = ();\nupnp = { port = 5000; };\n", "unknown setting 'port'" },
 	{ MINIMAL "policy = ();\nmax_leases = \"many\";\n", "'max_leases' must be a whole number" },
 	{ MINIMAL "policy = ();\nnft_table = \"bad name\";\n", "'nft_table' must be" },

@@ -649,6 +649,18 @@ START_TEST(test_firewall_service_is_igd2_only)
 	text = unit_take_text(b);
 	ck_assert_ptr_null(strstr(text, "WANIPv6FirewallControl"));
 	free(text);
+	/* the IGD:1 beside an IGD:2: its SCPDs under its prefix, and the
+	 * firewall service for the clients that take the IGD:1 */
+	snprintf(id.prefix, sizeof(id.prefix), "/igd1");
+	id.ipv6_firewall = true;
+	igd_root_description(b, &id);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "<serviceType>" FW6 "</serviceType>"));
+	ck_assert_ptr_nonnull(strstr(text, "<serviceType>" WANIP "1</serviceType>"));
+	ck_assert_ptr_nonnull(strstr(text, "<SCPDURL>/igd1/"));
+	ck_assert_ptr_null(strstr(text, WANIP "2"));
+	ck_assert_uint_eq(igd_offered_version(firewall, &id), 1);
+	free(text);
 	igd_scpd(b, firewall, 1);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<name>CheckPinholeWorking</name>"));

@@ -104,7 +104,7 @@ START_TEST(test_targets)
 	char uuid_st[64];
 	size_t n;
 
-	n = ssdp_targets(&id, "ssdp:all", t);
+	n = ssdp_targets(&id, "ssdp:all", false, t);
 	ck_assert_uint_eq(n, 1 + 2 * IGD_DEVICES + igd_service_count());
 	ck_assert(has(t, n, "upnp:rootdevice", "::upnp:rootdevice"));
 	ck_assert(has(t, n, "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
@@ -115,25 +115,40 @@ START_TEST(test_targets)
 		      "::urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1"));
 
 	/* An older version is answered in its own terms. */
-	n = ssdp_targets(&id, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", t);
+	n = ssdp_targets(&id, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", false, t);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(t[0].st, "urn:schemas-upnp-org:device:InternetGatewayDevice:1");
 	ck_assert(has(t, n, "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
 		      "::urn:schemas-upnp-org:device:InternetGatewayDevice:1"));
-	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:1", t), 1);
-	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:device:InternetGatewayDevice:3",
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:1", false, t), 1);
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:device:InternetGatewayDevice:3", false,
 				       t), 0);
-	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANPPPConnection:1", t),
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANPPPConnection:1", false, t),
 			  0);
-	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:device:MediaServer:1", t), 0);
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:device:MediaServer:1", false, t), 0);
 	snprintf(uuid_st, sizeof(uuid_st), "uuid:%s", id.uuid[1]);
-	ck_assert_uint_eq(ssdp_targets(&id, uuid_st, t), 1);
+	ck_assert_uint_eq(ssdp_targets(&id, uuid_st, false, t), 1);
 	ck_assert_str_eq(t[0].usn, uuid_st);
+
+	/* Beside an IGD:1 (exact), the IGD:2 answers only its own versions:
+	 * an IGD:1 client is sent to the IGD:1's description. */
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+				       true, t), 0);
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:1", true,
+				       t), 0);
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:2", true,
+				       t), 1);
+	/* WANCommonInterfaceConfig is version 1 in both: both answer */
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1",
+				       true, t), 1);
+	ck_assert_uint_eq(ssdp_targets(&id, "upnp:rootdevice", true, t), 1);
 
 	/* IGD:1 has no version 2 anything. */
 	id.version = 1;
-	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:2", t), 0);
-	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:1", t), 1);
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+				       true, t), 1);
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:2", false, t), 0);
+	ck_assert_uint_eq(ssdp_targets(&id, "urn:schemas-upnp-org:service:WANIPConnection:1", false, t), 1);
 }
 END_TEST
 
@@ -148,7 +163,7 @@ START_TEST(test_messages)
 	char buf[SSDP_MESSAGE_MAX];
 	size_t n;
 
-	ck_assert_uint_eq(ssdp_targets(&id, "upnp:rootdevice", t), 1);
+	ck_assert_uint_eq(ssdp_targets(&id, "upnp:rootdevice", false, t), 1);
 	n = ssdp_format_response(buf, sizeof(buf), &t[0], &a);
 	ck_assert_uint_gt(n, 0);
 	ck_assert_uint_eq(strlen(buf), n);
