@@ -87,7 +87,7 @@ say "  documentation one, which miniupnpc calls \"not connected\")"
 in_lan1 timeout 15 upnpc -i -e demo -a "$LAN1_IP" 8080 18080 TCP 600 2>&1 | grep -E '^desc:| desc:|is redirected|failed' | show
 wan_connect 18080
 say "The same policy, lease table and nftables map served it:"
-grep 'upnp tcp' "$LOG" | tail -n 1 | sed 's/^[0-9:.]* portleased //' | show
+grep 'audit event=granted origin=upnp' "$LOG" | tail -n 1 | sed 's/^[0-9:.]* portleased //' | show
 
 step "9. The operator looks, on the router: portleasectl list"
 say "\$ portleasectl list"
