@@ -138,8 +138,12 @@ NFT
 # until it listens. Sets PORTLEASED_PID.
 start_portleased() {
 	# Not through in_router: a backgrounded shell function is a subshell,
-	# and $! must be the daemon itself for the tests' signals.
-	ip netns exec "$NS_ROUTER" "$1" -d -v -f "$2" > "$3" 2>&1 &
+	# and $! must be the daemon itself for the tests' signals. The log is
+	# emptied first, here: the background job's own redirection may come
+	# after the first look below, which would then find the "running" of a
+	# daemon started before on the same log.
+	: > "$3"
+	ip netns exec "$NS_ROUTER" "$1" -d -v -f "$2" >> "$3" 2>&1 &
 	PORTLEASED_PID=$!
 	i=0
 	while [ $i -lt 50 ]; do
