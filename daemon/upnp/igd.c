@@ -10,6 +10,7 @@
 #include "lease.h"
 #include "log.h"
 #include "policy.h"
+#include "text.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* GetListOfPortMappings answers with at most this many entries. */
@@ -700,6 +701,24 @@ static void audit_refusal(const struct action_ctx *a)
 	mapper_refused(a->igd->mapper, &req, MAP_DENIED, why);
 }
 
+/* Any other refused call (an unknown action, bad arguments), logged with
+ * its reason as the mapper's refusals are: a line per host per interval.
+ * Not the faults that are answers (the end of an enumeration, 713 and 714;
+ * an empty listing, 730; a pinhole without traffic yet, 709). */
+static void log_refusal(const struct action_ctx *a, const struct upnp_service *s)
+{
+	char peer[ADDR_STRLEN], action[TEXT_ESCAPED_MAX(32)];
+	int fault = a->outcome->fault;
+
+	if (fault == UPNP_ARRAY_INDEX_INVALID || fault == UPNP_NO_SUCH_ENTRY ||
+	    fault == UPNP_PORT_MAPPING_NOT_FOUND || fault == UPNP_NO_TRAFFIC_RECEIVED ||
+	    !mapper_log_admit(a->igd->mapper, &a->ctx->client))
+		return;
+	text_escape(action, sizeof(action), a->call->action, false);
+	log_info("upnp: refused %s of %s from %s: UPnP error %d %s", action, s->name,
+		 addr_format(&a->ctx->client, peer), fault, soap_error_description(fault));
+}
+
 int igd_control(const struct igd *igd, const struct upnp_service *s,
 		const struct igd_context *ctx, const struct soap_call *call, struct evbuffer *out)
 {
@@ -714,14 +733,19 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 	/* The action must be one of this service, in the version asked for. */
 	if (!igd_type_matches(call->service_type, "service", s->name,
 			      igd_service_version(s, igd->version), &asked) ||
-	    !(action = igd_find_action(s, asked, call->action)))
-		return igd_fault(&a, UPNP_INVALID_ACTION);
-	a.service_version = asked;
-	for (size_t i = 0; i < action->nargs && complete; i++)
-		complete = action->args[i].dir != ARG_IN || soap_arg(call, action->args[i].name);
-	status = complete ? run_action(&a) : igd_fault(&a, UPNP_INVALID_ARGS);
+	    !(action = igd_find_action(s, asked, call->action))) {
+		status = igd_fault(&a, UPNP_INVALID_ACTION);
+	} else {
+		a.service_version = asked;
+		for (size_t i = 0; i < action->nargs && complete; i++)
+			complete = action->args[i].dir != ARG_IN ||
+				   soap_arg(call, action->args[i].name);
+		status = complete ? run_action(&a) : igd_fault(&a, UPNP_INVALID_ARGS);
+	}
 	if (outcome.fault && !outcome.audited && changes_mappings(call->action))
 		audit_refusal(&a);
+	else if (outcome.fault && !outcome.audited)
+		log_refusal(&a, s);
 	return status;
 }
 
