@@ -104,6 +104,12 @@ size_t static_file_format_line(char *buf, size_t cap, const struct static_mappin
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
+bool static_mappings_same(const struct static_mapping *a, const struct static_mapping *b)
+{
+	return a->proto == b->proto && a->external_port == b->external_port &&
+	       a->internal_port == b->internal_port && addr_equal(&a->internal_addr, &b->internal_addr);
+}
+
 bool static_mappings_clash(const struct static_mapping *a, const struct static_mapping *b)
 {
 	if (a->proto != b->proto)

@@ -30,6 +30,9 @@ int static_file_parse_line(const char *line, struct static_mapping *out, const c
  * not fit. */
 size_t static_file_format_line(char *buf, size_t cap, const struct static_mapping *sm);
 
+/* Whether a and b are the same mapping (protocol, ports, internal
+ * address), whatever their descriptions. */
+bool static_mappings_same(const struct static_mapping *a, const struct static_mapping *b);
 /* Two static mappings cannot share an external port (IPv4) or an internal
  * endpoint. */
 bool static_mappings_clash(const struct static_mapping *a, const struct static_mapping *b);

@@ -193,12 +193,6 @@ static void static_edit_close(struct static_edit *e)
 	free(e->list);
 }
 
-static bool same_mapping(const struct static_mapping *a, const struct static_mapping *b)
-{
-	return a->proto == b->proto && a->external_port == b->external_port &&
-	       a->internal_port == b->internal_port && addr_equal(&a->internal_addr, &b->internal_addr);
-}
-
 /* add: the mapping goes into the static file first, where the daemon's
  * helper looks for it (it grants no permanent mapping the daemon alone
  * asks for); if portleased refuses it, the file is put back. */
@@ -222,7 +216,7 @@ static int add_static(const char *socket_path, const char *static_path, const ch
 	if (static_edit_open(&e, static_path) < 0)
 		return EXIT_REFUSED;
 	for (size_t i = 0; i < e.n && !present; i++) {
-		if (same_mapping(&e.list[i], &sm)) {
+		if (static_mappings_same(&e.list[i], &sm)) {
 			present = true;
 		} else if (static_mappings_clash(&e.list[i], &sm)) {
 			fprintf(stderr, "portleasectl: another static mapping in %s holds that port "

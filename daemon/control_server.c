@@ -172,10 +172,12 @@ static void explain(struct control_server *s, const struct control_request *req,
 static const struct static_mapping *in_static_file(const struct static_mapping *file, size_t n,
 						   const struct control_request *req)
 {
+	const struct static_mapping asked = { .proto = req->proto,
+					      .external_port = req->external_port,
+					      .internal_addr = req->addr, .internal_port = req->port };
+
 	for (size_t i = 0; i < n; i++)
-		if (file[i].proto == req->proto && file[i].external_port == req->external_port &&
-		    file[i].internal_port == req->port &&
-		    addr_equal(&file[i].internal_addr, &req->addr))
+		if (static_mappings_same(&file[i], &asked))
 			return &file[i];
 	return NULL;
 }

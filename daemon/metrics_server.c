@@ -39,7 +39,6 @@ struct metrics_server {
 struct connection {
 	struct stream stream;  /* first: the list holds these */
 	struct metrics_server *server;
-	struct host_id host;   /* HOST_NONE on a loopback address */
 	size_t scanned;        /* bytes already searched for the end of the head */
 };
 
@@ -124,15 +123,6 @@ static void on_read(struct bufferevent *bev, void *arg)
 		serve(c, &req);
 }
 
-static size_t connections_of(const struct metrics_server *s, const struct host_id *host)
-{
-	size_t n = 0;
-
-	for (const struct stream *st = s->connections.head; st; st = st->next)
-		n += host_id_equal(&((const struct connection *)st)->host, host);
-	return n;
-}
-
 static bool may_scrape(const struct metrics_server *s, const struct in6_addr *peer)
 {
 	if (s->loopback)
@@ -173,13 +163,13 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	if (!s->loopback)
 		host = mapper_host_of(s->mapper, &peer);
 	if (s->connections.count >= CONNECTIONS_MAX ||
-	    (!s->loopback && connections_of(s, &host) >= CONNECTIONS_PER_HOST) ||
+	    (!s->loopback && stream_list_count_of(&s->connections, &host) >= CONNECTIONS_PER_HOST) ||
 	    !(c = calloc(1, sizeof(*c)))) {
 		close(fd);
 		return;
 	}
 	c->server = s;
-	c->host = host;
+	c->stream.host = host;
 	if (stream_open(&c->stream, &s->connections, s->base, fd, on_read, connection_done, NULL, c,
 			REQUEST_SECONDS, HTTP_HEAD_MAX) < 0)
 		free(c);

@@ -84,3 +84,12 @@ void stream_close(struct stream *s)
 	bufferevent_free(s->bev);
 	event_free(s->deadline);
 }
+
+size_t stream_list_count_of(const struct stream_list *list, const struct host_id *host)
+{
+	size_t n = 0;
+
+	for (const struct stream *st = list->head; st; st = st->next)
+		n += host_id_equal(&st->host, host);
+	return n;
+}

@@ -9,6 +9,8 @@
 #include <event2/event.h>
 #include <stddef.h>
 
+#include "host.h"
+
 struct stream_list;
 
 struct stream {
@@ -20,6 +22,9 @@ struct stream {
 	void (*done)(struct stream *s);
 	event_callback_fn on_deadline;
 	void *arg;
+	/* Whose connection, for the shares per host: the caller's to set
+	 * (stream_open leaves it); HOST_NONE when no share applies. */
+	struct host_id host;
 };
 
 struct stream_list {
@@ -38,6 +43,8 @@ struct stream_list {
 int stream_open(struct stream *s, struct stream_list *list, struct event_base *base,
 		evutil_socket_t fd, bufferevent_data_cb on_read, void (*done)(struct stream *s),
 		event_callback_fn on_deadline, void *arg, int seconds, size_t read_max);
+/* How many of list's connections are host's. */
+size_t stream_list_count_of(const struct stream_list *list, const struct host_id *host);
 
 /* Closes the socket, frees what stream_open made, unlinks s (s itself is
  * the caller's). */

@@ -270,7 +270,7 @@ void igd_identity_init(struct igd_identity *id, unsigned version, const uint8_t 
 {
 	id->version = version;
 	id->prefix[0] = '\0';
-	id->ipv6_firewall = false;
+	id->with_v2_services = false;
 	for (unsigned d = 0; d < IGD_DEVICES; d++) {
 		uint8_t u[16];
 
@@ -352,8 +352,7 @@ unsigned igd_offered_version(const struct upnp_service *s, const struct igd_iden
 {
 	unsigned v = igd_service_version(s, id->version);
 
-	return v || !id->ipv6_firewall || strcmp(s->name, "WANIPv6FirewallControl") != 0 ?
-		       v : s->version_v2;
+	return v || !id->with_v2_services ? v : s->version_v2;
 }
 
 static void service_list(struct evbuffer *out, unsigned device, const struct igd_identity *id)

@@ -55,10 +55,11 @@ struct igd_identity {
 	/* Before its description's and SCPDs' paths: "" or, for the IGD:1
 	 * served beside an IGD:2, "/igd1". Control and event URLs are shared. */
 	char prefix[8];
-	/* An IGD:1 that also offers WANIPv6FirewallControl: the one beside an
-	 * IGD:2, since clients that search for IGD:1 first and take what they
-	 * find (miniupnpc, and so upnpc) would otherwise lose IPv6 pinholes. */
-	bool ipv6_firewall;
+	/* An IGD:1 that also offers the services only IGD:2 has (its IPv6
+	 * firewall control): the one beside an IGD:2, since clients that
+	 * search for IGD:1 first and take what they find (miniupnpc, and so
+	 * upnpc) would otherwise lose IPv6 pinholes. */
+	bool with_v2_services;
 };
 
 /* 16 bytes as an RFC 4122 version 4 UUID (version and variant bits set). */

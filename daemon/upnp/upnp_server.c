@@ -71,7 +71,6 @@ struct connection {
 	struct upnp_server *server;
 	struct link *link;
 	struct in6_addr peer;
-	struct host_id host;  /* the host peer belongs to */
 	/* A head trickled in byte by byte must not be rescanned each time:
 	 * how far the end of the head was looked for, and the head once
 	 * parsed. */
@@ -308,15 +307,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	connection_free(c);
 }
 
-static size_t connections_of(const struct upnp_server *s, const struct host_id *host)
-{
-	size_t n = 0;
-
-	for (const struct stream *st = s->connections.head; st; st = st->next)
-		n += host_id_equal(&((const struct connection *)st)->host, host);
-	return n;
-}
-
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
 		      int socklen, void *arg)
 {
@@ -345,7 +335,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	}
 	host = mapper_host_of(s->igd.mapper, &peer);
 	if (s->connections.count >= CONNECTIONS_MAX ||
-	    connections_of(s, &host) >= CONNECTIONS_PER_HOST) {
+	    stream_list_count_of(&s->connections, &host) >= CONNECTIONS_PER_HOST) {
 		log_debug("upnp: refused an HTTP connection from %s (host %s): %zu open",
 			  addr_format(&peer, text), host_id_format(&host, host_text),
 			  s->connections.count);
@@ -360,7 +350,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	c->server = s;
 	c->link = link;
 	c->peer = peer;
-	c->host = host;
+	c->stream.host = host;
 	/* Reading stops at the largest request there can be. */
 	if (stream_open(&c->stream, &s->connections, s->base, fd, on_read, connection_done,
 			on_deadline, c, REQUEST_SECONDS, HTTP_HEAD_MAX + HTTP_BODY_MAX) < 0)
@@ -435,39 +425,47 @@ static void send_from(const struct upnp_server *s, const struct link *l, const v
 		log_debug("ssdp: sendmsg on %s: %s", l->local.ifname, strerror(errno));
 }
 
+/* Sends IGD k's answers of targets that are root devices (roots) or the
+ * others, within p's budget; false once the budget is spent. */
+static bool send_answers(struct upnp_server *s, struct pending_reply *p, size_t k,
+			 const struct ssdp_target *targets, size_t n, bool roots, size_t *sent)
+{
+	struct ssdp_announcement a = announcement(s, p->link, k);
+	char msg[SSDP_MESSAGE_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		if ((strcmp(targets[i].st, "upnp:rootdevice") == 0) != roots)
+			continue;
+		len = ssdp_format_response(msg, sizeof(msg), &targets[i], &a);
+		if (*sent + len > p->budget)
+			return false;
+		if (len)
+			send_from(s, p->link, &p->to, p->tolen, msg, len);
+		*sent += len;
+	}
+	return true;
+}
+
 static void reply_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct pending_reply *p = arg;
 	struct upnp_server *s = p->server;
-	struct ssdp_target targets[SSDP_TARGETS_MAX];
-	char msg[SSDP_MESSAGE_MAX];
-	size_t sent = 0;
+	struct ssdp_target targets[IGDS_MAX][SSDP_TARGETS_MAX];
+	size_t n[IGDS_MAX], sent = 0;
+	bool room = true;
 
 	(void)fd;
 	(void)what;
+	for (size_t k = 0; k < s->nids; k++)
+		n[k] = ssdp_targets(&s->ids[k], p->st, s->nids > 1, targets[k]);
 	/* Each IGD's root device first, then the rest: within the budget, an
 	 * ssdp:all finds every IGD. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t k = 0; k < s->nids; k++) {
-			struct ssdp_announcement a = announcement(s, p->link, k);
-			size_t n = ssdp_targets(&s->ids[k], p->st, s->nids > 1, targets);
-
-			for (size_t i = 0; i < n; i++) {
-				bool root = strcmp(targets[i].st, "upnp:rootdevice") == 0;
-				size_t len;
-
-				if (root != (pass == 0))
-					continue;
-				len = ssdp_format_response(msg, sizeof(msg), &targets[i], &a);
-				if (sent + len > p->budget)
-					goto done;
-				if (len)
-					send_from(s, p->link, &p->to, p->tolen, msg, len);
-				sent += len;
-			}
-		}
-	}
-done:
+	for (size_t k = 0; k < s->nids && room; k++)
+		room = send_answers(s, p, k, targets[k], n[k], true, &sent);
+	for (size_t k = 0; k < s->nids && room; k++)
+		room = send_answers(s, p, k, targets[k], n[k], false, &sent);
 	log_debug("ssdp: %zu bytes of answers to a search for %s (at most %zu)", sent, p->st,
 		  p->budget);
 	p->used = false;
@@ -867,7 +865,7 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 		igd_identity_init(id, 1, seed);
 		if (s->nids) {
 			snprintf(id->prefix, sizeof(id->prefix), "%s", IGD1_PREFIX);
-			id->ipv6_firewall = true;
+			id->with_v2_services = true;
 		}
 		s->nids++;
 	}

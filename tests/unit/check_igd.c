@@ -652,7 +652,7 @@ START_TEST(test_firewall_service_is_igd2_only)
 	/* the IGD:1 beside an IGD:2: its SCPDs under its prefix, and the
 	 * firewall service for the clients that take the IGD:1 */
 	snprintf(id.prefix, sizeof(id.prefix), "/igd1");
-	id.ipv6_firewall = true;
+	id.with_v2_services = true;
 	igd_root_description(b, &id);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "<serviceType>" FW6 "</serviceType>"));
