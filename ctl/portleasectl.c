@@ -58,6 +58,7 @@ static void usage(FILE *out)
 		"       portleasectl pcp [options] map tcp|udp INTERNAL_PORT [EXTERNAL_PORT]\n"
 		"       portleasectl pcp [options] delete tcp|udp|all INTERNAL_PORT\n"
 		"       portleasectl pcp [options] peer tcp|udp INTERNAL_PORT REMOTE_ADDR REMOTE_PORT\n"
+		"                    [EXTERNAL_PORT]\n"
 		"       portleasectl pcp [options] announce\n"
 		"       portleasectl pcp [options] external\n"
 		"\n"
@@ -80,7 +81,8 @@ static void usage(FILE *out)
 		"  -g, --gateway ADDR       the gateway, IPv4 or IPv6 (fe80::1%%eth0 for a\n"
 		"                           link-local one); default: the IPv4 default route's.\n"
 		"                           Over IPv6 the mapping is an IPv6 firewall pinhole\n"
-		"  -l, --lifetime SECONDS   lifetime to ask for (default 7200)\n"
+		"  -l, --lifetime SECONDS   lifetime to ask for (default 7200; 0 for peer:\n"
+		"                           delete it)\n"
 		"  -n, --nonce HEX          24 hex digits: the mapping nonce. A mapping can be\n"
 		"                           renewed or deleted only with the nonce that made\n"
 		"                           it; without -n a random one is used and printed\n"
@@ -94,8 +96,12 @@ static void usage(FILE *out)
 		"  -w, --wait MS            give up after MS milliseconds (default 3000)\n"
 		"  -h, --help               this help\n"
 		"\n"
-		"peer reports where the gateway's NAT put an outbound flow of this host (the\n"
-		"external address and port the remote peer sees) and keeps it alive.\n"
+		"peer asks for the external address and port that this host's flow from\n"
+		"INTERNAL_PORT to the remote leaves from, kept for the lifetime: where the\n"
+		"gateway's NAT put a flow that exists, or else a new mapping (the suggested\n"
+		"EXTERNAL_PORT if free), so that the first packet sent after the answer\n"
+		"leaves from it and the remote's packets come back, whichever side sends\n"
+		"first. Asking again renews it; -l 0 deletes it.\n"
 		"external prints the gateway's external address (NAT-PMP opcode 0).\n"
 		"exit status: 0 success, 1 refused (by the gateway or by portleased), 2 usage,\n"
 		"3 no answer (no gateway, or no portleased to ask)\n");
@@ -375,6 +381,11 @@ static int pcp_command(struct options *o, int argc, char **argv)
 	} else if ((strcmp(verb, "map") == 0 && (argc == 3 || argc == 4)) ||
 		   (strcmp(verb, "delete") == 0 && argc == 3)) {
 		bool map = verb[0] == 'm';
+		if (map && o->lifetime == 0) {
+			fprintf(stderr, "portleasectl: a mapping lives 1 second or more "
+					"(delete removes one)\n");
+			return EXIT_USAGE;
+		}
 		rq.opcode = PCP_OP_MAP;
 		rq.lifetime = map ? o->lifetime : 0;
 		if (parse_proto(argv[1], &rq.protocol, !map) < 0 ||
@@ -405,13 +416,14 @@ static int pcp_command(struct options *o, int argc, char **argv)
 			rq.has_description = true;
 			snprintf(rq.description, sizeof(rq.description), "%s", o->description);
 		}
-	} else if (strcmp(verb, "peer") == 0 && argc == 5) {
+	} else if (strcmp(verb, "peer") == 0 && (argc == 5 || argc == 6)) {
 		rq.opcode = PCP_OP_PEER;
 		rq.lifetime = o->lifetime;
 		if (parse_proto(argv[1], &rq.protocol, false) < 0 ||
 		    parse_port(argv[2], &rq.internal_port) < 0 ||
 		    !parse_address(argv[3], &rq.remote_addr) ||
-		    parse_port(argv[4], &rq.remote_port) < 0) {
+		    parse_port(argv[4], &rq.remote_port) < 0 ||
+		    (argc == 6 && parse_port(argv[5], &rq.suggested_external_port) < 0)) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -505,8 +517,8 @@ int main(int argc, char **argv)
 		case 'l': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v == 0 || v > UINT32_MAX) {
-				fprintf(stderr, "portleasectl: the lifetime is 1 to %u seconds\n",
+			if (*optarg == '\0' || *end != '\0' || v > UINT32_MAX) {
+				fprintf(stderr, "portleasectl: the lifetime is 0 to %u seconds\n",
 					UINT32_MAX);
 				return EXIT_USAGE;
 			}

@@ -75,6 +75,12 @@ size_t audit_format(char *buf, size_t cap, const struct audit_record *r)
 	      r->internal_port);
 	if (r->has_external_port)
 		field(&l, "external_port", "%u", r->external_port);
+	if (r->has_peer) {
+		char peer[ADDR_STRLEN];
+
+		field(&l, "peer", addr_is_v4(&r->peer_addr) ? "%s:%u" : "[%s]:%u",
+		      addr_format(&r->peer_addr, peer), r->peer_port);
+	}
 	if (r->lifetime)
 		field(&l, "lifetime", "%u", r->lifetime);
 	if (r->rule_line)

@@ -31,6 +31,10 @@ struct audit_record {
 	const char *result;       /* "ok", or why not; NULL: not said */
 	const char *by;           /* deleted: "client", "operator", "policy"; NULL: not said */
 	const char *description;  /* the client's text; NULL or "": not said */
+	/* PCP PEER: the remote peer the flow is with */
+	bool has_peer;
+	struct in6_addr peer_addr;
+	uint16_t peer_port;
 };
 
 /* "audit event=granted origin=natpmp proto=tcp client=192.168.1.10 ..." in

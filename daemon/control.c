@@ -258,7 +258,19 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 			else
 				evbuffer_add_printf(out, ",\"expires\":%lld,\"remaining\":%u",
 						    (long long)l->expires, l->remaining);
-			evbuffer_add_printf(out, ",\"remote_filters\":%zu", l->nfilters);
+			evbuffer_add_printf(out, ",\"remote_filters\":%zu,\"peers\":", l->nfilters);
+			if (l->peer) {
+				for (size_t j = 0; j < l->nfilters; j++) {
+					char peer[ADDR_STRLEN + 8];
+
+					evbuffer_add_printf(out, "%s\"%s\"", j ? "," : "[",
+							    endpoint(peer, &l->filters[j].remote.net,
+								     l->filters[j].port));
+				}
+				evbuffer_add_printf(out, "]");
+			} else {
+				evbuffer_add_printf(out, "null");
+			}
 			if (l->conflict != LEASE_CONFLICT_NONE)
 				evbuffer_add_printf(out, ",\"conflict\":\"%s\"",
 						    lease_conflict_name(l->conflict));
@@ -324,9 +336,19 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 			evbuffer_add_printf(out, "%10s %12s %-9s ", "?", "?", idle);
 		if (l->conflict != LEASE_CONFLICT_NONE)
 			evbuffer_add_printf(out, "[CONFLICT: %s] ", lease_conflict_text(l->conflict));
-		if (l->nfilters)
+		if (l->peer) {
+			char peer[ADDR_STRLEN + 8];
+
+			/* The flows of the internal endpoint with these. */
+			evbuffer_add_printf(out, "[PEER");
+			for (size_t j = 0; j < l->nfilters; j++)
+				evbuffer_add_printf(out, " %s", endpoint(peer, &l->filters[j].remote.net,
+									 l->filters[j].port));
+			evbuffer_add_printf(out, "] ");
+		} else if (l->nfilters) {
 			evbuffer_add_printf(out, "[%zu remote filter%s] ", l->nfilters,
 					    l->nfilters == 1 ? "" : "s");
+		}
 		add_printable(out, l->description);
 		evbuffer_add_printf(out, "\n");
 	}

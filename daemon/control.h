@@ -81,6 +81,8 @@ struct control_lease {
 	int64_t last_used;           /* used: when the last one did */
 	uint32_t idle;               /* used: seconds since */
 	size_t nfilters;             /* remote filters */
+	const struct remote_filter *filters;
+	bool peer;                   /* PCP PEER: the filters are its remote peers */
 	uint16_t pinhole_id;
 	enum lease_conflict conflict; /* what else takes its external port since */
 };

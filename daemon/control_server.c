@@ -75,6 +75,7 @@ static void list(struct control_server *s, const struct control_request *req, st
 			.created = mapper_wall_time(s->mapper, l->created_ms),
 			.expires = mapper_wall_time(s->mapper, l->expires_ms),
 			.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
+			.filters = l->filters, .peer = l->peer,
 			.pinhole_id = l->pinhole_id, .permanent = l->origin == LEASE_ORIGIN_STATIC,
 			.conflict = (enum lease_conflict)l->conflict,
 		};

@@ -59,6 +59,9 @@ struct lease {
 	uint8_t nfilters;              /* 0: every remote may use it */
 	bool has_nonce;                /* PCP: only the nonce's holder may renew or delete */
 	bool declared;                 /* static: from the config file, not portleasectl add */
+	/* PCP PEER's: its filters are the remote peers (one address and port
+	 * each) whose flows with the internal endpoint it carries, both ways. */
+	bool peer;
 	bool batch_pending;            /* the mapper's: its add is queued, not yet applied */
 	/* The mapper's: what else takes its external port from the WAN since it
 	 * was granted (enum lease_conflict). */

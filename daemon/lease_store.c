@@ -34,7 +34,7 @@ static struct leasefile_record record_of(const struct mapper *m, const struct le
 		.created = mapper_wall_time(m, l->created_ms),
 		.expires = l->expires_ms == LEASE_NEVER ? LEASEFILE_NEVER :
 							   mapper_wall_time(m, l->expires_ms),
-		.has_nonce = l->has_nonce, .nfilters = l->nfilters,
+		.has_nonce = l->has_nonce, .nfilters = l->nfilters, .peer = l->peer,
 	};
 
 	memcpy(r.nonce, l->nonce, sizeof(r.nonce));

@@ -81,6 +81,8 @@ size_t leasefile_format(char *buf, size_t cap, const struct leasefile_record *r)
 
 		put(&o, " filter=%s/%u,%u", addr_format(&f->net, a), len, r->filters[i].port);
 	}
+	if (r->peer)
+		put(&o, " peer=1");
 	if (r->description[0]) {
 		/* Percent-encoded: a token holds no space, and the file no
 		 * control character from a client. */
@@ -307,6 +309,8 @@ int leasefile_parse(const char *line, struct leasefile_record *r)
 		} else if (strncmp(token, "filter=", 7) == 0) {
 			if (r->nfilters == FILTER_MAX || !parse_filter(v, &r->filters[r->nfilters++]))
 				return -1;
+		} else if (strcmp(token, "peer=1") == 0) {
+			r->peer = true;
 		} else if (strncmp(token, "description=", 12) == 0) {
 			if (!parse_description(v, r->description))
 				return -1;
@@ -318,7 +322,8 @@ int leasefile_parse(const char *line, struct leasefile_record *r)
 	/* What the rest of the daemon takes for granted. */
 	if ((r->origin == LEASE_ORIGIN_STATIC) != !r->has_client ||
 	    (r->origin == LEASE_ORIGIN_STATIC) != (r->expires == LEASEFILE_NEVER) ||
-	    (!addr_is_v4(&r->internal_addr) && r->external_port != r->internal_port))
+	    (!addr_is_v4(&r->internal_addr) && r->external_port != r->internal_port) ||
+	    (r->peer && (r->origin != LEASE_ORIGIN_PCP || r->nfilters == 0)))
 		return -1;
 	return 0;
 }

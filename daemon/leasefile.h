@@ -6,7 +6,8 @@
  *   portleased-leases 1 epoch_start=1795000000 clean=1
  *   lease proto=tcp origin=natpmp client=192.168.1.10 internal=192.168.1.10
  *         iport=8080 eport=8080 created=1795000100 expires=1795003700
- *         [nonce=24HEX] [filter=PREFIX/LEN,PORT]... [description=PERCENT-ENCODED]
+ *         [nonce=24HEX] [filter=PREFIX/LEN,PORT]... [peer=1]
+ *         [description=PERCENT-ENCODED]
  *
  * (one line per lease). A static mapping has no client and expires=never.
  */
@@ -39,6 +40,7 @@ struct leasefile_record {
 	uint8_t nonce[LEASE_NONCE_LEN];
 	size_t nfilters;
 	struct remote_filter filters[FILTER_MAX];
+	bool peer;  /* PCP PEER: the filters are its remote peers */
 	char description[LEASE_DESCRIPTION_MAX + 1];
 };
 

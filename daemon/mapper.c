@@ -135,6 +135,8 @@ static struct nft_mapping mapping_of(const struct lease *l, uint64_t timeout_ms,
 		.timeout_ms = timeout_ms,
 		.client = l->client,
 		.operator_static = l->origin == LEASE_ORIGIN_STATIC,
+		/* IPv6 translates nothing: its PEER is its pinhole's filter. */
+		.peer = l->peer && addr_is_v4(&l->internal_addr),
 	};
 }
 
@@ -243,6 +245,9 @@ static void forget_lease(struct mapper *m, struct lease *l, const char *event, c
 		.internal_port = l->internal_port, .has_external_port = addr_is_v4(&l->internal_addr),
 		.external_port = l->external_port, .rule_line = rule_line(m, l->rule), .by = by,
 		.description = l->description,
+		.has_peer = l->peer && l->nfilters > 0,
+		.peer_addr = l->nfilters ? l->filters[0].remote.net : in6addr_any,
+		.peer_port = l->nfilters ? l->filters[0].port : 0,
 	});
 	m->metrics.events[strcmp(event, "expired") == 0 ? METRICS_EXPIRED : METRICS_DELETED]
 			 [l->origin]++;
@@ -585,6 +590,9 @@ static void log_decision(struct mapper *m, const struct map_request *req,
 		.external_port = res->external_port, .lifetime = ok ? res->lifetime : 0,
 		.rule_line = rule_line(m, res->rule), .result = ok ? "ok" : why,
 		.description = req->description,
+		.has_peer = req->peer && req->nfilters > 0,
+		.peer_addr = req->nfilters ? req->filters[0].remote.net : in6addr_any,
+		.peer_port = req->nfilters ? req->filters[0].port : 0,
 	});
 }
 
@@ -710,6 +718,7 @@ static struct lease new_lease(const struct mapper *m, const struct map_request *
 		memcpy(fields.nonce, req->nonce, LEASE_NONCE_LEN);
 	}
 	fields.description = req->description;
+	fields.peer = req->peer;
 	set_filters(&fields, req, filters);
 	return fields;
 }
@@ -944,6 +953,14 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
+	if (l && l->peer) {
+		/* Its one external port is the PEER mappings'; a MAP would open
+		 * it to every remote behind their backs. */
+		res = (struct map_result){ .status = MAP_PORT_UNAVAILABLE, .rule = -1 };
+		log_decision(m, req, &res, "refused",
+			     "the internal endpoint has PEER mappings; delete them first");
+		return res;
+	}
 	if (l) {
 		if (refresh(m, l, req, lifetime, &res)) {
 			/* A NAT-PMP lease taken over by PCP gets the nonce from now on. */
@@ -975,7 +992,7 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req)
 		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
 				      req->internal_port);
 	}
-	if (!l)
+	if (!l || l->peer)  /* a MAP's delete; PEER mappings go by PEER */
 		return MAP_OK;
 	if (!owns(l, &req->client, req->nonce)) {
 		struct map_request asked = { .proto = req->proto, .client = req->client,
@@ -1034,6 +1051,20 @@ size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 	return removed;
 }
 
+/* Whether filters can be a PEER mapping's remotes: one to FILTER_MAX,
+ * each one address of internal's family and one port. */
+static bool peer_filters_valid(const struct remote_filter *filters, size_t n,
+			       const struct in6_addr *internal)
+{
+	if (n == 0 || n > FILTER_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (filters[i].remote.len != 128 || filters[i].port == 0 ||
+		    addr_is_v4(&filters[i].remote.net) != addr_is_v4(internal))
+			return false;
+	return true;
+}
+
 enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *r)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -1053,6 +1084,8 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	}
 	if (r->expires <= now)
 		return MAP_NO_FLOW;  /* expired meanwhile: nothing to restore */
+	if (r->peer && !peer_filters_valid(r->filters, r->nfilters, &r->internal_addr))
+		return MAP_UNSUPPORTED;
 	if (mapper_internal_refusal(m, &r->internal_addr))
 		return MAP_NOT_A_HOST;
 	if (!lease_external_free(m->leases, r->proto, r->external_port) && addr_is_v4(&r->internal_addr))
@@ -1073,6 +1106,7 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	fields.has_nonce = r->has_nonce;
 	memcpy(fields.nonce, r->nonce, sizeof(fields.nonce));
 	fields.description = r->description;
+	fields.peer = r->peer;
 	nfilters = r->nfilters < FILTER_MAX ? r->nfilters : FILTER_MAX;
 	memcpy(filters, r->filters, nfilters * sizeof(*filters));
 	fields.filters = filters;
@@ -1329,11 +1363,148 @@ static struct map_result peer_refused(struct mapper *m, const struct peer_reques
 	return (struct map_result){ .status = status, .rule = -1 };
 }
 
-/*
- * PEER reports and prolongs a flow the host already has; it opens nothing
- * new. The policy still has the last word: a host it lets map nothing from
- * that internal port gets nothing here either.
- */
+/* The PEER's remote as a filter of its mapping: one address, one port. */
+static struct remote_filter peer_remote(const struct peer_request *req)
+{
+	return (struct remote_filter){ .remote = { .net = req->remote_addr, .len = 128 },
+				       .port = req->remote_port };
+}
+
+static int find_remote(const struct lease *l, const struct remote_filter *r)
+{
+	for (size_t i = 0; i < l->nfilters; i++)
+		if (addr_equal(&l->filters[i].remote.net, &r->remote.net) &&
+		    l->filters[i].remote.len == r->remote.len && l->filters[i].port == r->port)
+			return (int)i;
+	return -1;
+}
+
+/* What a PEER amounts to as a mapping of its internal endpoint. */
+static struct map_request peer_as_map(const struct peer_request *req, uint32_t lifetime,
+				      const struct remote_filter *remotes, size_t nremotes)
+{
+	return (struct map_request){
+		.proto = req->proto, .client = req->client, .internal_addr = req->internal_addr,
+		.internal_port = req->internal_port,
+		.suggested_external_port = req->suggested_external_port, .lifetime = lifetime,
+		.origin = LEASE_ORIGIN_PCP, .nonce = req->nonce, .replace_filters = true,
+		.filters = remotes, .nfilters = nremotes, .peer = true,
+	};
+}
+
+/* A remote taken out of a PEER mapping that keeps others. */
+static struct map_result peer_remove_remote(struct mapper *m, struct lease *l,
+					    const struct peer_request *req, int at)
+{
+	struct remote_filter remotes[FILTER_MAX], asked = l->filters[at];
+	uint32_t remaining = mapper_remaining(m, l);
+	struct map_request mr;
+	struct map_result res;
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nfilters; i++)
+		if ((int)i != at)
+			remotes[n++] = l->filters[i];
+	mr = peer_as_map(req, remaining, remotes, n);
+	if (!refresh(m, l, &mr, remaining ? remaining : 1, &res)) {
+		remove_lease(m, l, "deleted", "policy");
+		return (struct map_result){ .status = MAP_OK, .rule = -1 };
+	}
+	if (res.status == MAP_OK)
+		audit(&(struct audit_record){
+			.event = "deleted", .origin = "pcp", .proto = l->proto, .client = l->client,
+			.internal_addr = l->internal_addr, .internal_port = l->internal_port,
+			.has_external_port = addr_is_v4(&l->internal_addr),
+			.external_port = l->external_port, .by = "client", .has_peer = true,
+			.peer_addr = asked.remote.net, .peer_port = asked.port,
+		});
+	res.lifetime = 0;
+	return res;
+}
+
+/* A PEER on an internal endpoint that has PEER mappings: renewed, another
+ * remote added at the same external port (RFC 6887 §12: one external
+ * endpoint per internal one), or a remote taken out. */
+static struct map_result peer_change(struct mapper *m, struct lease *l,
+				     const struct peer_request *req, uint32_t lifetime)
+{
+	struct remote_filter remotes[FILTER_MAX], asked = peer_remote(req);
+	int at = find_remote(l, &asked);
+	uint16_t external_port = l->external_port;
+	struct map_request mr;
+	struct map_result res;
+	size_t n = 0;
+
+	if (req->lifetime == 0) {
+		if (at < 0)
+			return (struct map_result){ .status = MAP_OK, .rule = -1 };
+		if (l->nfilters > 1)
+			return peer_remove_remote(m, l, req, at);
+		remove_lease(m, l, "deleted", "client");
+		schedule_expiry(m);
+		return (struct map_result){ .status = MAP_OK, .external_port = external_port,
+					    .rule = -1 };
+	}
+	/* The one asked about first, for the audit line. */
+	remotes[n++] = asked;
+	for (size_t i = 0; i < l->nfilters && n < FILTER_MAX; i++)
+		if ((int)i != at)
+			remotes[n++] = l->filters[i];
+	mr = peer_as_map(req, lifetime, remotes, n);
+	if (at >= 0) {
+		mr.replace_filters = false;  /* a renewal */
+	} else if (l->nfilters == FILTER_MAX) {
+		res = (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
+		log_decision(m, &mr, &res, "refused",
+			     "the internal endpoint has PEER mappings with 8 remotes already");
+		return res;
+	}
+	if (!refresh(m, l, &mr, lifetime, &res)) {
+		remove_lease(m, l, "deleted", "policy");
+		res = (struct map_result){ .status = MAP_DENIED, .rule = -1 };
+		log_decision(m, &mr, &res, "refused", NULL);
+		return res;
+	}
+	log_decision(m, &mr, &res, at >= 0 ? "refreshed" : "granted", NULL);
+	return res;
+}
+
+/* A flow the router tracks outside any mapping of ours: where its source
+ * NAT put it, kept alive for the lifetime. -ENOENT if there is none. */
+static int report_flow(struct mapper *m, const struct peer_request *req, uint32_t lifetime,
+		       struct in6_addr *external_addr, struct map_result *res)
+{
+	struct ct_flow flow = {
+		.proto = req->proto,
+		.internal_addr = req->internal_addr, .internal_port = req->internal_port,
+		.remote_addr = req->remote_addr, .remote_port = req->remote_port,
+	};
+	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
+	uint16_t port;
+	int rc;
+
+	if (!m->conntrack)
+		return -ENOENT;
+	addr_format(&req->internal_addr, internal);
+	addr_format(&req->remote_addr, remote);
+	rc = conntrack_peer(m->conntrack, &flow, lifetime, external_addr, &port);
+	if (rc == -ENOENT)
+		return rc;
+	if (rc < 0) {
+		log_warnx("conntrack: cannot look up %s %s:%u -> %s:%u: %s",
+			  policy_proto_name(req->proto), internal, req->internal_port, remote,
+			  req->remote_port, strerror(-rc));
+		*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = -1 };
+		return 0;
+	}
+	log_info("peer: %s %s:%u -> %s:%u is external port %u, kept for %us",
+		 policy_proto_name(req->proto), internal, req->internal_port, remote,
+		 req->remote_port, port, lifetime);
+	*res = (struct map_result){ .status = MAP_OK, .external_port = port, .lifetime = lifetime,
+				    .rule = -1 };
+	return 0;
+}
+
 struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 			      struct in6_addr *external_addr)
 {
@@ -1344,39 +1515,44 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 		.proto = req->proto,
 		.internal_port = req->internal_port,
 	};
-	struct ct_flow flow = {
-		.proto = req->proto,
-		.internal_addr = req->internal_addr, .internal_port = req->internal_port,
-		.remote_addr = req->remote_addr, .remote_port = req->remote_port,
-	};
-	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
-	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
+	uint32_t lifetime = req->lifetime ? config_clamp_lifetime(m->cfg, req->lifetime) : 0;
+	bool v4 = addr_is_v4(&req->internal_addr);
+	struct remote_filter remote = peer_remote(req);
+	struct map_request mr;
+	struct map_result res;
 	const char *why;
-	uint16_t port;
-	int rc;
+	struct lease *l;
 
-	addr_format(&req->internal_addr, internal);
-	addr_format(&req->remote_addr, remote);
-	if (!m->conntrack)
-		return (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
 	if (!within_rate(m, &req->client))
 		return peer_refused(m, req, MAP_RATE_LIMITED, map_status_name(MAP_RATE_LIMITED));
 	if ((why = mapper_internal_refusal(m, &req->internal_addr)))
 		return peer_refused(m, req, MAP_NOT_A_HOST, why);
+	if (v4 && !m->has_external_address)
+		return peer_refused(m, req, MAP_NO_EXTERNAL_ADDRESS, "no external address");
+	*external_addr = v4 ? addr_from_v4(m->external_address) : req->internal_addr;
+
+	l = lease_by_internal(m->leases, &req->internal_addr, req->proto, req->internal_port);
+	if (l && l->batch_pending) {
+		settle(m);
+		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
+				      req->internal_port);
+	}
+	if (l && l->peer) {
+		if (!owns(l, &req->client, req->nonce))
+			return peer_refused(m, req, MAP_NOT_OWNER, map_status_name(MAP_NOT_OWNER));
+		return peer_change(m, l, req, lifetime);
+	}
+	if (lifetime == 0)  /* no PEER mapping to delete; a flow ends as it would have */
+		return (struct map_result){ .status = MAP_OK, .rule = -1 };
 	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0)
 		return peer_refused(m, req, MAP_DENIED, "no policy rule allows the port");
-	rc = conntrack_peer(m->conntrack, &flow, lifetime, external_addr, &port);
-	if (rc == -ENOENT)
-		return peer_refused(m, req, MAP_NO_FLOW, "no such flow");
-	if (rc < 0) {
-		log_warnx("conntrack: cannot look up %s %s:%u -> %s:%u: %s",
-			  policy_proto_name(req->proto), internal, req->internal_port, remote,
-			  req->remote_port, strerror(-rc));
-		return (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = -1 };
-	}
-	log_info("peer: %s %s:%u -> %s:%u is external port %u, kept for %us",
-		 policy_proto_name(req->proto), internal, req->internal_port, remote,
-		 req->remote_port, port, lifetime);
-	return (struct map_result){ .status = MAP_OK, .external_port = port, .lifetime = lifetime,
-				    .rule = -1 };
+	if (report_flow(m, req, lifetime, external_addr, &res) == 0)
+		return res;
+	if (l)
+		return peer_refused(m, req, MAP_NO_FLOW,
+				    "no such flow, and the internal endpoint has a MAP mapping");
+	mr = peer_as_map(req, lifetime, &remote, 1);
+	res = v4 ? grant(m, &mr, lifetime) : grant_pinhole(m, &mr, lifetime);
+	log_decision(m, &mr, &res, "granted", NULL);
+	return res;
 }

@@ -34,6 +34,10 @@ struct map_request {
 	bool replace_filters;
 	const struct remote_filter *filters;
 	size_t nfilters;                /* at most FILTER_MAX */
+	/* PCP PEER: the filters are remote peers (one address and port each),
+	 * and the internal endpoint's flows with them leave from the external
+	 * port too. The first is the one the request is about. */
+	bool peer;
 };
 
 enum map_status {
@@ -112,8 +116,7 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req);
 void mapper_remove(struct mapper *m, struct lease *l);
 size_t mapper_flush(struct mapper *m, const struct in6_addr *client);
 
-/* PCP PEER: an outbound flow of a LAN host, whose implicit mapping (the
- * router's source NAT) is to be reported and kept alive. */
+/* PCP PEER: a LAN host's flow with one remote peer. */
 struct peer_request {
 	uint8_t proto;
 	struct in6_addr client;
@@ -121,7 +124,9 @@ struct peer_request {
 	uint16_t internal_port;
 	struct in6_addr remote_addr;
 	uint16_t remote_port;
-	uint32_t lifetime;  /* clamped to the config's bounds */
+	uint16_t suggested_external_port;  /* 0: no preference */
+	uint32_t lifetime;  /* clamped to the config's bounds; 0: delete */
+	const uint8_t *nonce;  /* LEASE_NONCE_LEN bytes */
 };
 
 /* The lease file's side. dirty(arg) runs after every change the file must
@@ -210,11 +215,23 @@ void mapper_set_own_addresses(struct mapper *m, const struct own_addresses *own)
 const char *mapper_internal_refusal(const struct mapper *m, const struct in6_addr *a);
 
 struct conntrack;
-/* Without one, every PEER is MAP_UNSUPPORTED. */
+/* Without one, PEER cannot find flows that exist already: it creates a
+ * mapping for each. */
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct);
-/* MAP_OK with external_port, lifetime and *external_addr set; MAP_DENIED
- * when the policy lets the client map nothing from that internal port;
- * MAP_NO_FLOW; MAP_BACKEND_FAILED. */
+/*
+ * PEER (RFC 6887 §12). A flow the router already tracks, outside any
+ * mapping of ours, is reported where the router's source NAT put it and
+ * kept alive for the lifetime. Otherwise a PEER mapping (a lease with peer
+ * set) is made or renewed: the flows between the internal endpoint and the
+ * remote leave from its external port and come back through it, whichever
+ * side sends first; more remotes of one internal endpoint share that
+ * port; lifetime 0 takes the remote out (the last one: the lease). An
+ * IPv6 one, without translation, is a pinhole for that remote.
+ * MAP_OK with external_port, lifetime and *external_addr set; MAP_DENIED,
+ * MAP_NO_FLOW (the internal endpoint has a MAP mapping and no such flow),
+ * MAP_QUOTA_EXCEEDED (also: FILTER_MAX remotes already), the statuses of
+ * mapper_map.
+ */
 struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 			      struct in6_addr *external_addr);
 

@@ -181,18 +181,17 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 }
 
 /*
- * PEER, RFC 6887 §12: the implicit mapping of an outbound flow the host
- * already has (the router's source NAT), reported and kept alive for the
- * lifetime. portleased creates no mapping ahead of traffic:
+ * PEER, RFC 6887 §12 (mapper_peer): a flow the router tracks already is
+ * reported where its source NAT put it; otherwise a PEER mapping is made,
+ * so that the host's first packet leaves from the port it is told.
  *   (THIRD_PARTY already checked: check_third_party)
  *   protocol other than TCP/UDP                -> UNSUPP_PROTOCOL
  *   a port 0, or a remote of the other family  -> MALFORMED_REQUEST
- *   lifetime 0                                  -> SUCCESS, lifetime 0: there
- *                                                  is no explicit mapping to
- *                                                  delete; the flow ends as
- *                                                  it would have
- *   no such flow                                -> NO_RESOURCES (30 s: retry
- *                                                  after sending traffic)
+ *   lifetime 0                                  -> the PEER mapping with that
+ *                                                  remote deleted (SUCCESS
+ *                                                  also if there was none)
+ *   the internal endpoint has a MAP mapping,
+ *   and no such flow                            -> NO_RESOURCES (30 s)
  */
 static void answer_peer(struct mapper *mapper, const struct in6_addr *source,
 			const struct pcp_request *rq, struct pcp_answer *ans, bool *audited)
@@ -210,14 +209,12 @@ static void answer_peer(struct mapper *mapper, const struct in6_addr *source,
 		ans->result = PCP_MALFORMED_REQUEST;
 		return;
 	}
-	if (rq->lifetime == 0) {
-		ans->lifetime = 0;
-		return;
-	}
 	pr = (struct peer_request){
 		.proto = rq->protocol, .client = *source, .internal_addr = *internal,
 		.internal_port = rq->internal_port, .remote_addr = rq->remote_addr,
-		.remote_port = rq->remote_port, .lifetime = rq->lifetime,
+		.remote_port = rq->remote_port,
+		.suggested_external_port = rq->suggested_external_port,
+		.lifetime = rq->lifetime, .nonce = rq->nonce,
 	};
 	res = mapper_peer(mapper, &pr, &ans->assigned_external_addr);
 	*audited = true;

@@ -24,13 +24,13 @@
 /* Our sets and chains. Sets first: a set's id, which links a lookup to a
  * set created in the same batch, is its index + 1. */
 enum obj { OBJ_FWD4, OBJ_FWD4_FILTERED, OBJ_ALLOW4, OBJ_PINHOLE6, OBJ_PINHOLE6_FILTERED,
-	   OBJ_HAIRPIN4, OBJ_SEEN4, OBJ_SEEN6, OBJ_SET_COUNT,
+	   OBJ_HAIRPIN4, OBJ_SEEN4, OBJ_SEEN6, OBJ_PEER4, OBJ_SET_COUNT,
 	   OBJ_PREROUTING = OBJ_SET_COUNT, OBJ_POSTROUTING, OBJ_FORWARD, OBJ_COUNT };
 static const char *const obj_base_name[OBJ_COUNT] = {
 	[OBJ_FWD4] = "fwd4", [OBJ_FWD4_FILTERED] = "fwd4_filtered", [OBJ_ALLOW4] = "allow4",
 	[OBJ_PINHOLE6] = "pinhole6", [OBJ_PINHOLE6_FILTERED] = "pinhole6_filtered",
 	[OBJ_HAIRPIN4] = "hairpin4", [OBJ_SEEN4] = "seen4", [OBJ_SEEN6] = "seen6",
-	[OBJ_PREROUTING] = "prerouting", [OBJ_POSTROUTING] = "postrouting",
+	[OBJ_PEER4] = "peer4", [OBJ_PREROUTING] = "prerouting", [OBJ_POSTROUTING] = "postrouting",
 	[OBJ_FORWARD] = "forward",
 };
 /* In a firewall's table, what tells ours from the firewall's own. */
@@ -61,6 +61,8 @@ static const char *const obj_base_name[OBJ_COUNT] = {
 #define FWD4F_KEY_LEN 16  /* remote addr(4) . remote port(4) . proto(4) . port(4) */
 #define PIN6F_KEY_LEN 44  /* remote addr(16) . remote port(4) . addr(16) . proto(4) .
 			     port(4) */
+#define PEER4_KEY_LEN 20  /* addr(4) . port(4) . remote addr(4) . proto(4) . remote port(4) */
+#define PEER4_DATA_LEN 2  /* the external port: not a concatenation, so not padded */
 #define MAX_KEY_LEN PIN6F_KEY_LEN
 /* The range sets' fields, in bytes as the datatypes have them. */
 static const uint8_t fwd4_filtered_fields[] = { 4, 2, 1, 2 };
@@ -69,7 +71,9 @@ static const uint8_t pinhole6_filtered_fields[] = { 16, 2, 16, 1, 2 };
 
 /* nft's named priorities "dstnat" and "filter" (netfilter_ipv4.h). */
 #define PRIORITY_DSTNAT (-100)
-#define PRIORITY_SRCNAT 100
+/* Before the firewall's own masquerade at "srcnat" (100): the first nat
+ * chain that binds a connection's source wins, and PEER's must. */
+#define PRIORITY_SRCNAT 90
 /* Before the router firewall's own forward chain (usually "filter"), so
  * the pinhole mark is set by the time it looks. */
 #define PRIORITY_FORWARD (-10)
@@ -306,13 +310,21 @@ static struct nftnl_rule *new_rule(const struct nft *n, enum obj chain)
 	return new_rule_in(n, n->name[chain]);
 }
 
-static void rule_match_iifname(struct nftnl_rule *r, const char *ext_ifname)
+/* An interface name as the kernel compares it: the whole IFNAMSIZ bytes,
+ * zero-padded. */
+static void rule_match_ifname(struct nftnl_rule *r, uint32_t meta_key, uint32_t cmp_op,
+			      const char *name)
 {
 	char ifname[IFNAMSIZ] = { 0 };
 
-	strncpy(ifname, ext_ifname, IFNAMSIZ - 1);
-	add_expr(r, expr_meta(NFT_META_IIFNAME, NFT_REG_1));
-	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_EQ, ifname, IFNAMSIZ));
+	snprintf(ifname, sizeof(ifname), "%s", name);
+	add_expr(r, expr_meta(meta_key, NFT_REG_1));
+	add_expr(r, expr_cmp(NFT_REG_1, cmp_op, ifname, IFNAMSIZ));
+}
+
+static void rule_match_iifname(struct nftnl_rule *r, const char *ext_ifname)
+{
+	rule_match_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, ext_ifname);
 }
 
 /* A rule for packets of one family that came in on the external interface. */
@@ -366,11 +378,7 @@ static struct nftnl_rule *rule_dnat_filtered(const struct nft *n)
 
 static void rule_match_not_iifname(struct nftnl_rule *r, const char *ext_ifname)
 {
-	char ifname[IFNAMSIZ] = { 0 };
-
-	strncpy(ifname, ext_ifname, IFNAMSIZ - 1);
-	add_expr(r, expr_meta(NFT_META_IIFNAME, NFT_REG_1));
-	add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, ifname, IFNAMSIZ));
+	rule_match_ifname(r, NFT_META_IIFNAME, NFT_CMP_NEQ, ext_ifname);
 }
 
 /* Hairpin: a LAN host asking for the external address and a mapped port
@@ -407,6 +415,34 @@ static struct nftnl_rule *rule_hairpin_masquerade(const struct nft *n)
 	add_expr(r, ct);
 	add_expr(r, expr_lookup(n, OBJ_HAIRPIN4, NFT_REG_1, -1));
 	add_expr(r, nftnl_expr_alloc("masq"));
+	return r;
+}
+
+static void rule_match_oifname(struct nftnl_rule *r, const char *ext_ifname)
+{
+	rule_match_ifname(r, NFT_META_OIFNAME, NFT_CMP_EQ, ext_ifname);
+}
+
+/* PCP PEER: a LAN host's flow to the remote it named leaves from the
+ * external port it was told, from its first packet on.
+ * oifname $ext meta nfproto ipv4
+ *     masquerade to : ip saddr . th sport . ip daddr . meta l4proto . th dport map @peer4 */
+static struct nftnl_rule *rule_peer_masquerade(const struct nft *n)
+{
+	struct nftnl_rule *r = new_rule(n, OBJ_POSTROUTING);
+	struct nftnl_expr *masq = nftnl_expr_alloc("masq");
+
+	rule_match_oifname(r, n->ext_ifname);
+	rule_match_nfproto(r, NFPROTO_IPV4);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00));
+	rule_load_source_port(r, NFT_REG32_01);
+	add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_02));
+	rule_load_proto_port(r, NFT_REG32_03);
+	add_expr(r, expr_lookup(n, OBJ_PEER4, NFT_REG_1, NFT_REG32_00));
+	nftnl_expr_set_u32(masq, NFTNL_EXPR_MASQ_REG_PROTO_MIN, NFT_REG32_00);
+	nftnl_expr_set_u32(masq, NFTNL_EXPR_MASQ_REG_PROTO_MAX, NFT_REG32_00);
+	nftnl_expr_set_u32(masq, NFTNL_EXPR_MASQ_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+	add_expr(r, masq);
 	return r;
 }
 
@@ -720,7 +756,7 @@ static bool integrated(const struct nft *n)
 /* Our sets, chains and rules (docs/nftables.md). */
 static void put_our_objects(struct nft *n, struct batch *bt)
 {
-	struct nftnl_set *fwd4, *hairpin4;
+	struct nftnl_set *fwd4, *hairpin4, *peer4;
 
 	fwd4 = new_set(n, OBJ_FWD4, CONCAT2(TYPE_INET_PROTOCOL, TYPE_INET_SERVICE), FWD4_KEY_LEN);
 	make_fwd4_map(fwd4);
@@ -754,6 +790,14 @@ static void put_our_objects(struct nft *n, struct batch *bt)
 	put_set(n, bt, hairpin4);
 	if (n->has_hairpin_address)
 		put_hairpin_address(n, bt, NFT_MSG_NEWSETELEM, n->hairpin_address);
+	peer4 = new_set(n, OBJ_PEER4,
+			CONCAT5(TYPE_IPADDR, TYPE_INET_SERVICE, TYPE_IPADDR, TYPE_INET_PROTOCOL,
+				TYPE_INET_SERVICE),
+			PEER4_KEY_LEN);
+	nftnl_set_set_u32(peer4, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_MAP);
+	nftnl_set_set_u32(peer4, NFTNL_SET_DATA_TYPE, TYPE_INET_SERVICE);
+	nftnl_set_set_u32(peer4, NFTNL_SET_DATA_LEN, PEER4_DATA_LEN);
+	put_set(n, bt, counted(peer4));
 
 	put_chain(n, bt, new_chain(n, OBJ_PREROUTING, "nat", NF_INET_PRE_ROUTING, PRIORITY_DSTNAT));
 	put_chain(n, bt, new_chain(n, OBJ_POSTROUTING, "nat", NF_INET_POST_ROUTING,
@@ -768,6 +812,7 @@ static void put_our_objects(struct nft *n, struct batch *bt)
 	put_our_rule(n, bt, OBJ_PREROUTING, rule_dnat_filtered(n));
 	put_our_rule(n, bt, OBJ_PREROUTING, rule_hairpin_dnat(n));
 	put_our_rule(n, bt, OBJ_POSTROUTING, rule_hairpin_masquerade(n));
+	put_our_rule(n, bt, OBJ_POSTROUTING, rule_peer_masquerade(n));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_skip_invalid(n));
 	/* Before the accepts, which end the chain. */
 	put_our_rule(n, bt, OBJ_FORWARD, rule_seen4(n));
@@ -1315,8 +1360,8 @@ struct element {
 	uint64_t timeout_ms;            /* an add's; 0: none (static) */
 };
 
-/* Remote ranges, plus allow4. */
-#define MAPPING_MAX_ELEMENTS (FILTER_MAX_RANGES + 1)
+/* Remote ranges, a PEER's outbound ones, plus allow4. */
+#define MAPPING_MAX_ELEMENTS (FILTER_MAX_RANGES + FILTER_MAX + 1)
 /* What one transaction of nft_mappings_apply holds at most: about 130
  * bytes each, well inside BATCH_LIMIT. */
 #define TXN_MAX_ELEMENTS 256
@@ -1366,10 +1411,35 @@ static void key_put_remote(struct key *k, const struct nft_mapping *m,
 	}
 }
 
+/* A PEER's flows out: one peer4 element per remote (each a single address
+ * and port), whose data is the external port they leave from. */
+static size_t peer_elements(const struct nft_mapping *m, size_t nremotes, struct element *out)
+{
+	uint16_t external_be = htons(m->external_port);
+	uint8_t proto = m->proto;
+	size_t count = 0;
+
+	for (size_t i = 0; i < nremotes && count < FILTER_MAX; i++) {
+		const struct remote_range *r = &m->remotes[i];
+		struct element *e = &out[count++];
+
+		*e = (struct element){ .set = OBJ_PEER4, .timeout_ms = m->timeout_ms };
+		key_put_v4(&e->key, &m->internal_addr);
+		key_put_port(&e->key, m->internal_port);
+		key_put_v4(&e->key, &r->first);
+		key_put(&e->key, &proto, 1);
+		key_put_port(&e->key, r->port_first);
+		memcpy(e->data.bytes, &external_be, sizeof(external_be));
+		e->data.len = sizeof(external_be);
+	}
+	return count;
+}
+
 /*
  * A forward: its DNAT element (fwd4, or one fwd4_filtered element per remote
- * range) and allow4 for the forward chain. A pinhole: pinhole6, or one
- * pinhole6_filtered element per remote range. Returns how many.
+ * range) and allow4 for the forward chain, and a PEER's peer4 elements. A
+ * pinhole: pinhole6, or one pinhole6_filtered element per remote range.
+ * Returns how many.
  */
 static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 {
@@ -1407,6 +1477,8 @@ static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 	}
 	out[count] = (struct element){ .set = OBJ_ALLOW4, .timeout_ms = m->timeout_ms };
 	key_put_internal(&out[count++].key, m);
+	if (m->peer)
+		count += peer_elements(m, nremotes, &out[count]);
 	return count;
 }
 
@@ -1716,10 +1788,11 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 	for (size_t i = 0; i < count; i++) {
 		int rc;
 
-		/* The NAT chain sees a connection's first packet only: fwd4's
-		 * counters count connections. allow4's, in the forward chain,
-		 * count every packet let in. */
-		if (n->elements[i].set == OBJ_FWD4 || n->elements[i].set == OBJ_FWD4_FILTERED)
+		/* The NAT chains see a connection's first packet only: fwd4's
+		 * and peer4's counters count connections. allow4's, in the
+		 * forward chain, count every packet let in. */
+		if (n->elements[i].set == OBJ_FWD4 || n->elements[i].set == OBJ_FWD4_FILTERED ||
+		    n->elements[i].set == OBJ_PEER4)
 			continue;
 		rc = read_element(n, &n->elements[i], add_element_counters, out);
 		if (rc < 0)

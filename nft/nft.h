@@ -34,6 +34,9 @@ struct nft_mapping {
 	 * again (nft/priv.h); the kernel backend ignores them. */
 	struct in6_addr client;
 	bool operator_static;  /* the operator's static mapping */
+	/* PCP PEER (IPv4): the internal endpoint's flows to each remote (a
+	 * single address and port each) also leave from external_port. */
+	bool peer;
 };
 
 /*

@@ -14,6 +14,7 @@ void priv_mapping_pack(struct priv_mapping *out, const struct nft_mapping *m)
 	memset(out, 0, sizeof(*out));
 	out->proto = m->proto;
 	out->operator_static = m->operator_static;
+	out->peer = m->peer;
 	out->external_port = m->external_port;
 	out->internal_port = m->internal_port;
 	out->internal_addr = m->internal_addr;
@@ -36,6 +37,7 @@ struct nft_mapping priv_mapping_unpack(const struct priv_mapping *w)
 		.timeout_ms = w->timeout_ms,
 		.client = w->client,
 		.operator_static = w->operator_static != 0,
+		.peer = w->peer != 0,
 	};
 }
 
@@ -82,7 +84,13 @@ static int check_mapping(const struct priv_mapping *m, const char **why)
 			return *why = "remote range of the other address family", -EINVAL;
 		if (memcmp(&r->first, &r->last, sizeof(r->first)) > 0 || r->port_first > r->port_last)
 			return *why = "remote range ends before it starts", -EINVAL;
+		if (m->peer && (!addr_equal(&r->first, &r->last) || r->port_first != r->port_last ||
+				r->port_first == 0 || !is_v4_host(&r->first)))
+			return *why = "a PEER's remote is not one host address and port", -EINVAL;
 	}
+	if (m->peer > 1 || (m->peer && (!v4 || m->nremotes == 0 || m->nremotes > FILTER_MAX ||
+					m->operator_static)))
+		return *why = "a PEER is an IPv4 client mapping with one to 8 remotes", -EINVAL;
 	return 0;
 }
 
@@ -118,7 +126,7 @@ int priv_request_check(const void *buf, size_t len, const char **why)
 		if (r->old.proto != r->mapping.proto ||
 		    r->old.external_port != r->mapping.external_port ||
 		    !addr_equal(&r->old.internal_addr, &r->mapping.internal_addr) ||
-		    r->old.internal_port != r->mapping.internal_port)
+		    r->old.internal_port != r->mapping.internal_port || r->old.peer != r->mapping.peer)
 			return *why = "a refresh must keep the mapping's endpoints", -EINVAL;
 		/* fall through */
 	case PRIV_ADD:

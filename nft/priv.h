@@ -46,6 +46,8 @@ enum priv_op {
 struct priv_mapping {
 	uint8_t proto;
 	uint8_t operator_static;
+	uint8_t peer;
+	uint8_t padding;
 	uint16_t external_port;
 	uint16_t internal_port;
 	uint16_t nremotes;

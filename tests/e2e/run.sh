@@ -326,9 +326,53 @@ expect "PEER reports the external address and port the WAN host saw ($seen; $got
 ct_timeout=$(in_router conntrack -L -p udp --orig-port-src 40100 2>/dev/null | awk '{print $3}' | head -n 1)
 expect "PEER set the flow's conntrack timeout to the lifetime (${ct_timeout:-none} s left of 600)" \
 	check '[ "${ct_timeout:-0}" -gt 500 ] && [ "${ct_timeout:-0}" -le 600 ]'
-got=$(pcp "$NS_LAN1" -n $NONCE_A peer udp 40101 "$WAN_IP" 7777)
-expect "PEER for a flow the router does not track is NO_RESOURCES, short-lived ($got)" \
-	check '[ "$(field result "$got")" = NO_RESOURCES ] && [ "$(field lifetime "$got")" = 30 ]'
+
+# An application that asks first and sends afterwards (RFC 6887 §12): PEER
+# makes the mapping, and its first datagram leaves from the port it was told,
+# not from the router's own source NAT range (20000-20099).
+peer_elements() { in_router nft list map inet portleased peer4 | grep -c "$1"; }
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40101 "$WAN_IP" 7777 41000)
+expect "PEER with no flow yet makes the mapping, on the suggested external port ($got)" \
+	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:41000" ] && [ "$(field lifetime "$got")" = 600 ]'
+echo "after asking" | in_lan1 socat -u - "UDP-SENDTO:$WAN_IP:7777,sourceport=40101" 2>/dev/null
+expect "  the host's first datagram after the answer leaves from it: the WAN host sees $ROUTER_WAN_IP 41000" \
+	arrives "^$ROUTER_WAN_IP 41000\$" "$WORK/wan-seen"
+expect "  audited with its remote peer" \
+	grep -q "audit event=granted origin=pcp proto=udp client=$LAN1_IP internal=$LAN1_IP:40101 external_port=41000 peer=$WAN_IP:7777 lifetime=600" "$LOG"
+expect "  portleasectl list shows it, with its remote peer" \
+	check '"$CTL" -s "$WORK/control.sock" list | grep -q "^udp   41000 .*pcp .*\[PEER $WAN_IP:7777\]"'
+expect "  and --json too" \
+	check '"$CTL" -s "$WORK/control.sock" list --json | sed "s/},{/\n/g" | grep "\"external_port\":41000," | grep -q "\"peers\":\[\"$WAN_IP:7777\"\]"'
+# The remote may send first (a VoIP or game peer): only that one gets in.
+listen_udp "$NS_LAN1" 40102 "$WORK/lan1-udp40102"
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40102 "$WAN_IP" 7779)
+peer_port=$(field external "$got" | sed 's/.*://')
+expect "PEER for a remote that sends first ($got)" \
+	check '[ "$(field result "$got")" = SUCCESS ] && [ -n "$peer_port" ]'
+expect "  that remote's datagram reaches the LAN host before the host sent anything" \
+	from "$WAN_IP:7779" wan_reaches udp "${peer_port:-0}" "$WORK/lan1-udp40102"
+expect "  another port of the same WAN host does not" \
+	from "$WAN_IP:7780" wan_blocked udp "${peer_port:-0}" "$WORK/lan1-udp40102"
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 900 peer udp 40101 "$WAN_IP" 7777)
+expect "PEER again renews it: the same port, the new lifetime ($got)" \
+	check '[ "$(field external "$got")" = "$ROUTER_WAN_IP:41000" ] && [ "$(field lifetime "$got")" = 900 ]'
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40101 "$WAN_IP" 7778)
+expect "PEER to a second remote from the same socket shares its external port ($got)" \
+	check '[ "$(field external "$got")" = "$ROUTER_WAN_IP:41000" ] && [ "$(peer_elements "$LAN1_IP . 40101")" = 2 ]'
+got=$(pcp "$NS_LAN1" -n $NONCE_B -l 0 peer udp 40101 "$WAN_IP" 7777)
+expect "only the nonce that made it may delete it ($(field result "$got"))" \
+	check '[ "$(field result "$got")" = NOT_AUTHORIZED ] && [ "$(peer_elements "$LAN1_IP . 40101")" = 2 ]'
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 0 peer udp 40101 "$WAN_IP" 7778)
+got2=$(pcp "$NS_LAN1" -n $NONCE_A -l 0 peer udp 40101 "$WAN_IP" 7777)
+expect "lifetime 0 deletes it, remote by remote ($(field result "$got"), $(field result "$got2"))" \
+	check '[ "$(field result "$got2")" = SUCCESS ] && [ "$(peer_elements "$LAN1_IP . 40101")" = 0 ] &&
+	       ! "$CTL" -s "$WORK/control.sock" list | grep -q "^udp   41000 "'
+got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer tcp 40103 "$WAN_IP" 7781)
+listen_tcp "$NS_WAN" 7781 "$WORK/wan-tcp7781"
+echo "tcp after asking" | in_lan1 timeout 3 socat -u - "TCP:$WAN_IP:7781,sourceport=40103,connect-timeout=1" 2>/dev/null
+expect "a TCP PEER: the connection opened after the answer comes from its port ($got)" \
+	check 'arrives "tcp after asking" "$WORK/wan-tcp7781" &&
+	       in_router conntrack -L -p tcp --orig-port-src 40103 2>/dev/null | grep -q "dport=$(field external "$got" | sed "s/.*://")"'
 got=$(pcp "$NS_LAN1" -n $NONCE_A peer udp 40100 "$WAN_IP" 0)
 expect "PEER with remote port 0 is MALFORMED_REQUEST ($(field result "$got"))" \
 	[ "$(field result "$got")" = MALFORMED_REQUEST ]
@@ -809,8 +853,9 @@ expect "  and with it back on, it does again" lan_reaches "$NS_LAN2" 8460 "$WORK
 listen_tcp "$NS_LAN1" 8450 "$WORK/lan1-tcp8450"
 got=$(natpmpc_map "$NS_LAN1" 8450 8450 tcp 600)
 got2=$(pcp "$NS_LAN2" -f "$WAN_IP" -l 600 map udp 8451 8451)
-expect "mappings to outlive a crash: NAT-PMP ($got), PCP with a filter ($(field result "$got2"))" \
-	check '[ "$got" = "8450 600" ] && [ "$(field result "$got2")" = SUCCESS ]'
+got3=$(pcp "$NS_LAN2" -l 600 peer udp 8452 "$WAN_IP" 7782 8452)
+expect "mappings to outlive a crash: NAT-PMP ($got), PCP with a filter ($(field result "$got2")), PEER ($(field result "$got3"))" \
+	check '[ "$got" = "8450 600" ] && [ "$(field result "$got2")" = SUCCESS ] && [ "$(field external "$got3")" = "$ROUTER_WAN_IP:8452" ]'
 sleep 1.5
 before_kill=$(kernel_ports)
 got=$(natpmpc_map "$NS_LAN1" 9100 9100 tcp 3)
@@ -873,6 +918,12 @@ expect "  with no duplicate or stray element: one per lease" \
 expect "  they carry traffic again" wan_reaches tcp 8450 "$WORK/lan1-tcp8450"
 expect "  the PCP one with its remote filter: the list says so" \
 	check 'ctl list --json | sed "s/},{/\n/g" | grep "\"external_port\":8451," | grep -q "\"remote_filters\":1"'
+listen_udp "$NS_LAN2" 8452 "$WORK/lan2-udp8452"
+expect "  the PEER one with its remote peer, its flows leaving from its port again" \
+	check 'ctl list | grep -q "^udp   8452 .*\[PEER $WAN_IP:7782\]" &&
+	       [ "$(in_router nft list map inet portleased peer4 | grep -c "$LAN2_IP . 8452 . $WAN_IP . udp . 7782")" = 1 ]'
+expect "  and the remote peer's datagrams reach the host through it" \
+	from "$WAN_IP:7782" wan_reaches udp 8452 "$WORK/lan2-udp8452"
 expect "  the static mapping from the config carries traffic" wan_reaches tcp 8900 "$WORK/lan2-tcp8900"
 expect "  so does the one added by hand, from the static file" wan_reaches udp 8901 "$WORK/lan1-udp8901"
 expect "  the log says the file was not closed cleanly: a new epoch" \

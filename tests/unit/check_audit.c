@@ -36,6 +36,17 @@ START_TEST(test_format_fields)
 	audit_format(buf, sizeof(buf), &r);
 	ck_assert_str_eq(buf, "audit event=granted origin=static proto=tcp internal=192.168.1.20:80 "
 			      "external_port=8080 by=operator");
+
+	/* A PEER: the remote peer after the external port. */
+	r = (struct audit_record){ .event = "granted", .origin = "pcp", .proto = IPPROTO_UDP,
+				   .client = unit_v4("192.168.1.10"),
+				   .internal_addr = unit_v4("192.168.1.10"), .internal_port = 5060,
+				   .has_external_port = true, .external_port = 45060, .has_peer = true,
+				   .peer_addr = unit_v4("198.51.100.7"), .peer_port = 3478 };
+	audit_format(buf, sizeof(buf), &r);
+	ck_assert_str_eq(buf, "audit event=granted origin=pcp proto=udp client=192.168.1.10 "
+			      "internal=192.168.1.10:5060 external_port=45060 "
+			      "peer=198.51.100.7:3478");
 }
 END_TEST
 

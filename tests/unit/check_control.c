@@ -174,8 +174,9 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));
 	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300,\"last_used\":1590}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"external_port\":null"));
-	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":0,\"conflict\":\"router_serves\","));
-	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":1,\"conflict\":null,"));
+	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":0,\"peers\":null,"
+					   "\"conflict\":\"router_serves\","));
+	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":1,\"peers\":null,\"conflict\":null,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null,"
 					   "\"last_used\":null}]}"));
 	free(text);
@@ -191,6 +192,27 @@ START_TEST(test_list_formats)
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "\"internal_port\":8080,\"client\":null,\"origin\":\"static\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":null,\"remaining\":null,"));
+	free(text);
+
+	/* A PEER mapping: its remote peers, where filters would be counted. */
+	struct remote_filter peers[2] = { { .remote = { .net = unit_v4("198.51.100.7"), .len = 128 },
+					    .port = 3478 },
+					  { .remote = { .net = unit_v4("198.51.100.8"), .len = 128 },
+					    .port = 9000 } };
+	rows[0] = (struct control_lease){ .proto = IPPROTO_UDP, .external_port = 45060,
+					  .internal_addr = unit_v4("192.168.1.10"),
+					  .internal_port = 5060, .client = unit_v4("192.168.1.10"),
+					  .origin = "pcp", .description = "", .remaining = 60,
+					  .nfilters = 2, .filters = peers, .peer = true };
+	control_format_list(b, rows, 1, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "[PEER 198.51.100.7:3478 198.51.100.8:9000] \n"));
+	ck_assert_ptr_null(strstr(text, "remote filter"));
+	free(text);
+	control_format_list(b, rows, 1, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":2,\"peers\":[\"198.51.100.7:3478\","
+					   "\"198.51.100.8:9000\"],\"conflict\":null,"));
 	free(text);
 
 	control_format_list(b, rows, 0, false);

@@ -49,6 +49,20 @@ START_TEST(test_round_trip)
 	line[n - 1] = '\0';
 	ck_assert_int_eq(leasefile_parse(line, &back), 0);
 	ck_assert_mem_eq(&back, &r, sizeof(r));
+
+	/* A PEER mapping: its remote peers are its filters. */
+	r = full();
+	r.nfilters = 1;
+	memset(&r.filters[1], 0, sizeof(r.filters[1]));
+	ck_assert(addr_parse_prefix("198.51.100.7/32", &r.filters[0].remote));
+	r.filters[0].port = 3478;
+	r.peer = true;
+	memset(r.description, 0, sizeof(r.description));
+	n = leasefile_format(line, sizeof(line), &r);
+	ck_assert_ptr_nonnull(strstr(line, " filter=198.51.100.7/32,3478 peer=1\n"));
+	line[n - 1] = '\0';
+	ck_assert_int_eq(leasefile_parse(line, &back), 0);
+	ck_assert_mem_eq(&back, &r, sizeof(r));
 }
 END_TEST
 
@@ -96,6 +110,9 @@ START_TEST(test_bad_lines_refused)
 		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 description=a%2",
 		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 description=a%00b",
 		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 junk",
+		/* a PEER mapping is PCP's, with its remote peers */
+		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 peer=1",
+		"lease proto=tcp origin=natpmp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 filter=5.6.7.8/32,9 peer=1",
 	};
 	struct leasefile_record r;
 

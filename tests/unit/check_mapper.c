@@ -72,6 +72,116 @@ static struct map_request req(const char *host, uint16_t iport, uint16_t eport, 
 	};
 }
 
+static const uint8_t peer_nonce[LEASE_NONCE_LEN] = { 1 }, other_nonce[LEASE_NONCE_LEN] = { 2 };
+
+static struct peer_request peer(uint16_t iport, const char *remote, uint16_t rport,
+				uint16_t suggested, uint32_t life, const uint8_t *nonce)
+{
+	return (struct peer_request){
+		.proto = IPPROTO_UDP, .client = unit_v4("192.168.1.10"),
+		.internal_addr = unit_v4("192.168.1.10"), .internal_port = iport,
+		.remote_addr = unit_v4(remote), .remote_port = rport,
+		.suggested_external_port = suggested, .lifetime = life, .nonce = nonce,
+	};
+}
+
+START_TEST(test_peer_makes_the_mapping)
+{
+	struct peer_request p = peer(5060, "198.51.100.7", 3478, 45060, 120, peer_nonce);
+	struct in6_addr ext;
+	struct map_result res = mapper_peer(m, &p, &ext);
+	const struct lease *l;
+	char text[ADDR_STRLEN];
+
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_uint_eq(res.external_port, 45060);
+	ck_assert_uint_eq(res.lifetime, 120);
+	ck_assert_str_eq(addr_format(&ext, text), "203.0.113.1");
+	/* The kernel is told: its flows with that one remote, both ways. */
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	ck_assert(fake_nft.last_add.m.peer);
+	ck_assert_uint_eq(fake_nft.last_add.m.external_port, 45060);
+	ck_assert_uint_eq(fake_nft.last_add.m.nremotes, 1);
+	ck_assert_str_eq(addr_format(&fake_nft.last_add.remotes[0].first, text), "198.51.100.7");
+	ck_assert_str_eq(addr_format(&fake_nft.last_add.remotes[0].last, text), "198.51.100.7");
+	ck_assert_uint_eq(fake_nft.last_add.remotes[0].port_first, 3478);
+	ck_assert_uint_eq(fake_nft.last_add.remotes[0].port_last, 3478);
+	l = lease_by_external(mapper_leases(m), IPPROTO_UDP, 45060);
+	ck_assert_ptr_nonnull(l);
+	ck_assert(l->peer);
+	ck_assert_int_eq(l->origin, LEASE_ORIGIN_PCP);
+	/* Its port is taken like a MAP's. */
+	struct map_request r = req("192.168.1.11", 6000, 45060, 60);
+	r.proto = IPPROTO_UDP;
+	ck_assert_uint_ne(mapper_map(m, &r).external_port, 45060);
+}
+END_TEST
+
+START_TEST(test_peer_renews_adds_and_deletes_remotes)
+{
+	struct peer_request p = peer(5060, "198.51.100.7", 3478, 0, 120, peer_nonce);
+	struct in6_addr ext;
+	uint16_t port = mapper_peer(m, &p, &ext).external_port;
+	const struct lease *l;
+
+	/* Renewed: the same port, the same one remote. */
+	p.lifetime = 300;
+	ck_assert_uint_eq(mapper_peer(m, &p, &ext).external_port, port);
+	ck_assert_uint_eq(fake_nft.refreshes, 1);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.nremotes, 1);
+	/* Another remote of the same internal endpoint: the same external
+	 * port, one mapping with both. */
+	p = peer(5060, "198.51.100.8", 9000, 0, 300, peer_nonce);
+	ck_assert_uint_eq(mapper_peer(m, &p, &ext).external_port, port);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.nremotes, 2);
+	ck_assert(fake_nft.last_refresh.m.peer);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+	/* Only its nonce's holder changes it. */
+	p.nonce = other_nonce;
+	ck_assert_int_eq(mapper_peer(m, &p, &ext).status, MAP_NOT_OWNER);
+	/* A MAP may not open its port to every remote, nor delete it. */
+	struct map_request r = req("192.168.1.10", 5060, 0, 60);
+	r.proto = IPPROTO_UDP;
+	r.origin = LEASE_ORIGIN_PCP;
+	r.nonce = peer_nonce;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_PORT_UNAVAILABLE);
+	struct unmap_request u = { .client = r.client, .internal_addr = r.internal_addr,
+				   .proto = IPPROTO_UDP, .internal_port = 5060, .nonce = peer_nonce,
+				   .origin = LEASE_ORIGIN_PCP };
+	ck_assert_int_eq(mapper_unmap(m, &u), MAP_OK);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 1);
+	/* Lifetime 0 takes a remote out; the last one, the mapping. */
+	p = peer(5060, "198.51.100.8", 9000, 0, 0, peer_nonce);
+	ck_assert_int_eq(mapper_peer(m, &p, &ext).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.nremotes, 1);
+	l = lease_by_external(mapper_leases(m), IPPROTO_UDP, port);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_eq(l->nfilters, 1);
+	p = peer(5060, "198.51.100.7", 3478, 0, 0, peer_nonce);
+	ck_assert_int_eq(mapper_peer(m, &p, &ext).status, MAP_OK);
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 0);
+	ck_assert(fake_nft.last_delete.m.peer);
+	/* Nothing left to delete: still a success. */
+	ck_assert_int_eq(mapper_peer(m, &p, &ext).status, MAP_OK);
+}
+END_TEST
+
+START_TEST(test_peer_needs_policy_and_no_map)
+{
+	struct peer_request p = peer(100, "198.51.100.7", 3478, 0, 120, peer_nonce);
+	struct map_request r = req("192.168.1.10", 5060, 0, 60);
+	struct in6_addr ext;
+
+	ck_assert_int_eq(mapper_peer(m, &p, &ext).status, MAP_DENIED);
+	/* An endpoint with a MAP mapping: only its existing flows (none here). */
+	r.proto = IPPROTO_UDP;
+	ck_assert_int_eq(mapper_map(m, &r).status, MAP_OK);
+	p = peer(5060, "198.51.100.7", 3478, 0, 120, peer_nonce);
+	ck_assert_int_eq(mapper_peer(m, &p, &ext).status, MAP_NO_FLOW);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+}
+END_TEST
+
 START_TEST(test_grant_installs_one_forward)
 {
 	struct map_request r = req("192.168.1.10", 8080, 8080, 60);
@@ -1034,6 +1144,9 @@ int main(void)
 	tcase_add_test(tc, test_reinstall);
 	tcase_add_test(tc, test_last_used);
 	tcase_add_test(tc, test_hairpin_address);
+	tcase_add_test(tc, test_peer_makes_the_mapping);
+	tcase_add_test(tc, test_peer_renews_adds_and_deletes_remotes);
+	tcase_add_test(tc, test_peer_needs_policy_and_no_map);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -242,6 +242,25 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(check(), -EINVAL);
 	r.mapping.remotes[0].last = unit_v4("203.0.113.9");
 	ck_assert_int_eq(check(), 0);
+	/* A PEER: IPv4, each remote one address and port. */
+	setup();
+	r.mapping.peer = 1;
+	ck_assert_int_eq(check(), -EINVAL);  /* no remote */
+	r.mapping.nremotes = 1;
+	r.mapping.remotes[0].first = r.mapping.remotes[0].last = unit_v4("198.51.100.7");
+	r.mapping.remotes[0].port_first = r.mapping.remotes[0].port_last = 3478;
+	ck_assert_int_eq(check(), 0);
+	r.mapping.remotes[0].last = unit_v4("198.51.100.8");
+	ck_assert_int_eq(check(), -EINVAL);
+	r.mapping.remotes[0].last = unit_v4("198.51.100.7");
+	r.mapping.remotes[0].port_last = 3479;
+	ck_assert_int_eq(check(), -EINVAL);
+	r.mapping.remotes[0].port_last = 3478;
+	r.mapping.peer = 2;
+	ck_assert_int_eq(check(), -EINVAL);
+	r.mapping.peer = 1;
+	r.mapping.operator_static = 1;
+	ck_assert_int_eq(check(), -EINVAL);
 	setup();
 	r.mapping.timeout_ms = 2592000001ull;
 	ck_assert_int_eq(check(), -EINVAL);
