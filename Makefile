@@ -47,21 +47,21 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 CFLAGS  ?=
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -Idaemon -Idaemon/upnp -Iconfig -Inft \
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -I. \
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
-CORE_SRCS := daemon/log.c daemon/text.c daemon/addr.c daemon/host.c daemon/neigh_table.c daemon/own_addr.c daemon/audit.c daemon/ratelimit.c daemon/datagram.c daemon/control.c daemon/metrics.c daemon/filter.c daemon/policy.c daemon/portset.c \
-             daemon/lease.c daemon/leasefile.c daemon/natpmp.c daemon/pcp.c config/config.c config/static_file.c \
+CORE_SRCS := lib/log.c lib/text.c lib/addr.c daemon/host.c daemon/neigh_table.c priv/own_addr.c daemon/audit.c daemon/ratelimit.c lib/datagram.c daemon/control.c daemon/metrics.c priv/filter.c config/policy.c lib/portset.c \
+             daemon/lease.c daemon/leasefile.c daemon/pmp/natpmp.c daemon/pmp/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
-             daemon/upnp/gena.c nft/priv.c
-DAEMON_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/natpmp_answer.c \
-               daemon/pcp_answer.c daemon/pmp_server.c \
+             daemon/upnp/gena.c priv/priv.c
+DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c lib/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
+               daemon/pmp/pcp_answer.c daemon/pmp/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
-               nft/nft_watch.c nft/forwards.c daemon/priv_client.c daemon/privdrop.c daemon/sd_notify.c daemon/main.c
+               daemon/nft_watch.c priv/forwards.c daemon/priv_client.c lib/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them.
-HELPER_SRCS := $(CORE_SRCS) daemon/ifaddr.c daemon/privdrop.c nft/nft.c nft/conntrack.c nft/forwards.c nft/helper.c
+HELPER_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/privdrop.c nft/nft.c nft/conntrack.c priv/forwards.c nft/helper.c
 UNIT_SUITES := addr neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
@@ -71,9 +71,9 @@ UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
 PROBE       := $(BUILD)/tests/e2e/natpmp_probe
 PRIV_PROBE  := $(BUILD)/tests/e2e/priv_probe
 LOADGEN     := $(BUILD)/tests/bench/loadgen
-CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD)/daemon/addr.o \
+CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD)/lib/addr.o \
                $(BUILD)/config/static_file.o \
-               $(BUILD)/daemon/natpmp.o $(BUILD)/daemon/pcp.o
+               $(BUILD)/daemon/pmp/natpmp.o $(BUILD)/daemon/pmp/pcp.o
 
 .SECONDARY:
 .PHONY: all deps npm-deps bench check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
@@ -127,12 +127,12 @@ $(BUILD)/tests/unit/check_router_ports: $(BUILD)/tests/unit/check_router_ports.o
 
 # The operator's forwarding rules read, on rules built by hand.
 $(BUILD)/tests/unit/check_forwards: $(BUILD)/tests/unit/check_forwards.o \
-		$(BUILD)/tests/unit/unit.o $(CORE_OBJS) $(BUILD)/nft/forwards.o
+		$(BUILD)/tests/unit/unit.o $(CORE_OBJS) $(BUILD)/priv/forwards.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # The notification parser, on hand-made messages.
 $(BUILD)/tests/unit/check_nft_watch: $(BUILD)/tests/unit/check_nft_watch.o $(BUILD)/tests/unit/unit.o \
-		$(CORE_OBJS) $(BUILD)/nft/nft_watch.o $(BUILD)/nft/forwards.o $(BUILD)/daemon/nl_listener.o
+		$(CORE_OBJS) $(BUILD)/daemon/nft_watch.o $(BUILD)/priv/forwards.o $(BUILD)/lib/nl_listener.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(PROBE): $(BUILD)/tests/e2e/natpmp_probe.o
@@ -155,9 +155,9 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 4
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-                -fno-sanitize-recover=undefined -Idaemon -Idaemon/upnp -Iconfig -Inft \
+                -fno-sanitize-recover=undefined -I. \
                 -Itests/fuzz -DPORTLEASED_VERSION='"$(VERSION)"'
-FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRCS) nft/nft_watch.c nft/forwards.c daemon/nl_listener.c)
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRCS) daemon/nft_watch.c priv/forwards.c lib/nl_listener.c)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 $(FUZZ_BUILD)/%.o: %.c

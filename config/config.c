@@ -1,4 +1,4 @@
-#include "config.h"
+#include "config/config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "static_file.h"
+#include "lib/log.h"
+#include "config/static_file.h"
 
 #define DEFAULT_LIFETIME_MIN 120
 #define DEFAULT_LIFETIME_MAX 86400

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "config/policy.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/portleased.conf"
 #define CONFIG_MAX_LAN_INTERFACES 16

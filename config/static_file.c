@@ -1,4 +1,4 @@
-#include "static_file.h"
+#include "config/static_file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 static const char header[] =
 	"# Static mappings added at run time. Written by portleasectl add and delete;\n"

@@ -1,6 +1,6 @@
 /* portleasectl's operator commands: one request line to the daemon's
  * control socket, its answer to standard output. */
-#include "control_client.h"
+#include "ctl/control_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,9 +17,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "config.h"
-#include "static_file.h"
+#include "lib/addr.h"
+#include "config/config.h"
+#include "config/static_file.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "control_client.h"
-#include "natpmp.h"
-#include "pcp.h"
-#include "wire.h"
+#include "lib/addr.h"
+#include "ctl/control_client.h"
+#include "daemon/pmp/natpmp.h"
+#include "daemon/pmp/pcp.h"
+#include "lib/wire.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2

@@ -1,4 +1,4 @@
-#include "addr_watch.h"
+#include "daemon/addr_watch.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "log.h"
-#include "nl_listener.h"
-#include "nlmsg.h"
+#include "lib/log.h"
+#include "lib/nl_listener.h"
+#include "lib/nlmsg.h"
 
 /* A burst of notices (an interface going down takes all its addresses)
  * is read in a few rounds, not all at once. */

@@ -1,11 +1,11 @@
-#include "audit.h"
+#include "daemon/audit.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "text.h"
+#include "lib/text.h"
 
 struct line {
 	char *buf;

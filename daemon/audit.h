@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "host.h"
+#include "lib/addr.h"
+#include "daemon/host.h"
 
 #define AUDIT_LINE_MAX 1000  /* within log.c's 1024 */
 #define AUDIT_REFUSAL_INTERVAL_MS 10000

@@ -1,4 +1,4 @@
-#include "control.h"
+#include "daemon/control.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lease.h"
-#include "text.h"
+#include "daemon/lease.h"
+#include "lib/text.h"
 
 #define WORDS_MAX 8
 #define WORD_MAX 64

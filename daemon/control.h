@@ -10,11 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "host.h"
-#include "lease.h"
-#include "metrics.h"
-#include "policy.h"
+#include "lib/addr.h"
+#include "daemon/host.h"
+#include "daemon/lease.h"
+#include "daemon/metrics.h"
+#include "config/policy.h"
 
 #define CONTROL_REQUEST_MAX 256  /* a request line, newline included */
 #define CONTROL_ERROR_MAX 128

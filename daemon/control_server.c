@@ -1,4 +1,4 @@
-#include "control_server.h"
+#include "daemon/control_server.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "log.h"
-#include "static_file.h"
-#include "stream.h"
+#include "daemon/control.h"
+#include "lib/log.h"
+#include "config/static_file.h"
+#include "lib/stream.h"
 
 /* An operator's tool is quick; a stuck one must not hold the socket. */
 #define CONNECTIONS_MAX 8

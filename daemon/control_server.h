@@ -5,8 +5,8 @@
 
 #include <event2/event.h>
 
-#include "config.h"
-#include "mapper.h"
+#include "config/config.h"
+#include "daemon/mapper.h"
 
 struct control_server;
 

@@ -1,4 +1,4 @@
-#include "host.h"
+#include "daemon/host.h"
 
 #include <stdio.h>
 

@@ -1,10 +1,10 @@
-#include "lease.h"
+#include "daemon/lease.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "portset.h"
+#include "lib/portset.h"
 
 /* How many leases one client holds, for per-client quotas, and where they
  * are: one run of the all-leases list, so that "delete all of mine" costs

@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "filter.h"
-#include "host.h"
-#include "policy.h"
+#include "lib/addr.h"
+#include "priv/filter.h"
+#include "daemon/host.h"
+#include "config/policy.h"
 
 #define LEASE_NONCE_LEN 12
 #define LEASE_DESCRIPTION_MAX 128

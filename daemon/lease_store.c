@@ -1,4 +1,4 @@
-#include "lease_store.h"
+#include "daemon/lease_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "leasefile.h"
-#include "log.h"
+#include "daemon/leasefile.h"
+#include "lib/log.h"
 
 #define WRITE_DELAY_MS 1000   /* a burst of requests is one write */
 #define CHILD_POLL_MS 50

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "mapper.h"
+#include "daemon/mapper.h"
 
 struct lease_store;
 

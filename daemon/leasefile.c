@@ -1,4 +1,4 @@
-#include "leasefile.h"
+#include "daemon/leasefile.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

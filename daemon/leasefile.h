@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "filter.h"
-#include "lease.h"
+#include "priv/filter.h"
+#include "daemon/lease.h"
 
 #define LEASEFILE_LINE_MAX 2048
 #define LEASEFILE_NEVER INT64_MAX

@@ -1,4 +1,4 @@
-#include "mapper.h"
+#include "daemon/mapper.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,12 +6,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
-#include "log.h"
-#include "conntrack.h"
-#include "nft.h"
-#include "ratelimit.h"
-#include "leasefile.h"
+#include "daemon/audit.h"
+#include "lib/log.h"
+#include "priv/conntrack.h"
+#include "priv/nft.h"
+#include "daemon/ratelimit.h"
+#include "daemon/leasefile.h"
 
 /* Expiring thousands of leases at once must not hold up requests: do this
  * many per timer callback, then let the loop run. Each costs a helper round

@@ -7,12 +7,12 @@
 #include <event2/event.h>
 #include <stdbool.h>
 
-#include "config.h"
-#include "host.h"
-#include "lease.h"
-#include "metrics.h"
-#include "nft.h"
-#include "own_addr.h"
+#include "config/config.h"
+#include "daemon/host.h"
+#include "daemon/lease.h"
+#include "daemon/metrics.h"
+#include "priv/nft.h"
+#include "priv/own_addr.h"
 
 struct nft;
 struct mapper;

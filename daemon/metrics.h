@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "lease.h"
+#include "lib/addr.h"
+#include "daemon/lease.h"
 
 enum metrics_protocol {
 	METRICS_NATPMP,

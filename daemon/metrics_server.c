@@ -1,4 +1,4 @@
-#include "metrics_server.h"
+#include "daemon/metrics_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,11 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "ifaddr.h"
-#include "log.h"
-#include "metrics.h"
-#include "stream.h"
+#include "daemon/upnp/http.h"
+#include "lib/ifaddr.h"
+#include "lib/log.h"
+#include "daemon/metrics.h"
+#include "lib/stream.h"
 
 /* A scraper asks every few seconds; nothing needs more. A LAN host (with
  * however many addresses) holds a quarter at most. */

@@ -1,4 +1,4 @@
-#include "neigh_table.h"
+#include "daemon/neigh_table.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "addr.h"
-#include "nlmsg.h"
+#include "lib/addr.h"
+#include "lib/nlmsg.h"
 
 /* Neighbour states whose link-layer address is the host's. */
 #define USABLE_STATES (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)

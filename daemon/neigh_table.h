@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host.h"
+#include "daemon/host.h"
 
 #define NEIGH_TABLE_SLOTS 8192                      /* a power of two */
 #define NEIGH_TABLE_MAX (NEIGH_TABLE_SLOTS / 4 * 3)  /* linear probing stays short */

@@ -1,4 +1,4 @@
-#include "neigh_watch.h"
+#include "daemon/neigh_watch.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "addr.h"
-#include "log.h"
-#include "neigh_table.h"
-#include "nl_listener.h"
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "daemon/neigh_table.h"
+#include "lib/nl_listener.h"
 
 /* A dump of a big table, or a burst of notices, is read in rounds. */
 #define READS_PER_EVENT 32

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host.h"
+#include "daemon/host.h"
 
 struct neigh_watch;
 

@@ -1,4 +1,4 @@
-#include "priv_client.h"
+#include "daemon/priv_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "conntrack.h"
-#include "log.h"
-#include "nft.h"
-#include "priv.h"
+#include "priv/conntrack.h"
+#include "lib/log.h"
+#include "priv/nft.h"
+#include "priv/priv.h"
 
 #define HELPER_NAME "portleased-nft"
 /* A helper that does not answer in this long is treated as gone. */

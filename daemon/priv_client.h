@@ -1,4 +1,4 @@
-/* The unprivileged half's end of privilege separation (nft/priv.h): the
+/* The unprivileged half's end of privilege separation (priv/priv.h): the
  * nft.h and conntrack.h calls, each one request to portleased-nft. */
 #ifndef PORTLEASED_PRIV_CLIENT_H
 #define PORTLEASED_PRIV_CLIENT_H
@@ -27,7 +27,7 @@ int priv_reload(struct nft *n);
 
 struct forwarded_ports;
 /* The ports other tables' rules forward from the WAN, as the helper reads
- * them (nft/forwards.h): 0, or a negative errno if it cannot. */
+ * them (priv/forwards.h): 0, or a negative errno if it cannot. */
 int priv_forwarded_ports(struct nft *n, struct forwarded_ports *out);
 
 #endif

@@ -1,4 +1,4 @@
-#include "ratelimit.h"
+#include "daemon/ratelimit.h"
 
 #include <string.h>
 

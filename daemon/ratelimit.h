@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "host.h"
+#include "daemon/host.h"
 
 #define RATELIMIT_WAYS 4
 #define RATELIMIT_SETS 256

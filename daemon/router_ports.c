@@ -1,4 +1,4 @@
-#include "router_ports.h"
+#include "daemon/router_ports.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nlmsg.h"
+#include "lib/nlmsg.h"
 
 /* TCP states as sock_diag reports them (include/net/tcp_states.h). */
 #define STATE_LISTEN 10

@@ -1,4 +1,4 @@
-#include "sd_notify.h"
+#include "daemon/sd_notify.h"
 
 #include <stddef.h>
 #include <stdlib.h>

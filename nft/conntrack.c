@@ -1,5 +1,5 @@
-#include "conntrack.h"
-#include "nlmsg.h"
+#include "priv/conntrack.h"
+#include "lib/nlmsg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 /* How far below a PEER's lifetime the flow's timeout may read back. */
 #define PEER_TIMEOUT_SLACK_S 2

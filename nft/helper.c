@@ -1,5 +1,5 @@
 /*
- * portleased-nft: the privileged half of portleased (nft/priv.h). Started
+ * portleased-nft: the privileged half of portleased (priv/priv.h). Started
  * by portleased with one end of a socketpair; keeps CAP_NET_ADMIN and
  * nothing else; owns the netlink sockets to nf_tables and conntrack; does
  * what the other half asks once the request is well formed and its own
@@ -16,15 +16,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "conntrack.h"
-#include "forwards.h"
-#include "ifaddr.h"
-#include "log.h"
-#include "nft.h"
-#include "own_addr.h"
-#include "priv.h"
-#include "privdrop.h"
+#include "config/config.h"
+#include "priv/conntrack.h"
+#include "priv/forwards.h"
+#include "lib/ifaddr.h"
+#include "lib/log.h"
+#include "priv/nft.h"
+#include "priv/own_addr.h"
+#include "priv/priv.h"
+#include "lib/privdrop.h"
 
 #define MAX_EXTERNAL 8
 

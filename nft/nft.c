@@ -1,5 +1,5 @@
-#include "nft.h"
-#include "nlmsg.h"
+#include "priv/nft.h"
+#include "lib/nlmsg.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>

@@ -1,10 +1,10 @@
-#include "gena.h"
+#include "daemon/upnp/gena.h"
 
 #include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
-#include "soap.h"
+#include "daemon/upnp/soap.h"
 
 bool gena_parse_callback(const char *header, struct gena_callback *cb)
 {

@@ -1,4 +1,4 @@
-#include "gena_server.h"
+#include "daemon/upnp/gena_server.h"
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
@@ -9,8 +9,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "gena.h"
-#include "log.h"
+#include "daemon/upnp/gena.h"
+#include "lib/log.h"
 
 #define SUBSCRIPTIONS_MAX 32
 #define SUBSCRIPTIONS_PER_HOST 8

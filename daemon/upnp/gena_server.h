@@ -7,8 +7,8 @@
 #include <event2/event.h>
 #include <stddef.h>
 
-#include "http.h"
-#include "igd.h"
+#include "daemon/upnp/http.h"
+#include "daemon/upnp/igd.h"
 
 struct gena_server;
 

@@ -1,4 +1,4 @@
-#include "http.h"
+#include "daemon/upnp/http.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "igd.h"
+#include "daemon/upnp/igd.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -6,11 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "igd_action.h"
-#include "lease.h"
-#include "log.h"
-#include "policy.h"
-#include "text.h"
+#include "daemon/upnp/igd_action.h"
+#include "daemon/lease.h"
+#include "lib/log.h"
+#include "config/policy.h"
+#include "lib/text.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* GetListOfPortMappings answers with at most this many entries. */

@@ -6,11 +6,11 @@
 
 #include <event2/buffer.h>
 
-#include "addr.h"
-#include "config.h"
-#include "igd_desc.h"
-#include "mapper.h"
-#include "soap.h"
+#include "lib/addr.h"
+#include "config/config.h"
+#include "daemon/upnp/igd_desc.h"
+#include "daemon/mapper.h"
+#include "daemon/upnp/soap.h"
 
 /* Where a request came from. */
 struct igd_context {

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "igd.h"
+#include "daemon/upnp/igd.h"
 
 /* UPnP error codes (UPnP Device Architecture; WANIPConnection:2 §2.4;
  * WANIPv6FirewallControl:1 §2.4) */

@@ -1,4 +1,4 @@
-#include "igd_desc.h"
+#include "daemon/upnp/igd_desc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

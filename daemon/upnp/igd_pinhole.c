@@ -6,9 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "igd_action.h"
-#include "lease.h"
-#include "policy.h"
+#include "daemon/upnp/igd_action.h"
+#include "daemon/lease.h"
+#include "config/policy.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* A_ARG_TYPE_LeaseTime's allowed range (WANIPv6FirewallControl:1 §2.2.7) */

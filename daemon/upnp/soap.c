@@ -1,4 +1,4 @@
-#include "soap.h"
+#include "daemon/upnp/soap.h"
 
 #include <expat.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "ssdp.h"
+#include "daemon/upnp/ssdp.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "igd_desc.h"
+#include "daemon/upnp/igd_desc.h"
 
 #define SSDP_PORT 1900
 #define SSDP_GROUP_V4 "239.255.255.250"

@@ -1,4 +1,4 @@
-#include "upnp_server.h"
+#include "daemon/upnp/upnp_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,17 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "datagram.h"
-#include "gena_server.h"
-#include "http.h"
-#include "ifaddr.h"
-#include "igd.h"
-#include "igd_desc.h"
-#include "log.h"
-#include "soap.h"
-#include "ssdp.h"
-#include "text.h"
-#include "stream.h"
+#include "lib/datagram.h"
+#include "daemon/upnp/gena_server.h"
+#include "daemon/upnp/http.h"
+#include "lib/ifaddr.h"
+#include "daemon/upnp/igd.h"
+#include "daemon/upnp/igd_desc.h"
+#include "lib/log.h"
+#include "daemon/upnp/soap.h"
+#include "daemon/upnp/ssdp.h"
+#include "lib/text.h"
+#include "lib/stream.h"
 
 #define ADDRESSES_PER_INTERFACE 8
 #define LINKS_MAX (CONFIG_MAX_LAN_INTERFACES * ADDRESSES_PER_INTERFACE)

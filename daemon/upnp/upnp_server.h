@@ -7,8 +7,8 @@
 #include <event2/event.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "mapper.h"
+#include "config/config.h"
+#include "daemon/mapper.h"
 
 struct upnp_server;
 

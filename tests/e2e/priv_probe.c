@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "priv.h"
+#include "priv/priv.h"
 
 static struct in6_addr v4_mapped(const char *text)
 {

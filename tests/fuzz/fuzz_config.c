@@ -1,8 +1,8 @@
 /* The configuration file and the static file's lines: an operator's, but a
  * typo must be an error message, never a crash. */
-#include "config.h"
+#include "config/config.h"
 #include "fuzz.h"
-#include "static_file.h"
+#include "config/static_file.h"
 
 static struct config cfg;  /* large: off the stack */
 

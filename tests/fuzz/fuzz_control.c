@@ -1,5 +1,5 @@
 /* Request lines on the operators' control socket. */
-#include "control.h"
+#include "daemon/control.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,8 +1,8 @@
 /* HTTP request heads to the UPnP and metrics servers, and the Host and
  * CALLBACK headers they check. */
 #include "fuzz.h"
-#include "gena.h"
-#include "http.h"
+#include "daemon/upnp/gena.h"
+#include "daemon/upnp/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* Lines of the lease file, which a crash may have cut or a disk damaged. */
 #include "fuzz.h"
-#include "leasefile.h"
+#include "daemon/leasefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* NAT-PMP requests, as a LAN host sends them to UDP 5351. */
 #include "fuzz.h"
-#include "natpmp.h"
+#include "daemon/pmp/natpmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

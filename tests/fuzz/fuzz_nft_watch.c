@@ -1,9 +1,9 @@
 /* Netlink notices, as the kernel sends them (bounds-checked all the same):
  * nf_tables' and the neighbour table's. */
 #include "fuzz.h"
-#include "forwards.h"
-#include "neigh_table.h"
-#include "nft_watch.h"
+#include "priv/forwards.h"
+#include "daemon/neigh_table.h"
+#include "daemon/nft_watch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

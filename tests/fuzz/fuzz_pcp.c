@@ -1,7 +1,7 @@
 /* PCP requests with their options, the responses built to them (which echo
  * parts of the request), and for portleasectl, responses. */
 #include "fuzz.h"
-#include "pcp.h"
+#include "daemon/pmp/pcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

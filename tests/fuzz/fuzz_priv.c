@@ -1,10 +1,10 @@
-/* What the privileged helper reads from the unprivileged half (nft/priv.h):
+/* What the privileged helper reads from the unprivileged half (priv/priv.h):
  * any bytes, as a compromised portleased could send them. The input fills
  * a request from its start, so that the field checks and the policy check
  * see arbitrary contents at the one length that passes; and a batch, at
  * the length its count asks for. */
 #include "fuzz.h"
-#include "priv.h"
+#include "priv/priv.h"
 
 static const char conf[] =
 	"external_interface = \"wan0\";\nlan_interfaces = [ \"br-lan\" ];\n"

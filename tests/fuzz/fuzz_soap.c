@@ -1,6 +1,6 @@
 /* SOAP bodies of UPnP control requests (expat, no DTDs). */
 #include "fuzz.h"
-#include "soap.h"
+#include "daemon/upnp/soap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

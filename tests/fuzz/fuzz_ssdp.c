@@ -1,6 +1,6 @@
 /* SSDP M-SEARCH datagrams on UDP 1900. */
 #include "fuzz.h"
-#include "ssdp.h"
+#include "daemon/upnp/ssdp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "audit.h"
+#include "daemon/audit.h"
 #include "unit.h"
 
 START_TEST(test_format_fields)

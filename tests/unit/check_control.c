@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
+#include "daemon/control.h"
 #include "unit.h"
 
 static char err[CONTROL_ERROR_MAX];

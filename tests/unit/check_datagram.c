@@ -3,7 +3,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "datagram.h"
+#include "lib/datagram.h"
 #include "unit.h"
 
 /* A received message as recvmsg() leaves it: the source in msg_name, and a

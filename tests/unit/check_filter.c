@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filter.h"
+#include "priv/filter.h"
 #include "unit.h"
 
 static struct remote_filter filter(const char *prefix, uint16_t port)

@@ -1,4 +1,4 @@
-/* Reading the operator's forwarding rules (nft/forwards.c), on rules built
+/* Reading the operator's forwarding rules (priv/forwards.c), on rules built
  * the way nft(8) compiles them; the kernel's answers are covered end to
  * end (security.sh). */
 #include "unit.h"
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forwards.h"
+#include "priv/forwards.h"
 
 static struct nftnl_rule *r;
 static struct forward_rule got;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gena.h"
+#include "daemon/upnp/gena.h"
 #include "unit.h"
 
 START_TEST(test_callback)

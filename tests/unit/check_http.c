@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "daemon/upnp/http.h"
 #include "unit.h"
 
 static int parse(const char *text, struct http_request *req)

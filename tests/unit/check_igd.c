@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fake_nft.h"
-#include "igd.h"
-#include "mapper.h"
+#include "daemon/upnp/igd.h"
+#include "daemon/mapper.h"
 #include "unit.h"
 
 #define WANIP "urn:schemas-upnp-org:service:WANIPConnection:"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lease.h"
+#include "daemon/lease.h"
 #include "unit.h"
 
 static struct lease_table *t;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leasefile.h"
+#include "daemon/leasefile.h"
 #include "unit.h"
 
 static struct leasefile_record full(void)

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fake_nft.h"
-#include "log.h"
-#include "leasefile.h"
-#include "mapper.h"
+#include "lib/log.h"
+#include "daemon/leasefile.h"
+#include "daemon/mapper.h"
 #include "unit.h"
 
 static struct config cfg;

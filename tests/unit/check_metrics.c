@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "daemon/metrics.h"
 #include "unit.h"
 
 static struct daemon_status sample(void)

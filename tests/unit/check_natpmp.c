@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "natpmp.h"
+#include "daemon/pmp/natpmp.h"
 #include "unit.h"
 
 START_TEST(test_parse_external_address_request)

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "host.h"
-#include "neigh_table.h"
+#include "daemon/host.h"
+#include "daemon/neigh_table.h"
 
 static struct neigh_table *table;
 static char buf[1 << 16];

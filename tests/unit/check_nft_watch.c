@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nft_watch.h"
+#include "daemon/nft_watch.h"
 
 #define OURS 4242
 

@@ -1,10 +1,10 @@
-/* What no mapping may forward to (daemon/own_addr.c). */
+/* What no mapping may forward to (priv/own_addr.c). */
 #include "unit.h"
 
 #include <check.h>
 #include <string.h>
 
-#include "own_addr.h"
+#include "priv/own_addr.h"
 
 static struct own_addresses own;
 

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcp.h"
+#include "daemon/pmp/pcp.h"
 #include "unit.h"
-#include "wire.h"
+#include "lib/wire.h"
 
 /* A request under construction. */
 struct msg {

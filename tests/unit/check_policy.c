@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "config/policy.h"
 #include "unit.h"
 
 static void add_rule(struct policy *p, bool allow, const char *clients, uint8_t proto,

@@ -1,7 +1,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "portset.h"
+#include "lib/portset.h"
 #include "unit.h"
 
 static struct portset ps;

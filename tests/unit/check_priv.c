@@ -1,4 +1,4 @@
-/* The privileged helper's checks (nft/priv.c): what a compromised
+/* The privileged helper's checks (priv/priv.c): what a compromised
  * unprivileged half could send, and what the helper must refuse. */
 #include "unit.h"
 
@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "priv.h"
+#include "priv/priv.h"
 
 #define CONF "external_interface = \"wan0\";\nlan_interfaces = [ \"br-lan\" ];\n" \
 	"lifetime = { min = 60; max = 3600; };\n" \

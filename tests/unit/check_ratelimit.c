@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ratelimit.h"
+#include "daemon/ratelimit.h"
 #include "unit.h"
 
 static struct rate_limiter *new_limiter(void)

@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "router_ports.h"
+#include "daemon/router_ports.h"
 #include "unit.h"
 
 static struct in_addr external;

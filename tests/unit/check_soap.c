@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "soap.h"
+#include "daemon/upnp/soap.h"
 #include "unit.h"
 
 #define ENV_OPEN "<?xml version=\"1.0\"?>\r\n<s:Envelope " \

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ssdp.h"
+#include "daemon/upnp/ssdp.h"
 #include "unit.h"
 
 static struct igd_identity id;

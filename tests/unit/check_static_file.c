@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "static_file.h"
+#include "config/static_file.h"
 
 static char dir[] = "/tmp/check_static_file.XXXXXX", path[128];
 

@@ -1,7 +1,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "text.h"
+#include "lib/text.h"
 #include "unit.h"
 
 static const char *escaped(const char *in, bool quote)

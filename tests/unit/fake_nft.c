@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conntrack.h"
+#include "priv/conntrack.h"
 #include "fake_nft.h"
 
 struct fake_nft fake_nft;

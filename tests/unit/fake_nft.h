@@ -1,7 +1,7 @@
 #ifndef PORTLEASED_FAKE_NFT_H
 #define PORTLEASED_FAKE_NFT_H
 
-#include "nft.h"
+#include "priv/nft.h"
 
 /* A recorded mapping, with its remote ranges copied. */
 struct fake_mapping {

@@ -4,9 +4,9 @@
 
 #include <check.h>
 
-#include "addr.h"
-#include "host.h"
-#include "own_addr.h"
+#include "lib/addr.h"
+#include "daemon/host.h"
+#include "priv/own_addr.h"
 
 /* "a.b.c.d" as the daemon holds it (IPv4-mapped). */
 struct in6_addr unit_v4(const char *text);

@@ -1,9 +1,9 @@
 /* in6_pktinfo (RFC 3542) is a GNU extension in glibc. */
 #define _GNU_SOURCE
 
-#include "datagram.h"
+#include "lib/datagram.h"
 
-#include "addr.h"
+#include "lib/addr.h"
 
 bool datagram_origin(struct msghdr *msg, struct in6_addr *source, unsigned *ifindex)
 {

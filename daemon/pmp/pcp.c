@@ -1,9 +1,9 @@
-#include "pcp.h"
+#include "daemon/pmp/pcp.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "wire.h"
+#include "lib/wire.h"
 
 #define OPCODE_BIT(op) (1u << (op))
 

@@ -9,7 +9,7 @@
 #include <event2/event.h>
 #include <stddef.h>
 
-#include "host.h"
+#include "daemon/host.h"
 
 struct stream_list;
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE  /* setresuid */
-#include "privdrop.h"
+#include "lib/privdrop.h"
 
 #include <errno.h>
 #include <grp.h>

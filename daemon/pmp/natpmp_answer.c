@@ -1,6 +1,6 @@
-#include "natpmp_answer.h"
+#include "daemon/pmp/natpmp_answer.h"
 
-#include "natpmp.h"
+#include "daemon/pmp/natpmp.h"
 
 static uint8_t map_result_to_natpmp(enum map_status s)
 {

@@ -1,9 +1,9 @@
-#include "pcp_answer.h"
+#include "daemon/pmp/pcp_answer.h"
 
 #include <string.h>
 
-#include "log.h"
-#include "pcp.h"
+#include "lib/log.h"
+#include "daemon/pmp/pcp.h"
 
 _Static_assert(PCP_MAX_FILTERS <= FILTER_MAX, "a lease holds every filter PCP accepts");
 

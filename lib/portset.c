@@ -1,4 +1,4 @@
-#include "portset.h"
+#include "lib/portset.h"
 
 #include <string.h>
 

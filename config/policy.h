@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 #define POLICY_MAX_RULES 256
 /* Rules carve the external port space into at most 2n+1 pieces. */

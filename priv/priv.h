@@ -18,12 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "conntrack.h"
-#include "filter.h"
-#include "forwards.h"
-#include "nft.h"
-#include "own_addr.h"
+#include "config/config.h"
+#include "priv/conntrack.h"
+#include "priv/filter.h"
+#include "priv/forwards.h"
+#include "priv/nft.h"
+#include "priv/own_addr.h"
 
 enum priv_op {
 	PRIV_ADD = 1,     /* mapping */

@@ -1,4 +1,4 @@
-#include "policy.h"
+#include "config/policy.h"
 
 #include <netinet/in.h>
 

@@ -1,4 +1,4 @@
-#include "pmp_server.h"
+#include "daemon/pmp/pmp_server.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,13 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "datagram.h"
-#include "ifaddr.h"
-#include "log.h"
-#include "natpmp.h"
-#include "natpmp_answer.h"
-#include "pcp.h"
-#include "pcp_answer.h"
+#include "lib/datagram.h"
+#include "lib/ifaddr.h"
+#include "lib/log.h"
+#include "daemon/pmp/natpmp.h"
+#include "daemon/pmp/natpmp_answer.h"
+#include "daemon/pmp/pcp.h"
+#include "daemon/pmp/pcp_answer.h"
 
 #define ADDRESSES_PER_INTERFACE 8
 #define MAX_LISTENERS (CONFIG_MAX_LAN_INTERFACES * 2 * ADDRESSES_PER_INTERFACE)

@@ -1,8 +1,8 @@
-#include "natpmp.h"
+#include "daemon/pmp/natpmp.h"
 
 #include <string.h>
 
-#include "wire.h"
+#include "lib/wire.h"
 
 /*
  * RFC 6886 request handling, in the order the RFC gives it:

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "mapper.h"
+#include "config/config.h"
+#include "daemon/mapper.h"
 
 struct pmp_server;
 

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "addr.h"
-#include "ifaddr.h"
+#include "lib/addr.h"
+#include "lib/ifaddr.h"
 
 /* A router with more than this, IPv4 and IPv6 together, cannot be vouched
  * for: every mapping is refused until it has fewer. */

@@ -1,11 +1,11 @@
-#include "priv.h"
+#include "priv/priv.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "addr.h"
-#include "own_addr.h"
-#include "policy.h"
+#include "lib/addr.h"
+#include "priv/own_addr.h"
+#include "config/policy.h"
 
 void priv_mapping_pack(struct priv_mapping *out, const struct nft_mapping *m)
 {

@@ -1,4 +1,4 @@
-#include "addr.h"
+#include "lib/addr.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "stream.h"
+#include "lib/stream.h"
 
 #include <unistd.h>
 

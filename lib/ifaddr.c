@@ -1,4 +1,4 @@
-#include "ifaddr.h"
+#include "lib/ifaddr.h"
 
 #include <ifaddrs.h>
 #include <stdio.h>

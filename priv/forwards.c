@@ -1,4 +1,4 @@
-#include "forwards.h"
+#include "priv/forwards.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "log.h"
-#include "nlmsg.h"
+#include "lib/log.h"
+#include "lib/nlmsg.h"
 
 /* What a register holds, as far as forwarding goes. */
 enum reg_kind { REG_OTHER, REG_L4PROTO, REG_DPORT, REG_IIFNAME, REG_IIF };

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mapper.h"
+#include "daemon/mapper.h"
 
 /* One request in, one response out (length 0: send nothing). client is
  * the source address, already checked to be on a LAN link. */

@@ -1,4 +1,4 @@
-#include "filter.h"
+#include "priv/filter.h"
 
 static bool covers(const struct remote_filter *outer, const struct remote_filter *inner)
 {

@@ -1,4 +1,4 @@
-#include "nft_watch.h"
+#include "daemon/nft_watch.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "forwards.h"
-#include "log.h"
-#include "nl_listener.h"
-#include "nlmsg.h"
+#include "priv/forwards.h"
+#include "lib/log.h"
+#include "lib/nl_listener.h"
+#include "lib/nlmsg.h"
 
 #define READS_PER_EVENT 16
 #define TABLE_NAME_MAX 64

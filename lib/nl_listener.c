@@ -1,4 +1,4 @@
-#include "nl_listener.h"
+#include "lib/nl_listener.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "mapper.h"
+#include "lib/addr.h"
+#include "daemon/mapper.h"
 
 /* One request in, one response out (length 0: send nothing). source is the
  * packet's source address, already checked to be on the LAN link lan; a

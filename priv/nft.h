@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "filter.h"
+#include "priv/filter.h"
 
 struct nft;
 
@@ -31,7 +31,7 @@ struct nft_mapping {
 	size_t nremotes;                     /* 0: every remote */
 	uint64_t timeout_ms;  /* the kernel drops the elements by itself after this; 0: never */
 	/* Who it is for, so that the privileged helper can check the policy
-	 * again (nft/priv.h); the kernel backend ignores them. */
+	 * again (priv/priv.h); the kernel backend ignores them. */
 	struct in6_addr client;
 	bool operator_static;  /* the operator's static mapping */
 	/* PCP PEER (IPv4): the internal endpoint's flows to each remote (a

@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 struct if_address {
 	unsigned ifindex;

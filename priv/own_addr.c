@@ -1,4 +1,4 @@
-#include "own_addr.h"
+#include "priv/own_addr.h"
 
 #include <stdio.h>
 #include <string.h>

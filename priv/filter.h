@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 /* Filters one mapping may carry; PCP asks for more get
  * EXCESSIVE_REMOTE_PEERS. */
