@@ -60,8 +60,13 @@ DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c d
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
                daemon/nft_watch.c priv/forwards.c daemon/priv_client.c lib/privdrop.c daemon/sd_notify.c daemon/main.c
-# The privileged half: nftables and conntrack, and the checks before them.
-HELPER_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/privdrop.c nft/nft.c nft/conntrack.c priv/forwards.c nft/helper.c
+# The privileged half: nftables and conntrack, and the checks before them;
+# none of the parsers of what LAN hosts send, no libevent, no expat.
+HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/ifaddr.c lib/privdrop.c \
+               config/config.c config/static_file.c config/policy.c \
+               priv/priv.c priv/own_addr.c priv/filter.c priv/forwards.c \
+               nft/nft.c nft/conntrack.c nft/helper.c
+HELPER_PKGS := libconfig libnftnl libmnl
 UNIT_SUITES := addr neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
@@ -102,7 +107,7 @@ $(BUILD)/portleased: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/portleased-nft: $(HELPER_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HELPER_PKGS))
 
 $(BUILD)/portleasectl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^

@@ -95,6 +95,13 @@ expect "its helper portleased-nft (pid ${HELPER_PID:-none}) keeps CAP_NET_ADMIN 
 	check '[ -n "$HELPER_PID" ] && [ "$(status "$HELPER_PID" CapEff)" = 0000000000001000 ] &&
 	       [ "$(status "$HELPER_PID" CapPrm)" = 0000000000001000 ] &&
 	       [ "$(status "$HELPER_PID" Uid)" = "$NOBODY $NOBODY $NOBODY $NOBODY" ]'
+# What the helper links: nothing that parses what LAN hosts send.
+helper_links=$(ldd "$BUILD/portleased-nft" | awk '{print $1}' | tr '\n' ' ')
+expect "the helper links no expat, no libevent ($helper_links)" \
+	check '! echo "$helper_links" | grep -q "libexpat\|libevent"'
+expect "  and none of the NAT-PMP, PCP or UPnP codecs" \
+	check '[ "$(nm "$BUILD/portleased-nft" | grep -cE " [Tt] (natpmp|pcp|soap|ssdp|http|gena|igd)_")" = 0 ] &&
+	       [ "$(nm "$DAEMON" | grep -cE " [Tt] (natpmp|pcp|soap|ssdp|http|gena|igd)_")" -gt 20 ]'
 out=$(in_router setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
 	--ambient-caps=-all --bounding-set=-all nft add table inet evil 2>&1)
 expect "with portleased's credentials nftables cannot be changed ($out)" \
