@@ -51,7 +51,7 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -I. \
              -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
-CORE_SRCS := lib/log.c lib/text.c lib/addr.c daemon/host.c daemon/neigh_table.c priv/own_addr.c daemon/audit.c daemon/ratelimit.c lib/datagram.c daemon/control.c daemon/metrics.c priv/filter.c config/policy.c lib/portset.c \
+CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c daemon/host.c daemon/neigh_table.c priv/own_addr.c daemon/audit.c daemon/ratelimit.c lib/datagram.c daemon/control.c daemon/metrics.c priv/filter.c config/policy.c lib/portset.c \
              daemon/lease.c daemon/leasefile.c daemon/pmp/natpmp.c daemon/pmp/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c priv/priv.c
@@ -62,12 +62,12 @@ DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c d
                daemon/nft_watch.c priv/forwards.c daemon/priv_client.c lib/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them;
 # none of the parsers of what LAN hosts send, no libevent, no expat.
-HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/ifaddr.c lib/privdrop.c \
+HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/privdrop.c \
                config/config.c config/static_file.c config/policy.c \
                priv/priv.c priv/own_addr.c priv/filter.c priv/forwards.c \
                nft/nft.c nft/conntrack.c nft/helper.c
 HELPER_PKGS := libconfig libnftnl libmnl
-UNIT_SUITES := addr neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr parse neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -77,6 +77,7 @@ PROBE       := $(BUILD)/tests/e2e/natpmp_probe
 PRIV_PROBE  := $(BUILD)/tests/e2e/priv_probe
 LOADGEN     := $(BUILD)/tests/bench/loadgen
 CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD)/lib/addr.o \
+               $(BUILD)/lib/parse.o \
                $(BUILD)/config/static_file.o \
                $(BUILD)/daemon/pmp/natpmp.o $(BUILD)/daemon/pmp/pcp.o
 

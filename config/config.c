@@ -12,6 +12,7 @@
 
 #include "lib/log.h"
 #include "config/static_file.h"
+#include "lib/parse.h"
 
 #define DEFAULT_LIFETIME_MIN 120
 #define DEFAULT_LIFETIME_MAX 86400
@@ -101,31 +102,12 @@ static bool is_reserved_v4(struct in_addr a)
 	return false;
 }
 
-/* Decimal digits only, at most 65535; advances *p past them. */
-static bool parse_port_number(const char **p, unsigned long *out)
-{
-	const char *s = *p;
-	unsigned long v = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	while (isdigit((unsigned char)*s)) {
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return false;
-		s++;
-	}
-	*out = v;
-	*p = s;
-	return true;
-}
-
 /* An int, or a string "N" or "LO-HI". */
 static int get_port_range(struct parse_ctx *ctx, const config_setting_t *s,
 			  struct port_range *out)
 {
-	unsigned long lo, hi;
-	const char *text, *p;
+	uint16_t lo, hi;
+	const char *text;
 
 	if (config_setting_type(s) == CONFIG_TYPE_INT) {
 		int v = config_setting_get_int(s);
@@ -138,23 +120,12 @@ static int get_port_range(struct parse_ctx *ctx, const config_setting_t *s,
 	if (!text)
 		return fail_at(ctx, s, "'%s' must be a port or a range \"LO-HI\"",
 			       config_setting_name(s));
-	p = text;
-	if (!parse_port_number(&p, &lo))
-		goto bad;
-	hi = lo;
-	if (*p == '-') {
-		p++;
-		if (!parse_port_number(&p, &hi))
-			goto bad;
-	}
-	if (*p != '\0')
-		goto bad;
+	if (!parse_port_range(text, &lo, &hi))
+		return fail_at(ctx, s, "'%s' is not a port (1-65535) or a range \"LO-HI\"", text);
 	if (lo < 1 || lo > hi)
 		return fail_at(ctx, s, "port range '%s' must lie within 1-65535, low end first", text);
-	*out = (struct port_range){ (uint16_t)lo, (uint16_t)hi };
+	*out = (struct port_range){ lo, hi };
 	return 0;
-bad:
-	return fail_at(ctx, s, "'%s' is not a port (1-65535) or a range \"LO-HI\"", text);
 }
 
 static int check_known_members(struct parse_ctx *ctx, const config_setting_t *group,
@@ -209,11 +180,7 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 	}
 	if ((m = config_setting_get_member(s, "protocol"))) {
 		text = config_setting_get_string(m);
-		if (text && strcmp(text, "tcp") == 0)
-			rule->proto = IPPROTO_TCP;
-		else if (text && strcmp(text, "udp") == 0)
-			rule->proto = IPPROTO_UDP;
-		else if (!text || strcmp(text, "any") != 0)
+		if (!parse_proto(text, &rule->proto) && (!text || strcmp(text, "any") != 0))
 			return fail_at(ctx, m, "'protocol' must be \"tcp\", \"udp\" or \"any\"");
 	}
 	if ((m = config_setting_get_member(s, "third_party"))) {
@@ -251,7 +218,6 @@ static int parse_static(struct parse_ctx *ctx, const config_setting_t *s,
 	const config_setting_t *m;
 	const char *text;
 	bool has_external;
-	struct in_addr v4;
 
 	if (!config_setting_is_group(s))
 		return fail_at(ctx, s, "a static mapping must be a group { protocol = ...; }");
@@ -261,19 +227,13 @@ static int parse_static(struct parse_ctx *ctx, const config_setting_t *s,
 	sm->declared = true;
 	m = config_setting_get_member(s, "protocol");
 	text = m ? config_setting_get_string(m) : NULL;
-	if (text && strcmp(text, "tcp") == 0)
-		sm->proto = IPPROTO_TCP;
-	else if (text && strcmp(text, "udp") == 0)
-		sm->proto = IPPROTO_UDP;
-	else
+	if (!parse_proto(text, &sm->proto))
 		return fail_at(ctx, m ? m : s, "a static mapping's 'protocol' must be \"tcp\" or "
 			       "\"udp\"");
 	if (!(m = config_setting_get_member(s, "internal_address")))
 		return fail_at(ctx, s, "a static mapping needs 'internal_address'");
 	text = config_setting_get_string(m);
-	if (text && inet_pton(AF_INET, text, &v4) == 1)
-		sm->internal_addr = addr_from_v4(v4);
-	else if (!text || inet_pton(AF_INET6, text, &sm->internal_addr) != 1)
+	if (!parse_address(text, &sm->internal_addr))
 		return fail_at(ctx, m, "'internal_address' must be an IPv4 or IPv6 address");
 	if (!(m = config_setting_get_member(s, "internal_port")))
 		return fail_at(ctx, s, "a static mapping needs 'internal_port'");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/addr.h"
+#include "lib/parse.h"
 
 static const char header[] =
 	"# Static mappings added at run time. Written by portleasectl add and delete;\n"
@@ -33,26 +34,10 @@ static bool next_word(const char **p, char *word, size_t cap)
 	return len > 0;
 }
 
-static bool parse_port(const char *text, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	if (text[0] < '0' || text[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (errno || *end || v == 0 || v > 65535)
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
 int static_file_parse_line(const char *line, struct static_mapping *out, const char **why)
 {
 	char proto[8], ext[8], addr[INET6_ADDRSTRLEN], port[8];
 	const char *p = line;
-	struct in_addr v4;
 	size_t len;
 
 	while (*p == ' ' || *p == '\t')
@@ -63,17 +48,11 @@ int static_file_parse_line(const char *line, struct static_mapping *out, const c
 	if (!next_word(&p, proto, sizeof(proto)) || !next_word(&p, ext, sizeof(ext)) ||
 	    !next_word(&p, addr, sizeof(addr)) || !next_word(&p, port, sizeof(port)))
 		return *why = "want PROTO EXTERNAL_PORT INTERNAL_ADDRESS INTERNAL_PORT [DESCRIPTION]", -1;
-	if (strcmp(proto, "tcp") == 0)
-		out->proto = IPPROTO_TCP;
-	else if (strcmp(proto, "udp") == 0)
-		out->proto = IPPROTO_UDP;
-	else
+	if (!parse_proto(proto, &out->proto))
 		return *why = "the protocol is tcp or udp", -1;
 	if (!parse_port(ext, &out->external_port) || !parse_port(port, &out->internal_port))
 		return *why = "a port is 1 to 65535", -1;
-	if (inet_pton(AF_INET, addr, &v4) == 1)
-		out->internal_addr = addr_from_v4(v4);
-	else if (inet_pton(AF_INET6, addr, &out->internal_addr) != 1)
+	if (!parse_address(addr, &out->internal_addr))
 		return *why = "the internal address is an IPv4 or IPv6 address", -1;
 	if (!addr_is_v4(&out->internal_addr) && out->external_port != out->internal_port)
 		return *why = "an IPv6 mapping is a pinhole: its external port is its internal port", -1;

@@ -20,6 +20,7 @@
 #include "lib/addr.h"
 #include "config/config.h"
 #include "config/static_file.h"
+#include "lib/parse.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -255,20 +256,13 @@ static int delete_static(const char *socket_path, const char *static_path, const
 {
 	struct static_edit e;
 	struct in6_addr addr = IN6ADDR_ANY_INIT;
-	unsigned long port = 0;
-	uint8_t proto = strcmp(args[0], "tcp") == 0 ? IPPROTO_TCP :
-			strcmp(args[0], "udp") == 0 ? IPPROTO_UDP : 0;
+	uint16_t port = 0;
+	uint8_t proto = 0;
 	size_t kept = 0;
-	struct in_addr v4;
-	char *end;
 
-	port = strtoul(args[nargs - 1], &end, 10);
-	if (nargs == 3 && inet_pton(AF_INET, args[1], &v4) == 1)
-		addr = addr_from_v4(v4);
-	else if (nargs == 3)
-		inet_pton(AF_INET6, args[1], &addr);
 	/* Not this file's to judge a malformed request: the daemon says. */
-	if (!proto || *end || port == 0 || port > 65535 || access(static_path, F_OK) < 0)
+	if (!parse_proto(args[0], &proto) || !parse_port(args[nargs - 1], &port) ||
+	    (nargs == 3 && !parse_address(args[1], &addr)) || access(static_path, F_OK) < 0)
 		return exchange(socket_path, request);
 	if (static_edit_open(&e, static_path) < 0)
 		return EXIT_REFUSED;

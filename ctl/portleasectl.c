@@ -23,6 +23,7 @@
 #include "ctl/control_client.h"
 #include "daemon/pmp/natpmp.h"
 #include "daemon/pmp/pcp.h"
+#include "lib/parse.h"
 #include "lib/wire.h"
 
 #define EXIT_REFUSED 1
@@ -230,28 +231,14 @@ static int external_address(int fd, const struct options *o)
 	return result == 0 ? 0 : EXIT_REFUSED;
 }
 
-static int parse_proto(const char *text, uint8_t *proto, bool allow_all)
+/* tcp, udp, or (allow_all) "all" as 0. */
+static bool parse_proto_or_all(const char *text, uint8_t *proto, bool allow_all)
 {
-	if (strcmp(text, "tcp") == 0)
-		*proto = IPPROTO_TCP;
-	else if (strcmp(text, "udp") == 0)
-		*proto = IPPROTO_UDP;
-	else if (allow_all && strcmp(text, "all") == 0)
+	if (allow_all && strcmp(text, "all") == 0) {
 		*proto = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static int parse_port(const char *text, uint16_t *port)
-{
-	char *end;
-	unsigned long v = strtoul(text, &end, 10);
-
-	if (*text == '\0' || *end != '\0' || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
+		return true;
+	}
+	return parse_proto(text, proto);
 }
 
 /* "203.0.113.0/24", "203.0.113.9:443", "[2001:db8::/32]:443". */
@@ -285,7 +272,7 @@ static bool parse_filter(const char *text, struct pcp_filter *f)
 	if (!addr_parse_prefix(prefix, &p))
 		return false;
 	*f = (struct pcp_filter){ .prefix_len = p.len, .remote_addr = p.net };
-	return !port || parse_port(port, &f->remote_port) == 0;
+	return !port || parse_port_or_zero(port, &f->remote_port);
 }
 
 /* The gateway's address (IPv4, or IPv6 with an optional %zone). */
@@ -324,17 +311,6 @@ static struct in6_addr own_address(const struct sockaddr_storage *self)
 	if (self->ss_family == AF_INET)
 		return addr_from_v4(((const struct sockaddr_in *)self)->sin_addr);
 	return ((const struct sockaddr_in6 *)self)->sin6_addr;
-}
-
-static bool parse_address(const char *text, struct in6_addr *out)
-{
-	struct in_addr v4;
-
-	if (inet_pton(AF_INET, text, &v4) == 1) {
-		*out = addr_from_v4(v4);
-		return true;
-	}
-	return inet_pton(AF_INET6, text, out) == 1;
 }
 
 static int pcp_command(struct options *o, int argc, char **argv)
@@ -388,9 +364,9 @@ static int pcp_command(struct options *o, int argc, char **argv)
 		}
 		rq.opcode = PCP_OP_MAP;
 		rq.lifetime = map ? o->lifetime : 0;
-		if (parse_proto(argv[1], &rq.protocol, !map) < 0 ||
-		    parse_port(argv[2], &rq.internal_port) < 0 ||
-		    (argc == 4 && parse_port(argv[3], &rq.suggested_external_port) < 0)) {
+		if (!parse_proto_or_all(argv[1], &rq.protocol, !map) ||
+		    !parse_port_or_zero(argv[2], &rq.internal_port) ||
+		    (argc == 4 && !parse_port_or_zero(argv[3], &rq.suggested_external_port))) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -419,11 +395,11 @@ static int pcp_command(struct options *o, int argc, char **argv)
 	} else if (strcmp(verb, "peer") == 0 && (argc == 5 || argc == 6)) {
 		rq.opcode = PCP_OP_PEER;
 		rq.lifetime = o->lifetime;
-		if (parse_proto(argv[1], &rq.protocol, false) < 0 ||
-		    parse_port(argv[2], &rq.internal_port) < 0 ||
+		if (!parse_proto(argv[1], &rq.protocol) ||
+		    !parse_port_or_zero(argv[2], &rq.internal_port) ||
 		    !parse_address(argv[3], &rq.remote_addr) ||
-		    parse_port(argv[4], &rq.remote_port) < 0 ||
-		    (argc == 6 && parse_port(argv[5], &rq.suggested_external_port) < 0)) {
+		    !parse_port_or_zero(argv[4], &rq.remote_port) ||
+		    (argc == 6 && !parse_port_or_zero(argv[5], &rq.suggested_external_port))) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/parse.h"
 #include "lib/text.h"
 
 struct line {
@@ -49,11 +50,6 @@ static void quoted_field(struct line *l, const char *key, const char *text)
 	q[n++] = '"';
 	q[n] = '\0';
 	field(l, key, "%s", q);
-}
-
-static const char *proto_name(uint8_t proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "other";
 }
 
 size_t audit_format(char *buf, size_t cap, const struct audit_record *r)

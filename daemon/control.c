@@ -8,50 +8,11 @@
 #include <string.h>
 
 #include "daemon/lease.h"
+#include "lib/parse.h"
 #include "lib/text.h"
 
 #define WORDS_MAX 8
 #define WORD_MAX 64
-
-static const char *proto_name(uint8_t proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
-}
-
-static bool parse_proto(const char *s, uint8_t *proto)
-{
-	if (strcmp(s, "tcp") == 0)
-		*proto = IPPROTO_TCP;
-	else if (strcmp(s, "udp") == 0)
-		*proto = IPPROTO_UDP;
-	else
-		return false;
-	return true;
-}
-
-static bool parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
-		return false;
-	v = strtoul(s, NULL, 10);
-	if (v == 0 || v > 65535)
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
-static bool parse_address(const char *s, struct in6_addr *addr)
-{
-	struct in_addr v4;
-
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		*addr = addr_from_v4(v4);
-		return true;
-	}
-	return inet_pton(AF_INET6, s, addr) == 1;
-}
 
 static int fail(char err[CONTROL_ERROR_MAX], const char *what)
 {
@@ -139,7 +100,6 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 			out->has_addr = true;
 		}
 	} else if (strcmp(words[0], "explain") == 0 && n >= 4 && n <= 6) {
-		char *end;
 		unsigned long lifetime;
 
 		out->command = CONTROL_EXPLAIN;
@@ -152,10 +112,7 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 		    (n >= 5 && !parse_port(words[4], &out->external_port)))
 			return fail(err, "explain: ports are 1-65535");
 		if (n == 6) {
-			errno = 0;
-			lifetime = strtoul(words[5], &end, 10);
-			if (words[5][0] < '0' || words[5][0] > '9' || *end || errno ||
-			    lifetime > UINT32_MAX)
+			if (!parse_uint(words[5], UINT32_MAX, &lifetime))
 				return fail(err, "explain: the lifetime is a number of seconds");
 			out->lifetime = (uint32_t)lifetime;
 			out->has_lifetime = true;

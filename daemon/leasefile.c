@@ -1,4 +1,5 @@
 #include "daemon/leasefile.h"
+#include "lib/parse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -128,27 +129,6 @@ static bool parse_int64(const char *s, int64_t *out)
 	return true;
 }
 
-static bool parse_port(const char *s, uint16_t *port, bool zero_ok)
-{
-	int64_t v;
-
-	if (!parse_int64(s, &v) || v > 65535 || (v == 0 && !zero_ok))
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
-static bool parse_address(const char *s, struct in6_addr *a)
-{
-	struct in_addr v4;
-
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		*a = addr_from_v4(v4);
-		return true;
-	}
-	return inet_pton(AF_INET6, s, a) == 1;
-}
-
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -187,7 +167,7 @@ static bool parse_filter(const char *s, struct remote_filter *f)
 		return false;
 	memcpy(prefix, s, (size_t)(comma - s));
 	prefix[comma - s] = '\0';
-	return addr_parse_prefix(prefix, &f->remote) && parse_port(comma + 1, &f->port, true);
+	return addr_parse_prefix(prefix, &f->remote) && parse_port_or_zero(comma + 1, &f->port);
 }
 
 static bool parse_description(const char *s, char out[LEASE_DESCRIPTION_MAX + 1])
@@ -272,11 +252,7 @@ int leasefile_parse(const char *line, struct leasefile_record *r)
 			return -1;
 		v++;
 		if (strncmp(token, "proto=", 6) == 0) {
-			if (strcmp(v, "tcp") == 0)
-				r->proto = IPPROTO_TCP;
-			else if (strcmp(v, "udp") == 0)
-				r->proto = IPPROTO_UDP;
-			else
+			if (!parse_proto(v, &r->proto))
 				return -1;
 			has_proto = true;
 		} else if (strncmp(token, "origin=", 7) == 0) {
@@ -289,10 +265,10 @@ int leasefile_parse(const char *line, struct leasefile_record *r)
 			if (!(has_internal = parse_address(v, &r->internal_addr)))
 				return -1;
 		} else if (strncmp(token, "iport=", 6) == 0) {
-			if (!(has_iport = parse_port(v, &r->internal_port, false)))
+			if (!(has_iport = parse_port(v, &r->internal_port)))
 				return -1;
 		} else if (strncmp(token, "eport=", 6) == 0) {
-			if (!(has_eport = parse_port(v, &r->external_port, false)))
+			if (!(has_eport = parse_port(v, &r->external_port)))
 				return -1;
 		} else if (strncmp(token, "created=", 8) == 0) {
 			if (!(has_created = parse_int64(v, &r->created)))

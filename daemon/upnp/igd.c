@@ -10,6 +10,7 @@
 #include "daemon/lease.h"
 #include "lib/log.h"
 #include "config/policy.h"
+#include "lib/parse.h"
 #include "lib/text.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -44,49 +45,11 @@ int igd_reply(const struct action_ctx *a, const struct soap_out *args, size_t na
 	return 200;
 }
 
-bool igd_parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!s || !*s || strlen(s) > 10)
-		return false;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-bool igd_parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v;
-
-	if (!igd_parse_uint(s, 65535, &v))
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
 /* As the service description's allowedValueList spells them: clients
  * compare the strings (upnpc's own listing among them). */
 static const char *upnp_proto_name(uint8_t proto)
 {
 	return proto == IPPROTO_TCP ? "TCP" : "UDP";
-}
-
-static bool parse_proto(const char *s, uint8_t *proto)
-{
-	if (s && strcasecmp(s, "TCP") == 0)
-		*proto = IPPROTO_TCP;
-	else if (s && strcasecmp(s, "UDP") == 0)
-		*proto = IPPROTO_UDP;
-	else
-		return false;
-	return true;
 }
 
 bool igd_parse_bool(const char *s, bool *b)
@@ -217,13 +180,13 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 	int code;
 
 	parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &req.nfilters);
-	if (!igd_parse_port(soap_arg(c, "NewExternalPort"), &external_port) ||
+	if (!parse_port_or_zero(soap_arg(c, "NewExternalPort"), &external_port) ||
 	    !parse_proto(soap_arg(c, "NewProtocol"), &req.proto) ||
-	    !igd_parse_port(soap_arg(c, "NewInternalPort"), &req.internal_port) ||
+	    !parse_port_or_zero(soap_arg(c, "NewInternalPort"), &req.internal_port) ||
 	    req.internal_port == 0 ||
 	    !parse_v4(soap_arg(c, "NewInternalClient"), &req.internal_addr) ||
 	    !igd_parse_bool(soap_arg(c, "NewEnabled"), &enabled) ||
-	    !igd_parse_uint(soap_arg(c, "NewLeaseDuration"), 0xffffffffUL, &lease_duration))
+	    !parse_uint(soap_arg(c, "NewLeaseDuration"), 0xffffffffUL, &lease_duration))
 		return igd_fault(a, UPNP_INVALID_ARGS);
 	/* A disabled entry would have to be listed yet carry nothing: not kept. */
 	if (!enabled)
@@ -287,7 +250,7 @@ static int find_mapping(const struct action_ctx *a, struct lease **found)
 	char want[ADDR_STRLEN] = "", have[ADDR_STRLEN];
 
 	parse_remote_host(soap_arg(c, "NewRemoteHost"), &filter, &nfilters);
-	if (!igd_parse_port(soap_arg(c, "NewExternalPort"), &port) ||
+	if (!parse_port_or_zero(soap_arg(c, "NewExternalPort"), &port) ||
 	    !parse_proto(soap_arg(c, "NewProtocol"), &proto))
 		return UPNP_INVALID_ARGS;
 	l = lease_by_external(mapper_leases(a->igd->mapper), proto, port);
@@ -343,7 +306,7 @@ static int get_generic_entry(const struct action_ctx *a)
 	unsigned long index, i = 0;
 	const struct lease *l;
 
-	if (!igd_parse_uint(soap_arg(a->call, "NewPortMappingIndex"), 65535, &index))
+	if (!parse_uint(soap_arg(a->call, "NewPortMappingIndex"), 65535, &index))
 		return igd_fault(a, UPNP_INVALID_ARGS);
 	for (l = lease_first(mapper_leases(a->igd->mapper)); l; l = lease_next(l))
 		if (is_port_mapping(l) && i++ == index)
@@ -371,8 +334,8 @@ static int parse_range(const struct action_ctx *a, uint16_t *first, uint16_t *la
 {
 	bool manage;
 
-	if (!igd_parse_port(soap_arg(a->call, "NewStartPort"), first) ||
-	    !igd_parse_port(soap_arg(a->call, "NewEndPort"), last) ||
+	if (!parse_port_or_zero(soap_arg(a->call, "NewStartPort"), first) ||
+	    !parse_port_or_zero(soap_arg(a->call, "NewEndPort"), last) ||
 	    !parse_proto(soap_arg(a->call, "NewProtocol"), proto) ||
 	    !igd_parse_bool(soap_arg(a->call, "NewManage"), &manage))
 		return UPNP_INVALID_ARGS;
@@ -430,7 +393,7 @@ static int list_mappings(const struct action_ctx *a)
 
 	if (code)
 		return igd_fault(a, code);
-	if (!igd_parse_uint(soap_arg(a->call, "NewNumberOfPorts"), 65535, &wanted))
+	if (!parse_uint(soap_arg(a->call, "NewNumberOfPorts"), 65535, &wanted))
 		return igd_fault(a, UPNP_INVALID_ARGS);
 	if (wanted == 0 || wanted > PORT_LISTING_MAX)
 		wanted = PORT_LISTING_MAX;
@@ -686,11 +649,11 @@ static void audit_refusal(const struct action_ctx *a)
 
 	if (!proto && !(proto = soap_arg(c, "Protocol")))
 		proto = "";
-	if (!parse_proto(proto, &req.proto) && igd_parse_uint(proto, 255, &number))
+	if (!parse_proto(proto, &req.proto) && parse_uint(proto, 255, &number))
 		req.proto = (uint8_t)number;
 	if (!port)
 		port = soap_arg(c, "InternalPort");
-	(void)igd_parse_port(port, &req.internal_port);
+	(void)parse_port_or_zero(port, &req.internal_port);
 	if (!client)
 		client = soap_arg(c, "InternalClient");
 	if (client && !parse_v4(client, &req.internal_addr) &&

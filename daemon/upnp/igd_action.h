@@ -67,9 +67,6 @@ enum map_status igd_unmap(const struct action_ctx *a, const struct unmap_request
 /* The action's response with these out arguments; returns 200. */
 int igd_reply(const struct action_ctx *a, const struct soap_out *args, size_t nargs);
 
-/* Strict decimal: digits only, no sign, no spaces, at most max. */
-bool igd_parse_uint(const char *s, unsigned long max, unsigned long *out);
-bool igd_parse_port(const char *s, uint16_t *port);
 /* "1", "true", "yes" or "0", "false", "no" */
 bool igd_parse_bool(const char *s, bool *b);
 

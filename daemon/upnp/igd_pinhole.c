@@ -9,6 +9,7 @@
 #include "daemon/upnp/igd_action.h"
 #include "daemon/lease.h"
 #include "config/policy.h"
+#include "lib/parse.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* A_ARG_TYPE_LeaseTime's allowed range (WANIPv6FirewallControl:1 §2.2.7) */
@@ -30,11 +31,11 @@ static int parse_protocol(const char *s, uint8_t *proto)
 {
 	unsigned long v;
 
-	if (s && strcasecmp(s, "TCP") == 0)
-		v = IPPROTO_TCP;
-	else if (s && strcasecmp(s, "UDP") == 0)
-		v = IPPROTO_UDP;
-	else if (!igd_parse_uint(s, 65535, &v))
+	uint8_t named;
+
+	if (parse_proto(s, &named))
+		v = named;
+	else if (!parse_uint(s, 65535, &v))
 		return UPNP_INVALID_ARGS;
 	if (v == PROTOCOL_WILDCARD)
 		return UPNP_PROTOCOL_WILDCARD;
@@ -48,7 +49,7 @@ static bool parse_lease_time(const char *s, uint32_t *seconds)
 {
 	unsigned long v;
 
-	if (!igd_parse_uint(s, LEASE_TIME_MAX, &v) || v < LEASE_TIME_MIN)
+	if (!parse_uint(s, LEASE_TIME_MAX, &v) || v < LEASE_TIME_MIN)
 		return false;
 	*seconds = (uint32_t)v;
 	return true;
@@ -73,8 +74,8 @@ static int parse_pinhole_args(const struct action_ctx *a, struct pinhole_args *p
 	int code;
 
 	memset(p, 0, sizeof(*p));
-	if (!igd_parse_port(soap_arg(c, "RemotePort"), &remote_port) ||
-	    !igd_parse_port(soap_arg(c, "InternalPort"), &p->internal_port) ||
+	if (!parse_port_or_zero(soap_arg(c, "RemotePort"), &remote_port) ||
+	    !parse_port_or_zero(soap_arg(c, "InternalPort"), &p->internal_port) ||
 	    !parse_v6(soap_arg(c, "InternalClient"), &p->internal_addr))
 		return UPNP_INVALID_ARGS;
 	if (remote && *remote) {
@@ -122,7 +123,7 @@ static int find_own_pinhole(const struct action_ctx *a, const struct lease **fou
 	unsigned long id;
 	const struct lease *l;
 
-	if (!igd_parse_uint(soap_arg(a->call, "UniqueID"), 65535, &id))
+	if (!parse_uint(soap_arg(a->call, "UniqueID"), 65535, &id))
 		return UPNP_INVALID_ARGS;
 	l = id ? lease_by_pinhole_id(mapper_leases(a->igd->mapper), (uint16_t)id) : NULL;
 	if (!l)

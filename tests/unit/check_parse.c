@@ -1,0 +1,93 @@
+/* One strict reading of numbers, ports, protocols and addresses
+ * (lib/parse.c): what every text input of portleased goes through. */
+#include <check.h>
+#include <string.h>
+
+#include "lib/addr.h"
+#include "lib/parse.h"
+#include "unit.h"
+
+START_TEST(test_numbers)
+{
+	unsigned long v;
+
+	ck_assert(parse_uint("0", 10, &v) && v == 0);
+	ck_assert(parse_uint("4294967295", 0xffffffffUL, &v) && v == 4294967295UL);
+	ck_assert(!parse_uint("4294967296", 0xffffffffUL, &v));
+	ck_assert(!parse_uint("99999999999999999999", 0xffffffffUL, &v));  /* no overflow */
+	ck_assert(parse_uint("0000000011", 20, &v) && v == 11);
+	ck_assert(!parse_uint("00000000011", 20, &v));  /* 11 digits */
+	static const char *const bad[] = { "", " 1", "1 ", "+1", "-1", "0x10", "1e3", "1.0", "١" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse_uint(bad[i], 1000, &v), "took '%s'", bad[i]);
+	ck_assert(!parse_uint(NULL, 10, &v));
+}
+END_TEST
+
+START_TEST(test_ports)
+{
+	uint16_t p = 7, lo, hi;
+
+	ck_assert(parse_port("1", &p) && p == 1);
+	ck_assert(parse_port("65535", &p) && p == 65535);
+	ck_assert(!parse_port("0", &p) && p == 65535);  /* unchanged on failure */
+	ck_assert(!parse_port("65536", &p));
+	ck_assert(parse_port_or_zero("0", &p) && p == 0);
+	ck_assert(!parse_port_or_zero("65536", &p));
+	ck_assert(parse_port_range("8080", &lo, &hi) && lo == 8080 && hi == 8080);
+	ck_assert(parse_port_range("1-1023", &lo, &hi) && lo == 1 && hi == 1023);
+	/* Syntax only: the caller decides about 0 and the order. */
+	ck_assert(parse_port_range("9-3", &lo, &hi) && lo == 9 && hi == 3);
+	static const char *const bad[] = { "", "-", "1-", "-5", "1--2", "1-2-3", "1 - 2", "70000",
+					   "1-70000", "a-b" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse_port_range(bad[i], &lo, &hi), "took '%s'", bad[i]);
+}
+END_TEST
+
+START_TEST(test_protocols)
+{
+	uint8_t proto = 0;
+
+	ck_assert(parse_proto("tcp", &proto) && proto == IPPROTO_TCP);
+	ck_assert(parse_proto("UDP", &proto) && proto == IPPROTO_UDP);
+	ck_assert(parse_proto("Tcp", &proto) && proto == IPPROTO_TCP);
+	ck_assert(!parse_proto("sctp", &proto));
+	ck_assert(!parse_proto("tcp ", &proto));
+	ck_assert(!parse_proto("6", &proto));
+	ck_assert(!parse_proto(NULL, &proto));
+	ck_assert_str_eq(proto_name(IPPROTO_TCP), "tcp");
+	ck_assert_str_eq(proto_name(IPPROTO_UDP), "udp");
+	ck_assert_str_eq(proto_name(IPPROTO_ICMP), "?");
+}
+END_TEST
+
+START_TEST(test_addresses)
+{
+	struct in6_addr a;
+	char text[ADDR_STRLEN];
+
+	ck_assert(parse_address("192.168.1.10", &a) && addr_is_v4(&a));
+	ck_assert_str_eq(addr_format(&a, text), "192.168.1.10");
+	ck_assert(parse_address("2001:db8::1", &a) && !addr_is_v4(&a));
+	ck_assert_str_eq(addr_format(&a, text), "2001:db8::1");
+	static const char *const bad[] = { "", "192.168.1", "192.168.1.10/24", "192.168.1.256",
+					   "2001:db8::/32", " 192.168.1.10", "localhost" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse_address(bad[i], &a), "took '%s'", bad[i]);
+	ck_assert(!parse_address(NULL, &a));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("parse");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_numbers);
+	tcase_add_test(tc, test_ports);
+	tcase_add_test(tc, test_protocols);
+	tcase_add_test(tc, test_addresses);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
