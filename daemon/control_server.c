@@ -17,7 +17,7 @@
 #include "daemon/control.h"
 #include "lib/log.h"
 #include "config/static_file.h"
-#include "lib/stream.h"
+#include "daemon/stream.h"
 
 /* An operator's tool is quick; a stuck one must not hold the socket. */
 #define CONNECTIONS_MAX 8

@@ -15,7 +15,7 @@
 #include "lib/ifaddr.h"
 #include "lib/log.h"
 #include "daemon/metrics.h"
-#include "lib/stream.h"
+#include "daemon/stream.h"
 
 /* A scraper asks every few seconds; nothing needs more. A LAN host (with
  * however many addresses) holds a quarter at most. */

@@ -25,7 +25,7 @@
 #include "daemon/upnp/soap.h"
 #include "daemon/upnp/ssdp.h"
 #include "lib/text.h"
-#include "lib/stream.h"
+#include "daemon/stream.h"
 
 #define ADDRESSES_PER_INTERFACE 8
 #define LINKS_MAX (CONFIG_MAX_LAN_INTERFACES * ADDRESSES_PER_INTERFACE)

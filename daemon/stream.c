@@ -1,4 +1,4 @@
-#include "lib/stream.h"
+#include "daemon/stream.h"
 
 #include <unistd.h>
 
