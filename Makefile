@@ -67,7 +67,7 @@ HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/priv
                priv/priv.c priv/own_addr.c priv/filter.c priv/forwards.c \
                nft/nft.c nft/conntrack.c nft/helper.c
 HELPER_PKGS := libconfig libnftnl libmnl
-UNIT_SUITES := addr parse neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr parse answer neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -119,6 +119,12 @@ $(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(BUILD)/tests/unit/u
 # The mapper against a fake backend; the real one is covered end to end.
 $(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
 		$(BUILD)/daemon/mapper.o $(BUILD)/tests/unit/fake_nft.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# NAT-PMP's and PCP's decision tables, through the mapper on the fake backend.
+$(BUILD)/tests/unit/check_answer: $(BUILD)/tests/unit/check_answer.o $(BUILD)/tests/unit/unit.o \
+		$(CORE_OBJS) $(BUILD)/daemon/mapper.o $(BUILD)/daemon/pmp/natpmp_answer.o \
+		$(BUILD)/daemon/pmp/pcp_answer.o $(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
