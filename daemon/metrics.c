@@ -90,4 +90,8 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	family(out, "portleased_rate_limited_total", "counter",
 	       "Requests refused because their host asked faster than client_request_rate.");
 	evbuffer_add_printf(out, "portleased_rate_limited_total %" PRIu64 "\n", c->rate_limited);
+	family(out, "portleased_receive_dropped_total", "counter",
+	       "NAT-PMP and PCP datagrams the kernel dropped unread: their socket's queue was full.");
+	evbuffer_add_printf(out, "portleased_receive_dropped_total %" PRIu64 "\n",
+			    c->receive_dropped);
 }

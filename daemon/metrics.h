@@ -41,6 +41,9 @@ struct metrics_counters {
 	uint64_t events[METRICS_EVENTS][LEASE_ORIGINS];
 	/* Requests refused by client_request_rate (also counted as refused). */
 	uint64_t rate_limited;
+	/* NAT-PMP and PCP datagrams the kernel dropped, their socket's receive
+	 * queue being full: requests that were never seen. */
+	uint64_t receive_dropped;
 };
 
 /* One request of protocol p: answered (with result success) or dropped. */

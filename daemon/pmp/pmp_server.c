@@ -20,6 +20,12 @@
 /* Datagrams read per wake-up, so one busy socket cannot starve the others;
  * also how many changes the kernel gets in one transaction. */
 #define READS_PER_EVENT 64
+/* Room in each socket's receive queue for a burst: 256 requests in flight
+ * from one client, and more from others, each small datagram costing a
+ * couple of KiB of buffer in the kernel. The default (rmem_default, about
+ * 208 KiB) drops part of such a burst, and its clients wait seconds to
+ * retransmit. */
+#define RECEIVE_BUFFER_BYTES (2 * 1024 * 1024)
 
 struct listener {
 	struct pmp_server *server;
@@ -30,6 +36,8 @@ struct listener {
 				     on-link prefix: where clients may be */
 	bool announces;           /* the one socket of its link and family that
 				     sends the announcements */
+	uint32_t dropped_seen;    /* the kernel's count of datagrams it dropped for
+				     a full queue, as last read (SO_RXQ_OVFL) */
 };
 
 /* RFC 6886 §3.2.1 and RFC 6887 §14.1.3: after a restart, or when the
@@ -108,9 +116,25 @@ static void count_answer(const struct pmp_server *s, const struct slot *sl)
 
 /* Reads one datagram into sl: 1, or 0 for one to ignore, or -1 when there
  * is none left. */
-static int read_request(const struct listener *li, struct slot *sl)
+/* The kernel's running count of datagrams this socket dropped, carried by
+ * each datagram read (SO_RXQ_OVFL): what is new goes to the metrics. */
+static void count_drops(struct listener *li, struct msghdr *msg)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		uint32_t dropped;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL ||
+		    c->cmsg_len < CMSG_LEN(sizeof(dropped)))
+			continue;
+		memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
+		mapper_metrics(li->server->mapper)->receive_dropped += dropped - li->dropped_seen;
+		li->dropped_seen = dropped;
+	}
+}
+
+static int read_request(struct listener *li, struct slot *sl)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
 	struct iovec iov = { .iov_base = sl->request, .iov_len = sizeof(sl->request) };
 	struct msghdr msg = {
 		.msg_name = &sl->src, .msg_namelen = sizeof(sl->src),
@@ -125,6 +149,7 @@ static int read_request(const struct listener *li, struct slot *sl)
 			log_warn("udp 5351: recvmsg on %s", li->local.ifname);
 		return -1;
 	}
+	count_drops(li, &msg);
 	if (!datagram_origin(&msg, &sl->client, &ifindex) || !from_lan(li, &sl->client, ifindex)) {
 		log_debug("udp 5351: ignoring a datagram from outside the LAN link of %s",
 			  li->local.ifname);
@@ -256,6 +281,18 @@ void pmp_server_announce(struct pmp_server *s)
 	evtimer_add(s->announce_timer, &now);
 }
 
+/* RECEIVE_BUFFER_BYTES: past net.core.rmem_max where the process may
+ * (CAP_NET_ADMIN: at start, before the privileges go), up to it otherwise. */
+static void set_receive_buffer(int fd)
+{
+	int want = RECEIVE_BUFFER_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) == 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) < 0)
+		log_warn("udp 5351: cannot enlarge the receive buffer");
+}
+
 static int open_socket(const struct if_address *local, int family)
 {
 	int one = 1, zero = 0, fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -263,8 +300,10 @@ static int open_socket(const struct if_address *local, int family)
 
 	if (fd < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
 		goto fail;
+	set_receive_buffer(fd);
 	if (family == AF_INET) {
 		struct in_addr v4 = addr_to_v4(&local->addr);
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NATPMP_PORT),

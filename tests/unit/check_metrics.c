@@ -23,6 +23,7 @@ static struct daemon_status sample(void)
 	st.counters.events[METRICS_GRANTED][LEASE_ORIGIN_PCP] = 5;
 	st.counters.events[METRICS_REFUSED][LEASE_ORIGIN_NATPMP] = 9;
 	st.counters.rate_limited = 8;
+	st.counters.receive_dropped = 42;
 	return st;
 }
 
@@ -70,6 +71,7 @@ START_TEST(test_samples)
 		"portleased_mapping_events_total{event=\"refused\",origin=\"natpmp\"} 9\n",
 		"portleased_mapping_events_total{event=\"expired\",origin=\"upnp\"} 0\n",
 		"portleased_rate_limited_total 8\n",
+		"portleased_receive_dropped_total 42\n",
 		"# TYPE portleased_requests_total counter\n",
 		"# TYPE portleased_leases gauge\n",
 	};
