@@ -55,7 +55,7 @@ CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c daemon/host.c daemon/ne
              daemon/lease.c daemon/leasefile.c daemon/pmp/natpmp.c daemon/pmp/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c priv/priv.c
-DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
                daemon/pmp/pcp_answer.c daemon/pmp/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c \
@@ -70,6 +70,7 @@ HELPER_PKGS := libconfig libnftnl libmnl
 UNIT_SUITES := addr parse answer neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+MAPPER_OBJS := $(BUILD)/daemon/mapper.o $(BUILD)/daemon/mapper_restore.o $(BUILD)/daemon/mapper_peer.o
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SUITES:%=$(BUILD)/tests/unit/check_%)
@@ -118,17 +119,17 @@ $(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(BUILD)/tests/unit/u
 
 # The mapper against a fake backend; the real one is covered end to end.
 $(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
-		$(BUILD)/daemon/mapper.o $(BUILD)/tests/unit/fake_nft.o
+		$(MAPPER_OBJS) $(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # NAT-PMP's and PCP's decision tables, through the mapper on the fake backend.
 $(BUILD)/tests/unit/check_answer: $(BUILD)/tests/unit/check_answer.o $(BUILD)/tests/unit/unit.o \
-		$(CORE_OBJS) $(BUILD)/daemon/mapper.o $(BUILD)/daemon/pmp/natpmp_answer.o \
+		$(CORE_OBJS) $(MAPPER_OBJS) $(BUILD)/daemon/pmp/natpmp_answer.o \
 		$(BUILD)/daemon/pmp/pcp_answer.o $(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
-		$(BUILD)/daemon/mapper.o $(BUILD)/daemon/upnp/igd.o $(BUILD)/daemon/upnp/igd_pinhole.o \
+		$(MAPPER_OBJS) $(BUILD)/daemon/upnp/igd.o $(BUILD)/daemon/upnp/igd_pinhole.o \
 		$(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 

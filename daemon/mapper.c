@@ -1,4 +1,4 @@
-#include "daemon/mapper.h"
+#include "daemon/mapper_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,73 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/audit.h"
+#include "daemon/leasefile.h"
 #include "lib/log.h"
 #include "priv/conntrack.h"
-#include "priv/nft.h"
-#include "daemon/ratelimit.h"
-#include "daemon/leasefile.h"
-
-/* Expiring thousands of leases at once must not hold up requests: do this
- * many per timer callback, then let the loop run. Each costs a helper round
- * trip that asks the kernel which of its elements are left (about 140 us
- * here): 32 keep another client's wait near 5 ms. */
-#define EXPIRE_BATCH 32
-/* Leases of one batch (mapper_batch_begin) whose add or refresh may still
- * fail; more, and the batch is settled first. */
-#define BATCH_PENDING_MAX 128
-
-/* A new lease whose add is queued, or a lease whose refresh is. */
-struct pending {
-	struct lease *lease;  /* flagged batch_pending: nothing removes it unsettled */
-	size_t verb;          /* its add's or renewal's place among the batch's verbs */
-	unsigned tag;         /* the request that made or refreshed it */
-	int rc;               /* what the kernel said, once it did */
-	bool refresh;
-	uint64_t old_expires_ms;  /* a refresh: the expiry it had before */
-};
-
-_Static_assert(CONFIG_DESCRIPTION_MAX == LEASE_DESCRIPTION_MAX,
-	       "a static mapping's description must fit its lease's");
-
-struct mapper {
-	const struct config *cfg;
-	struct nft *nft;
-	struct conntrack *conntrack;
-	mapper_router_serves_fn router_serves;
-	void *router_serves_arg;
-	mapper_host_fn host_of;
-	void *host_of_arg;
-	struct mapper_conflict_source conflicts;
-	const struct own_addresses *own;
-	struct lease_table *leases;
-	struct event *expiry_timer;
-	uint64_t start_ms;
-	bool has_external_address;
-	struct in_addr external_address;
-	void (*changed)(void *arg);
-	void *changed_arg;
-	/* Runs whenever what the lease file holds changes (refreshes too). */
-	void (*dirty)(void *arg);
-	void *dirty_arg;
-	uint32_t pinhole_changes;
-	/* A client's refusals past the first per interval are counted, and
-	 * the count logged when the interval ends. */
-	struct audit_limiter refusals;
-	struct event *refusal_timer;
-	struct rate_limiter requests;
-	struct metrics_counters metrics;
-	size_t by_origin[LEASE_ORIGINS];
-	size_t pinholes;
-	/* Between mapper_batch_begin and mapper_batch_end: */
-	bool batching;
-	size_t verbs;  /* adds, deletes and renewals queued since the last settle */
-	unsigned tag;
-	struct pending pending[BATCH_PENDING_MAX];
-	size_t npending;
-	unsigned withdrawn[BATCH_PENDING_MAX];  /* tags of requests whose grant failed */
-	size_t nwithdrawn;
-};
 
 static void notify_observer(const struct mapper *m)
 {
@@ -86,7 +22,7 @@ static void mark_dirty(const struct mapper *m)
 		m->dirty(m->dirty_arg);
 }
 
-static uint64_t now_ms(void)
+uint64_t mapper_now_ms(void)
 {
 	struct timespec ts;
 
@@ -122,7 +58,7 @@ static unsigned rule_line(const struct mapper *m, int rule)
 }
 
 /* The kernel's view of a lease; ranges receives its remote ranges. */
-static struct nft_mapping mapping_of(const struct lease *l, uint64_t timeout_ms,
+struct nft_mapping mapper_mapping_of(const struct lease *l, uint64_t timeout_ms,
 				     struct remote_range ranges[FILTER_MAX_RANGES])
 {
 	return (struct nft_mapping){
@@ -154,10 +90,10 @@ static void set_filters(struct lease *fields, const struct map_request *req,
 	fields->nfilters = (uint8_t)filter_drop_covered(storage, n);
 }
 
-static void schedule_expiry(struct mapper *m)
+void mapper_schedule_expiry(struct mapper *m)
 {
 	const struct lease *soonest = lease_soonest(m->leases);
-	uint64_t now = now_ms(), delay;
+	uint64_t now = mapper_now_ms(), delay;
 	struct timeval tv;
 
 	if (!soonest || soonest->expires_ms == LEASE_NEVER) {
@@ -170,7 +106,7 @@ static void schedule_expiry(struct mapper *m)
 	evtimer_add(m->expiry_timer, &tv);
 }
 
-static void audit(const struct audit_record *r)
+void mapper_audit(const struct audit_record *r)
 {
 	char line[AUDIT_LINE_MAX];
 
@@ -198,7 +134,7 @@ static void summarise_refusals(const struct audit_summary *summary, void *arg)
  * whole interval. */
 static void arm_refusal_timer(struct mapper *m)
 {
-	uint64_t due, now = now_ms(), delay;
+	uint64_t due, now = mapper_now_ms(), delay;
 	struct timeval tv;
 
 	if (!audit_limiter_next_due(&m->refusals, &due))
@@ -215,13 +151,13 @@ static void refusal_timer_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	audit_limiter_flush(&m->refusals, now_ms(), summarise_refusals, NULL);
+	audit_limiter_flush(&m->refusals, mapper_now_ms(), summarise_refusals, NULL);
 	arm_refusal_timer(m);
 }
 
 /* The backend's add and delete; while batching they are only queued, and
  * counted, so that a refusal reported later finds its verb. */
-static int backend_add(struct mapper *m, const struct nft_mapping *nm)
+int mapper_backend_add(struct mapper *m, const struct nft_mapping *nm)
 {
 	if (m->batching)
 		m->verbs++;
@@ -239,7 +175,7 @@ static int backend_delete(struct mapper *m, const struct nft_mapping *nm)
  * "deleted" by "client", "operator", "policy" or "nftables". */
 static void forget_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
 {
-	audit(&(struct audit_record){
+	mapper_audit(&(struct audit_record){
 		.event = event, .origin = lease_origin_name(l->origin), .proto = l->proto,
 		.client = l->client, .internal_addr = l->internal_addr,
 		.internal_port = l->internal_port, .has_external_port = addr_is_v4(&l->internal_addr),
@@ -262,10 +198,10 @@ static void forget_lease(struct mapper *m, struct lease *l, const char *event, c
 }
 
 /* Its elements out of the kernel, and the lease out of the table. */
-static void remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
+void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm = mapping_of(l, 0, ranges);
+	struct nft_mapping nm = mapper_mapping_of(l, 0, ranges);
 	int rc = backend_delete(m, &nm);
 
 	/* Even if the kernel refused, its own timeout removes the elements:
@@ -303,7 +239,7 @@ static void on_told(void *arg, const struct nft_outcome *o)
  * the request's tag noted, for its server to answer it again (a refresh
  * then tries on its own). Then, still batching, queueing goes on.
  */
-static void settle(struct mapper *m)
+void mapper_settle(struct mapper *m)
 {
 	nft_batch_end(m->nft, on_told, m);
 	for (size_t i = 0; i < m->npending; i++) {
@@ -354,26 +290,26 @@ size_t mapper_batch_end(struct mapper *m, unsigned *withdrawn, size_t max)
 	size_t n;
 
 	m->batching = false;
-	settle(m);
+	mapper_settle(m);
 	n = m->nwithdrawn < max ? m->nwithdrawn : max;
 	memcpy(withdrawn, m->withdrawn, n * sizeof(*withdrawn));
 	m->nwithdrawn = 0;
-	schedule_expiry(m);
+	mapper_schedule_expiry(m);
 	return n;
 }
 
 static void expiry_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct mapper *m = arg;
-	uint64_t now = now_ms();
+	uint64_t now = mapper_now_ms();
 	struct lease *l;
 	int done = 0;
 
 	(void)fd;
 	(void)what;
 	while ((l = lease_soonest(m->leases)) && l->expires_ms <= now && done++ < EXPIRE_BATCH)
-		remove_lease(m, l, "expired", NULL);
-	schedule_expiry(m);
+		mapper_remove_lease(m, l, "expired", NULL);
+	mapper_schedule_expiry(m);
 }
 
 struct mapper *mapper_new(struct event_base *base, const struct config *cfg, struct nft *nft,
@@ -385,7 +321,7 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 		return NULL;
 	m->cfg = cfg;
 	m->nft = nft;
-	m->start_ms = now_ms();
+	m->start_ms = mapper_now_ms();
 	m->leases = lease_table_new(cfg->max_leases, hash_seed);
 	m->expiry_timer = evtimer_new(base, expiry_fired, m);
 	m->refusal_timer = evtimer_new(base, refusal_timer_fired, m);
@@ -432,7 +368,7 @@ void mapper_set_persistence(struct mapper *m, void (*dirty)(void *arg), void *ar
 int64_t mapper_wall_time(const struct mapper *m, uint64_t monotonic_ms)
 {
 	(void)m;
-	return (int64_t)time(NULL) - ((int64_t)now_ms() - (int64_t)monotonic_ms) / 1000;
+	return (int64_t)time(NULL) - ((int64_t)mapper_now_ms() - (int64_t)monotonic_ms) / 1000;
 }
 
 int64_t mapper_epoch_start(const struct mapper *m)
@@ -443,7 +379,7 @@ int64_t mapper_epoch_start(const struct mapper *m)
 void mapper_continue_epoch(struct mapper *m, int64_t epoch_start)
 {
 	int64_t age = (int64_t)time(NULL) - epoch_start;
-	uint64_t now = now_ms();
+	uint64_t now = mapper_now_ms();
 
 	/* A clock set back, or an epoch older than the machine's uptime:
 	 * start a new one rather than guess. */
@@ -466,12 +402,12 @@ bool mapper_external_address(const struct mapper *m, struct in_addr *out)
 
 uint32_t mapper_epoch(const struct mapper *m)
 {
-	return (uint32_t)((now_ms() - m->start_ms) / 1000);
+	return (uint32_t)((mapper_now_ms() - m->start_ms) / 1000);
 }
 
 uint32_t mapper_remaining(const struct mapper *m, const struct lease *l)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mapper_now_ms();
 
 	(void)m;
 	if (l->expires_ms == LEASE_NEVER)
@@ -487,7 +423,7 @@ uint32_t mapper_pinhole_changes(const struct mapper *m)
 int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters *out)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm = mapping_of(l, 0, ranges);
+	struct nft_mapping nm = mapper_mapping_of(l, 0, ranges);
 	int rc = nft_mapping_counters(m->nft, &nm, out);
 
 	/* Only here, for the operator: a refresh needs the packets alone. */
@@ -498,7 +434,7 @@ int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters
 		out->bytes += l->bytes_before;
 		/* A connection older than the mapping was to an earlier one of
 		 * this endpoint. */
-		if (out->used && out->idle_ms > now_ms() - l->created_ms)
+		if (out->used && out->idle_ms > mapper_now_ms() - l->created_ms)
 			out->used = false;
 	}
 	return rc;
@@ -533,11 +469,11 @@ void mapper_status(const struct mapper *m, struct daemon_status *st)
 
 /* Every map and PEER request costs its client a token, refreshes too:
  * each may cost the kernel a change. */
-static bool within_rate(struct mapper *m, const struct in6_addr *client)
+bool mapper_within_rate(struct mapper *m, const struct in6_addr *client)
 {
 	struct host_id host = mapper_host_of(m, client);
 
-	if (rate_limiter_take(&m->requests, &host, now_ms(), m->cfg->client_requests_per_second,
+	if (rate_limiter_take(&m->requests, &host, mapper_now_ms(), m->cfg->client_requests_per_second,
 			      m->cfg->client_request_burst))
 		return true;
 	m->metrics.rate_limited++;
@@ -547,12 +483,12 @@ static bool within_rate(struct mapper *m, const struct in6_addr *client)
 
 /* A refusal is logged unless its client was refused earlier in the
  * interval: a flooding client costs a line per interval, not per packet. */
-static bool refusal_logged(struct mapper *m, const struct in6_addr *client)
+bool mapper_refusal_logged(struct mapper *m, const struct in6_addr *client)
 {
 	struct audit_summary ended;
 	struct host_id host = mapper_host_of(m, client);
 
-	if (!audit_limiter_admit(&m->refusals, &host, client, now_ms(), &ended)) {
+	if (!audit_limiter_admit(&m->refusals, &host, client, mapper_now_ms(), &ended)) {
 		if (!evtimer_pending(m->refusal_timer, NULL))
 			arm_refusal_timer(m);
 		return false;
@@ -564,25 +500,25 @@ static bool refusal_logged(struct mapper *m, const struct in6_addr *client)
 
 bool mapper_log_admit(struct mapper *m, const struct in6_addr *client)
 {
-	return refusal_logged(m, client);
+	return mapper_refusal_logged(m, client);
 }
 
 /* event: "granted", "refreshed" or "refused"; why: a refusal's reason
  * (NULL: the status's). */
-static void log_decision(struct mapper *m, const struct map_request *req,
+void mapper_log_decision(struct mapper *m, const struct map_request *req,
 			 const struct map_result *res, const char *event, const char *why)
 {
 	bool ok = res->status == MAP_OK;
 
 	m->metrics.events[!ok ? METRICS_REFUSED :
 		strcmp(event, "granted") == 0 ? METRICS_GRANTED : METRICS_REFRESHED][req->origin]++;
-	if (!ok && !refusal_logged(m, &req->client))
+	if (!ok && !mapper_refusal_logged(m, &req->client))
 		return;
 	if (!why && res->status == MAP_DENIED)
 		why = res->rule < 0 ? "no policy rule allows it" : "denied by policy";
 	if (!why)
 		why = map_status_name(res->status);
-	audit(&(struct audit_record){
+	mapper_audit(&(struct audit_record){
 		.event = ok ? event : "refused", .origin = lease_origin_name(req->origin),
 		.proto = req->proto, .client = req->client, .internal_addr = req->internal_addr,
 		.internal_port = req->internal_port,
@@ -601,7 +537,7 @@ void mapper_refused(struct mapper *m, const struct map_request *req, enum map_st
 {
 	struct map_result res = { .status = status, .rule = -1 };
 
-	log_decision(m, req, &res, "refused", why);
+	mapper_log_decision(m, req, &res, "refused", why);
 }
 
 /* The client must be the one that made the mapping. A PCP mapping belongs
@@ -610,7 +546,7 @@ void mapper_refused(struct mapper *m, const struct map_request *req, enum map_st
  * as another's, and a host that spoofs its owner's IPv4 address gets
  * nothing. A NAT-PMP or UPnP mapping has no nonce: it matches on the client
  * alone, and a PCP request of that client takes it over. */
-static bool owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce)
+bool mapper_owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce)
 {
 	if (!addr_equal(&l->client, client))
 		return false;
@@ -626,7 +562,7 @@ static void queue_refresh(struct mapper *m, struct lease *l, const struct nft_ma
 			  uint64_t expires_ms)
 {
 	if (m->npending == BATCH_PENDING_MAX)
-		settle(m);
+		mapper_settle(m);
 	m->pending[m->npending++] = (struct pending){ .lease = l, .verb = m->verbs, .tag = m->tag,
 						      .refresh = true,
 						      .old_expires_ms = l->expires_ms };
@@ -639,7 +575,7 @@ static void queue_refresh(struct mapper *m, struct lease *l, const struct nft_ma
 /* A lease being renewed: keep its external port while the policy still
  * allows it, take the request's filters if it sets them. Returns false if
  * the policy no longer allows it. */
-static bool refresh(struct mapper *m, struct lease *l, const struct map_request *req,
+bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request *req,
 		    uint32_t lifetime, struct map_result *res)
 {
 	struct policy_query q = {
@@ -653,18 +589,18 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 	struct remote_filter filters[FILTER_MAX];
 	struct nft_mapping old, new;
 	struct nft_counters counted;
-	uint64_t expires_ms = now_ms() + (uint64_t)lifetime * 1000;
+	uint64_t expires_ms = mapper_now_ms() + (uint64_t)lifetime * 1000;
 	int rc;
 
 	if (!d.allow)
 		return false;
 	if (req->replace_filters)
 		set_filters(&renewed, req, filters);
-	new = mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
+	new = mapper_mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
 	if (m->batching && !req->replace_filters) {
 		queue_refresh(m, l, &new, expires_ms);
 	} else {
-		old = mapping_of(l, 0, old_ranges);
+		old = mapper_mapping_of(l, 0, old_ranges);
 		/* The replaced elements take their counters with them. */
 		if (nft_mapping_counters(m->nft, &old, &counted) < 0)
 			counted = (struct nft_counters){ 0 };
@@ -682,7 +618,7 @@ static bool refresh(struct mapper *m, struct lease *l, const struct map_request 
 				  policy_proto_name(l->proto), l->external_port);
 		lease_set_expiry(m->leases, l, expires_ms);
 	}
-	schedule_expiry(m);
+	mapper_schedule_expiry(m);
 	mark_dirty(m);
 	*res = (struct map_result){ .status = MAP_OK, .external_port = l->external_port,
 				    .lifetime = lifetime, .rule = d.rule };
@@ -703,7 +639,7 @@ static struct lease new_lease(const struct mapper *m, const struct map_request *
 			      uint32_t lifetime, struct remote_filter *filters)
 {
 	struct lease fields = { 0 };
-	uint64_t now = now_ms();
+	uint64_t now = mapper_now_ms();
 
 	fields.proto = req->proto;
 	fields.client = req->client;
@@ -726,18 +662,18 @@ static struct lease new_lease(const struct mapper *m, const struct map_request *
 /* Tells the kernel, then records the lease. */
 /* Tells the kernel (timeout_ms 0: no timeout), then records the lease:
  * MAP_OK, MAP_BACKEND_FAILED or MAP_TABLE_FULL. */
-static enum map_status install(struct mapper *m, struct lease *fields, uint64_t timeout_ms)
+enum map_status mapper_install(struct mapper *m, struct lease *fields, uint64_t timeout_ms)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm = mapping_of(fields, timeout_ms, ranges);
+	struct nft_mapping nm = mapper_mapping_of(fields, timeout_ms, ranges);
 	struct lease *l;
 	size_t verb;
 	int rc;
 
 	if (m->batching && m->npending == BATCH_PENDING_MAX)
-		settle(m);
+		mapper_settle(m);
 	verb = m->verbs;
-	rc = backend_add(m, &nm);
+	rc = mapper_backend_add(m, &nm);
 	if (rc < 0) {
 		log_warnx("nftables: cannot add %s port %u: %s", policy_proto_name(fields->proto),
 			  fields->external_port, strerror(-rc));
@@ -759,7 +695,7 @@ static enum map_status install(struct mapper *m, struct lease *fields, uint64_t 
 		m->pinhole_changes++;
 		m->pinholes++;
 	}
-	schedule_expiry(m);
+	mapper_schedule_expiry(m);
 	notify_observer(m);
 	mark_dirty(m);
 	return MAP_OK;
@@ -768,14 +704,14 @@ static enum map_status install(struct mapper *m, struct lease *fields, uint64_t 
 static struct map_result install_granted(struct mapper *m, struct lease *fields,
 					 uint32_t lifetime)
 {
-	return (struct map_result){ .status = install(m, fields, (uint64_t)lifetime * 1000),
+	return (struct map_result){ .status = mapper_install(m, fields, (uint64_t)lifetime * 1000),
 				    .external_port = fields->external_port, .lifetime = lifetime,
 				    .rule = fields->rule };
 }
 
 /* An IPv6 pinhole: no translation, so the external port is the internal
  * one, and the policy decides on that. */
-static struct map_result grant_pinhole(struct mapper *m, const struct map_request *req,
+struct map_result mapper_grant_pinhole(struct mapper *m, const struct map_request *req,
 				       uint32_t lifetime)
 {
 	struct policy_query q = {
@@ -850,7 +786,7 @@ static size_t ranges_without(struct port_range *ranges, size_t n, size_t max, ui
  * is refused: each costs a sock_diag round trip. */
 #define ROUTER_PORT_TRIES 8
 
-static struct map_result grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
+struct map_result mapper_grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
 {
 	struct port_range allowed[POLICY_MAX_RANGES];
 	struct policy_query q = {
@@ -921,48 +857,48 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	const char *why;
 	struct lease *l;
 
-	if (!within_rate(m, &req->client)) {
+	if (!mapper_within_rate(m, &req->client)) {
 		res = (struct map_result){ .status = MAP_RATE_LIMITED, .rule = -1 };
-		log_decision(m, req, &res, "refused", NULL);
+		mapper_log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 	if (req->internal_port == 0 || (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP)) {
 		res = (struct map_result){ .status = MAP_UNSUPPORTED, .rule = -1 };
-		log_decision(m, req, &res, "refused", NULL);
+		mapper_log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 	if ((why = mapper_internal_refusal(m, &req->internal_addr))) {
 		res = (struct map_result){ .status = MAP_NOT_A_HOST, .rule = -1 };
-		log_decision(m, req, &res, "refused", why);
+		mapper_log_decision(m, req, &res, "refused", why);
 		return res;
 	}
 	if (addr_is_v4(&req->internal_addr) && !m->has_external_address) {
 		res = (struct map_result){ .status = MAP_NO_EXTERNAL_ADDRESS, .rule = -1 };
-		log_decision(m, req, &res, "refused", NULL);
+		mapper_log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 
 	l = lease_by_internal(m->leases, &req->internal_addr, req->proto, req->internal_port);
 	if (l && l->batch_pending) {
-		settle(m);
+		mapper_settle(m);
 		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
 				      req->internal_port);
 	}
-	if (l && !owns(l, &req->client, req->nonce)) {
+	if (l && !mapper_owns(l, &req->client, req->nonce)) {
 		res = (struct map_result){ .status = MAP_NOT_OWNER, .rule = -1 };
-		log_decision(m, req, &res, "refused", NULL);
+		mapper_log_decision(m, req, &res, "refused", NULL);
 		return res;
 	}
 	if (l && l->peer) {
 		/* Its one external port is the PEER mappings'; a MAP would open
 		 * it to every remote behind their backs. */
 		res = (struct map_result){ .status = MAP_PORT_UNAVAILABLE, .rule = -1 };
-		log_decision(m, req, &res, "refused",
+		mapper_log_decision(m, req, &res, "refused",
 			     "the internal endpoint has PEER mappings; delete them first");
 		return res;
 	}
 	if (l) {
-		if (refresh(m, l, req, lifetime, &res)) {
+		if (mapper_refresh(m, l, req, lifetime, &res)) {
 			/* A NAT-PMP lease taken over by PCP gets the nonce from now on. */
 			if (res.status == MAP_OK && req->nonce && !l->has_nonce) {
 				l->has_nonce = true;
@@ -971,14 +907,14 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 			/* Out of memory, it keeps its old one. */
 			if (res.status == MAP_OK && req->description)
 				(void)lease_set_description(l, req->description);
-			log_decision(m, req, &res, "refreshed", NULL);
+			mapper_log_decision(m, req, &res, "refreshed", NULL);
 			return res;
 		}
-		remove_lease(m, l, "deleted", "policy");
+		mapper_remove_lease(m, l, "deleted", "policy");
 	}
-	res = addr_is_v4(&req->internal_addr) ? grant(m, req, lifetime) :
-						grant_pinhole(m, req, lifetime);
-	log_decision(m, req, &res, "granted", NULL);
+	res = addr_is_v4(&req->internal_addr) ? mapper_grant(m, req, lifetime) :
+						mapper_grant_pinhole(m, req, lifetime);
+	mapper_log_decision(m, req, &res, "granted", NULL);
 	return res;
 }
 
@@ -988,13 +924,13 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req)
 					    req->internal_port);
 
 	if (l && l->batch_pending) {
-		settle(m);
+		mapper_settle(m);
 		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
 				      req->internal_port);
 	}
 	if (!l || l->peer)  /* a MAP's delete; PEER mappings go by PEER */
 		return MAP_OK;
-	if (!owns(l, &req->client, req->nonce)) {
+	if (!mapper_owns(l, &req->client, req->nonce)) {
 		struct map_request asked = { .proto = req->proto, .client = req->client,
 					     .internal_addr = req->internal_addr,
 					     .internal_port = req->internal_port,
@@ -1003,8 +939,8 @@ enum map_status mapper_unmap(struct mapper *m, const struct unmap_request *req)
 		mapper_refused(m, &asked, MAP_NOT_OWNER, NULL);
 		return MAP_NOT_OWNER;
 	}
-	remove_lease(m, l, "deleted", "client");
-	schedule_expiry(m);
+	mapper_remove_lease(m, l, "deleted", "client");
+	mapper_schedule_expiry(m);
 	return MAP_OK;
 }
 
@@ -1013,26 +949,26 @@ size_t mapper_unmap_all(struct mapper *m, const struct unmap_request *req)
 	size_t removed = 0;
 
 	if (m->npending)
-		settle(m);
+		mapper_settle(m);
 	/* Any host may ask this as often as it likes: it costs the asker's
 	 * leases only. */
 	for (struct lease *l = lease_first_of_client(m->leases, &req->client), *next; l; l = next) {
 		next = lease_next_of_client(l);
 		if ((req->proto == 0 || l->proto == req->proto) &&
 		    addr_equal(&l->internal_addr, &req->internal_addr) &&
-		    owns(l, &req->client, req->nonce)) {
-			remove_lease(m, l, "deleted", "client");
+		    mapper_owns(l, &req->client, req->nonce)) {
+			mapper_remove_lease(m, l, "deleted", "client");
 			removed++;
 		}
 	}
-	schedule_expiry(m);
+	mapper_schedule_expiry(m);
 	return removed;
 }
 
 void mapper_remove(struct mapper *m, struct lease *l)
 {
-	remove_lease(m, l, "deleted", "operator");
-	schedule_expiry(m);
+	mapper_remove_lease(m, l, "deleted", "operator");
+	mapper_schedule_expiry(m);
 }
 
 size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
@@ -1043,219 +979,12 @@ size_t mapper_flush(struct mapper *m, const struct in6_addr *client)
 	for (struct lease *next; l; l = next) {
 		next = client ? lease_next_of_client(l) : lease_next(l);
 		if (l->origin != LEASE_ORIGIN_STATIC) {
-			remove_lease(m, l, "deleted", "operator");
+			mapper_remove_lease(m, l, "deleted", "operator");
 			removed++;
 		}
 	}
-	schedule_expiry(m);
+	mapper_schedule_expiry(m);
 	return removed;
-}
-
-/* Whether filters can be a PEER mapping's remotes: one to FILTER_MAX,
- * each one address of internal's family and one port. */
-static bool peer_filters_valid(const struct remote_filter *filters, size_t n,
-			       const struct in6_addr *internal)
-{
-	if (n == 0 || n > FILTER_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (filters[i].remote.len != 128 || filters[i].port == 0 ||
-		    addr_is_v4(&filters[i].remote.net) != addr_is_v4(internal))
-			return false;
-	return true;
-}
-
-enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *r)
-{
-	int64_t now = (int64_t)time(NULL);
-	struct lease fields = { 0 };
-	struct remote_filter filters[FILTER_MAX];
-	size_t nfilters;
-	struct policy_query q;
-	uint64_t lifetime_ms;
-
-	if (r->origin == LEASE_ORIGIN_STATIC) {
-		struct static_mapping sm = { .proto = r->proto, .external_port = r->external_port,
-					     .internal_addr = r->internal_addr,
-					     .internal_port = r->internal_port };
-
-		snprintf(sm.description, sizeof(sm.description), "%s", r->description);
-		return mapper_add_static(m, &sm);
-	}
-	if (r->expires <= now)
-		return MAP_NO_FLOW;  /* expired meanwhile: nothing to restore */
-	if (r->peer && !peer_filters_valid(r->filters, r->nfilters, &r->internal_addr))
-		return MAP_UNSUPPORTED;
-	if (mapper_internal_refusal(m, &r->internal_addr))
-		return MAP_NOT_A_HOST;
-	if (!lease_external_free(m->leases, r->proto, r->external_port) && addr_is_v4(&r->internal_addr))
-		return MAP_PORT_UNAVAILABLE;
-	if (lease_count(m->leases) >= lease_capacity(m->leases))
-		return MAP_TABLE_FULL;
-	lifetime_ms = (uint64_t)(r->expires - now) * 1000;
-	fields.proto = r->proto;
-	fields.client = r->client;
-	if (r->origin != LEASE_ORIGIN_STATIC)
-		fields.host = mapper_host_of(m, &r->client);
-	fields.internal_addr = r->internal_addr;
-	fields.internal_port = r->internal_port;
-	fields.external_port = r->external_port;
-	fields.created_ms = now_ms() - (r->created < now ? (uint64_t)(now - r->created) * 1000 : 0);
-	fields.expires_ms = now_ms() + lifetime_ms;
-	fields.origin = r->origin;
-	fields.has_nonce = r->has_nonce;
-	memcpy(fields.nonce, r->nonce, sizeof(fields.nonce));
-	fields.description = r->description;
-	fields.peer = r->peer;
-	nfilters = r->nfilters < FILTER_MAX ? r->nfilters : FILTER_MAX;
-	memcpy(filters, r->filters, nfilters * sizeof(*filters));
-	fields.filters = filters;
-	fields.nfilters = (uint8_t)filter_drop_covered(filters, nfilters);
-	q = (struct policy_query){ .client = r->client,
-				   .third_party = !addr_equal(&r->client, &r->internal_addr),
-				   .proto = r->proto, .internal_port = r->internal_port,
-				   .external_port = r->external_port };
-	fields.rule = policy_check(&m->cfg->policy, &q).rule;
-	return install(m, &fields, lifetime_ms);
-}
-
-int mapper_reinstall(struct mapper *m, size_t *reinstalled)
-{
-	int rc = nft_rebuild(m->nft);
-
-	*reinstalled = 0;
-	if (rc < 0)
-		return rc;
-	for (const struct lease *l = lease_first(m->leases); l; l = lease_next(l)) {
-		struct remote_range ranges[FILTER_MAX_RANGES];
-		uint64_t now = now_ms();
-		/* To the millisecond: the kernel's timeout ends with the lease. */
-		uint64_t timeout_ms = l->expires_ms == LEASE_NEVER ? 0 :
-				      l->expires_ms > now ? l->expires_ms - now : 1;
-		struct nft_mapping nm = mapping_of(l, timeout_ms, ranges);
-
-		/* One that fails is logged and left to expire from our table
-		 * alone; the others must not wait for it. */
-		if ((rc = backend_add(m, &nm)) < 0)
-			log_warnx("nftables: cannot restore %s port %u: %s",
-				  policy_proto_name(l->proto), l->external_port, strerror(-rc));
-		else
-			(*reinstalled)++;
-	}
-	return 0;
-}
-
-size_t mapper_apply_policy(struct mapper *m)
-{
-	size_t removed = 0;
-
-	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
-		struct policy_query q = {
-			.client = l->client, .third_party = !addr_equal(&l->client, &l->internal_addr),
-			.proto = l->proto,
-			.internal_port = l->internal_port, .external_port = l->external_port,
-		};
-		uint32_t left = mapper_remaining(m, l);
-		struct map_request keep = { .proto = l->proto, .client = l->client,
-					    .internal_addr = l->internal_addr,
-					    .internal_port = l->internal_port };
-		struct map_result res;
-
-		next = lease_next(l);
-		if (l->origin == LEASE_ORIGIN_STATIC)
-			continue;
-		if (!policy_check(&m->cfg->policy, &q).allow) {
-			remove_lease(m, l, "deleted", "policy");
-			removed++;
-		} else if (left > m->cfg->lifetime_max) {
-			/* The kernel's timeout goes down with it. */
-			refresh(m, l, &keep, m->cfg->lifetime_max, &res);
-		}
-	}
-	schedule_expiry(m);
-	return removed;
-}
-
-static bool same_static(const struct lease *l, const struct static_mapping *sm)
-{
-	return l->origin == LEASE_ORIGIN_STATIC && l->proto == sm->proto &&
-	       l->external_port == sm->external_port && l->internal_port == sm->internal_port &&
-	       addr_equal(&l->internal_addr, &sm->internal_addr) &&
-	       strcmp(l->description, sm->description) == 0;
-}
-
-/* The operator's word is final: a client's mapping in the way goes, and the
- * audit log says so. */
-enum map_status mapper_add_static(struct mapper *m, const struct static_mapping *sm)
-{
-	struct lease *by_ext = NULL, *by_int, fields = { 0 };
-	enum map_status st;
-
-	if (mapper_internal_refusal(m, &sm->internal_addr))
-		return MAP_NOT_A_HOST;
-	if (addr_is_v4(&sm->internal_addr))
-		by_ext = lease_by_external(m->leases, sm->proto, sm->external_port);
-	by_int = lease_by_internal(m->leases, &sm->internal_addr, sm->proto, sm->internal_port);
-	if ((by_ext && same_static(by_ext, sm)) || (by_int && same_static(by_int, sm))) {
-		(by_ext ? by_ext : by_int)->declared |= sm->declared;
-		return MAP_OK;
-	}
-	if ((by_ext && by_ext->origin == LEASE_ORIGIN_STATIC) ||
-	    (by_int && by_int->origin == LEASE_ORIGIN_STATIC))
-		return MAP_PORT_UNAVAILABLE;
-	if (by_ext)
-		remove_lease(m, by_ext, "deleted", "operator");
-	if (by_int && by_int != by_ext)
-		remove_lease(m, by_int, "deleted", "operator");
-	if (lease_count(m->leases) >= lease_capacity(m->leases))
-		return MAP_TABLE_FULL;
-	fields.proto = sm->proto;
-	fields.internal_addr = sm->internal_addr;
-	fields.internal_port = sm->internal_port;
-	fields.external_port = sm->external_port;
-	fields.created_ms = now_ms();
-	fields.expires_ms = LEASE_NEVER;
-	fields.origin = LEASE_ORIGIN_STATIC;
-	fields.rule = -1;
-	fields.declared = sm->declared;
-	fields.description = sm->description;
-	if ((st = install(m, &fields, 0)) != MAP_OK)
-		return st;
-	m->metrics.events[METRICS_GRANTED][LEASE_ORIGIN_STATIC]++;
-	audit(&(struct audit_record){
-		.event = "granted", .origin = "static", .proto = sm->proto,
-		.internal_addr = sm->internal_addr, .internal_port = sm->internal_port,
-		.has_external_port = addr_is_v4(&sm->internal_addr),
-		.external_port = sm->external_port, .result = "ok", .by = "operator",
-		.description = sm->description,
-	});
-	return MAP_OK;
-}
-
-void mapper_sync_static(struct mapper *m, const struct config *cfg)
-{
-	/* Declared ones the file no longer declares go; then each declared
-	 * one is added, which keeps those already there. */
-	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
-		bool kept = false;
-
-		next = lease_next(l);
-		if (l->origin != LEASE_ORIGIN_STATIC || !l->declared)
-			continue;
-		for (size_t i = 0; i < cfg->static_count && !kept; i++)
-			kept = same_static(l, &cfg->statics[i]);
-		if (!kept)
-			remove_lease(m, l, "deleted", "operator");
-	}
-	for (size_t i = 0; i < cfg->static_count; i++) {
-		enum map_status st = mapper_add_static(m, &cfg->statics[i]);
-
-		if (st != MAP_OK)
-			log_warnx("static mapping %s %u -> port %u: %s",
-				  policy_proto_name(cfg->statics[i].proto), cfg->statics[i].external_port,
-				  cfg->statics[i].internal_port, map_status_name(st));
-	}
-	schedule_expiry(m);
 }
 
 void mapper_set_conflict_source(struct mapper *m, const struct mapper_conflict_source *src)
@@ -1347,212 +1076,4 @@ const char *mapper_internal_refusal(const struct mapper *m, const struct in6_add
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct)
 {
 	m->conntrack = ct;
-}
-
-/* A refused PEER: counted, and logged as the client's refusals are. */
-static struct map_result peer_refused(struct mapper *m, const struct peer_request *req,
-				      enum map_status status, const char *why)
-{
-	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
-
-	m->metrics.events[METRICS_REFUSED][LEASE_ORIGIN_PCP]++;
-	if (refusal_logged(m, &req->client))
-		log_info("refused: pcp peer %s %s:%u -> %s:%u: %s", policy_proto_name(req->proto),
-			 addr_format(&req->internal_addr, internal), req->internal_port,
-			 addr_format(&req->remote_addr, remote), req->remote_port, why);
-	return (struct map_result){ .status = status, .rule = -1 };
-}
-
-/* The PEER's remote as a filter of its mapping: one address, one port. */
-static struct remote_filter peer_remote(const struct peer_request *req)
-{
-	return (struct remote_filter){ .remote = { .net = req->remote_addr, .len = 128 },
-				       .port = req->remote_port };
-}
-
-static int find_remote(const struct lease *l, const struct remote_filter *r)
-{
-	for (size_t i = 0; i < l->nfilters; i++)
-		if (addr_equal(&l->filters[i].remote.net, &r->remote.net) &&
-		    l->filters[i].remote.len == r->remote.len && l->filters[i].port == r->port)
-			return (int)i;
-	return -1;
-}
-
-/* What a PEER amounts to as a mapping of its internal endpoint. */
-static struct map_request peer_as_map(const struct peer_request *req, uint32_t lifetime,
-				      const struct remote_filter *remotes, size_t nremotes)
-{
-	return (struct map_request){
-		.proto = req->proto, .client = req->client, .internal_addr = req->internal_addr,
-		.internal_port = req->internal_port,
-		.suggested_external_port = req->suggested_external_port, .lifetime = lifetime,
-		.origin = LEASE_ORIGIN_PCP, .nonce = req->nonce, .replace_filters = true,
-		.filters = remotes, .nfilters = nremotes, .peer = true,
-	};
-}
-
-/* A remote taken out of a PEER mapping that keeps others. */
-static struct map_result peer_remove_remote(struct mapper *m, struct lease *l,
-					    const struct peer_request *req, int at)
-{
-	struct remote_filter remotes[FILTER_MAX], asked = l->filters[at];
-	uint32_t remaining = mapper_remaining(m, l);
-	struct map_request mr;
-	struct map_result res;
-	size_t n = 0;
-
-	for (size_t i = 0; i < l->nfilters; i++)
-		if ((int)i != at)
-			remotes[n++] = l->filters[i];
-	mr = peer_as_map(req, remaining, remotes, n);
-	if (!refresh(m, l, &mr, remaining ? remaining : 1, &res)) {
-		remove_lease(m, l, "deleted", "policy");
-		return (struct map_result){ .status = MAP_OK, .rule = -1 };
-	}
-	if (res.status == MAP_OK)
-		audit(&(struct audit_record){
-			.event = "deleted", .origin = "pcp", .proto = l->proto, .client = l->client,
-			.internal_addr = l->internal_addr, .internal_port = l->internal_port,
-			.has_external_port = addr_is_v4(&l->internal_addr),
-			.external_port = l->external_port, .by = "client", .has_peer = true,
-			.peer_addr = asked.remote.net, .peer_port = asked.port,
-		});
-	res.lifetime = 0;
-	return res;
-}
-
-/* A PEER on an internal endpoint that has PEER mappings: renewed, another
- * remote added at the same external port (RFC 6887 §12: one external
- * endpoint per internal one), or a remote taken out. */
-static struct map_result peer_change(struct mapper *m, struct lease *l,
-				     const struct peer_request *req, uint32_t lifetime)
-{
-	struct remote_filter remotes[FILTER_MAX], asked = peer_remote(req);
-	int at = find_remote(l, &asked);
-	uint16_t external_port = l->external_port;
-	struct map_request mr;
-	struct map_result res;
-	size_t n = 0;
-
-	if (req->lifetime == 0) {
-		if (at < 0)
-			return (struct map_result){ .status = MAP_OK, .rule = -1 };
-		if (l->nfilters > 1)
-			return peer_remove_remote(m, l, req, at);
-		remove_lease(m, l, "deleted", "client");
-		schedule_expiry(m);
-		return (struct map_result){ .status = MAP_OK, .external_port = external_port,
-					    .rule = -1 };
-	}
-	/* The one asked about first, for the audit line. */
-	remotes[n++] = asked;
-	for (size_t i = 0; i < l->nfilters && n < FILTER_MAX; i++)
-		if ((int)i != at)
-			remotes[n++] = l->filters[i];
-	mr = peer_as_map(req, lifetime, remotes, n);
-	if (at >= 0) {
-		mr.replace_filters = false;  /* a renewal */
-	} else if (l->nfilters == FILTER_MAX) {
-		res = (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
-		log_decision(m, &mr, &res, "refused",
-			     "the internal endpoint has PEER mappings with 8 remotes already");
-		return res;
-	}
-	if (!refresh(m, l, &mr, lifetime, &res)) {
-		remove_lease(m, l, "deleted", "policy");
-		res = (struct map_result){ .status = MAP_DENIED, .rule = -1 };
-		log_decision(m, &mr, &res, "refused", NULL);
-		return res;
-	}
-	log_decision(m, &mr, &res, at >= 0 ? "refreshed" : "granted", NULL);
-	return res;
-}
-
-/* A flow the router tracks outside any mapping of ours: where its source
- * NAT put it, kept alive for the lifetime. -ENOENT if there is none. */
-static int report_flow(struct mapper *m, const struct peer_request *req, uint32_t lifetime,
-		       struct in6_addr *external_addr, struct map_result *res)
-{
-	struct ct_flow flow = {
-		.proto = req->proto,
-		.internal_addr = req->internal_addr, .internal_port = req->internal_port,
-		.remote_addr = req->remote_addr, .remote_port = req->remote_port,
-	};
-	char internal[ADDR_STRLEN], remote[ADDR_STRLEN];
-	uint16_t port;
-	int rc;
-
-	if (!m->conntrack)
-		return -ENOENT;
-	addr_format(&req->internal_addr, internal);
-	addr_format(&req->remote_addr, remote);
-	rc = conntrack_peer(m->conntrack, &flow, lifetime, external_addr, &port);
-	if (rc == -ENOENT)
-		return rc;
-	if (rc < 0) {
-		log_warnx("conntrack: cannot look up %s %s:%u -> %s:%u: %s",
-			  policy_proto_name(req->proto), internal, req->internal_port, remote,
-			  req->remote_port, strerror(-rc));
-		*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = -1 };
-		return 0;
-	}
-	log_info("peer: %s %s:%u -> %s:%u is external port %u, kept for %us",
-		 policy_proto_name(req->proto), internal, req->internal_port, remote,
-		 req->remote_port, port, lifetime);
-	*res = (struct map_result){ .status = MAP_OK, .external_port = port, .lifetime = lifetime,
-				    .rule = -1 };
-	return 0;
-}
-
-struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
-			      struct in6_addr *external_addr)
-{
-	struct port_range allowed[POLICY_MAX_RANGES];
-	struct policy_query q = {
-		.client = req->client,
-		.third_party = !addr_equal(&req->client, &req->internal_addr),
-		.proto = req->proto,
-		.internal_port = req->internal_port,
-	};
-	uint32_t lifetime = req->lifetime ? config_clamp_lifetime(m->cfg, req->lifetime) : 0;
-	bool v4 = addr_is_v4(&req->internal_addr);
-	struct remote_filter remote = peer_remote(req);
-	struct map_request mr;
-	struct map_result res;
-	const char *why;
-	struct lease *l;
-
-	if (!within_rate(m, &req->client))
-		return peer_refused(m, req, MAP_RATE_LIMITED, map_status_name(MAP_RATE_LIMITED));
-	if ((why = mapper_internal_refusal(m, &req->internal_addr)))
-		return peer_refused(m, req, MAP_NOT_A_HOST, why);
-	if (v4 && !m->has_external_address)
-		return peer_refused(m, req, MAP_NO_EXTERNAL_ADDRESS, "no external address");
-	*external_addr = v4 ? addr_from_v4(m->external_address) : req->internal_addr;
-
-	l = lease_by_internal(m->leases, &req->internal_addr, req->proto, req->internal_port);
-	if (l && l->batch_pending) {
-		settle(m);
-		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
-				      req->internal_port);
-	}
-	if (l && l->peer) {
-		if (!owns(l, &req->client, req->nonce))
-			return peer_refused(m, req, MAP_NOT_OWNER, map_status_name(MAP_NOT_OWNER));
-		return peer_change(m, l, req, lifetime);
-	}
-	if (lifetime == 0)  /* no PEER mapping to delete; a flow ends as it would have */
-		return (struct map_result){ .status = MAP_OK, .rule = -1 };
-	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0)
-		return peer_refused(m, req, MAP_DENIED, "no policy rule allows the port");
-	if (report_flow(m, req, lifetime, external_addr, &res) == 0)
-		return res;
-	if (l)
-		return peer_refused(m, req, MAP_NO_FLOW,
-				    "no such flow, and the internal endpoint has a MAP mapping");
-	mr = peer_as_map(req, lifetime, &remote, 1);
-	res = v4 ? grant(m, &mr, lifetime) : grant_pinhole(m, &mr, lifetime);
-	log_decision(m, &mr, &res, "granted", NULL);
-	return res;
 }

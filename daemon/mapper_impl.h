@@ -1,0 +1,97 @@
+/* The mapper's insides, shared by its three files: mapper.c (requests,
+ * batching, expiry), mapper_restore.c (static mappings, the lease file,
+ * reloads), mapper_peer.c (PCP PEER). Nothing else includes it. */
+#ifndef PORTLEASED_MAPPER_IMPL_H
+#define PORTLEASED_MAPPER_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/audit.h"
+#include "daemon/mapper.h"
+#include "daemon/ratelimit.h"
+#include "priv/nft.h"
+
+/* Expiring thousands of leases at once must not hold up requests: do this
+ * many per timer callback, then let the loop run. Each costs a helper round
+ * trip that asks the kernel which of its elements are left (about 140 us
+ * here): 32 keep another client's wait near 5 ms. */
+#define EXPIRE_BATCH 32
+/* Leases of one batch (mapper_batch_begin) whose add or refresh may still
+ * fail; more, and the batch is settled first. */
+#define BATCH_PENDING_MAX 128
+
+/* A new lease whose add is queued, or a lease whose refresh is. */
+struct pending {
+	struct lease *lease;  /* flagged batch_pending: nothing removes it unsettled */
+	size_t verb;          /* its add's or renewal's place among the batch's verbs */
+	unsigned tag;         /* the request that made or refreshed it */
+	int rc;               /* what the kernel said, once it did */
+	bool refresh;
+	uint64_t old_expires_ms;  /* a refresh: the expiry it had before */
+};
+
+_Static_assert(CONFIG_DESCRIPTION_MAX == LEASE_DESCRIPTION_MAX,
+	       "a static mapping's description must fit its lease's");
+
+struct mapper {
+	const struct config *cfg;
+	struct nft *nft;
+	struct conntrack *conntrack;
+	mapper_router_serves_fn router_serves;
+	void *router_serves_arg;
+	mapper_host_fn host_of;
+	void *host_of_arg;
+	struct mapper_conflict_source conflicts;
+	const struct own_addresses *own;
+	struct lease_table *leases;
+	struct event *expiry_timer;
+	uint64_t start_ms;
+	bool has_external_address;
+	struct in_addr external_address;
+	void (*changed)(void *arg);
+	void *changed_arg;
+	/* Runs whenever what the lease file holds changes (refreshes too). */
+	void (*dirty)(void *arg);
+	void *dirty_arg;
+	uint32_t pinhole_changes;
+	/* A client's refusals past the first per interval are counted, and
+	 * the count logged when the interval ends. */
+	struct audit_limiter refusals;
+	struct event *refusal_timer;
+	struct rate_limiter requests;
+	struct metrics_counters metrics;
+	size_t by_origin[LEASE_ORIGINS];
+	size_t pinholes;
+	/* Between mapper_batch_begin and mapper_batch_end: */
+	bool batching;
+	size_t verbs;  /* adds, deletes and renewals queued since the last settle */
+	unsigned tag;
+	struct pending pending[BATCH_PENDING_MAX];
+	size_t npending;
+	unsigned withdrawn[BATCH_PENDING_MAX];  /* tags of requests whose grant failed */
+	size_t nwithdrawn;
+};
+
+/* Helpers of mapper.c the other two use (their comments are there). */
+void mapper_audit(const struct audit_record *r);
+int mapper_backend_add(struct mapper *m, const struct nft_mapping *nm);
+struct map_result mapper_grant(struct mapper *m, const struct map_request *req, uint32_t lifetime);
+struct map_result mapper_grant_pinhole(struct mapper *m, const struct map_request *req,
+			uint32_t lifetime);
+enum map_status mapper_install(struct mapper *m, struct lease *fields, uint64_t timeout_ms);
+void mapper_log_decision(struct mapper *m, const struct map_request *req,
+			const struct map_result *res, const char *event, const char *why);
+struct nft_mapping mapper_mapping_of(const struct lease *l, uint64_t timeout_ms,
+			struct remote_range ranges[FILTER_MAX_RANGES]);
+uint64_t mapper_now_ms(void);
+bool mapper_owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce);
+bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request *req,
+			uint32_t lifetime, struct map_result *res);
+bool mapper_refusal_logged(struct mapper *m, const struct in6_addr *client);
+void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by);
+void mapper_schedule_expiry(struct mapper *m);
+void mapper_settle(struct mapper *m);
+bool mapper_within_rate(struct mapper *m, const struct in6_addr *client);
+
+#endif
