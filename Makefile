@@ -58,7 +58,7 @@ CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c daemon/host.c daemon/ne
 DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
                daemon/pmp/pcp_answer.c daemon/pmp/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
-               daemon/upnp/upnp_server.c \
+               daemon/upnp/upnp_server.c daemon/upnp/upnp_http.c daemon/upnp/upnp_ssdp.c \
                daemon/nft_watch.c priv/forwards.c daemon/priv_client.c lib/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them;
 # none of the parsers of what LAN hosts send, no libevent, no expat.

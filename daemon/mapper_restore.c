@@ -1,7 +1,7 @@
 #include "daemon/mapper_impl.h"
 
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "daemon/leasefile.h"
