@@ -65,7 +65,8 @@ DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c d
 HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/privdrop.c \
                config/config.c config/static_file.c config/policy.c \
                priv/priv.c priv/own_addr.c priv/filter.c priv/forwards.c \
-               nft/nft.c nft/conntrack.c nft/helper.c
+               nft/nft.c nft/nft_ruleset.c nft/nft_firewall.c nft/nft_elements.c \
+               nft/conntrack.c nft/helper.c
 HELPER_PKGS := libconfig libnftnl libmnl
 UNIT_SUITES := addr parse answer neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
