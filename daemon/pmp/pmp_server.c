@@ -1,6 +1,7 @@
 #include "daemon/pmp/pmp_server.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ struct listener {
 	bool announces;           /* the one socket of its link and family that
 				     sends the announcements */
 	uint32_t dropped_seen;    /* the kernel's count of datagrams it dropped for
-				     a full queue, as last read (SO_RXQ_OVFL) */
+				     a full queue, as last read (SO_MEMINFO) */
 };
 
 /* RFC 6886 §3.2.1 and RFC 6887 §14.1.3: after a restart, or when the
@@ -116,25 +117,26 @@ static void count_answer(const struct pmp_server *s, const struct slot *sl)
 
 /* Reads one datagram into sl: 1, or 0 for one to ignore, or -1 when there
  * is none left. */
-/* The kernel's running count of datagrams this socket dropped, carried by
- * each datagram read (SO_RXQ_OVFL): what is new goes to the metrics. */
-static void count_drops(struct listener *li, struct msghdr *msg)
+/* The kernel's running count of datagrams this socket dropped for a full
+ * queue (SO_MEMINFO): what is new since the last look goes to the
+ * metrics. Asked once per burst read, so the count is current whenever
+ * the queue has just been drained. */
+static void count_drops(struct listener *li)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		uint32_t dropped;
+	uint32_t meminfo[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(meminfo);
 
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL ||
-		    c->cmsg_len < CMSG_LEN(sizeof(dropped)))
-			continue;
-		memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
-		mapper_metrics(li->server->mapper)->receive_dropped += dropped - li->dropped_seen;
-		li->dropped_seen = dropped;
-	}
+	if (getsockopt(li->fd, SOL_SOCKET, SO_MEMINFO, meminfo, &len) < 0 ||
+	    len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+		return;
+	mapper_metrics(li->server->mapper)->receive_dropped +=
+		meminfo[SK_MEMINFO_DROPS] - li->dropped_seen;
+	li->dropped_seen = meminfo[SK_MEMINFO_DROPS];
 }
 
 static int read_request(struct listener *li, struct slot *sl)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	struct iovec iov = { .iov_base = sl->request, .iov_len = sizeof(sl->request) };
 	struct msghdr msg = {
 		.msg_name = &sl->src, .msg_namelen = sizeof(sl->src),
@@ -149,7 +151,6 @@ static int read_request(struct listener *li, struct slot *sl)
 			log_warn("udp 5351: recvmsg on %s", li->local.ifname);
 		return -1;
 	}
-	count_drops(li, &msg);
 	if (!datagram_origin(&msg, &sl->client, &ifindex) || !from_lan(li, &sl->client, ifindex)) {
 		log_debug("udp 5351: ignoring a datagram from outside the LAN link of %s",
 			  li->local.ifname);
@@ -197,6 +198,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		if (answer(li, sl))
 			count++;
 	}
+	count_drops(li);
 	nwithdrawn = mapper_batch_end(s->mapper, withdrawn, READS_PER_EVENT);
 	for (size_t i = 0; i < nwithdrawn; i++)
 		answer(li, &s->slots[withdrawn[i]]);
@@ -300,8 +302,7 @@ static int open_socket(const struct if_address *local, int family)
 
 	if (fd < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		goto fail;
 	set_receive_buffer(fd);
 	if (family == AF_INET) {
