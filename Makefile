@@ -66,9 +66,9 @@ HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/priv
                config/config.c config/static_file.c config/policy.c \
                priv/priv.c priv/own_addr.c priv/filter.c priv/forwards.c \
                nft/nft.c nft/nft_ruleset.c nft/nft_firewall.c nft/nft_elements.c \
-               nft/conntrack.c nft/helper.c
+               nft/conntrack.c nft/helper_serve.c nft/helper.c
 HELPER_PKGS := libconfig libnftnl libmnl
-UNIT_SUITES := addr parse answer neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr parse answer helper neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 MAPPER_OBJS := $(BUILD)/daemon/mapper.o $(BUILD)/daemon/mapper_restore.o $(BUILD)/daemon/mapper_peer.o
@@ -121,6 +121,12 @@ $(BUILD)/tests/unit/check_%: $(BUILD)/tests/unit/check_%.o $(BUILD)/tests/unit/u
 # The mapper against a fake backend; the real one is covered end to end.
 $(BUILD)/tests/unit/check_mapper: $(BUILD)/tests/unit/check_mapper.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
 		$(MAPPER_OBJS) $(BUILD)/tests/unit/fake_nft.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# The helper's serving of requests, on the fake backend.
+$(BUILD)/tests/unit/check_helper: $(BUILD)/tests/unit/check_helper.o $(BUILD)/tests/unit/unit.o \
+		$(CORE_OBJS) $(BUILD)/lib/ifaddr.o $(BUILD)/priv/forwards.o $(BUILD)/nft/helper_serve.o \
+		$(BUILD)/tests/unit/fake_nft.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # NAT-PMP's and PCP's decision tables, through the mapper on the fake backend.

@@ -139,3 +139,17 @@ int nft_set_hairpin_address(struct nft *n, const struct in_addr *addr)
 	fake_nft.hairpin = addr != NULL;
 	return 0;
 }
+
+int nft_intact(struct nft *n)
+{
+	(void)n;
+	return 1;
+}
+
+/* The helper's side of a batch: each verb recorded as an add or a delete. */
+void nft_mappings_apply(struct nft *n, const struct nft_verb *verbs, size_t count, int *rc)
+{
+	for (size_t i = 0; i < count; i++)
+		rc[i] = verbs[i].add ? nft_mapping_add(n, &verbs[i].m) :
+				       nft_mapping_delete(n, &verbs[i].m);
+}
