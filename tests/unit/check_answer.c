@@ -174,7 +174,8 @@ static void pcp_option(struct pcp_msg *q, uint8_t code, const void *data, uint16
 {
 	q->b[q->len] = code;
 	wire_put16(q->b + q->len + 2, len);
-	memcpy(q->b + q->len + 4, data, len);
+	if (len)
+		memcpy(q->b + q->len + 4, data, len);
 	q->len += 4 + ((len + 3u) & ~3u);
 }
 
