@@ -48,6 +48,7 @@ const char *map_status_name(enum map_status s)
 	case MAP_ROUTER_SERVES: return "the router itself serves that port from the WAN";
 	case MAP_NOT_A_HOST: return "the internal address is the router's own or no host's";
 	case MAP_FORWARDED_ELSEWHERE: return "another nftables rule forwards that port";
+	case MAP_CONFLICT: return "another client's mapping holds that port or internal endpoint";
 	}
 	return "?";
 }
@@ -850,6 +851,52 @@ struct map_result mapper_grant(struct mapper *m, const struct map_request *req, 
 	return install_granted(m, &fields, lifetime);
 }
 
+/* The lease of that endpoint or port, settled first if its change is still
+ * queued. */
+static struct lease *settled(struct mapper *m, struct lease *l, bool by_external,
+			     const struct map_request *req, uint16_t port)
+{
+	if (!l || !l->batch_pending)
+		return l;
+	mapper_settle(m);
+	return by_external ? lease_by_external(m->leases, req->proto, port) :
+			     lease_by_internal(m->leases, &req->internal_addr, req->proto,
+					       req->internal_port);
+}
+
+/* replace_own: the policy first (a refused request moves nothing), then
+ * what holds the port or the endpoint: the asker's own (without a nonce)
+ * makes way, another's is a conflict. */
+static struct map_result make_way(struct mapper *m, const struct map_request *req)
+{
+	uint16_t port = req->suggested_external_port;
+	struct policy_query q = {
+		.client = req->client,
+		.third_party = !addr_equal(&req->client, &req->internal_addr),
+		.proto = req->proto, .internal_port = req->internal_port, .external_port = port,
+	};
+	struct policy_decision d = policy_check(&m->cfg->policy, &q);
+	struct lease *taken, *same;
+
+	if (!d.allow)
+		return (struct map_result){ .status = MAP_DENIED, .rule = d.rule };
+	taken = settled(m, lease_by_external(m->leases, req->proto, port), true, req, port);
+	same = settled(m, lease_by_internal(m->leases, &req->internal_addr, req->proto,
+					    req->internal_port), false, req, port);
+	if (taken && !mapper_owns(taken, &req->client, NULL))
+		return (struct map_result){ .status = MAP_CONFLICT, .rule = d.rule,
+					    .conflict_origin = taken->origin };
+	if (same && !mapper_owns(same, &req->client, NULL))
+		return (struct map_result){ .status = MAP_CONFLICT, .rule = d.rule,
+					    .conflict_origin = same->origin };
+	if (taken && taken != same)
+		mapper_remove_lease(m, taken, "deleted", "client");
+	if (same && same->external_port != port)
+		mapper_remove_lease(m, same, "deleted", "client");
+	mapper_schedule_expiry(m);
+	return (struct map_result){ .status = MAP_OK, .rule = d.rule };
+}
+
 struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 {
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
@@ -878,12 +925,15 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		return res;
 	}
 
-	l = lease_by_internal(m->leases, &req->internal_addr, req->proto, req->internal_port);
-	if (l && l->batch_pending) {
-		mapper_settle(m);
-		l = lease_by_internal(m->leases, &req->internal_addr, req->proto,
-				      req->internal_port);
+	if (req->replace_own) {
+		res = make_way(m, req);
+		if (res.status != MAP_OK) {
+			mapper_log_decision(m, req, &res, "refused", NULL);
+			return res;
+		}
 	}
+	l = settled(m, lease_by_internal(m->leases, &req->internal_addr, req->proto,
+					 req->internal_port), false, req, 0);
 	if (l && !mapper_owns(l, &req->client, req->nonce)) {
 		res = (struct map_result){ .status = MAP_NOT_OWNER, .rule = -1 };
 		mapper_log_decision(m, req, &res, "refused", NULL);

@@ -38,6 +38,11 @@ struct map_request {
 	 * and the internal endpoint's flows with them leave from the external
 	 * port too. The first is the one the request is about. */
 	bool peer;
+	/* UPnP's AddPortMapping: exactly the suggested external port, the
+	 * policy asked first; the asker's own mappings without a nonce on
+	 * that port or of that internal endpoint make way, another's is
+	 * MAP_CONFLICT. */
+	bool replace_own;
 };
 
 enum map_status {
@@ -56,6 +61,7 @@ enum map_status {
 	MAP_ROUTER_SERVES,      /* the exact port asked for is the router's own service's */
 	MAP_NOT_A_HOST,         /* the internal address is the router's own, or no host's */
 	MAP_FORWARDED_ELSEWHERE,  /* the exact port asked for, another table's rule forwards */
+	MAP_CONFLICT,           /* replace_own: another's mapping holds the port or endpoint */
 };
 
 struct map_result {
@@ -63,6 +69,7 @@ struct map_result {
 	uint16_t external_port;
 	uint32_t lifetime;
 	int rule;  /* deciding policy rule, -1 for none */
+	enum lease_origin conflict_origin;  /* MAP_CONFLICT: how the other's was made */
 };
 
 /* cfg must outlive the mapper; the mapper rereads it on every request, so a

@@ -15,6 +15,7 @@ static uint8_t map_result_to_natpmp(enum map_status s)
 	case MAP_PORT_UNAVAILABLE:
 	case MAP_ROUTER_SERVES:
 	case MAP_FORWARDED_ELSEWHERE:
+	case MAP_CONFLICT:
 	case MAP_TABLE_FULL:
 	case MAP_QUOTA_EXCEEDED:
 	case MAP_RATE_LIMITED:

@@ -18,7 +18,8 @@ static enum pcp_result map_status_to_pcp(enum map_status s)
 	case MAP_NO_EXTERNAL_ADDRESS: return PCP_NETWORK_FAILURE;
 	case MAP_PORT_UNAVAILABLE:
 	case MAP_ROUTER_SERVES:
-	case MAP_FORWARDED_ELSEWHERE: return PCP_CANNOT_PROVIDE_EXTERNAL;
+	case MAP_FORWARDED_ELSEWHERE:
+	case MAP_CONFLICT: return PCP_CANNOT_PROVIDE_EXTERNAL;
 	case MAP_QUOTA_EXCEEDED:
 	case MAP_RATE_LIMITED: return PCP_USER_EX_QUOTA;
 	/* Short-lived: the client may retry once it has sent traffic. */

@@ -123,7 +123,8 @@ static int map_status_to_upnp(enum map_status s)
 	case MAP_NOT_OWNER:
 	case MAP_PORT_UNAVAILABLE:
 	case MAP_ROUTER_SERVES:
-	case MAP_FORWARDED_ELSEWHERE: return UPNP_CONFLICT;
+	case MAP_FORWARDED_ELSEWHERE:
+	case MAP_CONFLICT: return UPNP_CONFLICT;
 	case MAP_NO_FREE_PORT:
 	case MAP_TABLE_FULL:
 	case MAP_QUOTA_EXCEEDED:
@@ -146,18 +147,11 @@ static enum map_status unmap_lease(const struct action_ctx *a, const struct leas
 	return igd_unmap(a, &u);
 }
 
-/* The asker's own mapping, made without a PCP nonce (a PCP one is the
- * nonce's, mapper.c). */
-static bool upnp_may_change(const struct lease *l, const struct in6_addr *client)
-{
-	return addr_equal(&l->client, client) && !l->has_nonce;
-}
-
 /* Another host's mapping is in the way: WANIPConnection:2 tells a
  * NAT-PMP or PCP one (729) from a UPnP one (718). */
-static int conflict_with(const struct action_ctx *a, const struct lease *l)
+static int conflict_with(const struct action_ctx *a, enum lease_origin other)
 {
-	return a->service_version >= 2 && l->origin != LEASE_ORIGIN_UPNP ?
+	return a->service_version >= 2 && other != LEASE_ORIGIN_UPNP ?
 		       UPNP_CONFLICT_WITH_OTHER_MECHANISMS : UPNP_CONFLICT;
 }
 
@@ -165,7 +159,6 @@ static int conflict_with(const struct action_ctx *a, const struct lease *l)
 static int add_mapping(const struct action_ctx *a, bool any_port)
 {
 	const struct soap_call *c = a->call;
-	const struct lease_table *leases = mapper_leases(a->igd->mapper);
 	struct remote_filter filter;
 	struct map_request req = {
 		.client = a->ctx->client, .origin = LEASE_ORIGIN_UPNP, .replace_filters = true,
@@ -174,7 +167,6 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 	};
 	unsigned long lease_duration;
 	struct map_result res;
-	struct lease *taken, *same_internal;
 	uint16_t external_port;
 	bool enabled;
 	int code;
@@ -198,32 +190,14 @@ static int add_mapping(const struct action_ctx *a, bool any_port)
 	/* IGD:2: a lease of 0 is not "forever" here but the longest allowed. */
 	req.lifetime = lease_duration == 0 ? a->igd->cfg->lifetime_max : (uint32_t)lease_duration;
 	req.suggested_external_port = external_port;
+	/* AddPortMapping overwrites the asker's own entry on that external
+	 * port, and moves the internal endpoint's mapping to the port asked
+	 * for; someone else's is a conflict (the mapper decides all of it). */
 	req.exact_port = !any_port;
-
-	if (!any_port) {
-		struct policy_query q = {
-			.client = req.client, .third_party = !addr_equal(&req.client, &req.internal_addr),
-			.proto = req.proto, .internal_port = req.internal_port,
-			.external_port = external_port,
-		};
-		if (!policy_check(&a->igd->cfg->policy, &q).allow)
-			return igd_fault(a, UPNP_NOT_AUTHORIZED);
-		/* AddPortMapping overwrites the asker's own entry on that
-		 * external port, and moves the internal endpoint's mapping to
-		 * the port asked for; someone else's is a conflict. */
-		taken = lease_by_external(leases, req.proto, external_port);
-		same_internal = lease_by_internal(leases, &req.internal_addr, req.proto,
-						  req.internal_port);
-		if (taken && !upnp_may_change(taken, &req.client))
-			return igd_fault(a, conflict_with(a, taken));
-		if (same_internal && !upnp_may_change(same_internal, &req.client))
-			return igd_fault(a, conflict_with(a, same_internal));
-		if (taken && taken != same_internal)
-			unmap_lease(a, taken);
-		if (same_internal && same_internal->external_port != external_port)
-			unmap_lease(a, same_internal);
-	}
+	req.replace_own = !any_port;
 	res = igd_map(a, &req);
+	if (res.status == MAP_CONFLICT)
+		return igd_fault(a, conflict_with(a, res.conflict_origin));
 	code = map_status_to_upnp(res.status);
 	if (code)
 		return igd_fault(a, code);

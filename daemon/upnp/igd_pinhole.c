@@ -108,6 +108,7 @@ static int map_status_to_upnp(enum map_status s)
 	case MAP_PORT_UNAVAILABLE:
 	case MAP_ROUTER_SERVES:
 	case MAP_FORWARDED_ELSEWHERE:
+	case MAP_CONFLICT:
 	case MAP_NO_EXTERNAL_ADDRESS:
 	case MAP_BACKEND_FAILED:
 	case MAP_UNSUPPORTED:

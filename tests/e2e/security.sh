@@ -53,8 +53,8 @@ got=$(upnpc_on "$NS_LAN2" -e "x" -a "$LAN2_IP" 80 80 TCP 600 | grep -o 'returned
 r1=$(upnp_refused)
 expect "a UPnP AddPortMapping the policy denies is counted (${r0:-?} -> ${r1:-?}: $got)" \
 	check '[ -n "$r1" ] && [ "$r1" -eq $((${r0:-0} + 1)) ]'
-expect "  and audited with its reason" \
-	grep -q "audit event=refused origin=upnp proto=tcp client=$LAN2_IP internal=$LAN2_IP:80 result=\"AddPortMapping: UPnP error 606" "$LOG"
+expect "  and audited with its reason and the deciding rule" \
+	grep -q "audit event=refused origin=upnp proto=tcp client=$LAN2_IP internal=$LAN2_IP:80 rule_line=[0-9]* result=\"denied by policy\"" "$LOG"
 
 
 # --- a PCP mapping is its nonce's: NAT-PMP and UPnP from its address cannot touch it

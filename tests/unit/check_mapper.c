@@ -200,6 +200,37 @@ START_TEST(test_grant_installs_one_forward)
 }
 END_TEST
 
+START_TEST(test_replace_own)
+{
+	struct map_request mine = req("192.168.1.10", 8080, 8080, 60);
+	struct map_request other = req("192.168.1.11", 9090, 9090, 60);
+	struct map_request up = req("192.168.1.10", 8080, 18080, 60);
+	struct map_result res;
+
+	ck_assert_int_eq(mapper_map(m, &mine).status, MAP_OK);
+	ck_assert_int_eq(mapper_map(m, &other).status, MAP_OK);
+	up.origin = LEASE_ORIGIN_UPNP;
+	up.exact_port = up.replace_own = true;
+	/* Denied: nothing moves. */
+	up.suggested_external_port = 80;
+	ck_assert_int_eq(mapper_map(m, &up).status, MAP_DENIED);
+	ck_assert_ptr_nonnull(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080));
+	/* Another client's port: a conflict, with how it was made. */
+	up.suggested_external_port = 9090;
+	res = mapper_map(m, &up);
+	ck_assert_int_eq(res.status, MAP_CONFLICT);
+	ck_assert_int_eq(res.conflict_origin, LEASE_ORIGIN_NATPMP);
+	ck_assert_ptr_nonnull(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080));
+	/* Its own endpoint's mapping moves to the port asked for. */
+	up.suggested_external_port = 18080;
+	res = mapper_map(m, &up);
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_uint_eq(res.external_port, 18080);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080));
+	ck_assert_uint_eq(lease_count(mapper_leases(m)), 2);
+}
+END_TEST
+
 START_TEST(test_denied_touches_nothing)
 {
 	struct map_request r = req("192.168.1.10", 22, 22, 60);
@@ -1144,6 +1175,7 @@ int main(void)
 	tcase_add_test(tc, test_reinstall);
 	tcase_add_test(tc, test_last_used);
 	tcase_add_test(tc, test_hairpin_address);
+	tcase_add_test(tc, test_replace_own);
 	tcase_add_test(tc, test_peer_makes_the_mapping);
 	tcase_add_test(tc, test_peer_renews_adds_and_deletes_remotes);
 	tcase_add_test(tc, test_peer_needs_policy_and_no_map);
