@@ -233,6 +233,7 @@ npm-deps:
 
 e2e: all npm-deps
 	sh tests/e2e/run.sh $(BUILD)
+	sh tests/e2e/scenario.sh $(BUILD)
 	sh tests/e2e/upnp.sh $(BUILD)
 	sh tests/e2e/reference.sh $(BUILD)
 	sh tests/e2e/firewalls.sh $(BUILD)

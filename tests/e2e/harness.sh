@@ -8,7 +8,13 @@ FAILED=0
 # writes its lease file and listens on its control socket in WORK.
 chown nobody "$WORK"
 
+# KEEP_LOG (set by scenario.sh): where the daemon's log goes if a check
+# failed, since WORK does not outlive the script.
 cleanup() {
+	if [ -n "${KEEP_LOG:-}" ] && [ "$FAILED" -gt 0 ] && [ -f "$LOG" ]; then
+		mkdir -p "$(dirname "$KEEP_LOG")"
+		cp "$LOG" "$KEEP_LOG"
+	fi
 	net_teardown
 	rm -rf "$WORK"
 }

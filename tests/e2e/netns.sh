@@ -156,3 +156,30 @@ start_portleased() {
 	cat "$3" >&2
 	return 1
 }
+
+# make_neighbour_tables: the router's own firewall, tables not portleased's,
+# made before it starts (they must come through untouched): forward policy
+# drop, admitting port forwards the way docs/nftables.md tells operators to
+# (and fw4 does), and the router's own source NAT for LAN hosts.
+make_neighbour_tables() {
+in_router nft -f - <<'NFT'
+table inet neighbour {
+	set keep { type ipv4_addr; elements = { 198.51.100.9 } }
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct status dnat accept
+		meta mark & 0x10000000 == 0x10000000 accept
+		iifname "br-lan" oifname "wan0" accept
+	}
+}
+# The router's own source NAT for LAN hosts going out, into a port range
+# other than theirs, so that PCP PEER has an implicit mapping to report.
+table ip neighbour_nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		oifname "wan0" meta l4proto udp masquerade to :20000-20099
+	}
+}
+NFT
+}

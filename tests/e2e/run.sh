@@ -20,60 +20,17 @@ MSG_ID=0
 
 # --- helpers ----------------------------------------------------------------
 
-# natpmpc_map NS PUBLIC PRIVATE PROTO LIFETIME: prints "PUBLIC LIFETIME" of
-# the mapping natpmpc reports, or its failure line.
-natpmpc_map() {
-	out=$(ip netns exec "$1" natpmpc -g "$ROUTER_LAN_IP" -a "$2" "$3" "$4" "$5" 2>&1)
-	echo "$out" | sed -n 's/^Mapped public port \([0-9]*\) protocol [A-Z]* to local port [0-9]* liftime \([0-9]*\)$/\1 \2/p'
-	echo "$out" | grep -o 'failed : .*' || true
-}
+. "$HERE/helpers.sh"
 
-# reload: SIGHUP, then wait (at most 3 s) until the daemon logs the outcome.
-reload() {
-	before=$(grep -cE 'configuration reloaded|reload failed' "$LOG")
-	kill -HUP "$PORTLEASED_PID"
-	i=0
-	while [ $i -lt 30 ] && [ "$(grep -cE 'configuration reloaded|reload failed' "$LOG")" = "$before" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-
-nft_elements() { in_router nft list map inet portleased fwd4 2>/dev/null | grep -c "$1"; }
-# kernel_ports: "PROTO PORT" of each port forward the kernel holds.
-kernel_ports() { in_router nft list map inet portleased fwd4 | grep -o '\(tcp\|udp\) \. [0-9]*' | sed 's/ \. / /' | sort; }
 
 # --- the network -----------------------------------------------------------
 
 net_setup || { echo "not ok - cannot build the test network (need root, iproute2, veth and bridge)"; exit 1; }
 write_router_config "$CONF"
 
-# Someone else's table, made before we start: it must come through untouched.
-# It is also the router's firewall, forward policy drop, admitting port
-# forwards the way docs/nftables.md tells operators to (and fw4 does), so
-# every traffic test below runs through a drop-policy firewall.
-make_neighbour_tables() {
-in_router nft -f - <<'NFT'
-table inet neighbour {
-	set keep { type ipv4_addr; elements = { 198.51.100.9 } }
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		ct status dnat accept
-		meta mark & 0x10000000 == 0x10000000 accept
-		iifname "br-lan" oifname "wan0" accept
-	}
-}
-# The router's own source NAT for LAN hosts going out, into a port range
-# other than theirs, so that PCP PEER has an implicit mapping to report.
-table ip neighbour_nat {
-	chain postrouting {
-		type nat hook postrouting priority srcnat;
-		oifname "wan0" meta l4proto udp masquerade to :20000-20099
-	}
-}
-NFT
-}
+# The router's firewall (netns.sh): someone else's tables, which must come
+# through untouched, and a forward policy of drop, so that every traffic
+# test below runs through a drop-policy firewall.
 make_neighbour_tables
 NEIGHBOUR_BEFORE=$(in_router nft list table inet neighbour)
 
@@ -317,76 +274,6 @@ got=$(pcp "$NS_LAN1" -n $NONCE_A delete udp 9810)
 expect "deleting a filtered mapping deletes its filter elements ($(field result "$got"))" \
 	[ "$(filtered_elements 'udp . 9810')" = 0 ]
 
-# --- PEER: the implicit mapping of an outbound flow ---------------------------
-
-in_wan socat -u UDP-RECVFROM:7777,fork,reuseaddr SYSTEM:"echo \$SOCAT_PEERADDR \$SOCAT_PEERPORT >> $WORK/wan-seen" 2>/dev/null &
-sleep 0.2
-echo "outbound" | in_lan1 socat -u - "UDP-SENDTO:$WAN_IP:7777,sourceport=40100" 2>/dev/null
-arrives "$ROUTER_WAN_IP" "$WORK/wan-seen"
-# socat writes "ADDR PORT" (a colon would end its SYSTEM command).
-seen=$(head -n 1 "$WORK/wan-seen" 2>/dev/null | tr ' ' ':')
-got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40100 "$WAN_IP" 7777)
-expect "PEER reports the external address and port the WAN host saw ($seen; $got)" \
-	check '[ -n "$seen" ] && [ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$seen" ] && [ "$(field lifetime "$got")" = 600 ]'
-# conntrack(8) prints the entry's remaining timeout in seconds as the third
-# field; UDP's default for such a flow is 30 s.
-ct_timeout=$(in_router conntrack -L -p udp --orig-port-src 40100 2>/dev/null | awk '{print $3}' | head -n 1)
-expect "PEER set the flow's conntrack timeout to the lifetime (${ct_timeout:-none} s left of 600)" \
-	check '[ "${ct_timeout:-0}" -gt 500 ] && [ "${ct_timeout:-0}" -le 600 ]'
-
-# An application that asks first and sends afterwards (RFC 6887 §12): PEER
-# makes the mapping, and its first datagram leaves from the port it was told,
-# not from the router's own source NAT range (20000-20099).
-peer_elements() { in_router nft list map inet portleased peer4 | grep -c "$1"; }
-got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40101 "$WAN_IP" 7777 41000)
-expect "PEER with no flow yet makes the mapping, on the suggested external port ($got)" \
-	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:41000" ] && [ "$(field lifetime "$got")" = 600 ]'
-echo "after asking" | in_lan1 socat -u - "UDP-SENDTO:$WAN_IP:7777,sourceport=40101" 2>/dev/null
-expect "  the host's first datagram after the answer leaves from it: the WAN host sees $ROUTER_WAN_IP 41000" \
-	arrives "^$ROUTER_WAN_IP 41000\$" "$WORK/wan-seen"
-expect "  audited with its remote peer" \
-	grep -q "audit event=granted origin=pcp proto=udp client=$LAN1_IP internal=$LAN1_IP:40101 external_port=41000 peer=$WAN_IP:7777 lifetime=600" "$LOG"
-expect "  portleasectl list shows it, with its remote peer" \
-	check '"$CTL" -s "$WORK/control.sock" list | grep -q "^udp   41000 .*pcp .*\[PEER $WAN_IP:7777\]"'
-expect "  and --json too" \
-	check '"$CTL" -s "$WORK/control.sock" list --json | sed "s/},{/\n/g" | grep "\"external_port\":41000," | grep -q "\"peers\":\[\"$WAN_IP:7777\"\]"'
-# The remote may send first (a VoIP or game peer): only that one gets in.
-listen_udp "$NS_LAN1" 40102 "$WORK/lan1-udp40102"
-got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40102 "$WAN_IP" 7779)
-peer_port=$(field external "$got" | sed 's/.*://')
-expect "PEER for a remote that sends first ($got)" \
-	check '[ "$(field result "$got")" = SUCCESS ] && [ -n "$peer_port" ]'
-expect "  that remote's datagram reaches the LAN host before the host sent anything" \
-	from "$WAN_IP:7779" wan_reaches udp "${peer_port:-0}" "$WORK/lan1-udp40102"
-expect "  another port of the same WAN host does not" \
-	from "$WAN_IP:7780" wan_blocked udp "${peer_port:-0}" "$WORK/lan1-udp40102"
-got=$(pcp "$NS_LAN1" -n $NONCE_A -l 900 peer udp 40101 "$WAN_IP" 7777)
-expect "PEER again renews it: the same port, the new lifetime ($got)" \
-	check '[ "$(field external "$got")" = "$ROUTER_WAN_IP:41000" ] && [ "$(field lifetime "$got")" = 900 ]'
-got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer udp 40101 "$WAN_IP" 7778)
-expect "PEER to a second remote from the same socket shares its external port ($got)" \
-	check '[ "$(field external "$got")" = "$ROUTER_WAN_IP:41000" ] && [ "$(peer_elements "$LAN1_IP . 40101")" = 2 ]'
-got=$(pcp "$NS_LAN1" -n $NONCE_B -l 0 peer udp 40101 "$WAN_IP" 7777)
-expect "only the nonce that made it may delete it ($(field result "$got"))" \
-	check '[ "$(field result "$got")" = NOT_AUTHORIZED ] && [ "$(peer_elements "$LAN1_IP . 40101")" = 2 ]'
-got=$(pcp "$NS_LAN1" -n $NONCE_A -l 0 peer udp 40101 "$WAN_IP" 7778)
-got2=$(pcp "$NS_LAN1" -n $NONCE_A -l 0 peer udp 40101 "$WAN_IP" 7777)
-expect "lifetime 0 deletes it, remote by remote ($(field result "$got"), $(field result "$got2"))" \
-	check '[ "$(field result "$got2")" = SUCCESS ] && [ "$(peer_elements "$LAN1_IP . 40101")" = 0 ] &&
-	       ! "$CTL" -s "$WORK/control.sock" list | grep -q "^udp   41000 "'
-got=$(pcp "$NS_LAN1" -n $NONCE_A -l 600 peer tcp 40103 "$WAN_IP" 7781)
-listen_tcp "$NS_WAN" 7781 "$WORK/wan-tcp7781"
-echo "tcp after asking" | in_lan1 timeout 3 socat -u - "TCP:$WAN_IP:7781,sourceport=40103,connect-timeout=1" 2>/dev/null
-expect "a TCP PEER: the connection opened after the answer comes from its port ($got)" \
-	check 'arrives "tcp after asking" "$WORK/wan-tcp7781" &&
-	       in_router conntrack -L -p tcp --orig-port-src 40103 2>/dev/null | grep -q "dport=$(field external "$got" | sed "s/.*://")"'
-got=$(pcp "$NS_LAN1" -n $NONCE_A peer udp 40100 "$WAN_IP" 0)
-expect "PEER with remote port 0 is MALFORMED_REQUEST ($(field result "$got"))" \
-	[ "$(field result "$got")" = MALFORMED_REQUEST ]
-got=$(pcp "$NS_LAN1" -n $NONCE_A peer tcp 100 "$WAN_IP" 7777)
-expect "PEER from an internal port the policy denies is NOT_AUTHORIZED ($(field result "$got"))" \
-	[ "$(field result "$got")" = NOT_AUTHORIZED ]
-
 # --- portleasectl falls back to NAT-PMP when the gateway has no PCP ---------
 
 cp "$CONF" "$WORK/before-nopcp.conf"
@@ -567,8 +454,6 @@ kill $(pgrep -f "UDP-RECV:5350.*lan1-renumber-announce") 2>/dev/null
 # --- the operator: portleasectl over the control socket -------------------------
 
 ctl() { "$CTL" -s "$WORK/control.sock" "$@" -F "$WORK/static"; }
-# json_ports: "PROTO PORT" of each unfiltered IPv4 mapping in list --json.
-json_ports() { sed 's/},{/\n/g' | grep '"remote_filters":0' | sed -n 's/.*"protocol":"\([a-z]*\)","external_port":\([0-9]*\),.*/\1 \2/p' | sort; }
 listen_tcp "$NS_LAN1" 8700 "$WORK/lan1-tcp8700"
 sleep 0.2
 got=$(natpmpc_map "$NS_LAN1" 8700 8700 tcp 600)
@@ -761,68 +646,6 @@ expect "portleasectl delete takes the one added by hand out of the static file t
 	       wan_blocked udp 8901 "$WORK/lan1-udp8901"'
 # back for the restart below, which must bring it back from the static file
 ctl add udp 8901 "$LAN1_IP" 8901 "added by hand" > /dev/null
-
-# --- a burst of requests: few kernel transactions; a refused add is withdrawn --
-
-LOADGEN="$BUILD/tests/bench/loadgen"
-cp "$CONF" "$WORK/before-burst.conf"
-echo "max_leases_per_client = 1000; client_request_rate = { per_second = 0; };" >> "$CONF"
-reload
-# Another program put tcp 30150 in our map, towards another host: the kernel
-# refuses our add for that port, whichever transaction carries it.
-in_router nft add element inet portleased fwd4 "{ tcp . 30150 : $LAN_NET.99 . 9 }"
-rebuilds_before=$(grep -c "rebuilt with" "$LOG")
-listen_tcp "$NS_LAN1" 30299 "$WORK/lan1-tcp30299"
-burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" map tcp 30000 300 64 600)
-expect "300 NAT-PMP requests, 64 in flight: 299 granted, the one for the port another program holds refused ($burst)" \
-	check '[ "$(field ok "$burst")" = 299 ] && [ "$(field err "$burst")" = 1 ] && [ "$(field lost "$burst")" = 0 ]'
-burst_ports=$(kernel_ports | grep -c '^tcp 30[0-2][0-9][0-9]$')
-expect "  the kernel holds the 299 and the other program's element, untouched ($burst_ports)" \
-	check '[ "$burst_ports" = 300 ] && in_router nft list map inet portleased fwd4 | tr "," "\n" | grep "tcp \. 30150 " | grep -q ": $LAN_NET.99 \. 9"'
-expect "  portleasectl lists the 299 and no lease for 30150" \
-	check '[ "$(ctl list --json | json_ports | grep -c "^tcp 30[0-2][0-9][0-9]$")" = 299 ] && ! ctl list --json | json_ports | grep -q "^tcp 30150$"'
-expect "  the log says why, and the audit log has the grant withdrawn" \
-	check 'grep -q "nftables: cannot add tcp port 30150: .*; the grant is withdrawn" "$LOG" && grep -q "audit event=deleted origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:30150 external_port=30150 .*by=nftables" "$LOG"'
-expect "  the last of the burst carries a connection" wan_reaches tcp 30299 "$WORK/lan1-tcp30299"
-expect "  our own burst of changes did not make the daemon rebuild its table" \
-	[ "$(grep -c "rebuilt with" "$LOG")" = "$rebuilds_before" ]
-packets_30299=$(in_router nft list set inet portleased allow4 | sed -n "s/.*$LAN1_IP \\. tcp \\. 30299 counter packets \\([0-9]*\\) .*/\\1/p")
-burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" map tcp 30000 300 64 1200)
-expect "the same 300 again, for 20 minutes: the 299 renewed in bursts, 30150 still refused ($burst)" \
-	check '[ "$(field ok "$burst")" = 299 ] && [ "$(field err "$burst")" = 1 ] && [ "$(grep -c "audit event=refreshed origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:30[0-2][0-9][0-9] .*lifetime=1200 " "$LOG")" = 299 ]'
-expect "  the kernel's timeouts restarted at 20 minutes" \
-	check '[ "$(in_router nft list map inet portleased fwd4 | tr "," "\n" | grep "tcp \. 30[0-2][0-9][0-9] " | grep -c "timeout 20m expires")" = 299 ]'
-expect "  30299 keeps the packets its connection counted ($packets_30299) across the renewal" \
-	check '[ "${packets_30299:-0}" -ge 3 ] && ctl list --json | sed "s/},{/\n/g" | grep "\"external_port\":30299," | grep -q "\"packets\":$packets_30299,"'
-expect "  and still carries a connection" wan_reaches tcp 30299 "$WORK/lan1-tcp30299"
-burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" delete tcp 30000 300 64 0)
-expect "300 deletes, 64 in flight: all answered, and only the other program's element is left ($burst)" \
-	check '[ "$(field ok "$burst")" = 300 ] && [ "$(kernel_ports | grep -c "^tcp 30[0-2][0-9][0-9]$")" = 1 ]'
-# 256 in flight from one client: the receive queue holds the whole burst,
-# so no client waits to retransmit.
-burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" map udp 31000 768 256 600)
-dropped=$(ctl metrics | sed -n 's/^portleased_receive_dropped_total //p')
-expect "768 NAT-PMP requests, 256 in flight: every one answered at the first try ($burst; dropped $dropped)" \
-	check '[ "$(field ok "$burst")" = 768 ] && [ "$(field lost "$burst")" = 0 ] && [ "$dropped" = 0 ]'
-# What the queue cannot hold is counted: 12,000 datagrams while portleased
-# is stopped overflow even a 2 MiB queue (the kernel charges each small
-# datagram several hundred bytes).
-kill -STOP "$PORTLEASED_PID"
-in_lan1 python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(12000):
-    s.sendto(b"\0\0", (sys.argv[1], 5351))
-' "$ROUTER_LAN_IP"
-kill -CONT "$PORTLEASED_PID"
-sleep 1
-dropped=$(ctl metrics | sed -n 's/^portleased_receive_dropped_total //p')
-expect "  datagrams the kernel dropped unread are counted in the metrics ($dropped of 12000)" \
-	check '[ "${dropped:-0}" -gt 0 ] && [ "${dropped:-0}" -lt 12000 ] && [ "$(natpmpc_map "$NS_LAN1" 31999 31999 udp 60)" = "31999 60" ]'
-burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" delete udp 31000 1000 256 0)
-in_router nft delete element inet portleased fwd4 "{ tcp . 30150 }"
-cp "$WORK/before-burst.conf" "$CONF"
-reload
 
 # --- another program flushes the ruleset ---------------------------------------
 

@@ -1,0 +1,31 @@
+# The start of every scenario (sourced first): its own namespaces, its own
+# router config and firewall, its own portleased. A scenario then runs its
+# checks and ends with `summary NAME`. BUILD_DIR is the scenario's first
+# argument.
+set -u
+
+BUILD=${1:-build}
+DAEMON="$BUILD/portleased"
+PROBE="$BUILD/tests/e2e/natpmp_probe"
+CTL="$BUILD/portleasectl"
+LOADGEN="$BUILD/tests/bench/loadgen"
+HERE=$(dirname "$0")/..
+. "$HERE/netns.sh"
+
+WORK=$(mktemp -d /tmp/portleased-scenario.XXXXXX)
+CONF="$WORK/portleased.conf"
+LOG="$WORK/portleased.log"
+MSG_ID=0
+. "$HERE/harness.sh"
+. "$HERE/traffic.sh"
+. "$HERE/helpers.sh"
+
+NONCE_A=0102030405060708090a0b0c
+NONCE_B=a1a2a3a4a5a6a7a8a9aaabac
+pcp() { ns=$1; shift; ip netns exec "$ns" "$CTL" pcp -g "$ROUTER_LAN_IP" "$@"; }
+ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
+
+net_setup || { echo "not ok - cannot build the test network (need root, iproute2, veth and bridge)"; exit 1; }
+write_router_config "$CONF"
+make_neighbour_tables
+start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
