@@ -157,14 +157,12 @@ start_portleased() {
 	return 1
 }
 
-# make_neighbour_tables: the router's own firewall, tables not portleased's,
-# made before it starts (they must come through untouched): forward policy
-# drop, admitting port forwards the way docs/nftables.md tells operators to
-# (and fw4 does), and the router's own source NAT for LAN hosts.
-make_neighbour_tables() {
-in_router nft -f - <<'NFT'
-table inet neighbour {
-	set keep { type ipv4_addr; elements = { 198.51.100.9 } }
+# make_router_firewall TABLE: the router's own firewall, a table not
+# portleased's: forward policy drop, admitting port forwards the way
+# docs/nftables.md tells operators to (and fw4 does).
+make_router_firewall() {
+in_router nft -f - <<NFT
+table inet $1 {
 	chain forward {
 		type filter hook forward priority filter; policy drop;
 		ct state established,related accept
@@ -173,8 +171,18 @@ table inet neighbour {
 		iifname "br-lan" oifname "wan0" accept
 	}
 }
-# The router's own source NAT for LAN hosts going out, into a port range
-# other than theirs, so that PCP PEER has an implicit mapping to report.
+NFT
+}
+
+# make_neighbour_tables: tables not portleased's, made before it starts
+# (they must come through untouched): the router's firewall with a set of
+# its own, and the router's own source NAT for LAN hosts going out, into a
+# port range other than theirs, so that PCP PEER has an implicit mapping
+# to report.
+make_neighbour_tables() {
+	make_router_firewall neighbour
+	in_router nft -f - <<'NFT'
+add set inet neighbour keep { type ipv4_addr; elements = { 198.51.100.9 } }
 table ip neighbour_nat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat;

@@ -91,19 +91,7 @@ ENVELOPE_CLOSE='</s:Body></s:Envelope>'
 
 net_setup || { echo "not ok - cannot build the test network (need root, iproute2, veth and bridge)"; exit 1; }
 write_router_config "$CONF"
-# The router's firewall: forward policy drop, port forwards admitted the
-# way docs/nftables.md says.
-in_router nft -f - <<'NFT'
-table inet firewall {
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		ct status dnat accept
-		meta mark & 0x10000000 == 0x10000000 accept
-		iifname "br-lan" oifname "wan0" accept
-	}
-}
-NFT
+make_router_firewall firewall
 # Heard on the LAN and on the WAN: SSDP multicast, from before the start.
 in_lan1 socat -u "UDP6-RECV:1900,reuseaddr,ipv6-join-group=[ff02::c]:eth0" "OPEN:$WORK/lan1-ssdp6,creat,append" 2>/dev/null &
 in_wan socat -u "UDP6-RECV:1900,reuseaddr,ipv6-join-group=[ff02::c]:eth0" "OPEN:$WORK/wan-ssdp6,creat,append" 2>/dev/null &
