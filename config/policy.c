@@ -49,7 +49,7 @@ bool policy_may_allow_ipv6(const struct policy *policy)
  * when policy_check() would allow it.
  */
 size_t policy_allowed_external(const struct policy *policy, const struct policy_query *q,
-			       struct port_range *out, size_t max)
+			       struct port_range *out, int *rules, size_t max)
 {
 	struct port_range open[POLICY_MAX_RANGES];
 	size_t nopen = 1, nout = 0;
@@ -75,8 +75,11 @@ size_t policy_allowed_external(const struct policy *policy, const struct policy_
 				next[nnext++] = (struct port_range){ o.lo, (uint16_t)(lo - 1) };
 			if (hi < o.hi)
 				next[nnext++] = (struct port_range){ (uint16_t)(hi + 1), o.hi };
-			if (rule->allow && nout < max)
+			if (rule->allow && nout < max) {
+				if (rules)
+					rules[nout] = (int)i;
 				out[nout++] = (struct port_range){ lo, hi };
+			}
 		}
 		for (size_t j = 0; j < nnext; j++)
 			open[j] = next[j];

@@ -54,9 +54,11 @@ struct policy_decision policy_check(const struct policy *policy, const struct po
 
 /* The external ports that policy_check() would allow for this query (its
  * external_port is ignored), as disjoint ranges in rule order. Returns how
- * many were written to out (at most max). */
+ * many were written to out (at most max); rules, if not NULL, gets the
+ * index of the rule that allows each, so that a port picked from them
+ * needs no second check. */
 size_t policy_allowed_external(const struct policy *policy, const struct policy_query *q,
-			       struct port_range *out, size_t max);
+			       struct port_range *out, int *rules, size_t max);
 
 /* Whether some allow rule can match an IPv6 client, i.e. whether IPv6
  * pinholes can be granted at all. */

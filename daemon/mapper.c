@@ -573,18 +573,33 @@ static void queue_refresh(struct mapper *m, struct lease *l, const struct nft_ma
 	lease_set_expiry(m->leases, l, expires_ms);
 }
 
-/* A lease being renewed: keep its external port while the policy still
- * allows it, take the request's filters if it sets them. Returns false if
- * the policy no longer allows it. */
-bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request *req,
-		    uint32_t lifetime, struct map_result *res)
+struct policy_query mapper_request_query(const struct map_request *req, uint16_t external_port)
+{
+	return (struct policy_query){
+		.client = req->client, .third_party = !addr_equal(&req->client, &req->internal_addr),
+		.proto = req->proto, .internal_port = req->internal_port,
+		.external_port = external_port,
+	};
+}
+
+struct policy_decision mapper_decide_lease(const struct mapper *m, const struct lease *l)
 {
 	struct policy_query q = {
 		.client = l->client, .third_party = !addr_equal(&l->client, &l->internal_addr),
-		.proto = l->proto,
-		.internal_port = l->internal_port, .external_port = l->external_port,
+		.proto = l->proto, .internal_port = l->internal_port,
+		.external_port = l->external_port,
 	};
-	struct policy_decision d = policy_check(&m->cfg->policy, &q);
+
+	return policy_check(&m->cfg->policy, &q);
+}
+
+/* A lease being renewed, d the policy's word on it (mapper_decide_lease):
+ * keep its external port while the policy still allows it, take the
+ * request's filters if it sets them. Returns false if the policy no longer
+ * allows it. */
+bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request *req,
+		    uint32_t lifetime, struct policy_decision d, struct map_result *res)
+{
 	struct remote_range old_ranges[FILTER_MAX_RANGES], new_ranges[FILTER_MAX_RANGES];
 	struct lease renewed = *l;
 	struct remote_filter filters[FILTER_MAX];
@@ -715,12 +730,7 @@ static struct map_result install_granted(struct mapper *m, struct lease *fields,
 struct map_result mapper_grant_pinhole(struct mapper *m, const struct map_request *req,
 				       uint32_t lifetime)
 {
-	struct policy_query q = {
-		.client = req->client,
-		.third_party = !addr_equal(&req->client, &req->internal_addr),
-		.proto = req->proto,
-		.internal_port = req->internal_port, .external_port = req->internal_port,
-	};
+	struct policy_query q = mapper_request_query(req, req->internal_port);
 	struct policy_decision d = policy_check(&m->cfg->policy, &q);
 	struct remote_filter filters[FILTER_MAX];
 	struct lease fields;
@@ -754,8 +764,10 @@ static int router_takes(struct mapper *m, uint8_t proto, uint16_t port)
 	return rc > 0 ? rc : 0;
 }
 
-/* ranges (n of them, room for max) without port; returns the new count. */
-static size_t ranges_without(struct port_range *ranges, size_t n, size_t max, uint16_t port)
+/* ranges (n of them, room for max; rules[i] allows ranges[i]) without
+ * port; returns the new count. */
+static size_t ranges_without(struct port_range *ranges, int *rules, size_t n, size_t max,
+			     uint16_t port)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct port_range *r = &ranges[i];
@@ -764,6 +776,7 @@ static size_t ranges_without(struct port_range *ranges, size_t n, size_t max, ui
 			continue;
 		if (r->lo == r->hi) {
 			memmove(r, r + 1, (n - i - 1) * sizeof(*r));
+			memmove(&rules[i], &rules[i + 1], (n - i - 1) * sizeof(*rules));
 			return n - 1;
 		}
 		if (port == r->lo) {
@@ -772,7 +785,9 @@ static size_t ranges_without(struct port_range *ranges, size_t n, size_t max, ui
 			r->hi--;
 		} else if (n < max) {
 			memmove(r + 2, r + 1, (n - i - 1) * sizeof(*r));
+			memmove(&rules[i + 2], &rules[i + 1], (n - i - 1) * sizeof(*rules));
 			r[1] = (struct port_range){ .lo = (uint16_t)(port + 1), .hi = r->hi };
+			rules[i + 1] = rules[i];
 			r->hi = (uint16_t)(port - 1);
 			return n + 1;
 		} else {
@@ -787,29 +802,48 @@ static size_t ranges_without(struct port_range *ranges, size_t n, size_t max, ui
  * is refused: each costs a sock_diag round trip. */
 #define ROUTER_PORT_TRIES 8
 
-struct map_result mapper_grant(struct mapper *m, const struct map_request *req, uint32_t lifetime)
+/* The rule among rules[n] whose range holds port. */
+static int rule_of_port(const struct port_range *ranges, const int *rules, size_t n,
+			uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (port >= ranges[i].lo && port <= ranges[i].hi)
+			return rules[i];
+	return -1;
+}
+
+/* exact: for a request of exact_port, the policy's word on its suggested
+ * port if the caller has it already (NULL: asked here). Either way the
+ * policy is asked once for the port granted: the exact one, or the ranges
+ * a port is picked from, which carry their rules. */
+struct map_result mapper_grant(struct mapper *m, const struct map_request *req, uint32_t lifetime,
+			       const struct policy_decision *exact)
 {
 	struct port_range allowed[POLICY_MAX_RANGES];
-	struct policy_query q = {
-		.client = req->client,
-		.third_party = !addr_equal(&req->client, &req->internal_addr),
-		.proto = req->proto,
-		.internal_port = req->internal_port, .external_port = req->suggested_external_port,
-	};
-	size_t nallowed = policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES);
-	struct policy_decision d;
+	int rules[POLICY_MAX_RANGES];
+	struct policy_query q = mapper_request_query(req, req->suggested_external_port);
+	size_t nallowed = 0;
+	struct policy_decision d = { .allow = false, .rule = -1 };
 	int port;
 
-	if (nallowed == 0) {
-		d = policy_check(&m->cfg->policy, &q);
-		return (struct map_result){ .status = MAP_DENIED, .rule = d.rule };
+	if (req->exact_port) {
+		d = exact ? *exact : policy_check(&m->cfg->policy, &q);
+		/* Refused: is it the port, or does the policy allow none? */
+		if (!d.allow &&
+		    policy_allowed_external(&m->cfg->policy, &q, allowed, NULL, 1) == 0)
+			return (struct map_result){ .status = MAP_DENIED, .rule = d.rule };
+	} else {
+		nallowed = policy_allowed_external(&m->cfg->policy, &q, allowed, rules,
+						   POLICY_MAX_RANGES);
+		if (nallowed == 0)
+			return (struct map_result){ .status = MAP_DENIED,
+						    .rule = policy_check(&m->cfg->policy, &q).rule };
 	}
 	if (lease_count(m->leases) >= lease_capacity(m->leases))
 		return (struct map_result){ .status = MAP_TABLE_FULL, .rule = -1 };
 	if (over_quota(m, &req->client))
 		return (struct map_result){ .status = MAP_QUOTA_EXCEEDED, .rule = -1 };
 	if (req->exact_port) {
-		d = policy_check(&m->cfg->policy, &q);
 		if (!d.allow || !lease_external_free(m->leases, req->proto, req->suggested_external_port))
 			return (struct map_result){ .status = MAP_PORT_UNAVAILABLE, .rule = d.rule };
 		switch (router_takes(m, req->proto, req->suggested_external_port)) {
@@ -835,14 +869,14 @@ struct map_result mapper_grant(struct mapper *m, const struct map_request *req, 
 				port = -1;
 				break;
 			}
-			nallowed = ranges_without(allowed, nallowed, POLICY_MAX_RANGES,
+			nallowed = ranges_without(allowed, rules, nallowed, POLICY_MAX_RANGES,
 						  (uint16_t)port);
 		}
+		if (port >= 0)
+			d.rule = rule_of_port(allowed, rules, nallowed, (uint16_t)port);
 	}
 	if (port < 0)
 		return (struct map_result){ .status = MAP_NO_FREE_PORT, .rule = -1 };
-	q.external_port = (uint16_t)port;
-	d = policy_check(&m->cfg->policy, &q);
 
 	struct remote_filter filters[FILTER_MAX];
 	struct lease fields = new_lease(m, req, lifetime, filters);
@@ -864,18 +898,14 @@ static struct lease *settled(struct mapper *m, struct lease *l, bool by_external
 					       req->internal_port);
 }
 
-/* replace_own: the policy first (a refused request moves nothing), then
- * what holds the port or the endpoint: the asker's own (without a nonce)
- * makes way, another's is a conflict. */
-static struct map_result make_way(struct mapper *m, const struct map_request *req)
+/* replace_own, d the policy's word on the port asked for: the policy
+ * first (a refused request moves nothing), then what holds the port or the
+ * endpoint: the asker's own (without a nonce) makes way, another's is a
+ * conflict. */
+static struct map_result make_way(struct mapper *m, const struct map_request *req,
+				  struct policy_decision d)
 {
 	uint16_t port = req->suggested_external_port;
-	struct policy_query q = {
-		.client = req->client,
-		.third_party = !addr_equal(&req->client, &req->internal_addr),
-		.proto = req->proto, .internal_port = req->internal_port, .external_port = port,
-	};
-	struct policy_decision d = policy_check(&m->cfg->policy, &q);
 	struct lease *taken, *same;
 
 	if (!d.allow)
@@ -897,9 +927,18 @@ static struct map_result make_way(struct mapper *m, const struct map_request *re
 	return (struct map_result){ .status = MAP_OK, .rule = d.rule };
 }
 
+/*
+ * The policy is asked once per request: about the exact port a request
+ * names, before anything moves; or, for a renewal, about the lease; or,
+ * for a new mapping whose port is picked, for the ranges it is picked
+ * from (mapper_grant).
+ */
 struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 {
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
+	struct policy_query q = mapper_request_query(req, req->suggested_external_port);
+	struct policy_decision d = { .allow = false, .rule = -1 };
+	bool decided = false;
 	struct map_result res;
 	const char *why;
 	struct lease *l;
@@ -925,8 +964,12 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		return res;
 	}
 
+	if (req->replace_own || (req->exact_port && addr_is_v4(&req->internal_addr))) {
+		d = policy_check(&m->cfg->policy, &q);
+		decided = true;
+	}
 	if (req->replace_own) {
-		res = make_way(m, req);
+		res = make_way(m, req, d);
 		if (res.status != MAP_OK) {
 			mapper_log_decision(m, req, &res, "refused", NULL);
 			return res;
@@ -948,7 +991,12 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		return res;
 	}
 	if (l) {
-		if (mapper_refresh(m, l, req, lifetime, &res)) {
+		/* A renewal keeps its port: what was asked of that port holds. */
+		struct policy_decision renewal = decided &&
+			l->external_port == req->suggested_external_port ? d :
+			mapper_decide_lease(m, l);
+
+		if (mapper_refresh(m, l, req, lifetime, renewal, &res)) {
 			/* A NAT-PMP lease taken over by PCP gets the nonce from now on. */
 			if (res.status == MAP_OK && req->nonce && !l->has_nonce) {
 				l->has_nonce = true;
@@ -962,8 +1010,9 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		}
 		mapper_remove_lease(m, l, "deleted", "policy");
 	}
-	res = addr_is_v4(&req->internal_addr) ? mapper_grant(m, req, lifetime) :
-						mapper_grant_pinhole(m, req, lifetime);
+	res = addr_is_v4(&req->internal_addr) ?
+		      mapper_grant(m, req, lifetime, decided ? &d : NULL) :
+		      mapper_grant_pinhole(m, req, lifetime);
 	mapper_log_decision(m, req, &res, "granted", NULL);
 	return res;
 }

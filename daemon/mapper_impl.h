@@ -76,7 +76,8 @@ struct mapper {
 /* Helpers of mapper.c the other two use (their comments are there). */
 void mapper_audit(const struct audit_record *r);
 int mapper_backend_add(struct mapper *m, const struct nft_mapping *nm);
-struct map_result mapper_grant(struct mapper *m, const struct map_request *req, uint32_t lifetime);
+struct map_result mapper_grant(struct mapper *m, const struct map_request *req, uint32_t lifetime,
+			const struct policy_decision *exact);
 struct map_result mapper_grant_pinhole(struct mapper *m, const struct map_request *req,
 			uint32_t lifetime);
 enum map_status mapper_install(struct mapper *m, struct lease *fields, uint64_t timeout_ms);
@@ -87,7 +88,9 @@ struct nft_mapping mapper_mapping_of(const struct lease *l, uint64_t timeout_ms,
 uint64_t mapper_now_ms(void);
 bool mapper_owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce);
 bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request *req,
-			uint32_t lifetime, struct map_result *res);
+			uint32_t lifetime, struct policy_decision d, struct map_result *res);
+struct policy_query mapper_request_query(const struct map_request *req, uint16_t external_port);
+struct policy_decision mapper_decide_lease(const struct mapper *m, const struct lease *l);
 bool mapper_refusal_logged(struct mapper *m, const struct in6_addr *client);
 void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by);
 void mapper_schedule_expiry(struct mapper *m);

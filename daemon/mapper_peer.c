@@ -63,7 +63,7 @@ static struct map_result peer_remove_remote(struct mapper *m, struct lease *l,
 		if ((int)i != at)
 			remotes[n++] = l->filters[i];
 	mr = peer_as_map(req, remaining, remotes, n);
-	if (!mapper_refresh(m, l, &mr, remaining ? remaining : 1, &res)) {
+	if (!mapper_refresh(m, l, &mr, remaining ? remaining : 1, mapper_decide_lease(m, l), &res)) {
 		mapper_remove_lease(m, l, "deleted", "policy");
 		return (struct map_result){ .status = MAP_OK, .rule = -1 };
 	}
@@ -116,7 +116,7 @@ static struct map_result peer_change(struct mapper *m, struct lease *l,
 			     "the internal endpoint has PEER mappings with 8 remotes already");
 		return res;
 	}
-	if (!mapper_refresh(m, l, &mr, lifetime, &res)) {
+	if (!mapper_refresh(m, l, &mr, lifetime, mapper_decide_lease(m, l), &res)) {
 		mapper_remove_lease(m, l, "deleted", "policy");
 		res = (struct map_result){ .status = MAP_DENIED, .rule = -1 };
 		mapper_log_decision(m, &mr, &res, "refused", NULL);
@@ -201,7 +201,7 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 	}
 	if (lifetime == 0)  /* no PEER mapping to delete; a flow ends as it would have */
 		return (struct map_result){ .status = MAP_OK, .rule = -1 };
-	if (policy_allowed_external(&m->cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0)
+	if (policy_allowed_external(&m->cfg->policy, &q, allowed, NULL, POLICY_MAX_RANGES) == 0)
 		return peer_refused(m, req, MAP_DENIED, "no policy rule allows the port");
 	if (report_flow(m, req, lifetime, external_addr, &res) == 0)
 		return res;
@@ -209,7 +209,7 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 		return peer_refused(m, req, MAP_NO_FLOW,
 				    "no such flow, and the internal endpoint has a MAP mapping");
 	mr = peer_as_map(req, lifetime, &remote, 1);
-	res = v4 ? mapper_grant(m, &mr, lifetime) : mapper_grant_pinhole(m, &mr, lifetime);
+	res = v4 ? mapper_grant(m, &mr, lifetime, NULL) : mapper_grant_pinhole(m, &mr, lifetime);
 	mapper_log_decision(m, &mr, &res, "granted", NULL);
 	return res;
 }

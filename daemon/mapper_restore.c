@@ -27,7 +27,6 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	struct lease fields = { 0 };
 	struct remote_filter filters[FILTER_MAX];
 	size_t nfilters;
-	struct policy_query q;
 	uint64_t lifetime_ms;
 
 	if (r->origin == LEASE_ORIGIN_STATIC) {
@@ -67,11 +66,7 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	memcpy(filters, r->filters, nfilters * sizeof(*filters));
 	fields.filters = filters;
 	fields.nfilters = (uint8_t)filter_drop_covered(filters, nfilters);
-	q = (struct policy_query){ .client = r->client,
-				   .third_party = !addr_equal(&r->client, &r->internal_addr),
-				   .proto = r->proto, .internal_port = r->internal_port,
-				   .external_port = r->external_port };
-	fields.rule = policy_check(&m->cfg->policy, &q).rule;
+	fields.rule = mapper_decide_lease(m, &fields).rule;
 	return mapper_install(m, &fields, lifetime_ms);
 }
 
@@ -106,26 +101,23 @@ size_t mapper_apply_policy(struct mapper *m)
 	size_t removed = 0;
 
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
-		struct policy_query q = {
-			.client = l->client, .third_party = !addr_equal(&l->client, &l->internal_addr),
-			.proto = l->proto,
-			.internal_port = l->internal_port, .external_port = l->external_port,
-		};
 		uint32_t left = mapper_remaining(m, l);
 		struct map_request keep = { .proto = l->proto, .client = l->client,
 					    .internal_addr = l->internal_addr,
 					    .internal_port = l->internal_port };
 		struct map_result res;
+		struct policy_decision d;
 
 		next = lease_next(l);
 		if (l->origin == LEASE_ORIGIN_STATIC)
 			continue;
-		if (!policy_check(&m->cfg->policy, &q).allow) {
+		d = mapper_decide_lease(m, l);
+		if (!d.allow) {
 			mapper_remove_lease(m, l, "deleted", "policy");
 			removed++;
 		} else if (left > m->cfg->lifetime_max) {
 			/* The kernel's timeout goes down with it. */
-			mapper_refresh(m, l, &keep, m->cfg->lifetime_max, &res);
+			mapper_refresh(m, l, &keep, m->cfg->lifetime_max, d, &res);
 		}
 	}
 	mapper_schedule_expiry(m);

@@ -234,7 +234,7 @@ static int authorize_peer(const struct config *cfg, const struct own_addresses *
 	if (!own_addr_on_lan(own, cfg->lan_interfaces, cfg->lan_interface_count,
 			     &r->flow.internal_addr))
 		return *why = "the flow's internal side is not on a LAN interface", -EPERM;
-	if (policy_allowed_external(&cfg->policy, &q, allowed, POLICY_MAX_RANGES) == 0)
+	if (policy_allowed_external(&cfg->policy, &q, allowed, NULL, POLICY_MAX_RANGES) == 0)
 		return *why = "the policy lets that host map nothing from that port", -EPERM;
 	*why = "";
 	return 0;

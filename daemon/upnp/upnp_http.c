@@ -16,6 +16,17 @@
 
 void upnp_http_connection_free(struct connection *c)
 {
+	struct upnp_server *s = c->server;
+
+	if (c->ready) {
+		struct connection **p = &s->ready;
+
+		while (*p != c)
+			p = &(*p)->next_ready;
+		*p = c->next_ready;
+		if (s->ready_tail == &c->next_ready)
+			s->ready_tail = p;
+	}
 	stream_close(&c->stream);
 	free(c);
 }
@@ -103,31 +114,32 @@ static int control(struct connection *c, const struct http_request *req,
 	return status;
 }
 
-/* Every control request is answered: 200, or a fault or HTTP error. */
-static int counted_control(struct connection *c, const struct http_request *req,
-			   const struct upnp_service *svc, const char *body, size_t len,
-			   struct evbuffer *out)
-{
-	int status = control(c, req, svc, body, len, out);
+/* A request's answer, made before it is sent. */
+struct answer {
+	int status;
+	bool control;  /* a control request: counted in the metrics */
+	char headers[128];
+	struct evbuffer *body;
+};
 
-	metrics_count_request(mapper_metrics(c->server->igd.mapper), METRICS_UPNP, true, status == 200);
-	return status;
-}
-
-static void serve(struct connection *c, const struct http_request *req, const char *body,
-		  size_t len)
+/* The answer to c's request, whose whole body is in. */
+static void make_answer(struct connection *c, struct answer *a)
 {
 	struct upnp_server *s = c->server;
-	struct evbuffer *out = evbuffer_new();
+	const struct http_request *req = &c->req;
+	struct evbuffer *in = bufferevent_get_input(c->stream.bev);
+	const char *body = (const char *)evbuffer_pullup(in, (ev_ssize_t)(req->head_len +
+									 req->content_length)) +
+			   req->head_len;
+	size_t len = req->content_length;
+	struct evbuffer *out = a->body;
 	const struct upnp_service *svc;
 	bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
-	char peer[ADDR_STRLEN], headers[128] = "";
+	char peer[ADDR_STRLEN], *headers = a->headers;
 	int status = 200;
 
-	if (!out) {
-		send_response(c, 503, NULL, NULL, false);
-		return;
-	}
+	a->control = false;
+	headers[0] = '\0';
 	/* A DNS name in Host is a page from elsewhere driving the browser of a
 	 * LAN host (DNS rebinding): only our own address is served. */
 	if (req->has_host && !http_host_is(req->host, c->link->addr_text, s->cfg->upnp_http_port)) {
@@ -150,19 +162,93 @@ static void serve(struct connection *c, const struct http_request *req, const ch
 		   igd_offered_version(svc, &s->ids[1])) {
 		igd_scpd(out, svc, igd_offered_version(svc, &s->ids[1]));
 	} else if (req->method == HTTP_POST && (svc = service_at(s, req->path, true))) {
-		status = counted_control(c, req, svc, body, len, out);
+		status = control(c, req, svc, body, len, out);
+		a->control = true;
 	} else if ((req->method == HTTP_SUBSCRIBE || req->method == HTTP_UNSUBSCRIBE) &&
 		   (svc = service_of_events(s, req->path))) {
-		status = gena_server_request(s->gena, svc, &c->peer, req, headers, sizeof(headers));
+		status = gena_server_request(s->gena, svc, &c->peer, req, headers,
+					     sizeof(a->headers));
 	} else if (req->method == HTTP_OTHER) {
 		status = 405;
-		snprintf(headers, sizeof(headers), "Allow: GET, HEAD, POST, SUBSCRIBE, UNSUBSCRIBE\r\n");
+		snprintf(headers, sizeof(a->headers),
+			 "Allow: GET, HEAD, POST, SUBSCRIBE, UNSUBSCRIBE\r\n");
 	} else {
 		status = 404;
 	}
-	send_response(c, status, headers, evbuffer_get_length(out) ? out : NULL,
-		      req->method == HTTP_HEAD);
-	evbuffer_free(out);
+	a->status = status;
+}
+
+/*
+ * A burst: every connection whose whole request came in during this turn
+ * of the loop is answered with the mapper batching, so that the kernel
+ * gets their changes in one transaction, as a burst of NAT-PMP and PCP
+ * datagrams does; the answers go out once it has. A request whose grant
+ * the kernel refused after all is answered again, on its own.
+ */
+void upnp_http_burst(evutil_socket_t fd, short what, void *arg)
+{
+	struct upnp_server *s = arg;
+	struct mapper *m = s->igd.mapper;
+	struct connection *batch[CONNECTIONS_MAX];
+	struct answer answers[CONNECTIONS_MAX];
+	unsigned withdrawn[CONNECTIONS_MAX];
+	size_t n = 0, nwithdrawn;
+
+	(void)fd;
+	(void)what;
+	mapper_batch_begin(m);
+	while (s->ready && n < CONNECTIONS_MAX) {
+		struct connection *c = s->ready;
+
+		if (!(s->ready = c->next_ready))
+			s->ready_tail = &s->ready;
+		c->ready = false;
+		if (!(answers[n].body = evbuffer_new())) {
+			send_response(c, 503, NULL, NULL, false);
+			continue;
+		}
+		batch[n] = c;
+		mapper_batch_request(m, (unsigned)n);
+		make_answer(c, &answers[n]);
+		n++;
+	}
+	nwithdrawn = mapper_batch_end(m, withdrawn, CONNECTIONS_MAX);
+	for (size_t i = 0; i < nwithdrawn; i++) {
+		struct answer *a = &answers[withdrawn[i]];
+
+		evbuffer_drain(a->body, evbuffer_get_length(a->body));
+		make_answer(batch[withdrawn[i]], a);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct answer *a = &answers[i];
+
+		/* Every control request is answered: 200, or a fault or an
+		 * HTTP error. */
+		if (a->control)
+			metrics_count_request(mapper_metrics(m), METRICS_UPNP, true,
+					      a->status == 200);
+		send_response(batch[i], a->status, a->headers,
+			      evbuffer_get_length(a->body) ? a->body : NULL,
+			      batch[i]->req.method == HTTP_HEAD);
+		evbuffer_free(a->body);
+	}
+	/* More than a burst's worth waiting: the rest in the next turn. */
+	if (s->ready)
+		event_active(s->burst, EV_TIMEOUT, 0);
+}
+
+/* The whole request is in: nothing more is read, and it waits for the
+ * burst. */
+static void queue_for_burst(struct connection *c)
+{
+	struct upnp_server *s = c->server;
+
+	bufferevent_disable(c->stream.bev, EV_READ);
+	c->ready = true;
+	c->next_ready = NULL;
+	*s->ready_tail = c;
+	s->ready_tail = &c->next_ready;
+	event_active(s->burst, EV_TIMEOUT, 0);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -194,8 +280,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 	}
 	if (len < c->req.head_len + c->req.content_length)
 		return;  /* the body is still on its way */
-	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)(c->req.head_len + c->req.content_length));
-	serve(c, &c->req, data + c->req.head_len, c->req.content_length);
+	queue_for_burst(c);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)

@@ -92,6 +92,8 @@ void upnp_server_free(struct upnp_server *s)
 	}
 	while (s->connections.head)
 		upnp_http_connection_free((struct connection *)s->connections.head);
+	if (s->burst)
+		event_free(s->burst);
 	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++)
 		if (s->pending[i].timer)
 			event_free(s->pending[i].timer);
@@ -126,6 +128,12 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 	s->base = base;
 	s->ssdp_fd = -1;
 	s->ssdp6_fd = -1;
+	s->ready_tail = &s->ready;
+	s->burst = event_new(base, -1, 0, upnp_http_burst, s);
+	if (!s->burst) {
+		snprintf(err, errlen, "UPnP: out of memory");
+		goto fail;
+	}
 	/* Control requests name their service's version: one endpoint serves
 	 * both IGDs, each call in the version it asks for. */
 	s->igd = (struct igd){ .cfg = cfg, .mapper = mapper,

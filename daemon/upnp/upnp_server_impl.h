@@ -67,6 +67,9 @@ struct connection {
 	size_t scanned;
 	bool have_head;
 	struct http_request req;
+	/* The whole request is in, waiting for the burst (upnp_http_burst). */
+	bool ready;
+	struct connection *next_ready;
 };
 
 struct pending_reply {
@@ -97,10 +100,15 @@ struct upnp_server {
 	size_t nlinks;
 	struct pending_reply pending[PENDING_REPLIES_MAX];
 	struct stream_list connections;
+	/* Connections whose whole request is in, oldest first, answered
+	 * together once the loop has run every other ready callback. */
+	struct connection *ready, **ready_tail;
+	struct event *burst;
 };
 
 /* Between the three files (their comments are where they are defined). */
 void upnp_http_connection_free(struct connection *c);
+void upnp_http_burst(evutil_socket_t fd, short what, void *arg);
 int upnp_http_open(struct upnp_server *s, struct link *l, char *err, size_t errlen);
 void upnp_ssdp_notify_all(struct upnp_server *s, bool alive);
 void upnp_ssdp_notify_fired(evutil_socket_t fd, short what, void *arg);

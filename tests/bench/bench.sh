@@ -206,6 +206,10 @@ bench_one() {
 	done_n=$(field ok "$line")
 	record "sustained map requests ($TPUT_N, 64 outstanding)" req/s "$(field rate "$line")"
 	record "daemon CPU per 1000 requests" s "$(echo "$c0 $c1 $HZ ${done_n:-0}" | awk '{ if ($4 > 0) printf "%.3f", ($2 - $1) / $3 * 1000 / $4; else print "budget" }')"
+	# UPnP: as many connections as one host may hold open (8), each one
+	# AddPortMapping, TCP ports from 20000.
+	line=$(load "$BUDGET" upnp "$ROUTER_LAN_IP" 5000 $SERVICE "$LAN1_IP" 20000 "$TPUT_N" 8 3600)
+	record "sustained UPnP map requests ($TPUT_N, 8 connections)" req/s "$(field rate "$line")"
 	# Each phase on a fresh router: what one left unfinished must not slow
 	# the next.
 	stop_daemon

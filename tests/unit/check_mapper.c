@@ -231,6 +231,40 @@ START_TEST(test_replace_own)
 }
 END_TEST
 
+/* UPnP's replace-own in a burst: its mapping moves to the port asked for
+ * in the burst's one transaction (its delete and its add queued, nothing
+ * applied before the burst ends), under the rule that allowed the port. */
+START_TEST(test_replace_own_in_a_batch)
+{
+	struct map_request mine = req("192.168.1.10", 8080, 8080, 60);
+	struct map_request up = req("192.168.1.10", 8080, 18080, 60);
+	struct map_request picked = req("192.168.1.10", 9000, 0, 60);
+	unsigned withdrawn[4];
+	const struct lease *l;
+	struct map_result res;
+
+	ck_assert_int_eq(mapper_map(m, &mine).status, MAP_OK);
+	up.origin = LEASE_ORIGIN_UPNP;
+	up.exact_port = up.replace_own = true;
+	mapper_batch_begin(m);
+	mapper_batch_request(m, 0);
+	res = mapper_map(m, &up);
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert_int_eq(res.rule, 1);
+	mapper_batch_request(m, 1);
+	ck_assert_int_eq(mapper_map(m, &picked).rule, 1);
+	ck_assert_uint_eq(fake_nft.batch_verbs, 3);
+	ck_assert_uint_eq(fake_nft.batch_ends, 0);
+	ck_assert_uint_eq(mapper_batch_end(m, withdrawn, 4), 0);
+	ck_assert_uint_eq(fake_nft.batch_ends, 1);
+	ck_assert_ptr_nonnull(l = lease_by_external(mapper_leases(m), IPPROTO_TCP, 18080));
+	ck_assert_int_eq(l->rule, 1);
+	ck_assert_ptr_nonnull(l = lease_by_external(mapper_leases(m), IPPROTO_TCP, 9000));
+	ck_assert_int_eq(l->rule, 1);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080));
+}
+END_TEST
+
 START_TEST(test_denied_touches_nothing)
 {
 	struct map_request r = req("192.168.1.10", 22, 22, 60);
@@ -1176,6 +1210,7 @@ int main(void)
 	tcase_add_test(tc, test_last_used);
 	tcase_add_test(tc, test_hairpin_address);
 	tcase_add_test(tc, test_replace_own);
+	tcase_add_test(tc, test_replace_own_in_a_batch);
 	tcase_add_test(tc, test_peer_makes_the_mapping);
 	tcase_add_test(tc, test_peer_renews_adds_and_deletes_remotes);
 	tcase_add_test(tc, test_peer_needs_policy_and_no_map);

@@ -44,7 +44,7 @@ START_TEST(test_empty_policy_denies)
 	ck_assert(!d.allow);
 	ck_assert_int_eq(d.rule, -1);
 	struct policy_query q = { .proto = IPPROTO_TCP, .internal_port = 8080 };
-	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 4), 0);
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 4), 0);
 }
 END_TEST
 
@@ -94,7 +94,7 @@ START_TEST(test_allowed_external_carves_denies)
 	add_rule(&pol, false, "0.0.0.0/0", IPPROTO_TCP, 1, 65535, 8000, 8999);
 	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
 
-	n = policy_allowed_external(&pol, &q, out, POLICY_MAX_RANGES);
+	n = policy_allowed_external(&pol, &q, out, NULL, POLICY_MAX_RANGES);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(out[0].lo, 1024);
 	ck_assert_uint_eq(out[0].hi, 7999);
@@ -102,13 +102,13 @@ START_TEST(test_allowed_external_carves_denies)
 	ck_assert_uint_eq(out[1].hi, 65535);
 
 	q.proto = IPPROTO_UDP;
-	n = policy_allowed_external(&pol, &q, out, POLICY_MAX_RANGES);
+	n = policy_allowed_external(&pol, &q, out, NULL, POLICY_MAX_RANGES);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(out[0].lo, 1024);
 	ck_assert_uint_eq(out[0].hi, 65535);
 
 	q.client = unit_v4("10.0.0.1");
-	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 8), 0);
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 8), 0);
 }
 END_TEST
 
@@ -120,7 +120,9 @@ START_TEST(test_allowed_external_agrees_with_check)
 						"0.0.0.0/0" };
 	static const uint8_t protos[] = { POLICY_PROTO_ANY, IPPROTO_TCP, IPPROTO_UDP };
 	static unsigned char allowed[65536];
+	static int rule_of[65536];
 	struct port_range out[POLICY_MAX_RANGES];
+	int rules[POLICY_MAX_RANGES];
 	uint32_t x = 99;
 
 	for (int round = 0; round < 60; round++) {
@@ -139,7 +141,7 @@ START_TEST(test_allowed_external_agrees_with_check)
 			const char *client = c ? "192.168.1.10" : "10.1.2.3";
 			struct policy_query q = { .client = unit_v4(client), .proto = IPPROTO_TCP,
 						  .internal_port = 2000 };
-			size_t n = policy_allowed_external(&pol, &q, out, POLICY_MAX_RANGES);
+			size_t n = policy_allowed_external(&pol, &q, out, rules, POLICY_MAX_RANGES);
 
 			unsigned overlaps = 0, disagreements = 0, first_bad = 0;
 
@@ -151,11 +153,15 @@ START_TEST(test_allowed_external_agrees_with_check)
 				for (unsigned p = out[i].lo; p <= out[i].hi; p++) {
 					overlaps += allowed[p];
 					allowed[p] = 1;
+					rule_of[p] = rules[i];
 				}
 			}
 			for (unsigned p = 1; p <= 65535; p++) {
-				if (allowed[p] != check(&pol, client, IPPROTO_TCP, 2000,
-							(uint16_t)p).allow) {
+				struct policy_decision d = check(&pol, client, IPPROTO_TCP, 2000,
+								 (uint16_t)p);
+
+				/* The range's rule is the one that decides. */
+				if (allowed[p] != d.allow || (d.allow && rule_of[p] != d.rule)) {
 					if (!disagreements++)
 						first_bad = p;
 				}
@@ -201,11 +207,11 @@ START_TEST(test_third_party_needs_permission)
 
 	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
 	ck_assert(!policy_check(&pol, &q).allow);
-	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 4), 0);
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 4), 0);
 
 	pol.rules[0].third_party = true;
 	ck_assert(policy_check(&pol, &q).allow);
-	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, 4), 1);
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 4), 1);
 
 	/* A deny rule in front still decides for third-party requests. */
 	memset(&pol, 0, sizeof(pol));
