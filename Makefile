@@ -232,7 +232,6 @@ npm-deps:
 	  (cd tests/clients && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 e2e: all npm-deps
-	sh tests/e2e/run.sh $(BUILD)
 	sh tests/e2e/scenario.sh $(BUILD)
 	sh tests/e2e/upnp.sh $(BUILD)
 	sh tests/e2e/reference.sh $(BUILD)

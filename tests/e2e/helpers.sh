@@ -1,6 +1,5 @@
-# Helpers of the e2e scripts that start a portleased (run.sh and the
-# scenarios), sourced after netns.sh, harness.sh and traffic.sh; they use
-# the script's LOG and PORTLEASED_PID.
+# Helpers of the e2e scenarios, sourced after netns.sh, harness.sh and
+# traffic.sh; they use the script's LOG and PORTLEASED_PID.
 
 # natpmpc_map NS PUBLIC PRIVATE PROTO LIFETIME: prints "PUBLIC LIFETIME" of
 # the mapping natpmpc reports, or its failure line.

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Bursts of requests: few kernel transactions, a refused add withdrawn,
-# renewals in bursts, a socket queue that holds 256 requests in flight and
-# counts what it cannot hold. Usage: bursts.sh BUILD_DIR. Needs root;
-# runnable alone (tests/e2e/scenario.sh BUILD_DIR bursts).
+# renewals in bursts, UPnP requests in bursts too, a socket queue that
+# holds 256 requests in flight and counts what it cannot hold.
+# Usage: bursts.sh BUILD_DIR. Needs root; runnable alone
+# (tests/e2e/scenario.sh BUILD_DIR bursts).
+SCENARIO_CONFIG='max_leases_per_client = 1000; client_request_rate = { per_second = 0; };
+upnp = { igd_version = 1; };'
 . "$(dirname "$0")/common.sh"
 
-echo "max_leases_per_client = 1000; client_request_rate = { per_second = 0; };" >> "$CONF"
-reload
 # Another program put tcp 30150 in our map, towards another host: the kernel
 # refuses our add for that port, whichever transaction carries it.
 in_router nft add element inet portleased fwd4 "{ tcp . 30150 : $LAN_NET.99 . 9 }"
@@ -37,6 +38,19 @@ expect "  and still carries a connection" wan_reaches tcp 30299 "$WORK/lan1-tcp3
 burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" delete tcp 30000 300 64 0)
 expect "300 deletes, 64 in flight: all answered, and only the other program's element is left ($burst)" \
 	check '[ "$(field ok "$burst")" = 300 ] && [ "$(kernel_ports | grep -c "^tcp 30[0-2][0-9][0-9]$")" = 1 ]'
+# UPnP: the connections whose requests came in during one turn of the loop
+# are a burst too, and one the kernel refuses is answered with an error.
+in_router nft add element inet portleased fwd4 "{ tcp . 32050 : $LAN_NET.99 . 9 }"
+listen_tcp "$NS_LAN1" 32099 "$WORK/lan1-tcp32099"
+burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" upnp "$ROUTER_LAN_IP" 5000 \
+	urn:schemas-upnp-org:service:WANIPConnection:1 "$LAN1_IP" 32000 100 8 600)
+expect "100 UPnP AddPortMapping, 8 connections at a time: 99 granted, the one for the port another program holds refused ($burst)" \
+	check '[ "$(field ok "$burst")" = 99 ] && [ "$(field err "$burst")" = 1 ] && [ "$(field lost "$burst")" = 0 ]'
+expect "  the kernel holds the 99 and the other program's element, untouched" \
+	check '[ "$(kernel_ports | grep -c "^tcp 320[0-9][0-9]$")" = 100 ] && in_router nft list map inet portleased fwd4 | tr "," "\n" | grep "tcp \. 32050 " | grep -q ": $LAN_NET.99 \. 9"'
+expect "  its grant was withdrawn once the burst's transaction failed for it (the error above is its second answer)" \
+	grep -q "audit event=deleted origin=upnp proto=tcp client=$LAN1_IP internal=$LAN1_IP:32050 external_port=32050 .*by=nftables" "$LOG"
+expect "  the last of them carries a connection" wan_reaches tcp 32099 "$WORK/lan1-tcp32099"
 # 256 in flight from one client: the receive queue holds the whole burst,
 # so no client waits to retransmit.
 burst=$(in_lan1 env LOADGEN_BUDGET_S=20 "$LOADGEN" natpmp "$ROUTER_LAN_IP" map udp 31000 768 256 600)
