@@ -223,7 +223,7 @@ unit-asan:
 e2e-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 e2e
 
-# The client libraries from npm that tests/e2e/clients.sh runs, at the
+# The client libraries from npm that tests/e2e/scenarios/clients.sh runs, at the
 # versions tests/clients/package-lock.json pins; Debian's Node.js and npm
 # where the machine has none.
 npm-deps:
@@ -233,11 +233,6 @@ npm-deps:
 
 e2e: all npm-deps
 	sh tests/e2e/scenario.sh $(BUILD)
-	sh tests/e2e/upnp.sh $(BUILD)
-	sh tests/e2e/reference.sh $(BUILD)
-	sh tests/e2e/firewalls.sh $(BUILD)
-	sh tests/e2e/security.sh $(BUILD)
-	sh tests/e2e/clients.sh $(BUILD)
 
 # portleased against Debian's miniupnpd, same network, same load, one run;
 # QUICK=1 for a short one. Results: $(BUILD)/bench/results.md and plots.

@@ -341,25 +341,8 @@ static int get_nft_name(struct parse_ctx *ctx, const config_setting_t *s, const 
 	return 0;
 }
 
-static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *cfg)
+static void set_defaults(struct config *cfg)
 {
-	static const char *const known[] = { "external_interface", "external_address",
-					     "lan_interfaces", "nft_table", "lifetime",
-					     "max_leases", "max_leases_per_client",
-					     "client_request_rate", "pinhole_mark",
-					     "enable_pcp", "upnp", "control", "metrics", "policy",
-					     "static_mappings", "lease_file", "static_file",
-					     "keep_state_on_stop", "hairpin",
-					     "firewall_integration", "user", NULL };
-	static const char *const lifetime_known[] = { "min", "max", NULL };
-	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
-	static const char *const rate_known[] = { "per_second", "burst", NULL };
-	static const char *const control_known[] = { "socket", "group", NULL };
-	static const char *const metrics_known[] = { "listen", NULL };
-	static const char *const integration_known[] = { "table", "forward_chain", NULL };
-	const config_setting_t *root = config_root_setting(lc), *s;
-	const char *text;
-
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->nft_table, sizeof(cfg->nft_table), "portleased");
 	cfg->lifetime_min = DEFAULT_LIFETIME_MIN;
@@ -379,9 +362,52 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", CONFIG_DEFAULT_LEASE_FILE);
 	snprintf(cfg->static_file, sizeof(cfg->static_file), "%s", CONFIG_DEFAULT_STATIC_FILE);
 	snprintf(cfg->user, sizeof(cfg->user), "%s", CONFIG_DEFAULT_USER);
+}
 
-	if (check_known_members(ctx, root, known, "the top level") < 0)
-		return -1;
+/* A true-or-false member of root, if it is there. */
+static int get_bool(struct parse_ctx *ctx, const config_setting_t *root, const char *name,
+		    bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(root, name);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail_at(ctx, s, "'%s' must be true or false", name);
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+/* The group root.name, if it is there, with only the members known;
+ * shape says what it should look like. Returns NULL when it is absent or
+ * refused (*rc -1). */
+static const config_setting_t *get_group(struct parse_ctx *ctx, const config_setting_t *root,
+					 const char *name, const char *const *known,
+					 const char *shape, int *rc)
+{
+	const config_setting_t *s = config_setting_get_member(root, name);
+	char what[40];
+
+	*rc = 0;
+	if (!s)
+		return NULL;
+	if (!config_setting_is_group(s)) {
+		*rc = fail_at(ctx, s, "'%s' must be a group %s", name, shape);
+		return NULL;
+	}
+	snprintf(what, sizeof(what), "'%s'", name);
+	if (check_known_members(ctx, s, known, what) < 0) {
+		*rc = -1;
+		return NULL;
+	}
+	return s;
+}
+
+static int parse_interfaces(struct parse_ctx *ctx, const config_setting_t *root,
+			    struct config *cfg)
+{
+	const config_setting_t *s;
+	const char *text;
 
 	if (!(s = config_setting_get_member(root, "external_interface")))
 		return fail_at(ctx, NULL, "'external_interface' is required (the WAN interface)");
@@ -419,50 +445,64 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 				       "be a LAN interface", name);
 		cfg->lan_interface_count++;
 	}
+	return 0;
+}
+
+/* Our own table, or firewall_integration's place in the firewall's. */
+static int parse_table(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const integration_known[] = { "table", "forward_chain", NULL };
+	const config_setting_t *s, *m;
+	int rc;
 
 	if ((s = config_setting_get_member(root, "nft_table")) &&
 	    get_nft_name(ctx, s, "'nft_table'", cfg->nft_table) < 0)
 		return -1;
-	if ((s = config_setting_get_member(root, "firewall_integration"))) {
-		const config_setting_t *m;
+	if (config_setting_get_member(root, "firewall_integration") &&
+	    config_setting_get_member(root, "nft_table"))
+		return fail_at(ctx, config_setting_get_member(root, "firewall_integration"),
+			       "'firewall_integration' puts portleased in the firewall's table; "
+			       "drop 'nft_table', or this group");
+	if (!(s = get_group(ctx, root, "firewall_integration", integration_known,
+			    "{ table = \"fw4\"; forward_chain = \"forward\"; }", &rc)))
+		return rc;
+	if (!(m = config_setting_get_member(s, "table")))
+		return fail_at(ctx, s, "'firewall_integration' needs 'table' (the firewall's "
+			       "inet table, such as \"fw4\")");
+	if (get_nft_name(ctx, m, "firewall_integration 'table'", cfg->nft_table) < 0)
+		return -1;
+	if (!(m = config_setting_get_member(s, "forward_chain")))
+		return fail_at(ctx, s, "'firewall_integration' needs 'forward_chain' (its "
+			       "forward-hook chain, such as \"forward\")");
+	return get_nft_name(ctx, m, "firewall_integration 'forward_chain'", cfg->forward_chain);
+}
 
-		if (config_setting_get_member(root, "nft_table"))
-			return fail_at(ctx, s, "'firewall_integration' puts portleased in the "
-				       "firewall's table; drop 'nft_table', or this group");
-		if (!config_setting_is_group(s))
-			return fail_at(ctx, s, "'firewall_integration' must be a group "
-				       "{ table = \"fw4\"; forward_chain = \"forward\"; }");
-		if (check_known_members(ctx, s, integration_known, "'firewall_integration'") < 0)
-			return -1;
-		if (!(m = config_setting_get_member(s, "table")))
-			return fail_at(ctx, s, "'firewall_integration' needs 'table' (the firewall's "
-				       "inet table, such as \"fw4\")");
-		if (get_nft_name(ctx, m, "firewall_integration 'table'", cfg->nft_table) < 0)
-			return -1;
-		if (!(m = config_setting_get_member(s, "forward_chain")))
-			return fail_at(ctx, s, "'firewall_integration' needs 'forward_chain' (its "
-				       "forward-hook chain, such as \"forward\")");
-		if (get_nft_name(ctx, m, "firewall_integration 'forward_chain'",
-				 cfg->forward_chain) < 0)
-			return -1;
-	}
+static int parse_user(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "user");
+	const char *text;
 
-	if ((s = config_setting_get_member(root, "user"))) {
-		text = config_setting_get_string(s);
-		if (!text || !*text || strlen(text) > CONFIG_USER_MAX || *text == '-' ||
-		    strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(text))
-			return fail_at(ctx, s, "'user' must be a user name: 1-%d lower-case letters, "
-				       "digits, '_' or '-'", CONFIG_USER_MAX);
-		snprintf(cfg->user, sizeof(cfg->user), "%s", text);
-	}
+	if (!s)
+		return 0;
+	text = config_setting_get_string(s);
+	if (!text || !*text || strlen(text) > CONFIG_USER_MAX || *text == '-' ||
+	    strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(text))
+		return fail_at(ctx, s, "'user' must be a user name: 1-%d lower-case letters, "
+			       "digits, '_' or '-'", CONFIG_USER_MAX);
+	snprintf(cfg->user, sizeof(cfg->user), "%s", text);
+	return 0;
+}
 
-	if ((s = config_setting_get_member(root, "lifetime"))) {
-		const config_setting_t *m;
+/* Lifetimes, the lease table's size, each host's share and request rate. */
+static int parse_limits(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const lifetime_known[] = { "min", "max", NULL };
+	static const char *const rate_known[] = { "per_second", "burst", NULL };
+	const config_setting_t *s, *m;
+	int rc;
 
-		if (!config_setting_is_group(s))
-			return fail_at(ctx, s, "'lifetime' must be a group { min = ...; max = ...; }");
-		if (check_known_members(ctx, s, lifetime_known, "'lifetime'") < 0)
-			return -1;
+	if ((s = get_group(ctx, root, "lifetime", lifetime_known,
+			   "{ min = ...; max = ...; }", &rc))) {
 		if ((m = config_setting_get_member(s, "min")) &&
 		    get_uint(ctx, m, 1, LIFETIME_CEILING, &cfg->lifetime_min) < 0)
 			return -1;
@@ -472,105 +512,110 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 		if (cfg->lifetime_min > cfg->lifetime_max)
 			return fail_at(ctx, s, "lifetime min (%u) is above max (%u)",
 				       cfg->lifetime_min, cfg->lifetime_max);
+	} else if (rc < 0) {
+		return -1;
 	}
 
 	if ((s = config_setting_get_member(root, "max_leases")) &&
 	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases) < 0)
 		return -1;
-
 	if ((s = config_setting_get_member(root, "max_leases_per_client")) &&
 	    get_uint(ctx, s, 1, MAX_LEASES_CEILING, &cfg->max_leases_per_client) < 0)
 		return -1;
 
-	if ((s = config_setting_get_member(root, "client_request_rate"))) {
-		const config_setting_t *m;
-
-		if (!config_setting_is_group(s))
-			return fail_at(ctx, s, "'client_request_rate' must be a group "
-				       "{ per_second = ...; burst = ...; }");
-		if (check_known_members(ctx, s, rate_known, "'client_request_rate'") < 0)
-			return -1;
-		if ((m = config_setting_get_member(s, "per_second")) &&
-		    get_uint(ctx, m, 0, CLIENT_REQUEST_RATE_CEILING,
-			     &cfg->client_requests_per_second) < 0)
-			return -1;
-		if ((m = config_setting_get_member(s, "burst")) &&
-		    get_uint(ctx, m, 1, CLIENT_REQUEST_RATE_CEILING, &cfg->client_request_burst) < 0)
-			return -1;
-	}
-
-	if ((s = config_setting_get_member(root, "enable_pcp"))) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			return fail_at(ctx, s, "'enable_pcp' must be true or false");
-		cfg->enable_pcp = config_setting_get_bool(s);
-	}
-
-	if ((s = config_setting_get_member(root, "upnp"))) {
-		const config_setting_t *m;
-
-		if (!config_setting_is_group(s))
-			return fail_at(ctx, s, "'upnp' must be a group { enable = ...; ... }");
-		if (check_known_members(ctx, s, upnp_known, "'upnp'") < 0)
-			return -1;
-		if ((m = config_setting_get_member(s, "enable"))) {
-			if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-				return fail_at(ctx, m, "upnp 'enable' must be true or false");
-			cfg->upnp_enable = config_setting_get_bool(m);
-		}
-		if ((m = config_setting_get_member(s, "http_port")) &&
-		    get_uint(ctx, m, 1, 65535, &cfg->upnp_http_port) < 0)
-			return -1;
-		if ((m = config_setting_get_member(s, "igd_version")) &&
-		    config_setting_type(m) == CONFIG_TYPE_STRING) {
-			if (strcmp(config_setting_get_string(m), "both") != 0)
-				return fail_at(ctx, m, "'igd_version' must be 1, 2 or \"both\"");
-			cfg->upnp_igd_version = CONFIG_IGD_BOTH;
-		} else if (m && get_uint(ctx, m, 1, 2, &cfg->upnp_igd_version) < 0)
-			return -1;
-	}
-
-	if ((s = config_setting_get_member(root, "control"))) {
-		const config_setting_t *m;
-
-		if (!config_setting_is_group(s))
-			return fail_at(ctx, s, "'control' must be a group { socket = ...; group = ...; }");
-		if (check_known_members(ctx, s, control_known, "'control'") < 0)
-			return -1;
-		if ((m = config_setting_get_member(s, "socket"))) {
-			text = config_setting_get_string(m);
-			if (!text || text[0] != '/' || strlen(text) > CONFIG_PATH_MAX)
-				return fail_at(ctx, m, "control 'socket' must be an absolute path of at "
-					       "most %d bytes", CONFIG_PATH_MAX);
-			snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", text);
-		}
-		if ((m = config_setting_get_member(s, "group"))) {
-			text = config_setting_get_string(m);
-			if (!text || !*text || strlen(text) > CONFIG_GROUP_MAX)
-				return fail_at(ctx, m, "control 'group' must be a group name of at most "
-					       "%d bytes", CONFIG_GROUP_MAX);
-			snprintf(cfg->control_group, sizeof(cfg->control_group), "%s", text);
-		}
-	}
-
-	if ((s = config_setting_get_member(root, "metrics"))) {
-		const config_setting_t *m;
-
-		if (!config_setting_is_group(s))
-			return fail_at(ctx, s, "'metrics' must be a group { listen = \"ADDRESS:PORT\"; }");
-		if (check_known_members(ctx, s, metrics_known, "'metrics'") < 0)
-			return -1;
-		if ((m = config_setting_get_member(s, "listen"))) {
-			text = config_setting_get_string(m);
-			if (!text || !parse_endpoint(text, &cfg->metrics_address, &cfg->metrics_port))
-				return fail_at(ctx, m, "metrics 'listen' must be \"IPV4:PORT\" or "
-					       "\"[IPV6]:PORT\", such as \"127.0.0.1:9737\"");
-			cfg->metrics_listen = true;
-		}
-	}
-
-	if ((s = config_setting_get_member(root, "pinhole_mark")) &&
-	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)
+	if (!(s = get_group(ctx, root, "client_request_rate", rate_known,
+			    "{ per_second = ...; burst = ...; }", &rc)))
+		return rc;
+	if ((m = config_setting_get_member(s, "per_second")) &&
+	    get_uint(ctx, m, 0, CLIENT_REQUEST_RATE_CEILING, &cfg->client_requests_per_second) < 0)
 		return -1;
+	if ((m = config_setting_get_member(s, "burst")) &&
+	    get_uint(ctx, m, 1, CLIENT_REQUEST_RATE_CEILING, &cfg->client_request_burst) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_upnp(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const upnp_known[] = { "enable", "http_port", "igd_version", NULL };
+	const config_setting_t *s, *m;
+	int rc;
+
+	if (!(s = get_group(ctx, root, "upnp", upnp_known, "{ enable = ...; ... }", &rc)))
+		return rc;
+	if ((m = config_setting_get_member(s, "enable"))) {
+		if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+			return fail_at(ctx, m, "upnp 'enable' must be true or false");
+		cfg->upnp_enable = config_setting_get_bool(m);
+	}
+	if ((m = config_setting_get_member(s, "http_port")) &&
+	    get_uint(ctx, m, 1, 65535, &cfg->upnp_http_port) < 0)
+		return -1;
+	if ((m = config_setting_get_member(s, "igd_version")) &&
+	    config_setting_type(m) == CONFIG_TYPE_STRING) {
+		if (strcmp(config_setting_get_string(m), "both") != 0)
+			return fail_at(ctx, m, "'igd_version' must be 1, 2 or \"both\"");
+		cfg->upnp_igd_version = CONFIG_IGD_BOTH;
+	} else if (m && get_uint(ctx, m, 1, 2, &cfg->upnp_igd_version) < 0) {
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_control(struct parse_ctx *ctx, const config_setting_t *root,
+			 struct config *cfg)
+{
+	static const char *const control_known[] = { "socket", "group", NULL };
+	const config_setting_t *s, *m;
+	const char *text;
+	int rc;
+
+	if (!(s = get_group(ctx, root, "control", control_known,
+			    "{ socket = ...; group = ...; }", &rc)))
+		return rc;
+	if ((m = config_setting_get_member(s, "socket"))) {
+		text = config_setting_get_string(m);
+		if (!text || text[0] != '/' || strlen(text) > CONFIG_PATH_MAX)
+			return fail_at(ctx, m, "control 'socket' must be an absolute path of at "
+				       "most %d bytes", CONFIG_PATH_MAX);
+		snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", text);
+	}
+	if ((m = config_setting_get_member(s, "group"))) {
+		text = config_setting_get_string(m);
+		if (!text || !*text || strlen(text) > CONFIG_GROUP_MAX)
+			return fail_at(ctx, m, "control 'group' must be a group name of at most "
+				       "%d bytes", CONFIG_GROUP_MAX);
+		snprintf(cfg->control_group, sizeof(cfg->control_group), "%s", text);
+	}
+	return 0;
+}
+
+static int parse_metrics(struct parse_ctx *ctx, const config_setting_t *root,
+			 struct config *cfg)
+{
+	static const char *const metrics_known[] = { "listen", NULL };
+	const config_setting_t *s, *m;
+	const char *text;
+	int rc;
+
+	if (!(s = get_group(ctx, root, "metrics", metrics_known,
+			    "{ listen = \"ADDRESS:PORT\"; }", &rc)))
+		return rc;
+	if ((m = config_setting_get_member(s, "listen"))) {
+		text = config_setting_get_string(m);
+		if (!text || !parse_endpoint(text, &cfg->metrics_address, &cfg->metrics_port))
+			return fail_at(ctx, m, "metrics 'listen' must be \"IPV4:PORT\" or "
+				       "\"[IPV6]:PORT\", such as \"127.0.0.1:9737\"");
+		cfg->metrics_listen = true;
+	}
+	return 0;
+}
+
+/* The lease file and the static file: an absolute path, or "" for none. */
+static int parse_files(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *s;
+	const char *text;
 
 	if ((s = config_setting_get_member(root, "lease_file"))) {
 		text = config_setting_get_string(s);
@@ -578,7 +623,6 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 			return fail_at(ctx, s, "'lease_file' must be an absolute path, or \"\" for none");
 		snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", text);
 	}
-
 	if ((s = config_setting_get_member(root, "static_file"))) {
 		text = config_setting_get_string(s);
 		if (!text || (*text && *text != '/') || strlen(text) > CONFIG_STATIC_FILE_MAX)
@@ -586,39 +630,40 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 				       "bytes, or \"\" for none", CONFIG_STATIC_FILE_MAX);
 		snprintf(cfg->static_file, sizeof(cfg->static_file), "%s", text);
 	}
+	return 0;
+}
 
-	if ((s = config_setting_get_member(root, "hairpin"))) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			return fail_at(ctx, s, "'hairpin' must be true or false");
-		cfg->hairpin = config_setting_get_bool(s);
+static int parse_statics(struct parse_ctx *ctx, const config_setting_t *root,
+			 struct config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "static_mappings");
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_list(s))
+		return fail_at(ctx, s, "'static_mappings' must be a list: ( { ... }, { ... } )");
+	if (config_setting_length(s) > CONFIG_MAX_STATIC)
+		return fail_at(ctx, s, "at most %d static mappings", CONFIG_MAX_STATIC);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct static_mapping *sm = &cfg->statics[cfg->static_count];
+
+		if (parse_static(ctx, e, sm) < 0)
+			return -1;
+		for (size_t j = 0; j < cfg->static_count; j++)
+			if (static_mappings_clash(&cfg->statics[j], sm))
+				return fail_at(ctx, e, "this static mapping takes the port or "
+					       "internal endpoint of an earlier one");
+		cfg->static_count++;
 	}
+	return 0;
+}
 
-	if ((s = config_setting_get_member(root, "keep_state_on_stop"))) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			return fail_at(ctx, s, "'keep_state_on_stop' must be true or false");
-		cfg->keep_state_on_stop = config_setting_get_bool(s);
-	}
+static int parse_policy(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "policy");
 
-	if ((s = config_setting_get_member(root, "static_mappings"))) {
-		if (!config_setting_is_list(s))
-			return fail_at(ctx, s, "'static_mappings' must be a list: ( { ... }, { ... } )");
-		if (config_setting_length(s) > CONFIG_MAX_STATIC)
-			return fail_at(ctx, s, "at most %d static mappings", CONFIG_MAX_STATIC);
-		for (int i = 0; i < config_setting_length(s); i++) {
-			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-			struct static_mapping *sm = &cfg->statics[cfg->static_count];
-
-			if (parse_static(ctx, e, sm) < 0)
-				return -1;
-			for (size_t j = 0; j < cfg->static_count; j++)
-				if (static_mappings_clash(&cfg->statics[j], sm))
-					return fail_at(ctx, e, "this static mapping takes the port or "
-						       "internal endpoint of an earlier one");
-			cfg->static_count++;
-		}
-	}
-
-	if (!(s = config_setting_get_member(root, "policy")))
+	if (!s)
 		return fail_at(ctx, NULL, "'policy' is required: with no rule every request is "
 			       "denied");
 	if (!config_setting_is_list(s))
@@ -634,6 +679,39 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	if (cfg->policy.count == 0)
 		log_warnx("%s: the policy has no rule: every request will be denied", ctx->name);
 	return 0;
+}
+
+/* In the order the settings are checked, so that the first mistake in
+ * that order is the one reported. */
+static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *cfg)
+{
+	static const char *const known[] = { "external_interface", "external_address",
+					     "lan_interfaces", "nft_table", "lifetime",
+					     "max_leases", "max_leases_per_client",
+					     "client_request_rate", "pinhole_mark",
+					     "enable_pcp", "upnp", "control", "metrics", "policy",
+					     "static_mappings", "lease_file", "static_file",
+					     "keep_state_on_stop", "hairpin",
+					     "firewall_integration", "user", NULL };
+	const config_setting_t *root = config_root_setting(lc), *s;
+
+	set_defaults(cfg);
+	if (check_known_members(ctx, root, known, "the top level") < 0 ||
+	    parse_interfaces(ctx, root, cfg) < 0 || parse_table(ctx, root, cfg) < 0 ||
+	    parse_user(ctx, root, cfg) < 0 || parse_limits(ctx, root, cfg) < 0 ||
+	    get_bool(ctx, root, "enable_pcp", &cfg->enable_pcp) < 0 ||
+	    parse_upnp(ctx, root, cfg) < 0 || parse_control(ctx, root, cfg) < 0 ||
+	    parse_metrics(ctx, root, cfg) < 0)
+		return -1;
+	if ((s = config_setting_get_member(root, "pinhole_mark")) &&
+	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)
+		return -1;
+	if (parse_files(ctx, root, cfg) < 0 ||
+	    get_bool(ctx, root, "hairpin", &cfg->hairpin) < 0 ||
+	    get_bool(ctx, root, "keep_state_on_stop", &cfg->keep_state_on_stop) < 0 ||
+	    parse_statics(ctx, root, cfg) < 0)
+		return -1;
+	return parse_policy(ctx, root, cfg);
 }
 
 static int finish(struct parse_ctx *ctx, config_t *lc, int read_ok, struct config *cfg)

@@ -2,12 +2,12 @@
 # End-to-end tests of the UPnP IGD: portleased in a router namespace behind
 # a drop-policy firewall, upnpc (Debian's miniupnpc) on the LAN hosts, real
 # TCP and UDP traffic from the WAN host, hostile HTTP from both sides.
-# Usage: upnp.sh BUILD_DIR. Needs root.
+# Usage: upnp.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR upnp. Needs root.
 set -u
 
 BUILD=${1:-build}
 DAEMON="$BUILD/portleased"
-HERE=$(dirname "$0")
+HERE=$(dirname "$0")/..
 LAN_NET=192.168.78
 LAN6_NET=2001:db8:78
 . "$HERE/netns.sh"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # portleasectl against a PCP server that is not ours: Debian's miniupnpd
 # (miniupnpd-nftables) in the router namespace, so that our client and our
-# server are never only tested against each other. Usage: reference.sh
-# BUILD_DIR. Needs root.
+# server are never only tested against each other.
+# Usage: reference.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR reference.
+# Needs root.
 #
 # miniupnpd refuses to forward anything when the external address is in a
 # reserved range, and the only WAN addresses these tests may use are
@@ -15,7 +16,7 @@ set -u
 BUILD=${1:-build}
 CTL="$BUILD/portleasectl"
 MINIUPNPD=${MINIUPNPD:-/usr/sbin/miniupnpd}
-HERE=$(dirname "$0")
+HERE=$(dirname "$0")/..
 . "$HERE/netns.sh"
 
 WORK=$(mktemp -d /tmp/portleased-ref.XXXXXX)

@@ -4,13 +4,14 @@
 # (fw4, firewalld, a plain drop-policy one), loaded as-is into the router
 # namespace. Traffic from the WAN host must pass the firewall only through
 # a mapping; the firewall's reload must not lose the mappings; a stop must
-# leave the firewall's table as it was. Usage: firewalls.sh BUILD_DIR.
+# leave the firewall's table as it was.
+# Usage: firewalls.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR firewalls.
 set -u
 
 BUILD=${1:-build}
 DAEMON="$BUILD/portleased"
 CTL="$BUILD/portleasectl"
-HERE=$(dirname "$0")
+HERE=$(dirname "$0")/..
 EXAMPLES="$HERE/../../docs/examples"
 # The interface names the example rulesets use.
 ROUTER_WAN_IF=wan

@@ -4,14 +4,14 @@
 # flooded from many addresses, terminal controls in descriptions, SSDP as
 # an amplifier, oversized PCP requests, UPnP refusals unaudited, one host
 # with 100 addresses against the shared pools.
-# Usage: security.sh BUILD_DIR. Needs root.
+# Usage: security.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR security. Needs root.
 set -u
 
 BUILD=${1:-build}
 DAEMON="$BUILD/portleased"
 PROBE="$BUILD/tests/e2e/natpmp_probe"
 CTL="$BUILD/portleasectl"
-HERE=$(dirname "$0")
+HERE=$(dirname "$0")/..
 LAN_NET=192.168.79
 LAN6_NET=2001:db8:79
 . "$HERE/netns.sh"

@@ -5,13 +5,13 @@
 # when the client removes it. GUPnP-IGD (GNOME's, through python3-gi), and
 # from npm nat-upnp (IGD:1 only), nat-api (WebTorrent's) and
 # @achingbrain/nat-port-mapper (libp2p's), installed by `make npm-deps`.
-# Usage: clients.sh BUILD_DIR. Needs root.
+# Usage: clients.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR clients. Needs root.
 set -u
 
 BUILD=${1:-build}
 DAEMON="$BUILD/portleased"
 CTL="$BUILD/portleasectl"
-HERE=$(dirname "$0")
+HERE=$(dirname "$0")/..
 CLIENTS="$HERE/../clients"
 LAN_NET=192.168.76
 LAN6_NET=2001:db8:76
