@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # portleased — build, test, demo, install.
 #
 #   make demo     install what is missing, build, run the namespace demo
@@ -19,7 +20,7 @@ SAN   ?=
 # Debian packages: to build, to test, to run the demo.
 DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev \
              libexpat1-dev
-DEB_TEST  := check nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack \
+DEB_TEST  := check mandoc nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack \
              python3-gi gir1.2-gupnpigd-1.0
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_BENCH := gnuplot-nox iperf3
@@ -27,8 +28,19 @@ DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ)
 
 PKGS := libevent libconfig libnftnl libmnl expat
 
-WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wpointer-arith -Wcast-qual -Wformat=2
+# The caller's flags (a distribution's dpkg-buildflags, say) are used as
+# given, after ours, so theirs win; make check and CI build with WERROR=1,
+# and so does a git checkout by default. A release tarball or a package
+# build warns without failing on a newer compiler's new warnings.
+CPPFLAGS ?=
+CFLAGS   ?=
+LDFLAGS  ?=
+WERROR   ?= $(if $(wildcard .git),1,0)
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wformat=2 $(if $(filter 1,$(WERROR)),-Werror)
+# Hardening that the caller's flags have not chosen already: a second
+# _FORTIFY_SOURCE of another level is an error, not a choice.
+CALLER_FLAGS := $(CPPFLAGS) $(CFLAGS)
 ifeq ($(SAN),1)
   OPT      := -O1 -g -fno-omit-frame-pointer \
               -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -36,9 +48,16 @@ ifeq ($(SAN),1)
   LDHARDEN := -fsanitize=address,undefined
 else
   OPT      := -O2 -g
-  HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+  HARDEN   := $(if $(findstring _FORTIFY_SOURCE,$(CALLER_FLAGS)),,-D_FORTIFY_SOURCE=2) \
+              $(if $(findstring -fstack-protector,$(CALLER_FLAGS)),,-fstack-protector-strong) \
+              $(if $(filter -fPIE -fpie -fPIC -fpic,$(CALLER_FLAGS)),,-fPIE)
   LDHARDEN := -pie -Wl,-z,relro,-z,now
 endif
+
+# Where portleased starts its helper portleased-nft from: beside its own
+# executable (the build tree; both in SBINDIR when installed) unless a
+# directory is set at build time, such as HELPER_DIR=/usr/libexec/portleased.
+HELPER_DIR ?=
 
 # Deferred (=) so that pkg-config runs only after `make deps` has had a
 # chance to install it.
@@ -46,9 +65,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHECK_LIBS = $(shell pkg-config --libs check)
 
-CFLAGS  ?=
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(OPT) $(HARDEN) -I. \
-             -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+             -DPORTLEASED_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c daemon/host.c daemon/neigh_table.c priv/own_addr.c daemon/audit.c daemon/ratelimit.c lib/datagram.c daemon/control.c daemon/metrics.c priv/filter.c config/policy.c lib/portset.c \
@@ -68,7 +86,7 @@ HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/priv
                nft/nft.c nft/nft_ruleset.c nft/nft_firewall.c nft/nft_elements.c \
                nft/conntrack.c nft/helper_serve.c nft/helper.c
 HELPER_PKGS := libconfig libnftnl libmnl
-UNIT_SUITES := addr parse answer helper neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr parse log answer helper neigh_table own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 MAPPER_OBJS := $(BUILD)/daemon/mapper.o $(BUILD)/daemon/mapper_restore.o $(BUILD)/daemon/mapper_peer.o
@@ -84,7 +102,7 @@ CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD
                $(BUILD)/daemon/pmp/natpmp.o $(BUILD)/daemon/pmp/pcp.o
 
 .SECONDARY:
-.PHONY: all deps npm-deps bench check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
+.PHONY: all deps npm-deps bench check build-check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl $(PROBE) $(PRIV_PROBE) $(LOADGEN)
@@ -101,6 +119,7 @@ deps:
 	fi
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/unit
+$(BUILD)/daemon/priv_client.o: ALL_CFLAGS += $(if $(HELPER_DIR),-DPORTLEASED_HELPER_DIR='"$(HELPER_DIR)"')
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -244,13 +263,26 @@ bench:
 
 check:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory docs-check
-	@$(MAKE) --no-print-directory fuzz-check
-	@$(MAKE) --no-print-directory e2e
-	@$(MAKE) --no-print-directory unit-asan
-	@$(MAKE) --no-print-directory e2e-asan
+	@$(MAKE) --no-print-directory WERROR=1 unit
+	@$(MAKE) --no-print-directory WERROR=1 docs-check
+	@$(MAKE) --no-print-directory WERROR=1 build-check
+	@$(MAKE) --no-print-directory WERROR=1 fuzz-check
+	@$(MAKE) --no-print-directory WERROR=1 e2e
+	@$(MAKE) --no-print-directory WERROR=1 unit-asan
+	@$(MAKE) --no-print-directory WERROR=1 e2e-asan
 	@echo "== make check: all passed"
+
+# The build a distribution makes: Debian's flags (dpkg-buildflags on
+# Debian 12, hardening=+all), the helper in a libexec directory; still
+# without a warning.
+PACKAGER_FLAGS := CPPFLAGS="-Wdate-time -D_FORTIFY_SOURCE=3" \
+                  CFLAGS="-g -O2 -ffile-prefix-map=$(CURDIR)=. -fstack-protector-strong \
+                          -fstack-clash-protection -fcf-protection -Wformat -Werror=format-security" \
+                  LDFLAGS="-Wl,-z,relro -Wl,-z,now" HELPER_DIR=/usr/libexec/portleased
+build-check:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/packager $(PACKAGER_FLAGS) \
+	  $(BUILD)/packager/portleased $(BUILD)/packager/portleased-nft $(BUILD)/packager/portleasectl
+	@sh tests/build.sh $(BUILD)/packager
 
 demo:
 	@$(MAKE) --no-print-directory deps
@@ -261,7 +293,8 @@ install: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/portleased $(DESTDIR)$(SBINDIR)/portleased
-	install -m 0755 $(BUILD)/portleased-nft $(DESTDIR)$(SBINDIR)/portleased-nft
+	install -d $(DESTDIR)$(or $(HELPER_DIR),$(SBINDIR))
+	install -m 0755 $(BUILD)/portleased-nft $(DESTDIR)$(or $(HELPER_DIR),$(SBINDIR))/portleased-nft
 	@# The user portleased becomes when started as root (config 'user').
 	if [ -z "$(DESTDIR)" ] && ! id -u portleased >/dev/null 2>&1; then \
 	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin portleased; \
@@ -276,7 +309,7 @@ install: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl
 	install -m 0644 docs/portleased.conf.5 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(SBINDIR)/portleased-nft \
+	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(or $(HELPER_DIR),$(SBINDIR))/portleased-nft \
 	  $(DESTDIR)$(SBINDIR)/portleasectl \
 	  $(DESTDIR)$(UNITDIR)/portleased.service \
 	  $(DESTDIR)$(MANDIR)/man8/portleased.8 $(DESTDIR)$(MANDIR)/man8/portleasectl.8 \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Configuration: parsed and validated once into a plain struct. Everything
  * the rest of the daemon reads from the config file comes from here. */
 #ifndef PORTLEASED_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The allowlist: an ordered list of allow/deny rules, first match wins, no
  * match denies. Pure functions of (policy, request): no I/O, no clock. */
 #ifndef PORTLEASED_POLICY_H

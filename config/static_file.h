@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operator's runtime static mappings: the file that `portleasectl add`
  * and `delete` edit (static_file in the config), which portleased and its
  * privileged helper both read beside the config's static_mappings. The

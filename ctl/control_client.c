@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* portleasectl's operator commands: one request line to the daemon's
  * control socket, its answer to standard output. */
 #include "ctl/control_client.h"

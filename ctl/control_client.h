@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* portleasectl list|status|delete|flush|explain: the operator's commands,
  * answered by the daemon over its control socket. */
 #ifndef PORTLEASECTL_CONTROL_CLIENT_H

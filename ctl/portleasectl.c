@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * portleasectl: the operator's tool. On the router it lists and controls
  * portleased's mappings through its control socket (control_client.c); on
@@ -62,6 +63,7 @@ static void usage(FILE *out)
 		"                    [EXTERNAL_PORT]\n"
 		"       portleasectl pcp [options] announce\n"
 		"       portleasectl pcp [options] external\n"
+		"       portleasectl -V | --version\n"
 		"\n"
 		"On the router, as root (or a member of the control group), the first eight\n"
 		"ask portleased through its control socket (-s, --socket; default\n"
@@ -464,6 +466,10 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
+		printf("portleasectl %s\n", PORTLEASED_VERSION);
 		return 0;
 	}
 	if (argc >= 2 && control_is_command(argv[1]))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Tells when the router's addresses change, from rtnetlink (IPv4 and
  * IPv6 address notices): the external address follows DHCP renewals and
  * renumbering without a reload, and what mappings may not forward to

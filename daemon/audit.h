@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit trail: one key=value line per decision about a mapping
  * (granted, refreshed, refused, expired, deleted), for syslog/journald and
  * for scripts that read them. A client's refusals are summarised: one line

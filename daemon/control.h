@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operators' control protocol, spoken over a unix socket between
  * portleasectl and the daemon: one request line in, one answer out, then
  * the connection closes. This module parses requests and formats answers;

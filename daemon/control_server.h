@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operators' unix socket: portleasectl's requests (control.h) carried
  * out on the mapper. */
 #ifndef PORTLEASED_CONTROL_SERVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which host a LAN address belongs to. Addresses are cheap on a LAN (a
  * host may take a hundred IPv4 addresses, or as many IPv6 ones as it
  * likes), so the shares of a pool (leases, request rate, HTTP connections,

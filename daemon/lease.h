@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The lease table: every mapping portleased has granted, indexed by external
  * endpoint and by internal endpoint, with a min-heap of expiry times. Pure
  * data structure: the caller supplies the clock. */

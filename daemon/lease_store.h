@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The lease file on disk: read at start to restore the mappings, rewritten
  * (coalesced, at most once a second) after changes by a forked child, so
  * that neither the formatting of thousands of leases nor fsync holds up the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The lease file's format: every mapping, one line each, so that a restart
  * restores them. Text, key=value tokens, so that an operator can read it
  * and a damaged line costs that line only. Pure: lines in, records out; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* portleased: arguments, start-up, signals and event-loop wiring. */
 #include <errno.h>
 #include <net/if.h>
@@ -390,7 +391,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 
 	d->base = event_base_new();
 	if (!d->base) {
-		log_warnx("cannot create the event loop");
+		log_err("cannot create the event loop");
 		return -1;
 	}
 	/* The nftables side runs in a helper process of its own: it alone
@@ -398,7 +399,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	d->nft = priv_start(d->config_path, foreground, verbose, &d->conntrack, ct_err,
 			    sizeof(ct_err), err, sizeof(err));
 	if (!d->nft) {
-		log_warnx("%s", err);
+		log_err("%s", err);
 		return -1;
 	}
 	if (d->cfg.forward_chain[0])
@@ -410,7 +411,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 			 d->cfg.external_interface);
 	d->mapper = mapper_new(d->base, &d->cfg, d->nft, seed);
 	if (!d->mapper) {
-		log_warnx("cannot allocate the lease table (max_leases %u)", d->cfg.max_leases);
+		log_err("cannot allocate the lease table (max_leases %u)", d->cfg.max_leases);
 		return -1;
 	}
 	read_own_addresses(d);
@@ -418,7 +419,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	d->rebuild_timer = evtimer_new(d->base, rebuild_fired, d);
 	d->forwards_timer = evtimer_new(d->base, forwards_fired, d);
 	if (!d->rebuild_timer || !d->forwards_timer) {
-		log_warnx("out of memory");
+		log_err("out of memory");
 		return -1;
 	}
 	d->nft_watch = nft_watch_new(d->base, d->cfg.nft_table, d->cfg.forward_chain,
@@ -438,7 +439,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	d->conflicts_timer = event_new(d->base, -1, EV_PERSIST, conflicts_fired, d);
 	if (!d->conflicts_timer ||
 	    event_add(d->conflicts_timer, &(struct timeval){ .tv_sec = CONFLICT_REVIEW_SECONDS }) < 0) {
-		log_warnx("out of memory");
+		log_err("out of memory");
 		return -1;
 	}
 	if (d->conntrack)
@@ -457,7 +458,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	if (d->cfg.lease_file[0]) {
 		d->leases = lease_store_open(d->base, d->cfg.lease_file, d->mapper, err, sizeof(err));
 		if (!d->leases) {
-			log_warnx("%s", err);
+			log_err("%s", err);
 			return -1;
 		}
 		/* The policy may have changed while we were down. */
@@ -467,7 +468,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	mapper_sync_static(d->mapper, &d->cfg);
 	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 	if (!d->pmp) {
-		log_warnx("%s", err);
+		log_err("%s", err);
 		return -1;
 	}
 	/* A new epoch (clients must learn that their mappings may be gone),
@@ -476,19 +477,19 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	if (d->cfg.upnp_enable) {
 		d->upnp = upnp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 		if (!d->upnp) {
-			log_warnx("%s", err);
+			log_err("%s", err);
 			return -1;
 		}
 	}
 	d->control = control_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 	if (!d->control) {
-		log_warnx("%s", err);
+		log_err("%s", err);
 		return -1;
 	}
 	if (d->cfg.metrics_listen) {
 		d->metrics = metrics_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 		if (!d->metrics) {
-			log_warnx("%s", err);
+			log_err("%s", err);
 			return -1;
 		}
 	}
@@ -497,7 +498,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	d->on_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
 	if (!d->on_term || !d->on_int || !d->on_hup || evsignal_add(d->on_term, NULL) < 0 ||
 	    evsignal_add(d->on_int, NULL) < 0 || evsignal_add(d->on_hup, NULL) < 0) {
-		log_warnx("cannot register signal handlers");
+		log_err("cannot register signal handlers");
 		return -1;
 	}
 	return 0;
@@ -571,9 +572,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	log_init("portleased", true, verbose);
+	log_init("portleased", log_stderr_output(), verbose);
 	if (config_load(d.config_path, &d.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "portleased: %s\n", err);
+		if (check_only)
+			fprintf(stderr, "portleased: %s\n", err);
+		else
+			log_err("%s", err);
 		return 1;
 	}
 	if (check_only) {
@@ -588,18 +592,18 @@ int main(int argc, char **argv)
 	}
 	if (!foreground) {
 		if (daemon(0, 0) < 0) {
-			log_warn("daemon");
+			log_err("cannot become a daemon: %s", strerror(errno));
 			stop(&d);
 			return 1;
 		}
-		log_init("portleased", false, verbose);
+		log_init("portleased", LOG_TO_SYSLOG, verbose);
 		event_reinit(d.base);
 	}
 	/* Every socket is open: from here on nothing needs a privilege, and a
 	 * parser bug must not find one (fail closed if any is left). */
 	snprintf(err, sizeof(err), "cannot watch the helper");
 	if (priv_watch(d.nft, d.base) < 0 || privdrop(d.cfg.user, 0, err, sizeof(err)) < 0) {
-		log_warnx("cannot drop privileges: %s", err);
+		log_err("cannot drop privileges: %s", err);
 		stop(&d);
 		return 1;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "daemon/mapper_impl.h"
 
 #include <errno.h>
@@ -112,7 +113,7 @@ void mapper_audit(const struct audit_record *r)
 	char line[AUDIT_LINE_MAX];
 
 	audit_format(line, sizeof(line), r);
-	log_info("%s", line);
+	log_notice("%s", line);
 }
 
 static void summarise_refusals(const struct audit_summary *summary, void *arg)

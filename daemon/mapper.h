@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one place where all protocols converge: policy check, lease table,
  * nftables backend, and the expiry timer. Protocol modules speak only to
  * this interface. */

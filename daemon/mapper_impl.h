@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The mapper's insides, shared by its three files: mapper.c (requests,
  * batching, expiry), mapper_restore.c (static mappings, the lease file,
  * reloads), mapper_peer.c (PCP PEER). Nothing else includes it. */

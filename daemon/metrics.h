@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the daemon counts (requests and answers per protocol, decisions per
  * mapping) and what it holds (leases, address, epoch): the numbers behind
  * `portleasectl status` and the Prometheus text of `portleasectl metrics`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prometheus metrics over HTTP: GET /metrics on the address and port of the
  * config's metrics.listen, for hosts of the router itself or of its LAN
  * links only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The router's neighbour table as the daemon keeps it: LAN address to
  * link-layer address, so that an address can be told to its host
  * (host.h). Filled from rtnetlink's neighbour messages (a dump at start,

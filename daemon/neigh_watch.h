@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Follows the router's neighbour table (rtnetlink: a dump, then notices)
  * so that the daemon can tell which host an address belongs to (host.h)
  * without a netlink round trip per request. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Someone else's change to our nftables table: a `nft flush ruleset`, a
  * firewall service reloading, an operator's `nft delete table`. The
  * kernel's nf_tables notifications (NFNLGRP_NFTABLES) tell; ours, which

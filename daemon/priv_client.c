@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "daemon/priv_client.h"
 
 #include <errno.h>
@@ -157,9 +158,14 @@ static int call_mapping(struct nft *n, uint32_t op, const struct nft_mapping *ol
 	return call(n, op, reply);
 }
 
-/* Beside our own executable: installed together, or both in the build. */
+/* Where the build put it (make HELPER_DIR=...), or beside our own
+ * executable: installed together, or both in the build tree. */
 static int helper_path(char *out, size_t outlen)
 {
+#ifdef PORTLEASED_HELPER_DIR
+	return snprintf(out, outlen, "%s/%s", PORTLEASED_HELPER_DIR, HELPER_NAME) < (int)outlen ?
+		       0 : -1;
+#else
 	char self[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash;
@@ -172,6 +178,7 @@ static int helper_path(char *out, size_t outlen)
 		return -1;
 	*slash = '\0';
 	return snprintf(out, outlen, "%s/%s", self, HELPER_NAME) < (int)outlen ? 0 : -1;
+#endif
 }
 
 struct nft *priv_start(const char *config_path, bool foreground, bool verbose,
@@ -186,7 +193,7 @@ struct nft *priv_start(const char *config_path, bool foreground, bool verbose,
 
 	*ct = NULL;
 	if (helper_path(path, sizeof(path)) < 0) {
-		snprintf(err, errlen, "cannot find %s beside portleased", HELPER_NAME);
+		snprintf(err, errlen, "cannot tell where %s is: the path is too long", HELPER_NAME);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));

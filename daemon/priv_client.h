@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The unprivileged half's end of privilege separation (priv/priv.h): the
  * nft.h and conntrack.h calls, each one request to portleased-nft. */
 #ifndef PORTLEASED_PRIV_CLIENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per-host request rate: a token bucket per LAN host (host.h: whichever
  * of its addresses it asks from), so that one host flooding map requests
  * is refused while the others are served. Pure: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Whether the router itself serves a port from the WAN: a listening TCP
  * socket, or a bound, unconnected UDP one, on a wildcard address or the
  * external one (IPv4, or IPv6 that also takes IPv4). Such a port is never

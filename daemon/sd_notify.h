@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Telling systemd how we are (Type=notify), without libsystemd: one
  * datagram to $NOTIFY_SOCKET. Nothing happens when it is not set. */
 #ifndef PORTLEASED_SD_NOTIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One accepted stream connection of a server (UPnP HTTP, the control
  * socket): its bufferevent, a deadline for the whole exchange, and its place
  * in the server's list, so the server can count and close them. Embedded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Addresses as the daemon holds them: every address is an in6_addr, IPv4 as
  * IPv4-mapped (::ffff:a.b.c.d), the form PCP uses on the wire, so that policy,
  * leases and logs have one code path for both families. */

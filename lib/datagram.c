@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* in6_pktinfo (RFC 3542) is a GNU extension in glibc. */
 #define _GNU_SOURCE
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Where a datagram came from, as recvmsg() tells it with IP_PKTINFO or
  * IPV6_RECVPKTINFO set. Pure: reads only the message. */
 #ifndef PORTLEASED_DATAGRAM_H

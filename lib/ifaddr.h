@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The addresses of an interface, read from the kernel. Used at start and on
  * reload, and where addresses changed (getifaddrs is a netlink dump). */
 #ifndef PORTLEASED_IFADDR_H

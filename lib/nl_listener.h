@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A netlink socket that hears one multicast group (address notices,
  * nf_tables notices), read from the loop. */
 #ifndef PORTLEASED_NL_LISTENER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Walking a datagram of netlink messages. libmnl's mnl_nlmsg_ok compares
  * (int)nlmsg_len with what is left, so a length of 2^31 or more passes and
  * mnl_nlmsg_next then jumps far past the buffer; and libmnl walks a

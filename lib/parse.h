@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Numbers, ports, protocol names and addresses from text, and protocol
  * names back: one strict reading for the config, the control protocol, the
  * lease file, the static file, SOAP arguments and portleasectl. Decimal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A set of ports (1..65535) with a free-port search in bounded time: a
  * 65,536-bit map plus a 1,024-bit summary of which 64-port words are full,
  * so finding the next free port reads at most a few dozen words, never the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Giving up privileges for good, for both of portleased's processes. */
 #ifndef PORTLEASED_PRIVDROP_H
 #define PORTLEASED_PRIVDROP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Text a client chose (a UPnP or PCP description, an HTTP header), made
  * harmless wherever it is shown or logged: the one place that decides
  * which characters may reach an operator's terminal or log as they are.

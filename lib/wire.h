@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Big-endian field access for the wire codecs: explicit bytes, never a cast
  * of a buffer to a struct. Callers check lengths first. */
 #ifndef PORTLEASED_WIRE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * portleased-nft: the privileged half of portleased (priv/priv.h). Started
  * by portleased with one end of a socketpair; keeps CAP_NET_ADMIN and
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portleased-nft is started by portleased, not by hand\n");
 		return 2;
 	}
-	log_init("portleased-nft", foreground, verbose);
+	log_init("portleased-nft", foreground ? log_stderr_output() : LOG_TO_SYSLOG, verbose);
 	/* The other half decides when to stop (a service manager's SIGTERM
 	 * reaches both); nothing may read our memory. */
 	signal(SIGTERM, SIG_IGN);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "nft/helper_serve.h"
 
 #include <errno.h>

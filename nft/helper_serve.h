@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the privileged helper does with one datagram of the other half's:
  * checked (priv_request_check), authorized against its own reading of the
  * config and of the router's addresses (priv_authorize), then done through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "nft/nft_impl.h"
 
 static const char *const obj_base_name[OBJ_COUNT] = {

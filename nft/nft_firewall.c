@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "nft/nft_impl.h"
 
 static void build_chain_dump(struct nlmsghdr *nlh, const struct nft *n)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nftables backend's insides (nft.h is its interface), shared by its
  * four files: nft.c (netlink transactions and questions, opening,
  * closing), nft_ruleset.c (our sets, chains and rules), nft_firewall.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "nft/nft_impl.h"
 
 /* The range sets' fields, in bytes as the datatypes have them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The router's connection tracking over ctnetlink, for PCP PEER: the
  * implicit mapping of an outbound flow (where the router's source NAT put
  * it) and keeping that flow alive. Like nft.c, every call is one request

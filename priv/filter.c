@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "priv/filter.h"
 
 static bool covers(const struct remote_filter *outer, const struct remote_filter *inner)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Remote-peer filters of one mapping (PCP FILTER, RFC 6887 §13.3): only the
  * listed remote prefixes (and ports) may reach it. This module turns a
  * client's list, which may overlap, into the disjoint ranges that an

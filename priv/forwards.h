@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Ports that the operator's own rules already forward from the WAN: a
  * `dnat`, `redirect` or `tproxy` in any table but ours, in a rule that

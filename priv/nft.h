@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nftables backend: the only code that speaks netlink to nf_tables.
  * A narrow, data-only interface: nft.c implements it in the privileged
  * helper, daemon/priv_client.c in portleased by asking the helper. Every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What no mapping may forward to: an address of the router itself, the
  * network or broadcast address of one of its prefixes, and addresses no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "priv/priv.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Privilege separation (docs/security.md). portleased itself parses
  * everything LAN hosts send and holds no capability; every change to

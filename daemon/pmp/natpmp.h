@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NAT-PMP (RFC 6886) wire codec: bytes to struct and back. No I/O. */
 #ifndef PORTLEASED_NATPMP_H
 #define PORTLEASED_NATPMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "daemon/pmp/natpmp_answer.h"
 
 #include "daemon/pmp/natpmp.h"

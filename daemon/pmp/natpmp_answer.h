@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NAT-PMP requests answered through the mapper: the glue between the codec
  * (natpmp.c) and the lease table. */
 #ifndef PORTLEASED_NATPMP_ANSWER_H

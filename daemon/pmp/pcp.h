@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PCP (RFC 6887, with the DESCRIPTION option of RFC 7220) wire codec:
  * bytes to struct and back. No I/O, no state. */
 #ifndef PORTLEASED_PCP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PCP requests answered through the mapper: the glue between the codec
  * (pcp.c) and the lease table. */
 #ifndef PORTLEASED_PCP_ANSWER_H

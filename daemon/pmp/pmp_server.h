@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UDP 5351 on the LAN addresses: the sockets for NAT-PMP and PCP, which
  * share the port and tell themselves apart by the version octet (RFC 6887
  * §9). Requests go to natpmp_answer() or pcp_answer(). */

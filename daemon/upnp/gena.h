@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* GENA (UPnP Device Architecture 1.1 §4): the CALLBACK and TIMEOUT headers
  * of a SUBSCRIBE parsed with fixed bounds, and the body of an event. Pure. */
 #ifndef PORTLEASED_GENA_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* GENA eventing for the IGD's services: subscriptions from LAN hosts and
  * the NOTIFY messages delivered to them, without ever waiting on a
  * subscriber. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* HTTP/1.1 request heads from LAN hosts, parsed with fixed bounds: the UPnP
  * description, control (SOAP) and eventing (GENA) requests. Pure: bytes in,
  * struct out, no I/O. Only the headers UPnP needs are kept; the rest are

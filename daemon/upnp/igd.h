@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UPnP IGD control: one SOAP action from a LAN host, carried out through
  * the mapper like any NAT-PMP or PCP request, answered with a SOAP response
  * or a UPnPError fault. No sockets: the HTTP side hands it a parsed call. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What igd.c's and igd_pinhole.c's action handlers share: the request at
  * hand, the answers, the argument parsers and the UPnP error codes. Only
  * for those two files. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the Internet Gateway Device is: its devices, services, actions and
  * state variables, as one set of tables. They are written out as the root
  * description and the SCPD documents, give SSDP the types to answer for,

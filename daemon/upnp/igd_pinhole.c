@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* WANIPv6FirewallControl:1: IPv6 pinholes over UPnP. A pinhole is a lease
  * of the mapper like any other IPv6 mapping (the same policy, quotas and
  * nftables sets as PCP's), named to the client by the lease's pinhole id. */

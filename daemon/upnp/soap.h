@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UPnP control messages: a SOAP request body parsed with expat into an
  * action and its arguments, and the response or fault written back. Pure:
  * no sockets, no state. */

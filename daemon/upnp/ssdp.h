@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SSDP (UPnP Device Architecture 1.1 §1): M-SEARCH requests parsed with
  * fixed bounds, the (ST, USN) pairs a search target is answered with, and
  * the texts of responses and NOTIFY messages. Pure: no sockets. */

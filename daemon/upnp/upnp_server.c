@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "daemon/upnp/upnp_server_impl.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UPnP IGD on the LAN: SSDP on UDP 1900 (239.255.255.250) and the
  * description and control documents over HTTP on each LAN IPv4 address.
  * Requests go to igd_control(); mappings go through the mapper. */

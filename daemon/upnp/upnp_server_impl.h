@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The UPnP server's insides, shared by its three files: upnp_server.c
  * (links, identities, start and stop), upnp_http.c (descriptions, control
  * and events over HTTP), upnp_ssdp.c (discovery). Nothing else includes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE  /* struct in6_pktinfo */
 #include "daemon/upnp/upnp_server_impl.h"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: portleased and Debian's miniupnpd (miniupnpd-nftables), one
 # after the other, on the same namespace topology, with the same allowlist
 # and the same load (tests/bench/loadgen). Usage: bench.sh BUILD_DIR OUT_DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * loadgen: the benchmark's load, the same for portleased and miniupnpd.
  * Every mode is bounded in count and time and stops by itself.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Maps one port with GUPnP-IGD, GNOME's UPnP IGD client library (what
 applications built on GLib embed), discovering the router over SSDP as they
 do. Prints "mapped EXTERNAL_IP:EXTERNAL_PORT" or "error MESSAGE", holds the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Maps one port with a UPnP client library from npm, as the applications
 // that embed it do (discovery over SSDP included), holds it HOLD seconds,
 // removes it, and exits. Prints "mapped PORT" or "error MESSAGE".

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The portleased demo: a LAN host gets a port mapping over NAT-PMP and a WAN
 # host connects through it, in throw-away network namespaces, with the
 # example configuration unchanged. Usage: demo.sh BUILD_DIR. Needs root.

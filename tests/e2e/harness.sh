@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The test harness of the e2e scripts, sourced after netns.sh: counting,
 # reporting, cleanup. The script sets WORK (a temporary directory) and LOG
 # (the log to show when a check fails) before its first check.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Helpers of the e2e scenarios, sourced after netns.sh, harness.sh and
 # traffic.sh; they use the script's LOG and PORTLEASED_PID.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * natpmp_probe: one NAT-PMP request, one answer, timed. For the e2e tests
  * where natpmpc cannot help: precise answer latency and hand-made (hostile)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Test network for portleased, sourced by the e2e tests and the demo.
 #
 #   lan1 $LAN_NET.10 ─┐

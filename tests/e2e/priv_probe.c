@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * priv_probe: plays a compromised unprivileged half against portleased-nft.
  * It starts the helper itself over a socketpair, as portleased does, and

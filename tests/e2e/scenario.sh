@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The e2e scenarios: each a script of tests/e2e/scenarios/ that builds its
 # own namespaces and starts its own portleased, so any one runs alone and
 # in any order. Usage: scenario.sh BUILD_DIR [NAME...] (all of them without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Traffic helpers of the e2e tests, sourced after netns.sh: LAN listeners
 # and probes from the WAN host through the router.
 

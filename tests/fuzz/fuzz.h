@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the libFuzzer targets: one per parser of untrusted bytes. */
 #ifndef PORTLEASED_FUZZ_H
 #define PORTLEASED_FUZZ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configuration file and the static file's lines: an operator's, but a
  * typo must be an error message, never a crash. */
 #include "config/config.h"

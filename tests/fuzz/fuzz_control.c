@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Request lines on the operators' control socket. */
 #include "daemon/control.h"
 #include "fuzz.h"

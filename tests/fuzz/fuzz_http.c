@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* HTTP request heads to the UPnP and metrics servers, and the Host and
  * CALLBACK headers they check. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Lines of the lease file, which a crash may have cut or a disk damaged. */
 #include "fuzz.h"
 #include "daemon/leasefile.h"

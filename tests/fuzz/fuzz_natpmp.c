@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NAT-PMP requests, as a LAN host sends them to UDP 5351. */
 #include "fuzz.h"
 #include "daemon/pmp/natpmp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Netlink notices, as the kernel sends them (bounds-checked all the same):
  * nf_tables' and the neighbour table's. */
 #include "fuzz.h"

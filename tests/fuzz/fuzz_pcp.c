@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PCP requests with their options, the responses built to them (which echo
  * parts of the request), and for portleasectl, responses. */
 #include "fuzz.h"

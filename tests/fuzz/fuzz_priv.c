@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the privileged helper reads from the unprivileged half (priv/priv.h):
  * any bytes, as a compromised portleased could send them. The input fills
  * a request from its start, so that the field checks and the policy check

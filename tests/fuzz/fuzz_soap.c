@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SOAP bodies of UPnP control requests (expat, no DTDs). */
 #include "fuzz.h"
 #include "daemon/upnp/soap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SSDP M-SEARCH datagrams on UDP 1900. */
 #include "fuzz.h"
 #include "daemon/upnp/ssdp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The answerers' decision tables (daemon/pmp/natpmp_answer.c,
  * daemon/pmp/pcp_answer.c): request bytes in, response bytes out, through
  * the real mapper on a fake kernel. The codecs have their own suites; this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
@@ -250,7 +251,7 @@ int main(void)
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("core");
 
-	log_init("check_config", true, false);
+	log_init("check_config", LOG_TO_TERMINAL, false);
 	tcase_add_test(tc, test_example_file_loads);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_full_rule);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading the operator's forwarding rules (priv/forwards.c), on rules built
  * the way nft(8) compiles them; the kernel's answers are covered end to
  * end (security.sh). */

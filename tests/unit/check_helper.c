@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The privileged helper's serving of requests (nft/helper_serve.c): what a
  * datagram from the other half gets, on the fake backend. What a hostile
  * daemon can send is also tried against the real helper end to end

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -1174,7 +1175,7 @@ int main(void)
 	Suite *s = suite_create("mapper");
 	TCase *tc = tcase_create("core");
 
-	log_init("check_mapper", true, false);
+	log_init("check_mapper", LOG_TO_TERMINAL, false);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_grant_installs_one_forward);
 	tcase_add_test(tc, test_denied_touches_nothing);

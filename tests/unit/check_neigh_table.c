@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The neighbour table that tells addresses to hosts (daemon/neigh_table.c,
  * daemon/host.c). */
 #include "unit.h"

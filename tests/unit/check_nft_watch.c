@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* netinet/in.h (by unit.h) before the kernel's headers, which then
  * leave its definitions alone. */
 #include "unit.h"

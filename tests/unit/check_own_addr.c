@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What no mapping may forward to (priv/own_addr.c). */
 #include "unit.h"
 

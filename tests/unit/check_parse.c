@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One strict reading of numbers, ports, protocols and addresses
  * (lib/parse.c): what every text input of portleased goes through. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The privileged helper's checks (priv/priv.c): what a compromised
  * unprivileged half could send, and what the helper must refuse. */
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operator's static file (config/static_file.c): its lines, and whom
  * it is trusted from. */
 #include "unit.h"

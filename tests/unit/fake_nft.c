@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A stand-in for nft/nft.c in unit tests only: records each verb and fails
  * on demand. The e2e suite runs the real backend against the kernel. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef PORTLEASED_FAKE_NFT_H
 #define PORTLEASED_FAKE_NFT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the Check suites. */
 #ifndef PORTLEASED_UNIT_H
 #define PORTLEASED_UNIT_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bursts of requests: few kernel transactions, a refused add withdrawn,
 # renewals in bursts, UPnP requests in bursts too, a socket queue that
 # holds 256 requests in flight and counts what it cannot hold.

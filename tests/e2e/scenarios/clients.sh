@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end tests with the client libraries applications embed, unmodified
 # (issue 19): each maps a port on portleased from a LAN host, the WAN host's
 # traffic reaches that host through it, the operator sees it, and it goes

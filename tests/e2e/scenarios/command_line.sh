@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The command line: --check-config refuses a bad file with file:line and
 # accepts the example.
 # Usage: command_line.sh BUILD_DIR. Needs root; runnable alone

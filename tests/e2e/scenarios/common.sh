@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The start of every scenario (sourced first): its own namespaces, its own
 # router config and firewall, its own portleased. A scenario then runs its
 # checks and ends with `summary NAME`. BUILD_DIR is the scenario's first

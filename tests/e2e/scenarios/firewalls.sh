@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end tests of firewall_integration: portleased's chains and sets
 # inside a router firewall's own table, for each ruleset of docs/examples
 # (fw4, firewalld, a plain drop-policy one), loaded as-is into the router

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hairpin: a LAN host reaches a mapping at the external address, source
 # NATed to the router; hairpin = false turns that off.
 # Usage: hairpin.sh BUILD_DIR. Needs root; runnable alone

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # IPv6: PCP over IPv6 opens firewall pinholes on a host's own address and
 # port, filtered or not, decided by the policy, closed on delete; NAT-PMP
 # is IPv4 only. Usage: ipv6_pinholes.sh BUILD_DIR. Needs root; runnable

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A denied client is answered at once while another is served, its
 # refusals logged once and then summarised; a flooding client hits its
 # request rate while another is still served.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # NAT-PMP (RFC 6886) with Debian's natpmpc: grants carrying real TCP and
 # UDP traffic from the WAN host, refreshes, port conflicts, the policy,
 # deletion, result codes and hostile datagrams (natpmp_probe), requests

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The operator: portleasectl over the control socket (list, status,
 # explain, delete, flush, its permissions and hostile requests), and the
 # counters in status, metrics and the metrics listener.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PCP (RFC 6887) with portleasectl: MAP over TCP and UDP carrying traffic,
 # nonces, PREFER_FAILURE, THIRD_PARTY under the policy, one lease for
 # NAT-PMP and PCP, the fallback to NAT-PMP, the per-client quota, ANNOUNCE,

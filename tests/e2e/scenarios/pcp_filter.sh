@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PCP FILTER (RFC 6887 §13.3): only the listed remote hosts (and ports)
 # reach a mapping; refreshes change the list; overlapping filters; deletion
 # takes the filter elements. Usage: pcp_filter.sh BUILD_DIR. Needs root;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PCP PEER (RFC 6887 §12): a flow the router tracks reported from conntrack,
 # and a PEER mapping made for an application that asks first and sends
 # afterwards, with traffic both ways. Usage: pcp_peer.sh BUILD_DIR. Needs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Privilege separation: portleased runs as nobody with no capability, its
 # helper portleased-nft keeps CAP_NET_ADMIN alone and links none of the
 # codecs, and refuses what the policy denies whatever the daemon asks.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # portleasectl against a PCP server that is not ours: Debian's miniupnpd
 # (miniupnpd-nftables) in the router namespace, so that our client and our
 # server are never only tested against each other.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SIGHUP: a bad configuration is refused and the running one serves on; a
 # good one applies its policy to the mappings held.
 # Usage: reload.sh BUILD_DIR. Needs root; runnable alone

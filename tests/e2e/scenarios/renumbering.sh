@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # WAN renumbering, seen through rtnetlink without a reload: NAT-PMP
 # reports the new external address, the LAN is told, and the mappings made
 # before carry traffic to it.

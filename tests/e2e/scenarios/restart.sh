@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crashes and restarts: the kernel expires mappings with portleased
 # killed; a restart over the stale table restores every unexpired mapping
 # (NAT-PMP, filtered PCP, PEER, static) from the lease file and announces

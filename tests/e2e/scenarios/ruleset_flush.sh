@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Another program flushes the ruleset or deletes our table: portleased
 # rebuilds it within a second, every mapping with what was left of its
 # lifetime, and leaves the neighbour's tables alone.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end tests of what a hostile LAN host tries (issue 9): another
 # host's PCP mapping over NAT-PMP and UPnP from a forged source, the log
 # flooded from many addresses, terminal controls in descriptions, SSDP as

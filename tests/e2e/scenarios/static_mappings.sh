@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Static mappings, the operator's: declared in the config or added with
 # portleasectl (kept in the static file), never expiring, beyond the
 # reach of the host behind them, removed by a reload or a delete.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End-to-end tests of the UPnP IGD: portleased in a router namespace behind
 # a drop-policy firewall, upnpc (Debian's miniupnpc) on the LAN hosts, real
 # TCP and UDP traffic from the WAN host, hostile HTTP from both sides.
