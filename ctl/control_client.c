@@ -30,7 +30,7 @@
 #define REQUEST_MAX 256
 
 static const char *const commands[] = { "list", "status", "metrics", "add", "delete", "flush",
-					 "explain", NULL };
+					 "explain", "reload", NULL };
 
 bool control_is_command(const char *word)
 {
@@ -44,7 +44,7 @@ bool control_is_command(const char *word)
 static bool arity_ok(const char *command, int n)
 {
 	if (strcmp(command, "list") == 0 || strcmp(command, "status") == 0 ||
-	    strcmp(command, "metrics") == 0)
+	    strcmp(command, "metrics") == 0 || strcmp(command, "reload") == 0)
 		return n == 0;
 	if (strcmp(command, "delete") == 0)
 		return n == 2 || n == 3;
@@ -318,7 +318,8 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		return EXIT_USAGE;
 	}
 	if (json && (strcmp(command, "delete") == 0 || strcmp(command, "flush") == 0 ||
-		     strcmp(command, "metrics") == 0 || strcmp(command, "add") == 0)) {
+		     strcmp(command, "metrics") == 0 || strcmp(command, "add") == 0 ||
+		     strcmp(command, "reload") == 0)) {
 		fprintf(stderr, "portleasectl: %s has no --json\n", command);
 		return EXIT_USAGE;
 	}

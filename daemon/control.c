@@ -78,6 +78,8 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 
 	if (strcmp(words[0], "list") == 0 && n == 1) {
 		out->command = CONTROL_LIST;
+	} else if (strcmp(words[0], "reload") == 0 && n == 1 && !out->json) {
+		out->command = CONTROL_RELOAD;
 	} else if (strcmp(words[0], "status") == 0 && n == 1) {
 		out->command = CONTROL_STATUS;
 	} else if (strcmp(words[0], "metrics") == 0 && n == 1 && !out->json) {

@@ -33,6 +33,8 @@
  *   add tcp|udp EXTERNAL_PORT ADDRESS PORT [DESCRIPTION]
  *                                         a static mapping; the description is
  *                                         the rest of the line, spaces and all
+ *   reload                                reread the configuration file; the
+ *                                         answer comes once it is applied
  * Answers: a status line "ok" or "error: WHY", then the body.
  */
 enum control_command {
@@ -43,6 +45,7 @@ enum control_command {
 	CONTROL_FLUSH,
 	CONTROL_EXPLAIN,
 	CONTROL_ADD,
+	CONTROL_RELOAD,
 };
 
 struct control_request {

@@ -31,6 +31,8 @@ struct control_server {
 	struct evconnlistener *listener;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct stream_list connections;
+	control_reload_fn reload;
+	void *reload_arg;
 };
 
 struct connection {
@@ -230,6 +232,26 @@ static void add(struct control_server *s, const struct control_request *req,
 	free(file);
 }
 
+void control_server_set_reload(struct control_server *s, control_reload_fn reload, void *arg)
+{
+	s->reload = reload;
+	s->reload_arg = arg;
+}
+
+/* Answered once the new configuration is applied, or refused: what
+ * systemctl reload waits for (the unit's ExecReload). */
+static void reload(struct control_server *s, struct evbuffer *out)
+{
+	char msg[CONFIG_ERROR_MAX + 64];
+
+	if (!s->reload)
+		evbuffer_add_printf(out, "error: this portleased cannot reload\n");
+	else if (s->reload(s->reload_arg, msg, sizeof(msg)) < 0)
+		evbuffer_add_printf(out, "error: %s\n", msg);
+	else
+		evbuffer_add_printf(out, "ok\n%s\n", msg);
+}
+
 static void serve(struct connection *c, const char *line)
 {
 	struct control_server *s = c->server;
@@ -248,6 +270,7 @@ static void serve(struct connection *c, const char *line)
 		case CONTROL_FLUSH: flush(s, &req, out); break;
 		case CONTROL_EXPLAIN: explain(s, &req, out); break;
 		case CONTROL_ADD: add(s, &req, out); break;
+		case CONTROL_RELOAD: reload(s, out); break;
 		}
 	}
 	/* One request per connection: closed once the answer is out. */

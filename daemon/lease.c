@@ -45,6 +45,7 @@ struct lease_table {
 	struct host_slot *host_pool, *free_hosts;
 	size_t host_pool_used;
 	struct host_slot **by_host;
+	size_t hosts;  /* with a lease each */
 };
 
 static struct portset *ports_of(struct lease_table *t, uint8_t proto)
@@ -148,6 +149,7 @@ static void count_for_host(struct lease_table *t, const struct lease *l)
 		}
 		*slot = (struct host_slot){ .host = l->host, .next = NULL };
 		*pp = slot;
+		t->hosts++;
 	}
 	slot->leases++;
 }
@@ -164,6 +166,7 @@ static void uncount_for_host(struct lease_table *t, const struct lease *l)
 		*pp = slot->next;
 		slot->next = t->free_hosts;
 		t->free_hosts = slot;
+		t->hosts--;
 	}
 }
 
@@ -311,6 +314,11 @@ void lease_table_free(struct lease_table *t)
 	free(t->by_host);
 	free(t->host_pool);
 	free(t);
+}
+
+size_t lease_host_count(const struct lease_table *t)
+{
+	return t->hosts;
 }
 
 size_t lease_count(const struct lease_table *t)

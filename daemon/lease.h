@@ -98,6 +98,8 @@ size_t lease_capacity(const struct lease_table *t);
 size_t lease_count_of_client(const struct lease_table *t, const struct in6_addr *client);
 /* Leases the host holds, from whichever of its addresses it asked. */
 size_t lease_count_of_host(const struct lease_table *t, const struct host_id *host);
+/* How many hosts hold a lease (static mappings belong to none). */
+size_t lease_host_count(const struct lease_table *t);
 
 struct lease *lease_by_external(const struct lease_table *t, uint8_t proto, uint16_t port);
 struct lease *lease_by_internal(const struct lease_table *t, const struct in6_addr *addr,

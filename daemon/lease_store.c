@@ -214,18 +214,55 @@ static bool load(struct lease_store *s, int64_t *epoch_start)
 	return h.clean;
 }
 
-/* /var/lib/portleased when no service manager made it; one level only. */
-static void make_parent(const char *path)
+/* Whether owner, with no supplementary group (privdrop's), may make files
+ * in the directory st describes. */
+static bool writable_by(const struct stat *st, const struct lease_owner *owner)
 {
-	char dir[4096];
+	if (st->st_uid == owner->uid)
+		return (st->st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR);
+	if (st->st_gid == owner->gid)
+		return (st->st_mode & (S_IWGRP | S_IXGRP)) == (S_IWGRP | S_IXGRP);
+	return (st->st_mode & (S_IWOTH | S_IXOTH)) == (S_IWOTH | S_IXOTH);
+}
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
-		log_warn("lease file: mkdir for %s", path);
+/* /var/lib/portleased when no service manager made it; one level only.
+ * The file is rewritten by a new file renamed over it, so it is the
+ * directory that owner must be able to write: one made here is owner's;
+ * one that was there is checked, never changed (it may be shared). */
+static int prepare_directory(const char *path, const struct lease_owner *owner, char *err,
+			     size_t errlen)
+{
+	char copy[4096], *dir;
+	struct stat st;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (mkdir(dir, 0700) == 0) {
+		if (owner && chown(dir, owner->uid, owner->gid) < 0) {
+			snprintf(err, errlen, "lease file %s: cannot give %s to user '%s': %s", path,
+				 dir, owner->name, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != EEXIST || stat(dir, &st) < 0) {
+		snprintf(err, errlen, "lease file %s: cannot make %s: %s", path, dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (owner && !writable_by(&st, owner)) {
+		snprintf(err, errlen, "lease file %s: user '%s' (config 'user') cannot write in %s, "
+			 "so the file would not be kept after start: give it that user "
+			 "(chown %s %s) or set lease_file elsewhere", path, owner->name, dir,
+			 owner->name, dir);
+		return -1;
+	}
+	return 0;
 }
 
 struct lease_store *lease_store_open(struct event_base *base, const char *path,
-				     struct mapper *mapper, char *err, size_t errlen)
+				     struct mapper *mapper, const struct lease_owner *owner,
+				     char *err, size_t errlen)
 {
 	struct lease_store *s = calloc(1, sizeof(*s));
 	int64_t epoch_start;
@@ -244,7 +281,10 @@ struct lease_store *lease_store_open(struct event_base *base, const char *path,
 		lease_store_close(s, false);
 		return NULL;
 	}
-	make_parent(path);
+	if (prepare_directory(path, owner, err, errlen) < 0) {
+		lease_store_close(s, false);
+		return NULL;
+	}
 	if (load(s, &epoch_start))
 		mapper_continue_epoch(mapper, epoch_start);
 	/* At once, and marked unclean: a crash from now on must not pass for

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* portleased: arguments, start-up, signals and event-loop wiring. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <event2/event.h>
@@ -41,6 +42,9 @@
  * which may start after a mapping took their port (no kernel notice tells
  * of a new listening socket); portleasectl list reviews them too. */
 #define CONFLICT_REVIEW_SECONDS 30
+/* The service manager hears our STATUS= at least this often (and
+ * WATCHDOG=1 at half the interval it asks for). */
+#define STATUS_SECONDS 10
 
 struct daemon {
 	const char *config_path;
@@ -68,6 +72,9 @@ struct daemon {
 	 * mappings (a service started after a mapping was granted). */
 	struct port_bits served_tcp, served_udp;
 	struct event *conflicts_timer;
+	struct event *notify_timer;  /* systemd's watchdog and STATUS= */
+	bool watchdog;
+	char status[192];            /* the STATUS= line systemd has */
 	struct event *on_term, *on_int, *on_hup;
 	bool running;  /* the loop was entered */
 };
@@ -274,23 +281,63 @@ static void keep_restart_only_settings(const struct config *running, struct conf
 	memcpy(next->user, running->user, sizeof(next->user));
 }
 
-static void on_reload(evutil_socket_t sig, short what, void *arg)
+/* The service manager's STATUS= line (systemctl status shows it), sent
+ * when it changed. */
+static void tell_status(struct daemon *d)
+{
+	struct daemon_status st;
+	char text[sizeof(d->status)], addr[ADDR_STRLEN] = "none";
+	struct in_addr ext;
+
+	if (!sd_notify_wanted())
+		return;
+	mapper_status(d->mapper, &st);
+	if (mapper_external_address(d->mapper, &ext))
+		inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	snprintf(text, sizeof(text), "STATUS=%zu mapping%s (%zu IPv6 pinhole%s) for %zu host%s; "
+		 "external address %s", st.leases, st.leases == 1 ? "" : "s", st.pinholes,
+		 st.pinholes == 1 ? "" : "s", lease_host_count(mapper_leases(d->mapper)),
+		 lease_host_count(mapper_leases(d->mapper)) == 1 ? "" : "s", addr);
+	if (strcmp(text, d->status) == 0)
+		return;
+	sd_notify_state(text);
+	snprintf(d->status, sizeof(d->status), "%s", text);
+}
+
+/* WATCHDOG=1 from the loop itself, so that a loop that stalls (a helper
+ * that no longer answers stalls it too) gets the service restarted. */
+static void notify_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->watchdog)
+		sd_notify_state("WATCHDOG=1");
+	tell_status(d);
+}
+
+/*
+ * Rereads the configuration file; SIGHUP and portleasectl reload both come
+ * here. Returns 0 with what changed in msg, or -1 with why the running
+ * configuration stays (a bad file changes nothing).
+ */
+static int reload(struct daemon *d, char *msg, size_t len)
+{
 	struct config *next = malloc(sizeof(*next));
 	char err[CONFIG_ERROR_MAX];
 	size_t removed;
 
-	(void)sig;
-	(void)what;
 	if (!next) {
-		log_warnx("reload: out of memory; keeping the running configuration");
-		return;
+		snprintf(msg, len, "out of memory; keeping the running configuration");
+		log_warnx("reload: %s", msg);
+		return -1;
 	}
 	if (config_load(d->config_path, next, err, sizeof(err)) < 0) {
+		snprintf(msg, len, "%s", err);
 		log_warnx("reload failed, keeping the running configuration: %s", err);
 		free(next);
-		return;
+		return -1;
 	}
 	keep_restart_only_settings(&d->cfg, next);
 	sd_notify_state("RELOADING=1");
@@ -305,10 +352,27 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		pmp_server_announce(d->pmp);
 	mapper_sync_static(d->mapper, &d->cfg);
 	removed = mapper_apply_policy(d->mapper);
-	log_info("configuration reloaded from %s (%zu policy rules, %zu static mappings; "
-		 "%zu mappings the new policy denies removed)",
+	snprintf(msg, len, "configuration reloaded from %s (%zu policy rules, %zu static "
+		 "mappings; %zu mappings the new policy denies removed)",
 		 d->config_path, d->cfg.policy.count, d->cfg.static_count, removed);
+	log_info("%s", msg);
 	sd_notify_state("READY=1");
+	tell_status(d);
+	return 0;
+}
+
+static int reload_asked(void *arg, char *msg, size_t len)
+{
+	return reload(arg, msg, len);
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	char msg[CONFIG_ERROR_MAX + 128];
+
+	(void)sig;
+	(void)what;
+	(void)reload(arg, msg, sizeof(msg));
 }
 
 /* An interface's addresses changed (DHCP, PPP, renumbering): clients
@@ -456,7 +520,16 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	if (!d->addr_watch)
 		log_warnx("%s; the router's addresses are reread on SIGHUP only", err);
 	if (d->cfg.lease_file[0]) {
-		d->leases = lease_store_open(d->base, d->cfg.lease_file, d->mapper, err, sizeof(err));
+		struct lease_owner owner = { .name = d->cfg.user };
+		int dropping = privdrop_target(d->cfg.user, &owner.uid, &owner.gid, err,
+					       sizeof(err));
+
+		if (dropping < 0) {
+			log_err("%s", err);
+			return -1;
+		}
+		d->leases = lease_store_open(d->base, d->cfg.lease_file, d->mapper,
+					     dropping ? &owner : NULL, err, sizeof(err));
 		if (!d->leases) {
 			log_err("%s", err);
 			return -1;
@@ -486,6 +559,7 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 		log_err("%s", err);
 		return -1;
 	}
+	control_server_set_reload(d->control, reload_asked, d);
 	if (d->cfg.metrics_listen) {
 		d->metrics = metrics_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 		if (!d->metrics) {
@@ -500,6 +574,22 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	    evsignal_add(d->on_int, NULL) < 0 || evsignal_add(d->on_hup, NULL) < 0) {
 		log_err("cannot register signal handlers");
 		return -1;
+	}
+	if (sd_notify_wanted()) {
+		/* At half the watchdog interval, and the status at least every
+		 * STATUS_SECONDS. */
+		uint64_t usec = sd_watchdog_usec() / 2;
+		struct timeval every = { .tv_sec = STATUS_SECONDS };
+
+		d->watchdog = usec > 0;
+		if (d->watchdog && usec < (uint64_t)STATUS_SECONDS * 1000000)
+			every = (struct timeval){ .tv_sec = (time_t)(usec / 1000000),
+						  .tv_usec = (suseconds_t)(usec % 1000000) };
+		d->notify_timer = event_new(d->base, -1, EV_PERSIST, notify_fired, d);
+		if (!d->notify_timer || event_add(d->notify_timer, &every) < 0) {
+			log_err("out of memory");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -520,6 +610,8 @@ static void stop(struct daemon *d)
 		event_free(d->forwards_timer);
 	if (d->conflicts_timer)
 		event_free(d->conflicts_timer);
+	if (d->notify_timer)
+		event_free(d->notify_timer);
 	if (d->rebuild_timer)
 		event_free(d->rebuild_timer);
 	/* Clean only if the loop ran: a failed start has lost nothing, but
@@ -609,6 +701,7 @@ int main(int argc, char **argv)
 	}
 	log_info("portleased %s running", PORTLEASED_VERSION);
 	sd_notify_state("READY=1");
+	tell_status(&d);
 	d.running = true;
 	rc = event_base_dispatch(d.base) < 0 ? 1 : 0;
 	sd_notify_state("STOPPING=1");

@@ -38,29 +38,39 @@ static uint64_t mask(uint32_t lo, uint32_t hi)
 	return (uint64_t)hi << 32 | lo;
 }
 
+int privdrop_target(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (getuid() != 0 && geteuid() != 0)
+		return 0;
+	if (!(pw = getpwnam(user))) {
+		snprintf(err, errlen, "user '%s' (config 'user') does not exist: create it "
+			 "(make install does) or name another", user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "user '%s' is root: name an unprivileged user", user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 1;
+}
+
 int privdrop(const char *user, uint64_t keep, char *err, size_t errlen)
 {
 	struct __user_cap_data_struct now[2];
-	bool was_root = getuid() == 0 || geteuid() == 0;
 	uid_t uid = getuid();
+	gid_t gid;
+	int was_root = privdrop_target(user, &uid, &gid, err, errlen);
 
+	if (was_root < 0)
+		return -1;
 	if (was_root) {
-		struct passwd *pw = getpwnam(user);
-
-		if (!pw) {
-			snprintf(err, errlen, "user '%s' (config 'user') does not exist: create it "
-				 "(make install does) or name another", user);
-			return -1;
-		}
-		if (pw->pw_uid == 0) {
-			snprintf(err, errlen, "user '%s' is root: name an unprivileged user", user);
-			return -1;
-		}
-		uid = pw->pw_uid;
 		/* Capabilities survive the change of user only if asked to. */
 		if ((keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) || setgroups(0, NULL) < 0 ||
-		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		    setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
 			snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
 			return -1;
 		}

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PRIVDROP_NET_ADMIN (1ull << 12)  /* CAP_NET_ADMIN */
 
@@ -16,5 +17,9 @@
  * back). Returns 0, or -1 and why in err: the caller must not go on.
  */
 int privdrop(const char *user, uint64_t keep, char *err, size_t errlen);
+/* Whom privdrop will make this process: 1 with user's uid and gid (started
+ * as root), 0 when it stays who it is, -1 and why in err (no such user, or
+ * root). */
+int privdrop_target(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen);
 
 #endif

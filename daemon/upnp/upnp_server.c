@@ -28,22 +28,73 @@
 #include "lib/log.h"
 #include "lib/text.h"
 
+/* The first line of path, up to len - 1 bytes; "" if there is none. */
+static void read_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(out, (int)len, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * Without a machine-id (a container, an embedded system that makes none):
+ * a random identity made once and kept beside the lease file, the state
+ * portleased keeps across restarts anyway. Without a lease file either,
+ * it is new at every start (logged).
+ */
+static void stored_id(const struct config *cfg, char *id, size_t len)
+{
+	char path[CONFIG_LEASE_FILE_MAX + 16], *slash;
+	uint8_t random[16];
+	int fd;
+
+	id[0] = '\0';
+	if (cfg->lease_file[0]) {
+		snprintf(path, sizeof(path), "%s", cfg->lease_file);
+		slash = strrchr(path, '/');
+		snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "upnp-device-id");
+		read_line(path, id, len);
+		if (strlen(id) == 2 * sizeof(random))
+			return;
+	}
+	if (getrandom(random, sizeof(random), GRND_NONBLOCK) != sizeof(random)) {
+		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+
+		memcpy(random, &t, sizeof(t));
+		memcpy(random + sizeof(t), &t, sizeof(t));
+	}
+	for (size_t i = 0; i < sizeof(random) && 2 * i + 2 < len; i++)
+		snprintf(id + 2 * i, 3, "%02x", random[i]);
+	if (!cfg->lease_file[0]) {
+		log_warnx("UPnP: no /etc/machine-id and no lease_file: the device's UUID is new at "
+			  "every start, and control points see a new router each time");
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%s\n", id) < 0 || fsync(fd) < 0)
+		log_warn("UPnP: cannot keep the device identity in %s; its UUID changes at the "
+			 "next start", path);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Stable across restarts, so control points keep recognising the router,
  * and not the machine-id itself. */
 static void uuid_seed(const struct config *cfg, uint8_t seed[16])
 {
-	char id[64] = "";
+	char id[64];
 	uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
 	char text[160];
-	FILE *f = fopen("/etc/machine-id", "re");
 
-	if (f) {
-		if (!fgets(id, sizeof(id), f))
-			id[0] = '\0';
-		fclose(f);
-	}
-	if (!id[0] && getrandom(id, 16, GRND_NONBLOCK) != 16)
-		snprintf(id, sizeof(id), "%ld", (long)time(NULL));
+	read_line("/etc/machine-id", id, sizeof(id));
+	if (!id[0])
+		stored_id(cfg, id, sizeof(id));
 	snprintf(text, sizeof(text), "portleased-igd:%s:%s", id, cfg->external_interface);
 	for (const char *p = text; *p; p++) {
 		h[0] = (h[0] ^ (uint8_t)*p) * 0x100000001b3ULL;

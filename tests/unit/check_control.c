@@ -23,6 +23,8 @@ START_TEST(test_parse_requests)
 	ck_assert_int_eq(control_parse("metrics", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_METRICS);
 	ck_assert_int_eq(control_parse("metrics json", &r, err), -1);
+	ck_assert_int_eq(control_parse("reload", &r, err), 0);
+	ck_assert_int_eq(r.command, CONTROL_RELOAD);
 	ck_assert_int_eq(control_parse("add udp 27015 192.168.1.20 27016 game server json", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_ADD);
 	ck_assert_uint_eq(r.proto, IPPROTO_UDP);
@@ -77,7 +79,7 @@ START_TEST(test_malformed_requests)
 		"delete icmp 80", "delete tcp 80x", "delete tcp -1", "delete tcp nothost 80",
 		"list  json", "list ", " list", "flush nothost", "explain 192.168.1.10 tcp",
 		"explain host tcp 80", "explain 192.168.1.10 sctp 80", "a b c d e f g h i",
-		"delete tcp 8080 8081 8082 8083",
+		"delete tcp 8080 8081 8082 8083", "reload now", "reload json",
 	};
 	struct control_request r;
 	char longer[CONTROL_REQUEST_MAX + 10];

@@ -457,12 +457,15 @@ START_TEST(test_counts_per_host)
 	ck_assert_uint_eq(lease_count_of_host(t, &a), 2);
 	ck_assert_uint_eq(lease_count_of_host(t, &b), 1);
 	ck_assert_uint_eq(lease_count_of_host(t, &none), 0);
+	ck_assert_uint_eq(lease_host_count(t), 2);
 	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 100));
 	ck_assert_uint_eq(lease_count_of_host(t, &a), 1);
+	ck_assert_uint_eq(lease_host_count(t), 2);
 	lease_delete(t, lease_by_external(t, IPPROTO_TCP, 101));
 	lease_delete(t, lease_by_external(t, IPPROTO_UDP, 102));
 	ck_assert_uint_eq(lease_count_of_host(t, &a), 0);
 	ck_assert_uint_eq(lease_count_of_host(t, &b), 0);
+	ck_assert_uint_eq(lease_host_count(t), 0);
 	/* the slots come back */
 	for (uint16_t i = 0; i < 7; i++) {
 		struct lease l = make("192.168.2.1", IPPROTO_TCP, (uint16_t)(200 + i),
@@ -473,6 +476,7 @@ START_TEST(test_counts_per_host)
 	}
 	ck_assert_uint_eq(lease_count_of_host(t, &a), 3);
 	ck_assert_uint_eq(lease_count_of_host(t, &b), 4);
+	ck_assert_uint_eq(lease_host_count(t), 2);
 }
 END_TEST
 
