@@ -69,11 +69,14 @@ expect "  and when the client removes it, it is gone" \
 port=18910
 for library in nat-upnp nat-api @achingbrain/nat-port-mapper; do
 	listen_tcp "$NS_LAN1" "$port" "$WORK/lan1-tcp$port"
+	# A file of its own, made before the client starts: the background
+	# job's redirection may come after the first look below.
+	: > "$WORK/npm-$port.out"
 	in_lan1 node "$CLIENTS/npm_map.mjs" "$library" tcp "$port" "$LAN1_IP" "$port" 4 \
-		"$library client" > "$WORK/npm.out" 2>&1 &
+		"$library client" > "$WORK/npm-$port.out" 2>&1 &
 	npm_pid=$!
-	waits_for_line "$WORK/npm.out" "^mapped \|^error" 20
-	expect "$library maps tcp $port ($(head -n 1 "$WORK/npm.out"))" grep -q "^mapped $port\$" "$WORK/npm.out"
+	waits_for_line "$WORK/npm-$port.out" "^mapped \|^error" 20
+	expect "$library maps tcp $port ($(head -n 1 "$WORK/npm-$port.out"))" grep -q "^mapped $port\$" "$WORK/npm-$port.out"
 	expect "  the WAN host reaches lan1 through it" wan_reaches tcp "$port" "$WORK/lan1-tcp$port"
 	expect "  the operator sees it: lan1's, over UPnP, with the client's description" \
 		check 'ctl list | grep -qE "^tcp +$port +$LAN1_IP:$port +$LAN1_IP +upnp .*$library client\$"'
@@ -87,7 +90,7 @@ for library in nat-upnp nat-api @achingbrain/nat-port-mapper; do
 			       ctl list | grep -qE "^tcp +$port +$LAN1_IP:$port "'
 		ctl delete tcp "$port" > /dev/null
 	else
-		expect "  and when the client removes it, it is gone ($(tail -n 1 "$WORK/npm.out"))" \
+		expect "  and when the client removes it, it is gone ($(tail -n 1 "$WORK/npm-$port.out"))" \
 			check '! ctl list | grep -qE "^tcp +$port " && wan_blocked tcp "$port" "$WORK/lan1-tcp$port"'
 	fi
 	port=$((port + 1))

@@ -78,7 +78,8 @@ event_sink() {
 waits_for() {
 	i=0
 	while [ $i -lt $((${4:-3} * 10)) ]; do
-		[ "$(grep -c "$1" "$2" 2>/dev/null)" -ge "$3" ] && return 0
+		n=$(grep -c "$1" "$2" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
