@@ -24,6 +24,7 @@ DEB_TEST  := check mandoc nftables iproute2 natpmpc miniupnpc socat procps miniu
              python3-gi gir1.2-gupnpigd-1.0
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_BENCH := gnuplot-nox iperf3
+DEB_PKG   := debhelper dpkg-dev fakeroot lintian
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ)
 
 PKGS := libevent libconfig libnftnl libmnl expat
@@ -102,7 +103,7 @@ CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD
                $(BUILD)/daemon/pmp/natpmp.o $(BUILD)/daemon/pmp/pcp.o
 
 .SECONDARY:
-.PHONY: all deps npm-deps bench check build-check unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
+.PHONY: all deps npm-deps bench check build-check deb unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl $(PROBE) $(PRIV_PROBE) $(LOADGEN)
@@ -261,11 +262,23 @@ bench:
 	@$(MAKE) --no-print-directory all
 	sh tests/bench/bench.sh $(BUILD) $(BUILD)/bench $(QUICK)
 
+# The Debian package (debian/): portleased and portleased-dbgsym, built with
+# Debian's flags from a copy of the tree in $(BUILD)/deb/src (the packages
+# land beside it, in $(BUILD)/deb), then lintian on them.
+deb:
+	@$(MAKE) --no-print-directory deps DEB_ALL="$(DEB_BUILD) check $(DEB_PKG)"
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar -cf - --exclude=./build --exclude=./$(BUILD) --exclude=./.git \
+	  --exclude=./tests/clients/node_modules . | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info $(BUILD)/deb/portleased_$(VERSION)_*.changes
+
 check:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 docs-check
 	@$(MAKE) --no-print-directory WERROR=1 build-check
+	@$(MAKE) --no-print-directory deb
 	@$(MAKE) --no-print-directory WERROR=1 fuzz-check
 	@$(MAKE) --no-print-directory WERROR=1 e2e
 	@$(MAKE) --no-print-directory WERROR=1 unit-asan
