@@ -25,6 +25,7 @@ DEB_TEST  := check mandoc nftables iproute2 natpmpc miniupnpc socat procps miniu
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_BENCH := gnuplot-nox iperf3
 DEB_PKG   := debhelper dpkg-dev fakeroot lintian
+DEB_SYSTEM := debootstrap systemd-container
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ)
 
 PKGS := libevent libconfig libnftnl libmnl expat
@@ -103,7 +104,7 @@ CTL_OBJS    := $(BUILD)/ctl/portleasectl.o $(BUILD)/ctl/control_client.o $(BUILD
                $(BUILD)/daemon/pmp/natpmp.o $(BUILD)/daemon/pmp/pcp.o
 
 .SECONDARY:
-.PHONY: all deps npm-deps bench check build-check deb unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
+.PHONY: all deps npm-deps bench check build-check deb check-system unit docs-check fuzz fuzz-check unit-asan e2e e2e-asan demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl $(PROBE) $(PRIV_PROBE) $(LOADGEN)
@@ -273,12 +274,20 @@ deb:
 	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error,warning --info $(BUILD)/deb/portleased_$(VERSION)_*.changes
 
+# The package under a real systemd: a fresh Debian 12 root (debootstrap
+# from the Debian mirror, cached in $(BUILD)/system) booted with
+# systemd-nspawn; tests/system/run.sh.
+check-system:
+	@$(MAKE) --no-print-directory deps DEB_ALL="$(DEB_BUILD) check $(DEB_PKG) $(DEB_SYSTEM)"
+	@$(MAKE) --no-print-directory deb
+	sh tests/system/run.sh $(BUILD)
+
 check:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 docs-check
 	@$(MAKE) --no-print-directory WERROR=1 build-check
-	@$(MAKE) --no-print-directory deb
+	@$(MAKE) --no-print-directory check-system
 	@$(MAKE) --no-print-directory WERROR=1 fuzz-check
 	@$(MAKE) --no-print-directory WERROR=1 e2e
 	@$(MAKE) --no-print-directory WERROR=1 unit-asan
@@ -331,4 +340,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

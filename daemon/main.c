@@ -42,9 +42,9 @@
  * which may start after a mapping took their port (no kernel notice tells
  * of a new listening socket); portleasectl list reviews them too. */
 #define CONFLICT_REVIEW_SECONDS 30
-/* The service manager hears our STATUS= at least this often (and
+/* The service manager hears of a change in our STATUS= within this (and
  * WATCHDOG=1 at half the interval it asks for). */
-#define STATUS_SECONDS 10
+#define STATUS_MS 1000
 
 struct daemon {
 	const char *config_path;
@@ -73,7 +73,8 @@ struct daemon {
 	struct port_bits served_tcp, served_udp;
 	struct event *conflicts_timer;
 	struct event *notify_timer;  /* systemd's watchdog and STATUS= */
-	bool watchdog;
+	unsigned watchdog_ticks;     /* of notify_timer per WATCHDOG=1; 0: none */
+	unsigned ticks;
 	char status[192];            /* the STATUS= line systemd has */
 	struct event *on_term, *on_int, *on_hup;
 	bool running;  /* the loop was entered */
@@ -312,8 +313,10 @@ static void notify_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->watchdog)
+	if (d->watchdog_ticks && ++d->ticks >= d->watchdog_ticks) {
 		sd_notify_state("WATCHDOG=1");
+		d->ticks = 0;
+	}
 	tell_status(d);
 }
 
@@ -576,15 +579,16 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 		return -1;
 	}
 	if (sd_notify_wanted()) {
-		/* At half the watchdog interval, and the status at least every
-		 * STATUS_SECONDS. */
-		uint64_t usec = sd_watchdog_usec() / 2;
-		struct timeval every = { .tv_sec = STATUS_SECONDS };
+		/* A tick every STATUS_MS (or half the watchdog interval, if
+		 * shorter): the status if it changed, WATCHDOG=1 every so many. */
+		uint64_t half = sd_watchdog_usec() / 2, tick = (uint64_t)STATUS_MS * 1000;
+		struct timeval every;
 
-		d->watchdog = usec > 0;
-		if (d->watchdog && usec < (uint64_t)STATUS_SECONDS * 1000000)
-			every = (struct timeval){ .tv_sec = (time_t)(usec / 1000000),
-						  .tv_usec = (suseconds_t)(usec % 1000000) };
+		if (half && half < tick)
+			tick = half;
+		d->watchdog_ticks = half ? (unsigned)(half / tick) : 0;
+		every = (struct timeval){ .tv_sec = (time_t)(tick / 1000000),
+					  .tv_usec = (suseconds_t)(tick % 1000000) };
 		d->notify_timer = event_new(d->base, -1, EV_PERSIST, notify_fired, d);
 		if (!d->notify_timer || event_add(d->notify_timer, &every) < 0) {
 			log_err("out of memory");

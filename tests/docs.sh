@@ -60,7 +60,8 @@ done
 # first lines; test data and what builds write are not sources.
 ROOT="$HERE/.."
 unlicensed=$(find "$ROOT" \( -path "$ROOT/build" -o -path "$ROOT/.git" -o -name node_modules -o \
-		-path "$ROOT/tests/fuzz/corpus" \) -prune -o -type f \( -name '*.[ch]' -o \
+		-path "$ROOT/tests/fuzz/corpus" -o -path "$ROOT/debian/portleased" -o \
+		-path "$ROOT/debian/build" -o -path "$ROOT/debian/.debhelper" \) -prune -o -type f \( -name '*.[ch]' -o \
 		-name '*.sh' -o -name '*.py' -o -name '*.mjs' -o -name '*.nft' -o -name '*.conf' -o \
 		-name '*.in' -o -name '*.[58]' -o -name Makefile -o -path "$ROOT/.ci/run" \) -print |
 	while read -r f; do
