@@ -115,6 +115,7 @@ static void write_fired(evutil_socket_t fd, short what, void *arg)
 	if (pid == 0)
 		_exit(write_file(s->path, s->mapper, false) == 0 ? 0 : 1);
 	if (pid < 0) {
+		mapper_metrics(s->mapper)->lease_file_errors++;
 		log_warn("lease file: fork");
 		s->dirty = true;
 		arm(s->write_timer, WRITE_DELAY_MS);
@@ -137,9 +138,11 @@ static void child_poll(evutil_socket_t fd, short what, void *arg)
 		arm(s->child_timer, CHILD_POLL_MS);
 		return;
 	}
-	if (done < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (done < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		mapper_metrics(s->mapper)->lease_file_errors++;
 		log_warnx("lease file %s: cannot write it; the mappings live on, but a restart "
 			  "would not restore the latest", s->path);
+	}
 	s->child = 0;
 	if (s->dirty && !evtimer_pending(s->write_timer, NULL))
 		arm(s->write_timer, WRITE_DELAY_MS);

@@ -332,11 +332,13 @@ static int reload(struct daemon *d, char *msg, size_t len)
 	size_t removed;
 
 	if (!next) {
+		mapper_metrics(d->mapper)->reloads[1]++;
 		snprintf(msg, len, "out of memory; keeping the running configuration");
 		log_warnx("reload: %s", msg);
 		return -1;
 	}
 	if (config_load(d->config_path, next, err, sizeof(err)) < 0) {
+		mapper_metrics(d->mapper)->reloads[1]++;
 		snprintf(msg, len, "%s", err);
 		log_warnx("reload failed, keeping the running configuration: %s", err);
 		free(next);
@@ -355,6 +357,7 @@ static int reload(struct daemon *d, char *msg, size_t len)
 		pmp_server_announce(d->pmp);
 	mapper_sync_static(d->mapper, &d->cfg);
 	removed = mapper_apply_policy(d->mapper);
+	mapper_metrics(d->mapper)->reloads[0]++;
 	snprintf(msg, len, "configuration reloaded from %s (%zu policy rules, %zu static "
 		 "mappings; %zu mappings the new policy denies removed)",
 		 d->config_path, d->cfg.policy.count, d->cfg.static_count, removed);

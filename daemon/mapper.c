@@ -2,6 +2,7 @@
 #include "daemon/mapper_impl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,19 @@ static void refusal_timer_fired(evutil_socket_t fd, short what, void *arg)
 	arm_refusal_timer(m);
 }
 
+/* A change the kernel refused: logged, and counted for the metrics. */
+void mapper_nft_warn(struct mapper *m, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	m->metrics.nftables_errors++;
+	log_warnx("%s", msg);
+}
+
 /* The backend's add and delete; while batching they are only queued, and
  * counted, so that a refusal reported later finds its verb. */
 int mapper_backend_add(struct mapper *m, const struct nft_mapping *nm)
@@ -209,7 +223,7 @@ void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, c
 	/* Even if the kernel refused, its own timeout removes the elements:
 	 * the lease goes either way. */
 	if (rc < 0)
-		log_warnx("nftables: cannot delete %s external port %u: %s",
+		mapper_nft_warn(m, "nftables: cannot delete %s external port %u: %s",
 			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
 	forget_lease(m, l, event, by);
 }
@@ -232,7 +246,7 @@ static void on_told(void *arg, const struct nft_outcome *o)
 		}
 	/* A delete: the elements' own timeout removes them. */
 	if (o->rc < 0)
-		log_warnx("nftables: cannot delete a mapping's elements: %s", strerror(-o->rc));
+		mapper_nft_warn(m, "nftables: cannot delete a mapping's elements: %s", strerror(-o->rc));
 }
 
 /*
@@ -251,7 +265,7 @@ void mapper_settle(struct mapper *m)
 		l->batch_pending = false;
 		if (p->rc == 0)
 			continue;
-		log_warnx("nftables: cannot %s %s port %u: %s; %s",
+		mapper_nft_warn(m, "nftables: cannot %s %s port %u: %s; %s",
 			  p->refresh ? "refresh" : "add", policy_proto_name(l->proto),
 			  l->external_port, strerror(-p->rc),
 			  p->refresh ? "undone, and tried again on its own" : "the grant is withdrawn");
@@ -324,6 +338,7 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 	m->cfg = cfg;
 	m->nft = nft;
 	m->start_ms = mapper_now_ms();
+	m->created_ms = m->start_ms;
 	m->leases = lease_table_new(cfg->max_leases, hash_seed);
 	m->expiry_timer = evtimer_new(base, expiry_fired, m);
 	m->refusal_timer = evtimer_new(base, refusal_timer_fired, m);
@@ -357,7 +372,7 @@ void mapper_set_external_address(struct mapper *m, const struct in_addr *addr)
 		m->external_address = *addr;
 	rc = nft_set_hairpin_address(m->nft, m->cfg->hairpin ? addr : NULL);
 	if (rc < 0)
-		log_warnx("nftables: cannot set the hairpin address: %s", strerror(-rc));
+		mapper_nft_warn(m, "nftables: cannot set the hairpin address: %s", strerror(-rc));
 	notify_observer(m);
 }
 
@@ -460,7 +475,10 @@ size_t mapper_port_mapping_count(const struct mapper *m)
 void mapper_status(const struct mapper *m, struct daemon_status *st)
 {
 	*st = (struct daemon_status){
-		.version = PORTLEASED_VERSION, .uptime = mapper_epoch(m), .epoch = mapper_epoch(m),
+		.version = PORTLEASED_VERSION,
+		.uptime = (uint32_t)((mapper_now_ms() - m->created_ms) / 1000),
+		.start_time = mapper_wall_time(m, m->created_ms),
+		.epoch = mapper_epoch(m), .epoch_start_time = mapper_epoch_start(m),
 		.has_external_address = m->has_external_address,
 		.external_address = addr_from_v4(m->external_address),
 		.leases = lease_count(m->leases), .capacity = lease_capacity(m->leases),
@@ -623,7 +641,7 @@ bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request 
 			counted = (struct nft_counters){ 0 };
 		rc = nft_mapping_replace(m->nft, &old, &new);
 		if (rc < 0) {
-			log_warnx("nftables: cannot refresh %s external port %u: %s",
+			mapper_nft_warn(m, "nftables: cannot refresh %s external port %u: %s",
 				  policy_proto_name(l->proto), l->external_port, strerror(-rc));
 			*res = (struct map_result){ .status = MAP_BACKEND_FAILED, .rule = d.rule };
 			return true;
@@ -692,7 +710,7 @@ enum map_status mapper_install(struct mapper *m, struct lease *fields, uint64_t 
 	verb = m->verbs;
 	rc = mapper_backend_add(m, &nm);
 	if (rc < 0) {
-		log_warnx("nftables: cannot add %s port %u: %s", policy_proto_name(fields->proto),
+		mapper_nft_warn(m, "nftables: cannot add %s port %u: %s", policy_proto_name(fields->proto),
 			  fields->external_port, strerror(-rc));
 		return MAP_BACKEND_FAILED;
 	}

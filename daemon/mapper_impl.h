@@ -47,7 +47,8 @@ struct mapper {
 	const struct own_addresses *own;
 	struct lease_table *leases;
 	struct event *expiry_timer;
-	uint64_t start_ms;
+	uint64_t start_ms;      /* the epoch's start (carried on from a clean stop) */
+	uint64_t created_ms;    /* this process's start, near enough */
 	bool has_external_address;
 	struct in_addr external_address;
 	void (*changed)(void *arg);
@@ -75,6 +76,7 @@ struct mapper {
 };
 
 /* Helpers of mapper.c the other two use (their comments are there). */
+void mapper_nft_warn(struct mapper *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mapper_audit(const struct audit_record *r);
 int mapper_backend_add(struct mapper *m, const struct nft_mapping *nm);
 struct map_result mapper_grant(struct mapper *m, const struct map_request *req, uint32_t lifetime,

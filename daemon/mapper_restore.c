@@ -89,7 +89,7 @@ int mapper_reinstall(struct mapper *m, size_t *reinstalled)
 		/* One that fails is logged and left to expire from our table
 		 * alone; the others must not wait for it. */
 		if ((rc = mapper_backend_add(m, &nm)) < 0)
-			log_warnx("nftables: cannot restore %s port %u: %s",
+			mapper_nft_warn(m, "nftables: cannot restore %s port %u: %s",
 				  policy_proto_name(l->proto), l->external_port, strerror(-rc));
 		else
 			(*reinstalled)++;

@@ -41,11 +41,16 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	family(out, "portleased_build_info", "gauge", "The running portleased's version.");
 	/* Our own version string: digits and dots, nothing to escape. */
 	evbuffer_add_printf(out, "portleased_build_info{version=\"%s\"} 1\n", st->version);
-	family(out, "portleased_uptime_seconds", "gauge", "Seconds since portleased started.");
-	evbuffer_add_printf(out, "portleased_uptime_seconds %" PRIu32 "\n", st->uptime);
-	family(out, "portleased_epoch_seconds", "gauge",
-	       "The NAT-PMP/PCP epoch: seconds since the lease table was started.");
-	evbuffer_add_printf(out, "portleased_epoch_seconds %" PRIu32 "\n", st->epoch);
+	/* Start times, not ages: Prometheus computes ages itself, and a
+	 * restart shows as a step. */
+	family(out, "portleased_start_time_seconds", "gauge",
+	       "When portleased started, in seconds since 1970.");
+	evbuffer_add_printf(out, "portleased_start_time_seconds %" PRId64 "\n", st->start_time);
+	family(out, "portleased_epoch_start_time_seconds", "gauge",
+	       "When the NAT-PMP/PCP epoch began, in seconds since 1970 (carried across a clean "
+	       "restart).");
+	evbuffer_add_printf(out, "portleased_epoch_start_time_seconds %" PRId64 "\n",
+			    st->epoch_start_time);
 	family(out, "portleased_external_address_info", "gauge",
 	       "The external IPv4 address mappings are reached on (absent: none known).");
 	if (st->has_external_address)
@@ -95,4 +100,18 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	       "NAT-PMP and PCP datagrams the kernel dropped unread: their socket's queue was full.");
 	evbuffer_add_printf(out, "portleased_receive_dropped_total %" PRIu64 "\n",
 			    c->receive_dropped);
+	family(out, "portleased_reloads_total", "counter",
+	       "Configuration reloads (SIGHUP, portleasectl reload), by outcome.");
+	evbuffer_add_printf(out,
+			    "portleased_reloads_total{result=\"applied\"} %" PRIu64 "\n"
+			    "portleased_reloads_total{result=\"refused\"} %" PRIu64 "\n",
+			    c->reloads[0], c->reloads[1]);
+	family(out, "portleased_nftables_errors_total", "counter",
+	       "Changes to nftables the kernel refused (each also logged).");
+	evbuffer_add_printf(out, "portleased_nftables_errors_total %" PRIu64 "\n",
+			    c->nftables_errors);
+	family(out, "portleased_lease_file_errors_total", "counter",
+	       "Writes of the lease file that failed (each also logged).");
+	evbuffer_add_printf(out, "portleased_lease_file_errors_total %" PRIu64 "\n",
+			    c->lease_file_errors);
 }

@@ -45,6 +45,12 @@ struct metrics_counters {
 	/* NAT-PMP and PCP datagrams the kernel dropped, their socket's receive
 	 * queue being full: requests that were never seen. */
 	uint64_t receive_dropped;
+	/* Reloads (SIGHUP, portleasectl reload), applied or refused. */
+	uint64_t reloads[2];  /* [0] applied, [1] refused */
+	/* Changes the kernel refused (nftables through the helper), and
+	 * lease file writes that failed. */
+	uint64_t nftables_errors;
+	uint64_t lease_file_errors;
 };
 
 /* One request of protocol p: answered (with result success) or dropped. */
@@ -54,7 +60,9 @@ void metrics_count_request(struct metrics_counters *c, enum metrics_protocol p, 
 /* The daemon at one moment. */
 struct daemon_status {
 	const char *version;
-	uint32_t uptime;  /* seconds */
+	uint32_t uptime;  /* seconds since this process started */
+	int64_t start_time;        /* Unix seconds: this process's start */
+	int64_t epoch_start_time;  /* Unix seconds: the NAT-PMP/PCP epoch's */
 	bool has_external_address;
 	struct in6_addr external_address;
 	uint32_t epoch;   /* NAT-PMP/PCP seconds since start of epoch */

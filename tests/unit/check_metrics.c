@@ -12,7 +12,8 @@
 static struct daemon_status sample(void)
 {
 	struct daemon_status st = {
-		.version = "1.2.3", .uptime = 3600, .epoch = 3599, .has_external_address = true,
+		.version = "1.2.3", .uptime = 3600, .start_time = 1796000000, .epoch = 3599,
+		.epoch_start_time = 1795990000, .has_external_address = true,
 		.external_address = unit_v4("203.0.113.1"), .leases = 7, .capacity = 4096,
 		.pinholes = 2, .by_origin = { 4, 2, 1 },
 	};
@@ -25,6 +26,10 @@ static struct daemon_status sample(void)
 	st.counters.events[METRICS_REFUSED][LEASE_ORIGIN_NATPMP] = 9;
 	st.counters.rate_limited = 8;
 	st.counters.receive_dropped = 42;
+	st.counters.reloads[0] = 3;
+	st.counters.reloads[1] = 1;
+	st.counters.nftables_errors = 2;
+	st.counters.lease_file_errors = 5;
 	return st;
 }
 
@@ -56,8 +61,8 @@ START_TEST(test_samples)
 	char *text = format(&st);
 	static const char *const want[] = {
 		"portleased_build_info{version=\"1.2.3\"} 1\n",
-		"portleased_uptime_seconds 3600\n",
-		"portleased_epoch_seconds 3599\n",
+		"portleased_start_time_seconds 1796000000\n",
+		"portleased_epoch_start_time_seconds 1795990000\n",
 		"portleased_external_address_info{address=\"203.0.113.1\"} 1\n",
 		"portleased_leases{origin=\"natpmp\"} 4\n",
 		"portleased_leases{origin=\"upnp\"} 1\n",
@@ -73,6 +78,11 @@ START_TEST(test_samples)
 		"portleased_mapping_events_total{event=\"expired\",origin=\"upnp\"} 0\n",
 		"portleased_rate_limited_total 8\n",
 		"portleased_receive_dropped_total 42\n",
+		"portleased_reloads_total{result=\"applied\"} 3\n",
+		"portleased_reloads_total{result=\"refused\"} 1\n",
+		"portleased_nftables_errors_total 2\n",
+		"portleased_lease_file_errors_total 5\n",
+		"# TYPE portleased_start_time_seconds gauge\n",
 		"# TYPE portleased_requests_total counter\n",
 		"# TYPE portleased_leases gauge\n",
 	};

@@ -25,6 +25,8 @@ expect "  portleasectl lists the 299 and no lease for 30150" \
 expect "  the log says why, and the audit log has the grant withdrawn" \
 	check 'grep -q "nftables: cannot add tcp port 30150: .*; the grant is withdrawn" "$LOG" && grep -q "audit event=deleted origin=natpmp proto=tcp client=$LAN1_IP internal=$LAN1_IP:30150 external_port=30150 .*by=nftables" "$LOG"'
 expect "  the last of the burst carries a connection" wan_reaches tcp 30299 "$WORK/lan1-tcp30299"
+expect "  the kernel's refusal is counted in the metrics" \
+	check '[ "$(ctl metrics | sed -n "s/^portleased_nftables_errors_total //p")" -ge 1 ]'
 expect "  our own burst of changes did not make the daemon rebuild its table" \
 	[ "$(grep -c "rebuilt with" "$LOG")" = "$rebuilds_before" ]
 packets_30299=$(in_router nft list set inet portleased allow4 | sed -n "s/.*$LAN1_IP \\. tcp \\. 30299 counter packets \\([0-9]*\\) .*/\\1/p")

@@ -100,6 +100,9 @@ scrape() { in_lan1 sh -c "printf 'GET /metrics HTTP/1.1\\r\\nHost: $ROUTER_LAN_I
 scraped=$(scrape)
 expect "a LAN host scrapes http://$ROUTER_LAN_IP:9737/metrics: 200, Prometheus text, the same counts" \
 	check 'echo "$scraped" | head -n 1 | grep -qx "HTTP/1.1 200 OK" && echo "$scraped" | grep -qx "Content-Type: text/plain; version=0.0.4; charset=utf-8" && [ "$(natpmp_counts "$scraped")" = "$after" ] && [ "$(sample "$scraped" portleased_leases_max)" = 4096 ]'
+started=$(sample "$scraped" portleased_start_time_seconds)
+expect "  its start time is this run's, in seconds since 1970 ($started, now $(date +%s))" \
+	check '[ -n "$started" ] && [ $(($(date +%s) - started)) -ge 0 ] && [ $(($(date +%s) - started)) -lt 120 ]'
 lines=$(echo "$scraped" | sed '1,/^$/d')
 expect "  every line of it is a comment or a well-formed sample ($(echo "$lines" | wc -l) lines)" \
 	check '[ -z "$(echo "$lines" | grep -vE "^# (HELP|TYPE) [a-z_]+ |^[a-z_]+(\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\})? [0-9]+\$")" ]'

@@ -35,5 +35,9 @@ out=$(ctl reload 2>&1); rc=$?
 expect "portleasectl reload of a good file: status 0 once it is applied ($out)" \
 	check '[ "$rc" = 0 ] && echo "$out" | grep -q "^configuration reloaded from $CONF ([0-9]* policy rules" &&
 	       [ "$(natpmpc_map "$NS_LAN1" 8600 8600 tcp 600)" = "8600 600" ]'
+metrics=$(ctl metrics)
+expect "the metrics count them: 2 applied, 2 refused" \
+	check 'echo "$metrics" | grep -qx "portleased_reloads_total{result=\"applied\"} 2" &&
+	       echo "$metrics" | grep -qx "portleased_reloads_total{result=\"refused\"} 2"'
 
 summary reload
