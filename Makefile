@@ -330,7 +330,11 @@ install: $(BUILD)/portleased $(BUILD)/portleased-nft $(BUILD)/portleasectl
 	install -m 0644 docs/portleasectl.8 $(DESTDIR)$(MANDIR)/man8/portleasectl.8
 	install -m 0644 docs/portleased.conf.5 $(DESTDIR)$(MANDIR)/man5/portleased.conf.5
 
+# An enabled unit leaves a link behind in multi-user.target.wants: the
+# link goes with the unit (systemctl disable where systemd runs).
 uninstall:
+	-[ -n "$(DESTDIR)" ] || ! [ -d /run/systemd/system ] || systemctl disable portleased.service 2>/dev/null
+	rm -f $(DESTDIR)$(SYSCONFDIR)/systemd/system/multi-user.target.wants/portleased.service
 	rm -f $(DESTDIR)$(SBINDIR)/portleased $(DESTDIR)$(or $(HELPER_DIR),$(SBINDIR))/portleased-nft \
 	  $(DESTDIR)$(SBINDIR)/portleasectl \
 	  $(DESTDIR)$(UNITDIR)/portleased.service \

@@ -66,6 +66,19 @@ int main(int argc, char **argv)
 	char err[CONFIG_ERROR_MAX], ct_err[CONFIG_ERROR_MAX], fw_err[CONFIG_ERROR_MAX];
 	int opt, fd = -1;
 
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("portleased-nft: the privileged helper of portleased(8).\n\n"
+		       "portleased starts it over a socketpair, never a person: it keeps\n"
+		       "CAP_NET_ADMIN and changes nftables only as portleased's configuration\n"
+		       "allows, checking every request again. See PRIVILEGE SEPARATION in\n"
+		       "portleased(8).\n");
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		printf("portleased-nft %s\n", PORTLEASED_VERSION);
+		return 0;
+	}
+	opterr = 0;  /* one line below says all there is to say */
 	while ((opt = getopt(argc, argv, "s:f:dv")) != -1) {
 		switch (opt) {
 		case 's': fd = atoi(optarg); break;
@@ -76,7 +89,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (fd < 0 || !h.config_path) {
-		fprintf(stderr, "portleased-nft is started by portleased, not by hand\n");
+		fprintf(stderr, "portleased-nft is started by portleased, not by hand (see --help)\n");
 		return 2;
 	}
 	log_init("portleased-nft", foreground ? log_stderr_output() : LOG_TO_SYSLOG, verbose);

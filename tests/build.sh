@@ -8,6 +8,7 @@ BUILD=${1:-build/packager}
 PASSED=0
 FAILED=0
 expect() { desc=$1; shift; if "$@"; then PASSED=$((PASSED + 1)); echo "ok - $desc"; else FAILED=$((FAILED + 1)); echo "not ok - $desc"; fi; }
+check() { eval "$1"; }
 
 for bin in portleased portleased-nft portleasectl; do
 	f="$BUILD/$bin"
@@ -23,5 +24,24 @@ for bin in portleased portleased-nft portleasectl; do
 done
 expect "portleased starts its helper from HELPER_DIR (/usr/libexec/portleased)" \
 	sh -c 'strings "$1" | grep -qx /usr/libexec/portleased' - "$BUILD/portleased"
+# make install and make uninstall into a staging root, the unit enabled
+# in between: what is left is the configuration, and no dangling link.
+STAGE=$(mktemp -d /tmp/portleased-stage.XXXXXX)
+trap 'rm -rf "$STAGE"' EXIT
+ARGS="BUILD=$BUILD HELPER_DIR=/usr/libexec/portleased PREFIX=/usr DESTDIR=$STAGE"
+# shellcheck disable=SC2086 # ARGS is words
+make --no-print-directory $ARGS install > "$STAGE.log" 2>&1
+expect "make install stages the binaries, the helper in HELPER_DIR, the unit, the man pages" \
+	check '[ -x "$STAGE/usr/sbin/portleased" ] && [ -x "$STAGE/usr/libexec/portleased/portleased-nft" ] &&
+	       grep -q "^ExecReload=/usr/sbin/portleasectl reload$" "$STAGE/lib/systemd/system/portleased.service" &&
+	       [ -f "$STAGE/usr/share/man/man8/portleased.8" ]'
+mkdir -p "$STAGE/etc/systemd/system/multi-user.target.wants"
+ln -s /lib/systemd/system/portleased.service "$STAGE/etc/systemd/system/multi-user.target.wants/"
+# shellcheck disable=SC2086
+make --no-print-directory $ARGS uninstall >> "$STAGE.log" 2>&1
+left=$(cd "$STAGE" && find . \( -type f -o -type l \) | sort | tr '\n' ' ')
+expect "make uninstall leaves the configuration alone, and no dangling link ($left)" \
+	[ "$left" = "./etc/portleased.conf " ]
+rm -f "$STAGE.log"
 echo "build: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

@@ -51,5 +51,10 @@ expect "  but does what the policy allows ($got)" \
 	check '[ "$got" = "rc=0" ] && in_router nft list map inet probe fwd4 | grep -q "tcp . 7777 "'
 expect "  and logs each refusal" check '[ "$(grep -c "portleased-nft warning: refused" "$WORK/probe.log")" -ge 4 ]'
 in_router nft delete table inet probe
+out=$("$BUILD/portleased-nft" --help); rc=$?
+out2=$("$BUILD/portleased-nft" -f "$CONF" 2>&1); rc2=$?
+expect "portleased-nft --help says it is portleased's helper (status $rc); run by hand it refuses (status $rc2: $out2)" \
+	check '[ "$rc" = 0 ] && echo "$out" | grep -q "privileged helper of portleased(8)" &&
+	       [ "$rc2" = 2 ] && echo "$out2" | grep -q "started by portleased, not by hand"'
 
 summary privsep
