@@ -6,7 +6,7 @@
 #                 again built with ASan+UBSan
 #   make install  PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 
-VERSION    := 0.1.0
+VERSION    := 1.0.0
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man

@@ -297,6 +297,13 @@ struct lease_store *lease_store_open(struct event_base *base, const char *path,
 		lease_store_close(s, false);
 		return NULL;
 	}
+	/* Written by root this once: the user's from the start, as later. */
+	if (owner && chown(s->path, owner->uid, owner->gid) < 0) {
+		snprintf(err, errlen, "lease file %s: cannot give it to user '%s': %s", path,
+			 owner->name, strerror(errno));
+		lease_store_close(s, false);
+		return NULL;
+	}
 	mapper_set_persistence(mapper, changed, s);
 	return s;
 }

@@ -35,7 +35,7 @@
 #include "daemon/sd_notify.h"
 
 #ifndef PORTLEASED_VERSION
-#define PORTLEASED_VERSION "0.1.0"
+#define PORTLEASED_VERSION "1.0.0"
 #endif
 
 /* How often the mappings are reviewed against the router's own services,

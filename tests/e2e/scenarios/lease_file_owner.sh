@@ -13,6 +13,8 @@ sed -i "s|^lease_file = .*|lease_file = \"$WORK/state/leases\";|" "$CONF"
 start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
 expect "the directory it made is the user's (nobody), mode 0700" \
 	[ "$(stat -c '%U %a' "$WORK/state")" = "nobody 700" ]
+expect "  and the lease file too, from its first write (made as root)" \
+	[ "$(stat -c '%U %a' "$WORK/state/leases")" = "nobody 600" ]
 got=$(natpmpc_map "$NS_LAN1" 8080 8080 tcp 600)
 i=0
 while [ $i -lt 30 ] && ! grep -q "eport=8080 " "$WORK/state/leases" 2>/dev/null; do
