@@ -16,6 +16,7 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 WORK=$(mktemp -d /tmp/portleased-system.XXXXXX)
 ROOT="$WORK/root"
 NSPAWN_PID=""
+NSPAWN_MOUNTED=""
 PASSED=0
 FAILED=0
 
@@ -31,7 +32,7 @@ cleanup() {
 		while [ $i -lt 100 ] && kill -0 "$NSPAWN_PID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 		kill -KILL "$NSPAWN_PID" 2>/dev/null
 	fi
-	umount "$WORK/nspawn-run" 2>/dev/null
+	[ -n "$NSPAWN_MOUNTED" ] && umount /run/systemd/nspawn 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -89,12 +90,10 @@ policy = (
 CONF
 
 # --- boot ---------------------------------------------------------------------
-mkdir -p "$WORK/nspawn-run" /run/systemd
 # nspawn keeps its state under /run/systemd/nspawn: a tmpfs of ours, since
-# the host has no systemd to own it.
+# the host has no systemd to own it; unmounted at the end.
 mkdir -p /run/systemd/nspawn
-mount -t tmpfs tmpfs "$WORK/nspawn-run"
-mount --bind "$WORK/nspawn-run" /run/systemd/nspawn
+mount -t tmpfs tmpfs /run/systemd/nspawn && NSPAWN_MOUNTED=1
 SYSTEMD_NSPAWN_TMPFS_TMP=1 systemd-nspawn --boot --register=no --keep-unit --private-network \
 	-D "$ROOT" -M portleased-test > "$WORK/console.log" 2>&1 &
 NSPAWN_PID=$!
