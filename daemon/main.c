@@ -288,6 +288,7 @@ static void tell_status(struct daemon *d)
 {
 	struct daemon_status st;
 	char text[sizeof(d->status)], addr[ADDR_STRLEN] = "none";
+	size_t hosts;
 	struct in_addr ext;
 
 	if (!sd_notify_wanted())
@@ -295,10 +296,10 @@ static void tell_status(struct daemon *d)
 	mapper_status(d->mapper, &st);
 	if (mapper_external_address(d->mapper, &ext))
 		inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	hosts = lease_host_count(mapper_leases(d->mapper));
 	snprintf(text, sizeof(text), "STATUS=%zu mapping%s (%zu IPv6 pinhole%s) for %zu host%s; "
 		 "external address %s", st.leases, st.leases == 1 ? "" : "s", st.pinholes,
-		 st.pinholes == 1 ? "" : "s", lease_host_count(mapper_leases(d->mapper)),
-		 lease_host_count(mapper_leases(d->mapper)) == 1 ? "" : "s", addr);
+		 st.pinholes == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s", addr);
 	if (strcmp(text, d->status) == 0)
 		return;
 	sd_notify_state(text);
