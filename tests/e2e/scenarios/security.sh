@@ -347,22 +347,45 @@ expect "100 addresses of one host get what is left of one host's 25 mappings ($c
 	       [ "$(echo "$answer" | sed "s/.*rtt_us=//")" -lt 1000000 ]'
 expect "  explain counts them for lan2's host" \
 	check 'ctl explain "$LAN_NET.77" tcp 9602 | grep -q "the client.s host ($LAN2_MAC) holds 25 of its 25 mappings"'
-# HTTP: 64 connections in all, 8 per host. lan2 holds one from each address.
-in_lan2 sh -c "i=20; while [ \$i -lt 120 ]; do sleep 4 | socat -u - TCP4:$ROUTER_LAN_IP:$HTTP_PORT,bind=$LAN_NET.\$i 2>/dev/null & i=\$((i + 1)); done; wait" &
+# HTTP: 64 connections in all, 8 per host. lan2 holds one from each address,
+# all opened by one process (100 socat processes take seconds to start on a
+# busy machine, and late ones would still be arriving when lan1 asks), which
+# says when all are open and holds them until told to stop (10 s at most).
+in_lan2 python3 -c '
+import os, socket, sys, time
+net, server, port, ready, stop = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+held = []
+for i in range(20, 120):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.bind(("%s.%d" % (net, i), 0))
+        s.connect((server, port))
+        held.append(s)
+    except OSError:
+        s.close()
+with open(ready, "w") as f:
+    f.write("%d\n" % len(held))
+deadline = time.monotonic() + 10
+while not os.path.exists(stop) and time.monotonic() < deadline:
+    time.sleep(0.05)
+' "$LAN_NET" "$ROUTER_LAN_IP" "$HTTP_PORT" "$WORK/crowd-ready" "$WORK/crowd-stop" &
 crowd_pid=$!
 # held: lan2's connections the router has. Those it refuses are closed
 # as the loop accepts them: on a busy machine that takes a moment.
 held() { in_router ss -Htn state established "( sport = :$HTTP_PORT )" | grep -c " $LAN_NET\.\([2-9][0-9]\|1[01][0-9]\):"; }
-sleep 1.5
 i=0
-while [ "$(held)" -gt 8 ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$WORK/crowd-ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0
+while [ "$(held)" -gt 8 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 held=$(held)
 start=$(date +%s%N)
 got=$(printf 'GET /rootDesc.xml HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n' "$ROUTER_LAN_IP" "$HTTP_PORT" |
 	in_lan1 timeout 3 socat -t 2 - "TCP4:$ROUTER_LAN_IP:$HTTP_PORT" 2>/dev/null | head -n 1 | tr -d '\r')
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-expect "while lan2's 100 addresses try to hold HTTP connections, the router keeps $held of them and lan1 is served in $ms ms ($got)" \
+expect "while lan2's 100 addresses try to hold HTTP connections ($(cat "$WORK/crowd-ready" 2>/dev/null || echo none) made), the router keeps $held of them and lan1 is served in $ms ms ($got)" \
 	check '[ "$held" -le 8 ] && [ "$got" = "HTTP/1.1 200 OK" ] && [ "$ms" -lt 1000 ]'
+touch "$WORK/crowd-stop"
 wait "$crowd_pid" 2>/dev/null
 # GENA: 32 subscriptions in all, 8 per host; events go to the subscriber itself.
 subscribed=0
