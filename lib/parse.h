@@ -25,5 +25,8 @@ bool parse_proto(const char *s, uint8_t *proto);
 const char *proto_name(uint8_t proto);
 /* An IPv4 address (written IPv4-mapped) or an IPv6 one, without prefix. */
 bool parse_address(const char *s, struct in6_addr *out);
+/* A link-layer address: six pairs of hex digits, in any case, separated
+ * by ":" (or all by "-"). */
+bool parse_mac(const char *s, uint8_t mac[6]);
 
 #endif

@@ -80,6 +80,22 @@ START_TEST(test_addresses)
 }
 END_TEST
 
+START_TEST(test_macs)
+{
+	static const uint8_t want[6] = { 0x02, 0xab, 0xcd, 0x00, 0x1f, 0xff };
+	uint8_t mac[6];
+
+	ck_assert(parse_mac("02:ab:cd:00:1f:ff", mac) && memcmp(mac, want, 6) == 0);
+	ck_assert(parse_mac("02-AB-CD-00-1F-FF", mac) && memcmp(mac, want, 6) == 0);
+	static const char *const bad[] = { "", "02:ab:cd:00:1f", "02:ab:cd:00:1f:ff:00",
+					   "02:ab:cd-00:1f:ff", "02:ab:cd:00:1f:fg", "2:ab:cd:00:1f:ff0",
+					   "02ab.cd00.1fff", " 02:ab:cd:00:1f:f" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse_mac(bad[i], mac), "took '%s'", bad[i]);
+	ck_assert(!parse_mac(NULL, mac));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parse");
@@ -89,6 +105,7 @@ int main(void)
 	tcase_add_test(tc, test_ports);
 	tcase_add_test(tc, test_protocols);
 	tcase_add_test(tc, test_addresses);
+	tcase_add_test(tc, test_macs);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
