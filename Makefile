@@ -21,7 +21,7 @@ SAN   ?=
 DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev \
              libexpat1-dev
 DEB_TEST  := check mandoc nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack \
-             python3-gi gir1.2-gupnpigd-1.0
+             python3-gi gir1.2-gupnpigd-1.0 dnsmasq-base busybox
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_BENCH := gnuplot-nox iperf3
 DEB_PKG   := debhelper dpkg-dev fakeroot lintian
@@ -75,7 +75,7 @@ CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c daemon/host.c daemon/ne
              daemon/lease.c daemon/leasefile.c daemon/pmp/natpmp.c daemon/pmp/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c priv/priv.c
-DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/device_files.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
                daemon/pmp/pcp_answer.c daemon/pmp/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c daemon/upnp/upnp_http.c daemon/upnp/upnp_ssdp.c \
@@ -191,7 +191,7 @@ $(LOADGEN): $(BUILD)/tests/bench/loadgen.o
 # seconds on a copy, so that a regression fails CI. libconfig itself leaks
 # a scanner buffer on some malformed files (its bug, once per load of an
 # operator's file), so fuzz_config does not hunt leaks.
-FUZZ_TARGETS := natpmp pcp ssdp http soap control leasefile nft_watch priv config
+FUZZ_TARGETS := natpmp pcp ssdp http soap control leasefile device_names nft_watch priv config
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 4

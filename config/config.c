@@ -363,6 +363,15 @@ static void set_defaults(struct config *cfg)
 	snprintf(cfg->lease_file, sizeof(cfg->lease_file), "%s", CONFIG_DEFAULT_LEASE_FILE);
 	snprintf(cfg->static_file, sizeof(cfg->static_file), "%s", CONFIG_DEFAULT_STATIC_FILE);
 	snprintf(cfg->user, sizeof(cfg->user), "%s", CONFIG_DEFAULT_USER);
+	/* Where Debian's DHCP servers keep their leases: dnsmasq, Kea, ISC. */
+	static const char *const lease_files[] = { "/var/lib/misc/dnsmasq.leases",
+						   "/var/lib/kea/kea-leases4.csv",
+						   "/var/lib/kea/kea-leases6.csv",
+						   "/var/lib/dhcp/dhcpd.leases" };
+	for (size_t i = 0; i < sizeof(lease_files) / sizeof(lease_files[0]); i++)
+		snprintf(cfg->dhcp_lease_files[i], sizeof(cfg->dhcp_lease_files[i]), "%s",
+			 lease_files[i]);
+	cfg->dhcp_lease_file_count = sizeof(lease_files) / sizeof(lease_files[0]);
 }
 
 /* A true-or-false member of root, if it is there. */
@@ -612,7 +621,8 @@ static int parse_metrics(struct parse_ctx *ctx, const config_setting_t *root,
 	return 0;
 }
 
-/* The lease file and the static file: an absolute path, or "" for none. */
+/* The lease file and the static file: an absolute path, or "" for none;
+ * the DHCP servers' lease files: a list of absolute paths. */
 static int parse_files(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
 {
 	const config_setting_t *s;
@@ -630,6 +640,26 @@ static int parse_files(struct parse_ctx *ctx, const config_setting_t *root, stru
 			return fail_at(ctx, s, "'static_file' must be an absolute path of at most %d "
 				       "bytes, or \"\" for none", CONFIG_STATIC_FILE_MAX);
 		snprintf(cfg->static_file, sizeof(cfg->static_file), "%s", text);
+	}
+	if ((s = config_setting_get_member(root, "dhcp_lease_files"))) {
+		if (!config_setting_is_array(s) && !config_setting_is_list(s))
+			return fail_at(ctx, s, "'dhcp_lease_files' must be a list of paths such as "
+				       "[ \"/var/lib/misc/dnsmasq.leases\" ], or [ ] for none");
+		if (config_setting_length(s) > CONFIG_MAX_DHCP_LEASE_FILES)
+			return fail_at(ctx, s, "at most %d DHCP lease files",
+				       CONFIG_MAX_DHCP_LEASE_FILES);
+		cfg->dhcp_lease_file_count = 0;
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+			text = config_setting_get_string(e);
+			if (!text || *text != '/' || strlen(text) > CONFIG_DHCP_LEASE_FILE_MAX)
+				return fail_at(ctx, e, "a DHCP lease file must be an absolute path "
+					       "of at most %d bytes", CONFIG_DHCP_LEASE_FILE_MAX);
+			snprintf(cfg->dhcp_lease_files[cfg->dhcp_lease_file_count],
+				 sizeof(cfg->dhcp_lease_files[0]), "%s", text);
+			cfg->dhcp_lease_file_count++;
+		}
 	}
 	return 0;
 }
@@ -692,7 +722,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
 					     "static_mappings", "lease_file", "static_file",
-					     "keep_state_on_stop", "hairpin",
+					     "dhcp_lease_files", "keep_state_on_stop", "hairpin",
 					     "firewall_integration", "user", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 

@@ -32,6 +32,8 @@
 #define CONFIG_USER_MAX 32
 #define CONFIG_DEFAULT_USER "portleased"
 #define CONFIG_MAX_STATIC 256
+#define CONFIG_MAX_DHCP_LEASE_FILES 8
+#define CONFIG_DHCP_LEASE_FILE_MAX 255
 #define CONFIG_DESCRIPTION_MAX 128
 
 /* A port forward the operator declares: no policy check, no expiry, and no
@@ -86,6 +88,10 @@ struct config {
 	char lease_file[CONFIG_LEASE_FILE_MAX + 1];
 	/* The operator's runtime static mappings (static_file.h); "" for none. */
 	char static_file[CONFIG_STATIC_FILE_MAX + 1];
+	/* The LAN's DHCP servers' lease files, for device names
+	 * (device_names.h); missing ones are skipped. */
+	char dhcp_lease_files[CONFIG_MAX_DHCP_LEASE_FILES][CONFIG_DHCP_LEASE_FILE_MAX + 1];
+	size_t dhcp_lease_file_count;
 	/* LAN hosts reach mappings at the external address too. */
 	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */

@@ -86,6 +86,14 @@ size_t audit_format(char *buf, size_t cap, const struct audit_record *r)
 		field(&l, "by", "%s", r->by);
 	if (r->result)
 		quoted_field(&l, "result", r->result);
+	if (r->device.has_mac) {
+		char mac[HOST_ID_STRLEN];
+
+		field(&l, "mac", "%s", mac_format(r->device.mac, mac));
+	}
+	/* device_names.h keeps only a host name's characters: no quoting. */
+	if (r->device.name)
+		field(&l, "device", "%s", r->device.name);
 	if (r->description && *r->description)
 		quoted_field(&l, "description", r->description);
 	return l.len;

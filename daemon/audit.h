@@ -24,6 +24,7 @@ struct audit_record {
 	uint8_t proto;
 	struct in6_addr client;   /* :: for none (a static mapping) */
 	struct in6_addr internal_addr;
+	struct lan_device device;  /* the internal address's: mac=, device= */
 	uint16_t internal_port;
 	bool has_external_port;
 	uint16_t external_port;

@@ -189,6 +189,30 @@ static void json_address(struct evbuffer *out, const struct in6_addr *a)
 	evbuffer_add_printf(out, "\"%s\"", addr_format(a, text));
 }
 
+/* A device as the table shows it: its name, else its link-layer address. */
+static const char *device_text(const struct lan_device *d, char mac[HOST_ID_STRLEN])
+{
+	if (d->name)
+		return d->name;
+	return d->has_mac ? mac_format(d->mac, mac) : "-";
+}
+
+/* ,"mac":...,"device":... (null for what is not known) */
+static void json_device(struct evbuffer *out, const struct lan_device *d)
+{
+	char mac[HOST_ID_STRLEN];
+
+	if (d->has_mac)
+		evbuffer_add_printf(out, ",\"mac\":\"%s\"", mac_format(d->mac, mac));
+	else
+		evbuffer_add_printf(out, ",\"mac\":null");
+	evbuffer_add_printf(out, ",\"device\":");
+	if (d->name)
+		control_json_string(out, d->name);
+	else
+		evbuffer_add_printf(out, "null");
+}
+
 void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
 			 bool json)
 {
@@ -248,6 +272,7 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 				evbuffer_add_printf(out, ",\"last_used\":%lld", (long long)l->last_used);
 			else
 				evbuffer_add_printf(out, ",\"last_used\":null");
+			json_device(out, &l->device);
 			evbuffer_add_printf(out, "}");
 		}
 		evbuffer_add_printf(out, "]}\n");
@@ -260,29 +285,33 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 	/* The address columns as wide as their widest entry: IPv6 ones are
 	 * long, IPv4 ones short. */
 	int internal_width = (int)strlen("INTERNAL"), client_width = (int)strlen("CLIENT");
+	int device_width = (int)strlen("DEVICE");
 	for (size_t i = 0; i < n; i++) {
-		char internal[ADDR_STRLEN + 8], client[ADDR_STRLEN];
+		char internal[ADDR_STRLEN + 8], client[ADDR_STRLEN], mac[HOST_ID_STRLEN];
 		int w = (int)strlen(endpoint(internal, &leases[i].internal_addr,
 					     leases[i].internal_port));
 
 		internal_width = w > internal_width ? w : internal_width;
+		w = (int)strlen(device_text(&leases[i].device, mac));
+		device_width = w > device_width ? w : device_width;
 		w = leases[i].permanent ? 1 : (int)strlen(addr_format(&leases[i].client, client));
 		client_width = w > client_width ? w : client_width;
 	}
-	evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s %10s %12s %-9s %s\n", "PROTO",
-			    "EXTERNAL", internal_width, "INTERNAL", client_width, "CLIENT", "VIA",
-			    "EXPIRES", "PACKETS", "BYTES", "LAST USED", "DESCRIPTION");
+	evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-*s %-6s %-8s %10s %12s %-9s %s\n", "PROTO",
+			    "EXTERNAL", internal_width, "INTERNAL", device_width, "DEVICE",
+			    client_width, "CLIENT", "VIA", "EXPIRES", "PACKETS", "BYTES", "LAST USED",
+			    "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		const struct control_lease *l = &leases[i];
 		char ext[8] = "-", internal[ADDR_STRLEN + 8], client[ADDR_STRLEN];
-		char remaining[DURATION_MAX], idle[DURATION_MAX + 4];
+		char remaining[DURATION_MAX], idle[DURATION_MAX + 4], mac[HOST_ID_STRLEN];
 
 		if (!l->pinhole)
 			snprintf(ext, sizeof(ext), "%u", l->external_port);
-		evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-6s %-8s ", proto_name(l->proto), ext,
-				    internal_width,
+		evbuffer_add_printf(out, "%-5s %-8s %-*s %-*s %-*s %-6s %-8s ", proto_name(l->proto),
+				    ext, internal_width,
 				    endpoint(internal, &l->internal_addr, l->internal_port),
-				    client_width, l->permanent ? "-" : addr_format(&l->client, client),
+				    device_width, device_text(&l->device, mac), client_width, l->permanent ? "-" : addr_format(&l->client, client),
 				    l->origin,
 				    l->permanent ? "never" : duration_text(remaining, l->remaining));
 		if (l->has_counters && l->used)
@@ -432,6 +461,11 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 				    e->taken_by ? "\"" : "", e->taken_by ? lease_conflict_name(e->taken_by) : "null",
 				    e->taken_by ? "\"" : "", host,
 				    e->client_leases, e->client_quota, e->leases, e->capacity);
+		evbuffer_add_printf(out, ",\"device\":");
+		if (e->device_name)
+			control_json_string(out, e->device_name);
+		else
+			evbuffer_add_printf(out, "null");
 		if (e->has_lifetime)
 			evbuffer_add_printf(out, ",\"lifetime\":%u", e->lifetime_granted);
 		evbuffer_add_printf(out, "}\n");
@@ -460,8 +494,9 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 		evbuffer_add_printf(out, "external port %u is taken: another allowed port would be "
 				    "given, unless the client insists on that one\n",
 				    e->external_port);
-	evbuffer_add_printf(out, "the client's host (%s) holds %zu of its %zu mappings; the table "
-			    "%zu of %zu\n", host, e->client_leases, e->client_quota, e->leases,
+	evbuffer_add_printf(out, "the client's host (%s%s%s) holds %zu of its %zu mappings; the "
+			    "table %zu of %zu\n", host, e->device_name ? ", " : "",
+			    e->device_name ? e->device_name : "", e->client_leases, e->client_quota, e->leases,
 			    e->capacity);
 	if (e->decision.allow && e->has_lifetime)
 		evbuffer_add_printf(out, "a lifetime of %u s would be granted as %u s%s\n",

@@ -74,6 +74,7 @@ struct control_lease {
 	struct in6_addr internal_addr;
 	uint16_t internal_port;
 	struct in6_addr client;
+	struct lan_device device;    /* the internal address's */
 	const char *origin;          /* "natpmp", "pcp", "upnp" */
 	const char *description;     /* from the client: untrusted bytes */
 	int64_t created, expires;
@@ -104,6 +105,7 @@ struct control_explanation {
 	uint8_t proto;
 	struct in6_addr client;
 	struct host_id host;            /* client's: whose mappings count against the quota */
+	const char *device_name;        /* client's, from the DHCP leases; NULL: none */
 	bool external_port_free;
 	enum lease_conflict taken_by;   /* the router's service, another rule's forward */
 	size_t client_leases, client_quota, leases, capacity;  /* client_leases: its host's */

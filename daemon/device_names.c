@@ -61,7 +61,7 @@ static bool take_name(const char *s, size_t len, char out[DEVICE_NAME_MAX + 1])
 {
 	if (len > 0 && s[len - 1] == '.')
 		len--;
-	if (len == 0 || len > DEVICE_NAME_MAX)
+	if (len == 0 || len > DEVICE_NAME_MAX || s[len - 1] == '.')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -73,6 +73,14 @@ static bool take_name(const char *s, size_t len, char out[DEVICE_NAME_MAX + 1])
 	memcpy(out, s, len);
 	out[len] = '\0';
 	return true;
+}
+
+bool device_name_valid(const char *s)
+{
+	char copy[DEVICE_NAME_MAX + 1];
+	size_t len = strlen(s);
+
+	return len > 0 && s[len - 1] != '.' && take_name(s, len, copy);
 }
 
 static bool add(struct device_names *t, enum key_kind kind, const uint8_t *mac,

@@ -29,6 +29,9 @@
 
 struct device_names;
 
+/* Whether s is a name this table would keep. */
+bool device_name_valid(const char *s);
+
 struct device_names *device_names_new(void);
 void device_names_free(struct device_names *t);
 /* Forgets every name, to parse the files again. */

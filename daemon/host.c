@@ -3,12 +3,18 @@
 
 #include <stdio.h>
 
+const char *mac_format(const uint8_t mac[6], char buf[HOST_ID_STRLEN])
+{
+	snprintf(buf, HOST_ID_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+	return buf;
+}
+
 const char *host_id_format(const struct host_id *h, char buf[HOST_ID_STRLEN])
 {
 	switch (h->kind) {
 	case HOST_MAC:
-		snprintf(buf, HOST_ID_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", h->mac[0], h->mac[1],
-			 h->mac[2], h->mac[3], h->mac[4], h->mac[5]);
+		mac_format(h->mac, buf);
 		break;
 	case HOST_UNRESOLVED_V4:
 		snprintf(buf, HOST_ID_STRLEN, "unresolved-ipv4");

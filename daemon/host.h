@@ -54,8 +54,19 @@ static inline bool host_id_equal(const struct host_id *a, const struct host_id *
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
+/* A LAN device as operators see it: its link-layer address, and the name
+ * a DHCP server's lease gave it (device_names.h). */
+struct lan_device {
+	bool has_mac;
+	uint8_t mac[6];
+	const char *name;  /* NULL: none; valid until the lease files are next
+			      re-read, which is never during a callback */
+};
+
 const char *host_id_format(const struct host_id *h, char buf[HOST_ID_STRLEN]);
 /* A hash of h under seed, for tables that hosts must not be able to steer. */
 uint32_t host_id_hash(const struct host_id *h, uint32_t seed);
+/* "aa:bb:cc:dd:ee:ff" into buf. */
+const char *mac_format(const uint8_t mac[6], char buf[HOST_ID_STRLEN]);
 
 #endif

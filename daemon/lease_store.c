@@ -42,6 +42,11 @@ static struct leasefile_record record_of(const struct mapper *m, const struct le
 	if (l->nfilters)
 		memcpy(r.filters, l->filters, l->nfilters * sizeof(*r.filters));
 	snprintf(r.description, sizeof(r.description), "%s", l->description);
+	struct lan_device device = mapper_device_of(m, l);
+	r.has_mac = device.has_mac;
+	memcpy(r.mac, device.mac, sizeof(r.mac));
+	if (device.name)
+		snprintf(r.device, sizeof(r.device), "%s", device.name);
 	return r;
 }
 

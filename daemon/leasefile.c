@@ -96,6 +96,13 @@ size_t leasefile_format(char *buf, size_t cap, const struct leasefile_record *r)
 				put(&o, "%%%02x", *c);
 		}
 	}
+	if (r->has_mac) {
+		char mac[HOST_ID_STRLEN];
+
+		put(&o, " mac=%s", mac_format(r->mac, mac));
+	}
+	if (r->device[0])
+		put(&o, " device=%s", r->device);
 	return finish(&o);
 }
 
@@ -291,6 +298,13 @@ int leasefile_parse(const char *line, struct leasefile_record *r)
 		} else if (strncmp(token, "description=", 12) == 0) {
 			if (!parse_description(v, r->description))
 				return -1;
+		} else if (strncmp(token, "mac=", 4) == 0) {
+			if (!(r->has_mac = parse_mac(v, r->mac)))
+				return -1;
+		} else if (strncmp(token, "device=", 7) == 0) {
+			if (!device_name_valid(v))
+				return -1;
+			snprintf(r->device, sizeof(r->device), "%s", v);
 		}
 	}
 	if (!has_proto || !has_origin || !has_internal || !has_iport || !has_eport ||

@@ -8,7 +8,12 @@
  *   lease proto=tcp origin=natpmp client=192.168.1.10 internal=192.168.1.10
  *         iport=8080 eport=8080 created=1795000100 expires=1795003700
  *         [nonce=24HEX] [filter=PREFIX/LEN,PORT]... [peer=1]
- *         [description=PERCENT-ENCODED]
+ *         [description=PERCENT-ENCODED] [mac=MAC] [device=NAME]
+ *
+ * (mac and device: the device the mapping's traffic goes to, as the
+ * neighbour table and the DHCP leases knew it when the file was written;
+ * the mac lets a restart count a restored mapping for its host before the
+ * host is heard from again.)
  *
  * (one line per lease). A static mapping has no client and expires=never.
  */
@@ -20,6 +25,7 @@
 #include <stdint.h>
 
 #include "priv/filter.h"
+#include "daemon/device_names.h"
 #include "daemon/lease.h"
 
 #define LEASEFILE_LINE_MAX 2048
@@ -43,6 +49,9 @@ struct leasefile_record {
 	struct remote_filter filters[FILTER_MAX];
 	bool peer;  /* PCP PEER: the filters are its remote peers */
 	char description[LEASE_DESCRIPTION_MAX + 1];
+	bool has_mac;
+	uint8_t mac[6];
+	char device[DEVICE_NAME_MAX + 1];  /* "": none */
 };
 
 /* Each writes one line, newline included, and returns its length (0 if it

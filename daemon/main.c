@@ -30,6 +30,7 @@
 #include "priv/nft.h"
 #include "daemon/priv_client.h"
 #include "daemon/neigh_watch.h"
+#include "daemon/device_files.h"
 #include "lib/privdrop.h"
 #include "daemon/router_ports.h"
 #include "daemon/sd_notify.h"
@@ -60,6 +61,7 @@ struct daemon {
 	struct metrics_server *metrics;  /* NULL without metrics.listen */
 	struct addr_watch *addr_watch;
 	struct neigh_watch *neigh_watch;  /* NULL: every address is an unresolved host */
+	struct device_files *device_files;  /* NULL: no device names */
 	struct own_addresses own;  /* every interface's, kept current by addr_watch */
 	struct lease_store *leases;  /* NULL without a lease_file */
 	struct nft_watch *nft_watch;
@@ -85,6 +87,13 @@ static struct host_id host_of(void *arg, const struct in6_addr *addr)
 	struct daemon *d = arg;
 
 	return neigh_watch_host(d->neigh_watch, addr);
+}
+
+static const char *name_of(void *arg, const uint8_t *mac, const struct in6_addr *addr)
+{
+	struct daemon *d = arg;
+
+	return device_files_name(d->device_files, mac, addr);
 }
 
 static int router_serves(void *arg, uint8_t proto, uint16_t port, const struct in_addr *external)
@@ -356,6 +365,8 @@ static int reload(struct daemon *d, char *msg, size_t len)
 	read_own_addresses(d);
 	if (update_external_address(d))
 		pmp_server_announce(d->pmp);
+	if (d->device_files)
+		device_files_configure(d->device_files, &d->cfg);
 	mapper_sync_static(d->mapper, &d->cfg);
 	removed = mapper_apply_policy(d->mapper);
 	mapper_metrics(d->mapper)->reloads[0]++;
@@ -522,6 +533,10 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	if (!d->neigh_watch)
 		log_warnx("%s; every LAN address counts as the same host", err);
 	mapper_set_host_lookup(d->mapper, host_of, d);
+	d->device_files = device_files_new(d->base, &d->cfg);
+	if (!d->device_files)
+		log_warnx("out of memory for device names; mappings show addresses only");
+	mapper_set_name_lookup(d->mapper, name_of, d);
 	/* Also with a configured address: a reload may remove it. */
 	d->addr_watch = addr_watch_new(d->base, on_addresses_changed, d, err, sizeof(err));
 	if (!d->addr_watch)
@@ -612,7 +627,11 @@ static void stop(struct daemon *d)
 		event_free(d->on_hup);
 	metrics_server_free(d->metrics);
 	addr_watch_free(d->addr_watch);
+	/* The lease file's last write still asks for hosts and names. */
 	neigh_watch_free(d->neigh_watch);
+	d->neigh_watch = NULL;
+	device_files_free(d->device_files);
+	d->device_files = NULL;
 	nft_watch_free(d->nft_watch);
 	if (d->forwards_timer)
 		event_free(d->forwards_timer);

@@ -194,6 +194,7 @@ static void forget_lease(struct mapper *m, struct lease *l, const char *event, c
 	mapper_audit(&(struct audit_record){
 		.event = event, .origin = lease_origin_name(l->origin), .proto = l->proto,
 		.client = l->client, .internal_addr = l->internal_addr,
+		.device = mapper_device_of(m, l),
 		.internal_port = l->internal_port, .has_external_port = addr_is_v4(&l->internal_addr),
 		.external_port = l->external_port, .rule_line = rule_line(m, l->rule), .by = by,
 		.description = l->description,
@@ -541,6 +542,7 @@ void mapper_log_decision(struct mapper *m, const struct map_request *req,
 	mapper_audit(&(struct audit_record){
 		.event = ok ? event : "refused", .origin = lease_origin_name(req->origin),
 		.proto = req->proto, .client = req->client, .internal_addr = req->internal_addr,
+		.device = mapper_device_at(m, &req->internal_addr),
 		.internal_port = req->internal_port,
 		.has_external_port = ok && addr_is_v4(&req->internal_addr),
 		.external_port = res->external_port, .lifetime = ok ? res->lifetime : 0,
@@ -1171,6 +1173,38 @@ struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *add
 	if (m->host_of)
 		return m->host_of(m->host_of_arg, addr);
 	return host_id_unresolved(addr_is_v4(addr));
+}
+
+void mapper_set_name_lookup(struct mapper *m, mapper_name_fn name_of, void *arg)
+{
+	m->name_of = name_of;
+	m->name_of_arg = arg;
+}
+
+static struct lan_device device_of_host(const struct mapper *m, const struct host_id *host,
+					const struct in6_addr *addr)
+{
+	struct lan_device d = { .has_mac = host->kind == HOST_MAC };
+
+	if (d.has_mac)
+		memcpy(d.mac, host->mac, sizeof(d.mac));
+	if (m->name_of)
+		d.name = m->name_of(m->name_of_arg, d.has_mac ? d.mac : NULL, addr);
+	return d;
+}
+
+struct lan_device mapper_device_at(const struct mapper *m, const struct in6_addr *addr)
+{
+	struct host_id host = mapper_host_of(m, addr);
+
+	return device_of_host(m, &host, addr);
+}
+
+struct lan_device mapper_device_of(const struct mapper *m, const struct lease *l)
+{
+	if (l->host.kind == HOST_MAC && addr_equal(&l->client, &l->internal_addr))
+		return device_of_host(m, &l->host, &l->internal_addr);
+	return mapper_device_at(m, &l->internal_addr);
 }
 
 void mapper_set_router_serves(struct mapper *m, mapper_router_serves_fn serves, void *arg)

@@ -215,6 +215,17 @@ void mapper_set_host_lookup(struct mapper *m, mapper_host_fn host_of, void *arg)
 /* The host of a LAN client's address; HOST_NONE for :: (the operator). */
 struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *addr);
 
+/* The name a DHCP server's lease gives a device (mac NULL: not known),
+ * for list, explain and the audit lines; NULL for none. */
+typedef const char *(*mapper_name_fn)(void *arg, const uint8_t *mac, const struct in6_addr *addr);
+void mapper_set_name_lookup(struct mapper *m, mapper_name_fn name_of, void *arg);
+/* The device at a LAN address: its host's link-layer address, its name. */
+struct lan_device mapper_device_at(const struct mapper *m, const struct in6_addr *addr);
+/* The device a mapping's traffic goes to: the host that asked, when it
+ * asked for itself (it is known even once its neighbour entry is gone),
+ * else whichever host has the internal address now. */
+struct lan_device mapper_device_of(const struct mapper *m, const struct lease *l);
+
 /* The router's addresses, which the caller keeps current: no mapping or
  * PEER may have its internal side at what own_addr_refusal refuses
  * (MAP_NOT_A_HOST). Without them only addresses no host has are refused. */

@@ -43,6 +43,8 @@ struct mapper {
 	void *router_serves_arg;
 	mapper_host_fn host_of;
 	void *host_of_arg;
+	mapper_name_fn name_of;
+	void *name_of_arg;
 	struct mapper_conflict_source conflicts;
 	const struct own_addresses *own;
 	struct lease_table *leases;

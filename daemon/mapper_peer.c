@@ -71,7 +71,8 @@ static struct map_result peer_remove_remote(struct mapper *m, struct lease *l,
 	if (res.status == MAP_OK)
 		mapper_audit(&(struct audit_record){
 			.event = "deleted", .origin = "pcp", .proto = l->proto, .client = l->client,
-			.internal_addr = l->internal_addr, .internal_port = l->internal_port,
+			.internal_addr = l->internal_addr, .device = mapper_device_of(m, l),
+			.internal_port = l->internal_port,
 			.has_external_port = addr_is_v4(&l->internal_addr),
 			.external_port = l->external_port, .by = "client", .has_peer = true,
 			.peer_addr = asked.remote.net, .peer_port = asked.port,

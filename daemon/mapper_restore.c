@@ -51,8 +51,11 @@ enum map_status mapper_restore(struct mapper *m, const struct leasefile_record *
 	lifetime_ms = (uint64_t)(r->expires - now) * 1000;
 	fields.proto = r->proto;
 	fields.client = r->client;
-	if (r->origin != LEASE_ORIGIN_STATIC)
-		fields.host = mapper_host_of(m, &r->client);
+	fields.host = mapper_host_of(m, &r->client);
+	/* After a reboot the neighbour table is empty: the host that asked
+	 * for itself is the one the file remembers, until it is heard from. */
+	if (fields.host.kind != HOST_MAC && r->has_mac && addr_equal(&r->client, &r->internal_addr))
+		fields.host = host_id_of_mac(r->mac);
 	fields.internal_addr = r->internal_addr;
 	fields.internal_port = r->internal_port;
 	fields.external_port = r->external_port;
@@ -173,7 +176,8 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
 	m->metrics.events[METRICS_GRANTED][LEASE_ORIGIN_STATIC]++;
 	mapper_audit(&(struct audit_record){
 		.event = "granted", .origin = "static", .proto = sm->proto,
-		.internal_addr = sm->internal_addr, .internal_port = sm->internal_port,
+		.internal_addr = sm->internal_addr, .device = mapper_device_at(m, &sm->internal_addr),
+		.internal_port = sm->internal_port,
 		.has_external_port = addr_is_v4(&sm->internal_addr),
 		.external_port = sm->external_port, .result = "ok", .by = "operator",
 		.description = sm->description,

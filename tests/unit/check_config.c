@@ -56,6 +56,8 @@ START_TEST(test_defaults)
 	ck_assert(cfg.hairpin);
 	ck_assert(!cfg.keep_state_on_stop);
 	ck_assert_str_eq(cfg.lease_file, "/var/lib/portleased/leases");
+	ck_assert_uint_eq(cfg.dhcp_lease_file_count, 4);
+	ck_assert_str_eq(cfg.dhcp_lease_files[0], "/var/lib/misc/dnsmasq.leases");
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
 	ck_assert_uint_eq(cfg.policy.rules[0].external_ports.hi, 65535);
@@ -86,6 +88,7 @@ START_TEST(test_full_rule)
 			      "control = { socket = \"/run/pl/ctl.sock\"; group = \"netadmin\"; };\n"
 			      "metrics = { listen = \"[::1]:9100\"; };\n"
 			      "hairpin = false; keep_state_on_stop = true; lease_file = \"\";\n"
+			      "dhcp_lease_files = [ \"/tmp/hosts/odhcpd\", \"/tmp/dhcp.leases\" ];\n"
 			      "static_mappings = ( { protocol = \"tcp\"; external_port = 80;\n"
 			      "  internal_address = \"192.168.1.20\"; internal_port = 8000;\n"
 			      "  description = \"web\"; },\n"
@@ -114,6 +117,8 @@ START_TEST(test_full_rule)
 	ck_assert(!cfg.hairpin);
 	ck_assert(cfg.keep_state_on_stop);
 	ck_assert_str_eq(cfg.lease_file, "");
+	ck_assert_uint_eq(cfg.dhcp_lease_file_count, 2);
+	ck_assert_str_eq(cfg.dhcp_lease_files[1], "/tmp/dhcp.leases");
 	ck_assert_uint_eq(cfg.static_count, 2);
 	ck_assert_uint_eq(cfg.statics[0].proto, IPPROTO_TCP);
 	ck_assert_uint_eq(cfg.statics[0].external_port, 80);
@@ -186,6 +191,9 @@ static const struct {
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; colour = 1; } );\n", "unknown setting 'colour' in a static mapping" },
 	{ MINIMAL "policy = ();\nhairpin = 1;\n", "'hairpin' must be true or false" },
 	{ MINIMAL "policy = ();\nlease_file = \"leases\";\n", "'lease_file' must be an absolute path" },
+	{ MINIMAL "policy = ();\ndhcp_lease_files = \"/tmp/x\";\n", "test.conf:4: 'dhcp_lease_files' must be a list" },
+	{ MINIMAL "policy = ();\ndhcp_lease_files = [ \"dnsmasq.leases\" ];\n", "test.conf:4: a DHCP lease file must be an absolute path" },
+	{ MINIMAL "policy = ();\ndhcp_lease_files = [ \"/a\", \"/b\", \"/c\", \"/d\", \"/e\", \"/f\", \"/g\", \"/h\", \"/i\" ];\n", "at most 8 DHCP lease files" },
 	{ MINIMAL "policy = ();\nkeep_state_on_stop = \"no\";\n", "'keep_state_on_stop' must be true or false" },
 	{ MINIMAL "policy = ();\nenable_pcp = 1;\n", "'enable_pcp' must be true or false" },
 	{ MINIMAL "policy = ();\nupnp = true;\n", "'upnp' must be a group" },

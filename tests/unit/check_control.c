@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/control.h"
@@ -152,9 +153,15 @@ START_TEST(test_list_formats)
 	inet_pton(AF_INET6, "2001:db8::10", &rows[1].internal_addr);
 	rows[1].client = rows[1].internal_addr;
 	rows[0].conflict = LEASE_CONFLICT_ROUTER_SERVES;
+	/* The device: its name, else its link-layer address. */
+	rows[0].device = (struct lan_device){ .has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x0a },
+					      .name = "nas" };
+	rows[1].device = (struct lan_device){ .has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x0b } };
 	control_format_list(b, rows, 2, false);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "PROTO"));
+	ck_assert_ptr_nonnull(strstr(text, " 192.168.1.10:8080   nas               192.168.1.10 "));
+	ck_assert_ptr_nonnull(strstr(text, " [2001:db8::10]:9000 02:00:00:00:00:0b 2001:db8::10 "));
 	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10:8080"));
 	ck_assert_ptr_nonnull(strstr(text, "[2001:db8::10]:9000"));
 	ck_assert_ptr_nonnull(strstr(text, "9m59s"));
@@ -173,27 +180,32 @@ START_TEST(test_list_formats)
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "{\"leases\":[{\"protocol\":\"tcp\",\"external_port\":18080,"
 					   "\"internal_address\":\"192.168.1.10\",\"internal_port\":8080,"));
+	ck_assert_ptr_nonnull(strstr(text, "\"last_used\":1590,\"mac\":\"02:00:00:00:00:0a\","
+					   "\"device\":\"nas\"}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"mac\":\"02:00:00:00:00:0b\",\"device\":null}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"description\":\"evil\\\\x1b]0;title\\\\x07\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));
-	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300,\"last_used\":1590}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300,\"last_used\":1590,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"external_port\":null"));
 	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":0,\"peers\":null,"
 					   "\"conflict\":\"router_serves\","));
 	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":1,\"peers\":null,\"conflict\":null,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null,"
-					   "\"last_used\":null}]}"));
+					   "\"last_used\":null,"));
 	free(text);
 
 	/* A static mapping: no client, never expires. */
 	rows[0].permanent = true;
 	rows[0].origin = "static";
+	rows[0].device = (struct lan_device){ 0 };
 	control_format_list(b, rows, 1, false);
 	text = unit_take_text(b);
-	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10:8080 -      static never "));
+	ck_assert_ptr_nonnull(strstr(text, "192.168.1.10:8080 -      -      static never "));
 	free(text);
 	control_format_list(b, rows, 1, true);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "\"internal_port\":8080,\"client\":null,\"origin\":\"static\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"mac\":null,\"device\":null}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":null,\"remaining\":null,"));
 	free(text);
 
@@ -250,6 +262,16 @@ START_TEST(test_explanations)
 	ck_assert_ptr_nonnull(strstr(text, "the client's host (02:00:00:00:00:01) holds 8 of its 8"));
 	ck_assert_ptr_null(strstr(text, "from the WAN"));
 	free(text);
+	e.device_name = "nas";
+	control_format_explanation(b, &e, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "the client's host (02:00:00:00:00:01, nas) holds 8 of"));
+	free(text);
+	control_format_explanation(b, &e, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\"device\":\"nas\""));
+	free(text);
+	e.device_name = NULL;
 	e.taken_by = LEASE_CONFLICT_ROUTER_SERVES;
 	control_format_explanation(b, &e, false);
 	text = unit_take_text(b);
@@ -277,7 +299,8 @@ START_TEST(test_explanations)
 			       "\"external_port_free\":false,\"taken_by\":null,"
 			       "\"host\":\"02:00:00:00:00:01\","
 			       "\"client_leases\":8,\"client_quota\":8,"
-			       "\"leases\":9,\"capacity\":1024,\"lifetime\":86400}\n");
+			       "\"leases\":9,\"capacity\":1024,\"device\":null,"
+			       "\"lifetime\":86400}\n");
 	free(text);
 	evbuffer_free(b);
 }

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/leasefile.h"
@@ -47,6 +48,17 @@ START_TEST(test_round_trip)
 	n = leasefile_format(line, sizeof(line), &r);
 	ck_assert_str_eq(line, "lease proto=udp origin=static internal=2001:db8:1::20 iport=9000 "
 			       "eport=9000 created=5 expires=never\n");
+	line[n - 1] = '\0';
+	ck_assert_int_eq(leasefile_parse(line, &back), 0);
+	ck_assert_mem_eq(&back, &r, sizeof(r));
+
+	/* The device: its link-layer address and the name its DHCP lease gave it. */
+	r = full();
+	r.has_mac = true;
+	memcpy(r.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x0a }, 6);
+	snprintf(r.device, sizeof(r.device), "nas.lan");
+	n = leasefile_format(line, sizeof(line), &r);
+	ck_assert_ptr_nonnull(strstr(line, " mac=02:00:00:00:00:0a device=nas.lan\n"));
 	line[n - 1] = '\0';
 	ck_assert_int_eq(leasefile_parse(line, &back), 0);
 	ck_assert_mem_eq(&back, &r, sizeof(r));
@@ -111,6 +123,9 @@ START_TEST(test_bad_lines_refused)
 		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 description=a%2",
 		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 description=a%00b",
 		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 junk",
+		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 mac=02:00:00:00:00",
+		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 device=a%20b",
+		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 device=",
 		/* a PEER mapping is PCP's, with its remote peers */
 		"lease proto=tcp origin=pcp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 peer=1",
 		"lease proto=tcp origin=natpmp client=1.2.3.4 internal=1.2.3.4 iport=1 eport=1 created=1 expires=2 filter=5.6.7.8/32,9 peer=1",

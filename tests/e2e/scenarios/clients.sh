@@ -59,7 +59,7 @@ expect "GUPnP-IGD finds the router over SSDP and maps tcp 18900 ($(cat "$WORK/gu
 	grep -q "^mapped $ROUTER_WAN_IP:18900\$" "$WORK/gupnp.out"
 expect "  the WAN host reaches lan1 through it" wan_reaches tcp 18900 "$WORK/lan1-tcp8900"
 expect "  the operator sees it, with the client's description" \
-	check 'ctl list | grep -qE "^tcp +18900 +$LAN1_IP:8900 +$LAN1_IP +upnp .*gupnp client\$"'
+	check 'ctl list | grep -qE "^tcp +18900 +$LAN1_IP:8900 +[0-9a-f:]{17} +$LAN1_IP +upnp .*gupnp client\$"'
 waits_for_exit "$gupnp_pid" 20
 expect "  and when the client removes it, it is gone" \
 	check '! ctl list | grep -qE "^tcp +18900 " && wan_blocked tcp 18900 "$WORK/lan1-tcp8900"'
@@ -79,7 +79,7 @@ for library in nat-upnp nat-api @achingbrain/nat-port-mapper; do
 	expect "$library maps tcp $port ($(head -n 1 "$WORK/npm-$port.out"))" grep -q "^mapped $port\$" "$WORK/npm-$port.out"
 	expect "  the WAN host reaches lan1 through it" wan_reaches tcp "$port" "$WORK/lan1-tcp$port"
 	expect "  the operator sees it: lan1's, over UPnP, with the client's description" \
-		check 'ctl list | grep -qE "^tcp +$port +$LAN1_IP:$port +$LAN1_IP +upnp .*$library client\$"'
+		check 'ctl list | grep -qE "^tcp +$port +$LAN1_IP:$port +[0-9a-f:]{17} +$LAN1_IP +upnp .*$library client\$"'
 	waits_for_exit "$npm_pid" 25
 	if [ "$library" = @achingbrain/nat-port-mapper ]; then
 		# Its unmap sends DeletePortMapping with an empty NewProtocol (a

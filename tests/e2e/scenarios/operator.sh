@@ -7,6 +7,8 @@
 # (tests/e2e/scenario.sh BUILD_DIR operator).
 . "$(dirname "$0")/common.sh"
 
+LAN1_MAC=$(mac_of "$NS_LAN1")
+
 ctl() { "$CTL" -s "$WORK/control.sock" "$@" -F "$WORK/static"; }
 # Mappings of both LAN hosts, for flush to tell apart.
 listen_tcp "$NS_LAN2" 7000 "$WORK/lan2-tcp7000"
@@ -29,7 +31,7 @@ expect "  and when its last connection came (${last_used:-none}, now $(date +%s)
 expect "  nft lists the whole table (its dynamic sets and rules included) without trouble" \
 	check 'in_router nft list table inet portleased > /dev/null'
 expect "list prints it as a table row for people" \
-	check 'ctl list | grep -qE "^tcp +8700 +$LAN1_IP:8700 +$LAN1_IP +natpmp +(9m|10m)"'
+	check 'ctl list | grep -qE "^tcp +8700 +$LAN1_IP:8700 +$LAN1_MAC +$LAN1_IP +natpmp +(9m|10m)"'
 got=$(ctl status)
 expect "status shows the version, the external address and the lease count" \
 	check 'echo "$got" | grep -q "^portleased " && echo "$got" | grep -q "^external address: $ROUTER_WAN_IP\$" && echo "$got" | grep -q "^leases: $(echo "$json" | grep -o "\"protocol\"" | wc -l) of "'

@@ -24,7 +24,7 @@ expect "a static mapping declared in the config carries traffic after a reload" 
 expect "  its kernel element has no timeout" \
 	check 'in_router nft list map inet portleased fwd4 | tr "," "\n" | grep "tcp \. 8900 " | grep -qv "expires"'
 expect "  list shows it as static, no client, never expiring" \
-	check 'ctl list | grep -qE "^tcp +8900 +$LAN2_IP:8900 +- +static +never .* declared\$"'
+	check 'ctl list | grep -qE "^tcp +8900 +$LAN2_IP:8900 +([0-9a-f:]{17}|-) +- +static +never .* declared\$"'
 got=$(natpmpc_map "$NS_LAN2" 8900 8900 tcp 0)
 expect "  the host behind it cannot remove it over NAT-PMP ($got)" [ "$got" = "failed : not authorized" ]
 got=$(natpmpc_map "$NS_LAN2" 8900 8900 tcp 600)
