@@ -82,7 +82,7 @@ DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c d
                daemon/nft_watch.c priv/forwards.c daemon/priv_client.c lib/privdrop.c daemon/sd_notify.c daemon/main.c
 # The privileged half: nftables and conntrack, and the checks before them;
 # none of the parsers of what LAN hosts send, no libevent, no expat.
-HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/privdrop.c \
+HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/neigh_get.c lib/privdrop.c \
                config/config.c config/static_file.c config/policy.c \
                priv/priv.c priv/own_addr.c priv/filter.c priv/forwards.c \
                nft/nft.c nft/nft_ruleset.c nft/nft_firewall.c nft/nft_elements.c \

@@ -175,9 +175,17 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 
 	if ((m = config_setting_get_member(s, "clients"))) {
 		text = config_setting_get_string(m);
-		if (!text || !addr_parse_prefix(text, &rule->clients))
+		if (text && strncmp(text, "mac:", 4) == 0) {
+			if (!parse_mac(text + 4, rule->mac))
+				return fail_at(ctx, m, "'clients' \"%s\": a link-layer address is "
+					       "six pairs of hex digits, such as "
+					       "\"mac:02:5e:10:00:00:0a\"", text);
+			rule->by_mac = true;
+		} else if (!text || !addr_parse_prefix(text, &rule->clients)) {
 			return fail_at(ctx, m, "'clients' must be an address or prefix such as "
-				       "\"192.168.1.0/24\"");
+				       "\"192.168.1.0/24\", or a host's link-layer address such "
+				       "as \"mac:02:5e:10:00:00:0a\"");
+		}
 	}
 	if ((m = config_setting_get_member(s, "protocol"))) {
 		text = config_setting_get_string(m);

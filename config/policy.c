@@ -2,6 +2,7 @@
 #include "config/policy.h"
 
 #include <netinet/in.h>
+#include <string.h>
 
 static bool in_range(const struct port_range *r, uint16_t port)
 {
@@ -14,7 +15,8 @@ static bool rule_matches_endpoint(const struct policy_rule *rule, const struct p
 {
 	return (rule->proto == POLICY_PROTO_ANY || rule->proto == q->proto) &&
 	       in_range(&rule->internal_ports, q->internal_port) &&
-	       addr_in_prefix(&q->client, &rule->clients) &&
+	       (rule->by_mac ? q->has_mac && memcmp(q->mac, rule->mac, sizeof(q->mac)) == 0 :
+			       addr_in_prefix(&q->client, &rule->clients)) &&
 	       (!q->third_party || !rule->allow || rule->third_party);
 }
 
@@ -35,10 +37,20 @@ bool policy_may_allow_ipv6(const struct policy *policy)
 	for (size_t i = 0; i < policy->count; i++) {
 		const struct addr_prefix *c = &policy->rules[i].clients;
 
-		/* IPv4 prefixes live inside ::ffff:0:0/96 */
-		if (policy->rules[i].allow && (c->len < 96 || !addr_is_v4(&c->net)))
+		/* IPv4 prefixes live inside ::ffff:0:0/96; a host named by its
+		 * link-layer address may have IPv6 addresses too. */
+		if (policy->rules[i].allow &&
+		    (policy->rules[i].by_mac || c->len < 96 || !addr_is_v4(&c->net)))
 			return true;
 	}
+	return false;
+}
+
+bool policy_uses_mac(const struct policy *policy)
+{
+	for (size_t i = 0; i < policy->count; i++)
+		if (policy->rules[i].by_mac)
+			return true;
 	return false;
 }
 

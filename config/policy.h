@@ -23,6 +23,11 @@ struct port_range {
 
 struct policy_rule {
 	bool allow;
+	/* The clients: a prefix, or (by_mac) every address of the host with
+	 * this link-layer address, as the router's neighbour table knows it,
+	 * so that the rule follows IPv6 privacy addresses and DHCP changes. */
+	bool by_mac;
+	uint8_t mac[6];
 	struct addr_prefix clients;
 	uint8_t proto;
 	struct port_range internal_ports;
@@ -40,6 +45,8 @@ struct policy {
 
 struct policy_query {
 	struct in6_addr client;
+	bool has_mac;      /* the client's host's link-layer address is known */
+	uint8_t mac[6];
 	bool third_party;  /* the mapping is for another host than client */
 	uint8_t proto;
 	uint16_t internal_port;
@@ -64,6 +71,9 @@ size_t policy_allowed_external(const struct policy *policy, const struct policy_
 /* Whether some allow rule can match an IPv6 client, i.e. whether IPv6
  * pinholes can be granted at all. */
 bool policy_may_allow_ipv6(const struct policy *policy);
+/* Whether a rule names clients by link-layer address: only then need a
+ * query carry one. */
+bool policy_uses_mac(const struct policy *policy);
 
 const char *policy_proto_name(uint8_t proto);
 

@@ -427,10 +427,17 @@ static void add_rule(struct evbuffer *out, const struct policy_rule *r)
 	char net[ADDR_STRLEN];
 	unsigned len = r->clients.len;
 
-	addr_format(&r->clients.net, net);
-	if (addr_is_v4(&r->clients.net) && len >= 96)
-		len -= 96;
-	evbuffer_add_printf(out, "%s clients %s/%u", r->allow ? "allow" : "deny", net, len);
+	if (r->by_mac) {
+		char mac[HOST_ID_STRLEN];
+
+		evbuffer_add_printf(out, "%s clients mac:%s", r->allow ? "allow" : "deny",
+				    mac_format(r->mac, mac));
+	} else {
+		addr_format(&r->clients.net, net);
+		if (addr_is_v4(&r->clients.net) && len >= 96)
+			len -= 96;
+		evbuffer_add_printf(out, "%s clients %s/%u", r->allow ? "allow" : "deny", net, len);
+	}
 	if (r->proto != POLICY_PROTO_ANY)
 		evbuffer_add_printf(out, " protocol %s", proto_name(r->proto));
 	add_range(out, "internal_ports", &r->internal_ports);

@@ -152,7 +152,10 @@ static void explain(struct control_server *s, const struct control_request *req,
 	enum lease_conflict taken_by = takes == ROUTER_PORT_SERVED ? LEASE_CONFLICT_ROUTER_SERVES :
 				       takes == ROUTER_PORT_FORWARDED ? LEASE_CONFLICT_FORWARDED :
 				       LEASE_CONFLICT_NONE;
-	struct control_explanation e = {
+	struct control_explanation e;
+
+	mapper_query_mac(s->mapper, &q, &host);
+	e = (struct control_explanation){
 		.decision = policy_check(&s->cfg->policy, &q), .internal_port = req->port,
 		.external_port = external, .proto = req->proto, .client = req->addr,
 		/* a pinhole's external port is its own internal endpoint's */

@@ -594,13 +594,31 @@ static void queue_refresh(struct mapper *m, struct lease *l, const struct nft_ma
 	lease_set_expiry(m->leases, l, expires_ms);
 }
 
-struct policy_query mapper_request_query(const struct map_request *req, uint16_t external_port)
+void mapper_query_mac(const struct mapper *m, struct policy_query *q, const struct host_id *host)
 {
-	return (struct policy_query){
+	struct host_id looked_up;
+
+	if (!policy_uses_mac(&m->cfg->policy))
+		return;
+	if (!host || host->kind != HOST_MAC) {
+		looked_up = mapper_host_of(m, &q->client);
+		host = &looked_up;
+	}
+	if ((q->has_mac = host->kind == HOST_MAC))
+		memcpy(q->mac, host->mac, sizeof(q->mac));
+}
+
+struct policy_query mapper_request_query(const struct mapper *m, const struct map_request *req,
+					 uint16_t external_port)
+{
+	struct policy_query q = {
 		.client = req->client, .third_party = !addr_equal(&req->client, &req->internal_addr),
 		.proto = req->proto, .internal_port = req->internal_port,
 		.external_port = external_port,
 	};
+
+	mapper_query_mac(m, &q, NULL);
+	return q;
 }
 
 struct policy_decision mapper_decide_lease(const struct mapper *m, const struct lease *l)
@@ -611,6 +629,9 @@ struct policy_decision mapper_decide_lease(const struct mapper *m, const struct 
 		.external_port = l->external_port,
 	};
 
+	/* The host the lease was granted to: it still is, when its
+	 * neighbour entry has gone stale and been dropped. */
+	mapper_query_mac(m, &q, &l->host);
 	return policy_check(&m->cfg->policy, &q);
 }
 
@@ -751,7 +772,7 @@ static struct map_result install_granted(struct mapper *m, struct lease *fields,
 struct map_result mapper_grant_pinhole(struct mapper *m, const struct map_request *req,
 				       uint32_t lifetime)
 {
-	struct policy_query q = mapper_request_query(req, req->internal_port);
+	struct policy_query q = mapper_request_query(m, req, req->internal_port);
 	struct policy_decision d = policy_check(&m->cfg->policy, &q);
 	struct remote_filter filters[FILTER_MAX];
 	struct lease fields;
@@ -842,7 +863,7 @@ struct map_result mapper_grant(struct mapper *m, const struct map_request *req, 
 {
 	struct port_range allowed[POLICY_MAX_RANGES];
 	int rules[POLICY_MAX_RANGES];
-	struct policy_query q = mapper_request_query(req, req->suggested_external_port);
+	struct policy_query q = mapper_request_query(m, req, req->suggested_external_port);
 	size_t nallowed = 0;
 	struct policy_decision d = { .allow = false, .rule = -1 };
 	int port;
@@ -957,7 +978,7 @@ static struct map_result make_way(struct mapper *m, const struct map_request *re
 struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 {
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
-	struct policy_query q = mapper_request_query(req, req->suggested_external_port);
+	struct policy_query q = mapper_request_query(m, req, req->suggested_external_port);
 	struct policy_decision d = { .allow = false, .rule = -1 };
 	bool decided = false;
 	struct map_result res;

@@ -215,6 +215,11 @@ void mapper_set_host_lookup(struct mapper *m, mapper_host_fn host_of, void *arg)
 /* The host of a LAN client's address; HOST_NONE for :: (the operator). */
 struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *addr);
 
+/* The link-layer address of q's client's host, for policy rules that name
+ * one (policy_uses_mac): host's if the caller knows it (NULL: not), else
+ * the neighbour table's. */
+void mapper_query_mac(const struct mapper *m, struct policy_query *q, const struct host_id *host);
+
 /* The name a DHCP server's lease gives a device (mac NULL: not known),
  * for list, explain and the audit lines; NULL for none. */
 typedef const char *(*mapper_name_fn)(void *arg, const uint8_t *mac, const struct in6_addr *addr);

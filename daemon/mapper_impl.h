@@ -94,7 +94,8 @@ uint64_t mapper_now_ms(void);
 bool mapper_owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce);
 bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request *req,
 			uint32_t lifetime, struct policy_decision d, struct map_result *res);
-struct policy_query mapper_request_query(const struct map_request *req, uint16_t external_port);
+struct policy_query mapper_request_query(const struct mapper *m, const struct map_request *req,
+					 uint16_t external_port);
 struct policy_decision mapper_decide_lease(const struct mapper *m, const struct lease *l);
 bool mapper_refusal_logged(struct mapper *m, const struct in6_addr *client);
 void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by);

@@ -203,6 +203,7 @@ struct map_result mapper_peer(struct mapper *m, const struct peer_request *req,
 	}
 	if (lifetime == 0)  /* no PEER mapping to delete; a flow ends as it would have */
 		return (struct map_result){ .status = MAP_OK, .rule = -1 };
+	mapper_query_mac(m, &q, NULL);
 	if (policy_allowed_external(&m->cfg->policy, &q, allowed, NULL, POLICY_MAX_RANGES) == 0)
 		return peer_refused(m, req, MAP_DENIED, "no policy rule allows the port");
 	if (report_flow(m, req, lifetime, external_addr, &res) == 0)

@@ -23,6 +23,7 @@
 #include "priv/forwards.h"
 #include "lib/ifaddr.h"
 #include "lib/log.h"
+#include "lib/neigh_get.h"
 #include "priv/nft.h"
 #include "priv/own_addr.h"
 #include "priv/priv.h"
@@ -57,6 +58,13 @@ static void hello(int fd, int rc, const struct helper *h, const char *message)
 	msg.has_conntrack = h && h->conntrack;
 	snprintf(msg.message, sizeof(msg.message), "%s", message);
 	send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+}
+
+/* A client's link-layer address, from the kernel's neighbour table on the
+ * LAN interfaces: what a MAC rule of the policy is checked against. */
+static bool kernel_mac_of(const struct config *cfg, const struct in6_addr *addr, uint8_t mac[6])
+{
+	return neigh_get_mac(cfg->lan_interfaces, cfg->lan_interface_count, addr, mac);
 }
 
 int main(int argc, char **argv)
@@ -122,6 +130,7 @@ int main(int argc, char **argv)
 		hello(fd, -EPERM, NULL, err);
 		return 1;
 	}
+	priv_set_mac_lookup(kernel_mac_of);
 	hello(fd, 0, &h, h.conntrack ? "" : ct_err);
 	serve(&h, fd);
 	conntrack_close(h.conntrack);

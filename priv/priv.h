@@ -148,6 +148,14 @@ int priv_batch_item_check(const struct priv_batch_item *item, const char **why);
 int priv_authorize(const struct config *cfg, const struct own_addresses *own,
 		   const struct priv_request *r, const struct in_addr *external_addresses,
 		   size_t n_external, const char **why);
+/* How the checks learn a client's link-layer address, for policy rules
+ * that name hosts by one (policy_uses_mac): the helper asks the kernel's
+ * neighbour table itself rather than take the daemon's word. Without one
+ * (the default), such rules match no client. */
+typedef bool (*priv_mac_fn)(const struct config *cfg, const struct in6_addr *addr,
+			    uint8_t mac[6]);
+void priv_set_mac_lookup(priv_mac_fn lookup);
+
 /* Whether m is a static mapping that cfg does not name: the helper reads
  * its config (and static file) again before refusing it, since portleasectl
  * add writes the file just before. */

@@ -191,6 +191,8 @@ static const struct {
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; colour = 1; } );\n", "unknown setting 'colour' in a static mapping" },
 	{ MINIMAL "policy = ();\nhairpin = 1;\n", "'hairpin' must be true or false" },
 	{ MINIMAL "policy = ();\nlease_file = \"leases\";\n", "'lease_file' must be an absolute path" },
+	{ MINIMAL "policy = ( { action = \"allow\"; clients = \"mac:02:5e:10:00:0a\"; } );\n", "test.conf:3: 'clients' \"mac:02:5e:10:00:0a\": a link-layer address is six pairs of hex digits" },
+	{ MINIMAL "policy = ( { action = \"allow\"; clients = \"02:5e:10:00:00:0a\"; } );\n", "or a host's link-layer address such as \"mac:02:5e:10:00:00:0a\"" },
 	{ MINIMAL "policy = ();\ndhcp_lease_files = \"/tmp/x\";\n", "test.conf:4: 'dhcp_lease_files' must be a list" },
 	{ MINIMAL "policy = ();\ndhcp_lease_files = [ \"dnsmasq.leases\" ];\n", "test.conf:4: a DHCP lease file must be an absolute path" },
 	{ MINIMAL "policy = ();\ndhcp_lease_files = [ \"/a\", \"/b\", \"/c\", \"/d\", \"/e\", \"/f\", \"/g\", \"/h\", \"/i\" ];\n", "at most 8 DHCP lease files" },

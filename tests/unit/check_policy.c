@@ -200,6 +200,45 @@ START_TEST(test_may_allow_ipv6)
 }
 END_TEST
 
+/* A rule naming a host by link-layer address follows it to any of its
+ * addresses, IPv4 or IPv6, and matches nothing when the host is unknown. */
+START_TEST(test_mac_rules)
+{
+	static const uint8_t nas[6] = { 2, 0x5e, 0x10, 0, 0, 0x0a };
+	struct policy_rule *r = &pol.rules[pol.count++];
+
+	memset(r, 0, sizeof(*r));
+	r->allow = true;
+	r->by_mac = true;
+	memcpy(r->mac, nas, sizeof(nas));
+	r->internal_ports = (struct port_range){ 1, 65535 };
+	r->external_ports = (struct port_range){ 1, 65535 };
+	add_rule(&pol, false, "::/0", POLICY_PROTO_ANY, 1, 65535, 1, 65535);
+	ck_assert(policy_uses_mac(&pol));
+	ck_assert(policy_may_allow_ipv6(&pol));
+
+	struct policy_query q = { .client = unit_v4("192.168.1.10"), .proto = IPPROTO_TCP,
+				  .internal_port = 22, .external_port = 2222, .has_mac = true };
+	memcpy(q.mac, nas, sizeof(nas));
+	ck_assert_int_eq(policy_check(&pol, &q).rule, 0);
+	q.client = unit_v6("2001:db8::1234:5678");  /* a privacy address of the same host */
+	ck_assert(policy_check(&pol, &q).allow);
+	q.mac[5] = 0x0b;  /* another host */
+	ck_assert_int_eq(policy_check(&pol, &q).rule, 1);
+	q.mac[5] = 0x0a;
+	q.has_mac = false;  /* the router does not know the host */
+	ck_assert(!policy_check(&pol, &q).allow);
+
+	struct port_range out[4];
+	q.has_mac = true;
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 4), 1);
+	q.has_mac = false;
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 4), 0);
+	pol.rules[0].by_mac = false;
+	ck_assert(!policy_uses_mac(&pol));
+}
+END_TEST
+
 START_TEST(test_third_party_needs_permission)
 {
 	struct policy_query q = { .client = unit_v4("192.168.1.10"), .third_party = true,
@@ -239,6 +278,7 @@ int main(void)
 	tcase_add_test(tc, test_allowed_external_agrees_with_check);
 	tcase_add_test(tc, test_ipv6_client_not_matched_by_v4_rule);
 	tcase_add_test(tc, test_third_party_needs_permission);
+	tcase_add_test(tc, test_mac_rules);
 	tcase_add_test(tc, test_may_allow_ipv6);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

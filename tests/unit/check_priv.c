@@ -353,6 +353,40 @@ START_TEST(test_pack_round_trip)
 }
 END_TEST
 
+/* The kernel's neighbour table, as the helper would read it: only
+ * 192.168.1.10 is the NAS. */
+static bool fake_mac_of(const struct config *c, const struct in6_addr *addr, uint8_t mac[6])
+{
+	struct in6_addr nas = unit_v4("192.168.1.10");
+
+	(void)c;
+	if (addr_equal(addr, &nas)) {
+		memcpy(mac, (uint8_t[6]){ 2, 0x5e, 0x10, 0, 0, 0x0a }, 6);
+		return true;
+	}
+	return false;
+}
+
+/* A rule by MAC is checked against the helper's own lookup, not the
+ * daemon's word: the request carries no MAC at all. */
+START_TEST(test_mac_rule)
+{
+	char err[CONFIG_ERROR_MAX];
+
+	ck_assert_int_eq(config_load_string("external_interface = \"wan0\";\n"
+					    "lan_interfaces = [ \"br-lan\" ];\n"
+					    "policy = ( { action = \"allow\"; clients = \"mac:02:5e:10:00:00:0a\"; } );\n",
+					    "test.conf", &cfg, err, sizeof(err)), 0);
+	ck_assert(cfg.policy.rules[0].by_mac && cfg.policy.rules[0].mac[5] == 0x0a);
+	ck_assert_int_eq(authorize(), -EPERM);  /* no lookup: the rule matches no one */
+	priv_set_mac_lookup(fake_mac_of);
+	ck_assert_int_eq(authorize(), 0);
+	r.mapping.client = r.mapping.internal_addr = unit_v4("192.168.1.11");
+	ck_assert_int_eq(authorize(), -EPERM);
+	priv_set_mac_lookup(NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("priv");
@@ -366,6 +400,7 @@ int main(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_pack_round_trip);
+	tcase_add_test(tc, test_mac_rule);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

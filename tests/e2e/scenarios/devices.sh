@@ -73,6 +73,28 @@ expect "a host name with shell and terminal characters is not shown (lan2: its M
 expect "a lease file anyone may write is not read, and the log says so" \
 	check '! ctl list | grep -q spoofed && grep -q "device names: $WORK/world-writable.leases: writable by anyone: not read" "$LOG"'
 
+# A rule naming lan1 by its link-layer address: ssh from the WAN, which
+# the other rules deny; it follows lan1 to a new address.
+sed -i "s|^policy = (|policy = (\n  { action = \"allow\"; clients = \"mac:$LAN1_MAC\"; internal_ports = 22; external_ports = \"2222-2223\"; },|" "$CONF"
+reload
+listen_tcp "$NS_LAN1" 22 "$WORK/lan1-ssh"
+got=$(natpmpc_map "$NS_LAN1" 2222 22 tcp 600)
+expect "a rule by MAC lets lan1 map its port 22 ($got)" \
+	check '[ "$got" = "2222 600" ] && wan_reaches tcp 2222 "$WORK/lan1-ssh"'
+got=$(natpmpc_map "$NS_LAN2" 2223 22 tcp 600)
+expect "  and no other host ($got)" [ "$got" = "failed : not authorized" ]
+# lan1 is given another address (the way a DHCP change or a new IPv6
+# privacy address comes), and talks from it.
+ip -n "$NS_LAN1" address del "$LAN1_IP/24" dev eth0
+ip -n "$NS_LAN1" address add "$LAN_NET.60/24" dev eth0
+ip -n "$NS_LAN1" route add default via "$ROUTER_LAN_IP"
+in_lan1 busybox ping -c 1 -W 2 "$ROUTER_LAN_IP" > /dev/null
+got=$(natpmpc_map "$NS_LAN1" 2223 22 tcp 600)
+expect "  the rule follows lan1 to $LAN_NET.60, in the daemon and in the helper ($got)" \
+	check '[ "$got" = "2223 600" ] && wan_reaches tcp 2223 "$WORK/lan1-ssh"'
+expect "  explain names the rule by its MAC" \
+	check 'ctl explain "$LAN_NET.60" tcp 22 2223 | grep -q "allowed by the rule at line [0-9]* (allow clients mac:$LAN1_MAC internal_ports 22 external_ports 2222-2223)"'
+
 kill "$DNSMASQ_PID"
 wait "$DNSMASQ_PID" 2>/dev/null
 summary devices
