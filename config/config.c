@@ -146,10 +146,46 @@ static int check_known_members(struct parse_ctx *ctx, const config_setting_t *gr
 	return 0;
 }
 
+/* A duration: seconds as a number, or text such as "90s", "15m", "12h",
+ * "7d", "2w"; at least a second, at most CONFIG_IDLE_TIMEOUT_MAX. */
+static int get_duration(struct parse_ctx *ctx, const config_setting_t *m, const char *name,
+			unsigned long *seconds)
+{
+	const char *text = config_setting_get_string(m);
+	long long n;
+
+	if (config_setting_type(m) == CONFIG_TYPE_INT || config_setting_type(m) == CONFIG_TYPE_INT64) {
+		n = config_setting_get_int64(m);
+		if (n >= 1 && n <= CONFIG_IDLE_TIMEOUT_MAX) {
+			*seconds = (unsigned long)n;
+			return 0;
+		}
+	} else if (text && parse_duration(text, CONFIG_IDLE_TIMEOUT_MAX, seconds) && *seconds > 0) {
+		return 0;
+	}
+	return fail_at(ctx, m, "'%s' must be a duration from 1 s to 366 days: seconds, or a "
+		       "number with s, m, h, d or w, such as \"12h\" or \"7d\"", name);
+}
+
+/* Text for people, up to max bytes, no control character, into out. */
+static int get_text(struct parse_ctx *ctx, const config_setting_t *m, const char *name,
+		    size_t max, char *out)
+{
+	const char *text = config_setting_get_string(m);
+
+	if (!text || strlen(text) > max)
+		return fail_at(ctx, m, "'%s' must be text of at most %zu bytes", name, max);
+	for (const char *c = text; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return fail_at(ctx, m, "'%s' must not hold control characters", name);
+	snprintf(out, max + 1, "%s", text);
+	return 0;
+}
+
 static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct policy_rule *rule)
 {
 	static const char *const known[] = { "action", "clients", "protocol", "internal_ports",
-					     "external_ports", "third_party", NULL };
+					     "external_ports", "third_party", "idle_timeout", NULL };
 	const config_setting_t *m;
 	const char *text;
 
@@ -197,6 +233,16 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 			return fail_at(ctx, m, "'third_party' must be true or false");
 		rule->third_party = config_setting_get_bool(m);
 	}
+	if ((m = config_setting_get_member(s, "idle_timeout"))) {
+		unsigned long seconds;
+
+		if (get_duration(ctx, m, "idle_timeout", &seconds) < 0)
+			return -1;
+		if (!rule->allow)
+			return fail_at(ctx, m, "'idle_timeout' is for allow rules: a deny rule "
+				       "allows no mapping");
+		rule->idle_timeout = (uint32_t)seconds;
+	}
 	if ((m = config_setting_get_member(s, "internal_ports")) &&
 	    get_port_range(ctx, m, &rule->internal_ports) < 0)
 		return -1;
@@ -223,7 +269,8 @@ static int parse_static(struct parse_ctx *ctx, const config_setting_t *s,
 			struct static_mapping *sm)
 {
 	static const char *const known[] = { "protocol", "external_port", "internal_address",
-					     "internal_port", "description", NULL };
+					     "internal_port", "description", "owner", "purpose",
+					     "review_by", NULL };
 	const config_setting_t *m;
 	const char *text;
 	bool has_external;
@@ -260,15 +307,20 @@ static int parse_static(struct parse_ctx *ctx, const config_setting_t *s,
 				       "external_port is its internal_port");
 		sm->external_port = sm->internal_port;
 	}
-	if ((m = config_setting_get_member(s, "description"))) {
+	if ((m = config_setting_get_member(s, "description")) &&
+	    get_text(ctx, m, "description", CONFIG_DESCRIPTION_MAX, sm->description) < 0)
+		return -1;
+	if ((m = config_setting_get_member(s, "owner")) &&
+	    get_text(ctx, m, "owner", CONFIG_OWNER_MAX, sm->owner) < 0)
+		return -1;
+	if ((m = config_setting_get_member(s, "purpose")) &&
+	    get_text(ctx, m, "purpose", CONFIG_DESCRIPTION_MAX, sm->purpose) < 0)
+		return -1;
+	if ((m = config_setting_get_member(s, "review_by"))) {
 		text = config_setting_get_string(m);
-		if (!text || strlen(text) > CONFIG_DESCRIPTION_MAX)
-			return fail_at(ctx, m, "'description' must be text of at most %d bytes",
-				       CONFIG_DESCRIPTION_MAX);
-		for (const char *c = text; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				return fail_at(ctx, m, "'description' must not hold control characters");
-		snprintf(sm->description, sizeof(sm->description), "%s", text);
+		if (!parse_date(text, &sm->review_by))
+			return fail_at(ctx, m, "'review_by' must be a date \"YYYY-MM-DD\", such as "
+				       "\"2027-06-30\"");
 	}
 	return 0;
 }

@@ -35,6 +35,8 @@
 #define CONFIG_MAX_DHCP_LEASE_FILES 8
 #define CONFIG_DHCP_LEASE_FILE_MAX 255
 #define CONFIG_DESCRIPTION_MAX 128
+#define CONFIG_OWNER_MAX 64
+#define CONFIG_IDLE_TIMEOUT_MAX (366u * 86400)
 
 /* A port forward the operator declares: no policy check, no expiry, and no
  * client can refresh or remove it. An IPv6 one is a pinhole (external_port
@@ -45,6 +47,11 @@ struct static_mapping {
 	struct in6_addr internal_addr;  /* IPv4 as IPv4-mapped */
 	uint16_t internal_port;
 	char description[CONFIG_DESCRIPTION_MAX + 1];
+	/* The operator's inventory: who answers for it, why it is open, and
+	 * when to look at it again (Unix seconds of that date; 0: not said). */
+	char owner[CONFIG_OWNER_MAX + 1];
+	char purpose[CONFIG_DESCRIPTION_MAX + 1];
+	int64_t review_by;
 	/* Named by the config's static_mappings or the static file: the
 	 * helper grants it (it never expires) only then. */
 	bool declared;

@@ -35,6 +35,9 @@ struct policy_rule {
 	/* An allow rule matches a request whose internal address is not the
 	 * requesting host's own (PCP THIRD_PARTY) only if this is set. */
 	bool third_party;
+	/* A mapping this rule allowed that no new inbound connection has used
+	 * for this long is removed (seconds; 0: never). */
+	uint32_t idle_timeout;
 	unsigned line;  /* where the rule stands in the config file, for logs */
 };
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -30,7 +31,7 @@
 #define REQUEST_MAX 256
 
 static const char *const commands[] = { "list", "status", "metrics", "add", "delete", "flush",
-					 "explain", "reload", NULL };
+					 "explain", "reload", "review", NULL };
 
 bool control_is_command(const char *word)
 {
@@ -44,7 +45,8 @@ bool control_is_command(const char *word)
 static bool arity_ok(const char *command, int n)
 {
 	if (strcmp(command, "list") == 0 || strcmp(command, "status") == 0 ||
-	    strcmp(command, "metrics") == 0 || strcmp(command, "reload") == 0)
+	    strcmp(command, "metrics") == 0 || strcmp(command, "reload") == 0 ||
+	    strcmp(command, "review") == 0)
 		return n == 0;
 	if (strcmp(command, "delete") == 0)
 		return n == 2 || n == 3;
@@ -294,20 +296,30 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		{ "socket", required_argument, NULL, 's' },
 		{ "static-file", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "idle", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_CONTROL_SOCKET, *command = argv[0];
+	unsigned long idle = 0;
 	const char *static_path = CONFIG_DEFAULT_STATIC_FILE;
 	char request[REQUEST_MAX] = "";
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:F:jh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:F:ji:h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
 		case 'F': static_path = optarg; break;
 		case 'j': json = true; break;
+		case 'i':
+			if (strcmp(command, "review") != 0 ||
+			    !parse_duration(optarg, UINT32_MAX, &idle) || idle == 0) {
+				fprintf(stderr, "portleasectl: --idle is review's, a duration such as "
+					"\"12h\" or \"30d\"\n");
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -324,6 +336,8 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		return EXIT_USAGE;
 	}
 	snprintf(request, sizeof(request), "%s", command);
+	if (idle)
+		snprintf(request + strlen(request), sizeof(request) - strlen(request), " %lu", idle);
 	for (int i = optind; i < argc; i++) {
 		size_t used = strlen(request);
 		/* add's description, last, is the one argument with spaces. */

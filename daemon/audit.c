@@ -84,6 +84,8 @@ size_t audit_format(char *buf, size_t cap, const struct audit_record *r)
 		field(&l, "rule_line", "%u", r->rule_line);
 	if (r->by)
 		field(&l, "by", "%s", r->by);
+	if (r->reason)
+		field(&l, "reason", "%s", r->reason);
 	if (r->result)
 		quoted_field(&l, "result", r->result);
 	if (r->device.has_mac) {

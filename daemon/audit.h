@@ -32,6 +32,8 @@ struct audit_record {
 	unsigned rule_line;       /* the deciding policy rule; 0: none */
 	const char *result;       /* "ok", or why not; NULL: not said */
 	const char *by;           /* deleted: "client", "operator", "policy"; NULL: not said */
+	const char *reason;       /* expired: "idle" (no inbound connection for the
+				     rule's idle_timeout); NULL: its lifetime ran out */
 	const char *description;  /* the client's text; NULL or "": not said */
 	/* PCP PEER: the remote peer the flow is with */
 	bool has_peer;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/lease.h"
 #include "lib/parse.h"
@@ -80,6 +81,13 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 		out->command = CONTROL_LIST;
 	} else if (strcmp(words[0], "reload") == 0 && n == 1 && !out->json) {
 		out->command = CONTROL_RELOAD;
+	} else if (strcmp(words[0], "review") == 0 && n <= 2) {
+		unsigned long idle = CONTROL_REVIEW_IDLE_DEFAULT;
+
+		out->command = CONTROL_REVIEW;
+		if (n == 2 && (!parse_uint(words[1], UINT32_MAX, &idle) || idle == 0))
+			return fail(err, "review: the idle threshold is 1 or more seconds");
+		out->lifetime = (uint32_t)idle;
 	} else if (strcmp(words[0], "status") == 0 && n == 1) {
 		out->command = CONTROL_STATUS;
 	} else if (strcmp(words[0], "metrics") == 0 && n == 1 && !out->json) {
@@ -139,10 +147,12 @@ static void add_printable(struct evbuffer *out, const char *s)
 
 #define DURATION_MAX 16
 
-/* "59m58s", "1h01m", "7s". */
+/* "59m58s", "1h01m", "7s", "9d04h". */
 static const char *duration_text(char buf[DURATION_MAX], uint32_t s)
 {
-	if (s >= 3600)
+	if (s >= 86400)
+		snprintf(buf, DURATION_MAX, "%ud%02uh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
 		snprintf(buf, DURATION_MAX, "%uh%02um", s / 3600, s % 3600 / 60);
 	else if (s >= 60)
 		snprintf(buf, DURATION_MAX, "%um%02us", s / 60, s % 60);
@@ -213,6 +223,37 @@ static void json_device(struct evbuffer *out, const struct lan_device *d)
 		evbuffer_add_printf(out, "null");
 }
 
+static const char *date_text(char buf[11], int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(buf, 11, "%Y-%m-%d", &tm) == 0)
+		snprintf(buf, 11, "?");
+	return buf;
+}
+
+/* ,"owner":...,"purpose":...,"review_by":"YYYY-MM-DD" (null when not said) */
+static void json_inventory(struct evbuffer *out, const struct control_lease *l)
+{
+	char date[11];
+
+	evbuffer_add_printf(out, ",\"owner\":");
+	if (l->owner && *l->owner)
+		control_json_string(out, l->owner);
+	else
+		evbuffer_add_printf(out, "null");
+	evbuffer_add_printf(out, ",\"purpose\":");
+	if (l->purpose && *l->purpose)
+		control_json_string(out, l->purpose);
+	else
+		evbuffer_add_printf(out, "null");
+	if (l->review_by)
+		evbuffer_add_printf(out, ",\"review_by\":\"%s\"", date_text(date, l->review_by));
+	else
+		evbuffer_add_printf(out, ",\"review_by\":null");
+}
+
 void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
 			 bool json)
 {
@@ -273,6 +314,7 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 			else
 				evbuffer_add_printf(out, ",\"last_used\":null");
 			json_device(out, &l->device);
+			json_inventory(out, l);
 			evbuffer_add_printf(out, "}");
 		}
 		evbuffer_add_printf(out, "]}\n");
@@ -339,6 +381,105 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 					    l->nfilters == 1 ? "" : "s");
 		}
 		add_printable(out, l->description);
+		evbuffer_add_printf(out, "\n");
+	}
+}
+
+static const char *const finding_names[] = {
+	[CONTROL_REVIEW_DUE] = "review_due",
+	[CONTROL_NEVER_USED] = "never_used",
+	[CONTROL_IDLE] = "idle",
+	[CONTROL_DEVICE_GONE] = "device_gone",
+};
+
+#define WHY_MAX 96
+
+/* Why, as a person reads it. */
+static const char *why_text(char buf[WHY_MAX], const struct control_finding *f)
+{
+	const struct control_lease *l = &f->lease;
+	char when[DURATION_MAX], date[11], addr[ADDR_STRLEN];
+
+	switch (f->kind) {
+	case CONTROL_REVIEW_DUE:
+		snprintf(buf, WHY_MAX, "to be reviewed by %s (%s ago)", date_text(date, l->review_by),
+			 duration_text(when, (uint32_t)(f->now - l->review_by)));
+		break;
+	case CONTROL_NEVER_USED:
+		snprintf(buf, WHY_MAX, "made %s ago, no inbound connection since",
+			 duration_text(when, (uint32_t)(f->now - l->created)));
+		break;
+	case CONTROL_IDLE:
+		snprintf(buf, WHY_MAX, "last inbound connection %s ago",
+			 duration_text(when, l->idle));
+		break;
+	case CONTROL_DEVICE_GONE:
+		snprintf(buf, WHY_MAX, "the router knows no device at %s",
+			 addr_format(&l->internal_addr, addr));
+		break;
+	}
+	return buf;
+}
+
+void control_format_review(struct evbuffer *out, const struct control_finding *findings,
+			   size_t n, bool json)
+{
+	if (json) {
+		evbuffer_add_printf(out, "{\"findings\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct control_finding *f = &findings[i];
+			const struct control_lease *l = &f->lease;
+
+			char why[WHY_MAX];
+
+			evbuffer_add_printf(out, "%s{\"reason\":\"%s\",\"why\":", i ? "," : "",
+					    finding_names[f->kind]);
+			control_json_string(out, why_text(why, f));
+			evbuffer_add_printf(out, ",\"protocol\":\"%s\",\"external_port\":",
+					    proto_name(l->proto));
+			if (l->pinhole)
+				evbuffer_add_printf(out, "null");
+			else
+				evbuffer_add_printf(out, "%u", l->external_port);
+			evbuffer_add_printf(out, ",\"internal_address\":");
+			json_address(out, &l->internal_addr);
+			evbuffer_add_printf(out, ",\"internal_port\":%u,\"origin\":\"%s\","
+					    "\"description\":", l->internal_port, l->origin);
+			control_json_string(out, l->description ? l->description : "");
+			json_device(out, &l->device);
+			json_inventory(out, l);
+			evbuffer_add_printf(out, "}");
+		}
+		evbuffer_add_printf(out, "]}\n");
+		return;
+	}
+	if (n == 0) {
+		evbuffer_add_printf(out, "nothing needs a look\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct control_finding *f = &findings[i];
+		const struct control_lease *l = &f->lease;
+		char ext[8] = "-", internal[ADDR_STRLEN + 8], mac[HOST_ID_STRLEN], why[WHY_MAX];
+
+		if (!l->pinhole)
+			snprintf(ext, sizeof(ext), "%u", l->external_port);
+		evbuffer_add_printf(out, "%-11s %-5s %-6s %s %s %s: %s", finding_names[f->kind],
+				    proto_name(l->proto), ext,
+				    endpoint(internal, &l->internal_addr, l->internal_port),
+				    device_text(&l->device, mac), l->origin, why_text(why, f));
+		if (l->owner && *l->owner) {
+			evbuffer_add_printf(out, "; owner ");
+			add_printable(out, l->owner);
+		}
+		if (l->purpose && *l->purpose) {
+			evbuffer_add_printf(out, "; purpose ");
+			add_printable(out, l->purpose);
+		}
+		if (l->description && *l->description) {
+			evbuffer_add_printf(out, "; ");
+			add_printable(out, l->description);
+		}
 		evbuffer_add_printf(out, "\n");
 	}
 }
@@ -444,6 +585,11 @@ static void add_rule(struct evbuffer *out, const struct policy_rule *r)
 	add_range(out, "external_ports", &r->external_ports);
 	if (r->third_party)
 		evbuffer_add_printf(out, " third_party");
+	if (r->idle_timeout) {
+		char idle[DURATION_MAX];
+
+		evbuffer_add_printf(out, " idle_timeout %s", duration_text(idle, r->idle_timeout));
+	}
 }
 
 void control_format_explanation(struct evbuffer *out, const struct control_explanation *e,

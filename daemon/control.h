@@ -35,6 +35,10 @@
  *                                         the rest of the line, spaces and all
  *   reload                                reread the configuration file; the
  *                                         answer comes once it is applied
+ *   review [IDLE_SECONDS] [json]          what needs the operator's look: static
+ *                                         mappings past review_by, mappings never
+ *                                         used or idle IDLE_SECONDS (default a
+ *                                         week), devices gone from the LAN
  * Answers: a status line "ok" or "error: WHY", then the body.
  */
 enum control_command {
@@ -46,7 +50,10 @@ enum control_command {
 	CONTROL_EXPLAIN,
 	CONTROL_ADD,
 	CONTROL_RELOAD,
+	CONTROL_REVIEW,
 };
+
+#define CONTROL_REVIEW_IDLE_DEFAULT (7u * 86400)
 
 struct control_request {
 	enum control_command command;
@@ -60,7 +67,7 @@ struct control_request {
 	uint16_t external_port;  /* explain (0: the internal port), add */
 	char description[CONTROL_DESCRIPTION_MAX + 1];  /* add */
 	bool has_lifetime;       /* explain */
-	uint32_t lifetime;
+	uint32_t lifetime;       /* explain; review: the idle threshold, seconds */
 };
 
 /* line without its newline. Returns 0, or -1 with a message in err. */
@@ -90,10 +97,30 @@ struct control_lease {
 	bool peer;                   /* PCP PEER: the filters are its remote peers */
 	uint16_t pinhole_id;
 	enum lease_conflict conflict; /* what else takes its external port since */
+	/* A static mapping's inventory (the config's): "" or NULL for none. */
+	const char *owner, *purpose;
+	int64_t review_by;           /* Unix seconds; 0: none */
 };
 
 void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
 			 bool json);
+
+/* Why a mapping needs the operator's look. */
+enum control_finding_kind {
+	CONTROL_REVIEW_DUE,   /* a static mapping past its review_by */
+	CONTROL_NEVER_USED,   /* no inbound connection since it was made, idle_threshold ago */
+	CONTROL_IDLE,         /* none for idle_threshold */
+	CONTROL_DEVICE_GONE,  /* the router has no neighbour entry for its internal address */
+};
+
+struct control_finding {
+	enum control_finding_kind kind;
+	struct control_lease lease;  /* has_counters, used, idle, created: as list's */
+	int64_t now;                 /* Unix seconds */
+};
+
+void control_format_review(struct evbuffer *out, const struct control_finding *findings,
+			   size_t n, bool json);
 
 void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json);
 

@@ -51,6 +51,52 @@ static void connection_done(struct stream *st)
 	connection_free((struct connection *)st);
 }
 
+/* The config's entry for a static mapping: its inventory. */
+static const struct static_mapping *static_of(const struct config *cfg, const struct lease *l)
+{
+	for (size_t i = 0; i < cfg->static_count; i++) {
+		const struct static_mapping *sm = &cfg->statics[i];
+
+		if (sm->proto == l->proto && sm->internal_port == l->internal_port &&
+		    sm->external_port == l->external_port &&
+		    addr_equal(&sm->internal_addr, &l->internal_addr))
+			return sm;
+	}
+	return NULL;
+}
+
+/* A mapping as list and review show it, its counters asked of the kernel. */
+static struct control_lease row_of(struct control_server *s, const struct lease *l)
+{
+	const struct static_mapping *sm = l->origin == LEASE_ORIGIN_STATIC ? static_of(s->cfg, l) : NULL;
+	struct nft_counters counted;
+	struct control_lease r = {
+		.proto = l->proto, .pinhole = !addr_is_v4(&l->internal_addr),
+		.external_port = l->external_port, .internal_addr = l->internal_addr,
+		.internal_port = l->internal_port, .client = l->client,
+		.device = mapper_device_of(s->mapper, l),
+		.origin = lease_origin_name(l->origin), .description = l->description,
+		.created = mapper_wall_time(s->mapper, l->created_ms),
+		.expires = mapper_wall_time(s->mapper, l->expires_ms),
+		.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
+		.filters = l->filters, .peer = l->peer,
+		.pinhole_id = l->pinhole_id, .permanent = l->origin == LEASE_ORIGIN_STATIC,
+		.conflict = (enum lease_conflict)l->conflict,
+		.owner = sm ? sm->owner : NULL, .purpose = sm ? sm->purpose : NULL,
+		.review_by = sm ? sm->review_by : 0,
+	};
+
+	if (mapper_counters(s->mapper, l, &counted) == 0) {
+		r.has_counters = true;
+		r.packets = counted.packets;
+		r.bytes = counted.bytes;
+		r.used = counted.used;
+		r.idle = (uint32_t)(counted.idle_ms / 1000);
+		r.last_used = (int64_t)time(NULL) - r.idle;
+	}
+	return r;
+}
+
 static void list(struct control_server *s, const struct control_request *req, struct evbuffer *out)
 {
 	const struct lease_table *t = mapper_leases(s->mapper);
@@ -66,35 +112,50 @@ static void list(struct control_server *s, const struct control_request *req, st
 		evbuffer_add_printf(out, "error: out of memory\n");
 		return;
 	}
-	for (const struct lease *l = lease_first(t); l; l = lease_next(l)) {
-		struct control_lease *r = &rows[n++];
-		struct nft_counters counted;
-
-		*r = (struct control_lease){
-			.proto = l->proto, .pinhole = !addr_is_v4(&l->internal_addr),
-			.external_port = l->external_port, .internal_addr = l->internal_addr,
-			.internal_port = l->internal_port, .client = l->client,
-			.device = mapper_device_of(s->mapper, l),
-			.origin = lease_origin_name(l->origin), .description = l->description,
-			.created = mapper_wall_time(s->mapper, l->created_ms),
-			.expires = mapper_wall_time(s->mapper, l->expires_ms),
-			.remaining = mapper_remaining(s->mapper, l), .nfilters = l->nfilters,
-			.filters = l->filters, .peer = l->peer,
-			.pinhole_id = l->pinhole_id, .permanent = l->origin == LEASE_ORIGIN_STATIC,
-			.conflict = (enum lease_conflict)l->conflict,
-		};
-		if (mapper_counters(s->mapper, l, &counted) == 0) {
-			r->has_counters = true;
-			r->packets = counted.packets;
-			r->bytes = counted.bytes;
-			r->used = counted.used;
-			r->idle = (uint32_t)(counted.idle_ms / 1000);
-			r->last_used = (int64_t)time(NULL) - r->idle;
-		}
-	}
+	for (const struct lease *l = lease_first(t); l; l = lease_next(l))
+		rows[n++] = row_of(s, l);
 	evbuffer_add_printf(out, "ok\n");
 	control_format_list(out, rows, n, req->json);
 	free(rows);
+}
+
+/* What needs the operator's look; a mapping may have several reasons. */
+static void review(struct control_server *s, const struct control_request *req,
+		   struct evbuffer *out)
+{
+	const struct lease_table *t = mapper_leases(s->mapper);
+	int64_t now = (int64_t)time(NULL);
+	struct control_finding *found;
+	size_t n = 0;
+
+	found = calloc(3 * lease_count(t) + 1, sizeof(*found));
+	if (!found) {
+		evbuffer_add_printf(out, "error: out of memory\n");
+		return;
+	}
+	for (const struct lease *l = lease_first(t); l; l = lease_next(l)) {
+		struct control_lease r = row_of(s, l);
+		struct control_finding f = { .lease = r, .now = now };
+
+		if (r.review_by && r.review_by <= now) {
+			f.kind = CONTROL_REVIEW_DUE;
+			found[n++] = f;
+		}
+		if (r.has_counters && !r.used && now - r.created >= (int64_t)req->lifetime) {
+			f.kind = CONTROL_NEVER_USED;
+			found[n++] = f;
+		} else if (r.has_counters && r.used && r.idle >= req->lifetime) {
+			f.kind = CONTROL_IDLE;
+			found[n++] = f;
+		}
+		if (mapper_host_of(s->mapper, &l->internal_addr).kind != HOST_MAC) {
+			f.kind = CONTROL_DEVICE_GONE;
+			found[n++] = f;
+		}
+	}
+	evbuffer_add_printf(out, "ok\n");
+	control_format_review(out, found, n, req->json);
+	free(found);
 }
 
 static void status(struct control_server *s, const struct control_request *req,
@@ -276,6 +337,7 @@ static void serve(struct connection *c, const char *line)
 		case CONTROL_EXPLAIN: explain(s, &req, out); break;
 		case CONTROL_ADD: add(s, &req, out); break;
 		case CONTROL_RELOAD: reload(s, out); break;
+		case CONTROL_REVIEW: review(s, &req, out); break;
 		}
 	}
 	/* One request per connection: closed once the answer is out. */

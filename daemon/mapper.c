@@ -189,9 +189,11 @@ static int backend_delete(struct mapper *m, const struct nft_mapping *nm)
 
 /* The lease out of the table, logged and counted: event "expired", or
  * "deleted" by "client", "operator", "policy" or "nftables". */
-static void forget_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
+static void forget_lease(struct mapper *m, struct lease *l, const char *event, const char *by,
+			 const char *reason)
 {
 	mapper_audit(&(struct audit_record){
+		.reason = reason,
 		.event = event, .origin = lease_origin_name(l->origin), .proto = l->proto,
 		.client = l->client, .internal_addr = l->internal_addr,
 		.device = mapper_device_of(m, l),
@@ -215,7 +217,8 @@ static void forget_lease(struct mapper *m, struct lease *l, const char *event, c
 }
 
 /* Its elements out of the kernel, and the lease out of the table. */
-void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
+static void remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by,
+			 const char *reason)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
 	struct nft_mapping nm = mapper_mapping_of(l, 0, ranges);
@@ -226,7 +229,18 @@ void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, c
 	if (rc < 0)
 		mapper_nft_warn(m, "nftables: cannot delete %s external port %u: %s",
 			  policy_proto_name(l->proto), l->external_port, strerror(-rc));
-	forget_lease(m, l, event, by);
+	forget_lease(m, l, event, by, reason);
+}
+
+void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by)
+{
+	remove_lease(m, l, event, by, NULL);
+}
+
+static void mapper_remove_lease_because(struct mapper *m, struct lease *l, const char *event,
+					const char *reason)
+{
+	remove_lease(m, l, event, NULL, reason);
 }
 
 static void on_told(void *arg, const struct nft_outcome *o)
@@ -279,7 +293,7 @@ void mapper_settle(struct mapper *m)
 		}
 		/* A refused add left nothing in the kernel (its transaction
 		 * is atomic); what is there under its keys is another's. */
-		forget_lease(m, l, "deleted", "nftables");
+		forget_lease(m, l, "deleted", "nftables", NULL);
 	}
 	m->npending = 0;
 	m->verbs = 0;
@@ -329,6 +343,81 @@ static void expiry_fired(evutil_socket_t fd, short what, void *arg)
 	mapper_schedule_expiry(m);
 }
 
+/* How long l has gone without a new inbound connection, as the kernel's
+ * seen sets tell (since it was made, if none came); -1 when they cannot
+ * be read. */
+static int64_t idle_ms_of(struct mapper *m, const struct lease *l, uint64_t now)
+{
+	struct remote_range ranges[FILTER_MAX_RANGES];
+	struct nft_mapping nm = mapper_mapping_of(l, 0, ranges);
+	struct nft_counters seen = { 0 };
+	uint64_t age = now - l->created_ms;
+
+	if (nft_mapping_last_used(m->nft, &nm, &seen) < 0)
+		return -1;
+	/* A connection older than the mapping was to an earlier one. */
+	return (int64_t)(seen.used && seen.idle_ms < age ? seen.idle_ms : age);
+}
+
+/* Mappings whose rule has an idle_timeout: one that no new inbound
+ * connection has used for that long goes, audited as expired reason=idle.
+ * Only mappings older than their timeout cost a question to the kernel,
+ * at most IDLE_CHECKS_PER_SWEEP of them a sweep. */
+static void idle_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct mapper *m = arg;
+	uint64_t now = mapper_now_ms();
+	unsigned asked = 0;
+
+	(void)fd;
+	(void)what;
+	for (struct lease *l = lease_first(m->leases), *next; l && asked < IDLE_CHECKS_PER_SWEEP;
+	     l = next) {
+		const struct policy *p = &m->cfg->policy;
+		uint64_t timeout_ms;
+		int64_t idle;
+
+		next = lease_next(l);
+		if (l->rule < 0 || (size_t)l->rule >= p->count || l->peer || l->batch_pending ||
+		    l->origin == LEASE_ORIGIN_STATIC || !p->rules[l->rule].idle_timeout)
+			continue;
+		timeout_ms = (uint64_t)p->rules[l->rule].idle_timeout * 1000;
+		if (now - l->created_ms < timeout_ms)
+			continue;
+		asked++;
+		if ((idle = idle_ms_of(m, l, now)) < 0 || (uint64_t)idle < timeout_ms)
+			continue;
+		m->metrics.idle_expired++;
+		mapper_remove_lease_because(m, l, "expired", "idle");
+	}
+	mapper_arm_idle_sweep(m);
+}
+
+void mapper_arm_idle_sweep(struct mapper *m)
+{
+	uint32_t shortest = 0;
+	uint64_t every_ms;
+	struct timeval tv;
+
+	for (size_t i = 0; i < m->cfg->policy.count; i++) {
+		uint32_t t = m->cfg->policy.rules[i].idle_timeout;
+
+		if (t && (!shortest || t < shortest))
+			shortest = t;
+	}
+	if (!shortest) {
+		evtimer_del(m->idle_timer);
+		return;
+	}
+	/* A tenth of the shortest timeout: a mapping goes at most 10% late. */
+	every_ms = (uint64_t)shortest * 100;
+	every_ms = every_ms < IDLE_SWEEP_MIN_MS ? IDLE_SWEEP_MIN_MS :
+		   every_ms > IDLE_SWEEP_MAX_MS ? IDLE_SWEEP_MAX_MS : every_ms;
+	tv.tv_sec = (time_t)(every_ms / 1000);
+	tv.tv_usec = (suseconds_t)(every_ms % 1000) * 1000;
+	evtimer_add(m->idle_timer, &tv);
+}
+
 struct mapper *mapper_new(struct event_base *base, const struct config *cfg, struct nft *nft,
 			  uint32_t hash_seed)
 {
@@ -343,12 +432,14 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 	m->leases = lease_table_new(cfg->max_leases, hash_seed);
 	m->expiry_timer = evtimer_new(base, expiry_fired, m);
 	m->refusal_timer = evtimer_new(base, refusal_timer_fired, m);
+	m->idle_timer = evtimer_new(base, idle_sweep, m);
 	audit_limiter_init(&m->refusals);
 	rate_limiter_init(&m->requests, hash_seed);
-	if (!m->leases || !m->expiry_timer || !m->refusal_timer) {
+	if (!m->leases || !m->expiry_timer || !m->refusal_timer || !m->idle_timer) {
 		mapper_free(m);
 		return NULL;
 	}
+	mapper_arm_idle_sweep(m);
 	return m;
 }
 
@@ -360,6 +451,8 @@ void mapper_free(struct mapper *m)
 		event_free(m->expiry_timer);
 	if (m->refusal_timer)
 		event_free(m->refusal_timer);
+	if (m->idle_timer)
+		event_free(m->idle_timer);
 	lease_table_free(m->leases);
 	free(m);
 }

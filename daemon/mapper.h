@@ -215,6 +215,10 @@ void mapper_set_host_lookup(struct mapper *m, mapper_host_fn host_of, void *arg)
 /* The host of a LAN client's address; HOST_NONE for :: (the operator). */
 struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *addr);
 
+/* Looks at the mappings of rules with an idle_timeout every so often (a
+ * tenth of the shortest, 1 s to 60 s); called again after a reload. */
+void mapper_arm_idle_sweep(struct mapper *m);
+
 /* The link-layer address of q's client's host, for policy rules that name
  * one (policy_uses_mac): host's if the caller knows it (NULL: not), else
  * the neighbour table's. */

@@ -18,6 +18,11 @@
  * trip that asks the kernel which of its elements are left (about 140 us
  * here): 32 keep another client's wait near 5 ms. */
 #define EXPIRE_BATCH 32
+/* Idle mappings (a rule's idle_timeout): how often they are looked at, and
+ * how many the kernel is asked about in one sweep (a round trip each). */
+#define IDLE_SWEEP_MIN_MS 1000
+#define IDLE_SWEEP_MAX_MS 60000
+#define IDLE_CHECKS_PER_SWEEP 256
 /* Leases of one batch (mapper_batch_begin) whose add or refresh may still
  * fail; more, and the batch is settled first. */
 #define BATCH_PENDING_MAX 128
@@ -49,6 +54,7 @@ struct mapper {
 	const struct own_addresses *own;
 	struct lease_table *leases;
 	struct event *expiry_timer;
+	struct event *idle_timer;  /* armed while a rule has an idle_timeout */
 	uint64_t start_ms;      /* the epoch's start (carried on from a clean stop) */
 	uint64_t created_ms;    /* this process's start, near enough */
 	bool has_external_address;

@@ -125,6 +125,8 @@ size_t mapper_apply_policy(struct mapper *m)
 		}
 	}
 	mapper_schedule_expiry(m);
+	/* The new rules' idle timeouts, looked at as often as they need. */
+	mapper_arm_idle_sweep(m);
 	return removed;
 }
 

@@ -114,4 +114,8 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	       "Writes of the lease file that failed (each also logged).");
 	evbuffer_add_printf(out, "portleased_lease_file_errors_total %" PRIu64 "\n",
 			    c->lease_file_errors);
+	family(out, "portleased_idle_expired_total", "counter",
+	       "Mappings removed because no inbound connection used them for their rule's "
+	       "idle_timeout (also in expired).");
+	evbuffer_add_printf(out, "portleased_idle_expired_total %" PRIu64 "\n", c->idle_expired);
 }

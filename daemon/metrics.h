@@ -51,6 +51,9 @@ struct metrics_counters {
 	 * lease file writes that failed. */
 	uint64_t nftables_errors;
 	uint64_t lease_file_errors;
+	/* Mappings removed for want of inbound connections (idle_timeout);
+	 * also counted as expired. */
+	uint64_t idle_expired;
 };
 
 /* One request of protocol p: answered (with result success) or dropped. */

@@ -2,6 +2,7 @@
 #include "lib/parse.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -139,5 +140,62 @@ bool parse_mac(const char *s, uint8_t mac[6])
 			return false;
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
+	return true;
+}
+
+bool parse_duration(const char *s, unsigned long max, unsigned long *seconds)
+{
+	static const struct { char unit; unsigned long seconds; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
+	};
+	unsigned long v, scale = 1;
+	bool fits;
+	size_t n;
+
+	if (!s)
+		return false;
+	n = read_digits(s, ULONG_MAX / 604800, &v, &fits);
+	if (n == 0 || !fits)
+		return false;
+	if (s[n] != '\0') {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (s[n] == units[i].unit)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]) || s[n + 1] != '\0')
+			return false;
+		scale = units[i].seconds;
+	}
+	if (v * scale > max)
+		return false;
+	*seconds = v * scale;
+	return true;
+}
+
+bool parse_date(const char *s, int64_t *unix_seconds)
+{
+	static const int days_in[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int year, month, day;
+	int64_t days = 0;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	month = (s[5] - '0') * 10 + (s[6] - '0');
+	day = (s[8] - '0') * 10 + (s[9] - '0');
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (year < 1970 || month < 1 || month > 12 || day < 1 ||
+	    day > days_in[month - 1] + (month == 2 && leap))
+		return false;
+	for (int y = 1970; y < year; y++)
+		days += 365 + ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0);
+	for (int m = 1; m < month; m++)
+		days += days_in[m - 1] + (m == 2 && leap);
+	days += day - 1;
+	*unix_seconds = days * 86400;
 	return true;
 }

@@ -25,6 +25,11 @@ bool parse_proto(const char *s, uint8_t *proto);
 const char *proto_name(uint8_t proto);
 /* An IPv4 address (written IPv4-mapped) or an IPv6 one, without prefix. */
 bool parse_address(const char *s, struct in6_addr *out);
+/* A duration in seconds: digits with an optional unit, s, m, h, d or w
+ * ("90", "90s", "15m", "12h", "7d", "2w"), at most max seconds. */
+bool parse_duration(const char *s, unsigned long max, unsigned long *seconds);
+/* A calendar date "YYYY-MM-DD" (UTC midnight), as Unix seconds. */
+bool parse_date(const char *s, int64_t *unix_seconds);
 /* A link-layer address: six pairs of hex digits, in any case, separated
  * by ":" (or all by "-"). */
 bool parse_mac(const char *s, uint8_t mac[6]);

@@ -31,6 +31,16 @@ START_TEST(test_format_fields)
 			      "internal=192.168.1.10:8080 external_port=18080 lifetime=600 "
 			      "rule_line=12 result=\"ok\" mac=02:00:00:00:00:0a device=nas");
 
+	/* An idle mapping's end. */
+	r.event = "expired";
+	r.result = NULL;
+	r.lifetime = 0;
+	r.reason = "idle";
+	audit_format(buf, sizeof(buf), &r);
+	ck_assert_str_eq(buf, "audit event=expired origin=natpmp proto=tcp client=192.168.1.10 "
+			      "internal=192.168.1.10:8080 external_port=18080 rule_line=12 "
+			      "reason=idle mac=02:00:00:00:00:0a device=nas");
+
 	r = (struct audit_record){ .event = "refused", .origin = "pcp", .proto = IPPROTO_UDP,
 				   .internal_port = 9000, .result = "no policy rule allows it" };
 	inet_pton(AF_INET6, "2001:db8::10", &r.client);

@@ -91,12 +91,14 @@ START_TEST(test_full_rule)
 			      "dhcp_lease_files = [ \"/tmp/hosts/odhcpd\", \"/tmp/dhcp.leases\" ];\n"
 			      "static_mappings = ( { protocol = \"tcp\"; external_port = 80;\n"
 			      "  internal_address = \"192.168.1.20\"; internal_port = 8000;\n"
-			      "  description = \"web\"; },\n"
+			      "  description = \"web\"; owner = \"alice\"; purpose = \"the lab's web\";\n"
+			      "  review_by = \"2027-06-30\"; },\n"
 			      "  { protocol = \"udp\"; internal_address = \"2001:db8::20\"; internal_port = 9000; } );\n"
 			      "nft_table = \"pl_test-1\";\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
-			      "  third_party = true; } );\n"),
+			      "  third_party = true; },\n"
+			      "  { action = \"allow\"; idle_timeout = \"12h\"; } );\n"),
 			 0);
 	ck_assert(cfg.has_external_address);
 	ck_assert_uint_eq(cfg.external_address.s_addr, inet_addr("198.51.100.7"));
@@ -121,6 +123,11 @@ START_TEST(test_full_rule)
 	ck_assert_str_eq(cfg.dhcp_lease_files[1], "/tmp/dhcp.leases");
 	ck_assert_uint_eq(cfg.static_count, 2);
 	ck_assert_uint_eq(cfg.statics[0].proto, IPPROTO_TCP);
+	ck_assert_str_eq(cfg.statics[0].owner, "alice");
+	ck_assert_str_eq(cfg.statics[0].purpose, "the lab's web");
+	ck_assert_int_eq(cfg.statics[0].review_by, 1814313600);  /* 2027-06-30 */
+	ck_assert_uint_eq(cfg.policy.count, 2);
+	ck_assert_uint_eq(cfg.policy.rules[1].idle_timeout, 43200);
 	ck_assert_uint_eq(cfg.statics[0].external_port, 80);
 	ck_assert(addr_equal(&cfg.statics[0].internal_addr, &(struct in6_addr){ .s6_addr = {
 		[10] = 0xff, [11] = 0xff, [12] = 192, [13] = 168, [14] = 1, [15] = 20 } }));
@@ -191,6 +198,12 @@ static const struct {
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; colour = 1; } );\n", "unknown setting 'colour' in a static mapping" },
 	{ MINIMAL "policy = ();\nhairpin = 1;\n", "'hairpin' must be true or false" },
 	{ MINIMAL "policy = ();\nlease_file = \"leases\";\n", "'lease_file' must be an absolute path" },
+	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"3x\"; } );\n", "test.conf:3: 'idle_timeout' must be a duration from 1 s to 366 days" },
+	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = 0; } );\n", "test.conf:3: 'idle_timeout' must be a duration" },
+	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"400d\"; } );\n", "'idle_timeout' must be a duration" },
+	{ MINIMAL "policy = ( { action = \"deny\"; idle_timeout = \"1d\"; } );\n", "test.conf:3: 'idle_timeout' is for allow rules" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80;\n review_by = \"2026-02-30\"; } );\n", "test.conf:5: 'review_by' must be a date \"YYYY-MM-DD\"" },
+	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; owner = \"a\\tb\"; } );\n", "'owner' must not hold control characters" },
 	{ MINIMAL "policy = ( { action = \"allow\"; clients = \"mac:02:5e:10:00:0a\"; } );\n", "test.conf:3: 'clients' \"mac:02:5e:10:00:0a\": a link-layer address is six pairs of hex digits" },
 	{ MINIMAL "policy = ( { action = \"allow\"; clients = \"02:5e:10:00:00:0a\"; } );\n", "or a host's link-layer address such as \"mac:02:5e:10:00:00:0a\"" },
 	{ MINIMAL "policy = ();\ndhcp_lease_files = \"/tmp/x\";\n", "test.conf:4: 'dhcp_lease_files' must be a list" },

@@ -26,6 +26,15 @@ START_TEST(test_parse_requests)
 	ck_assert_int_eq(control_parse("metrics json", &r, err), -1);
 	ck_assert_int_eq(control_parse("reload", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_RELOAD);
+	ck_assert_int_eq(control_parse("review", &r, err), 0);
+	ck_assert_int_eq(r.command, CONTROL_REVIEW);
+	ck_assert_uint_eq(r.lifetime, CONTROL_REVIEW_IDLE_DEFAULT);
+	ck_assert_int_eq(control_parse("review 3600 json", &r, err), 0);
+	ck_assert_uint_eq(r.lifetime, 3600);
+	ck_assert(r.json);
+	ck_assert_int_eq(control_parse("review 0", &r, err), -1);
+	ck_assert_int_eq(control_parse("review 1d", &r, err), -1);
+	ck_assert_int_eq(control_parse("review 1 2", &r, err), -1);
 	ck_assert_int_eq(control_parse("add udp 27015 192.168.1.20 27016 game server json", &r, err), 0);
 	ck_assert_int_eq(r.command, CONTROL_ADD);
 	ck_assert_uint_eq(r.proto, IPPROTO_UDP);
@@ -181,8 +190,9 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "{\"leases\":[{\"protocol\":\"tcp\",\"external_port\":18080,"
 					   "\"internal_address\":\"192.168.1.10\",\"internal_port\":8080,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"last_used\":1590,\"mac\":\"02:00:00:00:00:0a\","
-					   "\"device\":\"nas\"}"));
-	ck_assert_ptr_nonnull(strstr(text, "\"mac\":\"02:00:00:00:00:0b\",\"device\":null}"));
+					   "\"device\":\"nas\",\"owner\":null,\"purpose\":null,"
+					   "\"review_by\":null}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"mac\":\"02:00:00:00:00:0b\",\"device\":null,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"description\":\"evil\\\\x1b]0;title\\\\x07\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));
 	ck_assert_ptr_nonnull(strstr(text, "\"packets\":5,\"bytes\":300,\"last_used\":1590,"));
@@ -205,7 +215,7 @@ START_TEST(test_list_formats)
 	control_format_list(b, rows, 1, true);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "\"internal_port\":8080,\"client\":null,\"origin\":\"static\""));
-	ck_assert_ptr_nonnull(strstr(text, "\"mac\":null,\"device\":null}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"mac\":null,\"device\":null,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":null,\"remaining\":null,"));
 	free(text);
 
@@ -306,6 +316,61 @@ START_TEST(test_explanations)
 }
 END_TEST
 
+START_TEST(test_review_formats)
+{
+	struct control_finding f[4] = {
+		{ .kind = CONTROL_REVIEW_DUE, .now = 1796601600 + 3 * 86400,
+		  .lease = { .proto = IPPROTO_TCP, .external_port = 2222,
+			     .internal_addr = unit_v4("192.168.1.5"), .internal_port = 22,
+			     .origin = "static", .description = "", .permanent = true,
+			     .owner = "alice", .purpose = "lab ssh\x1b", .review_by = 1796601600 } },
+		{ .kind = CONTROL_NEVER_USED, .now = 1000 + 9 * 86400 + 3600,
+		  .lease = { .proto = IPPROTO_UDP, .external_port = 9000,
+			     .internal_addr = unit_v4("192.168.1.10"), .internal_port = 9000,
+			     .origin = "natpmp", .description = "game", .created = 1000,
+			     .has_counters = true,
+			     .device = { .has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x0a }, .name = "nas" } } },
+		{ .kind = CONTROL_IDLE, .now = 5000,
+		  .lease = { .proto = IPPROTO_TCP, .external_port = 8080,
+			     .internal_addr = unit_v4("192.168.1.10"), .internal_port = 80,
+			     .origin = "upnp", .description = "", .has_counters = true, .used = true,
+			     .idle = 3 * 3600 } },
+		{ .kind = CONTROL_DEVICE_GONE, .now = 5000,
+		  .lease = { .proto = IPPROTO_TCP, .external_port = 8081,
+			     .internal_addr = unit_v4("192.168.1.99"), .internal_port = 80,
+			     .origin = "pcp", .description = "" } },
+	};
+	struct evbuffer *b = evbuffer_new();
+	char *text;
+
+	control_format_review(b, f, 4, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "review_due  tcp   2222   192.168.1.5:22 - static: to be "
+					   "reviewed by 2026-12-07 (3d00h ago); owner alice; purpose "
+					   "lab ssh\\x1b\n"));
+	ck_assert_ptr_nonnull(strstr(text, "never_used  udp   9000   192.168.1.10:9000 nas natpmp: made "
+					   "9d01h ago, no inbound connection since; game\n"));
+	ck_assert_ptr_nonnull(strstr(text, "idle        tcp   8080   192.168.1.10:80 - upnp: last "
+					   "inbound connection 3h00m ago\n"));
+	ck_assert_ptr_nonnull(strstr(text, "device_gone tcp   8081   192.168.1.99:80 - pcp: the router "
+					   "knows no device at 192.168.1.99\n"));
+	free(text);
+	control_format_review(b, f, 1, true);
+	text = unit_take_text(b);
+	ck_assert_str_eq(text, "{\"findings\":[{\"reason\":\"review_due\",\"why\":\"to be reviewed "
+			       "by 2026-12-07 (3d00h ago)\",\"protocol\":\"tcp\",\"external_port\":2222,"
+			       "\"internal_address\":\"192.168.1.5\",\"internal_port\":22,"
+			       "\"origin\":\"static\",\"description\":\"\",\"mac\":null,\"device\":null,"
+			       "\"owner\":\"alice\",\"purpose\":\"lab ssh\\\\x1b\",\"review_by\":\"2026-12-07\"}]}\n");
+	free(text);
+	control_format_review(b, f, 0, false);
+	text = unit_take_text(b);
+	ck_assert_str_eq(text, "nothing needs a look\n");
+	free(text);
+	evbuffer_free(b);
+}
+END_TEST
+
 START_TEST(test_status_formats)
 {
 	struct daemon_status st = {
@@ -359,6 +424,7 @@ int main(void)
 	tcase_add_test(tc, test_json_strings);
 	tcase_add_test(tc, test_list_formats);
 	tcase_add_test(tc, test_explanations);
+	tcase_add_test(tc, test_review_formats);
 	tcase_add_test(tc, test_status_formats);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

@@ -2,6 +2,7 @@
 /* One strict reading of numbers, ports, protocols and addresses
  * (lib/parse.c): what every text input of portleased goes through. */
 #include <check.h>
+#include <limits.h>
 #include <string.h>
 
 #include "lib/addr.h"
@@ -96,6 +97,39 @@ START_TEST(test_macs)
 }
 END_TEST
 
+START_TEST(test_durations)
+{
+	unsigned long v;
+
+	ck_assert(parse_duration("90", 1000000, &v) && v == 90);
+	ck_assert(parse_duration("90s", 1000000, &v) && v == 90);
+	ck_assert(parse_duration("15m", 1000000, &v) && v == 900);
+	ck_assert(parse_duration("12h", 1000000, &v) && v == 43200);
+	ck_assert(parse_duration("7d", 1000000, &v) && v == 604800);
+	ck_assert(parse_duration("1w", 1000000, &v) && v == 604800);
+	ck_assert(!parse_duration("2w", 1000000, &v));  /* beyond max */
+	static const char *const bad[] = { "", "m", "10x", "10mm", "-5", "1.5h", " 5", "5 ", "99999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse_duration(bad[i], ULONG_MAX, &v), "took '%s'", bad[i]);
+	ck_assert(!parse_duration(NULL, 10, &v));
+}
+END_TEST
+
+START_TEST(test_dates)
+{
+	int64_t t;
+
+	ck_assert(parse_date("1970-01-01", &t) && t == 0);
+	ck_assert(parse_date("2026-12-07", &t) && t == 1796601600);
+	ck_assert(parse_date("2028-02-29", &t) && t == 1835395200);
+	static const char *const bad[] = { "", "2026-13-01", "2026-02-29", "2026-04-31", "2026-1-01",
+					   "2026/12/07", "1969-12-31", "2026-12-07T00:00", "2026-00-10",
+					   "2100-02-29" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse_date(bad[i], &t), "took '%s'", bad[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parse");
@@ -106,6 +140,8 @@ int main(void)
 	tcase_add_test(tc, test_protocols);
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_macs);
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_dates);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
