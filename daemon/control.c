@@ -254,6 +254,19 @@ static void json_inventory(struct evbuffer *out, const struct control_lease *l)
 		evbuffer_add_printf(out, ",\"review_by\":null");
 }
 
+/* "protocol":...,"external_port":...,"internal_address":...,"internal_port":... */
+static void json_endpoints(struct evbuffer *out, const struct control_lease *l)
+{
+	evbuffer_add_printf(out, "\"protocol\":\"%s\",\"external_port\":", proto_name(l->proto));
+	if (l->pinhole)
+		evbuffer_add_printf(out, "null");
+	else
+		evbuffer_add_printf(out, "%u", l->external_port);
+	evbuffer_add_printf(out, ",\"internal_address\":");
+	json_address(out, &l->internal_addr);
+	evbuffer_add_printf(out, ",\"internal_port\":%u", l->internal_port);
+}
+
 void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
 			 bool json)
 {
@@ -262,15 +275,9 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 		for (size_t i = 0; i < n; i++) {
 			const struct control_lease *l = &leases[i];
 
-			evbuffer_add_printf(out, "%s{\"protocol\":\"%s\",\"external_port\":", i ? "," : "",
-					    proto_name(l->proto));
-			if (l->pinhole)
-				evbuffer_add_printf(out, "null");
-			else
-				evbuffer_add_printf(out, "%u", l->external_port);
-			evbuffer_add_printf(out, ",\"internal_address\":");
-			json_address(out, &l->internal_addr);
-			evbuffer_add_printf(out, ",\"internal_port\":%u,\"client\":", l->internal_port);
+			evbuffer_add_printf(out, "%s{", i ? "," : "");
+			json_endpoints(out, l);
+			evbuffer_add_printf(out, ",\"client\":");
 			if (l->permanent)
 				evbuffer_add_printf(out, "null");
 			else
@@ -435,16 +442,9 @@ void control_format_review(struct evbuffer *out, const struct control_finding *f
 			evbuffer_add_printf(out, "%s{\"reason\":\"%s\",\"why\":", i ? "," : "",
 					    finding_names[f->kind]);
 			control_json_string(out, why_text(why, f));
-			evbuffer_add_printf(out, ",\"protocol\":\"%s\",\"external_port\":",
-					    proto_name(l->proto));
-			if (l->pinhole)
-				evbuffer_add_printf(out, "null");
-			else
-				evbuffer_add_printf(out, "%u", l->external_port);
-			evbuffer_add_printf(out, ",\"internal_address\":");
-			json_address(out, &l->internal_addr);
-			evbuffer_add_printf(out, ",\"internal_port\":%u,\"origin\":\"%s\","
-					    "\"description\":", l->internal_port, l->origin);
+			evbuffer_add_printf(out, ",");
+			json_endpoints(out, l);
+			evbuffer_add_printf(out, ",\"origin\":\"%s\",\"description\":", l->origin);
 			control_json_string(out, l->description ? l->description : "");
 			json_device(out, &l->device);
 			json_inventory(out, l);
