@@ -202,12 +202,14 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 
 	m = config_setting_get_member(s, "action");
 	if (!m)
-		return fail_at(ctx, s, "policy rule has no 'action' (\"allow\" or \"deny\")");
+		return fail_at(ctx, s, "policy rule has no 'action' (\"allow\", \"deny\" or \"ask\")");
 	text = config_setting_get_string(m);
 	if (text && strcmp(text, "allow") == 0)
 		rule->allow = true;
+	else if (text && strcmp(text, "ask") == 0)
+		rule->ask = true;
 	else if (!text || strcmp(text, "deny") != 0)
-		return fail_at(ctx, m, "'action' must be \"allow\" or \"deny\"");
+		return fail_at(ctx, m, "'action' must be \"allow\", \"deny\" or \"ask\"");
 
 	if ((m = config_setting_get_member(s, "clients"))) {
 		text = config_setting_get_string(m);
@@ -238,9 +240,9 @@ static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct p
 
 		if (get_duration(ctx, m, "idle_timeout", &seconds) < 0)
 			return -1;
-		if (!rule->allow)
-			return fail_at(ctx, m, "'idle_timeout' is for allow rules: a deny rule "
-				       "allows no mapping");
+		if (!rule->allow && !rule->ask)
+			return fail_at(ctx, m, "'idle_timeout' is for allow and ask rules: a deny "
+				       "rule allows no mapping");
 		rule->idle_timeout = (uint32_t)seconds;
 	}
 	if ((m = config_setting_get_member(s, "internal_ports")) &&

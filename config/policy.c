@@ -9,15 +9,23 @@ static bool in_range(const struct port_range *r, uint16_t port)
 	return port >= r->lo && port <= r->hi;
 }
 
+/* Whether the rule allows what it matches of q: an "ask" rule only once
+ * the operator approved it. */
+static bool rule_allows(const struct policy_rule *rule, const struct policy_query *q)
+{
+	return rule->allow || (rule->ask && q->approved);
+}
+
 /* Everything in a rule but its external port range. Deny rules match
- * third-party requests like any other; allow rules only if they say so. */
+ * third-party requests like any other; allow and ask rules only if they
+ * say so. */
 static bool rule_matches_endpoint(const struct policy_rule *rule, const struct policy_query *q)
 {
 	return (rule->proto == POLICY_PROTO_ANY || rule->proto == q->proto) &&
 	       in_range(&rule->internal_ports, q->internal_port) &&
 	       (rule->by_mac ? q->has_mac && memcmp(q->mac, rule->mac, sizeof(q->mac)) == 0 :
 			       addr_in_prefix(&q->client, &rule->clients)) &&
-	       (!q->third_party || !rule->allow || rule->third_party);
+	       (!q->third_party || !(rule->allow || rule->ask) || rule->third_party);
 }
 
 struct policy_decision policy_check(const struct policy *policy, const struct policy_query *q)
@@ -27,7 +35,9 @@ struct policy_decision policy_check(const struct policy *policy, const struct po
 
 		if (rule_matches_endpoint(rule, q) &&
 		    in_range(&rule->external_ports, q->external_port))
-			return (struct policy_decision){ .allow = rule->allow, .rule = (int)i };
+			return (struct policy_decision){ .allow = rule_allows(rule, q),
+							 .ask = rule->ask && !q->approved,
+							 .rule = (int)i };
 	}
 	return (struct policy_decision){ .allow = false, .rule = -1 };
 }
@@ -39,10 +49,18 @@ bool policy_may_allow_ipv6(const struct policy *policy)
 
 		/* IPv4 prefixes live inside ::ffff:0:0/96; a host named by its
 		 * link-layer address may have IPv6 addresses too. */
-		if (policy->rules[i].allow &&
+		if ((policy->rules[i].allow || policy->rules[i].ask) &&
 		    (policy->rules[i].by_mac || c->len < 96 || !addr_is_v4(&c->net)))
 			return true;
 	}
+	return false;
+}
+
+bool policy_uses_ask(const struct policy *policy)
+{
+	for (size_t i = 0; i < policy->count; i++)
+		if (policy->rules[i].ask)
+			return true;
 	return false;
 }
 
@@ -88,7 +106,7 @@ size_t policy_allowed_external(const struct policy *policy, const struct policy_
 				next[nnext++] = (struct port_range){ o.lo, (uint16_t)(lo - 1) };
 			if (hi < o.hi)
 				next[nnext++] = (struct port_range){ (uint16_t)(hi + 1), o.hi };
-			if (rule->allow && nout < max) {
+			if (rule_allows(rule, q) && nout < max) {
 				if (rules)
 					rules[nout] = (int)i;
 				out[nout++] = (struct port_range){ lo, hi };

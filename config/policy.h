@@ -23,6 +23,9 @@ struct port_range {
 
 struct policy_rule {
 	bool allow;
+	/* action "ask": allows only what the operator approved (approvals.h);
+	 * anything else it matches is refused for now and left pending. */
+	bool ask;
 	/* The clients: a prefix, or (by_mac) every address of the host with
 	 * this link-layer address, as the router's neighbour table knows it,
 	 * so that the rule follows IPv6 privacy addresses and DHCP changes. */
@@ -50,6 +53,7 @@ struct policy_query {
 	struct in6_addr client;
 	bool has_mac;      /* the client's host's link-layer address is known */
 	uint8_t mac[6];
+	bool approved;     /* the operator approved this request: "ask" rules allow it */
 	bool third_party;  /* the mapping is for another host than client */
 	uint8_t proto;
 	uint16_t internal_port;
@@ -58,6 +62,7 @@ struct policy_query {
 
 struct policy_decision {
 	bool allow;
+	bool ask;  /* refused for now: an "ask" rule decided, and it is not approved */
 	int rule;  /* index of the deciding rule, -1 when no rule matched */
 };
 
@@ -77,6 +82,8 @@ bool policy_may_allow_ipv6(const struct policy *policy);
 /* Whether a rule names clients by link-layer address: only then need a
  * query carry one. */
 bool policy_uses_mac(const struct policy *policy);
+/* Whether a rule's action is "ask": only then are approvals looked up. */
+bool policy_uses_ask(const struct policy *policy);
 
 const char *policy_proto_name(uint8_t proto);
 

@@ -31,7 +31,7 @@
 #define REQUEST_MAX 256
 
 static const char *const commands[] = { "list", "status", "metrics", "add", "delete", "flush",
-					 "explain", "reload", "review", NULL };
+					 "explain", "reload", "review", "pending", "approve", "reject", NULL };
 
 bool control_is_command(const char *word)
 {
@@ -46,8 +46,10 @@ static bool arity_ok(const char *command, int n)
 {
 	if (strcmp(command, "list") == 0 || strcmp(command, "status") == 0 ||
 	    strcmp(command, "metrics") == 0 || strcmp(command, "reload") == 0 ||
-	    strcmp(command, "review") == 0)
+	    strcmp(command, "review") == 0 || strcmp(command, "pending") == 0)
 		return n == 0;
+	if (strcmp(command, "approve") == 0 || strcmp(command, "reject") == 0)
+		return n == 1;
 	if (strcmp(command, "delete") == 0)
 		return n == 2 || n == 3;
 	if (strcmp(command, "add") == 0)
@@ -297,17 +299,18 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		{ "static-file", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "idle", required_argument, NULL, 'i' },
+		{ "for", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_CONTROL_SOCKET, *command = argv[0];
-	unsigned long idle = 0;
+	unsigned long idle = 0, approve_for = 0;
 	const char *static_path = CONFIG_DEFAULT_STATIC_FILE;
 	char request[REQUEST_MAX] = "";
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:F:ji:h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:F:ji:f:h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
 		case 'F': static_path = optarg; break;
@@ -317,6 +320,15 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 			    !parse_duration(optarg, UINT32_MAX, &idle) || idle == 0) {
 				fprintf(stderr, "portleasectl: --idle is review's, a duration such as "
 					"\"12h\" or \"30d\"\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (strcmp(command, "approve") != 0 ||
+			    !parse_duration(optarg, CONFIG_IDLE_TIMEOUT_MAX, &approve_for) ||
+			    approve_for == 0) {
+				fprintf(stderr, "portleasectl: --for is approve's, a duration from 1 s "
+					"to 366 days such as \"2h\" or \"30d\"\n");
 				return EXIT_USAGE;
 			}
 			break;
@@ -331,7 +343,8 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 	}
 	if (json && (strcmp(command, "delete") == 0 || strcmp(command, "flush") == 0 ||
 		     strcmp(command, "metrics") == 0 || strcmp(command, "add") == 0 ||
-		     strcmp(command, "reload") == 0)) {
+		     strcmp(command, "reload") == 0 || strcmp(command, "approve") == 0 ||
+		     strcmp(command, "reject") == 0)) {
 		fprintf(stderr, "portleasectl: %s has no --json\n", command);
 		return EXIT_USAGE;
 	}
@@ -350,6 +363,9 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		}
 		snprintf(request + used, sizeof(request) - used, " %s", argv[i]);
 	}
+	if (approve_for)
+		snprintf(request + strlen(request), sizeof(request) - strlen(request), " %lu",
+			 approve_for);
 	snprintf(request + strlen(request), sizeof(request) - strlen(request), "%s\n",
 		 json ? " json" : "");
 	if (strcmp(command, "add") == 0)

@@ -82,8 +82,14 @@ size_t audit_format(char *buf, size_t cap, const struct audit_record *r)
 		field(&l, "lifetime", "%u", r->lifetime);
 	if (r->rule_line)
 		field(&l, "rule_line", "%u", r->rule_line);
+	if (r->approval_id)
+		field(&l, "id", "%u", r->approval_id);
+	if (r->approved_for)
+		field(&l, "for", "%u", r->approved_for);
 	if (r->by)
 		field(&l, "by", "%s", r->by);
+	if (r->has_uid)
+		field(&l, "uid", "%u", r->uid);
 	if (r->reason)
 		field(&l, "reason", "%s", r->reason);
 	if (r->result)

@@ -35,6 +35,12 @@ struct audit_record {
 	const char *reason;       /* expired: "idle" (no inbound connection for the
 				     rule's idle_timeout); NULL: its lifetime ran out */
 	const char *description;  /* the client's text; NULL or "": not said */
+	/* "pending", "approved", "rejected": the request's number, the
+	 * operator's uid, an approval's seconds */
+	uint32_t approval_id;     /* 0: not said */
+	bool has_uid;
+	uint32_t uid;
+	uint32_t approved_for;
 	/* PCP PEER: the remote peer the flow is with */
 	bool has_peer;
 	struct in6_addr peer_addr;

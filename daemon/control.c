@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "daemon/control.h"
+#include "config/config.h"
+#include "daemon/approvals.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -88,6 +90,21 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 		if (n == 2 && (!parse_uint(words[1], UINT32_MAX, &idle) || idle == 0))
 			return fail(err, "review: the idle threshold is 1 or more seconds");
 		out->lifetime = (uint32_t)idle;
+	} else if (strcmp(words[0], "pending") == 0 && n == 1) {
+		out->command = CONTROL_PENDING;
+	} else if ((strcmp(words[0], "approve") == 0 && (n == 2 || n == 3)) ||
+		   (strcmp(words[0], "reject") == 0 && n == 2)) {
+		unsigned long id, seconds = APPROVALS_DEFAULT_SECONDS;
+
+		out->command = words[0][0] == 'a' ? CONTROL_APPROVE : CONTROL_REJECT;
+		if (out->json)
+			return fail(err, "approve and reject have no json");
+		if (!parse_uint(words[1], UINT32_MAX, &id) || id == 0)
+			return fail(err, "the pending request's number is 1 or more");
+		if (n == 3 && (!parse_uint(words[2], CONFIG_IDLE_TIMEOUT_MAX, &seconds) || seconds == 0))
+			return fail(err, "approve: for 1 s to 366 days");
+		out->id = (uint32_t)id;
+		out->lifetime = (uint32_t)seconds;
 	} else if (strcmp(words[0], "status") == 0 && n == 1) {
 		out->command = CONTROL_STATUS;
 	} else if (strcmp(words[0], "metrics") == 0 && n == 1 && !out->json) {
@@ -484,6 +501,57 @@ void control_format_review(struct evbuffer *out, const struct control_finding *f
 	}
 }
 
+void control_format_pending(struct evbuffer *out, const struct control_pending *rows, size_t n,
+			    bool json)
+{
+	if (json) {
+		evbuffer_add_printf(out, "{\"pending\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct control_pending *p = &rows[i];
+
+			evbuffer_add_printf(out, "%s{\"id\":%u,\"protocol\":\"%s\",\"external_port\":",
+					    i ? "," : "", p->id, proto_name(p->proto));
+			if (p->pinhole)
+				evbuffer_add_printf(out, "null");
+			else
+				evbuffer_add_printf(out, "%u", p->external_port);
+			evbuffer_add_printf(out, ",\"internal_address\":");
+			json_address(out, &p->internal_addr);
+			evbuffer_add_printf(out, ",\"internal_port\":%u,\"client\":", p->internal_port);
+			json_address(out, &p->client);
+			evbuffer_add_printf(out, ",\"origin\":\"%s\",\"description\":", p->origin);
+			control_json_string(out, p->description);
+			evbuffer_add_printf(out, ",\"first_asked\":%lld,\"last_asked\":%lld,"
+					    "\"asked\":%u,\"expires_in\":%u",
+					    (long long)p->first, (long long)p->last, p->asked,
+					    p->expires_in);
+			json_device(out, &p->device);
+			evbuffer_add_printf(out, "}");
+		}
+		evbuffer_add_printf(out, "]}\n");
+		return;
+	}
+	if (n == 0) {
+		evbuffer_add_printf(out, "no pending requests\n");
+		return;
+	}
+	evbuffer_add_printf(out, "%-5s %-5s %-8s %-24s %-17s %-6s %-6s %s\n", "ID", "PROTO",
+			    "EXTERNAL", "INTERNAL", "DEVICE", "VIA", "ASKED", "DESCRIPTION");
+	for (size_t i = 0; i < n; i++) {
+		const struct control_pending *p = &rows[i];
+		char ext[8] = "-", internal[ADDR_STRLEN + 8], mac[HOST_ID_STRLEN];
+
+		if (!p->pinhole)
+			snprintf(ext, sizeof(ext), "%u", p->external_port);
+		evbuffer_add_printf(out, "%-5u %-5s %-8s %-24s %-17s %-6s %-6u ", p->id,
+				    proto_name(p->proto), ext,
+				    endpoint(internal, &p->internal_addr, p->internal_port),
+				    device_text(&p->device, mac), p->origin, p->asked);
+		add_printable(out, p->description);
+		evbuffer_add_printf(out, "\n");
+	}
+}
+
 static uint64_t events_of_all_origins(const struct metrics_counters *c, size_t event)
 {
 	uint64_t n = 0;
@@ -562,6 +630,11 @@ static void add_range(struct evbuffer *out, const char *name, const struct port_
 		evbuffer_add_printf(out, " %s %u-%u", name, r->lo, r->hi);
 }
 
+static const char *rule_action(const struct policy_rule *r)
+{
+	return r->allow ? "allow" : r->ask ? "ask" : "deny";
+}
+
 /* A rule as the config file says it. */
 static void add_rule(struct evbuffer *out, const struct policy_rule *r)
 {
@@ -571,13 +644,12 @@ static void add_rule(struct evbuffer *out, const struct policy_rule *r)
 	if (r->by_mac) {
 		char mac[HOST_ID_STRLEN];
 
-		evbuffer_add_printf(out, "%s clients mac:%s", r->allow ? "allow" : "deny",
-				    mac_format(r->mac, mac));
+		evbuffer_add_printf(out, "%s clients mac:%s", rule_action(r), mac_format(r->mac, mac));
 	} else {
 		addr_format(&r->clients.net, net);
 		if (addr_is_v4(&r->clients.net) && len >= 96)
 			len -= 96;
-		evbuffer_add_printf(out, "%s clients %s/%u", r->allow ? "allow" : "deny", net, len);
+		evbuffer_add_printf(out, "%s clients %s/%u", rule_action(r), net, len);
 	}
 	if (r->proto != POLICY_PROTO_ANY)
 		evbuffer_add_printf(out, " protocol %s", proto_name(r->proto));
@@ -600,7 +672,9 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 	addr_format(&e->client, client);
 	host_id_format(&e->host, host);
 	if (json) {
-		evbuffer_add_printf(out, "{\"allowed\":%s,\"rule_line\":", e->decision.allow ? "true" : "false");
+		evbuffer_add_printf(out, "{\"allowed\":%s,\"needs_approval\":%s,\"rule_line\":",
+				    e->decision.allow ? "true" : "false",
+				    e->decision.ask ? "true" : "false");
 		if (e->rule)
 			evbuffer_add_printf(out, "%u", e->rule->line);
 		else
@@ -626,7 +700,8 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 	}
 	evbuffer_add_printf(out, "%s %s %u -> external port %u: %s", client, proto_name(e->proto),
 			    e->internal_port, e->external_port,
-			    e->decision.allow ? "allowed" : "denied");
+			    e->decision.allow ? "allowed" :
+			    e->decision.ask ? "left pending for the operator's approval" : "denied");
 	if (e->rule) {
 		evbuffer_add_printf(out, " by the rule at line %u (", e->rule->line);
 		add_rule(out, e->rule);

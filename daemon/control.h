@@ -35,6 +35,9 @@
  *                                         the rest of the line, spaces and all
  *   reload                                reread the configuration file; the
  *                                         answer comes once it is applied
+ *   pending [json]                        requests "ask" rules left for the operator
+ *   approve ID [SECONDS]                  let that request succeed (default a day)
+ *   reject ID                             refuse it, and its retries for an hour
  *   review [IDLE_SECONDS] [json]          what needs the operator's look: static
  *                                         mappings past review_by, mappings never
  *                                         used or idle IDLE_SECONDS (default a
@@ -51,6 +54,9 @@ enum control_command {
 	CONTROL_ADD,
 	CONTROL_RELOAD,
 	CONTROL_REVIEW,
+	CONTROL_PENDING,
+	CONTROL_APPROVE,
+	CONTROL_REJECT,
 };
 
 #define CONTROL_REVIEW_IDLE_DEFAULT (7u * 86400)
@@ -67,7 +73,9 @@ struct control_request {
 	uint16_t external_port;  /* explain (0: the internal port), add */
 	char description[CONTROL_DESCRIPTION_MAX + 1];  /* add */
 	bool has_lifetime;       /* explain */
-	uint32_t lifetime;       /* explain; review: the idle threshold, seconds */
+	uint32_t lifetime;       /* explain; review: the idle threshold; approve: for how
+				    long, seconds */
+	uint32_t id;             /* approve, reject: the pending request's */
 };
 
 /* line without its newline. Returns 0, or -1 with a message in err. */
@@ -121,6 +129,25 @@ struct control_finding {
 
 void control_format_review(struct evbuffer *out, const struct control_finding *findings,
 			   size_t n, bool json);
+
+/* A pending request as `pending` shows it. Times are Unix seconds. */
+struct control_pending {
+	uint32_t id;
+	uint8_t proto;
+	bool pinhole;
+	uint16_t external_port;      /* as asked */
+	struct in6_addr client, internal_addr;
+	uint16_t internal_port;
+	struct lan_device device;
+	const char *origin;
+	const char *description;     /* from the client: untrusted bytes */
+	int64_t first, last;
+	uint32_t expires_in;         /* seconds */
+	unsigned asked;
+};
+
+void control_format_pending(struct evbuffer *out, const struct control_pending *rows, size_t n,
+			    bool json);
 
 void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json);
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/approvals.h"
 #include "daemon/control.h"
 #include "lib/log.h"
 #include "config/static_file.h"
@@ -38,6 +39,7 @@ struct control_server {
 struct connection {
 	struct stream stream;  /* first: the list holds these */
 	struct control_server *server;
+	uid_t uid;             /* the operator's, from the socket: for the audit */
 };
 
 static void connection_free(struct connection *c)
@@ -117,6 +119,60 @@ static void list(struct control_server *s, const struct control_request *req, st
 	evbuffer_add_printf(out, "ok\n");
 	control_format_list(out, rows, n, req->json);
 	free(rows);
+}
+
+static void pending(struct control_server *s, const struct control_request *req,
+		    struct evbuffer *out)
+{
+	const struct approvals *a = mapper_approvals(s->mapper);
+	struct control_pending rows[APPROVALS_PENDING_MAX];
+	uint64_t now = mapper_now_ms();
+	size_t n = 0;
+
+	for (size_t i = 0; i < APPROVALS_PENDING_MAX; i++) {
+		const struct pending_request *p = &a->pending[i];
+
+		if (!p->used)
+			continue;
+		rows[n++] = (struct control_pending){
+			.id = p->id, .proto = p->key.proto, .pinhole = p->key.v6,
+			.external_port = p->external_port, .client = p->client,
+			.internal_addr = p->internal_addr, .internal_port = p->key.internal_port,
+			.device = mapper_device_at(s->mapper, &p->internal_addr),
+			.origin = lease_origin_name(p->origin), .description = p->description,
+			.first = mapper_wall_time(s->mapper, p->first_ms),
+			.last = mapper_wall_time(s->mapper, p->last_ms),
+			.expires_in = (uint32_t)((p->expires_ms - now) / 1000), .asked = p->asked,
+		};
+	}
+	/* In the order they came. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && rows[j].id < rows[j - 1].id; j--) {
+			struct control_pending t = rows[j];
+
+			rows[j] = rows[j - 1];
+			rows[j - 1] = t;
+		}
+	evbuffer_add_printf(out, "ok\n");
+	control_format_pending(out, rows, n, req->json);
+}
+
+static void answer(struct connection *c, const struct control_request *req, struct evbuffer *out)
+{
+	struct control_server *s = c->server;
+	bool approve = req->command == CONTROL_APPROVE;
+	int rc = approve ? mapper_approve(s->mapper, req->id, req->lifetime, (uint32_t)c->uid) :
+			   mapper_reject(s->mapper, req->id, (uint32_t)c->uid);
+
+	if (rc < 0) {
+		evbuffer_add_printf(out, "error: no pending request %u\n", req->id);
+		return;
+	}
+	if (approve)
+		evbuffer_add_printf(out, "ok\nrequest %u approved for %u s: the device's next "
+				    "identical request succeeds\n", req->id, req->lifetime);
+	else
+		evbuffer_add_printf(out, "ok\nrequest %u rejected: refused for an hour\n", req->id);
 }
 
 /* What needs the operator's look; a mapping may have several reasons. */
@@ -216,6 +272,7 @@ static void explain(struct control_server *s, const struct control_request *req,
 	struct control_explanation e;
 
 	mapper_query_mac(s->mapper, &q, &host);
+	q.approved = mapper_approved(s->mapper, &req->addr, &req->addr, req->proto, req->port);
 	e = (struct control_explanation){
 		.decision = policy_check(&s->cfg->policy, &q), .internal_port = req->port,
 		.external_port = external, .proto = req->proto, .client = req->addr,
@@ -338,6 +395,9 @@ static void serve(struct connection *c, const char *line)
 		case CONTROL_ADD: add(s, &req, out); break;
 		case CONTROL_RELOAD: reload(s, out); break;
 		case CONTROL_REVIEW: review(s, &req, out); break;
+		case CONTROL_PENDING: pending(s, &req, out); break;
+		case CONTROL_APPROVE:
+		case CONTROL_REJECT: answer(c, &req, out); break;
 		}
 	}
 	/* One request per connection: closed once the answer is out. */
@@ -380,6 +440,14 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 		return;
 	}
 	c->server = s;
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		/* The kernel's word, not the client's: (uid_t)-1 if it has none. */
+		c->uid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.uid :
+										   (uid_t)-1;
+	}
 	if (stream_open(&c->stream, &s->connections, s->base, fd, on_read, connection_done, NULL, c,
 			REQUEST_SECONDS, CONTROL_REQUEST_MAX) < 0)
 		free(c);

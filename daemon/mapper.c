@@ -435,6 +435,7 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 	m->idle_timer = evtimer_new(base, idle_sweep, m);
 	audit_limiter_init(&m->refusals);
 	rate_limiter_init(&m->requests, hash_seed);
+	approvals_init(&m->approvals);
 	if (!m->leases || !m->expiry_timer || !m->refusal_timer || !m->idle_timer) {
 		mapper_free(m);
 		return NULL;
@@ -570,6 +571,7 @@ void mapper_status(const struct mapper *m, struct daemon_status *st)
 {
 	*st = (struct daemon_status){
 		.version = PORTLEASED_VERSION,
+		.pending = approvals_pending_count(&m->approvals, mapper_now_ms()),
 		.uptime = (uint32_t)((mapper_now_ms() - m->created_ms) / 1000),
 		.start_time = mapper_wall_time(m, m->created_ms),
 		.epoch = mapper_epoch(m), .epoch_start_time = mapper_epoch_start(m),
@@ -619,11 +621,73 @@ bool mapper_log_admit(struct mapper *m, const struct in6_addr *client)
 
 /* event: "granted", "refreshed" or "refused"; why: a refusal's reason
  * (NULL: the status's). */
+/* A refusal by an "ask" rule: the request waits for the operator, and
+ * is audited as pending (once, and when asked again after an hour's
+ * silence, not at every retry). true when so handled. */
+static bool left_pending(struct mapper *m, const struct map_request *req,
+			 const struct map_result *res)
+{
+	const struct policy *p = &m->cfg->policy;
+	struct pending_request asked;
+	const struct pending_request *pending;
+	struct host_id host;
+	const char *why;
+
+	if (res->status != MAP_DENIED || res->rule < 0 || (size_t)res->rule >= p->count ||
+	    !p->rules[res->rule].ask)
+		return false;
+	host = mapper_host_of(m, &req->client);
+	memset(&asked, 0, sizeof(asked));
+	asked.key = approvals_key(&host, &req->client, &req->internal_addr, req->proto,
+				  req->internal_port);
+	asked.client = req->client;
+	asked.internal_addr = req->internal_addr;
+	asked.external_port = req->suggested_external_port;
+	asked.origin = req->origin;
+	if (req->description)
+		snprintf(asked.description, sizeof(asked.description), "%s", req->description);
+	switch (approvals_ask(&m->approvals, &asked, mapper_now_ms(), &pending)) {
+	case APPROVALS_NEW:
+		m->metrics.pending_requests++;
+		m->metrics.events[METRICS_REFUSED][req->origin]++;
+		mapper_audit(&(struct audit_record){
+			.event = "pending", .origin = lease_origin_name(req->origin),
+			.proto = req->proto, .client = req->client,
+			.internal_addr = req->internal_addr,
+			.device = mapper_device_at(m, &req->internal_addr),
+			.internal_port = req->internal_port,
+			.has_external_port = addr_is_v4(&req->internal_addr),
+			.external_port = req->suggested_external_port,
+			.rule_line = rule_line(m, res->rule), .approval_id = pending->id,
+			.result = "waiting for the operator", .description = req->description,
+		});
+		return true;
+	case APPROVALS_AGAIN:
+		/* Clients retry: counted, not logged again. */
+		m->metrics.events[METRICS_REFUSED][req->origin]++;
+		return true;
+	case APPROVALS_REJECTED:
+		why = "rejected by the operator";
+		break;
+	case APPROVALS_UNKNOWN:
+		why = "needs the operator's approval, and the router does not know the host's "
+		      "link-layer address";
+		break;
+	default:
+		why = "needs the operator's approval, and the host has too many requests pending";
+		break;
+	}
+	mapper_log_decision(m, req, res, "refused", why);
+	return true;
+}
+
 void mapper_log_decision(struct mapper *m, const struct map_request *req,
 			 const struct map_result *res, const char *event, const char *why)
 {
 	bool ok = res->status == MAP_OK;
 
+	if (!ok && !why && left_pending(m, req, res))
+		return;
 	m->metrics.events[!ok ? METRICS_REFUSED :
 		strcmp(event, "granted") == 0 ? METRICS_GRANTED : METRICS_REFRESHED][req->origin]++;
 	if (!ok && !mapper_refusal_logged(m, &req->client))
@@ -701,6 +765,36 @@ void mapper_query_mac(const struct mapper *m, struct policy_query *q, const stru
 		memcpy(q->mac, host->mac, sizeof(q->mac));
 }
 
+/* When the operator's approval of this request runs out (ms), 0 for none:
+ * asked only when a rule says "ask". */
+static uint64_t approved_until(const struct mapper *m, const struct host_id *host,
+			       const struct in6_addr *client, const struct in6_addr *internal_addr,
+			       uint8_t proto, uint16_t internal_port)
+{
+	struct approval_key key;
+
+	if (!policy_uses_ask(&m->cfg->policy) || host->kind != HOST_MAC)
+		return 0;
+	key = approvals_key(host, client, internal_addr, proto, internal_port);
+	return approvals_until(&m->approvals, &key, mapper_now_ms());
+}
+
+bool mapper_approved(const struct mapper *m, const struct in6_addr *client,
+		     const struct in6_addr *internal_addr, uint8_t proto, uint16_t internal_port)
+{
+	struct host_id host = mapper_host_of(m, client);
+
+	return approved_until(m, &host, client, internal_addr, proto, internal_port) != 0;
+}
+
+static uint64_t request_approved_until(const struct mapper *m, const struct map_request *req)
+{
+	struct host_id host = mapper_host_of(m, &req->client);
+
+	return approved_until(m, &host, &req->client, &req->internal_addr, req->proto,
+			      req->internal_port);
+}
+
 struct policy_query mapper_request_query(const struct mapper *m, const struct map_request *req,
 					 uint16_t external_port)
 {
@@ -711,6 +805,7 @@ struct policy_query mapper_request_query(const struct mapper *m, const struct ma
 	};
 
 	mapper_query_mac(m, &q, NULL);
+	q.approved = request_approved_until(m, req) != 0;
 	return q;
 }
 
@@ -725,6 +820,8 @@ struct policy_decision mapper_decide_lease(const struct mapper *m, const struct 
 	/* The host the lease was granted to: it still is, when its
 	 * neighbour entry has gone stale and been dropped. */
 	mapper_query_mac(m, &q, &l->host);
+	q.approved = approved_until(m, &l->host, &l->client, &l->internal_addr, l->proto,
+				    l->internal_port) != 0;
 	return policy_check(&m->cfg->policy, &q);
 }
 
@@ -1072,6 +1169,11 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 {
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
 	struct policy_query q = mapper_request_query(m, req, req->suggested_external_port);
+	uint64_t until = q.approved ? request_approved_until(m, req) : 0, now = mapper_now_ms();
+
+	/* What the operator approved lasts no longer than the approval. */
+	if (until && lifetime && until - now < (uint64_t)lifetime * 1000)
+		lifetime = (uint32_t)((until - now + 999) / 1000);
 	struct policy_decision d = { .allow = false, .rule = -1 };
 	bool decided = false;
 	struct map_result res;
@@ -1342,4 +1444,46 @@ const char *mapper_internal_refusal(const struct mapper *m, const struct in6_add
 void mapper_set_conntrack(struct mapper *m, struct conntrack *ct)
 {
 	m->conntrack = ct;
+}
+
+struct approvals *mapper_approvals(struct mapper *m)
+{
+	approvals_expire(&m->approvals, mapper_now_ms());
+	return &m->approvals;
+}
+
+/* The operator's answer, audited with the request it answers. */
+static void audit_answer(struct mapper *m, const struct pending_request *p, const char *event,
+			 uint32_t seconds, uint32_t uid)
+{
+	mapper_audit(&(struct audit_record){
+		.event = event, .origin = lease_origin_name(p->origin), .proto = p->key.proto,
+		.client = p->client, .internal_addr = p->internal_addr,
+		.device = mapper_device_at(m, &p->internal_addr),
+		.internal_port = p->key.internal_port, .has_external_port = !p->key.v6,
+		.external_port = p->external_port, .approval_id = p->id, .approved_for = seconds,
+		.by = "operator", .has_uid = true, .uid = uid, .description = p->description,
+	});
+}
+
+int mapper_approve(struct mapper *m, uint32_t id, uint32_t seconds, uint32_t uid)
+{
+	struct pending_request p;
+
+	if (approvals_approve(&m->approvals, id, seconds, mapper_now_ms(), &p) < 0)
+		return -1;
+	m->metrics.approved++;
+	audit_answer(m, &p, "approved", seconds, uid);
+	return 0;
+}
+
+int mapper_reject(struct mapper *m, uint32_t id, uint32_t uid)
+{
+	struct pending_request p;
+
+	if (approvals_reject(&m->approvals, id, mapper_now_ms(), &p) < 0)
+		return -1;
+	m->metrics.rejected++;
+	audit_answer(m, &p, "rejected", 0, uid);
+	return 0;
 }

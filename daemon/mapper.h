@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "daemon/host.h"
+#include "daemon/approvals.h"
 #include "daemon/lease.h"
 #include "daemon/metrics.h"
 #include "priv/nft.h"
@@ -214,6 +215,23 @@ typedef struct host_id (*mapper_host_fn)(void *arg, const struct in6_addr *addr)
 void mapper_set_host_lookup(struct mapper *m, mapper_host_fn host_of, void *arg);
 /* The host of a LAN client's address; HOST_NONE for :: (the operator). */
 struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *addr);
+
+/* The mapper's clock: monotonic milliseconds, as leases and pending
+ * requests hold their times. */
+uint64_t mapper_now_ms(void);
+
+/* Whether the operator approved this request (for "ask" rules). */
+bool mapper_approved(const struct mapper *m, const struct in6_addr *client,
+		     const struct in6_addr *internal_addr, uint8_t proto, uint16_t internal_port);
+
+/* The requests "ask" rules left pending (expired ones dropped first). */
+struct approvals *mapper_approvals(struct mapper *m);
+/* The operator's answer to pending request id (uid: who gave it, for the
+ * audit line): an approval lets that device's identical request succeed
+ * for seconds; a rejection keeps it refused for an hour. 0, or -1 when
+ * there is no such pending request. */
+int mapper_approve(struct mapper *m, uint32_t id, uint32_t seconds, uint32_t uid);
+int mapper_reject(struct mapper *m, uint32_t id, uint32_t uid);
 
 /* Looks at the mappings of rules with an idle_timeout every so often (a
  * tenth of the shortest, 1 s to 60 s); called again after a reload. */

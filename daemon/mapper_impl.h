@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/approvals.h"
 #include "daemon/audit.h"
 #include "daemon/mapper.h"
 #include "daemon/ratelimit.h"
@@ -70,6 +71,9 @@ struct mapper {
 	struct audit_limiter refusals;
 	struct event *refusal_timer;
 	struct rate_limiter requests;
+	/* Requests "ask" rules refused, waiting for the operator, and what
+	 * the operator decided. */
+	struct approvals approvals;
 	struct metrics_counters metrics;
 	size_t by_origin[LEASE_ORIGINS];
 	size_t pinholes;
@@ -96,7 +100,6 @@ void mapper_log_decision(struct mapper *m, const struct map_request *req,
 			const struct map_result *res, const char *event, const char *why);
 struct nft_mapping mapper_mapping_of(const struct lease *l, uint64_t timeout_ms,
 			struct remote_range ranges[FILTER_MAX_RANGES]);
-uint64_t mapper_now_ms(void);
 bool mapper_owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce);
 bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request *req,
 			uint32_t lifetime, struct policy_decision d, struct map_result *res);

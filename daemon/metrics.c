@@ -66,6 +66,9 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	evbuffer_add_printf(out, "portleased_leases_max %zu\n", st->capacity);
 	family(out, "portleased_pinholes", "gauge", "IPv6 firewall pinholes among the leases.");
 	evbuffer_add_printf(out, "portleased_pinholes %zu\n", st->pinholes);
+	family(out, "portleased_pending_requests", "gauge",
+	       "Requests waiting for the operator's approval.");
+	evbuffer_add_printf(out, "portleased_pending_requests %zu\n", st->pending);
 
 	family(out, "portleased_requests_total", "counter",
 	       "Requests received from LAN hosts (UPnP: SOAP control requests).");
@@ -118,4 +121,14 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	       "Mappings removed because no inbound connection used them for their rule's "
 	       "idle_timeout (also in expired).");
 	evbuffer_add_printf(out, "portleased_idle_expired_total %" PRIu64 "\n", c->idle_expired);
+	family(out, "portleased_pending_requests_total", "counter",
+	       "Requests an \"ask\" rule left pending for the operator.");
+	evbuffer_add_printf(out, "portleased_pending_requests_total %" PRIu64 "\n",
+			    c->pending_requests);
+	family(out, "portleased_approvals_total", "counter",
+	       "The operator's answers to pending requests.");
+	evbuffer_add_printf(out,
+			    "portleased_approvals_total{decision=\"approved\"} %" PRIu64 "\n"
+			    "portleased_approvals_total{decision=\"rejected\"} %" PRIu64 "\n",
+			    c->approved, c->rejected);
 }

@@ -54,6 +54,9 @@ struct metrics_counters {
 	/* Mappings removed for want of inbound connections (idle_timeout);
 	 * also counted as expired. */
 	uint64_t idle_expired;
+	/* Requests "ask" rules left pending, and the operator's answers. */
+	uint64_t pending_requests;
+	uint64_t approved, rejected;
 };
 
 /* One request of protocol p: answered (with result success) or dropped. */
@@ -70,6 +73,7 @@ struct daemon_status {
 	struct in6_addr external_address;
 	uint32_t epoch;   /* NAT-PMP/PCP seconds since start of epoch */
 	size_t leases, capacity, pinholes;
+	size_t pending;   /* requests waiting for the operator */
 	size_t by_origin[LEASE_ORIGINS];
 	struct metrics_counters counters;
 };

@@ -162,10 +162,15 @@ void priv_set_mac_lookup(priv_mac_fn lookup)
 	mac_lookup = lookup;
 }
 
-static void query_mac(const struct config *cfg, struct policy_query *q)
+/* What the checks know of the asking host beyond its address. Approvals
+ * are the operator's word to the daemon, over a control socket the helper
+ * does not see: to the helper an "ask" rule allows what it matches, and the
+ * daemon asks only for what the operator approved (docs/security.md). */
+static void query_host(const struct config *cfg, struct policy_query *q)
 {
 	if (mac_lookup && policy_uses_mac(&cfg->policy))
 		q->has_mac = mac_lookup(cfg, &q->client, q->mac);
+	q->approved = true;
 }
 
 static bool declared_static(const struct config *cfg, const struct priv_mapping *m)
@@ -211,7 +216,7 @@ static int authorize_mapping(const struct config *cfg, const struct own_addresse
 	} else if (m->timeout_ms == 0 || m->timeout_ms > (uint64_t)cfg->lifetime_max * 1000) {
 		return *why = "lifetime outside 1 ms to lifetime.max", -EPERM;
 	}
-	query_mac(cfg, &q);
+	query_host(cfg, &q);
 	if (!policy_check(&cfg->policy, &q).allow)
 		return *why = "the policy denies it", -EPERM;
 	return 0;
@@ -249,7 +254,7 @@ static int authorize_peer(const struct config *cfg, const struct own_addresses *
 	if (!own_addr_on_lan(own, cfg->lan_interfaces, cfg->lan_interface_count,
 			     &r->flow.internal_addr))
 		return *why = "the flow's internal side is not on a LAN interface", -EPERM;
-	query_mac(cfg, &q);
+	query_host(cfg, &q);
 	if (policy_allowed_external(&cfg->policy, &q, allowed, NULL, POLICY_MAX_RANGES) == 0)
 		return *why = "the policy lets that host map nothing from that port", -EPERM;
 	*why = "";

@@ -201,7 +201,7 @@ static const struct {
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"3x\"; } );\n", "test.conf:3: 'idle_timeout' must be a duration from 1 s to 366 days" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = 0; } );\n", "test.conf:3: 'idle_timeout' must be a duration" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"400d\"; } );\n", "'idle_timeout' must be a duration" },
-	{ MINIMAL "policy = ( { action = \"deny\"; idle_timeout = \"1d\"; } );\n", "test.conf:3: 'idle_timeout' is for allow rules" },
+	{ MINIMAL "policy = ( { action = \"deny\"; idle_timeout = \"1d\"; } );\n", "test.conf:3: 'idle_timeout' is for allow and ask rules" },
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80;\n review_by = \"2026-02-30\"; } );\n", "test.conf:5: 'review_by' must be a date \"YYYY-MM-DD\"" },
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; owner = \"a\\tb\"; } );\n", "'owner' must not hold control characters" },
 	{ MINIMAL "policy = ( { action = \"allow\"; clients = \"mac:02:5e:10:00:0a\"; } );\n", "test.conf:3: 'clients' \"mac:02:5e:10:00:0a\": a link-layer address is six pairs of hex digits" },

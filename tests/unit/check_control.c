@@ -305,7 +305,8 @@ START_TEST(test_explanations)
 	e.rule = NULL;
 	control_format_explanation(b, &e, true);
 	text = unit_take_text(b);
-	ck_assert_str_eq(text, "{\"allowed\":false,\"rule_line\":null,\"external_port\":8080,"
+	ck_assert_str_eq(text, "{\"allowed\":false,\"needs_approval\":false,\"rule_line\":null,"
+			       "\"external_port\":8080,"
 			       "\"external_port_free\":false,\"taken_by\":null,"
 			       "\"host\":\"02:00:00:00:00:01\","
 			       "\"client_leases\":8,\"client_quota\":8,"

@@ -239,6 +239,45 @@ START_TEST(test_mac_rules)
 }
 END_TEST
 
+/* An "ask" rule allows only what the operator approved; the rest it
+ * decides as pending, and no later rule gets a say. */
+START_TEST(test_ask_rules)
+{
+	add_rule(&pol, false, "192.168.1.0/24", POLICY_PROTO_ANY, 8000, 8999, 8000, 8999);
+	pol.rules[0].ask = true;
+	add_rule(&pol, true, "192.168.1.0/24", POLICY_PROTO_ANY, 1024, 65535, 1024, 65535);
+	ck_assert(policy_uses_ask(&pol));
+
+	struct policy_query q = { .client = unit_v4("192.168.1.10"), .proto = IPPROTO_TCP,
+				  .internal_port = 8080, .external_port = 8080 };
+	struct policy_decision d = policy_check(&pol, &q);
+	ck_assert(!d.allow && d.ask);
+	ck_assert_int_eq(d.rule, 0);
+	q.approved = true;
+	d = policy_check(&pol, &q);
+	ck_assert(d.allow && !d.ask);
+	ck_assert_int_eq(d.rule, 0);
+
+	/* The ports left to pick from: the ask rule's only once approved. */
+	struct port_range out[4];
+	q.approved = false;
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 4), 2);
+	ck_assert_uint_eq(out[0].lo, 1024);
+	ck_assert_uint_eq(out[0].hi, 7999);
+	q.approved = true;
+	ck_assert_uint_eq(policy_allowed_external(&pol, &q, out, NULL, 4), 3);
+	ck_assert_uint_eq(out[0].lo, 8000);
+	ck_assert_uint_eq(out[0].hi, 8999);
+	/* Elsewhere the allow rule decides, approved or not. */
+	q.internal_port = 9090;
+	q.external_port = 9090;
+	q.approved = false;
+	d = policy_check(&pol, &q);
+	ck_assert(d.allow && !d.ask);
+	ck_assert_int_eq(d.rule, 1);
+}
+END_TEST
+
 START_TEST(test_third_party_needs_permission)
 {
 	struct policy_query q = { .client = unit_v4("192.168.1.10"), .third_party = true,
@@ -279,6 +318,7 @@ int main(void)
 	tcase_add_test(tc, test_ipv6_client_not_matched_by_v4_rule);
 	tcase_add_test(tc, test_third_party_needs_permission);
 	tcase_add_test(tc, test_mac_rules);
+	tcase_add_test(tc, test_ask_rules);
 	tcase_add_test(tc, test_may_allow_ipv6);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
