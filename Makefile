@@ -75,7 +75,7 @@ CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c daemon/host.c daemon/ne
              daemon/lease.c daemon/leasefile.c daemon/pmp/natpmp.c daemon/pmp/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c priv/priv.c
-DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/device_files.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/device_files.c daemon/event_hook.c daemon/router_ports.c daemon/lease_store.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
                daemon/pmp/pcp_answer.c daemon/pmp/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c daemon/upnp/upnp_http.c daemon/upnp/upnp_ssdp.c \
@@ -88,7 +88,7 @@ HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/neig
                nft/nft.c nft/nft_ruleset.c nft/nft_firewall.c nft/nft_elements.c \
                nft/conntrack.c nft/helper_serve.c nft/helper.c
 HELPER_PKGS := libconfig libnftnl libmnl
-UNIT_SUITES := addr parse log answer helper neigh_table device_names approvals own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr parse log answer helper neigh_table device_names approvals event_hook own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 MAPPER_OBJS := $(BUILD)/daemon/mapper.o $(BUILD)/daemon/mapper_restore.o $(BUILD)/daemon/mapper_peer.o
@@ -159,6 +159,11 @@ $(BUILD)/tests/unit/check_answer: $(BUILD)/tests/unit/check_answer.o $(BUILD)/te
 $(BUILD)/tests/unit/check_igd: $(BUILD)/tests/unit/check_igd.o $(BUILD)/tests/unit/unit.o $(CORE_OBJS) \
 		$(MAPPER_OBJS) $(BUILD)/daemon/upnp/igd.o $(BUILD)/daemon/upnp/igd_pinhole.o \
 		$(BUILD)/tests/unit/fake_nft.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# on_event's environment, and its command run for real.
+$(BUILD)/tests/unit/check_event_hook: $(BUILD)/tests/unit/check_event_hook.o \
+		$(BUILD)/tests/unit/unit.o $(CORE_OBJS) $(BUILD)/daemon/event_hook.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # The sock_diag answer's reading, without the kernel.

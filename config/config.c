@@ -434,6 +434,10 @@ static void set_defaults(struct config *cfg)
 		snprintf(cfg->dhcp_lease_files[i], sizeof(cfg->dhcp_lease_files[i]), "%s",
 			 lease_files[i]);
 	cfg->dhcp_lease_file_count = sizeof(lease_files) / sizeof(lease_files[0]);
+	/* What an operator is told of; refreshes and refusals only if named. */
+	cfg->on_event_mask = ~0u & ((1u << CONFIG_EVENTS) - 1) &
+			     ~(1u << CONFIG_EVENT_REFRESHED) & ~(1u << CONFIG_EVENT_REFUSED);
+	cfg->on_event_per_minute = 10;
 }
 
 /* A true-or-false member of root, if it is there. */
@@ -683,6 +687,64 @@ static int parse_metrics(struct parse_ctx *ctx, const config_setting_t *root,
 	return 0;
 }
 
+static const char *const event_names[CONFIG_EVENTS] = {
+	[CONFIG_EVENT_GRANTED] = "granted", [CONFIG_EVENT_REFRESHED] = "refreshed",
+	[CONFIG_EVENT_REFUSED] = "refused", [CONFIG_EVENT_PENDING] = "pending",
+	[CONFIG_EVENT_APPROVED] = "approved", [CONFIG_EVENT_REJECTED] = "rejected",
+	[CONFIG_EVENT_EXPIRED] = "expired", [CONFIG_EVENT_DELETED] = "deleted",
+	[CONFIG_EVENT_CONFLICT] = "conflict",
+};
+
+int config_event_of(const char *name)
+{
+	for (int i = 0; i < CONFIG_EVENTS; i++)
+		if (name && strcmp(name, event_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* on_event = { command = "/path"; events = [ ... ]; per_minute = N; } */
+static int parse_on_event(struct parse_ctx *ctx, const config_setting_t *root,
+			  struct config *cfg)
+{
+	static const char *const known[] = { "command", "events", "per_minute", NULL };
+	const config_setting_t *s = config_setting_get_member(root, "on_event"), *m;
+	const char *text;
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_group(s))
+		return fail_at(ctx, s, "'on_event' must be a group { command = \"/path\"; ... }");
+	if (check_known_members(ctx, s, known, "on_event") < 0)
+		return -1;
+	m = config_setting_get_member(s, "command");
+	text = m ? config_setting_get_string(m) : NULL;
+	if (!text || *text != '/' || strlen(text) > CONFIG_COMMAND_MAX)
+		return fail_at(ctx, m ? m : s, "on_event needs 'command', an absolute path of at "
+			       "most %d bytes (run without a shell)", CONFIG_COMMAND_MAX);
+	snprintf(cfg->on_event_command, sizeof(cfg->on_event_command), "%s", text);
+	if ((m = config_setting_get_member(s, "events"))) {
+		if (!config_setting_is_array(m) && !config_setting_is_list(m))
+			return fail_at(ctx, m, "on_event 'events' must be a list such as "
+				       "[ \"granted\", \"pending\" ]");
+		cfg->on_event_mask = 0;
+		for (int i = 0; i < config_setting_length(m); i++) {
+			const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
+			int ev = config_event_of(config_setting_get_string(e));
+
+			if (ev < 0)
+				return fail_at(ctx, e, "unknown event: the events are granted, "
+					       "refreshed, refused, pending, approved, rejected, "
+					       "expired, deleted and conflict");
+			cfg->on_event_mask |= 1u << ev;
+		}
+	}
+	if ((m = config_setting_get_member(s, "per_minute")) &&
+	    get_uint(ctx, m, 1, 600, &cfg->on_event_per_minute) < 0)
+		return -1;
+	return 0;
+}
+
 /* The lease file and the static file: an absolute path, or "" for none;
  * the DHCP servers' lease files: a list of absolute paths. */
 static int parse_files(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
@@ -784,7 +846,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "client_request_rate", "pinhole_mark",
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
 					     "static_mappings", "lease_file", "static_file",
-					     "dhcp_lease_files", "keep_state_on_stop", "hairpin",
+					     "dhcp_lease_files", "on_event", "keep_state_on_stop", "hairpin",
 					     "firewall_integration", "user", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 
@@ -799,7 +861,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	if ((s = config_setting_get_member(root, "pinhole_mark")) &&
 	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)
 		return -1;
-	if (parse_files(ctx, root, cfg) < 0 ||
+	if (parse_files(ctx, root, cfg) < 0 || parse_on_event(ctx, root, cfg) < 0 ||
 	    get_bool(ctx, root, "hairpin", &cfg->hairpin) < 0 ||
 	    get_bool(ctx, root, "keep_state_on_stop", &cfg->keep_state_on_stop) < 0 ||
 	    parse_statics(ctx, root, cfg) < 0)

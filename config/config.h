@@ -37,6 +37,16 @@
 #define CONFIG_DESCRIPTION_MAX 128
 #define CONFIG_OWNER_MAX 64
 #define CONFIG_IDLE_TIMEOUT_MAX (366u * 86400)
+#define CONFIG_COMMAND_MAX 255
+
+/* The events on_event may run its command for, as bits of on_event_mask. */
+enum config_event {
+	CONFIG_EVENT_GRANTED, CONFIG_EVENT_REFRESHED, CONFIG_EVENT_REFUSED, CONFIG_EVENT_PENDING,
+	CONFIG_EVENT_APPROVED, CONFIG_EVENT_REJECTED, CONFIG_EVENT_EXPIRED, CONFIG_EVENT_DELETED,
+	CONFIG_EVENT_CONFLICT, CONFIG_EVENTS
+};
+/* Its name, as audit lines say it; -1 for none. */
+int config_event_of(const char *name);
 
 /* A port forward the operator declares: no policy check, no expiry, and no
  * client can refresh or remove it. An IPv6 one is a pinhole (external_port
@@ -99,6 +109,11 @@ struct config {
 	 * (device_names.h); missing ones are skipped. */
 	char dhcp_lease_files[CONFIG_MAX_DHCP_LEASE_FILES][CONFIG_DHCP_LEASE_FILE_MAX + 1];
 	size_t dhcp_lease_file_count;
+	/* A command run for chosen events, the event's fields in its
+	 * environment: "" for none. */
+	char on_event_command[CONFIG_COMMAND_MAX + 1];
+	uint32_t on_event_mask;        /* 1u << enum config_event */
+	uint32_t on_event_per_minute;  /* runs at most; the rest are counted */
 	/* LAN hosts reach mappings at the external address too. */
 	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */

@@ -31,7 +31,7 @@
 #define REQUEST_MAX 256
 
 static const char *const commands[] = { "list", "status", "metrics", "add", "delete", "flush",
-					 "explain", "reload", "review", "pending", "approve", "reject", NULL };
+					 "explain", "reload", "review", "pending", "approve", "reject", "monitor", NULL };
 
 bool control_is_command(const char *word)
 {
@@ -46,7 +46,8 @@ static bool arity_ok(const char *command, int n)
 {
 	if (strcmp(command, "list") == 0 || strcmp(command, "status") == 0 ||
 	    strcmp(command, "metrics") == 0 || strcmp(command, "reload") == 0 ||
-	    strcmp(command, "review") == 0 || strcmp(command, "pending") == 0)
+	    strcmp(command, "review") == 0 || strcmp(command, "pending") == 0 ||
+	    strcmp(command, "monitor") == 0)
 		return n == 0;
 	if (strcmp(command, "approve") == 0 || strcmp(command, "reject") == 0)
 		return n == 1;
@@ -82,6 +83,58 @@ static int connect_socket(const char *path)
 }
 
 /* Sends request, reads the whole answer; prints its body, or its error. */
+static int reach_error(const char *path)
+{
+	fprintf(stderr, "portleasectl: cannot reach portleased at %s: %s%s\n", path,
+		strerror(errno),
+		errno == EACCES ? " (the control socket is for root and the configured "
+				  "control group)" :
+		errno == ENOENT || errno == ECONNREFUSED ? " (is portleased running?)" : "");
+	return EXIT_NO_ANSWER;
+}
+
+/* monitor: the events, a line each, as the daemon sends them, until it
+ * goes (status 0) or the operator interrupts. Unbuffered, for pipes. */
+static int follow(const char *path, const char *request)
+{
+	char buf[4096];
+	bool answered = false;
+	int fd = connect_socket(path);
+	ssize_t n;
+
+	if (fd < 0)
+		return reach_error(path);
+	if (write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
+		fprintf(stderr, "portleasectl: cannot send the request: %s\n", strerror(errno));
+		close(fd);
+		return EXIT_NO_ANSWER;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		const char *body = buf;
+
+		if (n < 0)
+			continue;
+		if (!answered) {
+			/* The status line comes first, whole: the daemon writes it
+			 * before any event. */
+			if (n < 3 || strncmp(buf, "ok\n", 3) != 0) {
+				buf[n - (buf[n - 1] == '\n')] = '\0';
+				fprintf(stderr, "portleasectl: %s\n", strncmp(buf, "error: ", 7) == 0 ?
+										buf + 7 : buf);
+				close(fd);
+				return EXIT_REFUSED;
+			}
+			answered = true;
+			body += 3;
+			n -= 3;
+		}
+		if (n > 0 && (fwrite(body, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) != 0))
+			break;  /* the reader went: so do we */
+	}
+	close(fd);
+	return answered ? 0 : EXIT_NO_ANSWER;
+}
+
 static int exchange(const char *path, const char *request)
 {
 	size_t cap = 65536, len = 0;
@@ -89,13 +142,8 @@ static int exchange(const char *path, const char *request)
 	int fd = connect_socket(path), rc;
 
 	if (fd < 0) {
-		fprintf(stderr, "portleasectl: cannot reach portleased at %s: %s%s\n", path,
-			strerror(errno),
-			errno == EACCES ? " (the control socket is for root and the configured "
-					  "control group)" :
-			errno == ENOENT || errno == ECONNREFUSED ? " (is portleased running?)" : "");
 		free(answer);
-		return EXIT_NO_ANSWER;
+		return reach_error(path);
 	}
 	if (!answer || write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
 		fprintf(stderr, "portleasectl: cannot send the request: %s\n", strerror(errno));
@@ -372,5 +420,7 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		return add_static(path, static_path, request, argv + optind, argc - optind);
 	if (strcmp(command, "delete") == 0)
 		return delete_static(path, static_path, request, argv + optind, argc - optind);
+	if (strcmp(command, "monitor") == 0)
+		return follow(path, request);
 	return exchange(path, request);
 }

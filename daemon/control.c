@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "daemon/control.h"
+#include "daemon/audit.h"
 #include "config/config.h"
 #include "daemon/approvals.h"
 
@@ -90,6 +91,8 @@ int control_parse(const char *line, struct control_request *out, char err[CONTRO
 		if (n == 2 && (!parse_uint(words[1], UINT32_MAX, &idle) || idle == 0))
 			return fail(err, "review: the idle threshold is 1 or more seconds");
 		out->lifetime = (uint32_t)idle;
+	} else if (strcmp(words[0], "monitor") == 0 && n == 1) {
+		out->command = CONTROL_MONITOR;
 	} else if (strcmp(words[0], "pending") == 0 && n == 1) {
 		out->command = CONTROL_PENDING;
 	} else if ((strcmp(words[0], "approve") == 0 && (n == 2 || n == 3)) ||
@@ -550,6 +553,75 @@ void control_format_pending(struct evbuffer *out, const struct control_pending *
 		add_printable(out, p->description);
 		evbuffer_add_printf(out, "\n");
 	}
+}
+
+/* "2026-12-07T01:02:03Z" */
+static const char *time_text(char buf[21], int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 21, "?");
+	return buf;
+}
+
+static void json_text_field(struct evbuffer *out, const char *key, const char *value)
+{
+	if (!value || !*value)
+		return;
+	evbuffer_add_printf(out, ",\"%s\":", key);
+	control_json_string(out, value);
+}
+
+void control_format_event(struct evbuffer *out, const struct audit_record *r, int64_t now,
+			  bool json)
+{
+	char when[21], line[AUDIT_LINE_MAX], mac[HOST_ID_STRLEN];
+
+	time_text(when, now);
+	if (!json) {
+		audit_format(line, sizeof(line), r);
+		/* The line as logged, less its "audit " tag. */
+		evbuffer_add_printf(out, "%s %s\n", when,
+				    strncmp(line, "audit ", 6) == 0 ? line + 6 : line);
+		return;
+	}
+	evbuffer_add_printf(out, "{\"time\":\"%s\",\"event\":\"%s\"", when, r->event);
+	json_text_field(out, "origin", r->origin);
+	evbuffer_add_printf(out, ",\"protocol\":\"%s\"", proto_name(r->proto));
+	if (!IN6_IS_ADDR_UNSPECIFIED(&r->client)) {
+		evbuffer_add_printf(out, ",\"client\":");
+		json_address(out, &r->client);
+	}
+	evbuffer_add_printf(out, ",\"internal_address\":");
+	json_address(out, &r->internal_addr);
+	evbuffer_add_printf(out, ",\"internal_port\":%u", r->internal_port);
+	if (r->has_external_port)
+		evbuffer_add_printf(out, ",\"external_port\":%u", r->external_port);
+	if (r->has_peer) {
+		evbuffer_add_printf(out, ",\"peer_address\":");
+		json_address(out, &r->peer_addr);
+		evbuffer_add_printf(out, ",\"peer_port\":%u", r->peer_port);
+	}
+	if (r->lifetime)
+		evbuffer_add_printf(out, ",\"lifetime\":%u", r->lifetime);
+	if (r->rule_line)
+		evbuffer_add_printf(out, ",\"rule_line\":%u", r->rule_line);
+	if (r->approval_id)
+		evbuffer_add_printf(out, ",\"id\":%u", r->approval_id);
+	if (r->approved_for)
+		evbuffer_add_printf(out, ",\"for\":%u", r->approved_for);
+	json_text_field(out, "by", r->by);
+	if (r->has_uid)
+		evbuffer_add_printf(out, ",\"uid\":%u", r->uid);
+	json_text_field(out, "reason", r->reason);
+	json_text_field(out, "result", r->result);
+	if (r->device.has_mac)
+		evbuffer_add_printf(out, ",\"mac\":\"%s\"", mac_format(r->device.mac, mac));
+	json_text_field(out, "device", r->device.name);
+	json_text_field(out, "description", r->description);
+	evbuffer_add_printf(out, "}\n");
 }
 
 static uint64_t events_of_all_origins(const struct metrics_counters *c, size_t event)

@@ -38,6 +38,8 @@
  *   pending [json]                        requests "ask" rules left for the operator
  *   approve ID [SECONDS]                  let that request succeed (default a day)
  *   reject ID                             refuse it, and its retries for an hour
+ *   monitor [json]                        the events as they happen, one a line,
+ *                                         until the client closes
  *   review [IDLE_SECONDS] [json]          what needs the operator's look: static
  *                                         mappings past review_by, mappings never
  *                                         used or idle IDLE_SECONDS (default a
@@ -57,6 +59,7 @@ enum control_command {
 	CONTROL_PENDING,
 	CONTROL_APPROVE,
 	CONTROL_REJECT,
+	CONTROL_MONITOR,
 };
 
 #define CONTROL_REVIEW_IDLE_DEFAULT (7u * 86400)
@@ -148,6 +151,12 @@ struct control_pending {
 
 void control_format_pending(struct evbuffer *out, const struct control_pending *rows, size_t n,
 			    bool json);
+
+/* One event for monitor (an audit record), at now (Unix seconds): "TIME
+ * event=... ..." as the audit line has it, or a JSON object; a line. */
+struct audit_record;
+void control_format_event(struct evbuffer *out, const struct audit_record *r, int64_t now,
+			  bool json);
 
 void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json);
 

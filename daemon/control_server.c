@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon/approvals.h"
+#include "daemon/audit.h"
 #include "daemon/control.h"
 #include "lib/log.h"
 #include "config/static_file.h"
@@ -24,6 +25,11 @@
 /* An operator's tool is quick; a stuck one must not hold the socket. */
 #define CONNECTIONS_MAX 8
 #define REQUEST_SECONDS 2
+/* monitor holds its connection: at most this many, so that others can
+ * still ask; one that does not read what it is sent loses events past
+ * MONITOR_BACKLOG bytes (and is told how many) rather than grow. */
+#define MONITORS_MAX 4
+#define MONITOR_BACKLOG (64 * 1024)
 
 struct control_server {
 	const struct config *cfg;
@@ -40,6 +46,9 @@ struct connection {
 	struct stream stream;  /* first: the list holds these */
 	struct control_server *server;
 	uid_t uid;             /* the operator's, from the socket: for the audit */
+	bool monitoring;       /* monitor: events are written to it until it closes */
+	bool json;
+	uint64_t dropped;      /* events it was too slow to be sent */
 };
 
 static void connection_free(struct connection *c)
@@ -375,6 +384,61 @@ static void reload(struct control_server *s, struct evbuffer *out)
 		evbuffer_add_printf(out, "ok\n%s\n", msg);
 }
 
+static size_t monitors(const struct control_server *s)
+{
+	size_t n = 0;
+
+	for (const struct stream *st = s->connections.head; st; st = st->next)
+		n += ((const struct connection *)st)->monitoring;
+	return n;
+}
+
+/* Whether the connection stays open to follow the events. */
+static bool start_monitor(struct connection *c, const struct control_request *req,
+			  struct evbuffer *out)
+{
+	if (monitors(c->server) >= MONITORS_MAX) {
+		evbuffer_add_printf(out, "error: %d monitors already follow the events\n",
+				    MONITORS_MAX);
+		return false;
+	}
+	evbuffer_add_printf(out, "ok\n");
+	c->monitoring = true;
+	c->json = req->json;
+	evtimer_del(c->stream.deadline);
+	log_debug("control: a monitor follows the events (%zu)", monitors(c->server));
+	return true;
+}
+
+static void on_event(void *arg, const struct audit_record *r)
+{
+	struct control_server *s = arg;
+	int64_t now = (int64_t)time(NULL);
+
+	for (struct stream *st = s->connections.head; st; st = st->next) {
+		struct connection *c = (struct connection *)st;
+		struct evbuffer *out;
+
+		if (!c->monitoring)
+			continue;
+		out = bufferevent_get_output(c->stream.bev);
+		if (evbuffer_get_length(out) > MONITOR_BACKLOG) {
+			c->dropped++;
+			continue;
+		}
+		if (c->dropped) {
+			if (c->json)
+				evbuffer_add_printf(out, "{\"event\":\"dropped\",\"count\":%llu}\n",
+						    (unsigned long long)c->dropped);
+			else
+				evbuffer_add_printf(out, "dropped %llu events: the monitor did not read "
+						    "them fast enough\n", (unsigned long long)c->dropped);
+			c->dropped = 0;
+		}
+		control_format_event(out, r, now, c->json);
+	}
+}
+
 static void serve(struct connection *c, const char *line)
 {
 	struct control_server *s = c->server;
@@ -384,6 +448,9 @@ static void serve(struct connection *c, const char *line)
 
 	if (control_parse(line, &req, err) < 0) {
 		evbuffer_add_printf(out, "error: %s\n", err);
+	} else if (req.command == CONTROL_MONITOR) {
+		if (start_monitor(c, &req, out))
+			return;
 	} else {
 		switch (req.command) {
 		case CONTROL_LIST: list(s, &req, out); break;
@@ -398,6 +465,7 @@ static void serve(struct connection *c, const char *line)
 		case CONTROL_PENDING: pending(s, &req, out); break;
 		case CONTROL_APPROVE:
 		case CONTROL_REJECT: answer(c, &req, out); break;
+		case CONTROL_MONITOR: break;
 		}
 	}
 	/* One request per connection: closed once the answer is out. */
@@ -409,7 +477,14 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct connection *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len;
-	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	char *line;
+
+	/* A monitor reads on only to see the client go. */
+	if (c->monitoring) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 
 	if (!line) {
 		if (evbuffer_get_length(in) >= CONTROL_REQUEST_MAX) {
@@ -423,7 +498,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	else
 		serve(c, line);
 	free(line);
-	bufferevent_disable(bev, EV_READ);
+	if (!c->monitoring)
+		bufferevent_disable(bev, EV_READ);
 }
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
@@ -509,6 +585,10 @@ struct control_server *control_server_new(struct event_base *base, const struct 
 	snprintf(s->path, sizeof(s->path), "%s", sun.sun_path);
 	if (grp && (chown(s->path, 0, grp->gr_gid) < 0 || chmod(s->path, 0660) < 0))
 		goto fail_errno;
+	if (mapper_add_event_observer(on_event, s) < 0) {
+		snprintf(err, errlen, "control socket: no room to follow the events");
+		goto fail;
+	}
 	s->listener = evconnlistener_new(base, on_accept, s,
 					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, fd);
 	if (!s->listener)
@@ -529,6 +609,7 @@ void control_server_free(struct control_server *s)
 {
 	if (!s)
 		return;
+	mapper_remove_event_observer(on_event, s);
 	while (s->connections.head)
 		connection_free((struct connection *)s->connections.head);
 	if (s->listener)

@@ -31,6 +31,7 @@
 #include "daemon/priv_client.h"
 #include "daemon/neigh_watch.h"
 #include "daemon/device_files.h"
+#include "daemon/event_hook.h"
 #include "lib/privdrop.h"
 #include "daemon/router_ports.h"
 #include "daemon/sd_notify.h"
@@ -62,6 +63,7 @@ struct daemon {
 	struct addr_watch *addr_watch;
 	struct neigh_watch *neigh_watch;  /* NULL: every address is an unresolved host */
 	struct device_files *device_files;  /* NULL: no device names */
+	struct event_hook *event_hook;      /* on_event; NULL when memory was short */
 	struct own_addresses own;  /* every interface's, kept current by addr_watch */
 	struct lease_store *leases;  /* NULL without a lease_file */
 	struct nft_watch *nft_watch;
@@ -367,6 +369,7 @@ static int reload(struct daemon *d, char *msg, size_t len)
 		pmp_server_announce(d->pmp);
 	if (d->device_files)
 		device_files_configure(d->device_files, &d->cfg);
+	event_hook_configure(d->event_hook, &d->cfg);
 	mapper_sync_static(d->mapper, &d->cfg);
 	removed = mapper_apply_policy(d->mapper);
 	mapper_metrics(d->mapper)->reloads[0]++;
@@ -537,6 +540,11 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 	if (!d->device_files)
 		log_warnx("out of memory for device names; mappings show addresses only");
 	mapper_set_name_lookup(d->mapper, name_of, d);
+	d->event_hook = event_hook_new(d->base, &d->cfg, mapper_metrics(d->mapper));
+	if (!d->event_hook || mapper_add_event_observer(event_hook_on_event, d->event_hook) < 0) {
+		log_err("out of memory");
+		return -1;
+	}
 	/* Also with a configured address: a reload may remove it. */
 	d->addr_watch = addr_watch_new(d->base, on_addresses_changed, d, err, sizeof(err));
 	if (!d->addr_watch)
@@ -619,6 +627,12 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 
 static void stop(struct daemon *d)
 {
+	/* No command is started for what a stop does. */
+	if (d->event_hook) {
+		mapper_remove_event_observer(event_hook_on_event, d->event_hook);
+		event_hook_free(d->event_hook);
+		d->event_hook = NULL;
+	}
 	if (d->on_term)
 		event_free(d->on_term);
 	if (d->on_int)

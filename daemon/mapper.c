@@ -109,12 +109,45 @@ void mapper_schedule_expiry(struct mapper *m)
 	evtimer_add(m->expiry_timer, &tv);
 }
 
+#define EVENT_OBSERVERS_MAX 4
+
+static struct {
+	mapper_event_fn fn;
+	void *arg;
+} event_observers[EVENT_OBSERVERS_MAX];
+
+int mapper_add_event_observer(mapper_event_fn fn, void *arg)
+{
+	for (size_t i = 0; i < EVENT_OBSERVERS_MAX; i++)
+		if (!event_observers[i].fn) {
+			event_observers[i].fn = fn;
+			event_observers[i].arg = arg;
+			return 0;
+		}
+	return -1;
+}
+
+void mapper_remove_event_observer(mapper_event_fn fn, void *arg)
+{
+	for (size_t i = 0; i < EVENT_OBSERVERS_MAX; i++)
+		if (event_observers[i].fn == fn && event_observers[i].arg == arg)
+			event_observers[i].fn = NULL;
+}
+
+static void tell_observers(const struct audit_record *r)
+{
+	for (size_t i = 0; i < EVENT_OBSERVERS_MAX; i++)
+		if (event_observers[i].fn)
+			event_observers[i].fn(event_observers[i].arg, r);
+}
+
 void mapper_audit(const struct audit_record *r)
 {
 	char line[AUDIT_LINE_MAX];
 
 	audit_format(line, sizeof(line), r);
 	log_notice("%s", line);
+	tell_observers(r);
 }
 
 static void summarise_refusals(const struct audit_summary *summary, void *arg)
@@ -1353,12 +1386,21 @@ int mapper_review_conflicts(struct mapper *m)
 		in_conflict += c != LEASE_CONFLICT_NONE;
 		if (c == l->conflict)
 			continue;
-		if (c != LEASE_CONFLICT_NONE)
+		if (c != LEASE_CONFLICT_NONE) {
 			log_warnx("mapping %s %u -> %s:%u (%s): %s; WAN packets for it may no longer "
 				  "reach that host", policy_proto_name(l->proto), l->external_port,
 				  addr_format(&l->internal_addr, internal), l->internal_port,
 				  lease_origin_name(l->origin), lease_conflict_text(c));
-		else
+			/* Not a decision, so no audit line; but an event to follow. */
+			tell_observers(&(struct audit_record){
+				.event = "conflict", .origin = lease_origin_name(l->origin),
+				.proto = l->proto, .client = l->client,
+				.internal_addr = l->internal_addr, .device = mapper_device_of(m, l),
+				.internal_port = l->internal_port, .has_external_port = true,
+				.external_port = l->external_port, .reason = lease_conflict_name(c),
+				.description = l->description,
+			});
+		} else
 			log_info("mapping %s %u -> %s:%u (%s): %s no longer", policy_proto_name(l->proto),
 				 l->external_port, addr_format(&l->internal_addr, internal),
 				 l->internal_port, lease_origin_name(l->origin),

@@ -216,6 +216,16 @@ void mapper_set_host_lookup(struct mapper *m, mapper_host_fn host_of, void *arg)
 /* The host of a LAN client's address; HOST_NONE for :: (the operator). */
 struct host_id mapper_host_of(const struct mapper *m, const struct in6_addr *addr);
 
+/* Every audit record as it is logged, and the events that are no
+ * decision (event "conflict": something else took a mapping's external
+ * port), for portleasectl monitor and on_event. The record and what it
+ * points to are valid during the call only. At most 4 observers; -1 when
+ * there is no room. */
+struct audit_record;
+typedef void (*mapper_event_fn)(void *arg, const struct audit_record *r);
+int mapper_add_event_observer(mapper_event_fn fn, void *arg);
+void mapper_remove_event_observer(mapper_event_fn fn, void *arg);
+
 /* The mapper's clock: monotonic milliseconds, as leases and pending
  * requests hold their times. */
 uint64_t mapper_now_ms(void);

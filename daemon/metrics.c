@@ -131,4 +131,12 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 			    "portleased_approvals_total{decision=\"approved\"} %" PRIu64 "\n"
 			    "portleased_approvals_total{decision=\"rejected\"} %" PRIu64 "\n",
 			    c->approved, c->rejected);
+	family(out, "portleased_on_event_runs_total", "counter",
+	       "Runs of on_event's command, by outcome; \"not_run\": events over its "
+	       "per_minute or while it was busy.");
+	evbuffer_add_printf(out,
+			    "portleased_on_event_runs_total{outcome=\"started\"} %" PRIu64 "\n"
+			    "portleased_on_event_runs_total{outcome=\"failed\"} %" PRIu64 "\n"
+			    "portleased_on_event_runs_total{outcome=\"not_run\"} %" PRIu64 "\n",
+			    c->on_event_runs, c->on_event_failures, c->on_event_dropped);
 }

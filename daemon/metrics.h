@@ -57,6 +57,9 @@ struct metrics_counters {
 	/* Requests "ask" rules left pending, and the operator's answers. */
 	uint64_t pending_requests;
 	uint64_t approved, rejected;
+	/* on_event's command: runs, events not passed to it (per_minute, or
+	 * all busy), and runs that failed (status, signal, timeout). */
+	uint64_t on_event_runs, on_event_dropped, on_event_failures;
 };
 
 /* One request of protocol p: answered (with result success) or dropped. */

@@ -57,6 +57,9 @@ START_TEST(test_defaults)
 	ck_assert(!cfg.keep_state_on_stop);
 	ck_assert_str_eq(cfg.lease_file, "/var/lib/portleased/leases");
 	ck_assert_uint_eq(cfg.dhcp_lease_file_count, 4);
+	ck_assert_str_eq(cfg.on_event_command, "");
+	ck_assert(cfg.on_event_mask & (1u << CONFIG_EVENT_PENDING));
+	ck_assert(!(cfg.on_event_mask & (1u << CONFIG_EVENT_REFUSED)));
 	ck_assert_str_eq(cfg.dhcp_lease_files[0], "/var/lib/misc/dnsmasq.leases");
 	ck_assert_uint_eq(cfg.policy.rules[0].proto, POLICY_PROTO_ANY);
 	ck_assert_uint_eq(cfg.policy.rules[0].internal_ports.lo, 1);
@@ -89,6 +92,7 @@ START_TEST(test_full_rule)
 			      "metrics = { listen = \"[::1]:9100\"; };\n"
 			      "hairpin = false; keep_state_on_stop = true; lease_file = \"\";\n"
 			      "dhcp_lease_files = [ \"/tmp/hosts/odhcpd\", \"/tmp/dhcp.leases\" ];\n"
+			      "on_event = { command = \"/usr/local/bin/tell\"; events = [ \"pending\" ]; per_minute = 3; };\n"
 			      "static_mappings = ( { protocol = \"tcp\"; external_port = 80;\n"
 			      "  internal_address = \"192.168.1.20\"; internal_port = 8000;\n"
 			      "  description = \"web\"; owner = \"alice\"; purpose = \"the lab's web\";\n"
@@ -120,6 +124,9 @@ START_TEST(test_full_rule)
 	ck_assert(cfg.keep_state_on_stop);
 	ck_assert_str_eq(cfg.lease_file, "");
 	ck_assert_uint_eq(cfg.dhcp_lease_file_count, 2);
+	ck_assert_str_eq(cfg.on_event_command, "/usr/local/bin/tell");
+	ck_assert_uint_eq(cfg.on_event_mask, 1u << CONFIG_EVENT_PENDING);
+	ck_assert_uint_eq(cfg.on_event_per_minute, 3);
 	ck_assert_str_eq(cfg.dhcp_lease_files[1], "/tmp/dhcp.leases");
 	ck_assert_uint_eq(cfg.static_count, 2);
 	ck_assert_uint_eq(cfg.statics[0].proto, IPPROTO_TCP);
@@ -198,6 +205,11 @@ static const struct {
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; colour = 1; } );\n", "unknown setting 'colour' in a static mapping" },
 	{ MINIMAL "policy = ();\nhairpin = 1;\n", "'hairpin' must be true or false" },
 	{ MINIMAL "policy = ();\nlease_file = \"leases\";\n", "'lease_file' must be an absolute path" },
+	{ MINIMAL "policy = ();\non_event = { events = [ \"granted\" ]; };\n", "test.conf:4: on_event needs 'command', an absolute path" },
+	{ MINIMAL "policy = ();\non_event = { command = \"notify.sh\"; };\n", "on_event needs 'command', an absolute path" },
+	{ MINIMAL "policy = ();\non_event = { command = \"/bin/true\"; events = [ \"granted\", \"exploded\" ]; };\n", "test.conf:4: unknown event: the events are granted" },
+	{ MINIMAL "policy = ();\non_event = { command = \"/bin/true\"; per_minute = 0; };\n", "test.conf:4:" },
+	{ MINIMAL "policy = ();\non_event = { command = \"/bin/true\"; shell = true; };\n", "unknown setting 'shell' in on_event" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"3x\"; } );\n", "test.conf:3: 'idle_timeout' must be a duration from 1 s to 366 days" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = 0; } );\n", "test.conf:3: 'idle_timeout' must be a duration" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"400d\"; } );\n", "'idle_timeout' must be a duration" },
