@@ -212,6 +212,15 @@ void control_json_string(struct evbuffer *out, const char *s)
 	evbuffer_add(out, "\"", 1);
 }
 
+/* Text, or null for none. */
+static void json_string_or_null(struct evbuffer *out, const char *s)
+{
+	if (s && *s)
+		control_json_string(out, s);
+	else
+		evbuffer_add_printf(out, "null");
+}
+
 static void json_address(struct evbuffer *out, const struct in6_addr *a)
 {
 	char text[ADDR_STRLEN];
@@ -237,37 +246,40 @@ static void json_device(struct evbuffer *out, const struct lan_device *d)
 	else
 		evbuffer_add_printf(out, ",\"mac\":null");
 	evbuffer_add_printf(out, ",\"device\":");
-	if (d->name)
-		control_json_string(out, d->name);
-	else
-		evbuffer_add_printf(out, "null");
+	json_string_or_null(out, d->name);
 }
 
-static const char *date_text(char buf[11], int64_t t)
+/* t (Unix seconds) in UTC: "2026-12-07", or with its time
+ * "2026-12-07T01:02:03Z", into buf of UTC_TEXT_MAX bytes. */
+#define UTC_TEXT_MAX 21
+static const char *utc_text(char buf[UTC_TEXT_MAX], int64_t t, bool with_time)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
+	size_t n = 0;
 
-	if (!gmtime_r(&tt, &tm) || strftime(buf, 11, "%Y-%m-%d", &tm) == 0)
-		snprintf(buf, 11, "?");
+	if (gmtime_r(&tt, &tm))
+		n = with_time ? strftime(buf, UTC_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) :
+				strftime(buf, UTC_TEXT_MAX, "%Y-%m-%d", &tm);
+	if (n == 0)
+		snprintf(buf, UTC_TEXT_MAX, "?");
 	return buf;
+}
+
+static const char *date_text(char buf[UTC_TEXT_MAX], int64_t t)
+{
+	return utc_text(buf, t, false);
 }
 
 /* ,"owner":...,"purpose":...,"review_by":"YYYY-MM-DD" (null when not said) */
 static void json_inventory(struct evbuffer *out, const struct control_lease *l)
 {
-	char date[11];
+	char date[UTC_TEXT_MAX];
 
 	evbuffer_add_printf(out, ",\"owner\":");
-	if (l->owner && *l->owner)
-		control_json_string(out, l->owner);
-	else
-		evbuffer_add_printf(out, "null");
+	json_string_or_null(out, l->owner);
 	evbuffer_add_printf(out, ",\"purpose\":");
-	if (l->purpose && *l->purpose)
-		control_json_string(out, l->purpose);
-	else
-		evbuffer_add_printf(out, "null");
+	json_string_or_null(out, l->purpose);
 	if (l->review_by)
 		evbuffer_add_printf(out, ",\"review_by\":\"%s\"", date_text(date, l->review_by));
 	else
@@ -425,7 +437,7 @@ static const char *const finding_names[] = {
 static const char *why_text(char buf[WHY_MAX], const struct control_finding *f)
 {
 	const struct control_lease *l = &f->lease;
-	char when[DURATION_MAX], date[11], addr[ADDR_STRLEN];
+	char when[DURATION_MAX], date[UTC_TEXT_MAX], addr[ADDR_STRLEN];
 
 	switch (f->kind) {
 	case CONTROL_REVIEW_DUE:
@@ -456,7 +468,6 @@ void control_format_review(struct evbuffer *out, const struct control_finding *f
 		for (size_t i = 0; i < n; i++) {
 			const struct control_finding *f = &findings[i];
 			const struct control_lease *l = &f->lease;
-
 			char why[WHY_MAX];
 
 			evbuffer_add_printf(out, "%s{\"reason\":\"%s\",\"why\":", i ? "," : "",
@@ -555,16 +566,6 @@ void control_format_pending(struct evbuffer *out, const struct control_pending *
 	}
 }
 
-/* "2026-12-07T01:02:03Z" */
-static const char *time_text(char buf[21], int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, 21, "?");
-	return buf;
-}
 
 static void json_text_field(struct evbuffer *out, const char *key, const char *value)
 {
@@ -577,9 +578,9 @@ static void json_text_field(struct evbuffer *out, const char *key, const char *v
 void control_format_event(struct evbuffer *out, const struct audit_record *r, int64_t now,
 			  bool json)
 {
-	char when[21], line[AUDIT_LINE_MAX], mac[HOST_ID_STRLEN];
+	char when[UTC_TEXT_MAX], line[AUDIT_LINE_MAX], mac[HOST_ID_STRLEN];
 
-	time_text(when, now);
+	utc_text(when, now, true);
 	if (!json) {
 		audit_format(line, sizeof(line), r);
 		/* The line as logged, less its "audit " tag. */
@@ -761,10 +762,7 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 				    e->taken_by ? "\"" : "", host,
 				    e->client_leases, e->client_quota, e->leases, e->capacity);
 		evbuffer_add_printf(out, ",\"device\":");
-		if (e->device_name)
-			control_json_string(out, e->device_name);
-		else
-			evbuffer_add_printf(out, "null");
+		json_string_or_null(out, e->device_name);
 		if (e->has_lifetime)
 			evbuffer_add_printf(out, ",\"lifetime\":%u", e->lifetime_granted);
 		evbuffer_add_printf(out, "}\n");
