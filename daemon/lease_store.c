@@ -42,7 +42,7 @@ static struct leasefile_record record_of(const struct mapper *m, const struct le
 	if (l->nfilters)
 		memcpy(r.filters, l->filters, l->nfilters * sizeof(*r.filters));
 	snprintf(r.description, sizeof(r.description), "%s", l->description);
-	struct lan_device device = mapper_device_of(m, l);
+	struct lan_device device = mapper_device_held(m, l);
 	r.has_mac = device.has_mac;
 	memcpy(r.mac, device.mac, sizeof(r.mac));
 	if (device.name)

@@ -1458,6 +1458,14 @@ struct lan_device mapper_device_at(const struct mapper *m, const struct in6_addr
 	return device_of_host(m, &host, addr);
 }
 
+struct lan_device mapper_device_held(const struct mapper *m, const struct lease *l)
+{
+	struct host_id none = { .kind = HOST_NONE };
+	bool own = l->host.kind == HOST_MAC && addr_equal(&l->client, &l->internal_addr);
+
+	return device_of_host(m, own ? &l->host : &none, &l->internal_addr);
+}
+
 struct lan_device mapper_device_of(const struct mapper *m, const struct lease *l)
 {
 	if (l->host.kind == HOST_MAC && addr_equal(&l->client, &l->internal_addr))

@@ -262,6 +262,10 @@ struct lan_device mapper_device_at(const struct mapper *m, const struct in6_addr
  * asked for itself (it is known even once its neighbour entry is gone),
  * else whichever host has the internal address now. */
 struct lan_device mapper_device_of(const struct mapper *m, const struct lease *l);
+/* The same from what the lease itself holds, asking no socket: for the
+ * lease file's writer, a forked child that must not read the neighbour
+ * notices meant for the daemon. No MAC unless the host asked for itself. */
+struct lan_device mapper_device_held(const struct mapper *m, const struct lease *l);
 
 /* The router's addresses, which the caller keeps current: no mapping or
  * PEER may have its internal side at what own_addr_refusal refuses
