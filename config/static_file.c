@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/addr.h"
@@ -17,7 +18,8 @@
 static const char header[] =
 	"# Static mappings added at run time. Written by portleasectl add and delete;\n"
 	"# portleased and its helper read it (static_file in portleased.conf(5)).\n"
-	"# PROTO EXTERNAL_PORT INTERNAL_ADDRESS INTERNAL_PORT [DESCRIPTION]\n";
+	"# PROTO EXTERNAL_PORT INTERNAL_ADDRESS INTERNAL_PORT [owner=TEXT] [purpose=TEXT]\n"
+	"#   [review_by=YYYY-MM-DD] [DESCRIPTION]   (TEXT percent-encoded: %20 a space)\n";
 
 /* The next space-separated word of *p (at most cap - 1 bytes) into word. */
 static bool next_word(const char **p, char *word, size_t cap)
@@ -33,6 +35,82 @@ static bool next_word(const char **p, char *word, size_t cap)
 	}
 	word[len] = '\0';
 	return len > 0;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* A percent-encoded token's text into out (at most max bytes); no
+ * control character. */
+static bool percent_decode(const char *in, char *out, size_t max)
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '%') {
+			int hi = hex_value(in[1]), lo = hi < 0 ? -1 : hex_value(in[2]);
+
+			if (lo < 0)
+				return false;
+			c = (unsigned char)(hi << 4 | lo);
+			in += 2;
+		}
+		if (c < 0x20 || c == 0x7f || n == max)
+			return false;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* owner=, purpose= and review_by= tokens, before the description. */
+static int parse_inventory(const char **p, struct static_mapping *out, const char **why)
+{
+	for (;;) {
+		const char *start = *p;
+		char word[3 * CONFIG_DESCRIPTION_MAX + 16];
+
+		if (!next_word(p, word, sizeof(word))) {
+			*p = start;
+			return 0;
+		}
+		if (strncmp(word, "owner=", 6) == 0) {
+			if (!percent_decode(word + 6, out->owner, CONFIG_OWNER_MAX))
+				return *why = "owner= is percent-encoded text of at most 64 bytes", -1;
+		} else if (strncmp(word, "purpose=", 8) == 0) {
+			if (!percent_decode(word + 8, out->purpose, CONFIG_DESCRIPTION_MAX))
+				return *why = "purpose= is percent-encoded text of at most 128 bytes", -1;
+		} else if (strncmp(word, "review_by=", 10) == 0) {
+			if (!parse_date(word + 10, &out->review_by))
+				return *why = "review_by= is a date YYYY-MM-DD", -1;
+		} else {
+			*p = start;  /* the description */
+			return 0;
+		}
+	}
+}
+
+static void percent_encode(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in && n + 4 <= cap; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c <= 0x20 || c == '%' || c >= 0x7f)
+			n += (size_t)snprintf(out + n, cap - n, "%%%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
 }
 
 int static_file_parse_line(const char *line, struct static_mapping *out, const char **why)
@@ -57,6 +135,8 @@ int static_file_parse_line(const char *line, struct static_mapping *out, const c
 		return *why = "the internal address is an IPv4 or IPv6 address", -1;
 	if (!addr_is_v4(&out->internal_addr) && out->external_port != out->internal_port)
 		return *why = "an IPv6 mapping is a pinhole: its external port is its internal port", -1;
+	if (parse_inventory(&p, out, why) < 0)
+		return -1;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	len = strlen(p);
@@ -76,11 +156,24 @@ int static_file_parse_line(const char *line, struct static_mapping *out, const c
 
 size_t static_file_format_line(char *buf, size_t cap, const struct static_mapping *sm)
 {
-	char addr[ADDR_STRLEN];
-	int n = snprintf(buf, cap, "%s %u %s %u%s%s\n", sm->proto == IPPROTO_TCP ? "tcp" : "udp",
-			 sm->external_port, addr_format(&sm->internal_addr, addr), sm->internal_port,
-			 sm->description[0] ? " " : "", sm->description);
+	char addr[ADDR_STRLEN], owner[3 * CONFIG_OWNER_MAX + 1];
+	char purpose[3 * CONFIG_DESCRIPTION_MAX + 1], review[24] = "";
+	int n;
 
+	percent_encode(owner, sizeof(owner), sm->owner);
+	percent_encode(purpose, sizeof(purpose), sm->purpose);
+	if (sm->review_by) {
+		time_t t = (time_t)sm->review_by;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(review, sizeof(review), " review_by=%Y-%m-%d", &tm);
+	}
+	n = snprintf(buf, cap, "%s %u %s %u%s%s%s%s%s%s%s\n",
+		     sm->proto == IPPROTO_TCP ? "tcp" : "udp", sm->external_port,
+		     addr_format(&sm->internal_addr, addr), sm->internal_port,
+		     owner[0] ? " owner=" : "", owner, purpose[0] ? " purpose=" : "", purpose,
+		     review, sm->description[0] ? " " : "", sm->description);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 

@@ -9,10 +9,13 @@
  *
  * One mapping per line, as portleasectl add takes it:
  *
- *   PROTO EXTERNAL_PORT INTERNAL_ADDRESS INTERNAL_PORT [DESCRIPTION]
+ *   PROTO EXTERNAL_PORT INTERNAL_ADDRESS INTERNAL_PORT [owner=TEXT]
+ *         [purpose=TEXT] [review_by=YYYY-MM-DD] [DESCRIPTION]
  *
- * ("tcp 8080 192.168.1.10 80 web server"); an IPv6 one is a pinhole, its
- * external port its internal one. Blank lines and lines starting with '#'
+ * ("tcp 8080 192.168.1.10 80 owner=alice web server"; TEXT percent-encoded,
+ * so that it holds no space); an IPv6 one is a pinhole, its external port
+ * its internal one. A description that itself starts with "owner=",
+ * "purpose=" or "review_by=" cannot be written. Blank lines and lines starting with '#'
  * are skipped. */
 #ifndef PORTLEASED_STATIC_FILE_H
 #define PORTLEASED_STATIC_FILE_H
@@ -22,7 +25,7 @@
 
 #include "config/config.h"
 
-#define STATIC_FILE_LINE_MAX 512
+#define STATIC_FILE_LINE_MAX 1024
 
 /* 1 and *out for a mapping, 0 for a blank or comment line, -1 and *why for
  * anything else (pure; line without its newline). */

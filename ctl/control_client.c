@@ -250,8 +250,15 @@ static void static_edit_close(struct static_edit *e)
 /* add: the mapping goes into the static file first, where the daemon's
  * helper looks for it (it grants no permanent mapping the daemon alone
  * asks for); if portleased refuses it, the file is put back. */
+/* What --owner, --purpose and --review-by gave add, in a static mapping's
+ * fields (nothing else of it is set). */
+struct inventory {
+	bool given;
+	struct static_mapping sm;
+};
+
 static int add_static(const char *socket_path, const char *static_path, const char *request,
-		      char **args, int nargs)
+		      char **args, int nargs, const struct inventory *inv)
 {
 	char line[STATIC_FILE_LINE_MAX + 1] = "";
 	struct static_mapping sm;
@@ -267,11 +274,27 @@ static int add_static(const char *socket_path, const char *static_path, const ch
 		fprintf(stderr, "portleasectl: add: %s\n", why ? why : "nothing to add");
 		return EXIT_USAGE;
 	}
+	if (inv->given) {
+		memcpy(sm.owner, inv->sm.owner, sizeof(sm.owner));
+		memcpy(sm.purpose, inv->sm.purpose, sizeof(sm.purpose));
+		sm.review_by = inv->sm.review_by;
+	}
 	if (static_edit_open(&e, static_path) < 0)
 		return EXIT_REFUSED;
 	for (size_t i = 0; i < e.n && !present; i++) {
 		if (static_mappings_same(&e.list[i], &sm)) {
 			present = true;
+			/* Adding it again with --owner, --purpose or --review-by
+			 * updates the inventory. */
+			if (inv->given) {
+				memcpy(e.list[i].owner, sm.owner, sizeof(sm.owner));
+				memcpy(e.list[i].purpose, sm.purpose, sizeof(sm.purpose));
+				e.list[i].review_by = sm.review_by;
+				if (static_edit_save(&e) < 0) {
+					static_edit_close(&e);
+					return EXIT_REFUSED;
+				}
+			}
 		} else if (static_mappings_clash(&e.list[i], &sm)) {
 			fprintf(stderr, "portleasectl: another static mapping in %s holds that port "
 				"or internal endpoint\n", static_path);
@@ -340,6 +363,31 @@ static int delete_static(const char *socket_path, const char *static_path, const
 	return exchange(socket_path, request);
 }
 
+/* --owner, --purpose, --review-by: add's only. */
+static bool inventory_option(struct inventory *inv, int opt, const char *value)
+{
+	size_t max = opt == 'O' ? CONFIG_OWNER_MAX : CONFIG_DESCRIPTION_MAX;
+
+	inv->given = true;
+	if (opt == 'R') {
+		if (parse_date(value, &inv->sm.review_by))
+			return true;
+		fprintf(stderr, "portleasectl: --review-by is a date YYYY-MM-DD\n");
+		return false;
+	}
+	bool control = false;
+
+	for (const char *c = value; *c; c++)
+		control |= (unsigned char)*c < 0x20 || *c == 0x7f;
+	if (strlen(value) > max || control) {
+		fprintf(stderr, "portleasectl: --%s is text of at most %zu bytes, on one line\n",
+			opt == 'O' ? "owner" : "purpose", max);
+		return false;
+	}
+	snprintf(opt == 'O' ? inv->sm.owner : inv->sm.purpose, max + 1, "%s", value);
+	return true;
+}
+
 int control_main(int argc, char **argv, void (*usage)(FILE *out))
 {
 	static const struct option long_options[] = {
@@ -348,16 +396,21 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 		{ "json", no_argument, NULL, 'j' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "for", required_argument, NULL, 'f' },
+		{ "owner", required_argument, NULL, 'O' },
+		{ "purpose", required_argument, NULL, 'P' },
+		{ "review-by", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_CONTROL_SOCKET, *command = argv[0];
 	unsigned long idle = 0, approve_for = 0;
+	struct inventory inv;
 	const char *static_path = CONFIG_DEFAULT_STATIC_FILE;
 	char request[REQUEST_MAX] = "";
 	bool json = false;
 	int opt;
 
+	memset(&inv, 0, sizeof(inv));
 	while ((opt = getopt_long(argc, argv, "s:F:ji:f:h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
@@ -379,6 +432,12 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 					"to 366 days such as \"2h\" or \"30d\"\n");
 				return EXIT_USAGE;
 			}
+			break;
+		case 'O':
+		case 'P':
+		case 'R':
+			if (strcmp(command, "add") != 0 || !inventory_option(&inv, opt, optarg))
+				return EXIT_USAGE;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -417,7 +476,7 @@ int control_main(int argc, char **argv, void (*usage)(FILE *out))
 	snprintf(request + strlen(request), sizeof(request) - strlen(request), "%s\n",
 		 json ? " json" : "");
 	if (strcmp(command, "add") == 0)
-		return add_static(path, static_path, request, argv + optind, argc - optind);
+		return add_static(path, static_path, request, argv + optind, argc - optind, &inv);
 	if (strcmp(command, "delete") == 0)
 		return delete_static(path, static_path, request, argv + optind, argc - optind);
 	if (strcmp(command, "monitor") == 0)

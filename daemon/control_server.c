@@ -62,11 +62,32 @@ static void connection_done(struct stream *st)
 	connection_free((struct connection *)st);
 }
 
-/* The config's entry for a static mapping: its inventory. */
-static const struct static_mapping *static_of(const struct config *cfg, const struct lease *l)
+/* The static mappings as the operator described them: the config's, and
+ * the static file's as it is now (portleasectl add may have written it
+ * since the config was read). */
+struct statics {
+	const struct config *cfg;
+	struct static_mapping *file;  /* NULL: none read */
+	size_t nfile;
+};
+
+static void statics_read(struct statics *v, const struct config *cfg)
 {
-	for (size_t i = 0; i < cfg->static_count; i++) {
-		const struct static_mapping *sm = &cfg->statics[i];
+	char err[CONFIG_ERROR_MAX];
+
+	*v = (struct statics){ .cfg = cfg };
+	if (!cfg->static_file[0] || !(v->file = malloc(CONFIG_MAX_STATIC * sizeof(*v->file))))
+		return;
+	if (static_file_read(cfg->static_file, v->file, CONFIG_MAX_STATIC, &v->nfile, err,
+			     sizeof(err)) < 0)
+		v->nfile = 0;
+}
+
+static const struct static_mapping *find_static(const struct static_mapping *list, size_t n,
+						const struct lease *l)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct static_mapping *sm = &list[i];
 
 		if (sm->proto == l->proto && sm->internal_port == l->internal_port &&
 		    sm->external_port == l->external_port &&
@@ -76,10 +97,19 @@ static const struct static_mapping *static_of(const struct config *cfg, const st
 	return NULL;
 }
 
-/* A mapping as list and review show it, its counters asked of the kernel. */
-static struct control_lease row_of(struct control_server *s, const struct lease *l)
+/* A static mapping's entry: its inventory. */
+static const struct static_mapping *static_of(const struct statics *v, const struct lease *l)
 {
-	const struct static_mapping *sm = l->origin == LEASE_ORIGIN_STATIC ? static_of(s->cfg, l) : NULL;
+	const struct static_mapping *sm = find_static(v->file, v->nfile, l);
+
+	return sm ? sm : find_static(v->cfg->statics, v->cfg->static_count, l);
+}
+
+/* A mapping as list and review show it, its counters asked of the kernel. */
+static struct control_lease row_of(struct control_server *s, const struct statics *v,
+				   const struct lease *l)
+{
+	const struct static_mapping *sm = l->origin == LEASE_ORIGIN_STATIC ? static_of(v, l) : NULL;
 	struct nft_counters counted;
 	struct control_lease r = {
 		.proto = l->proto, .pinhole = !addr_is_v4(&l->internal_addr),
@@ -111,6 +141,7 @@ static struct control_lease row_of(struct control_server *s, const struct lease 
 static void list(struct control_server *s, const struct control_request *req, struct evbuffer *out)
 {
 	const struct lease_table *t = mapper_leases(s->mapper);
+	struct statics v;
 	struct control_lease *rows;
 	size_t n = 0;
 
@@ -123,11 +154,13 @@ static void list(struct control_server *s, const struct control_request *req, st
 		evbuffer_add_printf(out, "error: out of memory\n");
 		return;
 	}
+	statics_read(&v, s->cfg);
 	for (const struct lease *l = lease_first(t); l; l = lease_next(l))
-		rows[n++] = row_of(s, l);
+		rows[n++] = row_of(s, &v, l);
 	evbuffer_add_printf(out, "ok\n");
 	control_format_list(out, rows, n, req->json);
 	free(rows);
+	free(v.file);
 }
 
 static void pending(struct control_server *s, const struct control_request *req,
@@ -191,6 +224,7 @@ static void review(struct control_server *s, const struct control_request *req,
 	const struct lease_table *t = mapper_leases(s->mapper);
 	int64_t now = (int64_t)time(NULL);
 	struct control_finding *found;
+	struct statics v;
 	size_t n = 0;
 
 	found = calloc(3 * lease_count(t) + 1, sizeof(*found));
@@ -198,8 +232,9 @@ static void review(struct control_server *s, const struct control_request *req,
 		evbuffer_add_printf(out, "error: out of memory\n");
 		return;
 	}
+	statics_read(&v, s->cfg);
 	for (const struct lease *l = lease_first(t); l; l = lease_next(l)) {
-		struct control_lease r = row_of(s, l);
+		struct control_lease r = row_of(s, &v, l);
 		struct control_finding f = { .lease = r, .now = now };
 
 		if (r.review_by && r.review_by <= now) {
@@ -221,6 +256,7 @@ static void review(struct control_server *s, const struct control_request *req,
 	evbuffer_add_printf(out, "ok\n");
 	control_format_review(out, found, n, req->json);
 	free(found);
+	free(v.file);
 }
 
 static void status(struct control_server *s, const struct control_request *req,

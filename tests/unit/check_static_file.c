@@ -63,6 +63,20 @@ START_TEST(test_lines)
 	ck_assert_str_eq(sm.description, "");
 	ck_assert_uint_gt(static_file_format_line(line, sizeof(line), &sm), 0);
 	ck_assert_str_eq(line, "udp 9000 2001:db8::10 9000\n");
+	/* The inventory: percent-encoded tokens before the description. */
+	ck_assert_int_eq(static_file_parse_line("tcp 2222 192.168.1.5 22 owner=alice purpose=lab%20ssh%25 "
+						"review_by=2027-06-30 the lab", &sm, &why), 1);
+	ck_assert_str_eq(sm.owner, "alice");
+	ck_assert_str_eq(sm.purpose, "lab ssh%");
+	ck_assert_int_eq(sm.review_by, 1814313600);
+	ck_assert_str_eq(sm.description, "the lab");
+	ck_assert_uint_gt(static_file_format_line(line, sizeof(line), &sm), 0);
+	ck_assert_str_eq(line, "tcp 2222 192.168.1.5 22 owner=alice purpose=lab%20ssh%25 "
+			       "review_by=2027-06-30 the lab\n");
+	ck_assert_int_eq(static_file_parse_line("tcp 2222 192.168.1.5 22 owner=a%0ab", &sm, &why), -1);
+	ck_assert_int_eq(static_file_parse_line("tcp 2222 192.168.1.5 22 owner=a%2", &sm, &why), -1);
+	ck_assert_int_eq(static_file_parse_line("tcp 2222 192.168.1.5 22 review_by=2027-02-30", &sm, &why), -1);
+	ck_assert_str_eq(why, "review_by= is a date YYYY-MM-DD");
 	ck_assert_int_eq(static_file_parse_line("   # a comment", &sm, &why), 0);
 	ck_assert_int_eq(static_file_parse_line("", &sm, &why), 0);
 	ck_assert_uint_eq(static_file_format_line(line, 8, &sm), 0);
@@ -107,7 +121,7 @@ START_TEST(test_read_and_write)
 	ck_assert_uint_eq(back[1].external_port, 53);
 	/* room for one: too many */
 	ck_assert_int_eq(static_file_read(path, back, 1, &n, err, sizeof(err)), -1);
-	ck_assert_ptr_nonnull(strstr(err, ":5: more than 1 static mappings"));
+	ck_assert_ptr_nonnull(strstr(err, ":6: more than 1 static mappings"));
 	/* a bad line is named */
 	put("# comment\ntcp 8080 192.168.1.10\n", 0644);
 	ck_assert_int_eq(static_file_read(path, back, 4, &n, err, sizeof(err)), -1);
