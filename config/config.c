@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "config/static_file.h"
@@ -723,6 +724,11 @@ static int parse_on_event(struct parse_ctx *ctx, const config_setting_t *root,
 		return fail_at(ctx, m ? m : s, "on_event needs 'command', an absolute path of at "
 			       "most %d bytes (run without a shell)", CONFIG_COMMAND_MAX);
 	snprintf(cfg->on_event_command, sizeof(cfg->on_event_command), "%s", text);
+	/* Not an error: it may be installed after the config; but say so now
+	 * rather than at the first event. */
+	if (access(text, X_OK) < 0)
+		log_warnx("%s:%d: on_event command %s: %s", ctx->name, config_setting_source_line(m),
+			  text, strerror(errno));
 	if ((m = config_setting_get_member(s, "events"))) {
 		if (!config_setting_is_array(m) && !config_setting_is_list(m))
 			return fail_at(ctx, m, "on_event 'events' must be a list such as "
