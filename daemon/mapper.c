@@ -270,12 +270,6 @@ void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, c
 	remove_lease(m, l, event, by, NULL);
 }
 
-static void mapper_remove_lease_because(struct mapper *m, struct lease *l, const char *event,
-					const char *reason)
-{
-	remove_lease(m, l, event, NULL, reason);
-}
-
 static void on_told(void *arg, const struct nft_outcome *o)
 {
 	struct mapper *m = arg;
@@ -421,7 +415,7 @@ static void idle_sweep(evutil_socket_t fd, short what, void *arg)
 		if ((idle = idle_ms_of(m, l, now)) < 0 || (uint64_t)idle < timeout_ms)
 			continue;
 		m->metrics.idle_expired++;
-		mapper_remove_lease_because(m, l, "expired", "idle");
+		remove_lease(m, l, "expired", NULL, "idle");
 	}
 	mapper_arm_idle_sweep(m);
 }
@@ -652,8 +646,6 @@ bool mapper_log_admit(struct mapper *m, const struct in6_addr *client)
 	return mapper_refusal_logged(m, client);
 }
 
-/* event: "granted", "refreshed" or "refused"; why: a refusal's reason
- * (NULL: the status's). */
 /* A refusal by an "ask" rule: the request waits for the operator, and
  * is audited as pending (once, and when asked again after an hour's
  * silence, not at every retry). true when so handled. */
@@ -714,6 +706,8 @@ static bool left_pending(struct mapper *m, const struct map_request *req,
 	return true;
 }
 
+/* event: "granted", "refreshed" or "refused"; why: a refusal's reason
+ * (NULL: the status's, or pending when an "ask" rule refused it). */
 void mapper_log_decision(struct mapper *m, const struct map_request *req,
 			 const struct map_result *res, const char *event, const char *why)
 {
@@ -1203,15 +1197,15 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
 	struct policy_query q = mapper_request_query(m, req, req->suggested_external_port);
 	uint64_t until = q.approved ? request_approved_until(m, req) : 0, now = mapper_now_ms();
-
-	/* What the operator approved lasts no longer than the approval. */
-	if (until && lifetime && until - now < (uint64_t)lifetime * 1000)
-		lifetime = (uint32_t)((until - now + 999) / 1000);
 	struct policy_decision d = { .allow = false, .rule = -1 };
 	bool decided = false;
 	struct map_result res;
 	const char *why;
 	struct lease *l;
+
+	/* What the operator approved lasts no longer than the approval. */
+	if (until && lifetime && until - now < (uint64_t)lifetime * 1000)
+		lifetime = (uint32_t)((until - now + 999) / 1000);
 
 	if (!mapper_within_rate(m, &req->client)) {
 		res = (struct map_result){ .status = MAP_RATE_LIMITED, .rule = -1 };
