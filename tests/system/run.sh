@@ -87,7 +87,16 @@ policy = (
   { action = "allow"; clients = "192.168.77.0/24"; internal_ports = "1024-65535";
     external_ports = "1024-65535"; }
 );
+on_event = { command = "/usr/local/bin/portleased-hook"; events = [ "granted" ]; };
 CONF
+# on_event's command, run as portleased inside the unit's sandbox: it may
+# write where portleased may.
+mkdir -p "$ROOT/usr/local/bin"
+cat > "$ROOT/usr/local/bin/portleased-hook" <<'SH'
+#!/bin/sh
+echo "$PORTLEASED_EVENT $PORTLEASED_PROTOCOL $PORTLEASED_EXTERNAL_PORT $(id -un)" >> /run/portleased/hook.out
+SH
+chmod 755 "$ROOT/usr/local/bin/portleased-hook"
 
 # --- boot ---------------------------------------------------------------------
 # nspawn keeps its state under /run/systemd/nspawn: a tmpfs of ours, since
@@ -127,6 +136,12 @@ expect "  as the user portleased, the helper alone with CAP_NET_ADMIN" \
 got=$(in_ct ip netns exec lan natpmpc -g 192.168.77.1 -a 8080 8080 tcp 600 2>&1)
 expect "a LAN host maps tcp 8080 with natpmpc" check 'echo "$got" | grep -q "^Mapped public port 8080 protocol TCP"'
 expect "  the kernel holds it" check 'in_ct nft list map inet portleased fwd4 | grep -q "tcp . 8080 "'
+i=0
+until in_ct grep -q "^granted tcp 8080 portleased$" /run/portleased/hook.out 2>/dev/null || [ $i -ge 30 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+expect "  on_event ran its command, as portleased, inside the unit's sandbox" \
+	in_ct grep -q "^granted tcp 8080 portleased$" /run/portleased/hook.out
 status_shows() {
 	i=0
 	while [ $i -lt 30 ]; do
