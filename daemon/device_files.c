@@ -148,11 +148,16 @@ static void check(evutil_socket_t fd, short what, void *arg)
 
 void device_files_configure(struct device_files *f, const struct config *cfg)
 {
-	f->count = cfg->dhcp_lease_file_count;
-	for (size_t i = 0; i < f->count; i++) {
+	for (size_t i = 0; i < cfg->dhcp_lease_file_count; i++) {
+		/* A file named again keeps what was said of it: a reload does not
+		 * repeat a warning. */
+		int warned = i < f->count && strcmp(f->paths[i], cfg->dhcp_lease_files[i]) == 0 ?
+				     f->state[i].warned_errno : 0;
+
 		snprintf(f->paths[i], sizeof(f->paths[i]), "%s", cfg->dhcp_lease_files[i]);
-		f->state[i] = (struct file_state){ 0 };
+		f->state[i] = (struct file_state){ .warned_errno = warned };
 	}
+	f->count = cfg->dhcp_lease_file_count;
 	read_all(f);
 }
 

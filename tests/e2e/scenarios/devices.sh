@@ -92,6 +92,8 @@ in_lan1 busybox ping -c 1 -W 2 "$ROUTER_LAN_IP" > /dev/null
 got=$(natpmpc_map "$NS_LAN1" 2223 22 tcp 600)
 expect "  the rule follows lan1 to $LAN_NET.60, in the daemon and in the helper ($got)" \
 	check '[ "$got" = "2223 600" ] && wan_reaches tcp 2223 "$WORK/lan1-ssh"'
+expect "  the world-writable lease file was warned about once, the reload since notwithstanding" \
+	[ "$(grep -c "world-writable.leases: writable by anyone" "$LOG")" = 1 ]
 expect "  explain names the rule by its MAC" \
 	check 'ctl explain "$LAN_NET.60" tcp 22 2223 | grep -q "allowed by the rule at line [0-9]* (allow clients mac:$LAN1_MAC internal_ports 22 external_ports 2222-2223)"'
 
