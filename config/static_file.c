@@ -37,15 +37,6 @@ static bool next_word(const char **p, char *word, size_t cap)
 	return len > 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 /* A percent-encoded token's text into out (at most max bytes); no
  * control character. */
 static bool percent_decode(const char *in, char *out, size_t max)
@@ -56,7 +47,7 @@ static bool percent_decode(const char *in, char *out, size_t max)
 		unsigned char c = (unsigned char)*in;
 
 		if (c == '%') {
-			int hi = hex_value(in[1]), lo = hi < 0 ? -1 : hex_value(in[2]);
+			int hi = parse_hex_digit(in[1]), lo = hi < 0 ? -1 : parse_hex_digit(in[2]);
 
 			if (lo < 0)
 				return false;

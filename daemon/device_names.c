@@ -150,21 +150,12 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 static bool hex_digits(const char *s)
 {
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (hex_value(*s) < 0)
+		if (parse_hex_digit(*s) < 0)
 			return false;
 	return true;
 }
@@ -176,8 +167,8 @@ static bool ether_ntoa_mac(const char *s, uint8_t mac[6])
 		unsigned v = 0;
 		int digits = 0;
 
-		for (; digits < 2 && hex_value(*s) >= 0; digits++, s++)
-			v = v * 16 + (unsigned)hex_value(*s);
+		for (; digits < 2 && parse_hex_digit(*s) >= 0; digits++, s++)
+			v = v * 16 + (unsigned)parse_hex_digit(*s);
 		if (digits == 0 || *s != (i < 5 ? ':' : '\0'))
 			return false;
 		mac[i] = (uint8_t)v;

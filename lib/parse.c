@@ -113,7 +113,7 @@ bool parse_address(const char *s, struct in6_addr *out)
 	return inet_pton(AF_INET6, s, out) == 1;
 }
 
-static int hex_digit(char c)
+int parse_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -134,7 +134,7 @@ bool parse_mac(const char *s, uint8_t mac[6])
 	if (separator != ':' && separator != '-')
 		return false;
 	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+		int hi = parse_hex_digit(s[3 * i]), lo = parse_hex_digit(s[3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != separator))
 			return false;

@@ -30,6 +30,8 @@ bool parse_address(const char *s, struct in6_addr *out);
 bool parse_duration(const char *s, unsigned long max, unsigned long *seconds);
 /* A calendar date "YYYY-MM-DD" (UTC midnight), as Unix seconds. */
 bool parse_date(const char *s, int64_t *unix_seconds);
+/* A hex digit's value, in either case; -1 for any other character. */
+int parse_hex_digit(char c);
 /* A link-layer address: six pairs of hex digits, in any case, separated
  * by ":" (or all by "-"). */
 bool parse_mac(const char *s, uint8_t mac[6]);
