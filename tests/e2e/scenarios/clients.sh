@@ -7,23 +7,11 @@
 # from npm nat-upnp (IGD:1 only), nat-api (WebTorrent's) and
 # @achingbrain/nat-port-mapper (libp2p's), installed by `make npm-deps`.
 # Usage: clients.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR clients. Needs root.
-set -u
-
-BUILD=${1:-build}
-DAEMON="$BUILD/portleased"
-CTL="$BUILD/portleasectl"
-HERE=$(dirname "$0")/..
-CLIENTS="$HERE/../clients"
 LAN_NET=192.168.76
 LAN6_NET=2001:db8:76
-. "$HERE/netns.sh"
-
-WORK=$(mktemp -d /tmp/portleased-clients.XXXXXX)
-CONF="$WORK/portleased.conf"
-LOG="$WORK/portleased.log"
-MSG_ID=0
-. "$HERE/harness.sh"
-. "$HERE/traffic.sh"
+SCENARIO=clients
+. "$(dirname "$0")/../prologue.sh"
+CLIENTS="$HERE/../clients"
 
 ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
 # waits_for_line FILE PATTERN SECONDS: whether FILE gets a line matching

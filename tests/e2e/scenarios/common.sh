@@ -3,23 +3,7 @@
 # router config and firewall, its own portleased. A scenario then runs its
 # checks and ends with `summary NAME`. BUILD_DIR is the scenario's first
 # argument.
-set -u
-
-BUILD=${1:-build}
-DAEMON="$BUILD/portleased"
-PROBE="$BUILD/tests/e2e/natpmp_probe"
-CTL="$BUILD/portleasectl"
-LOADGEN="$BUILD/tests/bench/loadgen"
-HERE=$(dirname "$0")/..
-. "$HERE/netns.sh"
-
-WORK=$(mktemp -d /tmp/portleased-scenario.XXXXXX)
-CONF="$WORK/portleased.conf"
-LOG="$WORK/portleased.log"
-MSG_ID=0
-. "$HERE/harness.sh"
-. "$HERE/traffic.sh"
-. "$HERE/helpers.sh"
+. "$(dirname "$0")/../prologue.sh"
 
 NONCE_A=0102030405060708090a0b0c
 NONCE_B=a1a2a3a4a5a6a7a8a9aaabac

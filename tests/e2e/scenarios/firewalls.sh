@@ -7,25 +7,13 @@
 # a mapping; the firewall's reload must not lose the mappings; a stop must
 # leave the firewall's table as it was.
 # Usage: firewalls.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR firewalls.
-set -u
-
-BUILD=${1:-build}
-DAEMON="$BUILD/portleased"
-CTL="$BUILD/portleasectl"
-HERE=$(dirname "$0")/..
-EXAMPLES="$HERE/../../docs/examples"
 # The interface names the example rulesets use.
 ROUTER_WAN_IF=wan
 LAN_NET=192.168.78
 LAN6_NET=2001:db8:78
-. "$HERE/netns.sh"
-
-WORK=$(mktemp -d /tmp/portleased-fw.XXXXXX)
-CONF="$WORK/portleased.conf"
-LOG="$WORK/portleased.log"
-MSG_ID=0
-. "$HERE/harness.sh"
-. "$HERE/traffic.sh"
+SCENARIO=fw
+. "$(dirname "$0")/../prologue.sh"
+EXAMPLES="$HERE/../../docs/examples"
 
 natpmpc_port() {
 	ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" -a "$1" "$1" tcp 600 2>&1 |

@@ -12,17 +12,10 @@
 # error: what this checks is that our client reads another
 # implementation's PCP and NAT-PMP answers right (result codes, the echoed
 # nonce and port, the epoch), not that miniupnpd forwards.
-set -u
-
-BUILD=${1:-build}
-CTL="$BUILD/portleasectl"
+SCENARIO=ref
+. "$(dirname "$0")/../prologue.sh"
 MINIUPNPD=${MINIUPNPD:-/usr/sbin/miniupnpd}
-HERE=$(dirname "$0")/..
-. "$HERE/netns.sh"
-
-WORK=$(mktemp -d /tmp/portleased-ref.XXXXXX)
 LOG="$WORK/miniupnpd.log"
-. "$HERE/harness.sh"
 
 if [ ! -x "$MINIUPNPD" ]; then
 	echo "not ok - $MINIUPNPD is missing (make deps installs miniupnpd-nftables)"

@@ -6,23 +6,10 @@
 # an amplifier, oversized PCP requests, UPnP refusals unaudited, one host
 # with 100 addresses against the shared pools.
 # Usage: security.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR security. Needs root.
-set -u
-
-BUILD=${1:-build}
-DAEMON="$BUILD/portleased"
-PROBE="$BUILD/tests/e2e/natpmp_probe"
-CTL="$BUILD/portleasectl"
-HERE=$(dirname "$0")/..
 LAN_NET=192.168.79
 LAN6_NET=2001:db8:79
-. "$HERE/netns.sh"
-
-WORK=$(mktemp -d /tmp/portleased-security.XXXXXX)
-CONF="$WORK/portleased.conf"
-LOG="$WORK/portleased.log"
-MSG_ID=0
-. "$HERE/harness.sh"
-. "$HERE/traffic.sh"
+SCENARIO=security
+. "$(dirname "$0")/../prologue.sh"
 
 HTTP_PORT=5000
 DESC="http://$ROUTER_LAN_IP:$HTTP_PORT/rootDesc.xml"

@@ -4,21 +4,10 @@
 # a drop-policy firewall, upnpc (Debian's miniupnpc) on the LAN hosts, real
 # TCP and UDP traffic from the WAN host, hostile HTTP from both sides.
 # Usage: upnp.sh BUILD_DIR, or tests/e2e/scenario.sh BUILD_DIR upnp. Needs root.
-set -u
-
-BUILD=${1:-build}
-DAEMON="$BUILD/portleased"
-HERE=$(dirname "$0")/..
 LAN_NET=192.168.78
 LAN6_NET=2001:db8:78
-. "$HERE/netns.sh"
-
-WORK=$(mktemp -d /tmp/portleased-upnp.XXXXXX)
-CONF="$WORK/portleased.conf"
-LOG="$WORK/portleased.log"
-MSG_ID=0
-. "$HERE/harness.sh"
-. "$HERE/traffic.sh"
+SCENARIO=upnp
+. "$(dirname "$0")/../prologue.sh"
 
 HTTP_PORT=5000
 DESC="http://$ROUTER_LAN_IP:$HTTP_PORT/rootDesc.xml"
