@@ -370,6 +370,31 @@ static void expiry_fired(evutil_socket_t fd, short what, void *arg)
 	mapper_schedule_expiry(m);
 }
 
+static void arm_idle_sweep(struct mapper *m)
+{
+	uint32_t shortest = 0;
+	uint64_t every_ms;
+	struct timeval tv;
+
+	for (size_t i = 0; i < m->cfg->policy.count; i++) {
+		uint32_t t = m->cfg->policy.rules[i].idle_timeout;
+
+		if (t && (!shortest || t < shortest))
+			shortest = t;
+	}
+	if (!shortest) {
+		evtimer_del(m->idle_timer);
+		return;
+	}
+	/* A tenth of the shortest timeout: a mapping goes at most 10% late. */
+	every_ms = (uint64_t)shortest * 100;
+	every_ms = every_ms < IDLE_SWEEP_MIN_MS ? IDLE_SWEEP_MIN_MS :
+		   every_ms > IDLE_SWEEP_MAX_MS ? IDLE_SWEEP_MAX_MS : every_ms;
+	tv.tv_sec = (time_t)(every_ms / 1000);
+	tv.tv_usec = (suseconds_t)(every_ms % 1000) * 1000;
+	evtimer_add(m->idle_timer, &tv);
+}
+
 /* How long l has gone without a new inbound connection, as the kernel's
  * seen sets tell (since it was made, if none came); -1 when they cannot
  * be read. */
@@ -417,32 +442,15 @@ static void idle_sweep(evutil_socket_t fd, short what, void *arg)
 		m->metrics.idle_expired++;
 		remove_lease(m, l, "expired", NULL, "idle");
 	}
-	mapper_arm_idle_sweep(m);
+	arm_idle_sweep(m);
 }
 
-void mapper_arm_idle_sweep(struct mapper *m)
+
+void mapper_policy_changed(struct mapper *m)
 {
-	uint32_t shortest = 0;
-	uint64_t every_ms;
-	struct timeval tv;
-
-	for (size_t i = 0; i < m->cfg->policy.count; i++) {
-		uint32_t t = m->cfg->policy.rules[i].idle_timeout;
-
-		if (t && (!shortest || t < shortest))
-			shortest = t;
-	}
-	if (!shortest) {
-		evtimer_del(m->idle_timer);
-		return;
-	}
-	/* A tenth of the shortest timeout: a mapping goes at most 10% late. */
-	every_ms = (uint64_t)shortest * 100;
-	every_ms = every_ms < IDLE_SWEEP_MIN_MS ? IDLE_SWEEP_MIN_MS :
-		   every_ms > IDLE_SWEEP_MAX_MS ? IDLE_SWEEP_MAX_MS : every_ms;
-	tv.tv_sec = (time_t)(every_ms / 1000);
-	tv.tv_usec = (suseconds_t)(every_ms % 1000) * 1000;
-	evtimer_add(m->idle_timer, &tv);
+	m->policy_names_macs = policy_uses_mac(&m->cfg->policy);
+	m->policy_asks = policy_uses_ask(&m->cfg->policy);
+	arm_idle_sweep(m);
 }
 
 struct mapper *mapper_new(struct event_base *base, const struct config *cfg, struct nft *nft,
@@ -467,7 +475,7 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 		mapper_free(m);
 		return NULL;
 	}
-	mapper_arm_idle_sweep(m);
+	mapper_policy_changed(m);
 	return m;
 }
 
@@ -782,7 +790,7 @@ void mapper_query_mac(const struct mapper *m, struct policy_query *q, const stru
 {
 	struct host_id looked_up;
 
-	if (!policy_uses_mac(&m->cfg->policy))
+	if (!m->policy_names_macs)
 		return;
 	if (!host || host->kind != HOST_MAC) {
 		looked_up = mapper_host_of(m, &q->client);
@@ -800,7 +808,7 @@ static uint64_t approved_until(const struct mapper *m, const struct host_id *hos
 {
 	struct approval_key key;
 
-	if (!policy_uses_ask(&m->cfg->policy) || host->kind != HOST_MAC)
+	if (!m->policy_asks || host->kind != HOST_MAC)
 		return 0;
 	key = approvals_key(host, client, internal_addr, proto, internal_port);
 	return approvals_until(&m->approvals, &key, mapper_now_ms());

@@ -243,12 +243,14 @@ struct approvals *mapper_approvals(struct mapper *m);
 int mapper_approve(struct mapper *m, uint32_t id, uint32_t seconds, uint32_t uid);
 int mapper_reject(struct mapper *m, uint32_t id, uint32_t uid);
 
-/* Looks at the mappings of rules with an idle_timeout every so often (a
- * tenth of the shortest, 1 s to 60 s); called again after a reload. */
-void mapper_arm_idle_sweep(struct mapper *m);
+/* What the mapper keeps of the policy, taken again from the config (at
+ * start, and by mapper_apply_policy after a reload): whether a rule names
+ * a MAC or asks, so that a request looks up neither otherwise, and the
+ * idle sweep, every tenth of the shortest idle_timeout (1 s to 60 s). */
+void mapper_policy_changed(struct mapper *m);
 
 /* The link-layer address of q's client's host, for policy rules that name
- * one (policy_uses_mac): host's if the caller knows it (NULL: not), else
+ * one: host's if the caller knows it (NULL: not), else
  * the neighbour table's. */
 void mapper_query_mac(const struct mapper *m, struct policy_query *q, const struct host_id *host);
 

@@ -56,6 +56,8 @@ struct mapper {
 	struct lease_table *leases;
 	struct event *expiry_timer;
 	struct event *idle_timer;  /* armed while a rule has an idle_timeout */
+	bool policy_names_macs;    /* policy_uses_mac(), as of mapper_policy_changed */
+	bool policy_asks;          /* policy_uses_ask(), likewise */
 	uint64_t start_ms;      /* the epoch's start (carried on from a clean stop) */
 	uint64_t created_ms;    /* this process's start, near enough */
 	bool has_external_address;

@@ -104,6 +104,7 @@ size_t mapper_apply_policy(struct mapper *m)
 {
 	size_t removed = 0;
 
+	mapper_policy_changed(m);
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
 		uint32_t left = mapper_remaining(m, l);
 		struct map_request keep = { .proto = l->proto, .client = l->client,
@@ -125,8 +126,6 @@ size_t mapper_apply_policy(struct mapper *m)
 		}
 	}
 	mapper_schedule_expiry(m);
-	/* The new rules' idle timeouts, looked at as often as they need. */
-	mapper_arm_idle_sweep(m);
 	return removed;
 }
 
