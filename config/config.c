@@ -709,15 +709,12 @@ static int parse_on_event(struct parse_ctx *ctx, const config_setting_t *root,
 			  struct config *cfg)
 {
 	static const char *const known[] = { "command", "events", "per_minute", NULL };
-	const config_setting_t *s = config_setting_get_member(root, "on_event"), *m;
+	const config_setting_t *s, *m;
 	const char *text;
+	int rc;
 
-	if (!s)
-		return 0;
-	if (!config_setting_is_group(s))
-		return fail_at(ctx, s, "'on_event' must be a group { command = \"/path\"; ... }");
-	if (check_known_members(ctx, s, known, "on_event") < 0)
-		return -1;
+	if (!(s = get_group(ctx, root, "on_event", known, "{ command = \"/path\"; ... }", &rc)))
+		return rc;
 	m = config_setting_get_member(s, "command");
 	text = m ? config_setting_get_string(m) : NULL;
 	if (!text || *text != '/' || strlen(text) > CONFIG_COMMAND_MAX)

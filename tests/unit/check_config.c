@@ -209,7 +209,7 @@ static const struct {
 	{ MINIMAL "policy = ();\non_event = { command = \"notify.sh\"; };\n", "on_event needs 'command', an absolute path" },
 	{ MINIMAL "policy = ();\non_event = { command = \"/bin/true\"; events = [ \"granted\", \"exploded\" ]; };\n", "test.conf:4: unknown event: the events are granted" },
 	{ MINIMAL "policy = ();\non_event = { command = \"/bin/true\"; per_minute = 0; };\n", "test.conf:4:" },
-	{ MINIMAL "policy = ();\non_event = { command = \"/bin/true\"; shell = true; };\n", "unknown setting 'shell' in on_event" },
+	{ MINIMAL "policy = ();\non_event = { command = \"/bin/true\"; shell = true; };\n", "unknown setting 'shell' in 'on_event'" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"3x\"; } );\n", "test.conf:3: 'idle_timeout' must be a duration from 1 s to 366 days" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = 0; } );\n", "test.conf:3: 'idle_timeout' must be a duration" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"400d\"; } );\n", "'idle_timeout' must be a duration" },
