@@ -186,7 +186,8 @@ static int get_text(struct parse_ctx *ctx, const config_setting_t *m, const char
 static int parse_rule(struct parse_ctx *ctx, const config_setting_t *s, struct policy_rule *rule)
 {
 	static const char *const known[] = { "action", "clients", "protocol", "internal_ports",
-					     "external_ports", "third_party", "idle_timeout", NULL };
+					     "external_ports", "third_party", "idle_timeout",
+					     "inbound_limit", NULL };
 	const config_setting_t *m;
 	const char *text;
 
@@ -817,6 +818,43 @@ static int parse_statics(struct parse_ctx *ctx, const config_setting_t *root,
 	return 0;
 }
 
+/* inbound_limit = { per_remote = N; total = N; burst = N; }: the kernel
+ * counts new connections per mapping (nft_ruleset.c). */
+static int parse_inbound_limit(struct parse_ctx *ctx, const config_setting_t *rule_setting,
+			       struct policy *policy, struct policy_rule *rule)
+{
+	static const char *const known[] = { "per_remote", "total", "burst", NULL };
+	const config_setting_t *s = config_setting_get_member(rule_setting, "inbound_limit"), *m;
+	struct inbound_limit limit = { 0 };
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_group(s))
+		return fail_at(ctx, s, "'inbound_limit' must be a group { per_remote = 10; "
+			       "total = 100; burst = 20; }");
+	if (check_known_members(ctx, s, known, "inbound_limit") < 0)
+		return -1;
+	if (!rule->allow && !rule->ask)
+		return fail_at(ctx, s, "'inbound_limit' is for allow and ask rules: a deny rule "
+			       "allows no mapping");
+	if ((m = config_setting_get_member(s, "per_remote")) &&
+	    get_uint(ctx, m, 1, INBOUND_LIMIT_MAX, &limit.per_remote) < 0)
+		return -1;
+	if ((m = config_setting_get_member(s, "total")) &&
+	    get_uint(ctx, m, 1, INBOUND_LIMIT_MAX, &limit.total) < 0)
+		return -1;
+	if ((m = config_setting_get_member(s, "burst")) &&
+	    get_uint(ctx, m, 1, INBOUND_LIMIT_MAX, &limit.burst) < 0)
+		return -1;
+	if (!limit.per_remote && !limit.total)
+		return fail_at(ctx, s, "'inbound_limit' needs 'per_remote' or 'total' (new "
+			       "connections per second)");
+	if (!(rule->limit_class = policy_limit_class(policy, &limit)))
+		return fail_at(ctx, s, "at most %d different inbound limits in a policy",
+			       POLICY_MAX_LIMITS);
+	return 0;
+}
+
 static int parse_policy(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
 {
 	const config_setting_t *s = config_setting_get_member(root, "policy");
@@ -829,8 +867,11 @@ static int parse_policy(struct parse_ctx *ctx, const config_setting_t *root, str
 	if (config_setting_length(s) > POLICY_MAX_RULES)
 		return fail_at(ctx, s, "at most %d policy rules", POLICY_MAX_RULES);
 	for (int i = 0; i < config_setting_length(s); i++) {
-		if (parse_rule(ctx, config_setting_get_elem(s, (unsigned)i),
-			       &cfg->policy.rules[cfg->policy.count]) < 0)
+		const config_setting_t *rule = config_setting_get_elem(s, (unsigned)i);
+
+		if (parse_rule(ctx, rule, &cfg->policy.rules[cfg->policy.count]) < 0 ||
+		    parse_inbound_limit(ctx, rule, &cfg->policy,
+					&cfg->policy.rules[cfg->policy.count]) < 0)
 			return -1;
 		cfg->policy.count++;
 	}

@@ -56,6 +56,22 @@ bool policy_may_allow_ipv6(const struct policy *policy)
 	return false;
 }
 
+uint8_t policy_limit_class(struct policy *policy, const struct inbound_limit *limit)
+{
+	for (size_t i = 0; i < policy->limit_count; i++)
+		if (memcmp(&policy->limits[i], limit, sizeof(*limit)) == 0)
+			return (uint8_t)(i + 1);
+	if (policy->limit_count == POLICY_MAX_LIMITS)
+		return 0;
+	policy->limits[policy->limit_count++] = *limit;
+	return (uint8_t)policy->limit_count;
+}
+
+uint8_t policy_rule_limit_class(const struct policy *policy, int rule)
+{
+	return rule >= 0 && (size_t)rule < policy->count ? policy->rules[rule].limit_class : 0;
+}
+
 bool policy_uses_ask(const struct policy *policy)
 {
 	for (size_t i = 0; i < policy->count; i++)

@@ -21,6 +21,16 @@ struct port_range {
 	uint16_t lo, hi;  /* inclusive */
 };
 
+/* New inbound connections a mapping takes, enforced by the kernel: per
+ * second from each remote address and in all (0: no such limit), and how
+ * many may come at once beyond the rate (0: a second's worth of each). */
+struct inbound_limit {
+	uint32_t per_remote, total, burst;
+};
+/* The distinct limits of a policy: each a chain in the kernel. */
+#define POLICY_MAX_LIMITS 8
+#define INBOUND_LIMIT_MAX 1000000
+
 struct policy_rule {
 	bool allow;
 	/* action "ask": allows only what the operator approved (approvals.h);
@@ -41,12 +51,16 @@ struct policy_rule {
 	/* A mapping this rule allowed that no new inbound connection has used
 	 * for this long is removed (seconds; 0: never). */
 	uint32_t idle_timeout;
+	/* Its mappings' inbound limit: 1 + its index in policy.limits (0: none). */
+	uint8_t limit_class;
 	unsigned line;  /* where the rule stands in the config file, for logs */
 };
 
 struct policy {
 	struct policy_rule rules[POLICY_MAX_RULES];
 	size_t count;
+	struct inbound_limit limits[POLICY_MAX_LIMITS];
+	size_t limit_count;
 };
 
 struct policy_query {
@@ -84,6 +98,12 @@ bool policy_may_allow_ipv6(const struct policy *policy);
 bool policy_uses_mac(const struct policy *policy);
 /* Whether a rule's action is "ask": only then are approvals looked up. */
 bool policy_uses_ask(const struct policy *policy);
+
+/* The class (1 + index into policy.limits) of limit, added if new: 0 if
+ * POLICY_MAX_LIMITS distinct ones are there already. */
+uint8_t policy_limit_class(struct policy *policy, const struct inbound_limit *limit);
+/* The inbound limit class of the mappings rule allowed (-1: none): 0 for none. */
+uint8_t policy_rule_limit_class(const struct policy *policy, int rule);
 
 const char *policy_proto_name(uint8_t proto);
 

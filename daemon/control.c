@@ -286,6 +286,34 @@ static void json_inventory(struct evbuffer *out, const struct control_lease *l)
 		evbuffer_add_printf(out, ",\"review_by\":null");
 }
 
+static void json_count_or_null(struct evbuffer *out, const char *name, uint32_t n)
+{
+	if (n)
+		evbuffer_add_printf(out, "\"%s\":%u", name, n);
+	else
+		evbuffer_add_printf(out, "\"%s\":null", name);
+}
+
+/* "inbound_limit":{"per_remote":...,"total":...,"burst":...},"limited":...
+ * (null for none; burst null: a second's worth of each rate) */
+static void json_limit(struct evbuffer *out, const struct control_lease *l)
+{
+	if (!l->limit) {
+		evbuffer_add_printf(out, ",\"inbound_limit\":null,\"limited\":null");
+		return;
+	}
+	evbuffer_add_printf(out, ",\"inbound_limit\":{");
+	json_count_or_null(out, "per_remote", l->limit->per_remote);
+	evbuffer_add_printf(out, ",");
+	json_count_or_null(out, "total", l->limit->total);
+	evbuffer_add_printf(out, ",");
+	json_count_or_null(out, "burst", l->limit->burst);
+	if (l->has_counters)
+		evbuffer_add_printf(out, "},\"limited\":%llu", (unsigned long long)l->limited);
+	else
+		evbuffer_add_printf(out, "},\"limited\":null");
+}
+
 /* "protocol":...,"external_port":...,"internal_address":...,"internal_port":... */
 static void json_endpoints(struct evbuffer *out, const struct control_lease *l)
 {
@@ -297,6 +325,20 @@ static void json_endpoints(struct evbuffer *out, const struct control_lease *l)
 	evbuffer_add_printf(out, ",\"internal_address\":");
 	json_address(out, &l->internal_addr);
 	evbuffer_add_printf(out, ",\"internal_port\":%u", l->internal_port);
+}
+
+/* [LIMIT 5/s per remote, 50/s in all: 12 turned away] */
+static void add_limit_text(struct evbuffer *out, const struct control_lease *l)
+{
+	evbuffer_add_printf(out, "[LIMIT");
+	if (l->limit->per_remote)
+		evbuffer_add_printf(out, " %u/s per remote%s", l->limit->per_remote,
+				    l->limit->total ? "," : "");
+	if (l->limit->total)
+		evbuffer_add_printf(out, " %u/s in all", l->limit->total);
+	if (l->has_counters)
+		evbuffer_add_printf(out, ": %llu turned away", (unsigned long long)l->limited);
+	evbuffer_add_printf(out, "] ");
 }
 
 void control_format_list(struct evbuffer *out, const struct control_lease *leases, size_t n,
@@ -354,6 +396,7 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 				evbuffer_add_printf(out, ",\"last_used\":null");
 			json_device(out, &l->device);
 			json_inventory(out, l);
+			json_limit(out, l);
 			evbuffer_add_printf(out, "}");
 		}
 		evbuffer_add_printf(out, "]}\n");
@@ -419,6 +462,8 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 			evbuffer_add_printf(out, "[%zu remote filter%s] ", l->nfilters,
 					    l->nfilters == 1 ? "" : "s");
 		}
+		if (l->limit)
+			add_limit_text(out, l);
 		add_printable(out, l->description);
 		evbuffer_add_printf(out, "\n");
 	}

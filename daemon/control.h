@@ -100,6 +100,8 @@ struct control_lease {
 	bool permanent;              /* static: no client, never expires */
 	bool has_counters;
 	uint64_t packets, bytes;
+	const struct inbound_limit *limit;  /* the policy's for it, or NULL */
+	uint64_t limited;            /* has_counters: new connections limit turned away */
 	bool used;                   /* has_counters: a connection has come */
 	int64_t last_used;           /* used: when the last one did */
 	uint32_t idle;               /* used: seconds since */

@@ -125,12 +125,15 @@ static struct control_lease row_of(struct control_server *s, const struct static
 		.conflict = (enum lease_conflict)l->conflict,
 		.owner = sm ? sm->owner : NULL, .purpose = sm ? sm->purpose : NULL,
 		.review_by = sm ? sm->review_by : 0,
+		.limit = l->limit_class && l->limit_class <= s->cfg->policy.limit_count ?
+				 &s->cfg->policy.limits[l->limit_class - 1] : NULL,
 	};
 
 	if (mapper_counters(s->mapper, l, &counted) == 0) {
 		r.has_counters = true;
 		r.packets = counted.packets;
 		r.bytes = counted.bytes;
+		r.limited = counted.limited;
 		r.used = counted.used;
 		r.idle = (uint32_t)(counted.idle_ms / 1000);
 		r.last_used = (int64_t)time(NULL) - r.idle;
@@ -273,7 +276,7 @@ static void metrics(struct control_server *s, struct evbuffer *out)
 {
 	struct daemon_status st;
 
-	mapper_status(s->mapper, &st);
+	mapper_metrics_status(s->mapper, &st);
 	evbuffer_add_printf(out, "ok\n");
 	metrics_format(out, &st);
 }

@@ -44,7 +44,7 @@ struct lease {
 	uint64_t expires_ms;           /* LEASE_NEVER for a static mapping */
 	/* What the kernel let through elements that a refresh has since
 	 * replaced (their counters went with them). */
-	uint64_t packets_before, bytes_before;
+	uint64_t packets_before, bytes_before, limited_before;
 	/* In a lease of the table, the table's own copies: "" for none, and
 	 * NULL for no filters; changed only by lease_set_description and
 	 * lease_set_filters. In the fields given to lease_insert, the
@@ -52,6 +52,7 @@ struct lease {
 	const char *description;
 	const struct remote_filter *filters;  /* only these remotes may use it */
 	int rule;                      /* policy rule that allowed it */
+	uint8_t limit_class;           /* that rule's inbound limit (nft_mapping) */
 	enum lease_origin origin;
 	uint16_t internal_port;
 	uint16_t external_port;        /* IPv6 pinhole: the internal port; the router's

@@ -55,6 +55,15 @@ const char *map_status_name(enum map_status s)
 	return "?";
 }
 
+/* The inbound limit a lease gets from the rule that allowed it: none for
+ * the operator's static mappings and for PEER, whose inbound side is the
+ * flow it keeps. */
+uint8_t lease_limit_class(const struct mapper *m, enum lease_origin origin, int rule, bool peer)
+{
+	return origin == LEASE_ORIGIN_STATIC || peer ? 0 :
+						       policy_rule_limit_class(&m->cfg->policy, rule);
+}
+
 static unsigned rule_line(const struct mapper *m, int rule)
 {
 	return rule >= 0 ? m->cfg->policy.rules[rule].line : 0;
@@ -76,6 +85,7 @@ struct nft_mapping mapper_mapping_of(const struct lease *l, uint64_t timeout_ms,
 		.operator_static = l->origin == LEASE_ORIGIN_STATIC,
 		/* IPv6 translates nothing: its PEER is its pinhole's filter. */
 		.peer = l->peer && addr_is_v4(&l->internal_addr),
+		.limit_class = l->limit_class,
 	};
 }
 
@@ -283,6 +293,7 @@ static void on_told(void *arg, const struct nft_outcome *o)
 			if (o->renew && o->rc == 0) {
 				l->packets_before += o->counted.packets;
 				l->bytes_before += o->counted.bytes;
+				l->limited_before += o->counted.limited;
 			}
 			return;
 		}
@@ -446,11 +457,19 @@ static void idle_sweep(evutil_socket_t fd, short what, void *arg)
 }
 
 
-void mapper_policy_changed(struct mapper *m)
+bool mapper_policy_changed(struct mapper *m)
 {
-	m->policy_names_macs = policy_uses_mac(&m->cfg->policy);
-	m->policy_asks = policy_uses_ask(&m->cfg->policy);
+	const struct policy *p = &m->cfg->policy;
+	bool limits_changed = p->limit_count != m->nlimits_made ||
+			      memcmp(p->limits, m->limits_made,
+				     p->limit_count * sizeof(p->limits[0])) != 0;
+
+	m->policy_names_macs = policy_uses_mac(p);
+	m->policy_asks = policy_uses_ask(p);
 	arm_idle_sweep(m);
+	m->nlimits_made = p->limit_count;
+	memcpy(m->limits_made, p->limits, p->limit_count * sizeof(p->limits[0]));
+	return limits_changed;
 }
 
 struct mapper *mapper_new(struct event_base *base, const struct config *cfg, struct nft *nft,
@@ -579,6 +598,7 @@ int mapper_counters(struct mapper *m, const struct lease *l, struct nft_counters
 	if (rc == 0) {
 		out->packets += l->packets_before;
 		out->bytes += l->bytes_before;
+		out->limited += l->limited_before;
 		/* A connection older than the mapping was to an earlier one of
 		 * this endpoint. */
 		if (out->used && out->idle_ms > mapper_now_ms() - l->created_ms)
@@ -616,6 +636,15 @@ void mapper_status(const struct mapper *m, struct daemon_status *st)
 		.pinholes = m->pinholes, .counters = m->metrics,
 	};
 	memcpy(st->by_origin, m->by_origin, sizeof(st->by_origin));
+}
+
+void mapper_metrics_status(struct mapper *m, struct daemon_status *st)
+{
+	mapper_status(m, st);
+	/* Only a policy with limits has anything to count: no kernel
+	 * question otherwise. */
+	if (m->cfg->policy.limit_count && nft_limited_total(m->nft, &st->inbound_limited) < 0)
+		st->inbound_limited = 0;
 }
 
 /* Every map and PEER request costs its client a token, refreshes too:
@@ -879,8 +908,11 @@ bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request 
 		return false;
 	if (req->replace_filters)
 		set_filters(&renewed, req, filters);
+	renewed.limit_class = lease_limit_class(m, l->origin, d.rule, l->peer);
 	new = mapper_mapping_of(&renewed, (uint64_t)lifetime * 1000, new_ranges);
-	if (m->batching && !req->replace_filters) {
+	/* A renewal in a batch is the same elements again; a new limit class
+	 * changes them. */
+	if (m->batching && !req->replace_filters && renewed.limit_class == l->limit_class) {
 		queue_refresh(m, l, &new, expires_ms);
 	} else {
 		old = mapper_mapping_of(l, 0, old_ranges);
@@ -896,6 +928,9 @@ bool mapper_refresh(struct mapper *m, struct lease *l, const struct map_request 
 		}
 		l->packets_before += counted.packets;
 		l->bytes_before += counted.bytes;
+		l->limited_before += counted.limited;
+		l->limit_class = renewed.limit_class;
+		l->rule = d.rule;
 		if (lease_set_filters(l, renewed.filters, renewed.nfilters) < 0)
 			log_warnx("out of memory: %s external port %u keeps its old filters in the lease table",
 				  policy_proto_name(l->proto), l->external_port);
@@ -948,11 +983,13 @@ static struct lease new_lease(const struct mapper *m, const struct map_request *
 enum map_status mapper_install(struct mapper *m, struct lease *fields, uint64_t timeout_ms)
 {
 	struct remote_range ranges[FILTER_MAX_RANGES];
-	struct nft_mapping nm = mapper_mapping_of(fields, timeout_ms, ranges);
+	struct nft_mapping nm;
 	struct lease *l;
 	size_t verb;
 	int rc;
 
+	fields->limit_class = lease_limit_class(m, fields->origin, fields->rule, fields->peer);
+	nm = mapper_mapping_of(fields, timeout_ms, ranges);
 	if (m->batching && m->npending == BATCH_PENDING_MAX)
 		mapper_settle(m);
 	verb = m->verbs;

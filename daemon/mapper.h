@@ -245,9 +245,11 @@ int mapper_reject(struct mapper *m, uint32_t id, uint32_t uid);
 
 /* What the mapper keeps of the policy, taken again from the config (at
  * start, and by mapper_apply_policy after a reload): whether a rule names
- * a MAC or asks, so that a request looks up neither otherwise, and the
- * idle sweep, every tenth of the shortest idle_timeout (1 s to 60 s). */
-void mapper_policy_changed(struct mapper *m);
+ * a MAC or asks, so that a request looks up neither otherwise, the idle
+ * sweep, every tenth of the shortest idle_timeout (1 s to 60 s), and the
+ * inbound limits. Returns whether those changed: their chains must be made
+ * anew. */
+bool mapper_policy_changed(struct mapper *m);
 
 /* The link-layer address of q's client's host, for policy rules that name
  * one: host's if the caller knows it (NULL: not), else
@@ -323,6 +325,9 @@ const struct lease_table *mapper_leases(const struct mapper *m);
 struct metrics_counters *mapper_metrics(struct mapper *m);
 /* The daemon as status and metrics show it. */
 void mapper_status(const struct mapper *m, struct daemon_status *st);
+/* The same, and what only the kernel counts (a question to the helper):
+ * for the metrics. */
+void mapper_metrics_status(struct mapper *m, struct daemon_status *st);
 /* IPv4 port mappings held: every lease but the IPv6 pinholes. */
 size_t mapper_port_mapping_count(const struct mapper *m);
 

@@ -43,6 +43,10 @@ _Static_assert(CONFIG_DESCRIPTION_MAX == LEASE_DESCRIPTION_MAX,
 
 struct mapper {
 	const struct config *cfg;
+	/* The policy's inbound limits as the kernel's chains last had them
+	 * (mapper_policy_changed). */
+	struct inbound_limit limits_made[POLICY_MAX_LIMITS];
+	size_t nlimits_made;
 	struct nft *nft;
 	struct conntrack *conntrack;
 	mapper_router_serves_fn router_serves;
@@ -100,6 +104,7 @@ struct map_result mapper_grant_pinhole(struct mapper *m, const struct map_reques
 enum map_status mapper_install(struct mapper *m, struct lease *fields, uint64_t timeout_ms);
 void mapper_log_decision(struct mapper *m, const struct map_request *req,
 			const struct map_result *res, const char *event, const char *why);
+uint8_t lease_limit_class(const struct mapper *m, enum lease_origin origin, int rule, bool peer);
 struct nft_mapping mapper_mapping_of(const struct lease *l, uint64_t timeout_ms,
 			struct remote_range ranges[FILTER_MAX_RANGES]);
 bool mapper_owns(const struct lease *l, const struct in6_addr *client, const uint8_t *nonce);

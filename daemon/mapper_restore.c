@@ -102,16 +102,18 @@ int mapper_reinstall(struct mapper *m, size_t *reinstalled)
 
 size_t mapper_apply_policy(struct mapper *m)
 {
-	size_t removed = 0;
+	bool rebuild = mapper_policy_changed(m);
+	size_t removed = 0, reinstalled;
+	int rc;
 
-	mapper_policy_changed(m);
 	for (struct lease *l = lease_first(m->leases), *next; l; l = next) {
-		uint32_t left = mapper_remaining(m, l);
+		uint32_t left = mapper_remaining(m, l), max = m->cfg->lifetime_max;
 		struct map_request keep = { .proto = l->proto, .client = l->client,
 					    .internal_addr = l->internal_addr,
 					    .internal_port = l->internal_port };
 		struct map_result res;
 		struct policy_decision d;
+		uint8_t limit_class;
 
 		next = lease_next(l);
 		if (l->origin == LEASE_ORIGIN_STATIC)
@@ -120,10 +122,30 @@ size_t mapper_apply_policy(struct mapper *m)
 		if (!d.allow) {
 			mapper_remove_lease(m, l, "deleted", "policy");
 			removed++;
-		} else if (left > m->cfg->lifetime_max) {
-			/* The kernel's timeout goes down with it. */
-			mapper_refresh(m, l, &keep, m->cfg->lifetime_max, d, &res);
+			continue;
 		}
+		limit_class = lease_limit_class(m, l->origin, d.rule, l->peer);
+		if (rebuild) {
+			/* Made anew below, with its new limit and lifetime. */
+			l->rule = d.rule;
+			l->limit_class = limit_class;
+			if (left > max)
+				lease_set_expiry(m->leases, l, mapper_now_ms() + (uint64_t)max * 1000);
+		} else if (left > max || limit_class != l->limit_class) {
+			/* The kernel's timeout goes down with it; or its
+			 * connections go through another limit. */
+			mapper_refresh(m, l, &keep, left > max ? max : left ? left : 1, d, &res);
+		}
+	}
+	/* The limits' chains are made from the policy: the kernel's table is
+	 * made anew around them, and every mapping put back. */
+	if (rebuild) {
+		if ((rc = mapper_reinstall(m, &reinstalled)) < 0)
+			mapper_nft_warn(m, "nftables: cannot remake the table for the new inbound "
+					"limits: %s", strerror(-rc));
+		else
+			log_info("inbound limits changed: nftables table made anew, %zu mappings "
+				 "put back", reinstalled);
 	}
 	mapper_schedule_expiry(m);
 	return removed;

@@ -121,6 +121,11 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	       "Mappings removed because no inbound connection used them for their rule's "
 	       "idle_timeout (also in expired).");
 	evbuffer_add_printf(out, "portleased_idle_expired_total %" PRIu64 "\n", c->idle_expired);
+	family(out, "portleased_inbound_limited_total", "counter",
+	       "New inbound connections the policy's inbound limits dropped, counted by the "
+	       "kernel since portleased made its table.");
+	evbuffer_add_printf(out, "portleased_inbound_limited_total %" PRIu64 "\n",
+			    st->inbound_limited);
 	family(out, "portleased_pending_requests_total", "counter",
 	       "Requests an \"ask\" rule left pending for the operator.");
 	evbuffer_add_printf(out, "portleased_pending_requests_total %" PRIu64 "\n",

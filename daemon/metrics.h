@@ -79,6 +79,9 @@ struct daemon_status {
 	size_t pending;   /* requests waiting for the operator */
 	size_t by_origin[LEASE_ORIGINS];
 	struct metrics_counters counters;
+	/* New connections the inbound limits turned away since the kernel's
+	 * table was made (mapper_metrics_status only). */
+	uint64_t inbound_limited;
 };
 
 /* The Prometheus text exposition format (version 0.0.4). */

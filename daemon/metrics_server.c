@@ -93,7 +93,7 @@ static void serve(struct connection *c, const struct http_request *req)
 		respond(c, 503, NULL, NULL, false);
 		return;
 	}
-	mapper_status(s->mapper, &st);
+	mapper_metrics_status(s->mapper, &st);
 	metrics_format(body, &st);
 	respond(c, 200, NULL, body, req->method == HTTP_HEAD);
 	evbuffer_free(body);

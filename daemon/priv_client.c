@@ -327,6 +327,17 @@ int nft_intact(struct nft *n)
 	return call(n, PRIV_INTACT, &reply);
 }
 
+int nft_limited_total(struct nft *n, uint64_t *dropped)
+{
+	struct priv_reply reply;
+	int rc;
+
+	memset(&n->request, 0, sizeof(n->request));
+	rc = call(n, PRIV_LIMITED, &reply);
+	*dropped = rc == 0 ? reply.counters.limited : 0;
+	return rc;
+}
+
 int priv_forwarded_ports(struct nft *n, struct forwarded_ports *out)
 {
 	static struct priv_forwarded_reply reply;

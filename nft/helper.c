@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	h.nft = nft_open(h.cfg.nft_table, h.cfg.forward_chain[0] ? h.cfg.forward_chain : NULL,
-			 h.cfg.external_interface, h.cfg.pinhole_mark, err, sizeof(err));
+			 h.cfg.external_interface, h.cfg.pinhole_mark, h.cfg.policy.limits,
+			 h.cfg.policy.limit_count, err, sizeof(err));
 	if (!h.nft) {
 		hello(fd, -EPERM, NULL, err);
 		return 1;

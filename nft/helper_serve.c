@@ -62,8 +62,11 @@ static void reload(struct helper *h)
 		log_warnx("reload failed, keeping the running policy: %s", err);
 		return;
 	}
-	/* Only what the checks read; the table's shape is fixed at start. */
+	/* Only what the checks read; the table's shape is fixed at start, but
+	 * for the limits' chains, which the daemon has rebuilt when they
+	 * change. */
 	h->cfg.policy = next.policy;
+	nft_set_limits(h->nft, next.policy.limits, next.policy.limit_count);
 	memcpy(h->cfg.statics, next.statics, sizeof(next.statics));
 	h->cfg.static_count = next.static_count;
 	h->cfg.lifetime_max = next.lifetime_max;
@@ -101,6 +104,8 @@ static int perform(struct helper *h, const struct priv_request *r, struct priv_r
 		return 0;
 	case PRIV_INTACT:
 		return nft_intact(h->nft);
+	case PRIV_LIMITED:
+		return nft_limited_total(h->nft, &out->counters.limited);
 	default:
 		return -EINVAL;
 	}
@@ -110,7 +115,8 @@ static const char *op_name(uint32_t op)
 {
 	static const char *const names[] = { "?", "add", "replace", "delete", "counters",
 					     "last-used", "rebuild", "hairpin", "peer", "reload",
-					     "close", "intact", "batch", "renew", "forwarded" };
+					     "close", "intact", "batch", "renew", "forwarded",
+					     "limited" };
 
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }

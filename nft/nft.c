@@ -6,8 +6,17 @@ static const char *const obj_base_name[OBJ_COUNT] = {
 	[OBJ_PINHOLE6] = "pinhole6", [OBJ_PINHOLE6_FILTERED] = "pinhole6_filtered",
 	[OBJ_HAIRPIN4] = "hairpin4", [OBJ_SEEN4] = "seen4", [OBJ_SEEN6] = "seen6",
 	[OBJ_PEER4] = "peer4", [OBJ_PREROUTING] = "prerouting", [OBJ_POSTROUTING] = "postrouting",
-	[OBJ_FORWARD] = "forward",
+	[OBJ_FORWARD] = "forward", [OBJ_LIMIT4] = "limit4", [OBJ_LIMIT6] = "limit6",
+	[OBJ_LIMITED4] = "limited4", [OBJ_LIMITED6] = "limited6",
+	[OBJ_METER4_REMOTE] = "meter4_remote", [OBJ_METER4_TOTAL] = "meter4_total",
+	[OBJ_METER6_REMOTE] = "meter6_remote", [OBJ_METER6_TOTAL] = "meter6_total",
+	[OBJ_OVER_LIMIT] = "over_limit", [OBJ_LIMIT_CHAIN] = "limit_class1",
+	[OBJ_LIMIT_CHAIN + 1] = "limit_class2", [OBJ_LIMIT_CHAIN + 2] = "limit_class3",
+	[OBJ_LIMIT_CHAIN + 3] = "limit_class4", [OBJ_LIMIT_CHAIN + 4] = "limit_class5",
+	[OBJ_LIMIT_CHAIN + 5] = "limit_class6", [OBJ_LIMIT_CHAIN + 6] = "limit_class7",
+	[OBJ_LIMIT_CHAIN + 7] = "limit_class8",
 };
+_Static_assert(POLICY_MAX_LIMITS == 8, "a limit chain's name for each class");
 
 void nft_txn_start(struct nft *n, struct batch *bt)
 {
@@ -184,7 +193,8 @@ static int create_table(struct nft *n)
 }
 
 struct nft *nft_open(const char *table, const char *forward_chain, const char *external_ifname,
-		     uint32_t pinhole_mark, char *err, size_t errlen)
+		     uint32_t pinhole_mark, const struct inbound_limit *limits, size_t nlimits,
+		     char *err, size_t errlen)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 	int one = 1, rc;
@@ -207,6 +217,7 @@ struct nft *nft_open(const char *table, const char *forward_chain, const char *e
 			 nft_integrated(n) ? INTEGRATED_PREFIX : "", obj_base_name[o]);
 	snprintf(n->ext_ifname, sizeof(n->ext_ifname), "%s", external_ifname);
 	n->pinhole_mark = pinhole_mark;
+	nft_set_limits(n, limits, nlimits);
 	n->seq = 1;
 	n->batch = malloc(sizeof(*n->batch));
 	n->elements = nft_elements_alloc();
@@ -290,7 +301,8 @@ int nft_intact(struct nft *n)
 	if ((rc = nft_dump(n, NFT_MSG_GETRULE, nft_build_table_rule_dump, nft_count_rule, &f)) < 0)
 		return rc;
 	for (enum obj o = 0; o < OBJ_COUNT; o++)
-		if (!f.obj[o] || (o >= OBJ_SET_COUNT && f.rules[o] != n->rules_made[o]))
+		if (nft_obj_made(n, o) &&
+		    (!f.obj[o] || (o >= OBJ_SET_COUNT && f.rules[o] != n->rules_made[o])))
 			return 0;
 	return 1;
 }

@@ -39,10 +39,12 @@ struct element {
 	enum obj set;
 	struct key key, key_end, data;  /* key_end, data: len 0 when absent */
 	uint64_t timeout_ms;            /* an add's; 0: none (static) */
+	uint8_t jump_class;             /* limit4, limit6: the class whose chain it jumps to */
 };
 
-/* Remote ranges, a PEER's outbound ones, plus allow4. */
-#define MAPPING_MAX_ELEMENTS (FILTER_MAX_RANGES + FILTER_MAX + 1)
+/* Remote ranges, a PEER's outbound ones, plus allow4 (or pinhole6), plus
+ * an inbound limit's two. */
+#define MAPPING_MAX_ELEMENTS (FILTER_MAX_RANGES + FILTER_MAX + 3)
 /* What one transaction of nft_mappings_apply holds at most: about 130
  * bytes each, well inside BATCH_LIMIT. */
 #define TXN_MAX_ELEMENTS 256
@@ -120,7 +122,9 @@ static size_t peer_elements(const struct nft_mapping *m, size_t nremotes, struct
  * A forward: its DNAT element (fwd4, or one fwd4_filtered element per remote
  * range) and allow4 for the forward chain, and a PEER's peer4 elements. A
  * pinhole: pinhole6, or one pinhole6_filtered element per remote range.
- * Returns how many.
+ * With an inbound limit, either has limit4 (limit6), which sends its new
+ * connections through its class's chain, and limited4 (limited6), which
+ * counts what that turned away. Returns how many.
  */
 static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 {
@@ -140,6 +144,15 @@ static size_t mapping_elements(const struct nft_mapping *m, struct element *out)
 				       .data = dnat_target, .timeout_ms = m->timeout_ms };
 		key_put_remote(&e->key, m, &m->remotes[i], false);
 		key_put_remote(&e->key_end, m, &m->remotes[i], true);
+	}
+	if (m->limit_class) {
+		out[count] = (struct element){ .set = is_forward(m) ? OBJ_LIMIT4 : OBJ_LIMIT6,
+					       .timeout_ms = m->timeout_ms,
+					       .jump_class = m->limit_class };
+		key_put_internal(&out[count++].key, m);
+		out[count] = (struct element){ .set = is_forward(m) ? OBJ_LIMITED4 : OBJ_LIMITED6,
+					       .timeout_ms = m->timeout_ms };
+		key_put_internal(&out[count++].key, m);
 	}
 	if (!is_forward(m)) {
 		if (nremotes == 0) {
@@ -189,6 +202,12 @@ static void put_elements(struct nft *n, struct batch *bt, enum elem_op op,
 				if (e->data.len)
 					nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e->data.bytes,
 							   e->data.len);
+				if (e->jump_class) {
+					nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+					nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN,
+							       n->name[OBJ_LIMIT_CHAIN +
+								       e->jump_class - 1]);
+				}
 				/* None: the element stays until deleted (static). */
 				if (e->timeout_ms)
 					nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT,
@@ -385,6 +404,20 @@ static int add_element_counters(struct nftnl_set_elem *el, void *data)
 	return nftnl_set_elem_expr_foreach(el, add_counter, data);
 }
 
+static int add_limited(struct nftnl_expr *e, void *data)
+{
+	struct nft_counters *sum = data;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
+		sum->limited += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	return 0;
+}
+
+static int add_element_limited(struct nftnl_set_elem *el, void *data)
+{
+	return nftnl_set_elem_expr_foreach(el, add_limited, data);
+}
+
 /* A seen4/seen6 element: its timeout restarted at the last new
  * connection, so the time it has run is the time since. */
 static int add_element_seen(struct nftnl_set_elem *el, void *data)
@@ -472,10 +505,15 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *m, struct nft_
 		/* The NAT chains see a connection's first packet only: fwd4's
 		 * and peer4's counters count connections. allow4's, in the
 		 * forward chain, count every packet let in. */
-		if (n->elements[i].set == OBJ_FWD4 || n->elements[i].set == OBJ_FWD4_FILTERED ||
-		    n->elements[i].set == OBJ_PEER4)
+		enum obj set = n->elements[i].set;
+
+		if (set == OBJ_FWD4 || set == OBJ_FWD4_FILTERED || set == OBJ_PEER4 ||
+		    set == OBJ_LIMIT4 || set == OBJ_LIMIT6)
 			continue;
-		rc = read_element(n, &n->elements[i], add_element_counters, out);
+		rc = read_element(n, &n->elements[i],
+				  set == OBJ_LIMITED4 || set == OBJ_LIMITED6 ? add_element_limited :
+									       add_element_counters,
+				  out);
 		if (rc < 0)
 			return rc;
 	}

@@ -155,7 +155,8 @@ int nft_find_ours(struct nft *n, struct found *f)
 }
 
 /* Deletes what find_ours found: jumps first, then the rules that use our
- * sets, then the chains and sets themselves. */
+ * sets, then the sets (the limit maps' elements jump to our chains), then
+ * the chains. */
 void nft_put_delete_ours(struct nft *n, struct batch *bt, const struct found *f)
 {
 	for (size_t i = 0; i < f->njumps; i++) {
@@ -176,16 +177,6 @@ void nft_put_delete_ours(struct nft *n, struct batch *bt, const struct found *f)
 		nftnl_rule_free(r);
 		nft_txn_next(bt);
 	}
-	for (enum obj o = OBJ_SET_COUNT; o < OBJ_COUNT; o++) {
-		struct nftnl_chain *c;
-
-		if (!f->obj[o])
-			continue;
-		c = nft_new_regular_chain(n, o);
-		nftnl_chain_nlmsg_build_payload(nft_txn_msg(n, bt, NFT_MSG_DELCHAIN, 0), c);
-		nftnl_chain_free(c);
-		nft_txn_next(bt);
-	}
 	for (enum obj o = 0; o < OBJ_SET_COUNT; o++) {
 		struct nftnl_set *s;
 
@@ -197,6 +188,16 @@ void nft_put_delete_ours(struct nft *n, struct batch *bt, const struct found *f)
 		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 		nftnl_set_nlmsg_build_payload(nft_txn_msg(n, bt, NFT_MSG_DELSET, 0), s);
 		nftnl_set_free(s);
+		nft_txn_next(bt);
+	}
+	for (enum obj o = OBJ_SET_COUNT; o < OBJ_COUNT; o++) {
+		struct nftnl_chain *c;
+
+		if (!f->obj[o])
+			continue;
+		c = nft_new_regular_chain(n, o);
+		nftnl_chain_nlmsg_build_payload(nft_txn_msg(n, bt, NFT_MSG_DELCHAIN, 0), c);
+		nftnl_chain_free(c);
 		nft_txn_next(bt);
 	}
 }

@@ -33,8 +33,14 @@
 /* Our sets and chains. Sets first: a set's id, which links a lookup to a
  * set created in the same batch, is its index + 1. */
 enum obj { OBJ_FWD4, OBJ_FWD4_FILTERED, OBJ_ALLOW4, OBJ_PINHOLE6, OBJ_PINHOLE6_FILTERED,
-	   OBJ_HAIRPIN4, OBJ_SEEN4, OBJ_SEEN6, OBJ_PEER4, OBJ_SET_COUNT,
-	   OBJ_PREROUTING = OBJ_SET_COUNT, OBJ_POSTROUTING, OBJ_FORWARD, OBJ_COUNT };
+	   OBJ_HAIRPIN4, OBJ_SEEN4, OBJ_SEEN6, OBJ_PEER4,
+	   /* Inbound limits: which class's chain an endpoint jumps to, what
+	    * each endpoint's limit turned away, and the rates' meters. */
+	   OBJ_LIMIT4, OBJ_LIMIT6, OBJ_LIMITED4, OBJ_LIMITED6, OBJ_METER4_REMOTE,
+	   OBJ_METER4_TOTAL, OBJ_METER6_REMOTE, OBJ_METER6_TOTAL, OBJ_SET_COUNT,
+	   OBJ_PREROUTING = OBJ_SET_COUNT, OBJ_POSTROUTING, OBJ_FORWARD, OBJ_OVER_LIMIT,
+	   /* One per limit class, made only for the classes there are. */
+	   OBJ_LIMIT_CHAIN, OBJ_COUNT = OBJ_LIMIT_CHAIN + POLICY_MAX_LIMITS };
 /* In a firewall's table, what tells ours from the firewall's own. */
 #define INTEGRATED_PREFIX "portleased_"
 #define OBJ_NAME_MAX 48
@@ -42,6 +48,10 @@ enum obj { OBJ_FWD4, OBJ_FWD4_FILTERED, OBJ_ALLOW4, OBJ_PINHOLE6, OBJ_PINHOLE6_F
  * mapping reads as unused. */
 #define SEEN_TIMEOUT_MS (7ull * 24 * 3600 * 1000)
 #define SEEN_SIZE 65536
+/* A meter forgets a remote (or an endpoint) this long after its last new
+ * connection: by then its bucket has filled again. */
+#define METER_TIMEOUT_MS (60ull * 1000)
+#define METER_SIZE 65536
 
 /* nftables datatype ids (nftables' include/datatype.h); a concatenation's
  * type is its members' ids, 6 bits each, first member highest. */
@@ -60,6 +70,8 @@ enum obj { OBJ_FWD4, OBJ_FWD4_FILTERED, OBJ_ALLOW4, OBJ_PINHOLE6, OBJ_PINHOLE6_F
 #define FWD4_DATA_LEN 8   /* addr(4) . port(4) */
 #define ALLOW4_KEY_LEN 12 /* addr(4) . proto(4) . port(4) */
 #define PIN6_KEY_LEN 24   /* addr(16) . proto(4) . port(4) */
+#define METER4_REMOTE_KEY_LEN 16  /* remote addr(4) . ALLOW4 */
+#define METER6_REMOTE_KEY_LEN 40  /* remote addr(16) . PIN6 */
 #define FWD4F_KEY_LEN 16  /* remote addr(4) . remote port(4) . proto(4) . port(4) */
 #define PIN6F_KEY_LEN 44  /* remote addr(16) . remote port(4) . addr(16) . proto(4) .
 			     port(4) */
@@ -94,6 +106,10 @@ struct nft {
 	char name[OBJ_COUNT][OBJ_NAME_MAX];
 	char ext_ifname[IFNAMSIZ];  /* what a rebuild needs again */
 	unsigned rules_made[OBJ_COUNT];  /* in each of our chains, by the last build */
+	/* The inbound limits the next build makes chains for, and how many
+	 * the last one made. */
+	struct inbound_limit limits[POLICY_MAX_LIMITS];
+	size_t nlimits, nlimits_made;
 	uint32_t pinhole_mark;
 	bool has_hairpin_address;
 	struct in_addr hairpin_address;
@@ -145,6 +161,7 @@ void nft_put_our_objects(struct nft *n, struct batch *bt);
 void nft_put_table(struct nft *n, struct batch *bt, uint16_t type, uint16_t flags);
 void nft_put_hairpin_address(struct nft *n, struct batch *bt, uint16_t type, struct in_addr a);
 bool nft_integrated(const struct nft *n);
+bool nft_obj_made(const struct nft *n, enum obj o);
 struct element *nft_elements_alloc(void);
 void nft_build_table_rule_dump(struct nlmsghdr *nlh, const struct nft *n);
 int nft_count_rule(const struct nlmsghdr *nlh, const struct nft *n, struct found *f);

@@ -242,9 +242,24 @@ static struct nftnl_rule *rule_peer_masquerade(const struct nft *n)
 	return r;
 }
 
-/* A packet one of our IPv4 mappings let in:
- * ct status dnat meta nfproto ipv4 ip daddr . meta l4proto . th dport @allow4 */
-static void rule_match_mapped4(const struct nft *n, struct nftnl_rule *r)
+/* "ip daddr . meta l4proto . th dport" (the internal endpoint, once
+ * translated) into NFT_REG_1 */
+static void rule_load_endpoint4(struct nftnl_rule *r)
+{
+	nft_add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
+	rule_load_proto_port(r, NFT_REG32_01);
+}
+
+/* "ip6 daddr . meta l4proto . th dport" into NFT_REG_1 */
+static void rule_load_endpoint6(struct nftnl_rule *r)
+{
+	nft_add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
+	rule_load_proto_port(r, NFT_REG32_04);
+}
+
+/* A translated IPv4 packet's internal endpoint, in NFT_REG_1:
+ * ct status dnat meta nfproto ipv4 ip daddr . meta l4proto . th dport */
+static void rule_load_translated4(struct nftnl_rule *r)
 {
 	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
 	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
@@ -255,8 +270,14 @@ static void rule_match_mapped4(const struct nft *n, struct nftnl_rule *r)
 	nft_add_expr(r, expr_bitwise(NFT_REG_1, dnat_bit, zero));
 	nft_add_expr(r, expr_cmp(NFT_REG_1, NFT_CMP_NEQ, &zero, 4));
 	rule_match_nfproto(r, NFPROTO_IPV4);
-	nft_add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_00));
-	rule_load_proto_port(r, NFT_REG32_01);
+	rule_load_endpoint4(r);
+}
+
+/* A packet one of our IPv4 mappings let in:
+ * ct status dnat meta nfproto ipv4 ip daddr . meta l4proto . th dport @allow4 */
+static void rule_match_mapped4(const struct nft *n, struct nftnl_rule *r)
+{
+	rule_load_translated4(r);
 	nft_add_expr(r, expr_lookup(n, OBJ_ALLOW4, NFT_REG_1, -1));
 }
 
@@ -324,6 +345,114 @@ static struct nftnl_rule *rule_seen6(const struct nft *n, bool filtered)
 	if (!filtered)
 		nft_add_expr(r, expr_lookup(n, OBJ_PINHOLE6, NFT_REG_1, -1));
 	nft_add_expr(r, expr_update(n, OBJ_SEEN6));
+	return r;
+}
+
+/* An immediate verdict: drop, or a jump or goto to one of our chains. */
+static struct nftnl_expr *expr_verdict(const struct nft *n, int verdict, enum obj chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (verdict == NFT_JUMP || verdict == NFT_GOTO)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, n->name[chain]);
+	return e;
+}
+
+/* The inbound limit of a new connection's mapping, if it has one: its
+ * class's chain.
+ * ct state new ct status dnat ip daddr . meta l4proto . th dport vmap @limit4
+ * ct state new iifname $ext ip6 daddr . meta l4proto . th dport vmap @limit6 */
+static struct nftnl_rule *rule_limit(const struct nft *n, bool v6)
+{
+	struct nftnl_rule *r = nft_new_rule(n, OBJ_FORWARD);
+
+	rule_match_ct_new(r);
+	if (v6) {
+		rule_match_iifname(r, n->ext_ifname);
+		rule_match_nfproto(r, NFPROTO_IPV6);
+		rule_load_endpoint6(r);
+	} else {
+		rule_load_translated4(r);
+	}
+	nft_add_expr(r, expr_lookup(n, v6 ? OBJ_LIMIT6 : OBJ_LIMIT4, NFT_REG_1, NFT_REG_VERDICT));
+	return r;
+}
+
+/* limit rate over rate/second burst bucket packets: matches when over */
+static struct nftnl_expr *expr_limit_over(uint32_t rate, uint32_t bucket)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, bucket);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	return e;
+}
+
+/*
+ * One of a limit class's rules: a meter (a bucket per remote and endpoint,
+ * or per endpoint) sends what is over the rate to over_limit.
+ * meta nfproto ipv4 update @meter4_remote { ip saddr . ip daddr . meta l4proto . th dport
+ *     limit rate over R/second burst B packets } goto over_limit
+ * and the same per endpoint (meter4_total), and for IPv6.
+ */
+static struct nftnl_rule *rule_meter(const struct nft *n, enum obj chain, bool v6,
+				     bool per_remote, uint32_t rate, uint32_t bucket)
+{
+	struct nftnl_rule *r = nft_new_rule(n, chain);
+	struct nftnl_expr *update = nftnl_expr_alloc("dynset");
+	enum obj meter = v6 ? (per_remote ? OBJ_METER6_REMOTE : OBJ_METER6_TOTAL) :
+			      (per_remote ? OBJ_METER4_REMOTE : OBJ_METER4_TOTAL);
+	uint32_t endpoint = NFT_REG32_00;
+
+	rule_match_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	if (per_remote) {
+		nft_add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+					     NFT_REG32_00));
+		endpoint = v6 ? NFT_REG32_04 : NFT_REG32_01;
+	}
+	nft_add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, v6 ? 16 : 4,
+				     endpoint));
+	rule_load_proto_port(r, endpoint + (v6 ? 4 : 1));
+	nftnl_expr_set_str(update, NFTNL_EXPR_DYNSET_SET_NAME, n->name[meter]);
+	nftnl_expr_set_u32(update, NFTNL_EXPR_DYNSET_SET_ID, set_id(meter));
+	nftnl_expr_set_u32(update, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_u32(update, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u64(update, NFTNL_EXPR_DYNSET_TIMEOUT, METER_TIMEOUT_MS);
+	nftnl_expr_add_expr(update, NFTNL_EXPR_DYNSET_EXPRESSIONS, expr_limit_over(rate, bucket));
+	nft_add_expr(r, update);
+	nft_add_expr(r, expr_verdict(n, NFT_GOTO, OBJ_OVER_LIMIT));
+	return r;
+}
+
+/* What a limit turned away: counted for its endpoint (the lookup's element
+ * counter), counted in all, dropped.
+ * meta nfproto ipv4 ip daddr . meta l4proto . th dport @limited4
+ * meta nfproto ipv6 ip6 daddr . meta l4proto . th dport @limited6
+ * counter drop */
+static struct nftnl_rule *rule_count_limited(const struct nft *n, bool v6)
+{
+	struct nftnl_rule *r = nft_new_rule(n, OBJ_OVER_LIMIT);
+
+	rule_match_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	if (v6)
+		rule_load_endpoint6(r);
+	else
+		rule_load_endpoint4(r);
+	nft_add_expr(r, expr_lookup(n, v6 ? OBJ_LIMITED6 : OBJ_LIMITED4, NFT_REG_1, -1));
+	return r;
+}
+
+static struct nftnl_rule *rule_drop_limited(const struct nft *n)
+{
+	struct nftnl_rule *r = nft_new_rule(n, OBJ_OVER_LIMIT);
+
+	nft_add_expr(r, nftnl_expr_alloc("counter"));
+	nft_add_expr(r, expr_verdict(n, NF_DROP, OBJ_OVER_LIMIT));
 	return r;
 }
 
@@ -549,6 +678,60 @@ bool nft_integrated(const struct nft *n)
 	return n->forward_chain[0] != '\0';
 }
 
+/* A meter: a bucket per key, made by the packet path, forgotten a while
+ * after its last use; bounded (a full meter limits no new key: the
+ * per-endpoint meter still holds then). */
+static struct nftnl_set *meter_set(struct nftnl_set *s)
+{
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, METER_TIMEOUT_MS);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, METER_SIZE);
+	return s;
+}
+
+static void put_limit_sets(struct nft *n, struct batch *bt)
+{
+	const uint32_t endpoint4 = CONCAT3(TYPE_IPADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+		       endpoint6 = CONCAT3(TYPE_IP6ADDR, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE);
+
+	for (int v6 = 0; v6 <= 1; v6++) {
+		uint32_t type = v6 ? endpoint6 : endpoint4, len = v6 ? PIN6_KEY_LEN : ALLOW4_KEY_LEN;
+		struct nftnl_set *vmap = new_set(n, v6 ? OBJ_LIMIT6 : OBJ_LIMIT4, type, len);
+
+		nftnl_set_set_u32(vmap, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_MAP);
+		nftnl_set_set_u32(vmap, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		put_set(n, bt, vmap);
+		put_set(n, bt, counted(new_set(n, v6 ? OBJ_LIMITED6 : OBJ_LIMITED4, type, len)));
+	}
+	put_set(n, bt, meter_set(new_set(n, OBJ_METER4_REMOTE,
+					 CONCAT4(TYPE_IPADDR, TYPE_IPADDR, TYPE_INET_PROTOCOL,
+						 TYPE_INET_SERVICE),
+					 METER4_REMOTE_KEY_LEN)));
+	put_set(n, bt, meter_set(new_set(n, OBJ_METER4_TOTAL, endpoint4, ALLOW4_KEY_LEN)));
+	put_set(n, bt, meter_set(new_set(n, OBJ_METER6_REMOTE,
+					 CONCAT4(TYPE_IP6ADDR, TYPE_IP6ADDR, TYPE_INET_PROTOCOL,
+						 TYPE_INET_SERVICE),
+					 METER6_REMOTE_KEY_LEN)));
+	put_set(n, bt, meter_set(new_set(n, OBJ_METER6_TOTAL, endpoint6, PIN6_KEY_LEN)));
+}
+
+/* A limit class's chain: its meters, for both families. A burst of 0 is a
+ * second's worth of the rate. */
+static void put_limit_rules(struct nft *n, struct batch *bt, enum obj chain,
+			    const struct inbound_limit *l)
+{
+	for (int v6 = 0; v6 <= 1; v6++) {
+		if (l->per_remote)
+			put_our_rule(n, bt, chain,
+				     rule_meter(n, chain, v6, true, l->per_remote,
+						l->burst ? l->burst : l->per_remote));
+		if (l->total)
+			put_our_rule(n, bt, chain,
+				     rule_meter(n, chain, v6, false, l->total,
+						l->burst ? l->burst : l->total));
+	}
+}
+
 /* Our sets, chains and rules (docs/nftables.md). */
 void nft_put_our_objects(struct nft *n, struct batch *bt)
 {
@@ -594,6 +777,7 @@ void nft_put_our_objects(struct nft *n, struct batch *bt)
 	nftnl_set_set_u32(peer4, NFTNL_SET_DATA_TYPE, TYPE_INET_SERVICE);
 	nftnl_set_set_u32(peer4, NFTNL_SET_DATA_LEN, PEER4_DATA_LEN);
 	put_set(n, bt, counted(peer4));
+	put_limit_sets(n, bt);
 
 	put_chain(n, bt, new_chain(n, OBJ_PREROUTING, "nat", NF_INET_PRE_ROUTING, PRIORITY_DSTNAT));
 	put_chain(n, bt, new_chain(n, OBJ_POSTROUTING, "nat", NF_INET_POST_ROUTING,
@@ -603,6 +787,10 @@ void nft_put_our_objects(struct nft *n, struct batch *bt)
 	put_chain(n, bt, nft_integrated(n) ? nft_new_regular_chain(n, OBJ_FORWARD) :
 					 new_chain(n, OBJ_FORWARD, "filter", NF_INET_FORWARD,
 						   PRIORITY_FORWARD));
+	put_chain(n, bt, nft_new_regular_chain(n, OBJ_OVER_LIMIT));
+	n->nlimits_made = n->nlimits;
+	for (size_t i = 0; i < n->nlimits_made; i++)
+		put_chain(n, bt, nft_new_regular_chain(n, (enum obj)(OBJ_LIMIT_CHAIN + i)));
 	memset(n->rules_made, 0, sizeof(n->rules_made));
 	put_our_rule(n, bt, OBJ_PREROUTING, rule_dnat(n));
 	put_our_rule(n, bt, OBJ_PREROUTING, rule_dnat_filtered(n));
@@ -610,11 +798,63 @@ void nft_put_our_objects(struct nft *n, struct batch *bt)
 	put_our_rule(n, bt, OBJ_POSTROUTING, rule_hairpin_masquerade(n));
 	put_our_rule(n, bt, OBJ_POSTROUTING, rule_peer_masquerade(n));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_skip_invalid(n));
-	/* Before the accepts, which end the chain. */
+	/* First what is over its limit goes; then, before the accepts, which
+	 * end the chain, when each mapping was last used. */
+	put_our_rule(n, bt, OBJ_FORWARD, rule_limit(n, false));
+	put_our_rule(n, bt, OBJ_FORWARD, rule_limit(n, true));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_seen4(n));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_seen6(n, false));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_seen6(n, true));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_allow4(n));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_pinhole6(n));
 	put_our_rule(n, bt, OBJ_FORWARD, rule_pinhole6_filtered(n));
+	put_our_rule(n, bt, OBJ_OVER_LIMIT, rule_count_limited(n, false));
+	put_our_rule(n, bt, OBJ_OVER_LIMIT, rule_count_limited(n, true));
+	put_our_rule(n, bt, OBJ_OVER_LIMIT, rule_drop_limited(n));
+	for (size_t i = 0; i < n->nlimits_made; i++)
+		put_limit_rules(n, bt, (enum obj)(OBJ_LIMIT_CHAIN + i), &n->limits[i]);
+}
+
+bool nft_obj_made(const struct nft *n, enum obj o)
+{
+	return o < OBJ_LIMIT_CHAIN || (size_t)(o - OBJ_LIMIT_CHAIN) < n->nlimits_made;
+}
+
+void nft_set_limits(struct nft *n, const struct inbound_limit *limits, size_t nlimits)
+{
+	n->nlimits = nlimits < POLICY_MAX_LIMITS ? nlimits : POLICY_MAX_LIMITS;
+	memcpy(n->limits, limits, n->nlimits * sizeof(*limits));
+}
+
+/* over_limit's last rule's counter: what every limit turned away. */
+static int add_rule_counter(const struct nlmsghdr *answer, void *arg)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	uint64_t *dropped = arg;
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e;
+
+	if (!r)
+		return -1;
+	if (nftnl_rule_nlmsg_parse(answer, r) == 0 && (it = nftnl_expr_iter_create(r))) {
+		while ((e = nftnl_expr_iter_next(it)))
+			if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
+				*dropped += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		nftnl_expr_iter_destroy(it);
+	}
+	nftnl_rule_free(r);
+	return 0;
+}
+
+int nft_limited_total(struct nft *n, uint64_t *dropped)
+{
+	static char buf[DUMP_BUFFER_SIZE];
+	struct nftnl_rule *r = nft_new_rule(n, OBJ_OVER_LIMIT);
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+						     NLM_F_DUMP, n->seq++);
+
+	*dropped = 0;
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return nft_ask(n, nlh, buf, sizeof(buf), add_rule_counter, dropped);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/policy.h"
 #include "priv/filter.h"
 
 struct nft;
@@ -38,6 +39,9 @@ struct nft_mapping {
 	/* PCP PEER (IPv4): the internal endpoint's flows to each remote (a
 	 * single address and port each) also leave from external_port. */
 	bool peer;
+	/* The policy's inbound limit for it: 1 + an index into the limits
+	 * nft_open or nft_set_limits was given; 0: none. */
+	uint8_t limit_class;
 };
 
 /*
@@ -52,10 +56,17 @@ struct nft_mapping {
  * (which must exist), named with a "portleased_" prefix, and a rule at the
  * head of the firewall's forward_chain jumps to our forward chain; objects
  * of ours an earlier run left there are replaced in the same atomic batch.
+ * Each of the nlimits limits is a chain that mappings of its class jump to.
  * Returns NULL and a message in err on failure.
  */
 struct nft *nft_open(const char *table, const char *forward_chain, const char *external_ifname,
-		     uint32_t pinhole_mark, char *err, size_t errlen);
+		     uint32_t pinhole_mark, const struct inbound_limit *limits, size_t nlimits,
+		     char *err, size_t errlen);
+/* The limits the next nft_rebuild makes chains for (the policy changed). */
+void nft_set_limits(struct nft *n, const struct inbound_limit *limits, size_t nlimits);
+/* New connections the inbound limits turned away since our objects were
+ * made, in *dropped. 0 or a negative errno. */
+int nft_limited_total(struct nft *n, uint64_t *dropped);
 
 /* Deletes our table, or our objects in the firewall's (if remove_table),
  * and closes netlink. */
@@ -103,6 +114,7 @@ void nft_mappings_apply(struct nft *n, const struct nft_verb *verbs, size_t coun
 
 struct nft_counters {
 	uint64_t packets, bytes;
+	uint64_t limited;  /* new connections the inbound limit turned away */
 	bool used;         /* a new connection came through this endpoint */
 	uint64_t idle_ms;  /* used: since the last one */
 };

@@ -16,6 +16,7 @@ void priv_mapping_pack(struct priv_mapping *out, const struct nft_mapping *m)
 	out->proto = m->proto;
 	out->operator_static = m->operator_static;
 	out->peer = m->peer;
+	out->limit_class = m->limit_class;
 	out->external_port = m->external_port;
 	out->internal_port = m->internal_port;
 	out->internal_addr = m->internal_addr;
@@ -39,6 +40,7 @@ struct nft_mapping priv_mapping_unpack(const struct priv_mapping *w)
 		.client = w->client,
 		.operator_static = w->operator_static != 0,
 		.peer = w->peer != 0,
+		.limit_class = w->limit_class,
 	};
 }
 
@@ -92,6 +94,9 @@ static int check_mapping(const struct priv_mapping *m, const char **why)
 	if (m->peer > 1 || (m->peer && (!v4 || m->nremotes == 0 || m->nremotes > FILTER_MAX ||
 					m->operator_static)))
 		return *why = "a PEER is an IPv4 client mapping with one to 8 remotes", -EINVAL;
+	if (m->limit_class > POLICY_MAX_LIMITS ||
+	    (m->limit_class && (m->peer || m->operator_static)))
+		return *why = "an inbound limit class the policy cannot have", -EINVAL;
 	return 0;
 }
 
@@ -149,6 +154,7 @@ int priv_request_check(const void *buf, size_t len, const char **why)
 	case PRIV_RELOAD:
 	case PRIV_INTACT:
 	case PRIV_FORWARDED:
+	case PRIV_LIMITED:
 		return 0;
 	default:
 		return *why = "unknown operation", -EINVAL;
@@ -189,6 +195,7 @@ static bool declared_static(const struct config *cfg, const struct priv_mapping 
 static int authorize_mapping(const struct config *cfg, const struct own_addresses *own,
 			     const struct priv_mapping *m, const char **why)
 {
+	struct policy_decision d;
 	struct policy_query q = {
 		.client = m->operator_static ? m->internal_addr : m->client,
 		.third_party = !m->operator_static && !addr_equal(&m->client, &m->internal_addr),
@@ -217,8 +224,12 @@ static int authorize_mapping(const struct config *cfg, const struct own_addresse
 		return *why = "lifetime outside 1 ms to lifetime.max", -EPERM;
 	}
 	query_host(cfg, &q);
-	if (!policy_check(&cfg->policy, &q).allow)
+	d = policy_check(&cfg->policy, &q);
+	if (!d.allow)
 		return *why = "the policy denies it", -EPERM;
+	/* A PEER's inbound side is the flow it keeps, not a listener. */
+	if (m->limit_class != (m->peer ? 0 : policy_rule_limit_class(&cfg->policy, d.rule)))
+		return *why = "its inbound limit is not the one the policy sets", -EPERM;
 	return 0;
 }
 

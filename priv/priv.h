@@ -41,6 +41,7 @@ enum priv_op {
 	PRIV_BATCH,       /* struct priv_batch: adds, deletes and renewals, in order */
 	PRIV_RENEW,       /* in a batch only: mapping's elements again, with its timeout */
 	PRIV_FORWARDED,   /* the ports other tables forward: struct priv_forwarded_reply */
+	PRIV_LIMITED,     /* what the inbound limits turned away, in all: counters.limited */
 };
 
 /* struct nft_mapping without pointers. */
@@ -48,7 +49,10 @@ struct priv_mapping {
 	uint8_t proto;
 	uint8_t operator_static;
 	uint8_t peer;
-	uint8_t padding;
+	/* Its inbound limit class (nft_mapping): the helper checks it against
+	 * the policy on an add; a delete takes it as said, since a wrong one
+	 * only fails to delete. */
+	uint8_t limit_class;
 	uint16_t external_port;
 	uint16_t internal_port;
 	uint16_t nremotes;

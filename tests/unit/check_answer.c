@@ -38,7 +38,7 @@ static void start(bool with_external_address)
 		"    third_party = true; } );\n",
 		"answer.conf", &cfg, err, sizeof(err)), 0);
 	base = event_base_new();
-	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0), 1);
+	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0, NULL, 0), 1);
 	ck_assert_ptr_nonnull(m);
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	if (with_external_address)

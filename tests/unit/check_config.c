@@ -102,7 +102,10 @@ START_TEST(test_full_rule)
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
 			      "  third_party = true; },\n"
-			      "  { action = \"allow\"; idle_timeout = \"12h\"; } );\n"),
+			      "  { action = \"allow\"; idle_timeout = \"12h\";\n"
+			      "    inbound_limit = { per_remote = 5; burst = 10; }; },\n"
+			      "  { action = \"ask\"; inbound_limit = { total = 50; }; },\n"
+			      "  { action = \"allow\"; inbound_limit = { burst = 10; per_remote = 5; }; } );\n"),
 			 0);
 	ck_assert(cfg.has_external_address);
 	ck_assert_uint_eq(cfg.external_address.s_addr, inet_addr("198.51.100.7"));
@@ -133,8 +136,18 @@ START_TEST(test_full_rule)
 	ck_assert_str_eq(cfg.statics[0].owner, "alice");
 	ck_assert_str_eq(cfg.statics[0].purpose, "the lab's web");
 	ck_assert_int_eq(cfg.statics[0].review_by, 1814313600);  /* 2027-06-30 */
-	ck_assert_uint_eq(cfg.policy.count, 2);
+	ck_assert_uint_eq(cfg.policy.count, 4);
 	ck_assert_uint_eq(cfg.policy.rules[1].idle_timeout, 43200);
+	/* Two distinct limits: the first and last rules share a class. */
+	ck_assert_uint_eq(cfg.policy.limit_count, 2);
+	ck_assert_uint_eq(cfg.policy.rules[0].limit_class, 0);
+	ck_assert_uint_eq(cfg.policy.rules[1].limit_class, 1);
+	ck_assert_uint_eq(cfg.policy.rules[2].limit_class, 2);
+	ck_assert_uint_eq(cfg.policy.rules[3].limit_class, 1);
+	ck_assert_uint_eq(cfg.policy.limits[0].per_remote, 5);
+	ck_assert_uint_eq(cfg.policy.limits[0].total, 0);
+	ck_assert_uint_eq(cfg.policy.limits[0].burst, 10);
+	ck_assert_uint_eq(cfg.policy.limits[1].total, 50);
 	ck_assert_uint_eq(cfg.statics[0].external_port, 80);
 	ck_assert(addr_equal(&cfg.statics[0].internal_addr, &(struct in6_addr){ .s6_addr = {
 		[10] = 0xff, [11] = 0xff, [12] = 192, [13] = 168, [14] = 1, [15] = 20 } }));
@@ -214,6 +227,22 @@ static const struct {
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = 0; } );\n", "test.conf:3: 'idle_timeout' must be a duration" },
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"400d\"; } );\n", "'idle_timeout' must be a duration" },
 	{ MINIMAL "policy = ( { action = \"deny\"; idle_timeout = \"1d\"; } );\n", "test.conf:3: 'idle_timeout' is for allow and ask rules" },
+	{ MINIMAL "policy = ( { action = \"deny\"; inbound_limit = { total = 5; }; } );\n", "test.conf:3: 'inbound_limit' is for allow and ask rules" },
+	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = 5; } );\n", "test.conf:3: 'inbound_limit' must be a group" },
+	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { burst = 5; }; } );\n", "test.conf:3: 'inbound_limit' needs 'per_remote' or 'total'" },
+	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { total = 0; }; } );\n", "test.conf:3: 'total' is 0; it must lie within 1-1000000" },
+	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { total = \"5/s\"; }; } );\n", "'total' must be a whole number" },
+	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { rate = 5; }; } );\n", "unknown setting 'rate' in inbound_limit" },
+	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { total = 1; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 2; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 3; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 4; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 5; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 6; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 7; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 8; }; },\n"
+		  "{ action = \"allow\"; inbound_limit = { total = 9; }; } );\n",
+	  "test.conf:11: at most 8 different inbound limits in a policy" },
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80;\n review_by = \"2026-02-30\"; } );\n", "test.conf:5: 'review_by' must be a date \"YYYY-MM-DD\"" },
 	{ MINIMAL "policy = ();\nstatic_mappings = ( { protocol = \"tcp\"; external_port = 80; internal_address = \"192.168.1.2\"; internal_port = 80; owner = \"a\\tb\"; } );\n", "'owner' must not hold control characters" },
 	{ MINIMAL "policy = ( { action = \"allow\"; clients = \"mac:02:5e:10:00:0a\"; } );\n", "test.conf:3: 'clients' \"mac:02:5e:10:00:0a\": a link-layer address is six pairs of hex digits" },

@@ -166,6 +166,10 @@ START_TEST(test_list_formats)
 	rows[0].device = (struct lan_device){ .has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x0a },
 					      .name = "nas" };
 	rows[1].device = (struct lan_device){ .has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x0b } };
+	/* The pinhole has an inbound limit, which turned 12 away. */
+	rows[1].limit = &(struct inbound_limit){ .per_remote = 5, .total = 50 };
+	rows[1].has_counters = true;
+	rows[1].limited = 12;
 	control_format_list(b, rows, 2, false);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "PROTO"));
@@ -176,7 +180,8 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "9m59s"));
 	ck_assert_ptr_nonnull(strstr(text, "         5          300 1m15s ago "));
 	ck_assert_ptr_nonnull(strstr(text, "1h01m"));
-	ck_assert_ptr_nonnull(strstr(text, "[1 remote filter]"));
+	ck_assert_ptr_nonnull(strstr(text, "[1 remote filter] [LIMIT 5/s per remote, 50/s in all: "
+					   "12 turned away] \n"));
 	ck_assert_ptr_nonnull(strstr(text, "[CONFLICT: the router itself now serves this port from "
 					   "the WAN] evil"));
 	/* no terminal escape gets through */
@@ -191,7 +196,10 @@ START_TEST(test_list_formats)
 					   "\"internal_address\":\"192.168.1.10\",\"internal_port\":8080,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"last_used\":1590,\"mac\":\"02:00:00:00:00:0a\","
 					   "\"device\":\"nas\",\"owner\":null,\"purpose\":null,"
-					   "\"review_by\":null}"));
+					   "\"review_by\":null,\"inbound_limit\":null,"
+					   "\"limited\":null}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"review_by\":null,\"inbound_limit\":{\"per_remote\":5,"
+					   "\"total\":50,\"burst\":null},\"limited\":12}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"mac\":\"02:00:00:00:00:0b\",\"device\":null,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"description\":\"evil\\\\x1b]0;title\\\\x07\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));
@@ -200,7 +208,7 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":0,\"peers\":null,"
 					   "\"conflict\":\"router_serves\","));
 	ck_assert_ptr_nonnull(strstr(text, "\"remote_filters\":1,\"peers\":null,\"conflict\":null,"));
-	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":null,\"bytes\":null,"
+	ck_assert_ptr_nonnull(strstr(text, "\"pinhole_id\":7,\"packets\":0,\"bytes\":0,"
 					   "\"last_used\":null,"));
 	free(text);
 

@@ -46,7 +46,7 @@ static void setup(void)
 	memset(&h, 0, sizeof(h));
 	h.config_path = path;
 	ck_assert_int_eq(config_load(path, &h.cfg, err, sizeof(err)), 0);
-	h.nft = nft_open("t", NULL, "wan0", 0, NULL, 0);
+	h.nft = nft_open("t", NULL, "wan0", 0, NULL, 0, NULL, 0);
 }
 
 static void teardown(void)

@@ -36,7 +36,7 @@ static void setup(void)
 		"  { action = \"allow\"; clients = \"2001:db8:1::/64\"; internal_ports = \"1024-65535\"; } );\n",
 		"igd.conf", &cfg, err, sizeof(err)), 0);
 	base = event_base_new();
-	m = mapper_new(base, &cfg, nft_open("t", NULL, "lo", 0, err, sizeof(err)), 1);
+	m = mapper_new(base, &cfg, nft_open("t", NULL, "lo", 0, NULL, 0, err, sizeof(err)), 1);
 	ck_assert_ptr_nonnull(m);
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	mapper_set_external_address(m, &ext);

@@ -33,7 +33,7 @@ static struct host_id fake_host_of(void *arg, const struct in6_addr *addr)
 
 static struct mapper *new_mapper(void)
 {
-	struct mapper *made = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0), 1);
+	struct mapper *made = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0, NULL, 0), 1);
 
 	ck_assert_ptr_nonnull(made);
 	mapper_set_host_lookup(made, fake_host_of, NULL);
@@ -1143,6 +1143,40 @@ START_TEST(test_reload_applies_policy)
 }
 END_TEST
 
+/* A mapping's inbound limit is its rule's: given to the kernel with it,
+ * changed with the rule at a reload (its elements replaced), and a change
+ * of the limits themselves makes the table anew around every mapping. */
+START_TEST(test_inbound_limit_follows_policy)
+{
+	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
+
+	cfg.policy.limits[0] = (struct inbound_limit){ .per_remote = 5 };
+	cfg.policy.limit_count = 1;
+	cfg.policy.rules[1].limit_class = 1;
+	ck_assert_uint_eq(mapper_apply_policy(m), 0);
+	ck_assert_uint_eq(fake_nft.rebuilds, 1);  /* chains for the new limits */
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	ck_assert_uint_eq(fake_nft.last_add.m.limit_class, 1);
+	ck_assert_uint_eq(mapper_apply_policy(m), 0);  /* nothing changed: nothing done */
+	ck_assert_uint_eq(fake_nft.rebuilds + fake_nft.refreshes, 1);
+
+	cfg.policy.rules[1].limit_class = 0;  /* the rule no longer limits */
+	ck_assert_uint_eq(mapper_apply_policy(m), 0);
+	ck_assert_uint_eq(fake_nft.rebuilds, 1);
+	ck_assert_uint_eq(fake_nft.refreshes, 1);
+	ck_assert_uint_eq(fake_nft.last_refresh.m.limit_class, 0);
+	ck_assert_uint_eq(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8080)->limit_class, 0);
+
+	cfg.policy.rules[1].limit_class = 1;
+	cfg.policy.limits[0].per_remote = 6;  /* a new rate: made anew, put back */
+	fake_nft.adds = 0;
+	ck_assert_uint_eq(mapper_apply_policy(m), 0);
+	ck_assert_uint_eq(fake_nft.rebuilds, 2);
+	ck_assert_uint_eq(fake_nft.adds, 1);
+	ck_assert_uint_eq(fake_nft.last_add.m.limit_class, 1);
+}
+END_TEST
+
 START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 {
 	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
@@ -1160,7 +1194,7 @@ START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 		"external_interface = \"wan0\"; lan_interfaces = [ \"lan0\" ];\n"
 		"policy = ( { action = \"allow\"; clients = \"2001:db8::/64\"; } );\n",
 		"v6.conf", &cfg, err, sizeof(err)), 0);
-	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, err, sizeof(err)), 1);
+	m = mapper_new(base, &cfg, nft_open("t", NULL, "wan0", 0, NULL, 0, err, sizeof(err)), 1);
 	/* No external IPv4 address is needed for a pinhole. */
 	res = mapper_map(m, &r);
 	ck_assert_int_eq(res.status, MAP_OK);
@@ -1206,6 +1240,7 @@ int main(void)
 	tcase_add_test(tc, test_static_mapping);
 	tcase_add_test(tc, test_static_sync);
 	tcase_add_test(tc, test_reload_applies_policy);
+	tcase_add_test(tc, test_inbound_limit_follows_policy);
 	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_reinstall);
 	tcase_add_test(tc, test_last_used);

@@ -387,6 +387,36 @@ START_TEST(test_mac_rule)
 }
 END_TEST
 
+/* The class a mapping says its inbound limit is must be the policy's:
+ * else a compromised daemon could lift a limit the operator set. */
+START_TEST(test_limit_class)
+{
+	char err[CONFIG_ERROR_MAX];
+
+	ck_assert_int_eq(config_load_string("external_interface = \"wan0\";\n"
+					    "lan_interfaces = [ \"br-lan\" ];\n"
+					    "policy = ( { action = \"allow\"; internal_ports = 8080;\n"
+					    "  inbound_limit = { per_remote = 5; }; },\n"
+					    "  { action = \"allow\"; } );\n",
+					    "test.conf", &cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(authorize(), -EPERM);  /* says none */
+	ck_assert_str_eq(why, "its inbound limit is not the one the policy sets");
+	r.mapping.limit_class = 1;
+	ck_assert_int_eq(authorize(), 0);
+	r.mapping.internal_port = 9000;  /* the second rule's: no limit */
+	ck_assert_int_eq(authorize(), -EPERM);
+	r.mapping.limit_class = 0;
+	ck_assert_int_eq(authorize(), 0);
+	/* beyond any policy's classes: malformed */
+	r.mapping.limit_class = POLICY_MAX_LIMITS + 1;
+	ck_assert_int_eq(check(), -EINVAL);
+	/* deleting takes it as said */
+	r.mapping.limit_class = 2;
+	r.op = PRIV_DELETE;
+	ck_assert_int_eq(authorize(), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("priv");
@@ -401,6 +431,7 @@ int main(void)
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_pack_round_trip);
 	tcase_add_test(tc, test_mac_rule);
+	tcase_add_test(tc, test_limit_class);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

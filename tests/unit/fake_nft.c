@@ -11,10 +11,26 @@
 struct fake_nft fake_nft;
 
 struct nft *nft_open(const char *table, const char *forward_chain, const char *ifname,
-		     uint32_t mark, char *err, size_t errlen)
+		     uint32_t mark, const struct inbound_limit *limits, size_t nlimits, char *err,
+		     size_t errlen)
 {
 	(void)table; (void)forward_chain; (void)ifname; (void)mark; (void)err; (void)errlen;
+	nft_set_limits((struct nft *)&fake_nft, limits, nlimits);
 	return (struct nft *)&fake_nft;
+}
+
+void nft_set_limits(struct nft *n, const struct inbound_limit *limits, size_t nlimits)
+{
+	(void)n;
+	(void)limits;
+	fake_nft.nlimits = nlimits;
+}
+
+int nft_limited_total(struct nft *n, uint64_t *dropped)
+{
+	(void)n;
+	*dropped = fake_nft.limited;
+	return 0;
 }
 
 void nft_close(struct nft *n, int remove_table)
@@ -105,7 +121,8 @@ int nft_mapping_counters(struct nft *n, const struct nft_mapping *f, struct nft_
 {
 	(void)n;
 	(void)f;
-	*out = (struct nft_counters){ .packets = fake_nft.packets, .bytes = fake_nft.packets * 100 };
+	*out = (struct nft_counters){ .packets = fake_nft.packets, .bytes = fake_nft.packets * 100,
+				      .limited = f->limit_class ? fake_nft.limited : 0 };
 	return fake_nft.packets_error;
 }
 

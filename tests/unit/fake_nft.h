@@ -21,6 +21,9 @@ struct fake_nft {
 	bool used;         /* and a connection came */
 	uint64_t idle_ms;  /* this long ago */
 	int packets_error;
+	/* What a limited mapping's limit turned away, and in all. */
+	uint64_t limited;
+	size_t nlimits;  /* the limit classes it was given */
 	int fail_next;  /* a negative errno for the next verb, then success again */
 	/* nft_batch_begin to nft_batch_end: verbs are recorded at once and
 	 * counted; a failing one returns 0 and is reported at the end, as is
