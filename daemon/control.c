@@ -294,24 +294,32 @@ static void json_count_or_null(struct evbuffer *out, const char *name, uint32_t 
 		evbuffer_add_printf(out, "\"%s\":null", name);
 }
 
-/* "inbound_limit":{"per_remote":...,"total":...,"burst":...},"limited":...
- * (null for none; burst null: a second's worth of each rate) */
-static void json_limit(struct evbuffer *out, const struct control_lease *l)
+/* ,"inbound_limit":{"per_remote":...,"total":...,"burst":...} (null for
+ * none; each null when not set: burst then a second's worth of each rate) */
+static void json_inbound_limit(struct evbuffer *out, const struct inbound_limit *limit)
 {
-	if (!l->limit) {
-		evbuffer_add_printf(out, ",\"inbound_limit\":null,\"limited\":null");
+	if (!limit) {
+		evbuffer_add_printf(out, ",\"inbound_limit\":null");
 		return;
 	}
 	evbuffer_add_printf(out, ",\"inbound_limit\":{");
-	json_count_or_null(out, "per_remote", l->limit->per_remote);
+	json_count_or_null(out, "per_remote", limit->per_remote);
 	evbuffer_add_printf(out, ",");
-	json_count_or_null(out, "total", l->limit->total);
+	json_count_or_null(out, "total", limit->total);
 	evbuffer_add_printf(out, ",");
-	json_count_or_null(out, "burst", l->limit->burst);
-	if (l->has_counters)
-		evbuffer_add_printf(out, "},\"limited\":%llu", (unsigned long long)l->limited);
+	json_count_or_null(out, "burst", limit->burst);
+	evbuffer_add_printf(out, "}");
+}
+
+/* A mapping's limit, and ,"limited":... what it turned away (null for no
+ * limit, or unknown). */
+static void json_limit(struct evbuffer *out, const struct control_lease *l)
+{
+	json_inbound_limit(out, l->limit);
+	if (l->limit && l->has_counters)
+		evbuffer_add_printf(out, ",\"limited\":%llu", (unsigned long long)l->limited);
 	else
-		evbuffer_add_printf(out, "},\"limited\":null");
+		evbuffer_add_printf(out, ",\"limited\":null");
 }
 
 /* "protocol":...,"external_port":...,"internal_address":...,"internal_port":... */
@@ -753,8 +761,9 @@ static const char *rule_action(const struct policy_rule *r)
 	return r->allow ? "allow" : r->ask ? "ask" : "deny";
 }
 
-/* A rule as the config file says it. */
-static void add_rule(struct evbuffer *out, const struct policy_rule *r)
+/* A rule as the config file says it (limit: its inbound limit, if any). */
+static void add_rule(struct evbuffer *out, const struct policy_rule *r,
+		     const struct inbound_limit *limit)
 {
 	char net[ADDR_STRLEN];
 	unsigned len = r->clients.len;
@@ -779,6 +788,15 @@ static void add_rule(struct evbuffer *out, const struct policy_rule *r)
 		char idle[DURATION_MAX];
 
 		evbuffer_add_printf(out, " idle_timeout %s", duration_text(idle, r->idle_timeout));
+	}
+	if (limit) {
+		evbuffer_add_printf(out, " inbound_limit");
+		if (limit->per_remote)
+			evbuffer_add_printf(out, " per_remote %u/s", limit->per_remote);
+		if (limit->total)
+			evbuffer_add_printf(out, " total %u/s", limit->total);
+		if (limit->burst)
+			evbuffer_add_printf(out, " burst %u", limit->burst);
 	}
 }
 
@@ -810,6 +828,7 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 		json_string_or_null(out, e->device_name);
 		if (e->has_lifetime)
 			evbuffer_add_printf(out, ",\"lifetime\":%u", e->lifetime_granted);
+		json_inbound_limit(out, e->limit);
 		evbuffer_add_printf(out, "}\n");
 		return;
 	}
@@ -819,7 +838,7 @@ void control_format_explanation(struct evbuffer *out, const struct control_expla
 			    e->decision.ask ? "left pending for the operator's approval" : "denied");
 	if (e->rule) {
 		evbuffer_add_printf(out, " by the rule at line %u (", e->rule->line);
-		add_rule(out, e->rule);
+		add_rule(out, e->rule, e->limit);
 		evbuffer_add_printf(out, ")\n");
 	} else {
 		evbuffer_add_printf(out, ": no rule matches, and what no rule allows is denied\n");

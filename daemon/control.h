@@ -166,6 +166,7 @@ void control_format_status(struct evbuffer *out, const struct daemon_status *st,
 struct control_explanation {
 	struct policy_decision decision;
 	const struct policy_rule *rule;  /* the deciding rule, NULL for none */
+	const struct inbound_limit *limit;  /* its inbound limit, NULL for none */
 	uint16_t internal_port, external_port;
 	uint8_t proto;
 	struct in6_addr client;

@@ -336,8 +336,13 @@ static void explain(struct control_server *s, const struct control_request *req,
 		.lifetime_granted = config_clamp_lifetime(s->cfg, req->lifetime),
 	};
 
-	if (e.decision.rule >= 0)
+	if (e.decision.rule >= 0) {
+		uint8_t limit_class = policy_rule_limit_class(&s->cfg->policy, e.decision.rule);
+
 		e.rule = &s->cfg->policy.rules[e.decision.rule];
+		if (limit_class)
+			e.limit = &s->cfg->policy.limits[limit_class - 1];
+	}
 	evbuffer_add_printf(out, "ok\n");
 	control_format_explanation(out, &e, req->json);
 }

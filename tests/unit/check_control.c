@@ -308,6 +308,19 @@ START_TEST(test_explanations)
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "a lifetime of 100000 s would be granted as 86400 s (lifetime.max)\n"));
 	free(text);
+	/* The rule's inbound limit, as the config says it. */
+	e.limit = &(struct inbound_limit){ .per_remote = 10, .burst = 20 };
+	control_format_explanation(b, &e, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "internal_ports 1024-65535 inbound_limit per_remote 10/s "
+					   "burst 20)\n"));
+	free(text);
+	control_format_explanation(b, &e, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, ",\"inbound_limit\":{\"per_remote\":10,\"total\":null,"
+					   "\"burst\":20}}\n"));
+	free(text);
+	e.limit = NULL;
 
 	e.decision = (struct policy_decision){ .allow = false, .rule = -1 };
 	e.rule = NULL;
@@ -319,7 +332,7 @@ START_TEST(test_explanations)
 			       "\"host\":\"02:00:00:00:00:01\","
 			       "\"client_leases\":8,\"client_quota\":8,"
 			       "\"leases\":9,\"capacity\":1024,\"device\":null,"
-			       "\"lifetime\":86400}\n");
+			       "\"lifetime\":86400,\"inbound_limit\":null}\n");
 	free(text);
 	evbuffer_free(b);
 }

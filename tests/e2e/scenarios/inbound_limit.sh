@@ -67,6 +67,9 @@ expect "  the kernel sends their new connections through their limit's chain" \
 expect "  whose meters have the rule's rates" \
 	check 'in_router nft list chain inet portleased limit_class1 | grep -q "limit rate over 2/second burst 4 packets" && in_router nft list chain inet portleased limit_class2 | grep -q "limit rate over 3/second burst 3 packets"'
 
+expect "  explain names the rule's limit" \
+	check 'ctl explain "$LAN1_IP" tcp 7005 | grep -q "internal_ports 7000-7099 inbound_limit per_remote 2/s burst 4)"'
+
 got=$(flood "$WAN_IP" 7001 60)
 expect "a flood of 60 new connections from one remote: only its burst gets through ($got)" \
 	check '[ "$got" -ge 1 ] && [ "$got" -le 6 ]'
