@@ -723,10 +723,12 @@ static bool left_pending(struct mapper *m, const struct map_request *req,
 			.rule_line = rule_line(m, res->rule), .approval_id = pending->id,
 			.result = "waiting for the operator", .description = req->description,
 		});
+		m->last_pending_id = pending->id;
 		return true;
 	case APPROVALS_AGAIN:
 		/* Clients retry: counted, not logged again. */
 		m->metrics.events[METRICS_REFUSED][req->origin]++;
+		m->last_pending_id = pending->id;
 		return true;
 	case APPROVALS_REJECTED:
 		why = "rejected by the operator";
@@ -1563,7 +1565,23 @@ int mapper_approve(struct mapper *m, uint32_t id, uint32_t seconds, uint32_t uid
 		return -1;
 	m->metrics.approved++;
 	audit_answer(m, &p, "approved", seconds, uid);
+	if (m->decided)
+		m->decided(m->decided_arg, id, true);
 	return 0;
+}
+
+void mapper_set_decided_observer(struct mapper *m, mapper_decided_fn decided, void *arg)
+{
+	m->decided = decided;
+	m->decided_arg = arg;
+}
+
+uint32_t mapper_take_pending(struct mapper *m)
+{
+	uint32_t id = m->last_pending_id;
+
+	m->last_pending_id = 0;
+	return id;
 }
 
 int mapper_reject(struct mapper *m, uint32_t id, uint32_t uid)
@@ -1574,5 +1592,7 @@ int mapper_reject(struct mapper *m, uint32_t id, uint32_t uid)
 		return -1;
 	m->metrics.rejected++;
 	audit_answer(m, &p, "rejected", 0, uid);
+	if (m->decided)
+		m->decided(m->decided_arg, id, false);
 	return 0;
 }

@@ -241,6 +241,14 @@ struct approvals *mapper_approvals(struct mapper *m);
  * for seconds; a rejection keeps it refused for an hour. 0, or -1 when
  * there is no such pending request. */
 int mapper_approve(struct mapper *m, uint32_t id, uint32_t seconds, uint32_t uid);
+/* Who hears of each answer, to answer the waiting client at once where
+ * its protocol lets a server speak first (PCP): id, and whether it was
+ * approved. One listener. */
+typedef void (*mapper_decided_fn)(void *arg, uint32_t id, bool approved);
+void mapper_set_decided_observer(struct mapper *m, mapper_decided_fn decided, void *arg);
+/* The id of the pending request the last request was left as (new, or
+ * asked again), or 0; cleared by reading. */
+uint32_t mapper_take_pending(struct mapper *m);
 int mapper_reject(struct mapper *m, uint32_t id, uint32_t uid);
 
 /* What the mapper keeps of the policy, taken again from the config (at

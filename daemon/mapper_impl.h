@@ -54,6 +54,9 @@ struct mapper {
 	mapper_host_fn host_of;
 	void *host_of_arg;
 	mapper_name_fn name_of;
+	mapper_decided_fn decided;
+	void *decided_arg;
+	uint32_t last_pending_id;  /* mapper_take_pending */
 	void *name_of_arg;
 	struct mapper_conflict_source conflicts;
 	const struct own_addresses *own;

@@ -12,6 +12,7 @@
 #include "lib/datagram.h"
 #include "lib/ifaddr.h"
 #include "lib/log.h"
+#include "daemon/approvals.h"
 #include "daemon/pmp/natpmp.h"
 #include "daemon/pmp/natpmp_answer.h"
 #include "daemon/pmp/pcp.h"
@@ -60,9 +61,29 @@ struct slot {
 	size_t answer_len;
 };
 
+/* A PCP MAP request an "ask" rule left pending: kept, so that the
+ * operator's approval answers it at once (RFC 6887 §14.2: a server may
+ * send a MAP response unsolicited, to the request's source address and
+ * port). One per pending request, the device's last retry; requests
+ * longer than this (many options) wait for their client's retry. */
+#define WAITING_MAX APPROVALS_PENDING_MAX
+#define WAITING_REQUEST_MAX 512
+
+struct waiting {
+	uint32_t id;  /* the pending request's; 0: free */
+	size_t listener;
+	uint8_t request[WAITING_REQUEST_MAX];
+	size_t len;
+	struct sockaddr_storage src;
+	socklen_t srclen;
+	struct in6_addr client;
+};
+
 struct pmp_server {
 	const struct config *cfg;  /* reread per datagram: a reload applies at once */
 	struct slot slots[READS_PER_EVENT];
+	struct waiting waiting[WAITING_MAX];
+	size_t next_waiting;  /* the slot to reuse when all are taken */
 	struct mapper *mapper;
 	struct event *announce_timer;
 	unsigned announcements_sent;
@@ -80,10 +101,35 @@ static bool from_lan(const struct listener *li, const struct in6_addr *source,
 	return ifindex == li->local.ifindex && ifaddr_on_link(&li->local, source);
 }
 
-/* Answers one datagram into its slot; false for one not to answer. */
+static void remember_waiting(struct pmp_server *s, const struct listener *li,
+			     const struct slot *sl, uint32_t id)
+{
+	struct waiting *w = NULL;
+
+	if (sl->natpmp || sl->len > WAITING_REQUEST_MAX || sl->len < PCP_HEADER_LEN ||
+	    sl->request[1] != PCP_OP_MAP)
+		return;
+	for (size_t i = 0; i < WAITING_MAX && !w; i++)
+		if (s->waiting[i].id == id)
+			w = &s->waiting[i];
+	for (size_t i = 0; i < WAITING_MAX && !w; i++)
+		if (s->waiting[i].id == 0)
+			w = &s->waiting[i];
+	if (!w) {
+		w = &s->waiting[s->next_waiting];
+		s->next_waiting = (s->next_waiting + 1) % WAITING_MAX;
+	}
+	*w = (struct waiting){ .id = id, .listener = (size_t)(li - s->listeners), .len = sl->len,
+			       .src = sl->src, .srclen = sl->srclen, .client = sl->client };
+	memcpy(w->request, sl->request, sl->len);
+}
+
+/* Answers one datagram into its slot; false for one not to answer. A PCP
+ * MAP request left pending is remembered (remember_waiting). */
 static bool answer(const struct listener *li, struct slot *sl)
 {
 	struct pmp_server *s = li->server;
+	uint32_t pending;
 
 	if ((sl->len >= 1 && sl->request[0] == NATPMP_VERSION) || !s->cfg->enable_pcp) {
 		/* NAT-PMP is IPv4 only (RFC 6886). With PCP off, PCP requests
@@ -96,10 +142,48 @@ static bool answer(const struct listener *li, struct slot *sl)
 					       sl->answer, sizeof(sl->answer));
 	} else {
 		sl->natpmp = false;
+		(void)mapper_take_pending(s->mapper);
 		sl->answer_len = pcp_answer(s->mapper, &sl->client, &li->local.net, sl->request,
 					    sl->len, sl->answer, sizeof(sl->answer));
+		if ((pending = mapper_take_pending(s->mapper)))
+			remember_waiting(s, li, sl, pending);
 	}
 	return true;
+}
+
+/* The operator answered pending request id: if its client asked over PCP,
+ * it hears at once what its retry would have (an approved request is
+ * granted now); a rejected one is forgotten. */
+static void on_decided(void *arg, uint32_t id, bool approved)
+{
+	struct pmp_server *s = arg;
+	struct waiting *w = NULL;
+	struct slot *sl = &s->slots[0];  /* free: we are not inside a burst */
+	const struct listener *li;
+	unsigned withdrawn[1];
+
+	for (size_t i = 0; i < WAITING_MAX && !w; i++)
+		if (s->waiting[i].id == id)
+			w = &s->waiting[i];
+	if (!w)
+		return;
+	w->id = 0;
+	if (!approved || w->listener >= s->count || !s->cfg->enable_pcp)
+		return;
+	li = &s->listeners[w->listener];
+	memcpy(sl->request, w->request, w->len);
+	sl->len = w->len;
+	sl->src = w->src;
+	sl->srclen = w->srclen;
+	sl->client = w->client;
+	mapper_batch_begin(s->mapper);
+	mapper_batch_request(s->mapper, 0);
+	answer(li, sl);
+	if (mapper_batch_end(s->mapper, withdrawn, 1) > 0)
+		answer(li, sl);
+	if (sl->answer_len > 0 && sendto(li->fd, sl->answer, sl->answer_len, MSG_DONTWAIT,
+					 (const struct sockaddr *)&sl->src, sl->srclen) < 0)
+		log_warn("udp 5351: the approved request's answer");
 }
 
 static void count_answer(const struct pmp_server *s, const struct slot *sl)
@@ -414,6 +498,7 @@ struct pmp_server *pmp_server_new(struct event_base *base, const struct config *
 		snprintf(err, errlen, "no LAN interface has an address to serve NAT-PMP and PCP on");
 		goto fail;
 	}
+	mapper_set_decided_observer(mapper, on_decided, s);
 	return s;
 fail:
 	pmp_server_free(s);
@@ -424,6 +509,7 @@ void pmp_server_free(struct pmp_server *s)
 {
 	if (!s)
 		return;
+	mapper_set_decided_observer(s->mapper, NULL, NULL);
 	if (s->announce_timer)
 		event_free(s->announce_timer);
 	for (size_t i = 0; i < s->count; i++) {

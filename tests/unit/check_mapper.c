@@ -1177,6 +1177,55 @@ START_TEST(test_inbound_limit_follows_policy)
 }
 END_TEST
 
+struct decided_seen {
+	uint32_t id;
+	bool approved;
+	unsigned calls;
+};
+
+static void note_decided(void *arg, uint32_t id, bool approved)
+{
+	struct decided_seen *seen = arg;
+
+	*seen = (struct decided_seen){ .id = id, .approved = approved, .calls = seen->calls + 1 };
+}
+
+/* What the PCP answerer needs to answer a waiting client at once: which
+ * pending request a request was left as, and the operator's answer. */
+START_TEST(test_approval_told)
+{
+	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
+	struct map_request b = req("192.168.1.11", 8081, 8081, 600);
+	struct decided_seen seen = { 0 };
+	uint32_t id;
+
+	cfg.policy.rules[1].allow = false;
+	cfg.policy.rules[1].ask = true;
+	mapper_policy_changed(m);
+	mapper_set_decided_observer(m, note_decided, &seen);
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_DENIED);
+	id = mapper_take_pending(m);
+	ck_assert_uint_ne(id, 0);
+	ck_assert_uint_eq(mapper_take_pending(m), 0);  /* taken */
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_DENIED);  /* a retry: the same */
+	ck_assert_uint_eq(mapper_take_pending(m), id);
+	ck_assert_int_eq(mapper_approve(m, id, 60, 0), 0);
+	ck_assert_uint_eq(seen.calls, 1);
+	ck_assert_uint_eq(seen.id, id);
+	ck_assert(seen.approved);
+	ck_assert_int_eq(mapper_map(m, &a).status, MAP_OK);
+	ck_assert_uint_eq(mapper_take_pending(m), 0);  /* granted: nothing pending */
+
+	ck_assert_int_eq(mapper_map(m, &b).status, MAP_DENIED);
+	id = mapper_take_pending(m);
+	ck_assert_int_eq(mapper_reject(m, id, 0), 0);
+	ck_assert_uint_eq(seen.calls, 2);
+	ck_assert_uint_eq(seen.id, id);
+	ck_assert(!seen.approved);
+	mapper_set_decided_observer(m, NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 {
 	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
@@ -1241,6 +1290,7 @@ int main(void)
 	tcase_add_test(tc, test_static_sync);
 	tcase_add_test(tc, test_reload_applies_policy);
 	tcase_add_test(tc, test_inbound_limit_follows_policy);
+	tcase_add_test(tc, test_approval_told);
 	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_reinstall);
 	tcase_add_test(tc, test_last_used);

@@ -4,7 +4,8 @@
 # keeps it pending, with its device, ports and description; the operator
 # approves it (the client's retry then succeeds, with traffic, for no
 # longer than the approval) or rejects it (its retries stay refused,
-# without a new pending request). Real clients: natpmpc and upnpc.
+# without a new pending request); a PCP client still listening hears the
+# approval at once. Real clients: natpmpc and upnpc.
 # Usage: approvals.sh BUILD_DIR. Needs root; runnable alone
 # (tests/e2e/scenario.sh BUILD_DIR approvals).
 . "$(dirname "$0")/common.sh"
@@ -66,5 +67,46 @@ got=$(ctl approve 99 2>&1); rc=$?
 expect "approving what is not pending: status 1 ($got)" check '[ "$rc" = 1 ] && echo "$got" | grep -q "no pending request 99"'
 got=$("$CTL" -s "$WORK/control.sock" approve --for 3x 1 2>&1); rc=$?
 expect "a bad --for is a usage error ($rc)" check '[ "$rc" = 2 ] && echo "$got" | grep -q "a duration from 1 s"'
+
+# PCP: the client that asked is answered at once when the operator
+# approves (RFC 6887 §14.2: a MAP response may come unsolicited), to the
+# port it asked from, with its nonce. A client of ours that keeps its
+# socket open after the refusal, as an application waiting for its
+# mapping would.
+ip netns exec "$NS_LAN1" timeout 20 python3 -c '
+import socket, struct, sys, time
+gateway, client, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+nonce = bytes(range(1, 13))
+request = (struct.pack("!BBHI", 2, 1, 0, 600) + socket.inet_pton(socket.AF_INET6, "::ffff:" + client)
+           + nonce + struct.pack("!B3xHH", 6, port, port) + bytes(16))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((client, 0))
+s.sendto(request, (gateway, 5351))
+deadline = time.time() + 15
+while time.time() < deadline:
+    s.settimeout(deadline - time.time())
+    try:
+        answer = s.recv(1100)
+    except socket.timeout:
+        break
+    if len(answer) >= 60 and answer[1] == 0x81:
+        print("result=%d lifetime=%d nonce=%s port=%d" % (answer[3], struct.unpack("!I", answer[4:8])[0],
+              "ours" if answer[24:36] == nonce else "other", struct.unpack("!H", answer[42:44])[0]), flush=True)
+        if answer[3] == 0:
+            break
+' "$ROUTER_LAN_IP" "$LAN1_IP" 6010 > "$WORK/pcp-waiting" 2>&1 &
+i=0
+while [ $i -lt 50 ] && ! grep -q "^result=2 " "$WORK/pcp-waiting"; do sleep 0.1; i=$((i + 1)); done
+id=$(ctl pending --json | sed -n 's/.*"id":\([0-9]*\),"protocol":"tcp","external_port":6010,.*/\1/p')
+expect "PCP under the ask rule: NOT_AUTHORIZED for now, pending as id $id" \
+	check 'grep -q "^result=2 " "$WORK/pcp-waiting" && [ -n "$id" ]'
+listen_tcp "$NS_LAN1" 6010 "$WORK/lan1-6010"
+ctl approve "$id" > /dev/null
+i=0
+while [ $i -lt 50 ] && ! grep -q "^result=0 " "$WORK/pcp-waiting"; do sleep 0.1; i=$((i + 1)); done
+expect "  the approval answers the waiting client at once: SUCCESS, its nonce, its port ($(tail -1 "$WORK/pcp-waiting"))" \
+	check 'grep -q "^result=0 lifetime=600 nonce=ours port=6010$" "$WORK/pcp-waiting"'
+expect "  and the WAN reaches it, without a retry" \
+	check 'ctl list | grep -q "^tcp *6010 .* pcp " && wan_reaches tcp 6010 "$WORK/lan1-6010"'
 
 summary approvals
