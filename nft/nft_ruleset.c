@@ -340,8 +340,7 @@ static struct nftnl_rule *rule_seen6(const struct nft *n, bool filtered)
 		rule_load_proto_port(r, NFT_REG32_09);
 		nft_add_expr(r, expr_lookup(n, OBJ_PINHOLE6_FILTERED, NFT_REG_1, -1));
 	}
-	nft_add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
-	rule_load_proto_port(r, NFT_REG32_04);
+	rule_load_endpoint6(r);
 	if (!filtered)
 		nft_add_expr(r, expr_lookup(n, OBJ_PINHOLE6, NFT_REG_1, -1));
 	nft_add_expr(r, expr_update(n, OBJ_SEEN6));
@@ -494,8 +493,7 @@ static struct nftnl_rule *rule_pinhole6(const struct nft *n)
 {
 	struct nftnl_rule *r = new_rule_from_wan(n, OBJ_FORWARD, NFPROTO_IPV6);
 
-	nft_add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00));
-	rule_load_proto_port(r, NFT_REG32_04);
+	rule_load_endpoint6(r);
 	nft_add_expr(r, expr_lookup(n, OBJ_PINHOLE6, NFT_REG_1, -1));
 	rule_mark_and_accept(r, n->pinhole_mark);
 	return r;
