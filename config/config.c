@@ -440,6 +440,7 @@ static void set_defaults(struct config *cfg)
 	cfg->on_event_mask = ~0u & ((1u << CONFIG_EVENTS) - 1) &
 			     ~(1u << CONFIG_EVENT_REFRESHED) & ~(1u << CONFIG_EVENT_REFUSED);
 	cfg->on_event_per_minute = 10;
+	cfg->upstream = CONFIG_UPSTREAM_AUTO;
 }
 
 /* A true-or-false member of root, if it is there. */
@@ -749,6 +750,44 @@ static int parse_on_event(struct parse_ctx *ctx, const config_setting_t *root,
 	return 0;
 }
 
+/* upstream = { mode = "auto"; server = "100.64.0.1"; } */
+static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
+			  struct config *cfg)
+{
+	static const char *const known[] = { "mode", "server", NULL };
+	static const char *const modes[] = { [CONFIG_UPSTREAM_OFF] = "off",
+					     [CONFIG_UPSTREAM_AUTO] = "auto",
+					     [CONFIG_UPSTREAM_PCP] = "pcp",
+					     [CONFIG_UPSTREAM_NATPMP] = "natpmp" };
+	const config_setting_t *s, *m;
+	const char *text;
+	int rc;
+	bool known_mode = false;
+
+	if (!(s = get_group(ctx, root, "upstream", known, "{ mode = \"auto\"; ... }", &rc)))
+		return rc;
+	if ((m = config_setting_get_member(s, "mode"))) {
+		text = config_setting_get_string(m);
+		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]) && !known_mode; i++)
+			if (text && strcmp(text, modes[i]) == 0) {
+				cfg->upstream = (enum config_upstream)i;
+				known_mode = true;
+			}
+		if (!known_mode)
+			return fail_at(ctx, m, "upstream 'mode' must be \"off\", \"auto\", \"pcp\" "
+				       "or \"natpmp\"");
+	}
+	if ((m = config_setting_get_member(s, "server"))) {
+		text = config_setting_get_string(m);
+		if (!text || inet_pton(AF_INET, text, &cfg->upstream_server) != 1)
+			return fail_at(ctx, m, "upstream 'server' must be an IPv4 address, such as "
+				       "\"100.64.0.1\" (default: the external interface's default "
+				       "gateway)");
+		cfg->has_upstream_server = true;
+	}
+	return 0;
+}
+
 /* The lease file and the static file: an absolute path, or "" for none;
  * the DHCP servers' lease files: a list of absolute paths. */
 static int parse_files(struct parse_ctx *ctx, const config_setting_t *root, struct config *cfg)
@@ -891,7 +930,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 					     "enable_pcp", "upnp", "control", "metrics", "policy",
 					     "static_mappings", "lease_file", "static_file",
 					     "dhcp_lease_files", "on_event", "keep_state_on_stop", "hairpin",
-					     "firewall_integration", "user", NULL };
+					     "firewall_integration", "user", "upstream", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s;
 
 	set_defaults(cfg);
@@ -906,6 +945,7 @@ static int parse_root(struct parse_ctx *ctx, const config_t *lc, struct config *
 	    get_uint(ctx, s, 0, UINT32_MAX, &cfg->pinhole_mark) < 0)
 		return -1;
 	if (parse_files(ctx, root, cfg) < 0 || parse_on_event(ctx, root, cfg) < 0 ||
+	    parse_upstream(ctx, root, cfg) < 0 ||
 	    get_bool(ctx, root, "hairpin", &cfg->hairpin) < 0 ||
 	    get_bool(ctx, root, "keep_state_on_stop", &cfg->keep_state_on_stop) < 0 ||
 	    parse_statics(ctx, root, cfg) < 0)

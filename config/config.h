@@ -68,6 +68,16 @@ struct static_mapping {
 	bool from_file;                 /* the static file's (portleasectl add) */
 };
 
+/* Who maps our external ports on the network beyond ours (double NAT,
+ * carrier-grade NAT): nobody is asked, whoever answers at the default
+ * gateway (or the server given), or that server over one protocol. */
+enum config_upstream {
+	CONFIG_UPSTREAM_OFF,
+	CONFIG_UPSTREAM_AUTO,
+	CONFIG_UPSTREAM_PCP,
+	CONFIG_UPSTREAM_NATPMP,
+};
+
 struct config {
 	char external_interface[IF_NAMESIZE];
 	bool has_external_address;
@@ -114,6 +124,9 @@ struct config {
 	char on_event_command[CONFIG_COMMAND_MAX + 1];
 	uint32_t on_event_mask;        /* 1u << enum config_event */
 	uint32_t on_event_per_minute;  /* runs at most; the rest are counted */
+	enum config_upstream upstream;
+	bool has_upstream_server;         /* else the default gateway's */
+	struct in_addr upstream_server;
 	/* LAN hosts reach mappings at the external address too. */
 	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */

@@ -214,21 +214,20 @@ static int natpmp_fallback(int fd, const struct options *o, uint8_t proto, uint1
 			   uint16_t eport, uint32_t lifetime)
 {
 	uint8_t req[12], resp[64];
+	struct natpmp_response r;
 	ssize_t n;
 
 	natpmp_build_map_request(req, sizeof(req),
 				 proto == IPPROTO_TCP ? NATPMP_OP_MAP_TCP : NATPMP_OP_MAP_UDP, iport,
 				 eport, lifetime);
 	n = exchange(fd, req, sizeof(req), resp, sizeof(resp), o->timeout_ms);
-	if (n < 16 || resp[0] != 0 || resp[1] != (req[1] | NATPMP_RESPONSE_BIT)) {
+	if (n < 0 || natpmp_parse_response(resp, (size_t)n, &r) < 0 || r.opcode != req[1]) {
 		printf("result=NO_ANSWER protocol=natpmp\n");
 		return EXIT_NO_ANSWER;
 	}
-	unsigned result = wire_get16(resp + 2);
 	printf("result=%s protocol=natpmp internal=%u external_port=%u lifetime=%u\n",
-	       natpmp_result_name((enum natpmp_result)result), wire_get16(resp + 8),
-	       wire_get16(resp + 10), wire_get32(resp + 12));
-	return result == 0 ? 0 : EXIT_REFUSED;
+	       natpmp_result_name(r.result), r.internal_port, r.external_port, r.lifetime);
+	return r.result == NATPMP_SUCCESS ? 0 : EXIT_REFUSED;
 }
 
 static int external_address(int fd, const struct options *o)
@@ -236,16 +235,17 @@ static int external_address(int fd, const struct options *o)
 	const uint8_t req[2] = { 0, NATPMP_OP_EXTERNAL_ADDRESS };
 	uint8_t resp[64];
 	char text[INET_ADDRSTRLEN];
+	struct natpmp_response r;
 	ssize_t n = exchange(fd, req, sizeof(req), resp, sizeof(resp), o->timeout_ms);
 
-	if (n < 12 || resp[0] != 0 || resp[1] != NATPMP_RESPONSE_BIT) {
+	if (n < 0 || natpmp_parse_response(resp, (size_t)n, &r) < 0 ||
+	    r.opcode != NATPMP_OP_EXTERNAL_ADDRESS) {
 		printf("result=NO_ANSWER\n");
 		return EXIT_NO_ANSWER;
 	}
-	unsigned result = wire_get16(resp + 2);
-	inet_ntop(AF_INET, resp + 8, text, sizeof(text));
-	printf("result=%s external=%s\n", natpmp_result_name((enum natpmp_result)result), text);
-	return result == 0 ? 0 : EXIT_REFUSED;
+	inet_ntop(AF_INET, &r.external, text, sizeof(text));
+	printf("result=%s external=%s\n", natpmp_result_name(r.result), text);
+	return r.result == NATPMP_SUCCESS ? 0 : EXIT_REFUSED;
 }
 
 /* tcp, udp, or (allow_all) "all" as 0. */

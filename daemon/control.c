@@ -687,6 +687,64 @@ static uint64_t events_of_all_origins(const struct metrics_counters *c, size_t e
 	return n;
 }
 
+/* "pcp at 100.64.0.1 (the default gateway), external address 203.0.113.1,
+ * epoch 75 s", "none at 100.64.0.1: no PCP or NAT-PMP server answers" */
+static void add_upstream_text(struct evbuffer *out, const struct upstream_status *u)
+{
+	char server[ADDR_STRLEN], ext[ADDR_STRLEN];
+	struct in6_addr a;
+
+	evbuffer_add_printf(out, "upstream: %s", u->state == UPSTREAM_FOUND ?
+					upstream_protocol_name(u->protocol) : upstream_state_name(u->state));
+	if (u->has_server) {
+		a = addr_from_v4(u->server);
+		evbuffer_add_printf(out, " at %s (%s)", addr_format(&a, server),
+				    u->server_is_gateway ? "the default gateway" : "upstream.server");
+	}
+	if (u->state == UPSTREAM_FOUND) {
+		a = addr_from_v4(u->external);
+		evbuffer_add_printf(out, ", external address %s, epoch %u s",
+				    u->has_external ? addr_format(&a, ext) : "not told", u->epoch);
+	} else if (u->state == UPSTREAM_NONE && u->why) {
+		evbuffer_add_printf(out, ": %s", u->why);
+	}
+	evbuffer_add_printf(out, "\n");
+}
+
+/* ,"upstream":{"state":...,"protocol":...,"server":...,...} */
+static void json_upstream(struct evbuffer *out, const struct upstream_status *u)
+{
+	char text[ADDR_STRLEN];
+	struct in6_addr a;
+
+	evbuffer_add_printf(out, ",\"upstream\":{\"state\":\"%s\",\"protocol\":",
+			    upstream_state_name(u->state));
+	if (u->state == UPSTREAM_FOUND)
+		evbuffer_add_printf(out, "\"%s\"", upstream_protocol_name(u->protocol));
+	else
+		evbuffer_add_printf(out, "null");
+	a = addr_from_v4(u->server);
+	evbuffer_add_printf(out, ",\"server\":");
+	if (u->has_server)
+		evbuffer_add_printf(out, "\"%s\",\"server_is_gateway\":%s", addr_format(&a, text),
+				    u->server_is_gateway ? "true" : "false");
+	else
+		evbuffer_add_printf(out, "null,\"server_is_gateway\":null");
+	a = addr_from_v4(u->external);
+	evbuffer_add_printf(out, ",\"external_address\":");
+	if (u->state == UPSTREAM_FOUND && u->has_external)
+		evbuffer_add_printf(out, "\"%s\"", addr_format(&a, text));
+	else
+		evbuffer_add_printf(out, "null");
+	if (u->state == UPSTREAM_FOUND)
+		evbuffer_add_printf(out, ",\"epoch\":%u", u->epoch);
+	else
+		evbuffer_add_printf(out, ",\"epoch\":null");
+	evbuffer_add_printf(out, ",\"why\":");
+	json_string_or_null(out, u->state == UPSTREAM_NONE ? u->why : NULL);
+	evbuffer_add_printf(out, "}");
+}
+
 void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json)
 {
 	const struct metrics_counters *c = &st->counters;
@@ -720,12 +778,15 @@ void control_format_status(struct evbuffer *out, const struct daemon_status *st,
 			evbuffer_add_printf(out, "%s\"%s\":%" PRIu64, e ? "," : "",
 					    metrics_event_name((enum metrics_event)e),
 					    events_of_all_origins(c, e));
-		evbuffer_add_printf(out, "},\"rate_limited\":%" PRIu64 "}\n", c->rate_limited);
+		evbuffer_add_printf(out, "},\"rate_limited\":%" PRIu64, c->rate_limited);
+		json_upstream(out, &st->upstream);
+		evbuffer_add_printf(out, "}\n");
 		return;
 	}
 	evbuffer_add_printf(out, "portleased %s, up %s", st->version, duration_text(up, st->uptime));
 	evbuffer_add_printf(out, "\nexternal address: %s\nepoch: %u s\n",
 			    st->has_external_address ? ext : "none", st->epoch);
+	add_upstream_text(out, &st->upstream);
 	evbuffer_add_printf(out, "leases: %zu of %zu (%zu IPv6 pinholes);", st->leases, st->capacity,
 			    st->pinholes);
 	for (size_t o = 0; o < LEASE_ORIGINS; o++)

@@ -35,6 +35,7 @@
 #include "lib/privdrop.h"
 #include "daemon/router_ports.h"
 #include "daemon/sd_notify.h"
+#include "daemon/upstream.h"
 
 #ifndef PORTLEASED_VERSION
 #define PORTLEASED_VERSION "1.0.0"
@@ -64,6 +65,7 @@ struct daemon {
 	struct neigh_watch *neigh_watch;  /* NULL: every address is an unresolved host */
 	struct device_files *device_files;  /* NULL: no device names */
 	struct event_hook *event_hook;      /* on_event; NULL when memory was short */
+	struct upstream *upstream;          /* the mapping service beyond our NAT */
 	struct own_addresses own;  /* every interface's, kept current by addr_watch */
 	struct lease_store *leases;  /* NULL without a lease_file */
 	struct nft_watch *nft_watch;
@@ -89,6 +91,24 @@ static struct host_id host_of(void *arg, const struct in6_addr *addr)
 	struct daemon *d = arg;
 
 	return neigh_watch_host(d->neigh_watch, addr);
+}
+
+static void upstream_of(void *arg, struct upstream_status *out)
+{
+	struct daemon *d = arg;
+
+	if (d->upstream)
+		upstream_status(d->upstream, out);
+}
+
+/* The mapping service beyond our NAT is looked for again: our address
+ * tells whether we need one. */
+static void search_upstream(struct daemon *d)
+{
+	struct in_addr external;
+
+	upstream_search(d->upstream, mapper_external_address(d->mapper, &external) ? &external :
+										     NULL);
 }
 
 static const char *name_of(void *arg, const uint8_t *mac, const struct in6_addr *addr)
@@ -367,6 +387,7 @@ static int reload(struct daemon *d, char *msg, size_t len)
 	read_own_addresses(d);
 	if (update_external_address(d))
 		pmp_server_announce(d->pmp);
+	search_upstream(d);
 	if (d->device_files)
 		device_files_configure(d->device_files, &d->cfg);
 	event_hook_configure(d->event_hook, &d->cfg);
@@ -403,8 +424,10 @@ static void on_addresses_changed(void *arg)
 	struct daemon *d = arg;
 
 	read_own_addresses(d);
-	if (update_external_address(d))
+	if (update_external_address(d)) {
 		pmp_server_announce(d->pmp);
+		search_upstream(d);
+	}
 }
 
 /* A flush deletes rules, chains, sets, then the table, in one burst of
@@ -568,6 +591,13 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 		mapper_apply_policy(d->mapper);
 	}
 	update_external_address(d);
+	d->upstream = upstream_new(d->base, &d->cfg);
+	if (!d->upstream) {
+		log_err("out of memory");
+		return -1;
+	}
+	mapper_set_upstream_lookup(d->mapper, upstream_of, d);
+	search_upstream(d);
 	mapper_sync_static(d->mapper, &d->cfg);
 	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
 	if (!d->pmp) {
@@ -640,6 +670,8 @@ static void stop(struct daemon *d)
 	if (d->on_hup)
 		event_free(d->on_hup);
 	metrics_server_free(d->metrics);
+	upstream_free(d->upstream);
+	d->upstream = NULL;
 	addr_watch_free(d->addr_watch);
 	/* The lease file's last write still asks for hosts and names. */
 	neigh_watch_free(d->neigh_watch);

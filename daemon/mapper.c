@@ -636,6 +636,8 @@ void mapper_status(const struct mapper *m, struct daemon_status *st)
 		.pinholes = m->pinholes, .counters = m->metrics,
 	};
 	memcpy(st->by_origin, m->by_origin, sizeof(st->by_origin));
+	if (m->upstream_of)
+		m->upstream_of(m->upstream_arg, &st->upstream);
 }
 
 void mapper_metrics_status(struct mapper *m, struct daemon_status *st)
@@ -1478,6 +1480,12 @@ void mapper_set_name_lookup(struct mapper *m, mapper_name_fn name_of, void *arg)
 {
 	m->name_of = name_of;
 	m->name_of_arg = arg;
+}
+
+void mapper_set_upstream_lookup(struct mapper *m, mapper_upstream_fn upstream_of, void *arg)
+{
+	m->upstream_of = upstream_of;
+	m->upstream_arg = arg;
 }
 
 static struct lan_device device_of_host(const struct mapper *m, const struct host_id *host,

@@ -268,6 +268,9 @@ void mapper_query_mac(const struct mapper *m, struct policy_query *q, const stru
  * for list, explain and the audit lines; NULL for none. */
 typedef const char *(*mapper_name_fn)(void *arg, const uint8_t *mac, const struct in6_addr *addr);
 void mapper_set_name_lookup(struct mapper *m, mapper_name_fn name_of, void *arg);
+/* Where status learns of the mapping service upstream (upstream.h). */
+typedef void (*mapper_upstream_fn)(void *arg, struct upstream_status *out);
+void mapper_set_upstream_lookup(struct mapper *m, mapper_upstream_fn upstream_of, void *arg);
 /* The device at a LAN address: its host's link-layer address, its name. */
 struct lan_device mapper_device_at(const struct mapper *m, const struct in6_addr *addr);
 /* The device a mapping's traffic goes to: the host that asked, when it

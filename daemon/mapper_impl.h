@@ -54,6 +54,8 @@ struct mapper {
 	mapper_host_fn host_of;
 	void *host_of_arg;
 	mapper_name_fn name_of;
+	mapper_upstream_fn upstream_of;
+	void *upstream_arg;
 	mapper_decided_fn decided;
 	void *decided_arg;
 	uint32_t last_pending_id;  /* mapper_take_pending */

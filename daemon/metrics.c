@@ -33,6 +33,35 @@ static void family(struct evbuffer *out, const char *name, const char *type, con
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The mapping service beyond our external interface (double NAT): its
+ * state, protocol, address and ours there, and its epoch. */
+static void format_upstream(struct evbuffer *out, const struct upstream_status *u)
+{
+	char server[ADDR_STRLEN] = "", ext[ADDR_STRLEN] = "";
+	struct in6_addr a;
+
+	family(out, "portleased_upstream_info", "gauge",
+	       "The mapping service upstream (behind another NAT): state off, searching, found "
+	       "or none; when found, its protocol and the external address it maps us to.");
+	if (u->has_server) {
+		a = addr_from_v4(u->server);
+		addr_format(&a, server);
+	}
+	if (u->state == UPSTREAM_FOUND && u->has_external) {
+		a = addr_from_v4(u->external);
+		addr_format(&a, ext);
+	}
+	evbuffer_add_printf(out, "portleased_upstream_info{state=\"%s\",protocol=\"%s\","
+			    "server=\"%s\",external_address=\"%s\"} 1\n",
+			    upstream_state_name(u->state),
+			    u->state == UPSTREAM_FOUND ? upstream_protocol_name(u->protocol) : "",
+			    server, ext);
+	family(out, "portleased_upstream_epoch_seconds", "gauge",
+	       "The upstream's NAT-PMP/PCP epoch, as it last said (absent: none found).");
+	if (u->state == UPSTREAM_FOUND)
+		evbuffer_add_printf(out, "portleased_upstream_epoch_seconds %u\n", u->epoch);
+}
+
 void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 {
 	const struct metrics_counters *c = &st->counters;
@@ -56,6 +85,7 @@ void metrics_format(struct evbuffer *out, const struct daemon_status *st)
 	if (st->has_external_address)
 		evbuffer_add_printf(out, "portleased_external_address_info{address=\"%s\"} 1\n",
 				    addr_format(&st->external_address, ext));
+	format_upstream(out, &st->upstream);
 
 	family(out, "portleased_leases", "gauge",
 	       "Mappings held, by the protocol or operator that made them.");

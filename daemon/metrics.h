@@ -14,6 +14,7 @@
 
 #include "lib/addr.h"
 #include "daemon/lease.h"
+#include "daemon/upstream.h"
 
 enum metrics_protocol {
 	METRICS_NATPMP,
@@ -82,6 +83,7 @@ struct daemon_status {
 	/* New connections the inbound limits turned away since the kernel's
 	 * table was made (mapper_metrics_status only). */
 	uint64_t inbound_limited;
+	struct upstream_status upstream;  /* state UPSTREAM_OFF when not told */
 };
 
 /* The Prometheus text exposition format (version 0.0.4). */

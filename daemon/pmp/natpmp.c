@@ -101,6 +101,30 @@ size_t natpmp_build_map_request(uint8_t *out, size_t cap, uint8_t opcode, uint16
 	return 12;
 }
 
+int natpmp_parse_response(const uint8_t *buf, size_t len, struct natpmp_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (len < 8 || buf[0] != NATPMP_VERSION || !(buf[1] & NATPMP_RESPONSE_BIT))
+		return -1;
+	resp->opcode = buf[1] & (uint8_t)~NATPMP_RESPONSE_BIT;
+	resp->result = (enum natpmp_result)wire_get16(buf + 2);
+	resp->epoch = wire_get32(buf + 4);
+	if (resp->opcode == NATPMP_OP_EXTERNAL_ADDRESS) {
+		if (len < 12)
+			return resp->result == NATPMP_SUCCESS ? -1 : 0;
+		memcpy(&resp->external.s_addr, buf + 8, 4);
+		return 0;
+	}
+	if (resp->opcode != NATPMP_OP_MAP_UDP && resp->opcode != NATPMP_OP_MAP_TCP)
+		return resp->result == NATPMP_SUCCESS ? -1 : 0;
+	if (len < 16)
+		return resp->result == NATPMP_SUCCESS ? -1 : 0;
+	resp->internal_port = wire_get16(buf + 8);
+	resp->external_port = wire_get16(buf + 10);
+	resp->lifetime = wire_get32(buf + 12);
+	return 0;
+}
+
 const char *natpmp_result_name(enum natpmp_result result)
 {
 	switch (result) {

@@ -61,6 +61,22 @@ size_t natpmp_build_error(uint8_t *out, size_t cap, uint8_t request_opcode,
 size_t natpmp_build_map_request(uint8_t *out, size_t cap, uint8_t opcode, uint16_t internal_port,
 				uint16_t suggested_external_port, uint32_t lifetime);
 
+/* Client side: what a server answered. */
+struct natpmp_response {
+	uint8_t opcode;              /* the request's */
+	enum natpmp_result result;
+	uint32_t epoch;              /* seconds since the server's epoch began */
+	struct in_addr external;     /* NATPMP_OP_EXTERNAL_ADDRESS */
+	uint16_t internal_port;      /* map opcodes */
+	uint16_t external_port;
+	uint32_t lifetime;
+};
+
+/* Parses a response (version 0, the response bit set, as long as its
+ * opcode and result say); -1 if it is not one. An error answer may be
+ * the 8-byte header alone: its other fields are then 0. */
+int natpmp_parse_response(const uint8_t *buf, size_t len, struct natpmp_response *resp);
+
 const char *natpmp_result_name(enum natpmp_result result);
 
 #endif

@@ -19,6 +19,7 @@ NS_ROUTER="${NET_ID}-router"
 NS_LAN1="${NET_ID}-lan1"
 NS_LAN2="${NET_ID}-lan2"
 NS_WAN="${NET_ID}-wan"
+NS_OUTER="${NET_ID}-outer"  # net_setup_double_nat's router in front of ours
 LAN_NET=${LAN_NET:-192.168.77}
 ROUTER_WAN_IF=${ROUTER_WAN_IF:-wan0}
 ROUTER_LAN_IP=$LAN_NET.1
@@ -40,6 +41,7 @@ in_router() { ip netns exec "$NS_ROUTER" "$@"; }
 in_lan1()   { ip netns exec "$NS_LAN1" "$@"; }
 in_lan2()   { ip netns exec "$NS_LAN2" "$@"; }
 in_wan()    { ip netns exec "$NS_WAN" "$@"; }
+in_outer()  { ip netns exec "$NS_OUTER" "$@"; }
 # mac_of NS: the link-layer address of a host's eth0, by which the router
 # tells its addresses to one host.
 mac_of()    { ip -n "$1" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
@@ -88,8 +90,39 @@ net_setup() {
 	return 0
 }
 
+# Double NAT (issue 23): net_setup's network with another router in front
+# of ours, which holds the WAN address; ours is on a carrier's network.
+#
+#   lan1, lan2 ── [router] $ROUTER_WAN_IF $ROUTER_CARRIER_IP ── lan0 $OUTER_LAN_IP [outer] wan0 203.0.113.1 ── wan
+CARRIER_NET=100.64.0
+OUTER_LAN_IP=$CARRIER_NET.1
+ROUTER_CARRIER_IP=$CARRIER_NET.2
+net_setup_double_nat() {
+	net_setup || return 1
+	ip netns add "$NS_OUTER" || return 1
+	ip -n "$NS_OUTER" link set lo up
+	# Our router's WAN link now leads to the outer router.
+	ip -n "$NS_ROUTER" link del "$ROUTER_WAN_IF"
+	ip link add "${NET_ID}cgn" netns "$NS_ROUTER" type veth peer name lan0 netns "$NS_OUTER"
+	ip -n "$NS_ROUTER" link set "${NET_ID}cgn" name "$ROUTER_WAN_IF"
+	ip -n "$NS_ROUTER" addr add "$ROUTER_CARRIER_IP/24" dev "$ROUTER_WAN_IF"
+	ip -n "$NS_ROUTER" link set "$ROUTER_WAN_IF" up
+	ip -n "$NS_ROUTER" route add default via "$OUTER_LAN_IP"
+	ip -n "$NS_OUTER" addr add "$OUTER_LAN_IP/24" dev lan0
+	ip -n "$NS_OUTER" link set lan0 up
+	ip link add "${NET_ID}out" netns "$NS_OUTER" type veth peer name eth0 netns "$NS_WAN"
+	ip -n "$NS_OUTER" link set "${NET_ID}out" name wan0
+	ip -n "$NS_OUTER" addr add "$ROUTER_WAN_IP/24" dev wan0
+	ip -n "$NS_OUTER" link set wan0 up
+	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
+	ip -n "$NS_WAN" addr add "$WAN_IP2/24" dev eth0
+	ip -n "$NS_WAN" link set eth0 up
+	in_outer sysctl -qw net.ipv4.ip_forward=1
+	return 0
+}
+
 net_teardown() {
-	for ns in "$NS_ROUTER" "$NS_LAN1" "$NS_LAN2" "$NS_WAN"; do
+	for ns in "$NS_ROUTER" "$NS_LAN1" "$NS_LAN2" "$NS_WAN" "$NS_OUTER"; do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -138,13 +171,20 @@ NFT
 # start_portleased BINARY CONFIG LOG: runs the daemon in the router and waits
 # until it listens. Sets PORTLEASED_PID.
 start_portleased() {
+	start_portleased_in "$NS_ROUTER" "$@"
+}
+
+# start_portleased_in NS DAEMON CONF LOG: the same in another namespace
+# (an outer router's).
+start_portleased_in() {
+	ns=$1; shift
 	# Not through in_router: a backgrounded shell function is a subshell,
 	# and $! must be the daemon itself for the tests' signals. The log is
 	# emptied first, here: the background job's own redirection may come
 	# after the first look below, which would then find the "running" of a
 	# daemon started before on the same log.
 	: > "$3"
-	ip netns exec "$NS_ROUTER" "$1" -d -v -f "$2" >> "$3" 2>&1 &
+	ip netns exec "$ns" "$1" -d -v -f "$2" >> "$3" 2>&1 &
 	PORTLEASED_PID=$!
 	i=0
 	while [ $i -lt 50 ]; do

@@ -39,6 +39,8 @@ START_TEST(test_defaults)
 	ck_assert(!cfg.has_external_address);
 	ck_assert_str_eq(cfg.nft_table, "portleased");
 	ck_assert_str_eq(cfg.forward_chain, "");  /* our own table */
+	ck_assert_uint_eq(cfg.upstream, CONFIG_UPSTREAM_AUTO);  /* whoever answers at the gateway */
+	ck_assert(!cfg.has_upstream_server);
 	ck_assert_uint_eq(cfg.lifetime_min, 120);
 	ck_assert_uint_eq(cfg.lifetime_max, 86400);
 	ck_assert_uint_eq(cfg.max_leases, 4096);
@@ -99,6 +101,7 @@ START_TEST(test_full_rule)
 			      "  review_by = \"2027-06-30\"; },\n"
 			      "  { protocol = \"udp\"; internal_address = \"2001:db8::20\"; internal_port = 9000; } );\n"
 			      "nft_table = \"pl_test-1\";\n"
+			      "upstream = { mode = \"natpmp\"; server = \"100.64.0.1\"; };\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
 			      "  third_party = true; },\n"
@@ -136,6 +139,9 @@ START_TEST(test_full_rule)
 	ck_assert_str_eq(cfg.statics[0].owner, "alice");
 	ck_assert_str_eq(cfg.statics[0].purpose, "the lab's web");
 	ck_assert_int_eq(cfg.statics[0].review_by, 1814313600);  /* 2027-06-30 */
+	ck_assert_uint_eq(cfg.upstream, CONFIG_UPSTREAM_NATPMP);
+	ck_assert(cfg.has_upstream_server);
+	ck_assert_uint_eq(cfg.upstream_server.s_addr, inet_addr("100.64.0.1"));
 	ck_assert_uint_eq(cfg.policy.count, 4);
 	ck_assert_uint_eq(cfg.policy.rules[1].idle_timeout, 43200);
 	/* Two distinct limits: the first and last rules share a class. */
@@ -228,6 +234,10 @@ static const struct {
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"400d\"; } );\n", "'idle_timeout' must be a duration" },
 	{ MINIMAL "policy = ( { action = \"deny\"; idle_timeout = \"1d\"; } );\n", "test.conf:3: 'idle_timeout' is for allow and ask rules" },
 	{ MINIMAL "policy = ( { action = \"deny\"; inbound_limit = { total = 5; }; } );\n", "test.conf:3: 'inbound_limit' is for allow and ask rules" },
+	{ MINIMAL "policy = ();\nupstream = { mode = \"upnp\"; };\n", "test.conf:4: upstream 'mode' must be \"off\", \"auto\", \"pcp\" or \"natpmp\"" },
+	{ MINIMAL "policy = ();\nupstream = { server = \"gateway\"; };\n", "test.conf:4: upstream 'server' must be an IPv4 address" },
+	{ MINIMAL "policy = ();\nupstream = { mode = \"auto\"; port = 5351; };\n", "unknown setting 'port' in 'upstream'" },
+	{ MINIMAL "policy = ();\nupstream = \"auto\";\n", "'upstream' must be a group" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = 5; } );\n", "test.conf:3: 'inbound_limit' must be a group" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { burst = 5; }; } );\n", "test.conf:3: 'inbound_limit' needs 'per_remote' or 'total'" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { total = 0; }; } );\n", "test.conf:3: 'total' is 0; it must lie within 1-1000000" },

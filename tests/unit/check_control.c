@@ -414,6 +414,7 @@ START_TEST(test_status_formats)
 	ck_assert_str_eq(text, "portleased 1.2.3, up 1h01m\n"
 			       "external address: none\n"
 			       "epoch: 3700 s\n"
+			       "upstream: off\n"
 			       "leases: 7 of 4096 (2 IPv6 pinholes); natpmp 4, pcp 2, upnp 1, static 0\n"
 			       "natpmp requests: 0 (0 answered with success, 0 with an error, 0 dropped)\n"
 			       "pcp requests: 3 (1 answered with success, 1 with an error, 1 dropped)\n"
@@ -430,7 +431,37 @@ START_TEST(test_status_formats)
 			       "\"pcp\":{\"received\":3,\"success\":1,\"error\":1},"
 			       "\"upnp\":{\"received\":0,\"success\":0,\"error\":0}},"
 			       "\"events\":{\"granted\":6,\"refreshed\":0,\"refused\":9,\"expired\":0,"
-			       "\"deleted\":0},\"rate_limited\":8}\n");
+			       "\"deleted\":0},\"rate_limited\":8,"
+			       "\"upstream\":{\"state\":\"off\",\"protocol\":null,\"server\":null,"
+			       "\"server_is_gateway\":null,\"external_address\":null,\"epoch\":null,"
+			       "\"why\":null}}\n");
+	free(text);
+
+	/* Behind another NAT: who maps our ports there, and to what. */
+	st.upstream = (struct upstream_status){ .state = UPSTREAM_FOUND, .protocol = UPSTREAM_PCP,
+						.has_server = true, .server_is_gateway = true,
+						.has_external = true, .epoch = 75 };
+	inet_pton(AF_INET, "100.64.0.1", &st.upstream.server);
+	inet_pton(AF_INET, "203.0.113.1", &st.upstream.external);
+	control_format_status(b, &st, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\nupstream: pcp at 100.64.0.1 (the default gateway), "
+					   "external address 203.0.113.1, epoch 75 s\n"));
+	free(text);
+	control_format_status(b, &st, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, ",\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\","
+					   "\"server\":\"100.64.0.1\",\"server_is_gateway\":true,"
+					   "\"external_address\":\"203.0.113.1\",\"epoch\":75,"
+					   "\"why\":null}}\n"));
+	free(text);
+	st.upstream = (struct upstream_status){ .state = UPSTREAM_NONE, .has_server = true,
+						.why = "no PCP or NAT-PMP server answers" };
+	inet_pton(AF_INET, "100.64.0.1", &st.upstream.server);
+	control_format_status(b, &st, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\nupstream: none at 100.64.0.1 (upstream.server): no PCP "
+					   "or NAT-PMP server answers\n"));
 	free(text);
 	evbuffer_free(b);
 }

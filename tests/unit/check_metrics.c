@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
 #include <check.h>
 #include <event2/buffer.h>
 #include <regex.h>
@@ -94,6 +95,21 @@ START_TEST(test_samples)
 	st.has_external_address = false;
 	text = format(&st);
 	ck_assert_ptr_null(strstr(text, "portleased_external_address_info{"));
+	ck_assert_ptr_nonnull(strstr(text, "portleased_upstream_info{state=\"off\",protocol=\"\","
+					   "server=\"\",external_address=\"\"} 1\n"));
+	ck_assert_ptr_null(strstr(text, "\nportleased_upstream_epoch_seconds "));
+	free(text);
+
+	st.upstream = (struct upstream_status){ .state = UPSTREAM_FOUND,
+						.protocol = UPSTREAM_NATPMP, .has_server = true,
+						.has_external = true, .epoch = 12 };
+	inet_pton(AF_INET, "100.64.0.1", &st.upstream.server);
+	inet_pton(AF_INET, "203.0.113.1", &st.upstream.external);
+	text = format(&st);
+	ck_assert_ptr_nonnull(strstr(text, "portleased_upstream_info{state=\"found\","
+					   "protocol=\"natpmp\",server=\"100.64.0.1\","
+					   "external_address=\"203.0.113.1\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "portleased_upstream_epoch_seconds 12\n"));
 	free(text);
 }
 END_TEST

@@ -144,6 +144,44 @@ START_TEST(test_build_map_request_round_trip)
 }
 END_TEST
 
+/* The client's side: what our own builders write reads back; an error may
+ * be the header alone; what is no answer is -1. */
+START_TEST(test_parse_responses)
+{
+	uint8_t out[16];
+	struct natpmp_response r;
+	struct in_addr ext = { htonl(0xcb007101) };
+
+	natpmp_build_external_address(out, sizeof(out), NATPMP_SUCCESS, 77, ext);
+	ck_assert_int_eq(natpmp_parse_response(out, 12, &r), 0);
+	ck_assert_uint_eq(r.opcode, NATPMP_OP_EXTERNAL_ADDRESS);
+	ck_assert_uint_eq(r.result, NATPMP_SUCCESS);
+	ck_assert_uint_eq(r.epoch, 77);
+	ck_assert_uint_eq(r.external.s_addr, ext.s_addr);
+	ck_assert_int_eq(natpmp_parse_response(out, 11, &r), -1);  /* success, no address */
+
+	natpmp_build_map(out, sizeof(out), NATPMP_OP_MAP_TCP, NATPMP_SUCCESS, 78, 8080, 18080, 600);
+	ck_assert_int_eq(natpmp_parse_response(out, 16, &r), 0);
+	ck_assert_uint_eq(r.opcode, NATPMP_OP_MAP_TCP);
+	ck_assert_uint_eq(r.internal_port, 8080);
+	ck_assert_uint_eq(r.external_port, 18080);
+	ck_assert_uint_eq(r.lifetime, 600);
+	ck_assert_int_eq(natpmp_parse_response(out, 15, &r), -1);
+
+	natpmp_build_error(out, sizeof(out), NATPMP_OP_MAP_UDP, NATPMP_UNSUPP_VERSION, 0);
+	ck_assert_int_eq(natpmp_parse_response(out, 8, &r), 0);
+	ck_assert_uint_eq(r.result, NATPMP_UNSUPP_VERSION);
+	ck_assert_uint_eq(r.external_port, 0);
+
+	out[1] = NATPMP_OP_MAP_UDP;  /* a request, not an answer */
+	ck_assert_int_eq(natpmp_parse_response(out, 8, &r), -1);
+	out[0] = 2;  /* PCP's version */
+	out[1] = 0x81;
+	ck_assert_int_eq(natpmp_parse_response(out, 8, &r), -1);
+	ck_assert_int_eq(natpmp_parse_response(out, 7, &r), -1);
+}
+END_TEST
+
 /* Every 2-byte prefix of version/opcode: never an out-of-bounds read (run
  * under ASan in make check), and a status that is one of the four. */
 START_TEST(test_parse_every_header)
@@ -184,6 +222,7 @@ int main(void)
 	tcase_add_test(tc, test_build_error);
 	tcase_add_test(tc, test_parse_every_header);
 	tcase_add_test(tc, test_build_map_request_round_trip);
+	tcase_add_test(tc, test_parse_responses);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "daemon/upstream.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/addr.h"
+#include "lib/gateway.h"
+#include "lib/log.h"
+#include "daemon/pmp/natpmp.h"
+#include "daemon/pmp/pcp.h"
+
+#define ROUTE_TABLE "/proc/net/route"
+#define ROUTE_TABLE_MAX (64 * 1024)
+/* RFC 6887 §8.1.1: a PCP request is sent again after 3 s, then twice as
+ * long each time; we give up after the third. */
+#define PCP_FIRST_WAIT_MS 3000
+#define PCP_TRIES 3
+/* RFC 6886 §3.1: NAT-PMP's 250 ms, doubling; 9 tries when it is the
+ * protocol the operator named, 4 after PCP went unanswered. */
+#define NATPMP_FIRST_WAIT_MS 250
+#define NATPMP_TRIES_PINNED 9
+#define NATPMP_TRIES_AFTER_PCP 4
+/* Nothing answered, or nobody to ask, while our own address is private or
+ * shared: asked again this much later, so an upstream that comes up later
+ * is found. */
+#define SEARCH_AGAIN_MS (5 * 60 * 1000)
+
+enum step {
+	STEP_NONE,
+	STEP_PCP_ANNOUNCE,     /* is PCP there? */
+	STEP_NATPMP_ADDRESS,   /* is NAT-PMP there, and what is our address? */
+};
+
+struct upstream {
+	struct event_base *base;
+	const struct config *cfg;
+	struct upstream_status st;
+	int fd;
+	struct event *readable;
+	struct event *timer;
+	enum step step;
+	unsigned tries, max_tries, wait_ms;
+	bool has_own;              /* our external address, as the search began */
+	struct in_addr own;
+	bool warned_unreachable;  /* said once that nothing maps ports upstream */
+	bool pcp_answered;        /* this search: PCP is there (its ANNOUNCE answered) */
+};
+
+static void close_socket(struct upstream *u)
+{
+	if (u->readable) {
+		event_free(u->readable);
+		u->readable = NULL;
+	}
+	if (u->fd >= 0) {
+		close(u->fd);
+		u->fd = -1;
+	}
+}
+
+static void arm(struct upstream *u, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(u->timer, &tv);
+}
+
+/* Whether our external address is private or shared (RFC 1918, RFC 6598):
+ * one the internet cannot reach, so a mapping of ours alone opens nothing. */
+static bool external_unreachable(const struct upstream *u)
+{
+	uint32_t a = ntohl(u->own.s_addr);
+
+	return u->has_own && ((a >> 24) == 10 || (a >> 22) == (100u << 2 | 1) ||
+			      (a >> 20) == (172u << 4 | 1) || (a >> 16) == (192u << 8 | 168));
+}
+
+static void give_up(struct upstream *u, const char *why)
+{
+	char server[INET_ADDRSTRLEN] = "";
+
+	close_socket(u);
+	u->step = STEP_NONE;
+	u->st.state = UPSTREAM_NONE;
+	u->st.why = why;
+	if (u->st.has_server)
+		inet_ntop(AF_INET, &u->st.server, server, sizeof(server));
+	/* With a public address of our own an upstream is a bonus: asked again
+	 * only at a reload or an address change, not every few minutes. */
+	if (!external_unreachable(u)) {
+		log_info("upstream: %s%s%s", why, *server ? " at " : "", server);
+		return;
+	}
+	if (!u->warned_unreachable)
+		log_warnx("upstream: %s%s%s: mappings cannot be reached from the internet beyond "
+			  "the NAT in front of this router", why, *server ? " at " : "", server);
+	else
+		log_info("upstream: %s%s%s; asking again in %d min", why, *server ? " at " : "",
+			 server, SEARCH_AGAIN_MS / 60000);
+	u->warned_unreachable = true;
+	arm(u, SEARCH_AGAIN_MS);
+}
+
+static void found(struct upstream *u, enum upstream_protocol p)
+{
+	char server[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN] = "not told";
+
+	close_socket(u);
+	u->step = STEP_NONE;
+	u->st.state = UPSTREAM_FOUND;
+	u->st.protocol = p;
+	u->st.why = NULL;
+	u->warned_unreachable = false;
+	inet_ntop(AF_INET, &u->st.server, server, sizeof(server));
+	if (u->st.has_external)
+		inet_ntop(AF_INET, &u->st.external, ext, sizeof(ext));
+	log_info("upstream: %s at %s (%s), external address %s", p == UPSTREAM_PCP ? "PCP" : "NAT-PMP",
+		 server, u->st.server_is_gateway ? "the default gateway" : "upstream.server", ext);
+}
+
+static void send_request(struct upstream *u)
+{
+	uint8_t buf[PCP_HEADER_LEN];
+	size_t len;
+
+	if (u->step == STEP_PCP_ANNOUNCE) {
+		struct pcp_request req = { .opcode = PCP_OP_ANNOUNCE };
+		struct sockaddr_in self;
+		socklen_t self_len = sizeof(self);
+
+		/* The header names the address we send from (RFC 6887 §8.1). */
+		if (getsockname(u->fd, (struct sockaddr *)&self, &self_len) == 0)
+			req.client_addr = addr_from_v4(self.sin_addr);
+		len = pcp_build_request(buf, sizeof(buf), &req);
+	} else {
+		buf[0] = NATPMP_VERSION;
+		buf[1] = NATPMP_OP_EXTERNAL_ADDRESS;
+		len = 2;
+	}
+	/* A refusal (ICMP port unreachable) shows on the next read. */
+	if (send(u->fd, buf, len, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
+		log_debug("upstream: send: %s", strerror(errno));
+	u->tries++;
+	arm(u, u->wait_ms);
+	u->wait_ms *= 2;
+}
+
+static void begin_step(struct upstream *u, enum step step)
+{
+	u->step = step;
+	u->tries = 0;
+	if (step == STEP_PCP_ANNOUNCE) {
+		u->max_tries = PCP_TRIES;
+		u->wait_ms = PCP_FIRST_WAIT_MS;
+	} else {
+		u->max_tries = u->cfg->upstream == CONFIG_UPSTREAM_NATPMP ? NATPMP_TRIES_PINNED :
+									     NATPMP_TRIES_AFTER_PCP;
+		u->wait_ms = NATPMP_FIRST_WAIT_MS;
+	}
+	send_request(u);
+}
+
+/* This step got no answer (or a refusal): the next, or nothing. */
+static void step_failed(struct upstream *u)
+{
+	/* PCP is there, but tells our address only with a mapping. */
+	if (u->pcp_answered)
+		found(u, UPSTREAM_PCP);
+	else if (u->step == STEP_PCP_ANNOUNCE && u->cfg->upstream == CONFIG_UPSTREAM_AUTO)
+		begin_step(u, STEP_NATPMP_ADDRESS);
+	else
+		give_up(u, u->cfg->upstream == CONFIG_UPSTREAM_PCP ? "no PCP server answers" :
+			   u->cfg->upstream == CONFIG_UPSTREAM_NATPMP ? "no NAT-PMP server answers" :
+									 "no PCP or NAT-PMP server answers");
+}
+
+/* A NAT-PMP answer to the external address request. */
+static void natpmp_answered(struct upstream *u, const struct natpmp_response *r)
+{
+	if (r->opcode != NATPMP_OP_EXTERNAL_ADDRESS)
+		return;
+	if (r->result == NATPMP_SUCCESS) {
+		u->st.has_external = true;
+		u->st.external = r->external;
+	}
+	if (u->pcp_answered) {
+		found(u, UPSTREAM_PCP);
+	} else {
+		u->st.epoch = r->epoch;
+		found(u, UPSTREAM_NATPMP);
+	}
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *u = arg;
+	uint8_t buf[PCP_MAX_PACKET];
+	struct pcp_response pr;
+	struct natpmp_response nr;
+	ssize_t n;
+
+	(void)what;
+	/* A connected socket: only the server's datagrams arrive. */
+	while (u->fd == fd && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		if (n < 0) {
+			if (errno == ECONNREFUSED) {  /* no one listens there */
+				evtimer_del(u->timer);
+				step_failed(u);
+			}
+			return;
+		}
+		if (u->step == STEP_PCP_ANNOUNCE &&
+		    pcp_parse_response(buf, (size_t)n, &pr) == 0 && pr.opcode == PCP_OP_ANNOUNCE) {
+			if (pr.result != PCP_SUCCESS) {
+				evtimer_del(u->timer);
+				step_failed(u);
+				return;
+			}
+			/* PCP tells no address but in a mapping's answer: NAT-PMP's
+			 * question, which PCP servers mostly answer too, tells it
+			 * now. */
+			u->st.epoch = pr.epoch;
+			u->pcp_answered = true;
+			evtimer_del(u->timer);
+			begin_step(u, STEP_NATPMP_ADDRESS);
+			return;
+		}
+		if (natpmp_parse_response(buf, (size_t)n, &nr) == 0) {
+			evtimer_del(u->timer);
+			/* RFC 6887 §9: a NAT-PMP server answers PCP so. */
+			if (u->step == STEP_PCP_ANNOUNCE) {
+				step_failed(u);
+				return;
+			}
+			natpmp_answered(u, &nr);
+			return;
+		}
+	}
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *u = arg;
+
+	(void)fd;
+	(void)what;
+	if (u->step == STEP_NONE) {  /* the wait before asking again */
+		upstream_search(u, u->has_own ? &u->own : NULL);
+		return;
+	}
+	if (u->tries < u->max_tries) {
+		send_request(u);
+		return;
+	}
+	step_failed(u);
+}
+
+/* The server to ask: the configured one, or the default gateway of the
+ * external interface. */
+static bool find_server(struct upstream *u)
+{
+	static char table[ROUTE_TABLE_MAX];
+	ssize_t n;
+	int fd;
+
+	u->st.server_is_gateway = !u->cfg->has_upstream_server;
+	if (u->cfg->has_upstream_server) {
+		u->st.server = u->cfg->upstream_server;
+		return true;
+	}
+	if ((fd = open(ROUTE_TABLE, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, table, sizeof(table));
+	close(fd);
+	return n > 0 && gateway_of(table, (size_t)n, u->cfg->external_interface, &u->st.server);
+}
+
+static bool open_socket(struct upstream *u)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT),
+				  .sin_addr = u->st.server };
+
+	u->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u->fd < 0)
+		return false;
+	if (connect(u->fd, (const struct sockaddr *)&to, sizeof(to)) < 0 ||
+	    !(u->readable = event_new(u->base, u->fd, EV_READ | EV_PERSIST, on_readable, u)) ||
+	    event_add(u->readable, NULL) < 0) {
+		close_socket(u);
+		return false;
+	}
+	return true;
+}
+
+void upstream_search(struct upstream *u, const struct in_addr *external)
+{
+	if (external) {
+		u->has_own = true;
+		u->own = *external;
+	} else {
+		u->has_own = false;
+	}
+	evtimer_del(u->timer);
+	close_socket(u);
+	u->step = STEP_NONE;
+	u->pcp_answered = false;
+	u->st = (struct upstream_status){ .state = UPSTREAM_OFF };
+	if (u->cfg->upstream == CONFIG_UPSTREAM_OFF)
+		return;
+	if (!find_server(u)) {
+		give_up(u, "no default gateway on the external interface");
+		return;
+	}
+	u->st.has_server = true;
+	if (!open_socket(u)) {
+		give_up(u, "cannot open a socket towards it");
+		return;
+	}
+	u->st.state = UPSTREAM_SEARCHING;
+	begin_step(u, u->cfg->upstream == CONFIG_UPSTREAM_NATPMP ? STEP_NATPMP_ADDRESS :
+								   STEP_PCP_ANNOUNCE);
+}
+
+struct upstream *upstream_new(struct event_base *base, const struct config *cfg)
+{
+	struct upstream *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->base = base;
+	u->cfg = cfg;
+	u->fd = -1;
+	if (!(u->timer = evtimer_new(base, on_timer, u))) {
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+void upstream_free(struct upstream *u)
+{
+	if (!u)
+		return;
+	close_socket(u);
+	event_free(u->timer);
+	free(u);
+}
+
+void upstream_status(const struct upstream *u, struct upstream_status *st)
+{
+	*st = u->st;
+}

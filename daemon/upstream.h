@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The mapping service beyond our external interface, when the router is
+ * itself behind a NAT (an ISP box, carrier-grade NAT): which one answers
+ * at the default gateway (or the configured server), over PCP or NAT-PMP,
+ * and the external address it maps us to. Asked on the WAN side, without
+ * blocking: a dead upstream costs timers, never a wait.
+ */
+#ifndef PORTLEASED_UPSTREAM_H
+#define PORTLEASED_UPSTREAM_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+struct event_base;
+struct upstream;
+
+enum upstream_state {
+	UPSTREAM_OFF,        /* upstream.mode "off" */
+	UPSTREAM_SEARCHING,  /* asking */
+	UPSTREAM_FOUND,
+	UPSTREAM_NONE,       /* nothing answered, or nobody to ask: asked again later */
+};
+
+enum upstream_protocol {
+	UPSTREAM_PCP,
+	UPSTREAM_NATPMP,
+};
+
+struct upstream_status {
+	enum upstream_state state;
+	enum upstream_protocol protocol;  /* FOUND */
+	bool has_server;                  /* the address asked */
+	struct in_addr server;
+	bool server_is_gateway;           /* the default gateway, not upstream.server */
+	bool has_external;                /* FOUND: the address it maps us to */
+	struct in_addr external;
+	uint32_t epoch;                   /* FOUND: its epoch, seconds, when last heard */
+	const char *why;                  /* NONE: why, for people */
+};
+
+struct upstream *upstream_new(struct event_base *base, const struct config *cfg);
+void upstream_free(struct upstream *u);
+/* Asks again from the start: at start, after a reload, when the router's
+ * addresses or routes may have changed. external: our external address
+ * (NULL: none), which says whether the internet can reach us without. */
+void upstream_search(struct upstream *u, const struct in_addr *external);
+void upstream_status(const struct upstream *u, struct upstream_status *st);
+
+/* Names for status, metrics and logs (here, so that pure modules need
+ * nothing of the I/O). */
+static inline const char *upstream_protocol_name(enum upstream_protocol p)
+{
+	return p == UPSTREAM_PCP ? "pcp" : "natpmp";
+}
+
+static inline const char *upstream_state_name(enum upstream_state s)
+{
+	static const char *const names[] = { [UPSTREAM_OFF] = "off",
+					     [UPSTREAM_SEARCHING] = "searching",
+					     [UPSTREAM_FOUND] = "found", [UPSTREAM_NONE] = "none" };
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+#endif

@@ -1,0 +1,112 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Behind another NAT (issue 23): our router's WAN side is a carrier's
+# network (100.64.0.0/24) behind an outer router that holds the WAN
+# address and runs a portleased of its own. Ours finds the mapping service
+# at its default gateway: PCP, then NAT-PMP when the outer one speaks only
+# that, none when nothing answers (and says the internet cannot reach its
+# mappings), off when told; a pinned server; a dead upstream never holds
+# up the LAN's answers. Shown in status (text and JSON) and the metrics.
+# Usage: upstream.sh BUILD_DIR. Needs root; runnable alone
+# (tests/e2e/scenario.sh BUILD_DIR upstream).
+LAN_NET=192.168.75
+LAN6_NET=2001:db8:75
+SCENARIO=upstream
+. "$(dirname "$0")/../prologue.sh"
+
+ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
+# upstream_is PATTERN: whether status's upstream line comes to match
+# PATTERN (a whole-line grep pattern) within 5 s.
+upstream_is() {
+	i=0
+	while [ $i -lt 50 ]; do
+		ctl status | sed -n 's/^upstream: //p' | grep -qx "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# upstream: $(ctl status | sed -n 's/^upstream: //p')"
+	return 1
+}
+
+OUTER_WORK="$WORK/outer"
+OUTER_CONF="$OUTER_WORK/portleased.conf"
+OUTER_LOG="$OUTER_WORK/portleased.log"
+mkdir -p "$OUTER_WORK"
+# start_outer [CONFIG LINES]: the outer router's portleased, serving the
+# carrier's network.
+start_outer() {
+	cat > "$OUTER_CONF" <<CONF
+external_interface = "wan0";
+lan_interfaces = [ "lan0" ];
+lifetime = { min = 1; max = 3600; };
+control = { socket = "$OUTER_WORK/control.sock"; };
+lease_file = "";
+user = "nobody";
+upstream = { mode = "off"; };
+policy = ( { action = "allow"; clients = "$CARRIER_NET.0/24"; internal_ports = "1024-65535";
+             external_ports = "1024-65535"; } );
+$*
+CONF
+	inner_pid=${PORTLEASED_PID:-}
+	start_portleased_in "$NS_OUTER" "$DAEMON" "$OUTER_CONF" "$OUTER_LOG" || return 1
+	OUTER_PID=$PORTLEASED_PID
+	PORTLEASED_PID=$inner_pid  # what reload signals
+}
+stop_outer() { kill "$OUTER_PID" 2>/dev/null; wait "$OUTER_PID" 2>/dev/null; }
+
+net_setup_double_nat || { echo "not ok - cannot build the double-NAT network (need root, iproute2, veth and bridge)"; exit 1; }
+start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
+write_router_config "$CONF"
+start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
+
+expect "behind another NAT, portleased finds PCP at its default gateway and learns the address it is mapped to" \
+	upstream_is "pcp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP, epoch [0-9]* s"
+expect "  status --json says so" \
+	check 'ctl status --json | grep -q "\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":[0-9]*,\"why\":null}"'
+expect "  and the metrics" \
+	check 'ctl metrics | grep -qx "portleased_upstream_info{state=\"found\",protocol=\"pcp\",server=\"$OUTER_LAN_IP\",external_address=\"$ROUTER_WAN_IP\"} 1"'
+expect "  and the log" grep -q "upstream: PCP at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP" "$LOG"
+
+# An outer router that speaks NAT-PMP only: it answers PCP with NAT-PMP's
+# UNSUPP_VERSION (RFC 6887 §9), and ours asks again in NAT-PMP.
+stop_outer
+start_outer 'enable_pcp = false;' || { echo "not ok - the outer portleased did not start"; exit 1; }
+reload
+expect "an upstream that speaks NAT-PMP only is found over NAT-PMP" \
+	upstream_is "natpmp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP, epoch [0-9]* s"
+
+# Nothing listening upstream: the ICMP refusal ends each question at once.
+stop_outer
+reload
+expect "no mapping service upstream: none, and why" \
+	upstream_is "none at $OUTER_LAN_IP (the default gateway): no PCP or NAT-PMP server answers"
+expect "  the log says the internet cannot reach the mappings (our address is a carrier's)" \
+	grep -q "upstream: no PCP or NAT-PMP server answers at $OUTER_LAN_IP: mappings cannot be reached from the internet" "$LOG"
+
+# A pinned protocol and server.
+start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
+echo "upstream = { mode = \"pcp\"; server = \"$OUTER_LAN_IP\"; };" >> "$CONF"
+reload
+expect "upstream.server and mode pcp: that server, over PCP" \
+	upstream_is "pcp at $OUTER_LAN_IP (upstream.server), external address $ROUTER_WAN_IP, epoch [0-9]* s"
+
+# A dead upstream (it drops what we send): the search goes on in the
+# background, and the LAN is answered meanwhile.
+in_outer nft add table inet deaf
+in_outer nft add chain inet deaf input '{ type filter hook input priority 0; policy accept; }'
+in_outer nft add rule inet deaf input udp dport 5351 drop
+reload
+expect "a dead upstream: still being asked" upstream_is "searching at $OUTER_LAN_IP (upstream.server)"
+start=$(date +%s%N)
+got=$(natpmpc_map "$NS_LAN1" 7000 7000 tcp 600)
+ms=$((($(date +%s%N) - start) / 1000000))
+expect "  while a LAN client is answered at once ($got in $ms ms)" \
+	check '[ "$got" = "7000 600" ] && [ "$ms" -lt 2000 ]'
+
+sed -i 's|^upstream = .*|upstream = { mode = "off"; };|' "$CONF"
+reload
+expect "mode off: nothing is asked" upstream_is "off"
+expect "  metrics say off" \
+	check 'ctl metrics | grep -qx "portleased_upstream_info{state=\"off\",protocol=\"\",server=\"\",external_address=\"\"} 1"'
+
+summary upstream
