@@ -750,11 +750,11 @@ static int parse_on_event(struct parse_ctx *ctx, const config_setting_t *root,
 	return 0;
 }
 
-/* upstream = { mode = "auto"; server = "100.64.0.1"; } */
+/* upstream = { mode = "auto"; server = "100.64.0.1"; on_failure = "local"; } */
 static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 			  struct config *cfg)
 {
-	static const char *const known[] = { "mode", "server", NULL };
+	static const char *const known[] = { "mode", "server", "on_failure", NULL };
 	static const char *const modes[] = { [CONFIG_UPSTREAM_OFF] = "off",
 					     [CONFIG_UPSTREAM_AUTO] = "auto",
 					     [CONFIG_UPSTREAM_PCP] = "pcp",
@@ -784,6 +784,14 @@ static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 				       "\"100.64.0.1\" (default: the external interface's default "
 				       "gateway)");
 		cfg->has_upstream_server = true;
+	}
+	if ((m = config_setting_get_member(s, "on_failure"))) {
+		text = config_setting_get_string(m);
+		if (text && strcmp(text, "refuse") == 0)
+			cfg->upstream_refuse_on_failure = true;
+		else if (!text || strcmp(text, "local") != 0)
+			return fail_at(ctx, m, "upstream 'on_failure' must be \"local\" (grant the "
+				       "mapping on this router alone) or \"refuse\"");
 	}
 	return 0;
 }

@@ -127,6 +127,10 @@ struct config {
 	enum config_upstream upstream;
 	bool has_upstream_server;         /* else the default gateway's */
 	struct in_addr upstream_server;
+	/* A mapping the upstream will not make (or does not answer for): the
+	 * client is refused, rather than granted one reached from behind the
+	 * upstream's NAT only. */
+	bool upstream_refuse_on_failure;
 	/* LAN hosts reach mappings at the external address too. */
 	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */

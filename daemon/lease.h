@@ -65,6 +65,12 @@ struct lease {
 	 * each) whose flows with the internal endpoint it carries, both ways. */
 	bool peer;
 	bool batch_pending;            /* the mapper's: its add is queued, not yet applied */
+	/* The mapper's: its twin at the mapping service upstream, when this
+	 * router is behind another NAT (mapper_chain.c). */
+	uint8_t upstream;              /* enum lease_upstream */
+	uint16_t upstream_port;        /* LEASE_UPSTREAM_OK: where the internet reaches it */
+	uint32_t upstream_lifetime;    /* ...what the upstream granted, seconds */
+	uint64_t upstream_expires_ms;  /* ...until then (monotonic) */
 	/* The mapper's: what else takes its external port from the WAN since it
 	 * was granted (enum lease_conflict). */
 	uint8_t conflict;
@@ -75,6 +81,13 @@ struct lease {
 	size_t heap_pos;
 	struct lease *ext_next, *int_next, *pin_next;
 	struct lease *all_prev, *all_next;
+};
+
+enum lease_upstream {
+	LEASE_UPSTREAM_NONE,   /* not chained: no upstream, or not asked yet */
+	LEASE_UPSTREAM_ASKED,  /* asked for the first time, no answer yet */
+	LEASE_UPSTREAM_OK,     /* the upstream maps it (a renewal may be in flight) */
+	LEASE_UPSTREAM_LOCAL,  /* the upstream would not: this router's alone */
 };
 
 /* Something that came after a mapping and takes its external port too. */

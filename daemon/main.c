@@ -101,6 +101,42 @@ static void upstream_of(void *arg, struct upstream_status *out)
 		upstream_status(d->upstream, out);
 }
 
+/* Mappings chained to the mapping service beyond our NAT (mapper_chain). */
+static bool chain_ready(void *arg, struct in_addr *external, bool *has_external)
+{
+	struct daemon *d = arg;
+	struct upstream_status st;
+
+	if (!d->upstream)
+		return false;
+	upstream_status(d->upstream, &st);
+	*has_external = st.has_external;
+	if (st.has_external)
+		*external = st.external;
+	return st.state == UPSTREAM_FOUND;
+}
+
+static bool chain_map(void *arg, uint8_t proto, uint16_t port, uint32_t lifetime)
+{
+	struct daemon *d = arg;
+
+	return d->upstream && upstream_map(d->upstream, proto, port, lifetime);
+}
+
+static void chain_answered(void *arg, const struct upstream_mapped *answer)
+{
+	struct daemon *d = arg;
+
+	mapper_chain_answered(d->mapper, answer);
+}
+
+static void upstream_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	mapper_chain_changed(d->mapper);
+}
+
 /* The mapping service beyond our NAT is looked for again: our address
  * tells whether we need one. */
 static void search_upstream(struct daemon *d)
@@ -597,6 +633,10 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 		return -1;
 	}
 	mapper_set_upstream_lookup(d->mapper, upstream_of, d);
+	upstream_set_mapped_handler(d->upstream, chain_answered, d);
+	upstream_set_changed_handler(d->upstream, upstream_changed, d);
+	mapper_set_chain(d->mapper, &(struct mapper_chain){ .ready = chain_ready, .map = chain_map,
+							    .arg = d });
 	search_upstream(d);
 	mapper_sync_static(d->mapper, &d->cfg);
 	d->pmp = pmp_server_new(d->base, &d->cfg, d->mapper, err, sizeof(err));
@@ -657,6 +697,9 @@ static int start(struct daemon *d, bool foreground, bool verbose)
 
 static void stop(struct daemon *d)
 {
+	/* The twins upstream go with our table; kept, they keep working. */
+	if (d->mapper && d->running && !d->cfg.keep_state_on_stop)
+		mapper_chain_release(d->mapper);
 	/* No command is started for what a stop does. */
 	if (d->event_hook) {
 		mapper_remove_event_observer(event_hook_on_event, d->event_hook);

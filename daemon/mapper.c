@@ -254,6 +254,7 @@ static void forget_lease(struct mapper *m, struct lease *l, const char *event, c
 		m->pinhole_changes++;
 		m->pinholes--;
 	}
+	mapper_chain_forget(m, l);
 	lease_delete(m->leases, l);
 	notify_observer(m);
 	mark_dirty(m);
@@ -490,7 +491,8 @@ struct mapper *mapper_new(struct event_base *base, const struct config *cfg, str
 	audit_limiter_init(&m->refusals);
 	rate_limiter_init(&m->requests, hash_seed);
 	approvals_init(&m->approvals);
-	if (!m->leases || !m->expiry_timer || !m->refusal_timer || !m->idle_timer) {
+	if (!m->leases || !m->expiry_timer || !m->refusal_timer || !m->idle_timer ||
+	    !mapper_chain_init(m, base)) {
 		mapper_free(m);
 		return NULL;
 	}
@@ -508,6 +510,7 @@ void mapper_free(struct mapper *m)
 		event_free(m->refusal_timer);
 	if (m->idle_timer)
 		event_free(m->idle_timer);
+	mapper_chain_free(m);
 	lease_table_free(m->leases);
 	free(m);
 }
@@ -1241,7 +1244,7 @@ static struct map_result make_way(struct mapper *m, const struct map_request *re
  * for a new mapping whose port is picked, for the ranges it is picked
  * from (mapper_grant).
  */
-struct map_result mapper_map(struct mapper *m, const struct map_request *req)
+static struct map_result map_here(struct mapper *m, const struct map_request *req)
 {
 	uint32_t lifetime = config_clamp_lifetime(m->cfg, req->lifetime);
 	struct policy_query q = mapper_request_query(m, req, req->suggested_external_port);
@@ -1327,6 +1330,17 @@ struct map_result mapper_map(struct mapper *m, const struct map_request *req)
 		      mapper_grant(m, req, lifetime, decided ? &d : NULL) :
 		      mapper_grant_pinhole(m, req, lifetime);
 	mapper_log_decision(m, req, &res, "granted", NULL);
+	return res;
+}
+
+struct map_result mapper_map(struct mapper *m, const struct map_request *req)
+{
+	struct map_result res;
+
+	m->chain_wait = false;
+	res = map_here(m, req);
+	if (res.status == MAP_OK && addr_is_v4(&req->internal_addr))
+		mapper_chain_result(m, req->proto, &res);
 	return res;
 }
 

@@ -13,6 +13,7 @@
 #include "daemon/approvals.h"
 #include "daemon/lease.h"
 #include "daemon/metrics.h"
+#include "daemon/upstream.h"
 #include "priv/nft.h"
 #include "priv/own_addr.h"
 
@@ -72,6 +73,12 @@ struct map_result {
 	uint32_t lifetime;
 	int rule;  /* deciding policy rule, -1 for none */
 	enum lease_origin conflict_origin;  /* MAP_CONFLICT: how the other's was made */
+	/* MAP_OK for IPv4: the address the client is told (the upstream's, when
+	 * chained), and whether the answer waits for the upstream
+	 * (mapper_take_chain_wait). */
+	bool has_told_address;
+	struct in_addr told_address;
+	bool chain_wait;
 };
 
 /* cfg must outlive the mapper; the mapper rereads it on every request, so a
@@ -233,6 +240,50 @@ uint64_t mapper_now_ms(void);
 /* Whether the operator approved this request (for "ask" rules). */
 bool mapper_approved(const struct mapper *m, const struct in6_addr *client,
 		     const struct in6_addr *internal_addr, uint8_t proto, uint16_t internal_port);
+
+/*
+ * Behind another NAT (upstream.h), each IPv4 mapping gets a twin at the
+ * mapping service there: the mapper asks it for our external port as soon
+ * as a mapping is granted, renews it before it runs out, and deletes it
+ * when the mapping ends. A client is told the upstream's address and port;
+ * its first answer waits for the upstream's (mapper_take_chain_wait).
+ */
+struct mapper_chain {
+	/* Whether an upstream is found; its external address for us, if told. */
+	bool (*ready)(void *arg, struct in_addr *external, bool *has_external);
+	/* Asks it to map our external port for lifetime seconds (0: delete);
+	 * false when it cannot now (the mapper tries again later). */
+	bool (*map)(void *arg, uint8_t proto, uint16_t port, uint32_t lifetime);
+	void *arg;
+};
+void mapper_set_chain(struct mapper *m, const struct mapper_chain *chain);
+/* The upstream answered (or did not) for our port: its twin is made, or
+ * upstream.on_failure decides. */
+void mapper_chain_answered(struct mapper *m, const struct upstream_mapped *answer);
+/* An upstream was found, or was lost: mappings are chained (again). */
+void mapper_chain_changed(struct mapper *m);
+/* Deletes every twin: portleased stops and takes its table away. */
+void mapper_chain_release(struct mapper *m);
+/* Whether the last mapper_map's answer waits for the upstream, and for
+ * which of our ports; cleared by reading. */
+bool mapper_take_chain_wait(struct mapper *m, uint8_t *proto, uint16_t *port);
+/* Who is told when a mapping's twin is settled, to answer a waiting client. */
+typedef void (*mapper_chained_fn)(void *arg, uint8_t proto, uint16_t port);
+void mapper_set_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg);
+/* What a client of our port is told now: granted (or not: the mapping is
+ * gone), the port, address and lifetime; no_answer when the upstream did
+ * not answer. */
+struct mapper_told {
+	bool granted;
+	bool no_answer;
+	uint16_t external_port;
+	struct in_addr address;
+	uint32_t lifetime;
+};
+void mapper_told(struct mapper *m, uint8_t proto, uint16_t port, struct mapper_told *out);
+/* The external address clients are told: the upstream's when mappings are
+ * chained, else ours. */
+bool mapper_told_address(const struct mapper *m, struct in_addr *out);
 
 /* The requests "ask" rules left pending (expired ones dropped first). */
 struct approvals *mapper_approvals(struct mapper *m);

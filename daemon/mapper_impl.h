@@ -58,6 +58,17 @@ struct mapper {
 	void *upstream_arg;
 	mapper_decided_fn decided;
 	void *decided_arg;
+	/* Chaining to the upstream (mapper_chain.c). */
+	struct mapper_chain chain;
+	bool has_chain;
+	struct event *chain_timer;
+	mapper_chained_fn chained;
+	void *chained_arg;
+	bool chain_wait;  /* mapper_take_chain_wait */
+	uint8_t chain_wait_proto;
+	uint16_t chain_wait_port;
+	unsigned chain_failures_logged;
+	bool chain_no_answer;  /* the last failure: the upstream did not answer */
 	uint32_t last_pending_id;  /* mapper_take_pending */
 	void *name_of_arg;
 	struct mapper_conflict_source conflicts;
@@ -109,6 +120,15 @@ struct map_result mapper_grant_pinhole(struct mapper *m, const struct map_reques
 enum map_status mapper_install(struct mapper *m, struct lease *fields, uint64_t timeout_ms);
 void mapper_log_decision(struct mapper *m, const struct map_request *req,
 			const struct map_result *res, const char *event, const char *why);
+/* mapper_chain.c: a granted IPv4 mapping's answer as the upstream makes
+ * it (and its twin asked for); a lease that ends takes its twin along;
+ * the timer for renewals. */
+void mapper_chain_result(struct mapper *m, uint8_t proto, struct map_result *res);
+/* A mapping no client waits on (a static one): its twin asked for now. */
+void mapper_chain_new(struct mapper *m, uint8_t proto, uint16_t port);
+void mapper_chain_forget(struct mapper *m, const struct lease *l);
+bool mapper_chain_init(struct mapper *m, struct event_base *base);
+void mapper_chain_free(struct mapper *m);
 uint8_t lease_limit_class(const struct mapper *m, enum lease_origin origin, int rule, bool peer);
 struct nft_mapping mapper_mapping_of(const struct lease *l, uint64_t timeout_ms,
 			struct remote_range ranges[FILTER_MAX_RANGES]);

@@ -196,6 +196,8 @@ enum map_status mapper_add_static(struct mapper *m, const struct static_mapping 
 	fields.description = sm->description;
 	if ((st = mapper_install(m, &fields, 0)) != MAP_OK)
 		return st;
+	if (addr_is_v4(&sm->internal_addr))
+		mapper_chain_new(m, sm->proto, sm->external_port);
 	m->metrics.events[METRICS_GRANTED][LEASE_ORIGIN_STATIC]++;
 	mapper_audit(&(struct audit_record){
 		.event = "granted", .origin = "static", .proto = sm->proto,

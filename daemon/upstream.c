@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/util.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/addr.h"
@@ -27,6 +29,14 @@
 #define NATPMP_FIRST_WAIT_MS 250
 #define NATPMP_TRIES_PINNED 9
 #define NATPMP_TRIES_AFTER_PCP 4
+/* A mapping's request: PCP's 3 s first wait (RFC 6887 §8.1.1), NAT-PMP's
+ * 250 ms doubling (RFC 6886 §3.1), each given up about 8 s after the first
+ * send, so that a dead upstream holds a waiting client that long at most. */
+static const unsigned pcp_map_waits_ms[] = { 3000, 5000 };
+static const unsigned natpmp_map_waits_ms[] = { 250, 500, 1000, 2000, 4000 };
+/* Requests in flight at once: more wait for the mapper's next sweep. */
+#define MAPS_IN_FLIGHT 256
+
 /* Nothing answered, or nobody to ask, while our own address is private or
  * shared: asked again this much later, so an upstream that comes up later
  * is found. */
@@ -36,6 +46,17 @@ enum step {
 	STEP_NONE,
 	STEP_PCP_ANNOUNCE,     /* is PCP there? */
 	STEP_NATPMP_ADDRESS,   /* is NAT-PMP there, and what is our address? */
+};
+
+/* A mapping asked of the upstream, until it answers or is given up. */
+struct map_ask {
+	bool used;
+	uint8_t proto;
+	uint16_t port;       /* ours: its internal port */
+	uint32_t lifetime;   /* 0: delete */
+	uint8_t nonce[PCP_NONCE_LEN];
+	unsigned sent;       /* times sent */
+	uint64_t next_ms;    /* when to send again, or give up */
 };
 
 struct upstream {
@@ -51,6 +72,14 @@ struct upstream {
 	struct in_addr own;
 	bool warned_unreachable;  /* said once that nothing maps ports upstream */
 	bool pcp_answered;        /* this search: PCP is there (its ANNOUNCE answered) */
+	/* Mappings asked for (FOUND): over the search's socket, kept open. */
+	struct map_ask asks[MAPS_IN_FLIGHT];
+	struct event *map_timer;
+	uint8_t nonce_key[PCP_NONCE_LEN];  /* a mapping's nonce: this, its protocol and port */
+	upstream_mapped_fn mapped;
+	void *mapped_arg;
+	void (*changed)(void *arg);
+	void *changed_arg;
 };
 
 static void close_socket(struct upstream *u)
@@ -112,7 +141,7 @@ static void found(struct upstream *u, enum upstream_protocol p)
 {
 	char server[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN] = "not told";
 
-	close_socket(u);
+	evtimer_del(u->timer);
 	u->step = STEP_NONE;
 	u->st.state = UPSTREAM_FOUND;
 	u->st.protocol = p;
@@ -123,6 +152,8 @@ static void found(struct upstream *u, enum upstream_protocol p)
 		inet_ntop(AF_INET, &u->st.external, ext, sizeof(ext));
 	log_info("upstream: %s at %s (%s), external address %s", p == UPSTREAM_PCP ? "PCP" : "NAT-PMP",
 		 server, u->st.server_is_gateway ? "the default gateway" : "upstream.server", ext);
+	if (u->changed)
+		u->changed(u->changed_arg);
 }
 
 static void send_request(struct upstream *u)
@@ -198,6 +229,190 @@ static void natpmp_answered(struct upstream *u, const struct natpmp_response *r)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The wait after the n-th send of a mapping's request, or 0: give up. */
+static unsigned map_wait_ms(const struct upstream *u, unsigned sent)
+{
+	if (u->st.protocol == UPSTREAM_PCP)
+		return sent - 1 < sizeof(pcp_map_waits_ms) / sizeof(pcp_map_waits_ms[0]) ?
+			       pcp_map_waits_ms[sent - 1] : 0;
+	return sent - 1 < sizeof(natpmp_map_waits_ms) / sizeof(natpmp_map_waits_ms[0]) ?
+		       natpmp_map_waits_ms[sent - 1] : 0;
+}
+
+static void arm_maps(struct upstream *u)
+{
+	uint64_t next = UINT64_MAX, now = now_ms();
+
+	for (size_t i = 0; i < MAPS_IN_FLIGHT; i++)
+		if (u->asks[i].used && u->asks[i].next_ms < next)
+			next = u->asks[i].next_ms;
+	evtimer_del(u->map_timer);
+	if (next != UINT64_MAX) {
+		uint64_t ms = next > now ? next - now : 0;
+		struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+		evtimer_add(u->map_timer, &tv);
+	}
+}
+
+static void send_map(struct upstream *u, struct map_ask *a)
+{
+	uint8_t buf[PCP_HEADER_LEN + PCP_MAP_LEN];
+	size_t len;
+
+	if (u->st.protocol == UPSTREAM_PCP) {
+		struct pcp_request req = { .opcode = PCP_OP_MAP, .lifetime = a->lifetime,
+					   .protocol = a->proto, .internal_port = a->port,
+					   .suggested_external_port = a->port };
+		struct sockaddr_in self;
+		socklen_t self_len = sizeof(self);
+
+		if (getsockname(u->fd, (struct sockaddr *)&self, &self_len) == 0)
+			req.client_addr = addr_from_v4(self.sin_addr);
+		memcpy(req.nonce, a->nonce, sizeof(req.nonce));
+		if (u->st.has_external)
+			req.suggested_external_addr = addr_from_v4(u->st.external);
+		len = pcp_build_request(buf, sizeof(buf), &req);
+	} else {
+		len = natpmp_build_map_request(buf, sizeof(buf),
+					       a->proto == IPPROTO_TCP ? NATPMP_OP_MAP_TCP :
+									 NATPMP_OP_MAP_UDP,
+					       a->port, a->port, a->lifetime);
+	}
+	if (len && send(u->fd, buf, len, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
+		log_debug("upstream: send: %s", strerror(errno));
+	a->sent++;
+	a->next_ms = now_ms() + map_wait_ms(u, a->sent);
+}
+
+static void tell(struct upstream *u, const struct map_ask *a, bool ok, uint16_t external_port,
+		 uint32_t lifetime, const char *why)
+{
+	struct upstream_mapped m = { .proto = a->proto, .port = a->port, .ok = ok,
+				     .external_port = external_port, .lifetime = lifetime,
+				     .why = why };
+
+	/* A delete's answer matters to no one. */
+	if (a->lifetime && u->mapped)
+		u->mapped(u->mapped_arg, &m);
+}
+
+static struct map_ask *ask_of(struct upstream *u, uint8_t proto, uint16_t port)
+{
+	for (size_t i = 0; i < MAPS_IN_FLIGHT; i++)
+		if (u->asks[i].used && u->asks[i].proto == proto && u->asks[i].port == port)
+			return &u->asks[i];
+	return NULL;
+}
+
+/* A PCP mapping's nonce: the same for every request about it (the server
+ * lets only its holder renew or delete it), unguessable by others. */
+static void nonce_of(const struct upstream *u, uint8_t proto, uint16_t port,
+		     uint8_t nonce[PCP_NONCE_LEN])
+{
+	memcpy(nonce, u->nonce_key, PCP_NONCE_LEN);
+	nonce[0] ^= proto;
+	nonce[1] ^= (uint8_t)(port >> 8);
+	nonce[2] ^= (uint8_t)port;
+}
+
+/* An answer to one of our mapping requests. */
+static void map_answered(struct upstream *u, const uint8_t *buf, size_t len)
+{
+	struct pcp_response pr;
+	struct natpmp_response nr;
+	struct map_ask *a;
+	uint8_t nonce[PCP_NONCE_LEN];
+
+	if (u->st.protocol == UPSTREAM_PCP) {
+		if (pcp_parse_response(buf, len, &pr) < 0 || pr.opcode != PCP_OP_MAP ||
+		    !(a = ask_of(u, pr.protocol, pr.internal_port)))
+			return;
+		nonce_of(u, a->proto, a->port, nonce);
+		if (memcmp(nonce, pr.nonce, sizeof(nonce)) != 0)
+			return;
+		a->used = false;
+		if (pr.result == PCP_SUCCESS && addr_is_v4(&pr.assigned_external_addr)) {
+			u->st.has_external = true;
+			u->st.external = addr_to_v4(&pr.assigned_external_addr);
+		}
+		u->st.epoch = pr.epoch;
+		tell(u, a, pr.result == PCP_SUCCESS, pr.assigned_external_port, pr.lifetime,
+		     pcp_result_name(pr.result));
+	} else {
+		if (natpmp_parse_response(buf, len, &nr) < 0 ||
+		    (nr.opcode != NATPMP_OP_MAP_TCP && nr.opcode != NATPMP_OP_MAP_UDP) ||
+		    !(a = ask_of(u, nr.opcode == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP,
+				 nr.internal_port)))
+			return;
+		a->used = false;
+		u->st.epoch = nr.epoch;
+		tell(u, a, nr.result == NATPMP_SUCCESS, nr.external_port, nr.lifetime,
+		     natpmp_result_name(nr.result));
+	}
+	arm_maps(u);
+}
+
+static void on_map_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *u = arg;
+	uint64_t now = now_ms();
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < MAPS_IN_FLIGHT; i++) {
+		struct map_ask *a = &u->asks[i];
+
+		if (!a->used || a->next_ms > now)
+			continue;
+		if (map_wait_ms(u, a->sent) == 0 || u->fd < 0) {
+			a->used = false;
+			tell(u, a, false, 0, 0, "no answer");
+		} else {
+			send_map(u, a);
+		}
+	}
+	arm_maps(u);
+}
+
+bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lifetime)
+{
+	struct map_ask *a = ask_of(u, proto, port);
+
+	if (u->st.state != UPSTREAM_FOUND || u->fd < 0)
+		return false;
+	for (size_t i = 0; i < MAPS_IN_FLIGHT && !a; i++)
+		if (!u->asks[i].used)
+			a = &u->asks[i];
+	if (!a)
+		return false;
+	*a = (struct map_ask){ .used = true, .proto = proto, .port = port, .lifetime = lifetime };
+	nonce_of(u, proto, port, a->nonce);
+	send_map(u, a);
+	arm_maps(u);
+	return true;
+}
+
+void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg), void *arg)
+{
+	u->changed = changed;
+	u->changed_arg = arg;
+}
+
+void upstream_set_mapped_handler(struct upstream *u, upstream_mapped_fn mapped, void *arg)
+{
+	u->mapped = mapped;
+	u->mapped_arg = arg;
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct upstream *u = arg;
@@ -210,11 +425,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	/* A connected socket: only the server's datagrams arrive. */
 	while (u->fd == fd && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
 		if (n < 0) {
-			if (errno == ECONNREFUSED) {  /* no one listens there */
+			if (errno == ECONNREFUSED && u->step != STEP_NONE) {  /* no one listens */
 				evtimer_del(u->timer);
 				step_failed(u);
 			}
+			if (errno == ECONNREFUSED)
+				continue;  /* found, then gone: its requests time out */
 			return;
+		}
+		if (u->step == STEP_NONE) {
+			map_answered(u, buf, (size_t)n);
+			continue;
 		}
 		if (u->step == STEP_PCP_ANNOUNCE &&
 		    pcp_parse_response(buf, (size_t)n, &pr) == 0 && pr.opcode == PCP_OP_ANNOUNCE) {
@@ -299,6 +520,18 @@ static bool open_socket(struct upstream *u)
 	return true;
 }
 
+/* Requests in flight when the upstream is looked for again fail: the
+ * mapper asks again once one is found. */
+static void drop_asks(struct upstream *u)
+{
+	for (size_t i = 0; i < MAPS_IN_FLIGHT; i++)
+		if (u->asks[i].used) {
+			u->asks[i].used = false;
+			tell(u, &u->asks[i], false, 0, 0, "the upstream is looked for again");
+		}
+	evtimer_del(u->map_timer);
+}
+
 void upstream_search(struct upstream *u, const struct in_addr *external)
 {
 	if (external) {
@@ -308,6 +541,7 @@ void upstream_search(struct upstream *u, const struct in_addr *external)
 		u->has_own = false;
 	}
 	evtimer_del(u->timer);
+	drop_asks(u);
 	close_socket(u);
 	u->step = STEP_NONE;
 	u->pcp_answered = false;
@@ -337,10 +571,14 @@ struct upstream *upstream_new(struct event_base *base, const struct config *cfg)
 	u->base = base;
 	u->cfg = cfg;
 	u->fd = -1;
-	if (!(u->timer = evtimer_new(base, on_timer, u))) {
+	if (!(u->timer = evtimer_new(base, on_timer, u)) ||
+	    !(u->map_timer = evtimer_new(base, on_map_timer, u))) {
+		if (u->timer)
+			event_free(u->timer);
 		free(u);
 		return NULL;
 	}
+	evutil_secure_rng_get_bytes(u->nonce_key, sizeof(u->nonce_key));
 	return u;
 }
 
@@ -350,6 +588,7 @@ void upstream_free(struct upstream *u)
 		return;
 	close_socket(u);
 	event_free(u->timer);
+	event_free(u->map_timer);
 	free(u);
 }
 

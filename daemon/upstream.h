@@ -42,6 +42,18 @@ struct upstream_status {
 	const char *why;                  /* NONE: why, for people */
 };
 
+/* What the upstream answered to a mapping of our external port (its
+ * internal port), or that it did not. */
+struct upstream_mapped {
+	uint8_t proto;
+	uint16_t port;
+	bool ok;
+	uint16_t external_port;  /* ok: where the internet reaches it */
+	uint32_t lifetime;       /* ok: seconds */
+	const char *why;         /* not ok: its result's name, or "no answer" */
+};
+typedef void (*upstream_mapped_fn)(void *arg, const struct upstream_mapped *m);
+
 struct upstream *upstream_new(struct event_base *base, const struct config *cfg);
 void upstream_free(struct upstream *u);
 /* Asks again from the start: at start, after a reload, when the router's
@@ -49,6 +61,15 @@ void upstream_free(struct upstream *u);
  * (NULL: none), which says whether the internet can reach us without. */
 void upstream_search(struct upstream *u, const struct in_addr *external);
 void upstream_status(const struct upstream *u, struct upstream_status *st);
+/* Asks the upstream found for a mapping of our external port (preferring
+ * the same port there) for lifetime seconds, or (0) to delete it; the
+ * answer, or its absence after about 8 s, goes to the handler (not for a
+ * delete). A request about a port in flight replaces it. false when no
+ * upstream is found, or too many requests are in flight. */
+bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lifetime);
+void upstream_set_mapped_handler(struct upstream *u, upstream_mapped_fn mapped, void *arg);
+/* changed(arg) runs when an upstream is found, or the search ends without. */
+void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg), void *arg);
 
 /* Names for status, metrics and logs (here, so that pure modules need
  * nothing of the I/O). */

@@ -95,7 +95,8 @@ size_t natpmp_answer(struct mapper *mapper, const struct in6_addr *client, const
 	if (rq.opcode != NATPMP_OP_EXTERNAL_ADDRESS)
 		return answer_map(mapper, client, &rq, resp, cap);
 
-	known = mapper_external_address(mapper, &external);
+	/* Behind another NAT, the upstream's: what the internet reaches. */
+	known = mapper_told_address(mapper, &external);
 	return natpmp_build_external_address(resp, cap,
 					     known ? NATPMP_SUCCESS : NATPMP_NETWORK_FAILURE,
 					     mapper_epoch(mapper),

@@ -145,7 +145,7 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 	 * internal one. */
 	struct in6_addr ours = *internal;
 	if (addr_is_v4(internal)) {
-		if (!mapper_external_address(mapper, &external)) {
+		if (!mapper_told_address(mapper, &external)) {
 			ans->result = PCP_NETWORK_FAILURE;
 			return;
 		}
@@ -178,7 +178,8 @@ static void answer_map(struct mapper *mapper, const struct in6_addr *source,
 	if (res.status == MAP_OK) {
 		ans->lifetime = res.lifetime;
 		ans->assigned_external_port = res.external_port;
-		ans->assigned_external_addr = ours;
+		ans->assigned_external_addr = res.has_told_address ? addr_from_v4(res.told_address) :
+								      ours;
 	}
 }
 

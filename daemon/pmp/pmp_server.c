@@ -59,6 +59,7 @@ struct slot {
 	bool natpmp;  /* answered as NAT-PMP, not PCP */
 	uint8_t answer[PCP_MAX_PACKET];
 	size_t answer_len;
+	bool parked;  /* its answer waits for the upstream (chain_waiting) */
 };
 
 /* A PCP MAP request an "ask" rule left pending: kept, so that the
@@ -79,11 +80,31 @@ struct waiting {
 	struct in6_addr client;
 };
 
+/* A request whose mapping is granted here and asked of the upstream (this
+ * router behind another NAT): answered once the upstream has, with the
+ * port and address the internet reaches (mapper_told). The client's
+ * retransmissions replace it. */
+#define CHAIN_WAITING_MAX 64
+
+struct chain_waiting {
+	bool used;
+	uint8_t proto;
+	uint16_t port;  /* our external port */
+	size_t listener;
+	bool natpmp;
+	uint8_t request[WAITING_REQUEST_MAX];
+	size_t len;
+	struct sockaddr_storage src;
+	socklen_t srclen;
+};
+
 struct pmp_server {
 	const struct config *cfg;  /* reread per datagram: a reload applies at once */
 	struct slot slots[READS_PER_EVENT];
 	struct waiting waiting[WAITING_MAX];
 	size_t next_waiting;  /* the slot to reuse when all are taken */
+	struct chain_waiting chain_waiting[CHAIN_WAITING_MAX];
+	size_t next_chain_waiting;
 	struct mapper *mapper;
 	struct event *announce_timer;
 	unsigned announcements_sent;
@@ -124,13 +145,111 @@ static void remember_waiting(struct pmp_server *s, const struct listener *li,
 	memcpy(w->request, sl->request, sl->len);
 }
 
+static void park_for_upstream(struct pmp_server *s, const struct listener *li,
+			      struct slot *sl, uint8_t proto, uint16_t port)
+{
+	struct chain_waiting *w = NULL;
+
+	sl->parked = true;
+	sl->answer_len = 0;
+	if (sl->len > WAITING_REQUEST_MAX)
+		return;  /* the client's retransmission is answered */
+	for (size_t i = 0; i < CHAIN_WAITING_MAX && !w; i++) {
+		struct chain_waiting *c = &s->chain_waiting[i];
+
+		if (c->used && c->proto == proto && c->port == port && c->srclen == sl->srclen &&
+		    memcmp(&c->src, &sl->src, sl->srclen) == 0)
+			w = c;
+	}
+	for (size_t i = 0; i < CHAIN_WAITING_MAX && !w; i++)
+		if (!s->chain_waiting[i].used)
+			w = &s->chain_waiting[i];
+	if (!w) {
+		w = &s->chain_waiting[s->next_chain_waiting];
+		s->next_chain_waiting = (s->next_chain_waiting + 1) % CHAIN_WAITING_MAX;
+	}
+	*w = (struct chain_waiting){ .used = true, .proto = proto, .port = port,
+				     .listener = (size_t)(li - s->listeners), .natpmp = sl->natpmp,
+				     .len = sl->len, .src = sl->src, .srclen = sl->srclen };
+	memcpy(w->request, sl->request, sl->len);
+}
+
+/* The answer a request waiting for the upstream gets now. */
+static size_t chained_answer(struct pmp_server *s, const struct chain_waiting *w, uint8_t *out,
+			     size_t cap)
+{
+	uint32_t epoch = mapper_epoch(s->mapper);
+	struct mapper_told t;
+
+	mapper_told(s->mapper, w->proto, w->port, &t);
+	if (w->natpmp) {
+		struct natpmp_request rq;
+
+		if (natpmp_parse_request(w->request, w->len, &rq) != NATPMP_PARSE_OK)
+			return 0;
+		return t.granted ? natpmp_build_map(out, cap, rq.opcode, NATPMP_SUCCESS, epoch,
+						    rq.internal_port, t.external_port, t.lifetime) :
+				   natpmp_build_map(out, cap, rq.opcode, NATPMP_NETWORK_FAILURE, epoch,
+						    rq.internal_port, 0, 0);
+	} else {
+		struct pcp_request rq;
+		struct pcp_answer ans = { .epoch = epoch };
+
+		if (pcp_parse_request(w->request, w->len, &rq) != PCP_SUCCESS)
+			return 0;
+		if (t.granted) {
+			ans.result = PCP_SUCCESS;
+			ans.lifetime = t.lifetime;
+			ans.assigned_external_port = t.external_port;
+			ans.assigned_external_addr = addr_from_v4(t.address);
+		} else {
+			/* No answer upstream: the network; a refusal: resources. */
+			ans.result = t.no_answer ? PCP_NETWORK_FAILURE : PCP_NO_RESOURCES;
+			ans.lifetime = pcp_error_lifetime(ans.result);
+			ans.assigned_external_port = rq.suggested_external_port;
+			ans.assigned_external_addr = rq.suggested_external_addr;
+		}
+		return pcp_build_response(out, cap, w->request, w->len, &rq, &ans);
+	}
+}
+
+/* The upstream settled our port's twin: its waiting clients are answered. */
+static void on_chained(void *arg, uint8_t proto, uint16_t port)
+{
+	struct pmp_server *s = arg;
+	uint8_t out[PCP_MAX_PACKET];
+
+	for (size_t i = 0; i < CHAIN_WAITING_MAX; i++) {
+		struct chain_waiting *w = &s->chain_waiting[i];
+		const struct listener *li;
+		size_t len;
+
+		if (!w->used || w->proto != proto || w->port != port)
+			continue;
+		w->used = false;
+		if (w->listener >= s->count || !(len = chained_answer(s, w, out, sizeof(out))))
+			continue;
+		li = &s->listeners[w->listener];
+		/* Octets 2-3: NAT-PMP's result, or PCP's reserved octet and its. */
+		metrics_count_request(mapper_metrics(s->mapper), w->natpmp ? METRICS_NATPMP : METRICS_PCP,
+				      true, out[2] == 0 && out[3] == 0);
+		if (sendto(li->fd, out, len, MSG_DONTWAIT, (const struct sockaddr *)&w->src,
+			   w->srclen) < 0)
+			log_warn("udp 5351: the answer after the upstream's");
+	}
+}
+
 /* Answers one datagram into its slot; false for one not to answer. A PCP
- * MAP request left pending is remembered (remember_waiting). */
+ * MAP request left pending is remembered (remember_waiting); one whose
+ * answer waits for the upstream is parked (park_for_upstream). */
 static bool answer(const struct listener *li, struct slot *sl)
 {
 	struct pmp_server *s = li->server;
 	uint32_t pending;
+	uint8_t chain_proto;
+	uint16_t chain_port;
 
+	sl->parked = false;
 	if ((sl->len >= 1 && sl->request[0] == NATPMP_VERSION) || !s->cfg->enable_pcp) {
 		/* NAT-PMP is IPv4 only (RFC 6886). With PCP off, PCP requests
 		 * get NAT-PMP's UNSUPP_VERSION, as from a NAT-PMP-only
@@ -140,6 +259,8 @@ static bool answer(const struct listener *li, struct slot *sl)
 		sl->natpmp = true;
 		sl->answer_len = natpmp_answer(s->mapper, &sl->client, sl->request, sl->len,
 					       sl->answer, sizeof(sl->answer));
+		if (mapper_take_chain_wait(s->mapper, &chain_proto, &chain_port))
+			park_for_upstream(s, li, sl, chain_proto, chain_port);
 	} else {
 		sl->natpmp = false;
 		(void)mapper_take_pending(s->mapper);
@@ -147,6 +268,8 @@ static bool answer(const struct listener *li, struct slot *sl)
 					    sl->len, sl->answer, sizeof(sl->answer));
 		if ((pending = mapper_take_pending(s->mapper)))
 			remember_waiting(s, li, sl, pending);
+		if (mapper_take_chain_wait(s->mapper, &chain_proto, &chain_port))
+			park_for_upstream(s, li, sl, chain_proto, chain_port);
 	}
 	return true;
 }
@@ -290,6 +413,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < count; i++) {
 		const struct slot *sl = &s->slots[i];
 
+		if (sl->parked)
+			continue;  /* counted when answered */
 		count_answer(s, sl);
 		/* Answers to forged sources pile up unresolved and fill the
 		 * buffer: a warning per client and interval, not per answer. */
@@ -499,6 +624,7 @@ struct pmp_server *pmp_server_new(struct event_base *base, const struct config *
 		goto fail;
 	}
 	mapper_set_decided_observer(mapper, on_decided, s);
+	mapper_set_chained_observer(mapper, on_chained, s);
 	return s;
 fail:
 	pmp_server_free(s);
@@ -510,6 +636,7 @@ void pmp_server_free(struct pmp_server *s)
 	if (!s)
 		return;
 	mapper_set_decided_observer(s->mapper, NULL, NULL);
+	mapper_set_chained_observer(s->mapper, NULL, NULL);
 	if (s->announce_timer)
 		event_free(s->announce_timer);
 	for (size_t i = 0; i < s->count; i++) {

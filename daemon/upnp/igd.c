@@ -432,8 +432,9 @@ static int get_external_address(const struct action_ctx *a)
 	char text[INET_ADDRSTRLEN] = "";
 	struct soap_out out[] = { { "NewExternalIPAddress", text } };
 
-	/* No address yet: an empty string, as IGD:2 asks. */
-	if (mapper_external_address(a->igd->mapper, &ext))
+	/* No address yet: an empty string, as IGD:2 asks. Behind another
+	 * NAT, the upstream's: what the internet reaches. */
+	if (mapper_told_address(a->igd->mapper, &ext))
 		inet_ntop(AF_INET, &ext, text, sizeof(text));
 	return igd_reply(a, out, N(out));
 }
@@ -696,7 +697,7 @@ void igd_evented_state(const struct igd *igd, const struct upnp_service *s,
 		       struct igd_state *out)
 {
 	struct in_addr ext;
-	bool connected = mapper_external_address(igd->mapper, &ext);
+	bool connected = mapper_told_address(igd->mapper, &ext);
 
 	out->n = 0;
 	for (size_t i = 0; i < s->nvariables && out->n < IGD_EVENTED_MAX; i++) {

@@ -41,6 +41,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.forward_chain, "");  /* our own table */
 	ck_assert_uint_eq(cfg.upstream, CONFIG_UPSTREAM_AUTO);  /* whoever answers at the gateway */
 	ck_assert(!cfg.has_upstream_server);
+	ck_assert(!cfg.upstream_refuse_on_failure);  /* local only, with a warning */
 	ck_assert_uint_eq(cfg.lifetime_min, 120);
 	ck_assert_uint_eq(cfg.lifetime_max, 86400);
 	ck_assert_uint_eq(cfg.max_leases, 4096);
@@ -101,7 +102,7 @@ START_TEST(test_full_rule)
 			      "  review_by = \"2027-06-30\"; },\n"
 			      "  { protocol = \"udp\"; internal_address = \"2001:db8::20\"; internal_port = 9000; } );\n"
 			      "nft_table = \"pl_test-1\";\n"
-			      "upstream = { mode = \"natpmp\"; server = \"100.64.0.1\"; };\n"
+			      "upstream = { mode = \"natpmp\"; server = \"100.64.0.1\"; on_failure = \"refuse\"; };\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
 			      "  third_party = true; },\n"
@@ -142,6 +143,7 @@ START_TEST(test_full_rule)
 	ck_assert_uint_eq(cfg.upstream, CONFIG_UPSTREAM_NATPMP);
 	ck_assert(cfg.has_upstream_server);
 	ck_assert_uint_eq(cfg.upstream_server.s_addr, inet_addr("100.64.0.1"));
+	ck_assert(cfg.upstream_refuse_on_failure);
 	ck_assert_uint_eq(cfg.policy.count, 4);
 	ck_assert_uint_eq(cfg.policy.rules[1].idle_timeout, 43200);
 	/* Two distinct limits: the first and last rules share a class. */
@@ -238,6 +240,7 @@ static const struct {
 	{ MINIMAL "policy = ();\nupstream = { server = \"gateway\"; };\n", "test.conf:4: upstream 'server' must be an IPv4 address" },
 	{ MINIMAL "policy = ();\nupstream = { mode = \"auto\"; port = 5351; };\n", "unknown setting 'port' in 'upstream'" },
 	{ MINIMAL "policy = ();\nupstream = \"auto\";\n", "'upstream' must be a group" },
+	{ MINIMAL "policy = ();\nupstream = { on_failure = \"drop\"; };\n", "test.conf:4: upstream 'on_failure' must be \"local\"" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = 5; } );\n", "test.conf:3: 'inbound_limit' must be a group" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { burst = 5; }; } );\n", "test.conf:3: 'inbound_limit' needs 'per_remote' or 'total'" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { total = 0; }; } );\n", "test.conf:3: 'total' is 0; it must lie within 1-1000000" },

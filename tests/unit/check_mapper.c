@@ -1226,6 +1226,137 @@ START_TEST(test_approval_told)
 }
 END_TEST
 
+/* An upstream of our own making, for the chain's side of things. */
+struct fake_upstream {
+	bool found;
+	struct in_addr external;
+	unsigned asks, deletes;
+	uint8_t proto;
+	uint16_t port;
+	uint32_t lifetime;
+	unsigned chained_told;
+};
+
+static bool fake_ready(void *arg, struct in_addr *external, bool *has_external)
+{
+	struct fake_upstream *u = arg;
+
+	*external = u->external;
+	*has_external = true;
+	return u->found;
+}
+
+static bool fake_map(void *arg, uint8_t proto, uint16_t port, uint32_t lifetime)
+{
+	struct fake_upstream *u = arg;
+
+	if (lifetime)
+		u->asks++;
+	else
+		u->deletes++;
+	u->proto = proto;
+	u->port = port;
+	u->lifetime = lifetime;
+	return true;
+}
+
+static void note_chained(void *arg, uint8_t proto, uint16_t port)
+{
+	struct fake_upstream *u = arg;
+
+	(void)proto;
+	(void)port;
+	u->chained_told++;
+}
+
+/* Behind another NAT: a mapping's twin is asked for, its client waits for
+ * the answer and is then told the upstream's port and address; a renewal
+ * keeps the twin; the end of the mapping deletes it; a refusal upstream
+ * leaves a mapping of ours alone, or none (upstream.on_failure). */
+START_TEST(test_chained_to_upstream)
+{
+	struct fake_upstream up = { .found = true };
+	struct map_request a = req("192.168.1.10", 8080, 8080, 600);
+	struct map_request b = req("192.168.1.11", 9090, 9090, 600);
+	struct map_result res;
+	struct mapper_told told;
+	uint8_t proto;
+	uint16_t port;
+
+	inet_pton(AF_INET, "198.51.100.9", &up.external);
+	mapper_set_chain(m, &(struct mapper_chain){ .ready = fake_ready, .map = fake_map,
+						    .arg = &up });
+	mapper_set_chained_observer(m, note_chained, &up);
+	res = mapper_map(m, &a);
+	ck_assert_int_eq(res.status, MAP_OK);
+	ck_assert(res.chain_wait);
+	ck_assert_uint_eq(up.asks, 1);
+	ck_assert_uint_eq(up.port, 8080);
+	ck_assert_uint_eq(up.lifetime, 600);
+	ck_assert(mapper_take_chain_wait(m, &proto, &port));
+	ck_assert_uint_eq(port, 8080);
+	ck_assert(!mapper_take_chain_wait(m, &proto, &port));  /* taken */
+	/* The retry while it waits: waits too, asks nothing more. */
+	res = mapper_map(m, &a);
+	ck_assert(res.chain_wait);
+	ck_assert_uint_eq(up.asks, 1);
+
+	mapper_chain_answered(m, &(struct upstream_mapped){ .proto = IPPROTO_TCP, .port = 8080,
+							    .ok = true, .external_port = 18080,
+							    .lifetime = 300 });
+	ck_assert_uint_eq(up.chained_told, 1);
+	mapper_told(m, IPPROTO_TCP, 8080, &told);
+	ck_assert(told.granted);
+	ck_assert_uint_eq(told.external_port, 18080);
+	ck_assert_uint_eq(told.address.s_addr, up.external.s_addr);
+	ck_assert_uint_le(told.lifetime, 300);  /* no longer than the twin */
+	res = mapper_map(m, &a);  /* a renewal: told at once */
+	ck_assert(!res.chain_wait);
+	ck_assert_uint_eq(res.external_port, 18080);
+	ck_assert_uint_eq(res.told_address.s_addr, up.external.s_addr);
+	ck_assert_uint_eq(up.asks, 1);  /* the twin has more than half its life left */
+
+	ck_assert_int_eq(mapper_unmap(m, &(struct unmap_request){ .client = a.client,
+				      .internal_addr = a.internal_addr, .proto = IPPROTO_TCP,
+				      .internal_port = 8080 }), MAP_OK);
+	ck_assert_uint_eq(up.deletes, 1);
+	ck_assert_uint_eq(up.port, 8080);
+
+	/* Refused upstream, on_failure local: ours alone, told our address. */
+	ck_assert(mapper_map(m, &b).chain_wait);
+	mapper_chain_answered(m, &(struct upstream_mapped){ .proto = IPPROTO_TCP, .port = 9090,
+							    .why = "NOT_AUTHORIZED" });
+	mapper_told(m, IPPROTO_TCP, 9090, &told);
+	ck_assert(told.granted);
+	ck_assert_uint_eq(told.external_port, 9090);
+	ck_assert_uint_eq(told.address.s_addr, htonl(0xcb007101));  /* 203.0.113.1 */
+	res = mapper_map(m, &b);
+	ck_assert(!res.chain_wait);
+	ck_assert_uint_eq(res.told_address.s_addr, htonl(0xcb007101));
+
+	/* on_failure refuse: the mapping goes, the waiting client is refused. */
+	cfg.upstream_refuse_on_failure = true;
+	ck_assert_int_eq(mapper_unmap(m, &(struct unmap_request){ .client = b.client,
+				      .internal_addr = b.internal_addr, .proto = IPPROTO_TCP,
+				      .internal_port = 9090 }), MAP_OK);
+	ck_assert(mapper_map(m, &b).chain_wait);
+	mapper_chain_answered(m, &(struct upstream_mapped){ .proto = IPPROTO_TCP, .port = 9090,
+							    .why = "no answer" });
+	mapper_told(m, IPPROTO_TCP, 9090, &told);
+	ck_assert(!told.granted);
+	ck_assert(told.no_answer);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 9090));
+
+	/* No upstream found: nothing asked, nothing waits. */
+	up.found = false;
+	res = mapper_map(m, &a);
+	ck_assert(!res.chain_wait);
+	ck_assert_uint_eq(res.external_port, 8080);
+	mapper_set_chain(m, NULL);
+	mapper_set_chained_observer(m, NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_ipv6_pinhole_keeps_port_and_needs_policy)
 {
 	struct map_request r = req("192.168.1.10", 8080, 9000, 60);
@@ -1291,6 +1422,7 @@ int main(void)
 	tcase_add_test(tc, test_reload_applies_policy);
 	tcase_add_test(tc, test_inbound_limit_follows_policy);
 	tcase_add_test(tc, test_approval_told);
+	tcase_add_test(tc, test_chained_to_upstream);
 	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_reinstall);
 	tcase_add_test(tc, test_last_used);

@@ -15,6 +15,8 @@ SCENARIO=upstream
 . "$(dirname "$0")/../prologue.sh"
 
 ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
+NONCE_A=0102030405060708090a0b0c
+NONCE_B=a1a2a3a4a5a6a7a8a9aaabac
 # upstream_is PATTERN: whether status's upstream line comes to match
 # PATTERN (a whole-line grep pattern) within 5 s.
 upstream_is() {
@@ -33,7 +35,7 @@ OUTER_CONF="$OUTER_WORK/portleased.conf"
 OUTER_LOG="$OUTER_WORK/portleased.log"
 mkdir -p "$OUTER_WORK"
 # start_outer [CONFIG LINES]: the outer router's portleased, serving the
-# carrier's network.
+# carrier's network (OUTER_DENY: rules before its allow rule).
 start_outer() {
 	cat > "$OUTER_CONF" <<CONF
 external_interface = "wan0";
@@ -43,8 +45,8 @@ control = { socket = "$OUTER_WORK/control.sock"; };
 lease_file = "";
 user = "nobody";
 upstream = { mode = "off"; };
-policy = ( { action = "allow"; clients = "$CARRIER_NET.0/24"; internal_ports = "1024-65535";
-             external_ports = "1024-65535"; } );
+policy = ( ${OUTER_DENY:-} { action = "allow"; clients = "$CARRIER_NET.0/24";
+             internal_ports = "1024-65535"; external_ports = "1024-65535"; } );
 $*
 CONF
 	inner_pid=${PORTLEASED_PID:-}
@@ -58,6 +60,7 @@ net_setup_double_nat || { echo "not ok - cannot build the double-NAT network (ne
 start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
 write_router_config "$CONF"
 start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start"; exit 1; }
+INNER_PID=$PORTLEASED_PID
 
 expect "behind another NAT, portleased finds PCP at its default gateway and learns the address it is mapped to" \
 	upstream_is "pcp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP, epoch [0-9]* s"
@@ -66,6 +69,59 @@ expect "  status --json says so" \
 expect "  and the metrics" \
 	check 'ctl metrics | grep -qx "portleased_upstream_info{state=\"found\",protocol=\"pcp\",server=\"$OUTER_LAN_IP\",external_address=\"$ROUTER_WAN_IP\"} 1"'
 expect "  and the log" grep -q "upstream: PCP at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP" "$LOG"
+
+# --- chained mappings: each of ours gets its twin at the outer router ---
+outer_ctl() { "$CTL" -s "$OUTER_WORK/control.sock" "$@"; }
+listen_tcp "$NS_LAN1" 7000 "$WORK/lan1-7000"
+listen_tcp "$NS_LAN1" 7001 "$WORK/lan1-7001"
+out=$(ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" -a 7000 7000 tcp 600 2>&1)
+expect "natpmpc behind double NAT is told the outer router's address and port, after the outer granted them" \
+	check 'echo "$out" | grep -q "Public IP address : $ROUTER_WAN_IP" && echo "$out" | grep -q "^Mapped public port 7000 protocol TCP to local port 7000 liftime [0-9]*$"'
+expect "  the outer router holds the twin: our external port from our carrier address" \
+	check 'outer_ctl list | grep -q "^tcp *7000 *$ROUTER_CARRIER_IP:7000 .* $ROUTER_CARRIER_IP *pcp "'
+expect "  and the WAN host reaches lan1 through both NATs at the address and port it was told" \
+	wan_reaches tcp 7000 "$WORK/lan1-7000"
+got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -n $NONCE_A map tcp 7001 7001 2>&1)
+expect "a PCP client is told the outer address and port too ($got)" \
+	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:7001" ] && wan_reaches tcp 7001 "$WORK/lan1-7001"'
+listen_tcp "$NS_LAN1" 7002 "$WORK/lan1-7002"
+out=$(in_lan1 timeout 10 upnpc -i -u "http://$ROUTER_LAN_IP:5000/rootDesc.xml" -e "chained upnp" -a "$LAN1_IP" 7002 7002 TCP 600 2>&1)
+i=0
+while [ $i -lt 30 ] && ! outer_ctl list | grep -q "^tcp *7002 "; do sleep 0.1; i=$((i + 1)); done
+expect "UPnP: upnpc is told the outer router's address, and its mapping gets its twin" \
+	check 'echo "$out" | grep -q "ExternalIPAddress = $ROUTER_WAN_IP" && outer_ctl list | grep -q "^tcp *7002 *$ROUTER_CARRIER_IP:7002 " && wan_reaches tcp 7002 "$WORK/lan1-7002"'
+ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" -a 7000 7000 tcp 0 > /dev/null 2>&1
+i=0
+while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *7000 "; do sleep 0.1; i=$((i + 1)); done
+expect "a client's delete takes both halves away" \
+	check '! ctl list | grep -q "^tcp *7000 " && ! outer_ctl list | grep -q "^tcp *7000 "'
+ctl add -F "$WORK/static" tcp 7100 "$LAN1_IP" 7001 "chained static" > /dev/null
+i=0
+while [ $i -lt 30 ] && ! outer_ctl list | grep -q "^tcp *7100 "; do sleep 0.1; i=$((i + 1)); done
+expect "a static mapping gets its twin too" check 'outer_ctl list | grep -q "^tcp *7100 *$ROUTER_CARRIER_IP:7100 "'
+ctl delete -F "$WORK/static" tcp 7100 > /dev/null
+i=0
+while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *7100 "; do sleep 0.1; i=$((i + 1)); done
+expect "  and loses it with the static mapping" check '! outer_ctl list | grep -q "^tcp *7100 "'
+
+# The outer router's policy refuses ports 7200-7299: on_failure decides.
+stop_outer
+OUTER_DENY='{ action = "deny"; internal_ports = "7200-7299"; },' start_outer ||
+	{ echo "not ok - the outer portleased did not start"; exit 1; }
+reload
+upstream_is "pcp at .*" > /dev/null
+got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -n $NONCE_A map tcp 7200 7200 2>&1)
+expect "the outer router refuses, on_failure local: granted here, told our own address ($got)" \
+	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_CARRIER_IP:7200" ] && grep -q "upstream: tcp 7200: NOT_AUTHORIZED; the mapping is this router.s alone" "$LOG"'
+echo "upstream = { on_failure = \"refuse\"; };" >> "$CONF"
+reload
+upstream_is "pcp at .*" > /dev/null
+got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -n $NONCE_B map tcp 7201 7201 2>&1)
+expect "  on_failure refuse: the client is refused NO_RESOURCES, nothing kept ($got)" \
+	check '[ "$(field result "$got")" = NO_RESOURCES ] && ! ctl list | grep -q "^tcp *7201 " && grep -q "audit event=deleted .*internal=$LAN1_IP:7201 .*by=upstream" "$LOG"'
+sed -i '/^upstream = /d' "$CONF"
+reload
+ctl flush > /dev/null
 
 # An outer router that speaks NAT-PMP only: it answers PCP with NAT-PMP's
 # UNSUPP_VERSION (RFC 6887 §9), and ours asks again in NAT-PMP.
