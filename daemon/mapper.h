@@ -260,7 +260,8 @@ void mapper_set_chain(struct mapper *m, const struct mapper_chain *chain);
 /* The upstream answered (or did not) for our port: its twin is made, or
  * upstream.on_failure decides. */
 void mapper_chain_answered(struct mapper *m, const struct upstream_mapped *answer);
-/* An upstream was found, or was lost: mappings are chained (again). */
+/* An upstream was found: mappings are chained (again), those it would not
+ * map before asked for once more. */
 void mapper_chain_changed(struct mapper *m);
 /* Deletes every twin: portleased stops and takes its table away. */
 void mapper_chain_release(struct mapper *m);

@@ -256,8 +256,13 @@ void mapper_chain_changed(struct mapper *m)
 {
 	struct timeval now = { 0, 0 };
 
-	if (m->has_chain)
-		evtimer_add(m->chain_timer, &now);
+	if (!m->has_chain)
+		return;
+	/* What the last upstream would not map, this one is asked for. */
+	for (struct lease *l = lease_first(m->leases); l; l = lease_next(l))
+		if (l->upstream == LEASE_UPSTREAM_LOCAL)
+			l->upstream = LEASE_UPSTREAM_NONE;
+	evtimer_add(m->chain_timer, &now);
 }
 
 void mapper_set_chain(struct mapper *m, const struct mapper_chain *chain)

@@ -1333,6 +1333,12 @@ START_TEST(test_chained_to_upstream)
 	res = mapper_map(m, &b);
 	ck_assert(!res.chain_wait);
 	ck_assert_uint_eq(res.told_address.s_addr, htonl(0xcb007101));
+	ck_assert_uint_eq(up.asks, 2);
+	/* An upstream found (again) is asked once more. */
+	mapper_chain_changed(m);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(up.asks, 3);
+	ck_assert_uint_eq(up.port, 9090);
 
 	/* on_failure refuse: the mapping goes, the waiting client is refused. */
 	cfg.upstream_refuse_on_failure = true;
