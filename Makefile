@@ -75,7 +75,7 @@ CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/gateway.c daemon/ho
              daemon/lease.c daemon/leasefile.c daemon/pmp/natpmp.c daemon/pmp/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
              daemon/upnp/gena.c priv/priv.c
-DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/device_files.c daemon/event_hook.c daemon/router_ports.c daemon/lease_store.c daemon/upstream.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/mapper_chain.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
+DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/device_files.c daemon/event_hook.c daemon/router_ports.c daemon/lease_store.c daemon/state_secret.c daemon/upstream.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/mapper_chain.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
                daemon/pmp/pcp_answer.c daemon/pmp/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
                daemon/upnp/upnp_server.c daemon/upnp/upnp_http.c daemon/upnp/upnp_ssdp.c \

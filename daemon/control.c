@@ -311,6 +311,24 @@ static void json_inbound_limit(struct evbuffer *out, const struct inbound_limit 
 	evbuffer_add_printf(out, "}");
 }
 
+/* ,"upstream":"asked"|"ok"|"local"|null,"upstream_port":N|null: its twin
+ * beyond our NAT. */
+static void json_upstream_twin(struct evbuffer *out, const struct control_lease *l)
+{
+	static const char *const states[] = { [LEASE_UPSTREAM_ASKED] = "asked",
+					      [LEASE_UPSTREAM_OK] = "ok",
+					      [LEASE_UPSTREAM_LOCAL] = "local" };
+
+	if (l->upstream == LEASE_UPSTREAM_NONE || l->upstream >= sizeof(states) / sizeof(states[0]))
+		evbuffer_add_printf(out, ",\"upstream\":null");
+	else
+		evbuffer_add_printf(out, ",\"upstream\":\"%s\"", states[l->upstream]);
+	if (l->upstream == LEASE_UPSTREAM_OK)
+		evbuffer_add_printf(out, ",\"upstream_port\":%u", l->upstream_port);
+	else
+		evbuffer_add_printf(out, ",\"upstream_port\":null");
+}
+
 /* A mapping's limit, and ,"limited":... what it turned away (null for no
  * limit, or unknown). */
 static void json_limit(struct evbuffer *out, const struct control_lease *l)
@@ -405,6 +423,7 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 			json_device(out, &l->device);
 			json_inventory(out, l);
 			json_limit(out, l);
+			json_upstream_twin(out, l);
 			evbuffer_add_printf(out, "}");
 		}
 		evbuffer_add_printf(out, "]}\n");
@@ -472,6 +491,12 @@ void control_format_list(struct evbuffer *out, const struct control_lease *lease
 		}
 		if (l->limit)
 			add_limit_text(out, l);
+		if (l->upstream == LEASE_UPSTREAM_OK)
+			evbuffer_add_printf(out, "[UPSTREAM PORT %u] ", l->upstream_port);
+		else if (l->upstream == LEASE_UPSTREAM_ASKED)
+			evbuffer_add_printf(out, "[UPSTREAM ASKED] ");
+		else if (l->upstream == LEASE_UPSTREAM_LOCAL)
+			evbuffer_add_printf(out, "[UPSTREAM REFUSED: THIS ROUTER ONLY] ");
 		add_printable(out, l->description);
 		evbuffer_add_printf(out, "\n");
 	}

@@ -101,6 +101,8 @@ struct control_lease {
 	bool has_counters;
 	uint64_t packets, bytes;
 	const struct inbound_limit *limit;  /* the policy's for it, or NULL */
+	uint8_t upstream;            /* enum lease_upstream: its twin beyond our NAT */
+	uint16_t upstream_port;      /* LEASE_UPSTREAM_OK: the twin's external port */
 	uint64_t limited;            /* has_counters: new connections limit turned away */
 	bool used;                   /* has_counters: a connection has come */
 	int64_t last_used;           /* used: when the last one did */

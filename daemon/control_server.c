@@ -127,6 +127,7 @@ static struct control_lease row_of(struct control_server *s, const struct static
 		.review_by = sm ? sm->review_by : 0,
 		.limit = l->limit_class && l->limit_class <= s->cfg->policy.limit_count ?
 				 &s->cfg->policy.limits[l->limit_class - 1] : NULL,
+		.upstream = l->upstream, .upstream_port = l->upstream_port,
 	};
 
 	if (mapper_counters(s->mapper, l, &counted) == 0) {

@@ -66,6 +66,8 @@ struct daemon {
 	struct device_files *device_files;  /* NULL: no device names */
 	struct event_hook *event_hook;      /* on_event; NULL when memory was short */
 	struct upstream *upstream;          /* the mapping service beyond our NAT */
+	bool has_told;                      /* the external address clients were last told */
+	struct in_addr told;
 	struct own_addresses own;  /* every interface's, kept current by addr_watch */
 	struct lease_store *leases;  /* NULL without a lease_file */
 	struct nft_watch *nft_watch;
@@ -130,11 +132,21 @@ static void chain_answered(void *arg, const struct upstream_mapped *answer)
 	mapper_chain_answered(d->mapper, answer);
 }
 
-static void upstream_changed(void *arg)
+static void upstream_changed(void *arg, bool lost)
 {
 	struct daemon *d = arg;
+	struct in_addr told;
+	bool has_told = mapper_told_address(d->mapper, &told);
 
-	mapper_chain_changed(d->mapper);
+	mapper_chain_changed(d->mapper, lost);
+	/* RFC 6886 §3.2.1: clients hear of the address they are told at
+	 * once, the upstream's now. */
+	if (has_told && (!d->has_told || d->told.s_addr != told.s_addr)) {
+		d->has_told = true;
+		d->told = told;
+		if (d->pmp)
+			pmp_server_announce(d->pmp);
+	}
 }
 
 /* The mapping service beyond our NAT is looked for again: our address

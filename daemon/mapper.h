@@ -261,8 +261,8 @@ void mapper_set_chain(struct mapper *m, const struct mapper_chain *chain);
  * upstream.on_failure decides. */
 void mapper_chain_answered(struct mapper *m, const struct upstream_mapped *answer);
 /* An upstream was found: mappings are chained (again), those it would not
- * map before asked for once more. */
-void mapper_chain_changed(struct mapper *m);
+ * map before asked for once more; lost: its twins are gone too. */
+void mapper_chain_changed(struct mapper *m, bool lost);
 /* Deletes every twin: portleased stops and takes its table away. */
 void mapper_chain_release(struct mapper *m);
 /* Whether the last mapper_map's answer waits for the upstream, and for

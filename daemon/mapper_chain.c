@@ -8,9 +8,10 @@
 
 #include "lib/log.h"
 
-/* How often the chained mappings are looked at: twins to renew, and
+/* How often the chained mappings are looked at while an upstream is
+ * found: twins to renew (at half their life, which may be seconds), and
  * mappings not chained yet (an upstream found later, a full queue). */
-#define CHAIN_SWEEP_MS 5000
+#define CHAIN_SWEEP_MS 1000
 /* Twins asked for in one sweep, at most: the upstream's queue is bounded. */
 #define CHAIN_ASKS_PER_SWEEP 64
 /* A static mapping never expires here; its twin is asked for this long,
@@ -220,7 +221,8 @@ void mapper_chain_forget(struct mapper *m, const struct lease *l)
 		(void)m->chain.map(m->chain.arg, l->proto, l->external_port, 0);
 }
 
-static void sweep(struct mapper *m)
+/* false when no upstream is found: nothing to look at until one is. */
+static bool sweep(struct mapper *m)
 {
 	uint64_t now = mapper_now_ms();
 	struct in_addr upstream_address;
@@ -228,7 +230,7 @@ static void sweep(struct mapper *m)
 	unsigned asked = 0;
 
 	if (!ready(m, &upstream_address, &has_upstream_address))
-		return;
+		return false;
 	for (struct lease *l = lease_first(m->leases); l && asked < CHAIN_ASKS_PER_SWEEP;
 	     l = lease_next(l)) {
 		if (!chainable(l) || l->batch_pending)
@@ -239,6 +241,7 @@ static void sweep(struct mapper *m)
 		     (l->upstream == LEASE_UPSTREAM_OK && renewal_due(l, now))) && ask(m, l))
 			asked++;
 	}
+	return true;
 }
 
 static void chain_timer_fired(evutil_socket_t fd, short what, void *arg)
@@ -248,19 +251,20 @@ static void chain_timer_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	sweep(m);
-	evtimer_add(m->chain_timer, &every);
+	if (sweep(m))
+		evtimer_add(m->chain_timer, &every);
 }
 
-void mapper_chain_changed(struct mapper *m)
+void mapper_chain_changed(struct mapper *m, bool lost)
 {
 	struct timeval now = { 0, 0 };
 
 	if (!m->has_chain)
 		return;
-	/* What the last upstream would not map, this one is asked for. */
+	/* What the last upstream would not map, this one is asked for; what
+	 * it lost, too. */
 	for (struct lease *l = lease_first(m->leases); l; l = lease_next(l))
-		if (l->upstream == LEASE_UPSTREAM_LOCAL)
+		if (l->upstream == LEASE_UPSTREAM_LOCAL || (lost && l->upstream == LEASE_UPSTREAM_OK))
 			l->upstream = LEASE_UPSTREAM_NONE;
 	evtimer_add(m->chain_timer, &now);
 }
@@ -272,7 +276,7 @@ void mapper_set_chain(struct mapper *m, const struct mapper_chain *chain)
 		m->chain = *chain;
 	else
 		evtimer_del(m->chain_timer);
-	mapper_chain_changed(m);
+	mapper_chain_changed(m, false);
 }
 
 void mapper_set_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg)

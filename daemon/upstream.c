@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <event2/util.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "lib/log.h"
 #include "daemon/pmp/natpmp.h"
 #include "daemon/pmp/pcp.h"
+#include "daemon/state_secret.h"
 
 #define ROUTE_TABLE "/proc/net/route"
 #define ROUTE_TABLE_MAX (64 * 1024)
@@ -36,6 +36,10 @@ static const unsigned pcp_map_waits_ms[] = { 3000, 5000 };
 static const unsigned natpmp_map_waits_ms[] = { 250, 500, 1000, 2000, 4000 };
 /* Requests in flight at once: more wait for the mapper's next sweep. */
 #define MAPS_IN_FLIGHT 256
+/* Once found, the upstream is asked this often for its epoch (and, over
+ * NAT-PMP, our address): a restart that lost its mappings, or a new
+ * address, is noticed within it even when no renewal is due. */
+#define PROBE_MS 30000
 
 /* Nothing answered, or nobody to ask, while our own address is private or
  * shared: asked again this much later, so an upstream that comes up later
@@ -78,9 +82,28 @@ struct upstream {
 	uint8_t nonce_key[PCP_NONCE_LEN];  /* a mapping's nonce: this, its protocol and port */
 	upstream_mapped_fn mapped;
 	void *mapped_arg;
-	void (*changed)(void *arg);
+	void (*changed)(void *arg, bool lost);
 	void *changed_arg;
+	/* Its epoch as last heard, and when (RFC 6886 §3.6, RFC 6887 §8.5). */
+	uint32_t epoch_seen;
+	uint64_t epoch_seen_ms;
+	struct event *probe_timer;
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void arm_probe(struct upstream *u)
+{
+	struct timeval tv = { PROBE_MS / 1000, 0 };
+
+	evtimer_add(u->probe_timer, &tv);
+}
 
 static void close_socket(struct upstream *u)
 {
@@ -152,8 +175,11 @@ static void found(struct upstream *u, enum upstream_protocol p)
 		inet_ntop(AF_INET, &u->st.external, ext, sizeof(ext));
 	log_info("upstream: %s at %s (%s), external address %s", p == UPSTREAM_PCP ? "PCP" : "NAT-PMP",
 		 server, u->st.server_is_gateway ? "the default gateway" : "upstream.server", ext);
+	u->epoch_seen = u->st.epoch;
+	u->epoch_seen_ms = now_ms();
+	arm_probe(u);
 	if (u->changed)
-		u->changed(u->changed_arg);
+		u->changed(u->changed_arg, false);
 }
 
 static void send_request(struct upstream *u)
@@ -227,14 +253,6 @@ static void natpmp_answered(struct upstream *u, const struct natpmp_response *r)
 		u->st.epoch = r->epoch;
 		found(u, UPSTREAM_NATPMP);
 	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The wait after the n-th send of a mapping's request, or 0: give up. */
@@ -324,7 +342,47 @@ static void nonce_of(const struct upstream *u, uint8_t proto, uint16_t port,
 	nonce[2] ^= (uint8_t)port;
 }
 
-/* An answer to one of our mapping requests. */
+/* The upstream's epoch in an answer: one that went back lost its
+ * mappings (it restarted), and every twin is asked for again. */
+static void heard_epoch(struct upstream *u, uint32_t epoch)
+{
+	uint64_t now = now_ms(), elapsed = (now - u->epoch_seen_ms) / 1000;
+	bool lost = (uint64_t)epoch + 2 < u->epoch_seen + elapsed * 7 / 8;
+
+	if (lost)
+		log_warnx("upstream: its epoch is %u s where %llu s were due: it lost its "
+			  "mappings; each is asked for again", epoch,
+			  (unsigned long long)(u->epoch_seen + elapsed));
+	u->epoch_seen = epoch;
+	u->epoch_seen_ms = now;
+	u->st.epoch = epoch;
+	if (lost && u->changed)
+		u->changed(u->changed_arg, true);
+}
+
+/* The answer to a probe: its epoch, and (NAT-PMP) our address there. */
+static void probe_answered(struct upstream *u, uint32_t epoch, const struct in_addr *external)
+{
+	char before[INET_ADDRSTRLEN], after[INET_ADDRSTRLEN];
+
+	if (external && (!u->st.has_external || u->st.external.s_addr != external->s_addr)) {
+		inet_ntop(AF_INET, &u->st.external, before, sizeof(before));
+		inet_ntop(AF_INET, external, after, sizeof(after));
+		log_warnx("upstream: it maps us to %s now (was %s); each mapping is asked for again",
+			  after, u->st.has_external ? before : "not told");
+		u->st.has_external = true;
+		u->st.external = *external;
+		u->epoch_seen = epoch;
+		u->epoch_seen_ms = now_ms();
+		u->st.epoch = epoch;
+		if (u->changed)
+			u->changed(u->changed_arg, true);
+		return;
+	}
+	heard_epoch(u, epoch);
+}
+
+/* An answer to one of our mapping requests, or to a probe. */
 static void map_answered(struct upstream *u, const uint8_t *buf, size_t len)
 {
 	struct pcp_response pr;
@@ -332,7 +390,15 @@ static void map_answered(struct upstream *u, const uint8_t *buf, size_t len)
 	struct map_ask *a;
 	uint8_t nonce[PCP_NONCE_LEN];
 
+	if (natpmp_parse_response(buf, len, &nr) == 0 && nr.opcode == NATPMP_OP_EXTERNAL_ADDRESS) {
+		probe_answered(u, nr.epoch, nr.result == NATPMP_SUCCESS ? &nr.external : NULL);
+		return;
+	}
 	if (u->st.protocol == UPSTREAM_PCP) {
+		if (pcp_parse_response(buf, len, &pr) == 0 && pr.opcode == PCP_OP_ANNOUNCE) {
+			probe_answered(u, pr.epoch, NULL);
+			return;
+		}
 		if (pcp_parse_response(buf, len, &pr) < 0 || pr.opcode != PCP_OP_MAP ||
 		    !(a = ask_of(u, pr.protocol, pr.internal_port)))
 			return;
@@ -344,7 +410,7 @@ static void map_answered(struct upstream *u, const uint8_t *buf, size_t len)
 			u->st.has_external = true;
 			u->st.external = addr_to_v4(&pr.assigned_external_addr);
 		}
-		u->st.epoch = pr.epoch;
+		heard_epoch(u, pr.epoch);
 		tell(u, a, pr.result == PCP_SUCCESS, pr.assigned_external_port, pr.lifetime,
 		     pcp_result_name(pr.result));
 	} else {
@@ -354,7 +420,7 @@ static void map_answered(struct upstream *u, const uint8_t *buf, size_t len)
 				 nr.internal_port)))
 			return;
 		a->used = false;
-		u->st.epoch = nr.epoch;
+		heard_epoch(u, nr.epoch);
 		tell(u, a, nr.result == NATPMP_SUCCESS, nr.external_port, nr.lifetime,
 		     natpmp_result_name(nr.result));
 	}
@@ -383,6 +449,33 @@ static void on_map_timer(evutil_socket_t fd, short what, void *arg)
 	arm_maps(u);
 }
 
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *u = arg;
+	uint8_t buf[PCP_HEADER_LEN];
+	size_t len = 2;
+
+	(void)fd;
+	(void)what;
+	if (u->st.state != UPSTREAM_FOUND || u->fd < 0)
+		return;
+	if (u->st.protocol == UPSTREAM_PCP) {
+		struct pcp_request req = { .opcode = PCP_OP_ANNOUNCE };
+		struct sockaddr_in self;
+		socklen_t self_len = sizeof(self);
+
+		if (getsockname(u->fd, (struct sockaddr *)&self, &self_len) == 0)
+			req.client_addr = addr_from_v4(self.sin_addr);
+		len = pcp_build_request(buf, sizeof(buf), &req);
+	} else {
+		buf[0] = NATPMP_VERSION;
+		buf[1] = NATPMP_OP_EXTERNAL_ADDRESS;
+	}
+	if (len && send(u->fd, buf, len, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
+		log_debug("upstream: send: %s", strerror(errno));
+	arm_probe(u);
+}
+
 bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lifetime)
 {
 	struct map_ask *a = ask_of(u, proto, port);
@@ -401,7 +494,8 @@ bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lif
 	return true;
 }
 
-void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg), void *arg)
+void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg, bool lost),
+				  void *arg)
 {
 	u->changed = changed;
 	u->changed_arg = arg;
@@ -541,6 +635,7 @@ void upstream_search(struct upstream *u, const struct in_addr *external)
 		u->has_own = false;
 	}
 	evtimer_del(u->timer);
+	evtimer_del(u->probe_timer);
 	drop_asks(u);
 	close_socket(u);
 	u->step = STEP_NONE;
@@ -572,13 +667,18 @@ struct upstream *upstream_new(struct event_base *base, const struct config *cfg)
 	u->cfg = cfg;
 	u->fd = -1;
 	if (!(u->timer = evtimer_new(base, on_timer, u)) ||
-	    !(u->map_timer = evtimer_new(base, on_map_timer, u))) {
+	    !(u->map_timer = evtimer_new(base, on_map_timer, u)) ||
+	    !(u->probe_timer = evtimer_new(base, on_probe, u))) {
 		if (u->timer)
 			event_free(u->timer);
+		if (u->map_timer)
+			event_free(u->map_timer);
 		free(u);
 		return NULL;
 	}
-	evutil_secure_rng_get_bytes(u->nonce_key, sizeof(u->nonce_key));
+	/* Kept across restarts: the twins a PCP upstream holds are renewed
+	 * by whoever has their nonces. */
+	(void)state_secret(cfg, "upstream-nonce-key", u->nonce_key, sizeof(u->nonce_key));
 	return u;
 }
 
@@ -589,6 +689,7 @@ void upstream_free(struct upstream *u)
 	close_socket(u);
 	event_free(u->timer);
 	event_free(u->map_timer);
+	event_free(u->probe_timer);
 	free(u);
 }
 

@@ -68,8 +68,11 @@ void upstream_status(const struct upstream *u, struct upstream_status *st);
  * upstream is found, or too many requests are in flight. */
 bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lifetime);
 void upstream_set_mapped_handler(struct upstream *u, upstream_mapped_fn mapped, void *arg);
-/* changed(arg) runs when an upstream is found, or the search ends without. */
-void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg), void *arg);
+/* changed(arg, false) runs when an upstream is found; changed(arg, true)
+ * when it lost its mappings (its epoch went back) or maps us to another
+ * address: every twin is to be asked for again. */
+void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg, bool lost),
+				  void *arg);
 
 /* Names for status, metrics and logs (here, so that pure modules need
  * nothing of the I/O). */

@@ -6,11 +6,9 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -26,6 +24,7 @@
 #include "lib/datagram.h"
 #include "lib/ifaddr.h"
 #include "lib/log.h"
+#include "daemon/state_secret.h"
 #include "lib/text.h"
 
 /* The first line of path, up to len - 1 bytes; "" if there is none. */
@@ -50,38 +49,14 @@ static void read_line(const char *path, char *out, size_t len)
  */
 static void stored_id(const struct config *cfg, char *id, size_t len)
 {
-	char path[CONFIG_LEASE_FILE_MAX + 16], *slash;
 	uint8_t random[16];
-	int fd;
 
-	id[0] = '\0';
-	if (cfg->lease_file[0]) {
-		snprintf(path, sizeof(path), "%s", cfg->lease_file);
-		slash = strrchr(path, '/');
-		snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "upnp-device-id");
-		read_line(path, id, len);
-		if (strlen(id) == 2 * sizeof(random))
-			return;
-	}
-	if (getrandom(random, sizeof(random), GRND_NONBLOCK) != sizeof(random)) {
-		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
-
-		memcpy(random, &t, sizeof(t));
-		memcpy(random + sizeof(t), &t, sizeof(t));
-	}
-	for (size_t i = 0; i < sizeof(random) && 2 * i + 2 < len; i++)
-		snprintf(id + 2 * i, 3, "%02x", random[i]);
-	if (!cfg->lease_file[0]) {
+	if (!state_secret(cfg, "upnp-device-id", random, sizeof(random)) && !cfg->lease_file[0])
 		log_warnx("UPnP: no /etc/machine-id and no lease_file: the device's UUID is new at "
 			  "every start, and control points see a new router each time");
-		return;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || dprintf(fd, "%s\n", id) < 0 || fsync(fd) < 0)
-		log_warn("UPnP: cannot keep the device identity in %s; its UUID changes at the "
-			 "next start", path);
-	if (fd >= 0)
-		close(fd);
+	id[0] = '\0';
+	for (size_t i = 0; i < sizeof(random) && 2 * i + 2 < len; i++)
+		snprintf(id + 2 * i, 3, "%02x", random[i]);
 }
 
 /* Stable across restarts, so control points keep recognising the router,

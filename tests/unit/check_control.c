@@ -166,6 +166,9 @@ START_TEST(test_list_formats)
 	rows[0].device = (struct lan_device){ .has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x0a },
 					      .name = "nas" };
 	rows[1].device = (struct lan_device){ .has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x0b } };
+	/* Behind another NAT, the forward's twin is at the upstream's 28080. */
+	rows[0].upstream = LEASE_UPSTREAM_OK;
+	rows[0].upstream_port = 28080;
 	/* The pinhole has an inbound limit, which turned 12 away. */
 	rows[1].limit = &(struct inbound_limit){ .per_remote = 5, .total = 50 };
 	rows[1].has_counters = true;
@@ -183,7 +186,7 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "[1 remote filter] [LIMIT 5/s per remote, 50/s in all: "
 					   "12 turned away] \n"));
 	ck_assert_ptr_nonnull(strstr(text, "[CONFLICT: the router itself now serves this port from "
-					   "the WAN] evil"));
+					   "the WAN] [UPSTREAM PORT 28080] evil"));
 	/* no terminal escape gets through */
 	ck_assert_ptr_null(strchr(text, 0x1b));
 	ck_assert_ptr_null(strchr(text, 0x07));
@@ -197,9 +200,10 @@ START_TEST(test_list_formats)
 	ck_assert_ptr_nonnull(strstr(text, "\"last_used\":1590,\"mac\":\"02:00:00:00:00:0a\","
 					   "\"device\":\"nas\",\"owner\":null,\"purpose\":null,"
 					   "\"review_by\":null,\"inbound_limit\":null,"
-					   "\"limited\":null}"));
+					   "\"limited\":null,\"upstream\":\"ok\",\"upstream_port\":28080}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"review_by\":null,\"inbound_limit\":{\"per_remote\":5,"
-					   "\"total\":50,\"burst\":null},\"limited\":12}"));
+					   "\"total\":50,\"burst\":null},\"limited\":12,"
+					   "\"upstream\":null,\"upstream_port\":null}"));
 	ck_assert_ptr_nonnull(strstr(text, "\"mac\":\"02:00:00:00:00:0b\",\"device\":null,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"description\":\"evil\\\\x1b]0;title\\\\x07\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"created\":1000,\"expires\":1600,\"remaining\":599"));

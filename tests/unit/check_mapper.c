@@ -1335,7 +1335,7 @@ START_TEST(test_chained_to_upstream)
 	ck_assert_uint_eq(res.told_address.s_addr, htonl(0xcb007101));
 	ck_assert_uint_eq(up.asks, 2);
 	/* An upstream found (again) is asked once more. */
-	mapper_chain_changed(m);
+	mapper_chain_changed(m, false);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	ck_assert_uint_eq(up.asks, 3);
 	ck_assert_uint_eq(up.port, 9090);

@@ -104,6 +104,53 @@ i=0
 while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *7100 "; do sleep 0.1; i=$((i + 1)); done
 expect "  and loses it with the static mapping" check '! outer_ctl list | grep -q "^tcp *7100 "'
 
+# twin_in_list PORT STATE: whether our list says PORT's twin is in STATE
+# ("ok", "asked", "local") within 10 s.
+twin_in_list() {
+	i=0
+	while [ $i -lt 100 ]; do
+		ctl list --json | sed 's/},{/\n/g' | grep "\"external_port\":$1," | grep -q "\"upstream\":\"$2\"" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+# outer_has PORT: whether the outer router holds a twin of PORT within 15 s.
+outer_has() {
+	i=0
+	while [ $i -lt 150 ]; do
+		outer_ctl list | grep -q "^tcp *$1 *$ROUTER_CARRIER_IP:$1 " && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# A restart (kill -9) resumes the twins: the nonces, kept beside the lease
+# file, renew the ones the outer router holds.
+listen_tcp "$NS_LAN1" 7003 "$WORK/lan1-7003"
+got=$(natpmpc_map "$NS_LAN1" 7003 7003 tcp 600)
+expect "a mapping and its twin ($got), listed with the upstream's port" \
+	check 'twin_in_list 7003 ok && ctl list | grep "^tcp *7003 " | grep -q "\[UPSTREAM PORT 7003\]"'
+i=0
+while [ $i -lt 30 ] && ! grep -q " 7003 " "$WORK/leases" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$INNER_PID"
+wait "$INNER_PID" 2>/dev/null
+start_portleased "$DAEMON" "$CONF" "$LOG" || { echo "not ok - portleased did not start again"; exit 1; }
+INNER_PID=$PORTLEASED_PID
+expect "  after kill -9 and a restart the twin is renewed, not refused, and carries traffic" \
+	check 'twin_in_list 7003 ok && ! grep -q "upstream: tcp 7003: " "$LOG" && [ "$(outer_ctl list | grep -c "^tcp *7003 ")" = 1 ] && wan_reaches tcp 7003 "$WORK/lan1-7003"'
+
+# The outer router restarts and loses its mappings: the epoch it tells
+# with the next renewal (a 10 s mapping renews its twin at 5 s) shows it,
+# and every twin is asked for again (7003's too, which was not due).
+got=$(natpmpc_map "$NS_LAN1" 7004 7004 tcp 10)
+stop_outer
+start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
+expect "an outer router that restarted is noticed by its epoch, and every twin made again" \
+	check 'outer_has 7003 && grep -q "upstream: its epoch is [0-9]* s where [0-9]* s were due: it lost its mappings" "$LOG" && wan_reaches tcp 7003 "$WORK/lan1-7003"'
+ctl flush > /dev/null
+
 # The outer router's policy refuses ports 7200-7299: on_failure decides.
 stop_outer
 OUTER_DENY='{ action = "deny"; internal_ports = "7200-7299"; },' start_outer ||
