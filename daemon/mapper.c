@@ -235,6 +235,10 @@ static int backend_delete(struct mapper *m, const struct nft_mapping *nm)
 static void forget_lease(struct mapper *m, struct lease *l, const char *event, const char *by,
 			 const char *reason)
 {
+	bool waited_upstream = l->upstream == LEASE_UPSTREAM_ASKED;
+	uint8_t proto = l->proto;
+	uint16_t port = l->external_port;
+
 	mapper_audit(&(struct audit_record){
 		.reason = reason,
 		.event = event, .origin = lease_origin_name(l->origin), .proto = l->proto,
@@ -256,6 +260,9 @@ static void forget_lease(struct mapper *m, struct lease *l, const char *event, c
 	}
 	mapper_chain_forget(m, l);
 	lease_delete(m->leases, l);
+	/* A client waiting for its twin hears that the mapping is gone. */
+	if (waited_upstream && m->chained)
+		m->chained(m->chained_arg, proto, port);
 	notify_observer(m);
 	mark_dirty(m);
 }

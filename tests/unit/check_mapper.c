@@ -1280,6 +1280,7 @@ START_TEST(test_chained_to_upstream)
 	struct map_request b = req("192.168.1.11", 9090, 9090, 600);
 	struct map_result res;
 	struct mapper_told told;
+	unsigned told_before;
 	uint8_t proto;
 	uint16_t port;
 
@@ -1340,11 +1341,15 @@ START_TEST(test_chained_to_upstream)
 	ck_assert_uint_eq(up.asks, 3);
 	ck_assert_uint_eq(up.port, 9090);
 
-	/* on_failure refuse: the mapping goes, the waiting client is refused. */
-	cfg.upstream_refuse_on_failure = true;
+	/* Deleted while its twin is asked for: a client waiting hears of it. */
+	told_before = up.chained_told;
 	ck_assert_int_eq(mapper_unmap(m, &(struct unmap_request){ .client = b.client,
 				      .internal_addr = b.internal_addr, .proto = IPPROTO_TCP,
 				      .internal_port = 9090 }), MAP_OK);
+	ck_assert_uint_eq(up.chained_told, told_before + 1);
+
+	/* on_failure refuse: the mapping goes, the waiting client is refused. */
+	cfg.upstream_refuse_on_failure = true;
 	ck_assert(mapper_map(m, &b).chain_wait);
 	mapper_chain_answered(m, &(struct upstream_mapped){ .proto = IPPROTO_TCP, .port = 9090,
 							    .why = "no answer" });
