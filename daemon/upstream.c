@@ -182,28 +182,41 @@ static void found(struct upstream *u, enum upstream_protocol p)
 		u->changed(u->changed_arg, false);
 }
 
-static void send_request(struct upstream *u)
+/* The address we send from, as a PCP request's header names it (RFC 6887
+ * §8.1). */
+static struct in6_addr own_source(const struct upstream *u)
+{
+	struct sockaddr_in self;
+	socklen_t self_len = sizeof(self);
+
+	if (getsockname(u->fd, (struct sockaddr *)&self, &self_len) < 0)
+		return in6addr_any;
+	return addr_from_v4(self.sin_addr);
+}
+
+/* Is it there, and what is its epoch (and, over NAT-PMP, our address)?
+ * PCP's ANNOUNCE, or NAT-PMP's external address request. A refusal (ICMP
+ * port unreachable) shows on the next read. */
+static void send_question(struct upstream *u, bool pcp)
 {
 	uint8_t buf[PCP_HEADER_LEN];
-	size_t len;
+	size_t len = 2;
 
-	if (u->step == STEP_PCP_ANNOUNCE) {
-		struct pcp_request req = { .opcode = PCP_OP_ANNOUNCE };
-		struct sockaddr_in self;
-		socklen_t self_len = sizeof(self);
+	if (pcp) {
+		struct pcp_request req = { .opcode = PCP_OP_ANNOUNCE, .client_addr = own_source(u) };
 
-		/* The header names the address we send from (RFC 6887 §8.1). */
-		if (getsockname(u->fd, (struct sockaddr *)&self, &self_len) == 0)
-			req.client_addr = addr_from_v4(self.sin_addr);
 		len = pcp_build_request(buf, sizeof(buf), &req);
 	} else {
 		buf[0] = NATPMP_VERSION;
 		buf[1] = NATPMP_OP_EXTERNAL_ADDRESS;
-		len = 2;
 	}
-	/* A refusal (ICMP port unreachable) shows on the next read. */
-	if (send(u->fd, buf, len, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
+	if (len && send(u->fd, buf, len, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
 		log_debug("upstream: send: %s", strerror(errno));
+}
+
+static void send_request(struct upstream *u)
+{
+	send_question(u, u->step == STEP_PCP_ANNOUNCE);
 	u->tries++;
 	arm(u, u->wait_ms);
 	u->wait_ms *= 2;
@@ -288,13 +301,9 @@ static void send_map(struct upstream *u, struct map_ask *a)
 
 	if (u->st.protocol == UPSTREAM_PCP) {
 		struct pcp_request req = { .opcode = PCP_OP_MAP, .lifetime = a->lifetime,
-					   .protocol = a->proto, .internal_port = a->port,
-					   .suggested_external_port = a->port };
-		struct sockaddr_in self;
-		socklen_t self_len = sizeof(self);
+					   .client_addr = own_source(u), .protocol = a->proto,
+					   .internal_port = a->port, .suggested_external_port = a->port };
 
-		if (getsockname(u->fd, (struct sockaddr *)&self, &self_len) == 0)
-			req.client_addr = addr_from_v4(self.sin_addr);
 		memcpy(req.nonce, a->nonce, sizeof(req.nonce));
 		if (u->st.has_external)
 			req.suggested_external_addr = addr_from_v4(u->st.external);
@@ -452,27 +461,12 @@ static void on_map_timer(evutil_socket_t fd, short what, void *arg)
 static void on_probe(evutil_socket_t fd, short what, void *arg)
 {
 	struct upstream *u = arg;
-	uint8_t buf[PCP_HEADER_LEN];
-	size_t len = 2;
 
 	(void)fd;
 	(void)what;
 	if (u->st.state != UPSTREAM_FOUND || u->fd < 0)
 		return;
-	if (u->st.protocol == UPSTREAM_PCP) {
-		struct pcp_request req = { .opcode = PCP_OP_ANNOUNCE };
-		struct sockaddr_in self;
-		socklen_t self_len = sizeof(self);
-
-		if (getsockname(u->fd, (struct sockaddr *)&self, &self_len) == 0)
-			req.client_addr = addr_from_v4(self.sin_addr);
-		len = pcp_build_request(buf, sizeof(buf), &req);
-	} else {
-		buf[0] = NATPMP_VERSION;
-		buf[1] = NATPMP_OP_EXTERNAL_ADDRESS;
-	}
-	if (len && send(u->fd, buf, len, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
-		log_debug("upstream: send: %s", strerror(errno));
+	send_question(u, u->st.protocol == UPSTREAM_PCP);
 	arm_probe(u);
 }
 
