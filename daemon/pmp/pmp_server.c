@@ -250,6 +250,8 @@ static bool answer(const struct listener *li, struct slot *sl)
 	uint16_t chain_port;
 
 	sl->parked = false;
+	/* What another's request (UPnP's) left is not this one's. */
+	(void)mapper_take_chain_wait(s->mapper, &chain_proto, &chain_port);
 	if ((sl->len >= 1 && sl->request[0] == NATPMP_VERSION) || !s->cfg->enable_pcp) {
 		/* NAT-PMP is IPv4 only (RFC 6886). With PCP off, PCP requests
 		 * get NAT-PMP's UNSUPP_VERSION, as from a NAT-PMP-only
