@@ -146,6 +146,7 @@ static void upstream_changed(void *arg, bool lost)
 		d->told = told;
 		if (d->pmp)
 			pmp_server_announce(d->pmp);
+		mapper_told_address_changed(d->mapper);
 	}
 }
 

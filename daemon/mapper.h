@@ -285,6 +285,9 @@ void mapper_told(struct mapper *m, uint8_t proto, uint16_t port, struct mapper_t
 /* The external address clients are told: the upstream's when mappings are
  * chained, else ours. */
 bool mapper_told_address(const struct mapper *m, struct in_addr *out);
+/* That address changed (an upstream found, or its address): whoever
+ * follows the mapper's changes (UPnP's events) hears of it. */
+void mapper_told_address_changed(struct mapper *m);
 
 /* The requests "ask" rules left pending (expired ones dropped first). */
 struct approvals *mapper_approvals(struct mapper *m);

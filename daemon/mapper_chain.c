@@ -202,6 +202,12 @@ void mapper_told(struct mapper *m, uint8_t proto, uint16_t port, struct mapper_t
 	}
 }
 
+void mapper_told_address_changed(struct mapper *m)
+{
+	if (m->changed)
+		m->changed(m->changed_arg);
+}
+
 bool mapper_told_address(const struct mapper *m, struct in_addr *out)
 {
 	struct in_addr upstream_address;
