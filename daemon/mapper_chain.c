@@ -163,6 +163,10 @@ void mapper_chain_answered(struct mapper *m, const struct upstream_mapped *a)
 		l->upstream_lifetime = a->lifetime;
 		l->upstream_expires_ms = now + (uint64_t)a->lifetime * 1000;
 		m->chain_failures_logged = 0;
+	} else if (a->again) {
+		/* Not the upstream's word: asked anew once one is found. */
+		if (l->upstream == LEASE_UPSTREAM_ASKED)
+			l->upstream = LEASE_UPSTREAM_NONE;
 	} else if (l->upstream == LEASE_UPSTREAM_OK && l->upstream_expires_ms > now) {
 		/* A renewal: the twin holds until it runs out; asked again at
 		 * the next sweep. */

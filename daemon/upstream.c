@@ -34,6 +34,8 @@
  * send, so that a dead upstream holds a waiting client that long at most. */
 static const unsigned pcp_map_waits_ms[] = { 3000, 5000 };
 static const unsigned natpmp_map_waits_ms[] = { 250, 500, 1000, 2000, 4000 };
+static const char looked_for_again[] = "the upstream is looked for again";
+
 /* Requests in flight at once: more wait for the mapper's next sweep. */
 #define MAPS_IN_FLIGHT 256
 /* Once found, the upstream is asked this often for its epoch (and, over
@@ -325,7 +327,7 @@ static void tell(struct upstream *u, const struct map_ask *a, bool ok, uint16_t 
 {
 	struct upstream_mapped m = { .proto = a->proto, .port = a->port, .ok = ok,
 				     .external_port = external_port, .lifetime = lifetime,
-				     .why = why };
+				     .why = why, .again = !ok && why == looked_for_again };
 
 	/* A delete's answer matters to no one. */
 	if (a->lifetime && u->mapped)
@@ -615,7 +617,7 @@ static void drop_asks(struct upstream *u)
 	for (size_t i = 0; i < MAPS_IN_FLIGHT; i++)
 		if (u->asks[i].used) {
 			u->asks[i].used = false;
-			tell(u, &u->asks[i], false, 0, 0, "the upstream is looked for again");
+			tell(u, &u->asks[i], false, 0, 0, looked_for_again);
 		}
 	evtimer_del(u->map_timer);
 }

@@ -51,6 +51,8 @@ struct upstream_mapped {
 	uint16_t external_port;  /* ok: where the internet reaches it */
 	uint32_t lifetime;       /* ok: seconds */
 	const char *why;         /* not ok: its result's name, or "no answer" */
+	bool again;              /* not ok: not the upstream's word (it is being looked
+				    for again): to be asked anew, not given up */
 };
 typedef void (*upstream_mapped_fn)(void *arg, const struct upstream_mapped *m);
 

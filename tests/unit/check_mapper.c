@@ -1358,6 +1358,16 @@ START_TEST(test_chained_to_upstream)
 	ck_assert(told.no_answer);
 	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 9090));
 
+	/* A request dropped because the upstream is looked for again is no
+	 * refusal: the mapping stays, to be asked anew. */
+	ck_assert(mapper_map(m, &b).chain_wait);
+	mapper_chain_answered(m, &(struct upstream_mapped){ .proto = IPPROTO_TCP, .port = 9090,
+							    .why = "looked for again",
+							    .again = true });
+	mapper_told(m, IPPROTO_TCP, 9090, &told);
+	ck_assert(told.granted);
+	ck_assert_uint_eq(told.external_port, 9090);
+
 	/* No upstream found: nothing asked, nothing waits. */
 	up.found = false;
 	res = mapper_map(m, &a);
