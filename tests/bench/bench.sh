@@ -310,8 +310,71 @@ bench_one() {
 	stop_daemon
 }
 
+# Behind another NAT (issue 23; portleased only: miniupnpd does not chain):
+# the router's WAN side is a carrier's network with an outer router, a
+# portleased of its own, in front. A chained map request waits for the
+# twin at the outer router; another client's answers must not wait for a
+# dead upstream.
+bench_chained() {
+	say "== portleased behind another NAT"
+	net_setup_double_nat || { say "cannot build the double-NAT network"; exit 1; }
+	rm -f "$WORK/leases"
+	mkdir -p "$WORK/outer"
+	chown nobody "$WORK/outer"
+	cat > "$WORK/outer/pl.conf" <<CONF
+external_interface = "wan0";
+lan_interfaces = [ "lan0" ];
+lifetime = { min = 1; max = 86400; };
+control = { socket = "$WORK/outer/control.sock"; };
+lease_file = "";
+user = "nobody";
+max_leases = 131070; max_leases_per_client = 131070; client_request_rate = { per_second = 0; };
+upnp = { enable = false; };
+upstream = { mode = "off"; };
+policy = ( { action = "allow"; clients = "$CARRIER_NET.0/24"; internal_ports = "1024-65535";
+             external_ports = "1024-65535"; } );
+CONF
+	ip netns exec "$NS_OUTER" "$BUILD/portleased" -d -f "$WORK/outer/pl.conf" > "$WORK/outer/pl.log" 2>&1 &
+	outer=$!
+	write_router_config "$WORK/pl.conf" \
+		'max_leases = 131070; max_leases_per_client = 131070; client_request_rate = { per_second = 0; };
+		 upnp = { enable = false; };'
+	sed -i 's/lifetime = { min = 1; max = 3600; };/lifetime = { min = 1; max = 86400; };/' "$WORK/pl.conf"
+	ip netns exec "$NS_ROUTER" "$BUILD/portleased" -d -f "$WORK/pl.conf" > "$WORK/pl.log" 2>&1 &
+	DPID=$!
+	i=0
+	while [ $i -lt 100 ] && ! grep -q "upstream: PCP at" "$WORK/pl.log"; do sleep 0.1; i=$((i + 1)); done
+	: > "$WORK/p50"; : > "$WORK/p99"
+	r=0
+	while [ $r -lt $ROUNDS ]; do
+		base=$((10000 + r * LAT_N))
+		line=$(load "$BUDGET" natpmp "$ROUTER_LAN_IP" map tcp $base "$LAT_N" 1 3600)
+		complete "$line" "$LAT_N" && field p50_us "$line" >> "$WORK/p50" && field p99_us "$line" >> "$WORK/p99"
+		load "$BUDGET" natpmp "$ROUTER_LAN_IP" delete tcp $base "$LAT_N" 8 0 > /dev/null
+		r=$((r + 1))
+	done
+	p50=$(median < "$WORK/p50"); p99=$(median < "$WORK/p99")
+	record "natpmp map latency p50, chained to an upstream" us "${p50:-budget}"
+	record "natpmp map latency p99, chained to an upstream" us "${p99:-budget}"
+	# The outer router stops answering: lan1's new mappings wait for it (8 s
+	# at most each); lan2's questions are answered meanwhile.
+	in_outer nft add table inet deaf
+	in_outer nft add chain inet deaf input '{ type filter hook input priority 0; policy accept; }'
+	in_outer nft add rule inet deaf input udp dport 5351 drop
+	in_lan1 timeout 10 "$LOADGEN" natpmp "$ROUTER_LAN_IP" map tcp 30000 64 64 3600 > /dev/null 2>&1 &
+	flood=$!
+	line=$(in_lan2 "$LOADGEN" gap "$ROUTER_LAN_IP" 5351 2000 10)
+	wait $flood
+	record "longest wait of another client while the upstream is dead" us "$(field max_gap_us "$line")"
+	kill -TERM "$DPID" "$outer" 2>/dev/null
+	i=0
+	while [ $i -lt 50 ] && kill -0 "$DPID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	net_teardown
+}
+
 DAEMON=portleased
 bench_one
+bench_chained
 if [ -x "$MINIUPNPD" ]; then
 	DAEMON=miniupnpd
 	bench_one
