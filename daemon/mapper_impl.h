@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The mapper's insides, shared by its three files: mapper.c (requests,
+/* The mapper's insides, shared by its four files: mapper.c (requests,
  * batching, expiry), mapper_restore.c (static mappings, the lease file,
- * reloads), mapper_peer.c (PCP PEER). Nothing else includes it. */
+ * reloads), mapper_peer.c (PCP PEER), mapper_chain.c (twins upstream,
+ * behind another NAT). Nothing else includes it. */
 #ifndef PORTLEASED_MAPPER_IMPL_H
 #define PORTLEASED_MAPPER_IMPL_H
 
