@@ -62,22 +62,29 @@ struct slot {
 	bool parked;  /* its answer waits for the upstream (chain_waiting) */
 };
 
-/* A PCP MAP request an "ask" rule left pending: kept, so that the
- * operator's approval answers it at once (RFC 6887 §14.2: a server may
- * send a MAP response unsolicited, to the request's source address and
- * port). One per pending request, the device's last retry; requests
- * longer than this (many options) wait for their client's retry. */
-#define WAITING_MAX APPROVALS_PENDING_MAX
-#define WAITING_REQUEST_MAX 512
+/* A request kept to be answered later, as if it had just come. */
+#define KEPT_REQUEST_MAX 512
 
-struct waiting {
-	uint32_t id;  /* the pending request's; 0: free */
-	size_t listener;
-	uint8_t request[WAITING_REQUEST_MAX];
+struct kept_request {
+	size_t listener;  /* its index in the server's */
+	uint8_t request[KEPT_REQUEST_MAX];
 	size_t len;
 	struct sockaddr_storage src;
 	socklen_t srclen;
 	struct in6_addr client;
+};
+
+/* A PCP MAP request an "ask" rule left pending: kept, so that the
+ * operator's approval answers it at once (RFC 6887 §14.2: a server may
+ * send a MAP response unsolicited, to the request's source address and
+ * port). One per pending request, the device's last retry; requests
+ * longer than KEPT_REQUEST_MAX (many options) wait for their client's
+ * retry. */
+#define WAITING_MAX APPROVALS_PENDING_MAX
+
+struct waiting {
+	uint32_t id;  /* the pending request's; 0: free */
+	struct kept_request kept;
 };
 
 /* A request whose mapping is granted here and asked of the upstream (this
@@ -90,12 +97,8 @@ struct chain_waiting {
 	bool used;
 	uint8_t proto;
 	uint16_t port;  /* our external port */
-	size_t listener;
 	bool natpmp;
-	uint8_t request[WAITING_REQUEST_MAX];
-	size_t len;
-	struct sockaddr_storage src;
-	socklen_t srclen;
+	struct kept_request kept;
 };
 
 struct pmp_server {
@@ -122,12 +125,23 @@ static bool from_lan(const struct listener *li, const struct in6_addr *source,
 	return ifindex == li->local.ifindex && ifaddr_on_link(&li->local, source);
 }
 
+static void keep_request(struct kept_request *k, const struct pmp_server *s,
+			 const struct listener *li, const struct slot *sl)
+{
+	k->listener = (size_t)(li - s->listeners);
+	k->len = sl->len;
+	k->src = sl->src;
+	k->srclen = sl->srclen;
+	k->client = sl->client;
+	memcpy(k->request, sl->request, sl->len);
+}
+
 static void remember_waiting(struct pmp_server *s, const struct listener *li,
 			     const struct slot *sl, uint32_t id)
 {
 	struct waiting *w = NULL;
 
-	if (sl->natpmp || sl->len > WAITING_REQUEST_MAX || sl->len < PCP_HEADER_LEN ||
+	if (sl->natpmp || sl->len > KEPT_REQUEST_MAX || sl->len < PCP_HEADER_LEN ||
 	    sl->request[1] != PCP_OP_MAP)
 		return;
 	for (size_t i = 0; i < WAITING_MAX && !w; i++)
@@ -140,9 +154,8 @@ static void remember_waiting(struct pmp_server *s, const struct listener *li,
 		w = &s->waiting[s->next_waiting];
 		s->next_waiting = (s->next_waiting + 1) % WAITING_MAX;
 	}
-	*w = (struct waiting){ .id = id, .listener = (size_t)(li - s->listeners), .len = sl->len,
-			       .src = sl->src, .srclen = sl->srclen, .client = sl->client };
-	memcpy(w->request, sl->request, sl->len);
+	w->id = id;
+	keep_request(&w->kept, s, li, sl);
 }
 
 static void park_for_upstream(struct pmp_server *s, const struct listener *li,
@@ -152,13 +165,13 @@ static void park_for_upstream(struct pmp_server *s, const struct listener *li,
 
 	sl->parked = true;
 	sl->answer_len = 0;
-	if (sl->len > WAITING_REQUEST_MAX)
+	if (sl->len > KEPT_REQUEST_MAX)
 		return;  /* the client's retransmission is answered */
 	for (size_t i = 0; i < CHAIN_WAITING_MAX && !w; i++) {
 		struct chain_waiting *c = &s->chain_waiting[i];
 
-		if (c->used && c->proto == proto && c->port == port && c->srclen == sl->srclen &&
-		    memcmp(&c->src, &sl->src, sl->srclen) == 0)
+		if (c->used && c->proto == proto && c->port == port &&
+		    c->kept.srclen == sl->srclen && memcmp(&c->kept.src, &sl->src, sl->srclen) == 0)
 			w = c;
 	}
 	for (size_t i = 0; i < CHAIN_WAITING_MAX && !w; i++)
@@ -169,9 +182,8 @@ static void park_for_upstream(struct pmp_server *s, const struct listener *li,
 		s->next_chain_waiting = (s->next_chain_waiting + 1) % CHAIN_WAITING_MAX;
 	}
 	*w = (struct chain_waiting){ .used = true, .proto = proto, .port = port,
-				     .listener = (size_t)(li - s->listeners), .natpmp = sl->natpmp,
-				     .len = sl->len, .src = sl->src, .srclen = sl->srclen };
-	memcpy(w->request, sl->request, sl->len);
+				     .natpmp = sl->natpmp };
+	keep_request(&w->kept, s, li, sl);
 }
 
 /* The answer a request waiting for the upstream gets now. */
@@ -185,7 +197,7 @@ static size_t chained_answer(struct pmp_server *s, const struct chain_waiting *w
 	if (w->natpmp) {
 		struct natpmp_request rq;
 
-		if (natpmp_parse_request(w->request, w->len, &rq) != NATPMP_PARSE_OK)
+		if (natpmp_parse_request(w->kept.request, w->kept.len, &rq) != NATPMP_PARSE_OK)
 			return 0;
 		return t.granted ? natpmp_build_map(out, cap, rq.opcode, NATPMP_SUCCESS, epoch,
 						    rq.internal_port, t.external_port, t.lifetime) :
@@ -195,7 +207,7 @@ static size_t chained_answer(struct pmp_server *s, const struct chain_waiting *w
 		struct pcp_request rq;
 		struct pcp_answer ans = { .epoch = epoch };
 
-		if (pcp_parse_request(w->request, w->len, &rq) != PCP_SUCCESS)
+		if (pcp_parse_request(w->kept.request, w->kept.len, &rq) != PCP_SUCCESS)
 			return 0;
 		if (t.granted) {
 			ans.result = PCP_SUCCESS;
@@ -209,7 +221,7 @@ static size_t chained_answer(struct pmp_server *s, const struct chain_waiting *w
 			ans.assigned_external_port = rq.suggested_external_port;
 			ans.assigned_external_addr = rq.suggested_external_addr;
 		}
-		return pcp_build_response(out, cap, w->request, w->len, &rq, &ans);
+		return pcp_build_response(out, cap, w->kept.request, w->kept.len, &rq, &ans);
 	}
 }
 
@@ -227,14 +239,14 @@ static void on_chained(void *arg, uint8_t proto, uint16_t port)
 		if (!w->used || w->proto != proto || w->port != port)
 			continue;
 		w->used = false;
-		if (w->listener >= s->count || !(len = chained_answer(s, w, out, sizeof(out))))
+		if (w->kept.listener >= s->count || !(len = chained_answer(s, w, out, sizeof(out))))
 			continue;
-		li = &s->listeners[w->listener];
+		li = &s->listeners[w->kept.listener];
 		/* Octets 2-3: NAT-PMP's result, or PCP's reserved octet and its. */
 		metrics_count_request(mapper_metrics(s->mapper), w->natpmp ? METRICS_NATPMP : METRICS_PCP,
 				      true, out[2] == 0 && out[3] == 0);
-		if (sendto(li->fd, out, len, MSG_DONTWAIT, (const struct sockaddr *)&w->src,
-			   w->srclen) < 0)
+		if (sendto(li->fd, out, len, MSG_DONTWAIT, (const struct sockaddr *)&w->kept.src,
+			   w->kept.srclen) < 0)
 			log_warn("udp 5351: the answer after the upstream's");
 	}
 }
@@ -293,14 +305,14 @@ static void on_decided(void *arg, uint32_t id, bool approved)
 	if (!w)
 		return;
 	w->id = 0;
-	if (!approved || w->listener >= s->count || !s->cfg->enable_pcp)
+	if (!approved || w->kept.listener >= s->count || !s->cfg->enable_pcp)
 		return;
-	li = &s->listeners[w->listener];
-	memcpy(sl->request, w->request, w->len);
-	sl->len = w->len;
-	sl->src = w->src;
-	sl->srclen = w->srclen;
-	sl->client = w->client;
+	li = &s->listeners[w->kept.listener];
+	memcpy(sl->request, w->kept.request, w->kept.len);
+	sl->len = w->kept.len;
+	sl->src = w->kept.src;
+	sl->srclen = w->kept.srclen;
+	sl->client = w->kept.client;
 	mapper_batch_begin(s->mapper);
 	mapper_batch_request(s->mapper, 0);
 	answer(li, sl);

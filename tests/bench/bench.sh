@@ -321,19 +321,10 @@ bench_chained() {
 	rm -f "$WORK/leases"
 	mkdir -p "$WORK/outer"
 	chown nobody "$WORK/outer"
-	cat > "$WORK/outer/pl.conf" <<CONF
-external_interface = "wan0";
-lan_interfaces = [ "lan0" ];
-lifetime = { min = 1; max = 86400; };
-control = { socket = "$WORK/outer/control.sock"; };
-lease_file = "";
-user = "nobody";
-max_leases = 131070; max_leases_per_client = 131070; client_request_rate = { per_second = 0; };
-upnp = { enable = false; };
-upstream = { mode = "off"; };
-policy = ( { action = "allow"; clients = "$CARRIER_NET.0/24"; internal_ports = "1024-65535";
-             external_ports = "1024-65535"; } );
-CONF
+	write_outer_config "$WORK/outer/pl.conf" "$WORK/outer" \
+		'max_leases = 131070; max_leases_per_client = 131070; client_request_rate = { per_second = 0; };
+		 upnp = { enable = false; };'
+	sed -i 's/lifetime = { min = 1; max = 3600; };/lifetime = { min = 1; max = 86400; };/' "$WORK/outer/pl.conf"
 	ip netns exec "$NS_OUTER" "$BUILD/portleased" -d -f "$WORK/outer/pl.conf" > "$WORK/outer/pl.log" 2>&1 &
 	outer=$!
 	write_router_config "$WORK/pl.conf" \

@@ -153,6 +153,25 @@ $*
 CONF
 }
 
+# write_outer_config FILE DIR [extra libconfig lines]: the outer router's
+# portleased (net_setup_double_nat), serving the carrier's network, its
+# control socket in DIR; OUTER_DENY: policy rules before its allow rule.
+write_outer_config() {
+	file=$1; dir=$2; shift 2
+	cat > "$file" <<CONF
+external_interface = "wan0";
+lan_interfaces = [ "lan0" ];
+lifetime = { min = 1; max = 3600; };
+control = { socket = "$dir/control.sock"; };
+lease_file = "";
+user = "nobody";
+upstream = { mode = "off"; };
+policy = ( ${OUTER_DENY:-} { action = "allow"; clients = "$CARRIER_NET.0/24";
+             internal_ports = "1024-65535"; external_ports = "1024-65535"; } );
+$*
+CONF
+}
+
 # The chains miniupnpd's nftables backend expects in the router (its
 # nft_init.sh), for the reference test and the benchmark.
 make_miniupnpd_chains() {

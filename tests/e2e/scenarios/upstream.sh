@@ -37,18 +37,7 @@ mkdir -p "$OUTER_WORK"
 # start_outer [CONFIG LINES]: the outer router's portleased, serving the
 # carrier's network (OUTER_DENY: rules before its allow rule).
 start_outer() {
-	cat > "$OUTER_CONF" <<CONF
-external_interface = "wan0";
-lan_interfaces = [ "lan0" ];
-lifetime = { min = 1; max = 3600; };
-control = { socket = "$OUTER_WORK/control.sock"; };
-lease_file = "";
-user = "nobody";
-upstream = { mode = "off"; };
-policy = ( ${OUTER_DENY:-} { action = "allow"; clients = "$CARRIER_NET.0/24";
-             internal_ports = "1024-65535"; external_ports = "1024-65535"; } );
-$*
-CONF
+	write_outer_config "$OUTER_CONF" "$OUTER_WORK" "$@"
 	inner_pid=${PORTLEASED_PID:-}
 	start_portleased_in "$NS_OUTER" "$DAEMON" "$OUTER_CONF" "$OUTER_LOG" || return 1
 	OUTER_PID=$PORTLEASED_PID
