@@ -758,7 +758,8 @@ static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 	static const char *const modes[] = { [CONFIG_UPSTREAM_OFF] = "off",
 					     [CONFIG_UPSTREAM_AUTO] = "auto",
 					     [CONFIG_UPSTREAM_PCP] = "pcp",
-					     [CONFIG_UPSTREAM_NATPMP] = "natpmp" };
+					     [CONFIG_UPSTREAM_NATPMP] = "natpmp",
+					     [CONFIG_UPSTREAM_UPNP] = "upnp" };
 	const config_setting_t *s, *m;
 	const char *text;
 	int rc;
@@ -774,8 +775,8 @@ static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 				known_mode = true;
 			}
 		if (!known_mode)
-			return fail_at(ctx, m, "upstream 'mode' must be \"off\", \"auto\", \"pcp\" "
-				       "or \"natpmp\"");
+			return fail_at(ctx, m, "upstream 'mode' must be \"off\", \"auto\", \"pcp\", "
+				       "\"natpmp\" or \"upnp\"");
 	}
 	if ((m = config_setting_get_member(s, "server"))) {
 		text = config_setting_get_string(m);

@@ -76,6 +76,7 @@ enum config_upstream {
 	CONFIG_UPSTREAM_AUTO,
 	CONFIG_UPSTREAM_PCP,
 	CONFIG_UPSTREAM_NATPMP,
+	CONFIG_UPSTREAM_UPNP,
 };
 
 struct config {

@@ -728,8 +728,10 @@ static void add_upstream_text(struct evbuffer *out, const struct upstream_status
 	}
 	if (u->state == UPSTREAM_FOUND) {
 		a = addr_from_v4(u->external);
-		evbuffer_add_printf(out, ", external address %s, epoch %u s",
-				    u->has_external ? addr_format(&a, ext) : "not told", u->epoch);
+		evbuffer_add_printf(out, ", external address %s",
+				    u->has_external ? addr_format(&a, ext) : "not told");
+		if (u->has_epoch)
+			evbuffer_add_printf(out, ", epoch %u s", u->epoch);
 	} else if (u->state == UPSTREAM_NONE && u->why) {
 		evbuffer_add_printf(out, ": %s", u->why);
 	}
@@ -761,7 +763,7 @@ static void json_upstream(struct evbuffer *out, const struct upstream_status *u)
 		evbuffer_add_printf(out, "\"%s\"", addr_format(&a, text));
 	else
 		evbuffer_add_printf(out, "null");
-	if (u->state == UPSTREAM_FOUND)
+	if (u->state == UPSTREAM_FOUND && u->has_epoch)
 		evbuffer_add_printf(out, ",\"epoch\":%u", u->epoch);
 	else
 		evbuffer_add_printf(out, ",\"epoch\":null");

@@ -118,11 +118,12 @@ static bool chain_ready(void *arg, struct in_addr *external, bool *has_external)
 	return st.state == UPSTREAM_FOUND;
 }
 
-static bool chain_map(void *arg, uint8_t proto, uint16_t port, uint32_t lifetime)
+static bool chain_map(void *arg, uint8_t proto, uint16_t port, uint16_t upstream_port,
+		      uint32_t lifetime)
 {
 	struct daemon *d = arg;
 
-	return d->upstream && upstream_map(d->upstream, proto, port, lifetime);
+	return d->upstream && upstream_map(d->upstream, proto, port, upstream_port, lifetime);
 }
 
 static void chain_answered(void *arg, const struct upstream_mapped *answer)

@@ -251,9 +251,11 @@ bool mapper_approved(const struct mapper *m, const struct in6_addr *client,
 struct mapper_chain {
 	/* Whether an upstream is found; its external address for us, if told. */
 	bool (*ready)(void *arg, struct in_addr *external, bool *has_external);
-	/* Asks it to map our external port for lifetime seconds (0: delete);
-	 * false when it cannot now (the mapper tries again later). */
-	bool (*map)(void *arg, uint8_t proto, uint16_t port, uint32_t lifetime);
+	/* Asks it to map our external port for lifetime seconds (0: delete),
+	 * at upstream_port there if the twin has one (0: not yet); false when
+	 * it cannot now (the mapper tries again later). */
+	bool (*map)(void *arg, uint8_t proto, uint16_t port, uint16_t upstream_port,
+		    uint32_t lifetime);
 	void *arg;
 };
 void mapper_set_chain(struct mapper *m, const struct mapper_chain *chain);

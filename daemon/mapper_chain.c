@@ -45,7 +45,8 @@ static uint32_t ask_lifetime(const struct mapper *m, const struct lease *l)
 
 static bool ask(struct mapper *m, struct lease *l)
 {
-	if (!m->chain.map(m->chain.arg, l->proto, l->external_port, ask_lifetime(m, l)))
+	if (!m->chain.map(m->chain.arg, l->proto, l->external_port,
+			  l->upstream == LEASE_UPSTREAM_OK ? l->upstream_port : 0, ask_lifetime(m, l)))
 		return false;
 	if (l->upstream != LEASE_UPSTREAM_OK)
 		l->upstream = LEASE_UPSTREAM_ASKED;
@@ -150,7 +151,7 @@ void mapper_chain_answered(struct mapper *m, const struct upstream_mapped *a)
 	if (!l || !chainable(l)) {
 		/* The mapping ended while its twin was asked for: the twin goes. */
 		if (a->ok && m->has_chain)
-			(void)m->chain.map(m->chain.arg, a->proto, a->port, 0);
+			(void)m->chain.map(m->chain.arg, a->proto, a->port, a->external_port, 0);
 		return;
 	}
 	if (a->ok) {
@@ -228,7 +229,7 @@ void mapper_chain_forget(struct mapper *m, const struct lease *l)
 {
 	if (m->has_chain && chainable(l) &&
 	    (l->upstream == LEASE_UPSTREAM_ASKED || l->upstream == LEASE_UPSTREAM_OK))
-		(void)m->chain.map(m->chain.arg, l->proto, l->external_port, 0);
+		(void)m->chain.map(m->chain.arg, l->proto, l->external_port, l->upstream_port, 0);
 }
 
 /* false when no upstream is found: nothing to look at until one is. */

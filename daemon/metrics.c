@@ -57,8 +57,9 @@ static void format_upstream(struct evbuffer *out, const struct upstream_status *
 			    u->state == UPSTREAM_FOUND ? upstream_protocol_name(u->protocol) : "",
 			    server, ext);
 	family(out, "portleased_upstream_epoch_seconds", "gauge",
-	       "The upstream's NAT-PMP/PCP epoch, as it last said (absent: none found).");
-	if (u->state == UPSTREAM_FOUND)
+	       "The upstream's NAT-PMP/PCP epoch, as it last said (absent: none found, or a "
+	       "UPnP IGD, which has none).");
+	if (u->state == UPSTREAM_FOUND && u->has_epoch)
 		evbuffer_add_printf(out, "portleased_upstream_epoch_seconds %u\n", u->epoch);
 }
 

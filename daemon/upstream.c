@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include "daemon/pmp/natpmp.h"
 #include "daemon/pmp/pcp.h"
 #include "daemon/state_secret.h"
+#include "daemon/upstream_upnp.h"
 
 #define ROUTE_TABLE "/proc/net/route"
 #define ROUTE_TABLE_MAX (64 * 1024)
@@ -52,6 +54,7 @@ enum step {
 	STEP_NONE,
 	STEP_PCP_ANNOUNCE,     /* is PCP there? */
 	STEP_NATPMP_ADDRESS,   /* is NAT-PMP there, and what is our address? */
+	STEP_UPNP,             /* is a UPnP IGD there (upstream_upnp.c asks)? */
 };
 
 /* A mapping asked of the upstream, until it answers or is given up. */
@@ -59,6 +62,7 @@ struct map_ask {
 	bool used;
 	uint8_t proto;
 	uint16_t port;       /* ours: its internal port */
+	uint16_t upstream_port;  /* the twin's port there, if one is held */
 	uint32_t lifetime;   /* 0: delete */
 	uint8_t nonce[PCP_NONCE_LEN];
 	unsigned sent;       /* times sent */
@@ -90,6 +94,7 @@ struct upstream {
 	uint32_t epoch_seen;
 	uint64_t epoch_seen_ms;
 	struct event *probe_timer;
+	struct upstream_upnp *upnp;  /* asks an IGD, when that is what answers */
 };
 
 static uint64_t now_ms(void)
@@ -170,12 +175,14 @@ static void found(struct upstream *u, enum upstream_protocol p)
 	u->step = STEP_NONE;
 	u->st.state = UPSTREAM_FOUND;
 	u->st.protocol = p;
+	u->st.has_epoch = p != UPSTREAM_UPNP;
 	u->st.why = NULL;
 	u->warned_unreachable = false;
 	inet_ntop(AF_INET, &u->st.server, server, sizeof(server));
 	if (u->st.has_external)
 		inet_ntop(AF_INET, &u->st.external, ext, sizeof(ext));
-	log_info("upstream: %s at %s (%s), external address %s", p == UPSTREAM_PCP ? "PCP" : "NAT-PMP",
+	log_info("upstream: %s at %s (%s), external address %s",
+		 p == UPSTREAM_PCP ? "PCP" : p == UPSTREAM_NATPMP ? "NAT-PMP" : "UPnP IGD",
 		 server, u->st.server_is_gateway ? "the default gateway" : "upstream.server", ext);
 	u->epoch_seen = u->st.epoch;
 	u->epoch_seen_ms = now_ms();
@@ -239,6 +246,15 @@ static void begin_step(struct upstream *u, enum step step)
 	send_request(u);
 }
 
+static void begin_upnp(struct upstream *u)
+{
+	evtimer_del(u->timer);
+	u->step = STEP_UPNP;
+	if (!upstream_upnp_search(u->upnp, u->st.server,
+				  if_nametoindex(u->cfg->external_interface)))
+		give_up(u, "cannot open a socket for SSDP");
+}
+
 /* This step got no answer (or a refusal): the next, or nothing. */
 static void step_failed(struct upstream *u)
 {
@@ -247,10 +263,32 @@ static void step_failed(struct upstream *u)
 		found(u, UPSTREAM_PCP);
 	else if (u->step == STEP_PCP_ANNOUNCE && u->cfg->upstream == CONFIG_UPSTREAM_AUTO)
 		begin_step(u, STEP_NATPMP_ADDRESS);
+	else if (u->step == STEP_NATPMP_ADDRESS && u->cfg->upstream == CONFIG_UPSTREAM_AUTO)
+		begin_upnp(u);
 	else
 		give_up(u, u->cfg->upstream == CONFIG_UPSTREAM_PCP ? "no PCP server answers" :
-			   u->cfg->upstream == CONFIG_UPSTREAM_NATPMP ? "no NAT-PMP server answers" :
-									 "no PCP or NAT-PMP server answers");
+			   "no NAT-PMP server answers");
+}
+
+/* The IGD search's end (upstream_upnp.c). */
+static void upnp_found(void *arg, bool ok, const struct in_addr *external, const char *why)
+{
+	struct upstream *u = arg;
+
+	if (u->step != STEP_UPNP)
+		return;
+	if (!ok) {
+		/* Asked after PCP and NAT-PMP went unanswered: all three. */
+		give_up(u, u->cfg->upstream == CONFIG_UPSTREAM_UPNP ? why :
+			   strcmp(why, "no UPnP IGD answers") == 0 ?
+				     "no PCP, NAT-PMP or UPnP IGD server answers" : why);
+		return;
+	}
+	u->st.has_external = external != NULL;
+	if (external)
+		u->st.external = *external;
+	u->st.epoch = 0;
+	found(u, UPSTREAM_UPNP);
 }
 
 /* A NAT-PMP answer to the external address request. */
@@ -304,7 +342,9 @@ static void send_map(struct upstream *u, struct map_ask *a)
 	if (u->st.protocol == UPSTREAM_PCP) {
 		struct pcp_request req = { .opcode = PCP_OP_MAP, .lifetime = a->lifetime,
 					   .client_addr = own_source(u), .protocol = a->proto,
-					   .internal_port = a->port, .suggested_external_port = a->port };
+					   .internal_port = a->port,
+					   .suggested_external_port = a->upstream_port ? a->upstream_port :
+											  a->port };
 
 		memcpy(req.nonce, a->nonce, sizeof(req.nonce));
 		if (u->st.has_external)
@@ -314,7 +354,8 @@ static void send_map(struct upstream *u, struct map_ask *a)
 		len = natpmp_build_map_request(buf, sizeof(buf),
 					       a->proto == IPPROTO_TCP ? NATPMP_OP_MAP_TCP :
 									 NATPMP_OP_MAP_UDP,
-					       a->port, a->port, a->lifetime);
+					       a->port, a->upstream_port ? a->upstream_port : a->port,
+					       a->lifetime);
 	}
 	if (len && send(u->fd, buf, len, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
 		log_debug("upstream: send: %s", strerror(errno));
@@ -390,7 +431,8 @@ static void probe_answered(struct upstream *u, uint32_t epoch, const struct in_a
 			u->changed(u->changed_arg, true);
 		return;
 	}
-	heard_epoch(u, epoch);
+	if (u->st.has_epoch)
+		heard_epoch(u, epoch);
 }
 
 /* An answer to one of our mapping requests, or to a probe. */
@@ -466,16 +508,22 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (u->st.state != UPSTREAM_FOUND || u->fd < 0)
+	if (u->st.state != UPSTREAM_FOUND)
 		return;
-	send_question(u, u->st.protocol == UPSTREAM_PCP);
+	if (u->st.protocol == UPSTREAM_UPNP)
+		upstream_upnp_probe(u->upnp);
+	else if (u->fd >= 0)
+		send_question(u, u->st.protocol == UPSTREAM_PCP);
 	arm_probe(u);
 }
 
-bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lifetime)
+bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint16_t upstream_port,
+		  uint32_t lifetime)
 {
 	struct map_ask *a = ask_of(u, proto, port);
 
+	if (u->st.state == UPSTREAM_FOUND && u->st.protocol == UPSTREAM_UPNP)
+		return upstream_upnp_map(u->upnp, proto, port, upstream_port, lifetime);
 	if (u->st.state != UPSTREAM_FOUND || u->fd < 0)
 		return false;
 	for (size_t i = 0; i < MAPS_IN_FLIGHT && !a; i++)
@@ -483,7 +531,8 @@ bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lif
 			a = &u->asks[i];
 	if (!a)
 		return false;
-	*a = (struct map_ask){ .used = true, .proto = proto, .port = port, .lifetime = lifetime };
+	*a = (struct map_ask){ .used = true, .proto = proto, .port = port,
+			       .upstream_port = upstream_port, .lifetime = lifetime };
 	nonce_of(u, proto, port, a->nonce);
 	send_map(u, a);
 	arm_maps(u);
@@ -515,7 +564,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	/* A connected socket: only the server's datagrams arrive. */
 	while (u->fd == fd && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
 		if (n < 0) {
-			if (errno == ECONNREFUSED && u->step != STEP_NONE) {  /* no one listens */
+			if (errno == ECONNREFUSED &&  /* no one listens */
+			    (u->step == STEP_PCP_ANNOUNCE || u->step == STEP_NATPMP_ADDRESS)) {
 				evtimer_del(u->timer);
 				step_failed(u);
 			}
@@ -527,6 +577,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			map_answered(u, buf, (size_t)n);
 			continue;
 		}
+		if (u->step == STEP_UPNP)
+			continue;
 		if (u->step == STEP_PCP_ANNOUNCE &&
 		    pcp_parse_response(buf, (size_t)n, &pr) == 0 && pr.opcode == PCP_OP_ANNOUNCE) {
 			if (pr.result != PCP_SUCCESS) {
@@ -562,7 +614,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (u->step == STEP_NONE) {  /* the wait before asking again */
+	if (u->step == STEP_NONE || u->step == STEP_UPNP) {  /* the wait before asking again */
 		upstream_search(u, u->has_own ? &u->own : NULL);
 		return;
 	}
@@ -620,6 +672,7 @@ static void drop_asks(struct upstream *u)
 			tell(u, &u->asks[i], false, 0, 0, looked_for_again);
 		}
 	evtimer_del(u->map_timer);
+	upstream_upnp_stop(u->upnp, looked_for_again);
 }
 
 void upstream_search(struct upstream *u, const struct in_addr *external)
@@ -649,13 +702,40 @@ void upstream_search(struct upstream *u, const struct in_addr *external)
 		return;
 	}
 	u->st.state = UPSTREAM_SEARCHING;
-	begin_step(u, u->cfg->upstream == CONFIG_UPSTREAM_NATPMP ? STEP_NATPMP_ADDRESS :
-								   STEP_PCP_ANNOUNCE);
+	if (u->cfg->upstream == CONFIG_UPSTREAM_UPNP)
+		begin_upnp(u);
+	else
+		begin_step(u, u->cfg->upstream == CONFIG_UPSTREAM_NATPMP ? STEP_NATPMP_ADDRESS :
+									   STEP_PCP_ANNOUNCE);
+}
+
+/* A twin's answer from the IGD. */
+static void upnp_mapped(void *arg, uint8_t proto, uint16_t port, bool ok, uint16_t external_port,
+			uint32_t lifetime, const char *why)
+{
+	struct upstream *u = arg;
+	struct map_ask a = { .proto = proto, .port = port, .lifetime = lifetime ? lifetime : 1 };
+
+	tell(u, &a, ok, external_port, lifetime, why);
+}
+
+/* A probe's answer from the IGD: our address there (UPnP has no epoch). */
+static void upnp_probed(void *arg, const struct in_addr *external)
+{
+	struct upstream *u = arg;
+
+	if (external && u->st.state == UPSTREAM_FOUND && u->st.protocol == UPSTREAM_UPNP)
+		probe_answered(u, 0, external);
+	else if (!external)
+		log_debug("upstream: the UPnP IGD did not answer a probe");
 }
 
 struct upstream *upstream_new(struct event_base *base, const struct config *cfg)
 {
 	struct upstream *u = calloc(1, sizeof(*u));
+	const struct upstream_upnp_handlers upnp_handlers = {
+		.found = upnp_found, .mapped = upnp_mapped, .probed = upnp_probed, .arg = u
+	};
 
 	if (!u)
 		return NULL;
@@ -664,11 +744,14 @@ struct upstream *upstream_new(struct event_base *base, const struct config *cfg)
 	u->fd = -1;
 	if (!(u->timer = evtimer_new(base, on_timer, u)) ||
 	    !(u->map_timer = evtimer_new(base, on_map_timer, u)) ||
-	    !(u->probe_timer = evtimer_new(base, on_probe, u))) {
+	    !(u->probe_timer = evtimer_new(base, on_probe, u)) ||
+	    !(u->upnp = upstream_upnp_new(base, &upnp_handlers))) {
 		if (u->timer)
 			event_free(u->timer);
 		if (u->map_timer)
 			event_free(u->map_timer);
+		if (u->probe_timer)
+			event_free(u->probe_timer);
 		free(u);
 		return NULL;
 	}
@@ -683,6 +766,7 @@ void upstream_free(struct upstream *u)
 	if (!u)
 		return;
 	close_socket(u);
+	upstream_upnp_free(u->upnp);
 	event_free(u->timer);
 	event_free(u->map_timer);
 	event_free(u->probe_timer);

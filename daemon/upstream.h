@@ -2,8 +2,8 @@
 /*
  * The mapping service beyond our external interface, when the router is
  * itself behind a NAT (an ISP box, carrier-grade NAT): which one answers
- * at the default gateway (or the configured server), over PCP or NAT-PMP,
- * and the external address it maps us to. Asked on the WAN side, without
+ * at the default gateway (or the configured server), over PCP, NAT-PMP
+ * or UPnP IGD, and the external address it maps us to. Asked on the WAN side, without
  * blocking: a dead upstream costs timers, never a wait.
  */
 #ifndef PORTLEASED_UPSTREAM_H
@@ -28,6 +28,7 @@ enum upstream_state {
 enum upstream_protocol {
 	UPSTREAM_PCP,
 	UPSTREAM_NATPMP,
+	UPSTREAM_UPNP,       /* an IGD, over SSDP and SOAP */
 };
 
 struct upstream_status {
@@ -38,7 +39,8 @@ struct upstream_status {
 	bool server_is_gateway;           /* the default gateway, not upstream.server */
 	bool has_external;                /* FOUND: the address it maps us to */
 	struct in_addr external;
-	uint32_t epoch;                   /* FOUND: its epoch, seconds, when last heard */
+	bool has_epoch;                   /* FOUND over PCP or NAT-PMP (UPnP has none) */
+	uint32_t epoch;                   /* its epoch, seconds, when last heard */
 	const char *why;                  /* NONE: why, for people */
 };
 
@@ -63,12 +65,14 @@ void upstream_free(struct upstream *u);
  * (NULL: none), which says whether the internet can reach us without. */
 void upstream_search(struct upstream *u, const struct in_addr *external);
 void upstream_status(const struct upstream *u, struct upstream_status *st);
-/* Asks the upstream found for a mapping of our external port (preferring
- * the same port there) for lifetime seconds, or (0) to delete it; the
- * answer, or its absence after about 8 s, goes to the handler (not for a
- * delete). A request about a port in flight replaces it. false when no
- * upstream is found, or too many requests are in flight. */
-bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint32_t lifetime);
+/* Asks the upstream found for a mapping of our external port for lifetime
+ * seconds, or (0) to delete it: at upstream_port there if we hold one (0:
+ * none yet), else the same port preferred; the answer, or its absence
+ * after about 8 s, goes to the handler (not for a delete). A request about
+ * a port in flight replaces it. false when no upstream is found, or too
+ * many requests are in flight. */
+bool upstream_map(struct upstream *u, uint8_t proto, uint16_t port, uint16_t upstream_port,
+		  uint32_t lifetime);
 void upstream_set_mapped_handler(struct upstream *u, upstream_mapped_fn mapped, void *arg);
 /* changed(arg, false) runs when an upstream is found; changed(arg, true)
  * when it lost its mappings (its epoch went back) or maps us to another
@@ -80,7 +84,7 @@ void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg,
  * nothing of the I/O). */
 static inline const char *upstream_protocol_name(enum upstream_protocol p)
 {
-	return p == UPSTREAM_PCP ? "pcp" : "natpmp";
+	return p == UPSTREAM_PCP ? "pcp" : p == UPSTREAM_NATPMP ? "natpmp" : "upnp";
 }
 
 static inline const char *upstream_state_name(enum upstream_state s)

@@ -163,6 +163,7 @@ external_interface = "wan0";
 lan_interfaces = [ "lan0" ];
 lifetime = { min = 1; max = 3600; };
 control = { socket = "$dir/control.sock"; };
+static_file = "$dir/static";
 lease_file = "";
 user = "nobody";
 upstream = { mode = "off"; };

@@ -236,7 +236,7 @@ static const struct {
 	{ MINIMAL "policy = ( { action = \"allow\"; idle_timeout = \"400d\"; } );\n", "'idle_timeout' must be a duration" },
 	{ MINIMAL "policy = ( { action = \"deny\"; idle_timeout = \"1d\"; } );\n", "test.conf:3: 'idle_timeout' is for allow and ask rules" },
 	{ MINIMAL "policy = ( { action = \"deny\"; inbound_limit = { total = 5; }; } );\n", "test.conf:3: 'inbound_limit' is for allow and ask rules" },
-	{ MINIMAL "policy = ();\nupstream = { mode = \"upnp\"; };\n", "test.conf:4: upstream 'mode' must be \"off\", \"auto\", \"pcp\" or \"natpmp\"" },
+	{ MINIMAL "policy = ();\nupstream = { mode = \"igd\"; };\n", "test.conf:4: upstream 'mode' must be \"off\", \"auto\", \"pcp\", \"natpmp\" or \"upnp\"" },
 	{ MINIMAL "policy = ();\nupstream = { server = \"gateway\"; };\n", "test.conf:4: upstream 'server' must be an IPv4 address" },
 	{ MINIMAL "policy = ();\nupstream = { mode = \"auto\"; port = 5351; };\n", "unknown setting 'port' in 'upstream'" },
 	{ MINIMAL "policy = ();\nupstream = \"auto\";\n", "'upstream' must be a group" },

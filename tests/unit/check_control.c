@@ -444,7 +444,8 @@ START_TEST(test_status_formats)
 	/* Behind another NAT: who maps our ports there, and to what. */
 	st.upstream = (struct upstream_status){ .state = UPSTREAM_FOUND, .protocol = UPSTREAM_PCP,
 						.has_server = true, .server_is_gateway = true,
-						.has_external = true, .epoch = 75 };
+						.has_external = true, .has_epoch = true,
+						.epoch = 75 };
 	inet_pton(AF_INET, "100.64.0.1", &st.upstream.server);
 	inet_pton(AF_INET, "203.0.113.1", &st.upstream.external);
 	control_format_status(b, &st, false);
@@ -458,6 +459,20 @@ START_TEST(test_status_formats)
 					   "\"server\":\"100.64.0.1\",\"server_is_gateway\":true,"
 					   "\"external_address\":\"203.0.113.1\",\"epoch\":75,"
 					   "\"why\":null}}\n"));
+	free(text);
+	/* A UPnP IGD tells no epoch. */
+	st.upstream.protocol = UPSTREAM_UPNP;
+	st.upstream.has_epoch = false;
+	control_format_status(b, &st, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\nupstream: upnp at 100.64.0.1 (the default gateway), "
+					   "external address 203.0.113.1\n"));
+	free(text);
+	control_format_status(b, &st, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "\"protocol\":\"upnp\",\"server\":\"100.64.0.1\","
+					   "\"server_is_gateway\":true,\"external_address\":"
+					   "\"203.0.113.1\",\"epoch\":null,"));
 	free(text);
 	st.upstream = (struct upstream_status){ .state = UPSTREAM_NONE, .has_server = true,
 						.why = "no PCP or NAT-PMP server answers" };

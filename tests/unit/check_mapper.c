@@ -1232,7 +1232,7 @@ struct fake_upstream {
 	struct in_addr external;
 	unsigned asks, deletes;
 	uint8_t proto;
-	uint16_t port;
+	uint16_t port, upstream_port;
 	uint32_t lifetime;
 	unsigned chained_told;
 };
@@ -1246,10 +1246,12 @@ static bool fake_ready(void *arg, struct in_addr *external, bool *has_external)
 	return u->found;
 }
 
-static bool fake_map(void *arg, uint8_t proto, uint16_t port, uint32_t lifetime)
+static bool fake_map(void *arg, uint8_t proto, uint16_t port, uint16_t upstream_port,
+		     uint32_t lifetime)
 {
 	struct fake_upstream *u = arg;
 
+	u->upstream_port = upstream_port;
 	if (lifetime)
 		u->asks++;
 	else
@@ -1293,6 +1295,7 @@ START_TEST(test_chained_to_upstream)
 	ck_assert(res.chain_wait);
 	ck_assert_uint_eq(up.asks, 1);
 	ck_assert_uint_eq(up.port, 8080);
+	ck_assert_uint_eq(up.upstream_port, 0);  /* no twin yet: the same port preferred */
 	ck_assert_uint_eq(up.lifetime, 600);
 	ck_assert(mapper_take_chain_wait(m, &proto, &port));
 	ck_assert_uint_eq(port, 8080);
@@ -1322,6 +1325,7 @@ START_TEST(test_chained_to_upstream)
 				      .internal_port = 8080 }), MAP_OK);
 	ck_assert_uint_eq(up.deletes, 1);
 	ck_assert_uint_eq(up.port, 8080);
+	ck_assert_uint_eq(up.upstream_port, 18080);  /* the twin is deleted where it is */
 
 	/* Refused upstream, on_failure local: ours alone, told our address. */
 	ck_assert(mapper_map(m, &b).chain_wait);

@@ -102,7 +102,8 @@ START_TEST(test_samples)
 
 	st.upstream = (struct upstream_status){ .state = UPSTREAM_FOUND,
 						.protocol = UPSTREAM_NATPMP, .has_server = true,
-						.has_external = true, .epoch = 12 };
+						.has_external = true, .has_epoch = true,
+						.epoch = 12 };
 	inet_pton(AF_INET, "100.64.0.1", &st.upstream.server);
 	inet_pton(AF_INET, "203.0.113.1", &st.upstream.external);
 	text = format(&st);
@@ -110,6 +111,13 @@ START_TEST(test_samples)
 					   "protocol=\"natpmp\",server=\"100.64.0.1\","
 					   "external_address=\"203.0.113.1\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "portleased_upstream_epoch_seconds 12\n"));
+	free(text);
+	/* A UPnP IGD has no epoch. */
+	st.upstream.protocol = UPSTREAM_UPNP;
+	st.upstream.has_epoch = false;
+	text = format(&st);
+	ck_assert_ptr_nonnull(strstr(text, "protocol=\"upnp\",server=\"100.64.0.1\""));
+	ck_assert_ptr_null(strstr(text, "\nportleased_upstream_epoch_seconds "));
 	free(text);
 }
 END_TEST

@@ -4,7 +4,7 @@
 # network (100.64.0.0/24) behind an outer router that holds the WAN
 # address and runs a portleased of its own. Ours finds the mapping service
 # at its default gateway: PCP, then NAT-PMP when the outer one speaks only
-# that, none when nothing answers (and says the internet cannot reach its
+# that, then a UPnP IGD found by SSDP, none when nothing answers (and says the internet cannot reach its
 # mappings), off when told; a pinned server; a dead upstream never holds
 # up the LAN's answers. Shown in status (text and JSON) and the metrics.
 # Usage: upstream.sh BUILD_DIR. Needs root; runnable alone
@@ -18,10 +18,10 @@ ctl() { "$CTL" -s "$WORK/control.sock" "$@"; }
 NONCE_A=0102030405060708090a0b0c
 NONCE_B=a1a2a3a4a5a6a7a8a9aaabac
 # upstream_is PATTERN: whether status's upstream line comes to match
-# PATTERN (a whole-line grep pattern) within 5 s.
+# PATTERN (a whole-line grep pattern) within 10 s.
 upstream_is() {
 	i=0
-	while [ $i -lt 50 ]; do
+	while [ $i -lt 100 ]; do
 		ctl status | sed -n 's/^upstream: //p' | grep -qx "$1" && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -167,13 +167,48 @@ reload
 expect "an upstream that speaks NAT-PMP only is found over NAT-PMP" \
 	upstream_is "natpmp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP, epoch [0-9]* s"
 
-# Nothing listening upstream: the ICMP refusal ends each question at once.
+# An outer router that maps over UPnP only: 5351 is closed (ICMP port
+# unreachable), its IGD is found by SSDP on the carrier network and asked
+# over SOAP, as a consumer router's would be.
+stop_outer
+start_outer 'enable_pcp = false;' || { echo "not ok - the outer portleased did not start"; exit 1; }
+in_outer nft add table inet upnp_only
+in_outer nft add chain inet upnp_only input '{ type filter hook input priority 0; policy accept; }'
+in_outer nft add rule inet upnp_only input udp dport 5351 reject
+reload
+expect "an upstream that speaks UPnP only is found by SSDP, and tells our address over SOAP" \
+	upstream_is "upnp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP"
+expect "  status --json has no epoch for it (IGD has none)" \
+	check 'ctl status --json | grep -q "\"protocol\":\"upnp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":null"'
+listen_tcp "$NS_LAN1" 7300 "$WORK/lan1-7300"
+got=$(natpmpc_map "$NS_LAN1" 7300 7300 tcp 600)
+expect "natpmpc behind a UPnP-only upstream: the twin is made by AddAnyPortMapping ($got)" \
+	check '[ "${got%% *}" = 7300 ] && outer_ctl list | grep -q "^tcp *7300 *$ROUTER_CARRIER_IP:7300 .* $ROUTER_CARRIER_IP *upnp "'
+expect "  and the WAN host reaches lan1 through both NATs" wan_reaches tcp 7300 "$WORK/lan1-7300"
+# The outer router's port 7301 is taken: its IGD reserves another, and the
+# client is told that one.
+outer_ctl add -F "$OUTER_WORK/static" tcp 7301 "$CARRIER_NET.77" 7301 "held" > /dev/null
+listen_tcp "$NS_LAN1" 7301 "$WORK/lan1-7301"
+got=$(natpmpc_map "$NS_LAN1" 7301 7301 tcp 600)
+upstream_port=${got%% *}
+expect "  a port taken upstream: the client is told the port the IGD reserved instead ($got)" \
+	check '[ -n "$upstream_port" ] && [ "$upstream_port" != 7301 ] && outer_ctl list | grep -q "^tcp *$upstream_port *$ROUTER_CARRIER_IP:7301 " && wan_reaches tcp "$upstream_port" "$WORK/lan1-7301"'
+ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" -a 7301 7301 tcp 0 > /dev/null 2>&1
+i=0
+while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *$upstream_port "; do sleep 0.1; i=$((i + 1)); done
+expect "  a client's delete takes the twin away at the IGD's port (DeletePortMapping)" \
+	check '! outer_ctl list | grep -q "^tcp *$upstream_port " && outer_ctl list | grep -q "^tcp *7301 *$CARRIER_NET.77:7301 "'
+ctl flush > /dev/null
+in_outer nft delete table inet upnp_only
+
+# Nothing listening upstream: the ICMP refusal ends each question at once,
+# and SSDP goes unanswered.
 stop_outer
 reload
 expect "no mapping service upstream: none, and why" \
-	upstream_is "none at $OUTER_LAN_IP (the default gateway): no PCP or NAT-PMP server answers"
+	upstream_is "none at $OUTER_LAN_IP (the default gateway): no PCP, NAT-PMP or UPnP IGD server answers"
 expect "  the log says the internet cannot reach the mappings (our address is a carrier's)" \
-	grep -q "upstream: no PCP or NAT-PMP server answers at $OUTER_LAN_IP: mappings cannot be reached from the internet" "$LOG"
+	grep -q "upstream: no PCP, NAT-PMP or UPnP IGD server answers at $OUTER_LAN_IP: mappings cannot be reached from the internet" "$LOG"
 
 # A pinned protocol and server.
 start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
