@@ -261,8 +261,8 @@ static void forget_lease(struct mapper *m, struct lease *l, const char *event, c
 	mapper_chain_forget(m, l);
 	lease_delete(m->leases, l);
 	/* A client waiting for its twin hears that the mapping is gone. */
-	if (waited_upstream && m->chained)
-		m->chained(m->chained_arg, proto, port);
+	if (waited_upstream)
+		mapper_chain_notify(m, proto, port);
 	notify_observer(m);
 	mark_dirty(m);
 }

@@ -272,7 +272,12 @@ void mapper_chain_release(struct mapper *m);
 bool mapper_take_chain_wait(struct mapper *m, uint8_t *proto, uint16_t *port);
 /* Who is told when a mapping's twin is settled, to answer a waiting client. */
 typedef void (*mapper_chained_fn)(void *arg, uint8_t proto, uint16_t port);
-void mapper_set_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg);
+bool mapper_add_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg);
+void mapper_remove_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg);
+/* The mapping of our port goes, its twin too (audited by=upstream): a
+ * client that asked for that exact port gets another one upstream, so
+ * what it would advertise does not reach it. */
+void mapper_chain_withdraw(struct mapper *m, uint8_t proto, uint16_t port);
 /* What a client of our port is told now: granted (or not: the mapping is
  * gone), the port, address and lifetime; no_answer when the upstream did
  * not answer. */

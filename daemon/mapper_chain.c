@@ -181,8 +181,7 @@ void mapper_chain_answered(struct mapper *m, const struct upstream_mapped *a)
 		log_failure(m, l, a->why, "the mapping is this router's alone, reached from behind "
 			    "the upstream NAT only");
 	}
-	if (m->chained)
-		m->chained(m->chained_arg, a->proto, a->port);
+	mapper_chain_notify(m, a->proto, a->port);
 }
 
 void mapper_told(struct mapper *m, uint8_t proto, uint16_t port, struct mapper_told *out)
@@ -290,10 +289,39 @@ void mapper_set_chain(struct mapper *m, const struct mapper_chain *chain)
 	mapper_chain_changed(m, false);
 }
 
-void mapper_set_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg)
+void mapper_chain_notify(struct mapper *m, uint8_t proto, uint16_t port)
 {
-	m->chained = chained;
-	m->chained_arg = arg;
+	for (size_t i = 0; i < sizeof(m->chained) / sizeof(m->chained[0]); i++)
+		if (m->chained[i].fn)
+			m->chained[i].fn(m->chained[i].arg, proto, port);
+}
+
+bool mapper_add_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg)
+{
+	for (size_t i = 0; i < sizeof(m->chained) / sizeof(m->chained[0]); i++)
+		if (!m->chained[i].fn) {
+			m->chained[i].fn = chained;
+			m->chained[i].arg = arg;
+			return true;
+		}
+	return false;
+}
+
+void mapper_remove_chained_observer(struct mapper *m, mapper_chained_fn chained, void *arg)
+{
+	for (size_t i = 0; i < sizeof(m->chained) / sizeof(m->chained[0]); i++)
+		if (m->chained[i].fn == chained && m->chained[i].arg == arg)
+			m->chained[i].fn = NULL;
+}
+
+void mapper_chain_withdraw(struct mapper *m, uint8_t proto, uint16_t port)
+{
+	struct lease *l = lease_by_external(m->leases, proto, port);
+
+	if (!l)
+		return;
+	mapper_remove_lease(m, l, "deleted", "upstream");
+	mapper_schedule_expiry(m);
 }
 
 void mapper_chain_release(struct mapper *m)

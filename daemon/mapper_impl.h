@@ -63,8 +63,11 @@ struct mapper {
 	struct mapper_chain chain;
 	bool has_chain;
 	struct event *chain_timer;
-	mapper_chained_fn chained;
-	void *chained_arg;
+	/* Who answers waiting clients: the NAT-PMP/PCP and UPnP servers. */
+	struct {
+		mapper_chained_fn fn;
+		void *arg;
+	} chained[2];
 	bool chain_wait;  /* mapper_take_chain_wait */
 	uint8_t chain_wait_proto;
 	uint16_t chain_wait_port;
@@ -141,6 +144,8 @@ struct policy_query mapper_request_query(const struct mapper *m, const struct ma
 struct policy_decision mapper_decide_lease(const struct mapper *m, const struct lease *l);
 bool mapper_refusal_logged(struct mapper *m, const struct in6_addr *client);
 void mapper_remove_lease(struct mapper *m, struct lease *l, const char *event, const char *by);
+/* Tells the chained observers that the twin of (proto, port) is settled. */
+void mapper_chain_notify(struct mapper *m, uint8_t proto, uint16_t port);
 void mapper_schedule_expiry(struct mapper *m);
 void mapper_settle(struct mapper *m);
 bool mapper_within_rate(struct mapper *m, const struct in6_addr *client);

@@ -638,7 +638,7 @@ struct pmp_server *pmp_server_new(struct event_base *base, const struct config *
 		goto fail;
 	}
 	mapper_set_decided_observer(mapper, on_decided, s);
-	mapper_set_chained_observer(mapper, on_chained, s);
+	(void)mapper_add_chained_observer(mapper, on_chained, s);
 	return s;
 fail:
 	pmp_server_free(s);
@@ -650,7 +650,7 @@ void pmp_server_free(struct pmp_server *s)
 	if (!s)
 		return;
 	mapper_set_decided_observer(s->mapper, NULL, NULL);
-	mapper_set_chained_observer(s->mapper, NULL, NULL);
+	mapper_remove_chained_observer(s->mapper, on_chained, s);
 	if (s->announce_timer)
 		event_free(s->announce_timer);
 	for (size_t i = 0; i < s->count; i++) {

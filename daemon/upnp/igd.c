@@ -688,6 +688,43 @@ int igd_control(const struct igd *igd, const struct upnp_service *s,
 	return status;
 }
 
+bool igd_take_chain_wait(const struct igd *igd, const struct soap_call *call,
+			 struct igd_chain_wait *w)
+{
+	bool any = strcmp(call->action, "AddAnyPortMapping") == 0;
+
+	if (!mapper_take_chain_wait(igd->mapper, &w->proto, &w->port))
+		return false;
+	if (!any && strcmp(call->action, "AddPortMapping") != 0)
+		return false;
+	w->any_port = any;
+	snprintf(w->service_type, sizeof(w->service_type), "%s", call->service_type);
+	snprintf(w->action, sizeof(w->action), "%s", call->action);
+	return true;
+}
+
+int igd_chained_answer(const struct igd *igd, const struct igd_chain_wait *w,
+		       struct evbuffer *out)
+{
+	struct mapper_told told;
+	char port[8];
+	struct soap_out reserved[] = { { "NewReservedPort", port } };
+
+	mapper_told(igd->mapper, w->proto, w->port, &told);
+	if (!told.granted) {
+		soap_fault(out, UPNP_ACTION_FAILED);
+		return 500;
+	}
+	if (told.external_port != w->port) {
+		mapper_chain_withdraw(igd->mapper, w->proto, w->port);
+		soap_fault(out, w->any_port ? UPNP_NO_PORT_MAPS_AVAILABLE : UPNP_CONFLICT);
+		return 500;
+	}
+	snprintf(port, sizeof(port), "%u", w->port);
+	soap_response(out, w->service_type, w->action, reserved, w->any_port ? 1 : 0);
+	return 200;
+}
+
 unsigned igd_mapping_count(const struct igd *igd)
 {
 	return (unsigned)mapper_port_mapping_count(igd->mapper);

@@ -38,6 +38,27 @@ struct igd {
 int igd_control(const struct igd *igd, const struct upnp_service *s,
 		const struct igd_context *ctx, const struct soap_call *call, struct evbuffer *out);
 
+/* An AddPortMapping or AddAnyPortMapping whose mapping waits for its twin
+ * upstream (behind another NAT): its answer is made once the twin is
+ * settled, so that the client learns whether the internet reaches it. */
+struct igd_chain_wait {
+	uint8_t proto;
+	uint16_t port;  /* our external port: asked for, or (AddAnyPortMapping) given */
+	bool any_port;
+	char service_type[SOAP_TYPE_MAX + 1];
+	char action[SOAP_NAME_MAX + 1];
+};
+/* Whether the call igd_control just ran waits for the upstream (*w filled);
+ * its answer is then to be made by igd_chained_answer. */
+bool igd_take_chain_wait(const struct igd *igd, const struct soap_call *call,
+			 struct igd_chain_wait *w);
+/* The waiting call's answer now: granted (200), its mapping refused or gone
+ * (UPnP 501), or the twin at another port upstream, which the client did
+ * not ask for (718 ConflictInMappingEntry, AddAnyPortMapping 728): that
+ * mapping is taken back. */
+int igd_chained_answer(const struct igd *igd, const struct igd_chain_wait *w,
+		       struct evbuffer *out);
+
 /* The IGD's PortMappingNumberOfEntries: the IPv4 port mappings. */
 unsigned igd_mapping_count(const struct igd *igd);
 

@@ -110,7 +110,10 @@ static int control(struct connection *c, const struct http_request *req,
 		soap_fault(out, 401);
 		return 500;
 	}
+	/* A wait another request left is not this one's. */
+	(void)mapper_take_chain_wait(c->server->igd.mapper, &c->wait.proto, &c->wait.port);
 	status = igd_control(&c->server->igd, svc, &ctx, &call, out);
+	c->waits = status == 200 && igd_take_chain_wait(&c->server->igd, &call, &c->wait);
 	log_debug("upnp: %s from %s: HTTP %d", call.action, addr_format(&c->peer, peer), status);
 	return status;
 }
@@ -138,6 +141,8 @@ static void make_answer(struct connection *c, struct answer *a)
 	bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
 	char peer[ADDR_STRLEN], *headers = a->headers;
 	int status = 200;
+
+	c->waits = false;
 
 	a->control = false;
 	headers[0] = '\0';
@@ -177,6 +182,50 @@ static void make_answer(struct connection *c, struct answer *a)
 		status = 404;
 	}
 	a->status = status;
+}
+
+/* Behind another NAT, a mapping's answer waits until its twin upstream is
+ * settled (8 s at most, the upstream's own bound; the deadline is a
+ * guard). */
+#define CHAIN_WAIT_SECONDS 12
+
+static void park(struct connection *c)
+{
+	struct timeval wait = { CHAIN_WAIT_SECONDS, 0 };
+
+	c->parked = true;
+	evtimer_add(c->stream.deadline, &wait);
+}
+
+/* The parked connection's answer, as things stand. */
+static void answer_parked(struct connection *c)
+{
+	struct evbuffer *body = evbuffer_new();
+	int status;
+
+	c->parked = false;
+	if (!body) {
+		send_response(c, 503, NULL, NULL, false);
+		return;
+	}
+	status = igd_chained_answer(&c->server->igd, &c->wait, body);
+	metrics_count_request(mapper_metrics(c->server->igd.mapper), METRICS_UPNP, true,
+			      status == 200);
+	send_response(c, status, NULL, body, false);
+	evbuffer_free(body);
+}
+
+/* The twin of (proto, port) is settled: whoever waits for it is answered. */
+void upnp_http_chained(void *arg, uint8_t proto, uint16_t port)
+{
+	struct upnp_server *s = arg;
+
+	for (struct stream *st = s->connections.head; st; st = st->next) {
+		struct connection *c = (struct connection *)st;
+
+		if (c->parked && c->wait.proto == proto && c->wait.port == port)
+			answer_parked(c);
+	}
 }
 
 /*
@@ -223,6 +272,11 @@ void upnp_http_burst(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		struct answer *a = &answers[i];
 
+		if (batch[i]->waits && a->status == 200) {
+			park(batch[i]);
+			evbuffer_free(a->body);
+			continue;
+		}
 		/* Every control request is answered: 200, or a fault or an
 		 * HTTP error. */
 		if (a->control)
@@ -291,6 +345,10 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->parked) {  /* the upstream never settled it: what holds now */
+		answer_parked(c);
+		return;
+	}
 	log_debug("upnp: closing a connection from %s: no whole request in %d s",
 		  addr_format(&c->peer, peer), REQUEST_SECONDS);
 	upnp_http_connection_free(c);

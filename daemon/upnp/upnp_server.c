@@ -113,6 +113,8 @@ void upnp_server_free(struct upnp_server *s)
 		return;
 	if (s->notify_rounds > 0)
 		upnp_ssdp_notify_all(s, false);
+	if (s->igd.mapper)
+		mapper_remove_chained_observer(s->igd.mapper, upnp_http_chained, s);
 	if (s->gena) {
 		mapper_set_observer(s->igd.mapper, NULL, NULL);
 		gena_server_free(s->gena);
@@ -208,6 +210,7 @@ struct upnp_server *upnp_server_new(struct event_base *base, const struct config
 		goto fail;
 	}
 	mapper_set_observer(mapper, gena_server_changed, s->gena);
+	(void)mapper_add_chained_observer(mapper, upnp_http_chained, s);
 	for (size_t i = 0; i < PENDING_REPLIES_MAX; i++) {
 		s->pending[i].server = s;
 		s->pending[i].timer = evtimer_new(base, upnp_ssdp_reply_fired, &s->pending[i]);

@@ -71,6 +71,10 @@ struct connection {
 	/* The whole request is in, waiting for the burst (upnp_http_burst). */
 	bool ready;
 	struct connection *next_ready;
+	/* Its answer waits for the mapping's twin upstream (behind another
+	 * NAT): waits once control found so, parked once the burst kept it. */
+	bool waits, parked;
+	struct igd_chain_wait wait;
 };
 
 struct pending_reply {
@@ -110,6 +114,7 @@ struct upnp_server {
 /* Between the three files (their comments are where they are defined). */
 void upnp_http_connection_free(struct connection *c);
 void upnp_http_burst(evutil_socket_t fd, short what, void *arg);
+void upnp_http_chained(void *arg, uint8_t proto, uint16_t port);
 int upnp_http_open(struct upnp_server *s, struct link *l, char *err, size_t errlen);
 void upnp_ssdp_notify_all(struct upnp_server *s, bool alive);
 void upnp_ssdp_notify_fired(evutil_socket_t fd, short what, void *arg);

@@ -173,6 +173,94 @@ START_TEST(test_add_and_read_back)
 }
 END_TEST
 
+/* Behind another NAT: the upstream (a fake) maps our ports. */
+static bool chain_ready(void *arg, struct in_addr *external, bool *has_external)
+{
+	(void)arg;
+	inet_pton(AF_INET, "198.51.100.9", external);
+	*has_external = true;
+	return true;
+}
+
+static bool chain_map(void *arg, uint8_t proto, uint16_t port, uint16_t upstream_port,
+		      uint32_t lifetime)
+{
+	(void)arg;
+	(void)proto;
+	(void)port;
+	(void)upstream_port;
+	(void)lifetime;
+	return true;
+}
+
+/* The waiting call's answer once the upstream said what: text and status. */
+static int chained(const char *action, uint16_t port, bool ok, uint16_t upstream_port,
+		   char **text)
+{
+	struct soap_call c = { 0 };
+	struct igd_chain_wait w;
+	struct evbuffer *out = evbuffer_new();
+	int status;
+
+	snprintf(c.service_type, sizeof(c.service_type), WANIP "2");
+	snprintf(c.action, sizeof(c.action), "%s", action);
+	ck_assert(igd_take_chain_wait(&igd, &c, &w));
+	ck_assert_uint_eq(w.port, port);
+	mapper_chain_answered(m, &(struct upstream_mapped){ .proto = IPPROTO_TCP, .port = port,
+							    .ok = ok, .external_port = upstream_port,
+							    .lifetime = 600, .why = ok ? NULL : "NOT_AUTHORIZED" });
+	status = igd_chained_answer(&igd, &w, out);
+	*text = unit_take_text(out);
+	evbuffer_free(out);
+	return status;
+}
+
+START_TEST(test_chained_answers)
+{
+	char *text;
+
+	mapper_set_chain(m, &(struct mapper_chain){ .ready = chain_ready, .map = chain_map });
+	/* The twin at the same port: granted, AddAnyPortMapping's port told. */
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8000", "192.168.1.10",
+			     "600", "").http, 200);
+	ck_assert_int_eq(chained("AddPortMapping", 8080, true, 8080, &text), 200);
+	ck_assert_ptr_nonnull(strstr(text, "AddPortMappingResponse"));
+	free(text);
+	ck_assert_int_eq(ADD("192.168.1.10", "AddAnyPortMapping", "8090", "TCP", "8010",
+			     "192.168.1.10", "600", "").http, 200);
+	ck_assert_int_eq(chained("AddAnyPortMapping", 8090, true, 8090, &text), 200);
+	ck_assert_ptr_nonnull(strstr(text, "<NewReservedPort>8090</NewReservedPort>"));
+	free(text);
+	/* A renewal waits for nothing. */
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8080", "TCP", "8000", "192.168.1.10",
+			     "600", "").http, 200);
+	ck_assert(!mapper_take_chain_wait(m, &(uint8_t){ 0 }, &(uint16_t){ 0 }));
+	/* The twin at another port: not what the client asked for; taken back. */
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8081", "TCP", "8001", "192.168.1.10",
+			     "600", "").http, 200);
+	ck_assert_int_eq(chained("AddPortMapping", 8081, true, 18081, &text), 500);
+	ck_assert_ptr_nonnull(strstr(text, "<errorCode>718</errorCode>"));
+	free(text);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8081));
+	ck_assert_int_eq(get_specific("192.168.1.10", "8081", "TCP").error, 714);
+	/* Refused upstream under on_failure "refuse": ActionFailed, nothing kept. */
+	cfg.upstream_refuse_on_failure = true;
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8082", "TCP", "8002", "192.168.1.10",
+			     "600", "").http, 200);
+	ck_assert_int_eq(chained("AddPortMapping", 8082, false, 0, &text), 500);
+	ck_assert_ptr_nonnull(strstr(text, "<errorCode>501</errorCode>"));
+	free(text);
+	ck_assert_ptr_null(lease_by_external(mapper_leases(m), IPPROTO_TCP, 8082));
+	/* ... and under "local": granted, this router's alone. */
+	cfg.upstream_refuse_on_failure = false;
+	ck_assert_int_eq(ADD("192.168.1.10", "AddPortMapping", "8083", "TCP", "8003", "192.168.1.10",
+			     "600", "").http, 200);
+	ck_assert_int_eq(chained("AddPortMapping", 8083, false, 0, &text), 200);
+	free(text);
+	mapper_set_chain(m, NULL);
+}
+END_TEST
+
 START_TEST(test_secure_mode)
 {
 	/* another LAN host, without a third-party rule */
@@ -848,6 +936,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_add_and_read_back);
 	tcase_add_test(tc, test_secure_mode);
+	tcase_add_test(tc, test_chained_answers);
 	tcase_add_test(tc, test_invalid_args);
 	tcase_add_test(tc, test_conflict_and_overwrite);
 	tcase_add_test(tc, test_conflict_with_other_mechanisms);

@@ -1289,7 +1289,7 @@ START_TEST(test_chained_to_upstream)
 	inet_pton(AF_INET, "198.51.100.9", &up.external);
 	mapper_set_chain(m, &(struct mapper_chain){ .ready = fake_ready, .map = fake_map,
 						    .arg = &up });
-	mapper_set_chained_observer(m, note_chained, &up);
+	ck_assert(mapper_add_chained_observer(m, note_chained, &up));
 	res = mapper_map(m, &a);
 	ck_assert_int_eq(res.status, MAP_OK);
 	ck_assert(res.chain_wait);
@@ -1378,7 +1378,7 @@ START_TEST(test_chained_to_upstream)
 	ck_assert(!res.chain_wait);
 	ck_assert_uint_eq(res.external_port, 8080);
 	mapper_set_chain(m, NULL);
-	mapper_set_chained_observer(m, NULL, NULL);
+	mapper_remove_chained_observer(m, note_chained, &up);
 }
 END_TEST
 

@@ -155,6 +155,9 @@ upstream_is "pcp at .*" > /dev/null
 got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -n $NONCE_B map tcp 7201 7201 2>&1)
 expect "  on_failure refuse: the client is refused NO_RESOURCES, nothing kept ($got)" \
 	check '[ "$(field result "$got")" = NO_RESOURCES ] && ! ctl list | grep -q "^tcp *7201 " && grep -q "audit event=deleted .*internal=$LAN1_IP:7201 .*by=upstream" "$LOG"'
+out=$(in_lan1 timeout 15 upnpc -i -u "http://$ROUTER_LAN_IP:5000/rootDesc.xml" -e "refused upstream" -a "$LAN1_IP" 7202 7202 TCP 600 2>&1)
+expect "  on_failure refuse: upnpc waits for the upstream, and is refused ActionFailed (501)" \
+	check 'echo "$out" | grep -q "failed with code 501" && ! ctl list | grep -q "^tcp *7202 "'
 sed -i '/^upstream = /d' "$CONF"
 reload
 ctl flush > /dev/null
@@ -198,6 +201,11 @@ i=0
 while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *$upstream_port "; do sleep 0.1; i=$((i + 1)); done
 expect "  a client's delete takes the twin away at the IGD's port (DeletePortMapping)" \
 	check '! outer_ctl list | grep -q "^tcp *$upstream_port " && outer_ctl list | grep -q "^tcp *7301 *$CARRIER_NET.77:7301 "'
+# A UPnP client asks for that exact port: the upstream would give another,
+# which the client would not advertise, so it is told the port is taken.
+out=$(in_lan1 timeout 15 upnpc -i -u "http://$ROUTER_LAN_IP:5000/rootDesc.xml" -e "taken upstream" -a "$LAN1_IP" 7301 7301 TCP 600 2>&1)
+expect "  upnpc asking for a port taken upstream waits, then is told ConflictInMappingEntry, nothing kept" \
+	check 'echo "$out" | grep -q "failed with code 718" && ! ctl list | grep -q "^tcp *7301 " && ! outer_ctl list | grep -q "^tcp *[0-9]* *$ROUTER_CARRIER_IP:7301 "'
 ctl flush > /dev/null
 in_outer nft delete table inet upnp_only
 
