@@ -94,6 +94,10 @@ struct upstream {
 	uint32_t epoch_seen;
 	uint64_t epoch_seen_ms;
 	struct event *probe_timer;
+	/* The upstream's announcements (RFC 6886 §3.2.1, RFC 6887 §14.1.3):
+	 * a restart or a new address heard at once, not at the next probe. */
+	int announce_fd;
+	struct event *announce_readable;
 	struct upstream_upnp *upnp;  /* asks an IGD, when that is what answers */
 };
 
@@ -460,10 +464,13 @@ static void map_answered(struct upstream *u, const uint8_t *buf, size_t len)
 			return;
 		a->used = false;
 		if (pr.result == PCP_SUCCESS && addr_is_v4(&pr.assigned_external_addr)) {
-			u->st.has_external = true;
-			u->st.external = addr_to_v4(&pr.assigned_external_addr);
+			struct in_addr told = addr_to_v4(&pr.assigned_external_addr);
+
+			/* A new address in a mapping's answer is a change like any. */
+			probe_answered(u, pr.epoch, &told);
+		} else {
+			heard_epoch(u, pr.epoch);
 		}
-		heard_epoch(u, pr.epoch);
 		tell(u, a, pr.result == PCP_SUCCESS, pr.assigned_external_port, pr.lifetime,
 		     pcp_result_name(pr.result));
 	} else {
@@ -608,6 +615,56 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A datagram to 224.0.0.1:5350 (or to us on 5350): only the upstream's
+ * counts, and only once it is found over PCP or NAT-PMP. */
+static void on_announce(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *u = arg;
+	uint8_t buf[PCP_MAX_PACKET];
+	struct sockaddr_in from;
+	socklen_t from_len;
+	ssize_t n;
+
+	(void)what;
+	for (unsigned i = 0; i < 16; i++) {
+		from_len = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
+		if (n < 0)
+			return;
+		if (u->st.state == UPSTREAM_FOUND && u->st.protocol != UPSTREAM_UPNP &&
+		    from.sin_addr.s_addr == u->st.server.s_addr &&
+		    from.sin_port == htons(PCP_SERVER_PORT))
+			map_answered(u, buf, (size_t)n);
+	}
+}
+
+/* Listens for announcements; without (the port is taken), the 30 s probe
+ * still notices. */
+static void open_announce(struct upstream *u)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(NATPMP_CLIENT_PORT) };
+	int one = 1;
+
+	if (u->announce_fd >= 0)
+		return;
+	u->announce_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u->announce_fd < 0)
+		return;
+	if (setsockopt(u->announce_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(u->announce_fd, (struct sockaddr *)&any, sizeof(any)) < 0 ||
+	    !(u->announce_readable = event_new(u->base, u->announce_fd, EV_READ | EV_PERSIST,
+					       on_announce, u)) ||
+	    event_add(u->announce_readable, NULL) < 0) {
+		log_debug("upstream: cannot listen for announcements on port %d: %s",
+			  NATPMP_CLIENT_PORT, strerror(errno));
+		if (u->announce_readable)
+			event_free(u->announce_readable);
+		u->announce_readable = NULL;
+		close(u->announce_fd);
+		u->announce_fd = -1;
+	}
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct upstream *u = arg;
@@ -692,6 +749,7 @@ void upstream_search(struct upstream *u, const struct in_addr *external)
 	u->st = (struct upstream_status){ .state = UPSTREAM_OFF };
 	if (u->cfg->upstream == CONFIG_UPSTREAM_OFF)
 		return;
+	open_announce(u);
 	if (!find_server(u)) {
 		give_up(u, "no default gateway on the external interface");
 		return;
@@ -742,6 +800,7 @@ struct upstream *upstream_new(struct event_base *base, const struct config *cfg)
 	u->base = base;
 	u->cfg = cfg;
 	u->fd = -1;
+	u->announce_fd = -1;
 	if (!(u->timer = evtimer_new(base, on_timer, u)) ||
 	    !(u->map_timer = evtimer_new(base, on_map_timer, u)) ||
 	    !(u->probe_timer = evtimer_new(base, on_probe, u)) ||
@@ -766,6 +825,10 @@ void upstream_free(struct upstream *u)
 	if (!u)
 		return;
 	close_socket(u);
+	if (u->announce_readable)
+		event_free(u->announce_readable);
+	if (u->announce_fd >= 0)
+		close(u->announce_fd);
 	upstream_upnp_free(u->upnp);
 	event_free(u->timer);
 	event_free(u->map_timer);

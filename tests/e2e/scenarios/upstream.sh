@@ -138,6 +138,23 @@ stop_outer
 start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
 expect "an outer router that restarted is noticed by its epoch, and every twin made again" \
 	check 'outer_has 7003 && grep -q "upstream: its epoch is [0-9]* s where [0-9]* s were due: it lost its mappings" "$LOG" && wan_reaches tcp 7003 "$WORK/lan1-7003"'
+
+# The outer router's WAN address changes: it announces the new one to its
+# LAN (224.0.0.1:5350), ours hears it at once, asks for every twin again
+# and tells its own LAN clients.
+NEW_WAN_IP=${ROUTER_WAN_IP%.*}.5
+in_outer ip addr del "$ROUTER_WAN_IP/24" dev wan0
+in_outer ip addr add "$NEW_WAN_IP/24" dev wan0
+expect "the outer router's new address is heard from its announcement, within seconds" \
+	upstream_is "pcp at $OUTER_LAN_IP (the default gateway), external address $NEW_WAN_IP, epoch [0-9]* s"
+expect "  and logged" grep -q "upstream: it maps us to $NEW_WAN_IP now (was $ROUTER_WAN_IP); each mapping is asked for again" "$LOG"
+out=$(ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" 2>&1)
+expect "  a LAN client is told the new address" check 'echo "$out" | grep -q "Public IP address : $NEW_WAN_IP"'
+expect "  and the twin is made again: the WAN host reaches lan1 at the new address" \
+	check 'outer_has 7003 && ROUTER_WAN_IP=$NEW_WAN_IP wan_reaches tcp 7003 "$WORK/lan1-7003"'
+in_outer ip addr del "$NEW_WAN_IP/24" dev wan0
+in_outer ip addr add "$ROUTER_WAN_IP/24" dev wan0
+upstream_is "pcp at .* external address $ROUTER_WAN_IP, .*" > /dev/null
 ctl flush > /dev/null
 
 # The outer router's policy refuses ports 7200-7299: on_failure decides.
