@@ -4,9 +4,12 @@
 # network (100.64.0.0/24) behind an outer router that holds the WAN
 # address and runs a portleased of its own. Ours finds the mapping service
 # at its default gateway: PCP, then NAT-PMP when the outer one speaks only
-# that, then a UPnP IGD found by SSDP, none when nothing answers (and says the internet cannot reach its
-# mappings), off when told; a pinned server; a dead upstream never holds
-# up the LAN's answers. Shown in status (text and JSON) and the metrics.
+# that, then a UPnP IGD found by SSDP, none when nothing answers (and says
+# the internet cannot reach its mappings), off when told; a pinned server;
+# a dead upstream never holds up the LAN's answers. Shown in status (text
+# and JSON) and the metrics. Each mapping's twin is made, deleted and
+# expired with it, whichever protocol the client and the upstream speak;
+# the outer router restarts, changes its address, refuses and dies.
 # Usage: upstream.sh BUILD_DIR. Needs root; runnable alone
 # (tests/e2e/scenario.sh BUILD_DIR upstream).
 LAN_NET=192.168.75
@@ -114,6 +117,16 @@ outer_has() {
 	done
 	return 1
 }
+
+# Made for 600 s (its twin too), then renewed for 3 s: the twin upstream
+# still has minutes when ours runs out, so only our delete can take it.
+natpmpc_map "$NS_LAN1" 7005 7005 tcp 600 > /dev/null
+outer_has 7005 || echo "# 7005 has no twin"
+got=$(natpmpc_map "$NS_LAN1" 7005 7005 tcp 3)
+i=0
+while [ $i -lt 80 ] && outer_ctl list | grep -q "^tcp *7005 "; do sleep 0.1; i=$((i + 1)); done
+expect "a mapping that expires ($got) takes its twin with it" \
+	check '! ctl list | grep -q "^tcp *7005 " && ! outer_ctl list | grep -q "^tcp *7005 " && grep -q "audit event=expired .*external_port=7005 " "$LOG" && grep -q "audit event=deleted .*external_port=7005 .*by=client" "$OUTER_LOG"'
 
 # A restart (kill -9) resumes the twins: the nonces, kept beside the lease
 # file, renew the ones the outer router holds.
@@ -242,11 +255,23 @@ reload
 expect "upstream.server and mode pcp: that server, over PCP" \
 	upstream_is "pcp at $OUTER_LAN_IP (upstream.server), external address $ROUTER_WAN_IP, epoch [0-9]* s"
 
-# A dead upstream (it drops what we send): the search goes on in the
-# background, and the LAN is answered meanwhile.
+# Found, then dead (it drops what we send): the twin goes unanswered, and
+# on_failure refuse refuses the waiting client once the upstream's time
+# is up (about 8 s), with NETWORK_FAILURE, nothing kept.
+sed -i 's|^upstream = .*|upstream = { mode = "pcp"; server = "'"$OUTER_LAN_IP"'"; on_failure = "refuse"; };|' "$CONF"
+reload
+upstream_is "pcp at $OUTER_LAN_IP (upstream.server), .*" > /dev/null
 in_outer nft add table inet deaf
 in_outer nft add chain inet deaf input '{ type filter hook input priority 0; policy accept; }'
 in_outer nft add rule inet deaf input udp dport 5351 drop
+start=$(date +%s%N)
+got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -w 15000 -n $NONCE_A map tcp 7400 7400 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+expect "an upstream that dies: on_failure refuse refuses the client NETWORK_FAILURE after its wait ($got in $ms ms)" \
+	check '[ "$(field result "$got")" = NETWORK_FAILURE ] && [ "$ms" -ge 7000 ] && ! ctl list | grep -q "^tcp *7400 "'
+
+# A dead upstream from the start: the search goes on in the background,
+# and the LAN is answered meanwhile.
 reload
 expect "a dead upstream: still being asked" upstream_is "searching at $OUTER_LAN_IP (upstream.server)"
 start=$(date +%s%N)
