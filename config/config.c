@@ -754,7 +754,7 @@ static int parse_on_event(struct parse_ctx *ctx, const config_setting_t *root,
 static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 			  struct config *cfg)
 {
-	static const char *const known[] = { "mode", "server", "on_failure", NULL };
+	static const char *const known[] = { "mode", "server", "on_failure", "stun", NULL };
 	static const char *const modes[] = { [CONFIG_UPSTREAM_OFF] = "off",
 					     [CONFIG_UPSTREAM_AUTO] = "auto",
 					     [CONFIG_UPSTREAM_PCP] = "pcp",
@@ -793,6 +793,27 @@ static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 		else if (!text || strcmp(text, "local") != 0)
 			return fail_at(ctx, m, "upstream 'on_failure' must be \"local\" (grant the "
 				       "mapping on this router alone) or \"refuse\"");
+	}
+	if ((m = config_setting_get_member(s, "stun"))) {
+		char host[INET_ADDRSTRLEN] = "";
+		const char *colon;
+		size_t host_len = 0;
+
+		text = config_setting_get_string(m);
+		colon = text ? strchr(text, ':') : NULL;
+		if (text)
+			host_len = colon ? (size_t)(colon - text) : strlen(text);
+		if (text && host_len < sizeof(host)) {
+			memcpy(host, text, host_len);
+			host[host_len] = '\0';
+		}
+		cfg->upstream_stun_port = CONFIG_DEFAULT_STUN_PORT;
+		if (!text || inet_pton(AF_INET, host, &cfg->upstream_stun) != 1 ||
+		    (colon && !parse_port(colon + 1, &cfg->upstream_stun_port)))
+			return fail_at(ctx, m, "upstream 'stun' must be an IPv4 address and an "
+				       "optional port, such as \"203.0.113.9:3478\" (a name would "
+				       "need a lookup)");
+		cfg->has_upstream_stun = true;
 	}
 	return 0;
 }

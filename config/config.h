@@ -22,6 +22,7 @@
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_DEFAULT_PINHOLE_MARK 0x10000000u
 #define CONFIG_DEFAULT_UPNP_HTTP_PORT 5000
+#define CONFIG_DEFAULT_STUN_PORT 3478
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/portleased/control.sock"
 #define CONFIG_DEFAULT_LEASE_FILE "/var/lib/portleased/leases"
 #define CONFIG_DEFAULT_STATIC_FILE "/etc/portleased.static"
@@ -132,6 +133,11 @@ struct config {
 	 * client is refused, rather than granted one reached from behind the
 	 * upstream's NAT only. */
 	bool upstream_refuse_on_failure;
+	/* A STUN server asked when no mapping service answers: the public
+	 * address, and whether the NAT in front is symmetric. */
+	bool has_upstream_stun;
+	struct in_addr upstream_stun;
+	uint16_t upstream_stun_port;
 	/* LAN hosts reach mappings at the external address too. */
 	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */

@@ -735,6 +735,18 @@ static void add_upstream_text(struct evbuffer *out, const struct upstream_status
 	} else if (u->state == UPSTREAM_NONE && u->why) {
 		evbuffer_add_printf(out, ": %s", u->why);
 	}
+	if (u->stun != UPSTREAM_STUN_NONE) {
+		a = addr_from_v4(u->stun_server.addr);
+		evbuffer_add_printf(out, "; STUN at %s:%u: ", addr_format(&a, server),
+				    u->stun_server.port);
+		a = addr_from_v4(u->stun_public);
+		if (u->stun == UPSTREAM_STUN_ANSWERED)
+			evbuffer_add_printf(out, "public address %s, NAT %s", addr_format(&a, ext),
+					    stun_nat_name(u->stun_nat));
+		else
+			evbuffer_add_printf(out, "%s", u->stun == UPSTREAM_STUN_ASKING ? "asking" :
+											  "no answer");
+	}
 	evbuffer_add_printf(out, "\n");
 }
 
@@ -769,7 +781,22 @@ static void json_upstream(struct evbuffer *out, const struct upstream_status *u)
 		evbuffer_add_printf(out, ",\"epoch\":null");
 	evbuffer_add_printf(out, ",\"why\":");
 	json_string_or_null(out, u->state == UPSTREAM_NONE ? u->why : NULL);
-	evbuffer_add_printf(out, "}");
+	evbuffer_add_printf(out, ",\"stun\":");
+	if (u->stun == UPSTREAM_STUN_NONE) {
+		evbuffer_add_printf(out, "null}");
+		return;
+	}
+	a = addr_from_v4(u->stun_server.addr);
+	evbuffer_add_printf(out, "{\"server\":\"%s:%u\",\"state\":\"%s\",\"public_address\":",
+			    addr_format(&a, text), u->stun_server.port,
+			    u->stun == UPSTREAM_STUN_ASKING ? "asking" :
+			    u->stun == UPSTREAM_STUN_ANSWERED ? "answered" : "no answer");
+	a = addr_from_v4(u->stun_public);
+	if (u->stun == UPSTREAM_STUN_ANSWERED)
+		evbuffer_add_printf(out, "\"%s\",\"nat\":\"%s\"}}", addr_format(&a, text),
+				    stun_nat_name(u->stun_nat));
+	else
+		evbuffer_add_printf(out, "null,\"nat\":null}}");
 }
 
 void control_format_status(struct evbuffer *out, const struct daemon_status *st, bool json)

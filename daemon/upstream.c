@@ -18,6 +18,7 @@
 #include "daemon/pmp/natpmp.h"
 #include "daemon/pmp/pcp.h"
 #include "daemon/state_secret.h"
+#include "daemon/stun_probe.h"
 #include "daemon/upstream_upnp.h"
 
 #define ROUTE_TABLE "/proc/net/route"
@@ -99,6 +100,7 @@ struct upstream {
 	int announce_fd;
 	struct event *announce_readable;
 	struct upstream_upnp *upnp;  /* asks an IGD, when that is what answers */
+	struct stun_probe *stun;     /* when none does, and upstream.stun is set */
 };
 
 static uint64_t now_ms(void)
@@ -169,6 +171,38 @@ static void give_up(struct upstream *u, const char *why)
 			 server, SEARCH_AGAIN_MS / 60000);
 	u->warned_unreachable = true;
 	arm(u, SEARCH_AGAIN_MS);
+	if (u->cfg->has_upstream_stun && u->st.stun == UPSTREAM_STUN_NONE) {
+		u->st.stun_server = (struct stun_endpoint){ u->cfg->upstream_stun,
+							    u->cfg->upstream_stun_port };
+		if (stun_probe_start(u->stun, u->st.stun_server))
+			u->st.stun = UPSTREAM_STUN_ASKING;
+	}
+}
+
+/* What STUN says of the NAT in front, with no mapping service there. */
+static void stun_told(void *arg, const struct stun_probe_result *r)
+{
+	struct upstream *u = arg;
+	char server[INET_ADDRSTRLEN], public[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &u->st.stun_server.addr, server, sizeof(server));
+	if (!r->answered) {
+		u->st.stun = UPSTREAM_STUN_SILENT;
+		log_info("upstream: STUN at %s:%u does not answer", server, u->st.stun_server.port);
+		return;
+	}
+	u->st.stun = UPSTREAM_STUN_ANSWERED;
+	u->st.stun_public = r->public_endpoint.addr;
+	u->st.stun_nat = r->nat;
+	inet_ntop(AF_INET, &u->st.stun_public, public, sizeof(public));
+	if (r->nat == STUN_NAT_SYMMETRIC)
+		log_warnx("upstream: mappings cannot be reached from the internet: upstream NAT is "
+			  "symmetric (STUN at %s: public address %s, a port per peer)", server, public);
+	else
+		log_warnx("upstream: STUN at %s: public address %s, the upstream NAT is %s; with no "
+			  "mapping service there, mappings cannot be reached from the internet unless "
+			  "it forwards them", server, public,
+			  r->nat == STUN_NAT_INDEPENDENT ? "not symmetric" : "of an unknown kind");
 }
 
 static void found(struct upstream *u, enum upstream_protocol p)
@@ -744,6 +778,7 @@ void upstream_search(struct upstream *u, const struct in_addr *external)
 	evtimer_del(u->probe_timer);
 	drop_asks(u);
 	close_socket(u);
+	stun_probe_stop(u->stun);
 	u->step = STEP_NONE;
 	u->pcp_answered = false;
 	u->st = (struct upstream_status){ .state = UPSTREAM_OFF };
@@ -804,13 +839,15 @@ struct upstream *upstream_new(struct event_base *base, const struct config *cfg)
 	if (!(u->timer = evtimer_new(base, on_timer, u)) ||
 	    !(u->map_timer = evtimer_new(base, on_map_timer, u)) ||
 	    !(u->probe_timer = evtimer_new(base, on_probe, u)) ||
-	    !(u->upnp = upstream_upnp_new(base, &upnp_handlers))) {
+	    !(u->upnp = upstream_upnp_new(base, &upnp_handlers)) ||
+	    !(u->stun = stun_probe_new(base, stun_told, u))) {
 		if (u->timer)
 			event_free(u->timer);
 		if (u->map_timer)
 			event_free(u->map_timer);
 		if (u->probe_timer)
 			event_free(u->probe_timer);
+		upstream_upnp_free(u->upnp);
 		free(u);
 		return NULL;
 	}
@@ -830,6 +867,7 @@ void upstream_free(struct upstream *u)
 	if (u->announce_fd >= 0)
 		close(u->announce_fd);
 	upstream_upnp_free(u->upnp);
+	stun_probe_free(u->stun);
 	event_free(u->timer);
 	event_free(u->map_timer);
 	event_free(u->probe_timer);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "daemon/stun_probe.h"
 
 struct event_base;
 struct upstream;
@@ -23,6 +24,14 @@ enum upstream_state {
 	UPSTREAM_SEARCHING,  /* asking */
 	UPSTREAM_FOUND,
 	UPSTREAM_NONE,       /* nothing answered, or nobody to ask: asked again later */
+};
+
+/* STUN, when no mapping service answers and upstream.stun names a server. */
+enum upstream_stun_state {
+	UPSTREAM_STUN_NONE,      /* not asked */
+	UPSTREAM_STUN_ASKING,
+	UPSTREAM_STUN_ANSWERED,
+	UPSTREAM_STUN_SILENT,    /* no answer */
 };
 
 enum upstream_protocol {
@@ -42,6 +51,10 @@ struct upstream_status {
 	bool has_epoch;                   /* FOUND over PCP or NAT-PMP (UPnP has none) */
 	uint32_t epoch;                   /* its epoch, seconds, when last heard */
 	const char *why;                  /* NONE: why, for people */
+	enum upstream_stun_state stun;
+	struct stun_endpoint stun_server;
+	struct in_addr stun_public;       /* ANSWERED: our public address */
+	enum stun_nat stun_nat;           /* ANSWERED */
 };
 
 /* What the upstream answered to a mapping of our external port (its

@@ -102,7 +102,7 @@ START_TEST(test_full_rule)
 			      "  review_by = \"2027-06-30\"; },\n"
 			      "  { protocol = \"udp\"; internal_address = \"2001:db8::20\"; internal_port = 9000; } );\n"
 			      "nft_table = \"pl_test-1\";\n"
-			      "upstream = { mode = \"natpmp\"; server = \"100.64.0.1\"; on_failure = \"refuse\"; };\n"
+			      "upstream = { mode = \"natpmp\"; server = \"100.64.0.1\"; on_failure = \"refuse\"; stun = \"203.0.113.9:3479\"; };\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
 			      "  third_party = true; },\n"
@@ -144,6 +144,9 @@ START_TEST(test_full_rule)
 	ck_assert(cfg.has_upstream_server);
 	ck_assert_uint_eq(cfg.upstream_server.s_addr, inet_addr("100.64.0.1"));
 	ck_assert(cfg.upstream_refuse_on_failure);
+	ck_assert(cfg.has_upstream_stun);
+	ck_assert_uint_eq(cfg.upstream_stun.s_addr, inet_addr("203.0.113.9"));
+	ck_assert_uint_eq(cfg.upstream_stun_port, 3479);
 	ck_assert_uint_eq(cfg.policy.count, 4);
 	ck_assert_uint_eq(cfg.policy.rules[1].idle_timeout, 43200);
 	/* Two distinct limits: the first and last rules share a class. */
@@ -241,6 +244,9 @@ static const struct {
 	{ MINIMAL "policy = ();\nupstream = { mode = \"auto\"; port = 5351; };\n", "unknown setting 'port' in 'upstream'" },
 	{ MINIMAL "policy = ();\nupstream = \"auto\";\n", "'upstream' must be a group" },
 	{ MINIMAL "policy = ();\nupstream = { on_failure = \"drop\"; };\n", "test.conf:4: upstream 'on_failure' must be \"local\"" },
+	{ MINIMAL "policy = ();\nupstream = { stun = \"stun.example.net\"; };\n", "test.conf:4: upstream 'stun' must be an IPv4 address and an optional port" },
+	{ MINIMAL "policy = ();\nupstream = { stun = \"100.100.100.100999\"; };\n", "test.conf:4: upstream 'stun' must be an IPv4 address" },
+	{ MINIMAL "policy = ();\nupstream = { stun = \"203.0.113.9:0\"; };\n", "test.conf:4: upstream 'stun' must be an IPv4 address" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = 5; } );\n", "test.conf:3: 'inbound_limit' must be a group" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { burst = 5; }; } );\n", "test.conf:3: 'inbound_limit' needs 'per_remote' or 'total'" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { total = 0; }; } );\n", "test.conf:3: 'total' is 0; it must lie within 1-1000000" },

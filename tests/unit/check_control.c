@@ -438,7 +438,7 @@ START_TEST(test_status_formats)
 			       "\"deleted\":0},\"rate_limited\":8,"
 			       "\"upstream\":{\"state\":\"off\",\"protocol\":null,\"server\":null,"
 			       "\"server_is_gateway\":null,\"external_address\":null,\"epoch\":null,"
-			       "\"why\":null}}\n");
+			       "\"why\":null,\"stun\":null}}\n");
 	free(text);
 
 	/* Behind another NAT: who maps our ports there, and to what. */
@@ -458,7 +458,7 @@ START_TEST(test_status_formats)
 	ck_assert_ptr_nonnull(strstr(text, ",\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\","
 					   "\"server\":\"100.64.0.1\",\"server_is_gateway\":true,"
 					   "\"external_address\":\"203.0.113.1\",\"epoch\":75,"
-					   "\"why\":null}}\n"));
+					   "\"why\":null,\"stun\":null}}\n"));
 	free(text);
 	/* A UPnP IGD tells no epoch. */
 	st.upstream.protocol = UPSTREAM_UPNP;
@@ -481,6 +481,28 @@ START_TEST(test_status_formats)
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "\nupstream: none at 100.64.0.1 (upstream.server): no PCP "
 					   "or NAT-PMP server answers\n"));
+	free(text);
+	/* STUN's word on the NAT in front. */
+	st.upstream.stun = UPSTREAM_STUN_ANSWERED;
+	st.upstream.stun_server.port = 3478;
+	st.upstream.stun_nat = STUN_NAT_SYMMETRIC;
+	inet_pton(AF_INET, "203.0.113.9", &st.upstream.stun_server.addr);
+	inet_pton(AF_INET, "198.51.100.4", &st.upstream.stun_public);
+	control_format_status(b, &st, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "server answers; STUN at 203.0.113.9:3478: public address "
+					   "198.51.100.4, NAT symmetric\n"));
+	free(text);
+	control_format_status(b, &st, true);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, ",\"stun\":{\"server\":\"203.0.113.9:3478\",\"state\":"
+					   "\"answered\",\"public_address\":\"198.51.100.4\","
+					   "\"nat\":\"symmetric\"}}}\n"));
+	free(text);
+	st.upstream.stun = UPSTREAM_STUN_SILENT;
+	control_format_status(b, &st, false);
+	text = unit_take_text(b);
+	ck_assert_ptr_nonnull(strstr(text, "; STUN at 203.0.113.9:3478: no answer\n"));
 	free(text);
 	evbuffer_free(b);
 }

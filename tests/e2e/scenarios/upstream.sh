@@ -57,7 +57,7 @@ INNER_PID=$PORTLEASED_PID
 expect "behind another NAT, portleased finds PCP at its default gateway and learns the address it is mapped to" \
 	upstream_is "pcp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP, epoch [0-9]* s"
 expect "  status --json says so" \
-	check 'ctl status --json | grep -q "\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":[0-9]*,\"why\":null}"'
+	check 'ctl status --json | grep -q "\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":[0-9]*,\"why\":null,\"stun\":null}"'
 expect "  and the metrics" \
 	check 'ctl metrics | grep -qx "portleased_upstream_info{state=\"found\",protocol=\"pcp\",server=\"$OUTER_LAN_IP\",external_address=\"$ROUTER_WAN_IP\"} 1"'
 expect "  and the log" grep -q "upstream: PCP at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP" "$LOG"
@@ -247,6 +247,36 @@ expect "no mapping service upstream: none, and why" \
 	upstream_is "none at $OUTER_LAN_IP (the default gateway): no PCP, NAT-PMP or UPnP IGD server answers"
 expect "  the log says the internet cannot reach the mappings (our address is a carrier's)" \
 	grep -q "upstream: no PCP, NAT-PMP or UPnP IGD server answers at $OUTER_LAN_IP: mappings cannot be reached from the internet" "$LOG"
+
+# No mapping service, but a STUN server on the internet (stund, RFC 3489,
+# on two addresses): it tells our public address, and whether the outer
+# NAT keeps a port whatever the peer (Linux masquerade) or gives a port per
+# peer (masquerade random: symmetric).
+in_outer nft add table ip cgnat
+in_outer nft add chain ip cgnat post '{ type nat hook postrouting priority srcnat; }'
+in_outer nft add rule ip cgnat post oifname wan0 masquerade
+ip netns exec "$NS_WAN" stund -h "$WAN_IP" -a "$WAN_IP2" > /dev/null 2>&1 &
+STUND_PID=$!
+echo "upstream = { stun = \"$WAN_IP\"; };" >> "$CONF"
+reload
+expect "no mapping service: STUN tells the public address, and that the NAT is not symmetric" \
+	upstream_is "none at $OUTER_LAN_IP (the default gateway): no PCP, NAT-PMP or UPnP IGD server answers; STUN at $WAN_IP:3478: public address $ROUTER_WAN_IP, NAT not symmetric"
+expect "  status --json says so" \
+	check 'ctl status --json | grep -q "\"stun\":{\"server\":\"$WAN_IP:3478\",\"state\":\"answered\",\"public_address\":\"$ROUTER_WAN_IP\",\"nat\":\"not symmetric\"}"'
+in_outer nft flush chain ip cgnat post
+in_outer nft add rule ip cgnat post oifname wan0 masquerade random
+reload
+expect "  behind masquerade random: symmetric" \
+	upstream_is "none at .*; STUN at $WAN_IP:3478: public address $ROUTER_WAN_IP, NAT symmetric"
+expect "  and the log says mappings cannot be reached" \
+	grep -q "upstream: mappings cannot be reached from the internet: upstream NAT is symmetric (STUN at $WAN_IP: public address $ROUTER_WAN_IP" "$LOG"
+kill "$STUND_PID" 2>/dev/null
+wait "$STUND_PID" 2>/dev/null
+reload
+expect "  a STUN server that does not answer is said to" \
+	upstream_is "none at .*; STUN at $WAN_IP:3478: no answer"
+in_outer nft delete table ip cgnat
+sed -i '/^upstream = { stun/d' "$CONF"
 
 # A pinned protocol and server.
 start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
