@@ -21,7 +21,7 @@ SAN   ?=
 DEB_BUILD := gcc libc6-dev make pkg-config libevent-dev libconfig-dev libnftnl-dev libmnl-dev \
              libexpat1-dev
 DEB_TEST  := check mandoc nftables iproute2 natpmpc miniupnpc socat procps miniupnpd-nftables conntrack \
-             python3-gi gir1.2-gupnpigd-1.0 dnsmasq-base busybox stun-server
+             python3-gi gir1.2-gupnpigd-1.0 dnsmasq-base busybox stun-server isc-dhcp-client
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_BENCH := gnuplot-nox iperf3
 DEB_PKG   := debhelper dpkg-dev fakeroot lintian
@@ -74,7 +74,7 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 CORE_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/gateway.c daemon/host.c daemon/neigh_table.c daemon/device_names.c daemon/approvals.c priv/own_addr.c daemon/audit.c daemon/ratelimit.c lib/datagram.c daemon/control.c daemon/metrics.c priv/filter.c config/policy.c lib/portset.c \
              daemon/lease.c daemon/leasefile.c daemon/pmp/natpmp.c daemon/pmp/pcp.c config/config.c config/static_file.c \
              daemon/upnp/http.c daemon/upnp/soap.c daemon/upnp/igd_desc.c daemon/upnp/ssdp.c \
-             daemon/upnp/gena.c daemon/upnp/control_point.c daemon/stun.c priv/priv.c
+             daemon/upnp/gena.c daemon/upnp/control_point.c daemon/stun.c daemon/dhcp_option.c priv/priv.c
 DAEMON_SRCS := $(CORE_SRCS) lib/ifaddr.c lib/nl_listener.c daemon/addr_watch.c daemon/neigh_watch.c daemon/device_files.c daemon/event_hook.c daemon/router_ports.c daemon/lease_store.c daemon/state_secret.c daemon/upstream.c daemon/upstream_upnp.c daemon/stun_probe.c daemon/mapper.c daemon/mapper_restore.c daemon/mapper_peer.c daemon/mapper_chain.c daemon/stream.c daemon/control_server.c daemon/metrics_server.c daemon/pmp/natpmp_answer.c \
                daemon/pmp/pcp_answer.c daemon/pmp/pmp_server.c \
                daemon/upnp/igd.c daemon/upnp/igd_pinhole.c daemon/upnp/gena_server.c \
@@ -88,7 +88,7 @@ HELPER_SRCS := lib/log.c lib/text.c lib/addr.c lib/parse.c lib/ifaddr.c lib/neig
                nft/nft.c nft/nft_ruleset.c nft/nft_firewall.c nft/nft_elements.c \
                nft/conntrack.c nft/helper_serve.c nft/helper.c
 HELPER_PKGS := libconfig libnftnl libmnl
-UNIT_SUITES := addr parse gateway control_point stun log answer helper neigh_table device_names approvals event_hook own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
+UNIT_SUITES := addr parse gateway control_point stun dhcp_option log answer helper neigh_table device_names approvals event_hook own_addr static_file text router_ports forwards audit ratelimit metrics leasefile nft_watch priv datagram control filter policy portset lease natpmp pcp config mapper http soap igd ssdp gena
 
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 MAPPER_OBJS := $(BUILD)/daemon/mapper.o $(BUILD)/daemon/mapper_restore.o $(BUILD)/daemon/mapper_peer.o \

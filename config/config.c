@@ -754,7 +754,8 @@ static int parse_on_event(struct parse_ctx *ctx, const config_setting_t *root,
 static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 			  struct config *cfg)
 {
-	static const char *const known[] = { "mode", "server", "on_failure", "stun", NULL };
+	static const char *const known[] = { "mode", "server", "on_failure", "stun",
+					     "dhcp_leases", NULL };
 	static const char *const modes[] = { [CONFIG_UPSTREAM_OFF] = "off",
 					     [CONFIG_UPSTREAM_AUTO] = "auto",
 					     [CONFIG_UPSTREAM_PCP] = "pcp",
@@ -814,6 +815,14 @@ static int parse_upstream(struct parse_ctx *ctx, const config_setting_t *root,
 				       "optional port, such as \"203.0.113.9:3478\" (a name would "
 				       "need a lookup)");
 		cfg->has_upstream_stun = true;
+	}
+	if ((m = config_setting_get_member(s, "dhcp_leases"))) {
+		text = config_setting_get_string(m);
+		if (!text || (*text && *text != '/') || strlen(text) > CONFIG_DHCP_LEASE_FILE_MAX)
+			return fail_at(ctx, m, "upstream 'dhcp_leases' must be an absolute path (the "
+				       "DHCP client's lease file), or \"\" not to read one");
+		snprintf(cfg->upstream_dhcp_leases, sizeof(cfg->upstream_dhcp_leases), "%s", text);
+		cfg->has_upstream_dhcp_leases = true;
 	}
 	return 0;
 }

@@ -138,6 +138,11 @@ struct config {
 	bool has_upstream_stun;
 	struct in_addr upstream_stun;
 	uint16_t upstream_stun_port;
+	/* The WAN's DHCP client's lease file, where the PCP server its DHCP
+	 * server names is read (empty: not read; unset: dhclient's own path
+	 * for the external interface). */
+	bool has_upstream_dhcp_leases;
+	char upstream_dhcp_leases[CONFIG_DHCP_LEASE_FILE_MAX + 1];
 	/* LAN hosts reach mappings at the external address too. */
 	bool hairpin;
 	/* SIGTERM leaves the nftables table (and so the mappings) in place. */

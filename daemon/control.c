@@ -724,7 +724,7 @@ static void add_upstream_text(struct evbuffer *out, const struct upstream_status
 	if (u->has_server) {
 		a = addr_from_v4(u->server);
 		evbuffer_add_printf(out, " at %s (%s)", addr_format(&a, server),
-				    u->server_is_gateway ? "the default gateway" : "upstream.server");
+				    upstream_server_source(u));
 	}
 	if (u->state == UPSTREAM_FOUND) {
 		a = addr_from_v4(u->external);
@@ -765,10 +765,12 @@ static void json_upstream(struct evbuffer *out, const struct upstream_status *u)
 	a = addr_from_v4(u->server);
 	evbuffer_add_printf(out, ",\"server\":");
 	if (u->has_server)
-		evbuffer_add_printf(out, "\"%s\",\"server_is_gateway\":%s", addr_format(&a, text),
-				    u->server_is_gateway ? "true" : "false");
+		evbuffer_add_printf(out, "\"%s\",\"server_is_gateway\":%s,\"server_from\":\"%s\"",
+				    addr_format(&a, text), u->server_is_gateway ? "true" : "false",
+				    u->server_is_gateway ? "gateway" :
+				    u->server_from_dhcp ? "dhcp" : "upstream.server");
 	else
-		evbuffer_add_printf(out, "null,\"server_is_gateway\":null");
+		evbuffer_add_printf(out, "null,\"server_is_gateway\":null,\"server_from\":null");
 	a = addr_from_v4(u->external);
 	evbuffer_add_printf(out, ",\"external_address\":");
 	if (u->state == UPSTREAM_FOUND && u->has_external)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "lib/log.h"
 #include "daemon/pmp/natpmp.h"
 #include "daemon/pmp/pcp.h"
+#include "daemon/dhcp_option.h"
 #include "daemon/state_secret.h"
 #include "daemon/stun_probe.h"
 #include "daemon/upstream_upnp.h"
@@ -221,7 +223,7 @@ static void found(struct upstream *u, enum upstream_protocol p)
 		inet_ntop(AF_INET, &u->st.external, ext, sizeof(ext));
 	log_info("upstream: %s at %s (%s), external address %s",
 		 p == UPSTREAM_PCP ? "PCP" : p == UPSTREAM_NATPMP ? "NAT-PMP" : "UPnP IGD",
-		 server, u->st.server_is_gateway ? "the default gateway" : "upstream.server", ext);
+		 server, upstream_server_source(&u->st), ext);
 	u->epoch_seen = u->st.epoch;
 	u->epoch_seen_ms = now_ms();
 	arm_probe(u);
@@ -716,23 +718,67 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	step_failed(u);
 }
 
-/* The server to ask: the configured one, or the default gateway of the
- * external interface. */
+/* Reads at most cap bytes of a small local file (the kernel's routing
+ * table); -1 when it cannot. */
+static ssize_t read_small_file(const char *path, char *buf, size_t cap)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < cap && (n = read(fd, buf + total, cap - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	return total;
+}
+
+/* The PCP server the WAN's DHCP server names, from the DHCP client's
+ * lease file (dhclient's for the external interface unless configured). */
+static bool dhcp_server(const struct upstream *u, struct in_addr *out)
+{
+	static char leases[DHCP_LEASES_MAX];
+	char path[CONFIG_DHCP_LEASE_FILE_MAX + 64];
+	struct stat st;
+	ssize_t n, total = 0;
+	int fd;
+
+	if (u->cfg->has_upstream_dhcp_leases)
+		snprintf(path, sizeof(path), "%s", u->cfg->upstream_dhcp_leases);
+	else
+		snprintf(path, sizeof(path), "/var/lib/dhcp/dhclient.%s.leases",
+			 u->cfg->external_interface);
+	if (!*path || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return false;
+	/* dhclient appends each lease: the newest is at the end. */
+	if (fstat(fd, &st) == 0 && st.st_size > DHCP_LEASES_MAX)
+		(void)lseek(fd, -(off_t)DHCP_LEASES_MAX, SEEK_END);
+	while ((size_t)total < sizeof(leases) &&
+	       (n = read(fd, leases + total, sizeof(leases) - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	return dhcp_pcp_server_from_leases(leases, (size_t)total, out);
+}
+
+/* The server to ask: the configured one, the one DHCP names, or the
+ * default gateway of the external interface. */
 static bool find_server(struct upstream *u)
 {
 	static char table[ROUTE_TABLE_MAX];
 	ssize_t n;
-	int fd;
 
-	u->st.server_is_gateway = !u->cfg->has_upstream_server;
+	u->st.server_is_gateway = false;
+	u->st.server_from_dhcp = false;
 	if (u->cfg->has_upstream_server) {
 		u->st.server = u->cfg->upstream_server;
 		return true;
 	}
-	if ((fd = open(ROUTE_TABLE, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	n = read(fd, table, sizeof(table));
-	close(fd);
+	if (dhcp_server(u, &u->st.server)) {
+		u->st.server_from_dhcp = true;
+		return true;
+	}
+	u->st.server_is_gateway = true;
+	n = read_small_file(ROUTE_TABLE, table, sizeof(table));
 	return n > 0 && gateway_of(table, (size_t)n, u->cfg->external_interface, &u->st.server);
 }
 

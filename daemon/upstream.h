@@ -46,6 +46,7 @@ struct upstream_status {
 	bool has_server;                  /* the address asked */
 	struct in_addr server;
 	bool server_is_gateway;           /* the default gateway, not upstream.server */
+	bool server_from_dhcp;            /* named by the WAN's DHCP server (option 158) */
 	bool has_external;                /* FOUND: the address it maps us to */
 	struct in_addr external;
 	bool has_epoch;                   /* FOUND over PCP or NAT-PMP (UPnP has none) */
@@ -98,6 +99,13 @@ void upstream_set_changed_handler(struct upstream *u, void (*changed)(void *arg,
 static inline const char *upstream_protocol_name(enum upstream_protocol p)
 {
 	return p == UPSTREAM_PCP ? "pcp" : p == UPSTREAM_NATPMP ? "natpmp" : "upnp";
+}
+
+/* Where the server asked came from, for people. */
+static inline const char *upstream_server_source(const struct upstream_status *st)
+{
+	return st->server_is_gateway ? "the default gateway" :
+	       st->server_from_dhcp ? "DHCP option 158" : "upstream.server";
 }
 
 static inline const char *upstream_state_name(enum upstream_state s)

@@ -102,7 +102,7 @@ START_TEST(test_full_rule)
 			      "  review_by = \"2027-06-30\"; },\n"
 			      "  { protocol = \"udp\"; internal_address = \"2001:db8::20\"; internal_port = 9000; } );\n"
 			      "nft_table = \"pl_test-1\";\n"
-			      "upstream = { mode = \"natpmp\"; server = \"100.64.0.1\"; on_failure = \"refuse\"; stun = \"203.0.113.9:3479\"; };\n"
+			      "upstream = { mode = \"natpmp\"; server = \"100.64.0.1\"; on_failure = \"refuse\"; stun = \"203.0.113.9:3479\"; dhcp_leases = \"/run/dhclient.wan0.leases\"; };\n"
 			      "policy = ( { action = \"deny\"; clients = \"192.168.1.0/24\";\n"
 			      "  protocol = \"udp\"; internal_ports = 53; external_ports = \"1000-2000\";\n"
 			      "  third_party = true; },\n"
@@ -147,6 +147,8 @@ START_TEST(test_full_rule)
 	ck_assert(cfg.has_upstream_stun);
 	ck_assert_uint_eq(cfg.upstream_stun.s_addr, inet_addr("203.0.113.9"));
 	ck_assert_uint_eq(cfg.upstream_stun_port, 3479);
+	ck_assert(cfg.has_upstream_dhcp_leases);
+	ck_assert_str_eq(cfg.upstream_dhcp_leases, "/run/dhclient.wan0.leases");
 	ck_assert_uint_eq(cfg.policy.count, 4);
 	ck_assert_uint_eq(cfg.policy.rules[1].idle_timeout, 43200);
 	/* Two distinct limits: the first and last rules share a class. */
@@ -247,6 +249,7 @@ static const struct {
 	{ MINIMAL "policy = ();\nupstream = { stun = \"stun.example.net\"; };\n", "test.conf:4: upstream 'stun' must be an IPv4 address and an optional port" },
 	{ MINIMAL "policy = ();\nupstream = { stun = \"100.100.100.100999\"; };\n", "test.conf:4: upstream 'stun' must be an IPv4 address" },
 	{ MINIMAL "policy = ();\nupstream = { stun = \"203.0.113.9:0\"; };\n", "test.conf:4: upstream 'stun' must be an IPv4 address" },
+	{ MINIMAL "policy = ();\nupstream = { dhcp_leases = \"dhclient.leases\"; };\n", "test.conf:4: upstream 'dhcp_leases' must be an absolute path" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = 5; } );\n", "test.conf:3: 'inbound_limit' must be a group" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { burst = 5; }; } );\n", "test.conf:3: 'inbound_limit' needs 'per_remote' or 'total'" },
 	{ MINIMAL "policy = ( { action = \"allow\"; inbound_limit = { total = 0; }; } );\n", "test.conf:3: 'total' is 0; it must lie within 1-1000000" },

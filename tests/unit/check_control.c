@@ -437,7 +437,7 @@ START_TEST(test_status_formats)
 			       "\"events\":{\"granted\":6,\"refreshed\":0,\"refused\":9,\"expired\":0,"
 			       "\"deleted\":0},\"rate_limited\":8,"
 			       "\"upstream\":{\"state\":\"off\",\"protocol\":null,\"server\":null,"
-			       "\"server_is_gateway\":null,\"external_address\":null,\"epoch\":null,"
+			       "\"server_is_gateway\":null,\"server_from\":null,\"external_address\":null,\"epoch\":null,"
 			       "\"why\":null,\"stun\":null}}\n");
 	free(text);
 
@@ -456,7 +456,7 @@ START_TEST(test_status_formats)
 	control_format_status(b, &st, true);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, ",\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\","
-					   "\"server\":\"100.64.0.1\",\"server_is_gateway\":true,"
+					   "\"server\":\"100.64.0.1\",\"server_is_gateway\":true,\"server_from\":\"gateway\","
 					   "\"external_address\":\"203.0.113.1\",\"epoch\":75,"
 					   "\"why\":null,\"stun\":null}}\n"));
 	free(text);
@@ -471,7 +471,7 @@ START_TEST(test_status_formats)
 	control_format_status(b, &st, true);
 	text = unit_take_text(b);
 	ck_assert_ptr_nonnull(strstr(text, "\"protocol\":\"upnp\",\"server\":\"100.64.0.1\","
-					   "\"server_is_gateway\":true,\"external_address\":"
+					   "\"server_is_gateway\":true,\"server_from\":\"gateway\",\"external_address\":"
 					   "\"203.0.113.1\",\"epoch\":null,"));
 	free(text);
 	st.upstream = (struct upstream_status){ .state = UPSTREAM_NONE, .has_server = true,

@@ -57,7 +57,7 @@ INNER_PID=$PORTLEASED_PID
 expect "behind another NAT, portleased finds PCP at its default gateway and learns the address it is mapped to" \
 	upstream_is "pcp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP, epoch [0-9]* s"
 expect "  status --json says so" \
-	check 'ctl status --json | grep -q "\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":[0-9]*,\"why\":null,\"stun\":null}"'
+	check 'ctl status --json | grep -q "\"upstream\":{\"state\":\"found\",\"protocol\":\"pcp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"server_from\":\"gateway\",\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":[0-9]*,\"why\":null,\"stun\":null}"'
 expect "  and the metrics" \
 	check 'ctl metrics | grep -qx "portleased_upstream_info{state=\"found\",protocol=\"pcp\",server=\"$OUTER_LAN_IP\",external_address=\"$ROUTER_WAN_IP\"} 1"'
 expect "  and the log" grep -q "upstream: PCP at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP" "$LOG"
@@ -199,6 +199,10 @@ start_outer 'enable_pcp = false;' || { echo "not ok - the outer portleased did n
 reload
 expect "an upstream that speaks NAT-PMP only is found over NAT-PMP" \
 	upstream_is "natpmp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP, epoch [0-9]* s"
+listen_tcp "$NS_LAN1" 7250 "$WORK/lan1-7250"
+got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -n $NONCE_B map tcp 7250 7250 2>&1)
+expect "  a PCP client's mapping gets its twin over NAT-PMP, reached from the WAN host ($got)" \
+	check '[ "$(field external "$got")" = "$ROUTER_WAN_IP:7250" ] && outer_ctl list | grep -q "^tcp *7250 *$ROUTER_CARRIER_IP:7250 .* natpmp " && wan_reaches tcp 7250 "$WORK/lan1-7250"'
 
 # An outer router that maps over UPnP only: 5351 is closed (ICMP port
 # unreachable), its IGD is found by SSDP on the carrier network and asked
@@ -212,7 +216,7 @@ reload
 expect "an upstream that speaks UPnP only is found by SSDP, and tells our address over SOAP" \
 	upstream_is "upnp at $OUTER_LAN_IP (the default gateway), external address $ROUTER_WAN_IP"
 expect "  status --json has no epoch for it (IGD has none)" \
-	check 'ctl status --json | grep -q "\"protocol\":\"upnp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":null"'
+	check 'ctl status --json | grep -q "\"protocol\":\"upnp\",\"server\":\"$OUTER_LAN_IP\",\"server_is_gateway\":true,\"server_from\":\"gateway\",\"external_address\":\"$ROUTER_WAN_IP\",\"epoch\":null"'
 listen_tcp "$NS_LAN1" 7300 "$WORK/lan1-7300"
 got=$(natpmpc_map "$NS_LAN1" 7300 7300 tcp 600)
 expect "natpmpc behind a UPnP-only upstream: the twin is made by AddAnyPortMapping ($got)" \
@@ -277,6 +281,27 @@ expect "  a STUN server that does not answer is said to" \
 	upstream_is "none at .*; STUN at $WAN_IP:3478: no answer"
 in_outer nft delete table ip cgnat
 sed -i '/^upstream = { stun/d' "$CONF"
+
+# The carrier's DHCP server names the PCP server (RFC 7291, option 158);
+# the router's DHCP client (ISC dhclient, told to ask for it) writes it in
+# its lease file, where portleased reads it.
+start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
+in_outer dnsmasq --keep-in-foreground --port=0 --interface=lan0 --bind-interfaces --no-ping \
+	--dhcp-range="$ROUTER_CARRIER_IP,$ROUTER_CARRIER_IP,255.255.255.0,1h" \
+	--dhcp-option=158,04:64:40:00:01 --dhcp-leasefile="$WORK/carrier.leases" \
+	--pid-file="$WORK/carrier-dnsmasq.pid" > "$WORK/carrier-dnsmasq.log" 2>&1 &
+printf 'option pcp-server code 158 = string;\nalso request pcp-server;\n' > "$WORK/dhclient.conf"
+# The script does nothing: the interface keeps the address it has.
+in_router timeout 20 dhclient -4 -1 -sf /bin/true -cf "$WORK/dhclient.conf" -lf "$WORK/dhclient.leases" \
+	-pf "$WORK/dhclient.pid" "$ROUTER_WAN_IF" > "$WORK/dhclient.log" 2>&1
+echo "upstream = { dhcp_leases = \"$WORK/dhclient.leases\"; };" >> "$CONF"
+reload
+expect "the PCP server the carrier's DHCP names (option 158, from dhclient's lease file) is asked" \
+	upstream_is "pcp at $OUTER_LAN_IP (DHCP option 158), external address $ROUTER_WAN_IP, epoch [0-9]* s"
+[ -s "$WORK/dhclient.pid" ] && kill "$(cat "$WORK/dhclient.pid")" 2>/dev/null
+[ -s "$WORK/carrier-dnsmasq.pid" ] && kill "$(cat "$WORK/carrier-dnsmasq.pid")" 2>/dev/null
+sed -i '/^upstream = { dhcp_leases/d' "$CONF"
+stop_outer
 
 # A pinned protocol and server.
 start_outer || { echo "not ok - the outer portleased did not start"; exit 1; }
