@@ -197,7 +197,7 @@ $(LOADGEN): $(BUILD)/tests/bench/loadgen.o
 # seconds on a copy, so that a regression fails CI. libconfig itself leaks
 # a scanner buffer on some malformed files (its bug, once per load of an
 # operator's file), so fuzz_config does not hunt leaks.
-FUZZ_TARGETS := natpmp pcp ssdp http soap control_point stun control leasefile device_names nft_watch priv config
+FUZZ_TARGETS := natpmp pcp ssdp http soap control_point stun dhcp_option control leasefile device_names nft_watch priv config
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 4
