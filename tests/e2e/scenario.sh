@@ -15,7 +15,7 @@ HERE=$(dirname "$0")
 JOBS=${SCENARIO_JOBS:-2}
 LOGS="$BUILD/e2e-logs"
 # The longest first, so that the short ones fill in around them.
-LONGEST="upnp security firewalls bursts clients restart"
+LONGEST="upstream upnp security firewalls bursts clients restart"
 if [ $# -eq 0 ]; then
 	for name in $LONGEST; do
 		[ -f "$HERE/scenarios/$name.sh" ] && set -- "$@" "$name"
