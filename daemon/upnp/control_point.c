@@ -146,11 +146,47 @@ size_t cp_build_search(char *buf, size_t cap, const char *st, unsigned mx)
 
 /* --- the description --- */
 
+/* What both parsers' states begin with: one stop and one DOCTYPE refusal
+ * serve them. */
+struct xml_walk {
+	XML_Parser parser;
+	bool failed;
+};
+
+static void walk_fail(struct xml_walk *w)
+{
+	w->failed = true;
+	XML_StopParser(w->parser, XML_FALSE);
+}
+
+/* No DOCTYPE, so that no entity is ever declared, let alone expanded. */
+static void XMLCALL refuse_doctype(void *data, const XML_Char *name, const XML_Char *sysid,
+				   const XML_Char *pubid, int has_internal_subset)
+{
+	(void)name;
+	(void)sysid;
+	(void)pubid;
+	(void)has_internal_subset;
+	walk_fail(data);
+}
+
+/* A parser for walker (whose state starts with struct xml_walk), or NULL. */
+static XML_Parser walk_parser(struct xml_walk *w, bool namespaces)
+{
+	XML_Parser p = namespaces ? XML_ParserCreateNS(NULL, ' ') : XML_ParserCreate(NULL);
+
+	if (p) {
+		w->parser = p;
+		XML_SetUserData(p, w);
+		XML_SetStartDoctypeDeclHandler(p, refuse_doctype);
+	}
+	return p;
+}
+
 enum desc_field { FIELD_NONE, FIELD_SERVICE_TYPE, FIELD_CONTROL_URL, FIELD_URL_BASE };
 
 struct desc_state {
-	XML_Parser parser;
-	bool failed;
+	struct xml_walk walk;  /* first */
 	unsigned depth;
 	bool in_service;
 	enum desc_field field;
@@ -179,12 +215,6 @@ static const char *unprefixed(const char *name)
 	return colon ? colon + 1 : name;
 }
 
-static void desc_fail(struct desc_state *st)
-{
-	st->failed = true;
-	XML_StopParser(st->parser, XML_FALSE);
-}
-
 static void XMLCALL desc_start(void *data, const XML_Char *name, const XML_Char **attrs)
 {
 	struct desc_state *st = data;
@@ -192,7 +222,7 @@ static void XMLCALL desc_start(void *data, const XML_Char *name, const XML_Char 
 
 	(void)attrs;
 	if (++st->depth > DESC_DEPTH_MAX) {
-		desc_fail(st);
+		walk_fail(&st->walk);
 		return;
 	}
 	st->field = FIELD_NONE;
@@ -276,16 +306,6 @@ static void XMLCALL desc_end(void *data, const XML_Char *name)
 	}
 }
 
-static void XMLCALL desc_doctype(void *data, const XML_Char *name, const XML_Char *sysid,
-				 const XML_Char *pubid, int has_internal_subset)
-{
-	(void)name;
-	(void)sysid;
-	(void)pubid;
-	(void)has_internal_subset;
-	desc_fail(data);
-}
-
 /* ref (a control URL) against base: absolute, from the root, or beside
  * base's path. */
 static int resolve(const char *ref, const struct cp_url *base, struct cp_url *out)
@@ -322,16 +342,13 @@ int cp_find_service(const char *xml, size_t len, const struct cp_url *from, stru
 	enum XML_Status status;
 
 	memset(out, 0, sizeof(*out));
-	if (len > CP_RESPONSE_MAX || !(p = XML_ParserCreate(NULL)))
+	if (len > CP_RESPONSE_MAX || !(p = walk_parser(&st.walk, false)))
 		return -1;
-	st.parser = p;
-	XML_SetUserData(p, &st);
 	XML_SetElementHandler(p, desc_start, desc_end);
 	XML_SetCharacterDataHandler(p, desc_text);
-	XML_SetStartDoctypeDeclHandler(p, desc_doctype);
 	status = XML_Parse(p, xml, (int)len, XML_TRUE);
 	XML_ParserFree(p);
-	if (status != XML_STATUS_OK || st.failed || !st.best_rank)
+	if (status != XML_STATUS_OK || st.walk.failed || !st.best_rank)
 		return -1;
 	if (st.url_base[0] && (cp_parse_url(st.url_base, strlen(st.url_base), &base) < 0 ||
 			       base.addr.s_addr != from->addr.s_addr))
@@ -515,21 +532,14 @@ size_t cp_build_call(char *buf, size_t cap, const struct cp_url *control, const 
 }
 
 struct answer_state {
-	XML_Parser parser;
+	struct xml_walk walk;  /* first */
 	struct cp_answer *out;
-	bool failed;
 	unsigned depth;
 	bool leaf;  /* the element open now has no child yet */
 	char text[CP_VALUE_MAX + 1];
 	size_t text_len;
 	bool text_too_long;
 };
-
-static void answer_fail(struct answer_state *st)
-{
-	st->failed = true;
-	XML_StopParser(st->parser, XML_FALSE);
-}
 
 static void XMLCALL answer_start(void *data, const XML_Char *name, const XML_Char **attrs)
 {
@@ -538,7 +548,7 @@ static void XMLCALL answer_start(void *data, const XML_Char *name, const XML_Cha
 	(void)name;
 	(void)attrs;
 	if (++st->depth > ANSWER_DEPTH_MAX) {
-		answer_fail(st);
+		walk_fail(&st->walk);
 		return;
 	}
 	st->leaf = true;
@@ -571,23 +581,13 @@ static void XMLCALL answer_end(void *data, const XML_Char *name)
 		return;
 	st->leaf = false;
 	if (st->text_too_long || strlen(local) > CP_NAME_MAX || out->nvalues >= CP_VALUES_MAX) {
-		answer_fail(st);
+		walk_fail(&st->walk);
 		return;
 	}
 	strcpy(out->values[out->nvalues].name, local);
 	memcpy(out->values[out->nvalues].value, st->text, st->text_len);
 	out->values[out->nvalues].value[st->text_len] = '\0';
 	out->nvalues++;
-}
-
-static void XMLCALL answer_doctype(void *data, const XML_Char *name, const XML_Char *sysid,
-				   const XML_Char *pubid, int has_internal_subset)
-{
-	(void)name;
-	(void)sysid;
-	(void)pubid;
-	(void)has_internal_subset;
-	answer_fail(data);
 }
 
 int cp_parse_answer(const char *body, size_t len, struct cp_answer *out)
@@ -597,16 +597,13 @@ int cp_parse_answer(const char *body, size_t len, struct cp_answer *out)
 	enum XML_Status status;
 
 	memset(out, 0, sizeof(*out));
-	if (len > CP_RESPONSE_MAX || !(p = XML_ParserCreateNS(NULL, ' ')))
+	if (len > CP_RESPONSE_MAX || !(p = walk_parser(&st.walk, true)))
 		return -1;
-	st.parser = p;
-	XML_SetUserData(p, &st);
 	XML_SetElementHandler(p, answer_start, answer_end);
 	XML_SetCharacterDataHandler(p, answer_text);
-	XML_SetStartDoctypeDeclHandler(p, answer_doctype);
 	status = XML_Parse(p, body, (int)len, XML_TRUE);
 	XML_ParserFree(p);
-	return status == XML_STATUS_OK && !st.failed ? 0 : -1;
+	return status == XML_STATUS_OK && !st.walk.failed ? 0 : -1;
 }
 
 const char *cp_answer_value(const struct cp_answer *a, const char *name)
