@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "daemon/dhcp_option.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "lib/parse.h"
@@ -46,22 +47,59 @@ static bool read_hex_bytes(const char *s, const char *end, uint8_t *out, size_t 
 	return s < end && *n > 0;
 }
 
+/* Where the value of the last statement starting with key begins, or NULL. */
+static const char *last_statement(const char *text, size_t len, const char *key)
+{
+	size_t key_len = strlen(key);
+	const char *found = NULL, *end = text + len;
+
+	for (const char *p = text; p && (size_t)(end - p) >= key_len; p++) {
+		if (!(p = memchr(p, key[0], (size_t)(end - p))) || (size_t)(end - p) < key_len)
+			break;
+		if (memcmp(p, key, key_len) == 0)
+			found = p + key_len;
+	}
+	return found;
+}
+
+/* dhclient -6's "::ffff:100.64.0.1, 2001:db8::1;": the first IPv4-mapped
+ * address (RFC 7291 §4: how an IPv4 PCP server is named over DHCPv6). */
+static bool first_mapped_v4(const char *s, const char *end, struct in_addr *out)
+{
+	while (s < end) {
+		char text[INET6_ADDRSTRLEN];
+		struct in6_addr a;
+		size_t n = 0;
+
+		while (s < end && *s == ' ')
+			s++;
+		while (s < end && *s != ',' && *s != ';' && n + 1 < sizeof(text))
+			text[n++] = *s++;
+		text[n] = '\0';
+		if (s >= end || (*s != ',' && *s != ';') || inet_pton(AF_INET6, text, &a) != 1)
+			return false;
+		if (IN6_IS_ADDR_V4MAPPED(&a)) {
+			memcpy(&out->s_addr, a.s6_addr + 12, 4);
+			return out->s_addr != 0;
+		}
+		if (*s++ == ';')
+			return false;
+	}
+	return false;
+}
+
 bool dhcp_pcp_server_from_leases(const char *text, size_t len, struct in_addr *out)
 {
-	static const char key[] = "option pcp-server ";
-	const char *found = NULL;
+	const char *v4, *v6;
 	uint8_t payload[PAYLOAD_MAX];
 	size_t n;
 
 	if (len > DHCP_LEASES_MAX)
 		return false;
-	for (const char *p = text; (size_t)(text + len - p) >= sizeof(key) - 1; p++) {
-		p = memchr(p, 'o', (size_t)(text + len - p));
-		if (!p || (size_t)(text + len - p) < sizeof(key) - 1)
-			break;
-		if (memcmp(p, key, sizeof(key) - 1) == 0)
-			found = p + sizeof(key) - 1;
-	}
-	return found && read_hex_bytes(found, text + len, payload, &n) &&
+	v4 = last_statement(text, len, "option pcp-server ");
+	v6 = last_statement(text, len, "option dhcp6.pcp-server ");
+	if (v6 && (!v4 || v6 > v4))
+		return first_mapped_v4(v6, text + len, out);
+	return v4 && read_hex_bytes(v4, text + len, payload, &n) &&
 	       dhcp_pcp_server_decode(payload, n, out);
 }

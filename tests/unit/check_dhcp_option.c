@@ -58,6 +58,26 @@ START_TEST(test_lease_file)
 }
 END_TEST
 
+START_TEST(test_dhcpv6_lease_file)
+{
+	struct in_addr a;
+	char t[INET_ADDRSTRLEN];
+
+	/* dhclient -6 with "option dhcp6.pcp-server code 86 = array of
+	 * ip6-address;": the first IPv4-mapped address. */
+	ck_assert(from("lease6 {\n  interface \"wan0\";\n  option dhcp6.pcp-server 2001:db8::1, "
+		       "::ffff:100.64.0.1;\n}\n", &a));
+	ck_assert_str_eq(text(a, t), "100.64.0.1");
+	/* the later statement counts, whichever kind */
+	ck_assert(from("option dhcp6.pcp-server ::ffff:100.64.0.1;\noption pcp-server 4:64:40:0:9;\n",
+		       &a));
+	ck_assert_str_eq(text(a, t), "100.64.0.9");
+	ck_assert(!from("option dhcp6.pcp-server 2001:db8::1;", &a));  /* no IPv4 server */
+	ck_assert(!from("option dhcp6.pcp-server ::ffff:100.64.0.1", &a));  /* no ';' */
+	ck_assert(!from("option dhcp6.pcp-server nonsense;", &a));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dhcp_option");
@@ -65,6 +85,7 @@ int main(void)
 
 	tcase_add_test(tc, test_payload);
 	tcase_add_test(tc, test_lease_file);
+	tcase_add_test(tc, test_dhcpv6_lease_file);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -311,18 +311,29 @@ expect "upstream.server and mode pcp: that server, over PCP" \
 	upstream_is "pcp at $OUTER_LAN_IP (upstream.server), external address $ROUTER_WAN_IP, epoch [0-9]* s"
 
 # Found, then dead (it drops what we send): the twin goes unanswered, and
-# on_failure refuse refuses the waiting client once the upstream's time
-# is up (about 8 s), with NETWORK_FAILURE, nothing kept.
+# once the upstream's time is up (about 8 s) on_failure decides for the
+# waiting client: local grants it with our own address, refuse refuses it
+# NETWORK_FAILURE, nothing kept.
+deafen_outer() {
+	in_outer nft add table inet deaf
+	in_outer nft add chain inet deaf input '{ type filter hook input priority 0; policy accept; }'
+	in_outer nft add rule inet deaf input udp dport 5351 drop
+}
+deafen_outer
+start=$(date +%s%N)
+got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -w 15000 -n $NONCE_B map tcp 7401 7401 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+expect "an upstream that dies: on_failure local grants the client our own address after its wait ($got in $ms ms)" \
+	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_CARRIER_IP:7401" ] && [ "$ms" -ge 7000 ] && grep -q "upstream: tcp 7401: no answer; the mapping is this router.s alone" "$LOG"'
+in_outer nft delete table inet deaf
 sed -i 's|^upstream = .*|upstream = { mode = "pcp"; server = "'"$OUTER_LAN_IP"'"; on_failure = "refuse"; };|' "$CONF"
 reload
 upstream_is "pcp at $OUTER_LAN_IP (upstream.server), .*" > /dev/null
-in_outer nft add table inet deaf
-in_outer nft add chain inet deaf input '{ type filter hook input priority 0; policy accept; }'
-in_outer nft add rule inet deaf input udp dport 5351 drop
+deafen_outer
 start=$(date +%s%N)
 got=$(ip netns exec "$NS_LAN1" "$CTL" pcp -g "$ROUTER_LAN_IP" -w 15000 -n $NONCE_A map tcp 7400 7400 2>&1)
 ms=$((($(date +%s%N) - start) / 1000000))
-expect "an upstream that dies: on_failure refuse refuses the client NETWORK_FAILURE after its wait ($got in $ms ms)" \
+expect "  on_failure refuse refuses it NETWORK_FAILURE after its wait ($got in $ms ms)" \
 	check '[ "$(field result "$got")" = NETWORK_FAILURE ] && [ "$ms" -ge 7000 ] && ! ctl list | grep -q "^tcp *7400 "'
 
 # A dead upstream from the start: the search goes on in the background,
