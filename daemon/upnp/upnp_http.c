@@ -201,18 +201,20 @@ static void park(struct connection *c)
 static void answer_parked(struct connection *c)
 {
 	struct evbuffer *body = evbuffer_new();
-	int status;
+	struct timeval to_read = { REQUEST_SECONDS, 0 };
+	int status = 503;
 
 	c->parked = false;
-	if (!body) {
-		send_response(c, 503, NULL, NULL, false);
-		return;
+	if (body) {
+		status = igd_chained_answer(&c->server->igd, &c->wait, body);
+		metrics_count_request(mapper_metrics(c->server->igd.mapper), METRICS_UPNP, true,
+				      status == 200);
 	}
-	status = igd_chained_answer(&c->server->igd, &c->wait, body);
-	metrics_count_request(mapper_metrics(c->server->igd.mapper), METRICS_UPNP, true,
-			      status == 200);
 	send_response(c, status, NULL, body, false);
-	evbuffer_free(body);
+	if (body)
+		evbuffer_free(body);
+	/* A peer that does not read its answer is not kept for it. */
+	evtimer_add(c->stream.deadline, &to_read);
 }
 
 /* The twin of (proto, port) is settled: whoever waits for it is answered. */
