@@ -23,7 +23,8 @@ static size_t answer(uint8_t *buf, const uint8_t *attrs, size_t attrs_len)
 	buf[6] = 0xa4;
 	buf[7] = 0x42;
 	memcpy(buf + 8, id, sizeof(id));
-	memcpy(buf + 20, attrs, attrs_len);
+	if (attrs_len)
+		memcpy(buf + 20, attrs, attrs_len);
 	return 20 + attrs_len;
 }
 
