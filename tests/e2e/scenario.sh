@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The e2e scenarios: each a script of tests/e2e/scenarios/ that builds its
 # own namespaces and starts its own portleased, so any one runs alone and
-# in any order, and several at once (SCENARIO_JOBS, default 2: most of a
+# in any order, and several at once (SCENARIO_JOBS, default 3: most of a
 # scenario's time is waiting on the network). Usage: scenario.sh BUILD_DIR
 # [NAME...] (all of them without a NAME). Needs root. Each scenario's
 # output is printed whole when it ends; a failed one's daemon log is kept
@@ -12,7 +12,7 @@ set -u
 BUILD=${1:-build}
 [ $# -gt 0 ] && shift
 HERE=$(dirname "$0")
-JOBS=${SCENARIO_JOBS:-2}
+JOBS=${SCENARIO_JOBS:-3}
 LOGS="$BUILD/e2e-logs"
 # The longest first, so that the short ones fill in around them.
 LONGEST="upstream upnp security firewalls bursts clients restart"
