@@ -103,6 +103,10 @@ struct upstream {
 	struct event *announce_readable;
 	struct upstream_upnp *upnp;  /* asks an IGD, when that is what answers */
 	struct stun_probe *stun;     /* when none does, and upstream.stun is set */
+	/* What STUN said last, across searches: warned once, not every 5 min. */
+	bool stun_said;
+	struct in_addr stun_said_public;
+	enum stun_nat stun_said_nat;
 };
 
 static uint64_t now_ms(void)
@@ -197,6 +201,15 @@ static void stun_told(void *arg, const struct stun_probe_result *r)
 	u->st.stun_public = r->public_endpoint.addr;
 	u->st.stun_nat = r->nat;
 	inet_ntop(AF_INET, &u->st.stun_public, public, sizeof(public));
+	if (u->stun_said && u->stun_said_nat == r->nat &&
+	    u->stun_said_public.s_addr == r->public_endpoint.addr.s_addr) {
+		log_info("upstream: STUN at %s: public address %s, NAT %s, as before", server,
+			 public, stun_nat_name(r->nat));
+		return;
+	}
+	u->stun_said = true;
+	u->stun_said_nat = r->nat;
+	u->stun_said_public = r->public_endpoint.addr;
 	if (r->nat == STUN_NAT_SYMMETRIC)
 		log_warnx("upstream: mappings cannot be reached from the internet: upstream NAT is "
 			  "symmetric (STUN at %s: public address %s, a port per peer)", server, public);
