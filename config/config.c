@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/addr.h"
 #include "lib/log.h"
 #include "config/static_file.h"
 #include "lib/parse.h"
@@ -78,30 +79,6 @@ static int get_ifname(struct parse_ctx *ctx, const config_setting_t *s, char out
 		return fail_at(ctx, s, "'%s' is not a valid interface name", name);
 	snprintf(out, IF_NAMESIZE, "%s", name);
 	return 0;
-}
-
-/* Private, shared and documentation ranges: fine behind double NAT or CGNAT,
- * but worth a line in the log in case it is a mistake. */
-static bool is_reserved_v4(struct in_addr a)
-{
-	static const struct { const char *net; int len; } ranges[] = {
-		{ "0.0.0.0", 8 }, { "10.0.0.0", 8 }, { "100.64.0.0", 10 },
-		{ "127.0.0.0", 8 }, { "169.254.0.0", 16 }, { "172.16.0.0", 12 },
-		{ "192.0.0.0", 24 }, { "192.0.2.0", 24 }, { "192.168.0.0", 16 },
-		{ "198.18.0.0", 15 }, { "198.51.100.0", 24 }, { "203.0.113.0", 24 },
-		{ "240.0.0.0", 4 },
-	};
-	uint32_t host = ntohl(a.s_addr);
-
-	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		struct in_addr net;
-		uint32_t mask = ranges[i].len ? ~0u << (32 - ranges[i].len) : 0;
-
-		inet_pton(AF_INET, ranges[i].net, &net);
-		if ((host & mask) == ntohl(net.s_addr))
-			return true;
-	}
-	return false;
 }
 
 /* An int, or a string "N" or "LO-HI". */
@@ -498,7 +475,9 @@ static int parse_interfaces(struct parse_ctx *ctx, const config_setting_t *root,
 		if (!text || inet_pton(AF_INET, text, &cfg->external_address) != 1)
 			return fail_at(ctx, s, "'external_address' must be an IPv4 address");
 		cfg->has_external_address = true;
-		if (is_reserved_v4(cfg->external_address))
+		/* Fine behind double NAT or CGNAT, but worth a line in the log
+		 * in case it is a mistake. */
+		if (addr_v4_is_reserved(cfg->external_address))
 			log_warnx("%s:%u: external_address %s is private or reserved; fine behind "
 				  "double NAT or CGNAT, but WAN hosts beyond that NAT cannot reach it",
 				  ctx->name, config_setting_source_line(s), text);

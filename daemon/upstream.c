@@ -147,10 +147,7 @@ static void arm(struct upstream *u, unsigned ms)
  * one the internet cannot reach, so a mapping of ours alone opens nothing. */
 static bool external_unreachable(const struct upstream *u)
 {
-	uint32_t a = ntohl(u->own.s_addr);
-
-	return u->has_own && ((a >> 24) == 10 || (a >> 22) == (100u << 2 | 1) ||
-			      (a >> 20) == (172u << 4 | 1) || (a >> 16) == (192u << 8 | 168));
+	return u->has_own && addr_v4_is_private_or_shared(u->own);
 }
 
 static void give_up(struct upstream *u, const char *why)

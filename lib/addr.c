@@ -115,3 +115,36 @@ bool addr_prefix_contains(const struct addr_prefix *outer, const struct addr_pre
 {
 	return outer->len <= inner->len && addr_in_prefix(&inner->net, outer);
 }
+
+/* Whether a (host order) is in net/len (net in host order). */
+static bool v4_in(uint32_t a, uint32_t net, unsigned len)
+{
+	uint32_t mask = len ? ~0u << (32 - len) : 0;
+
+	return (a & mask) == net;
+}
+
+bool addr_v4_is_private_or_shared(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return v4_in(h, 0x0a000000, 8) || v4_in(h, 0xac100000, 12) || v4_in(h, 0xc0a80000, 16) ||
+	       v4_in(h, 0x64400000, 10);
+}
+
+bool addr_v4_is_reserved(struct in_addr a)
+{
+	static const struct { uint32_t net; unsigned len; } others[] = {
+		{ 0x00000000, 8 },  { 0x7f000000, 8 },  { 0xa9fe0000, 16 }, { 0xc0000000, 24 },
+		{ 0xc0000200, 24 }, { 0xc6120000, 15 }, { 0xc6336400, 24 }, { 0xcb007100, 24 },
+		{ 0xf0000000, 4 },
+	};
+	uint32_t h = ntohl(a.s_addr);
+
+	if (addr_v4_is_private_or_shared(a))
+		return true;
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (v4_in(h, others[i].net, others[i].len))
+			return true;
+	return false;
+}

@@ -31,5 +31,11 @@ void addr_mask(struct in6_addr *a, unsigned len);
 /* The highest address of the prefix. */
 struct in6_addr addr_prefix_last(const struct addr_prefix *p);
 bool addr_prefix_contains(const struct addr_prefix *outer, const struct addr_prefix *inner);
+/* Private (RFC 1918) or shared (RFC 6598, carrier-grade NAT): an address
+ * behind another NAT, which the internet cannot reach. */
+bool addr_v4_is_private_or_shared(struct in_addr a);
+/* That, or any other address not routed on the internet: loopback,
+ * link-local, documentation, benchmarking, "this network", reserved. */
+bool addr_v4_is_reserved(struct in_addr a);
 
 #endif
