@@ -64,6 +64,17 @@ expect "  and the log" grep -q "upstream: PCP at $OUTER_LAN_IP (the default gate
 
 # --- chained mappings: each of ours gets its twin at the outer router ---
 outer_ctl() { "$CTL" -s "$OUTER_WORK/control.sock" "$@"; }
+# outer_lists PORT [TENTHS] / outer_drops PORT [TENTHS]: wait (3 s unless
+# told) until the outer router lists a TCP mapping of external PORT, or
+# until it no longer does; the checks that follow say which came true.
+outer_lists() {
+	i=0
+	while [ $i -lt "${2:-30}" ] && ! outer_ctl list | grep -q "^tcp *$1 "; do sleep 0.1; i=$((i + 1)); done
+}
+outer_drops() {
+	i=0
+	while [ $i -lt "${2:-30}" ] && outer_ctl list | grep -q "^tcp *$1 "; do sleep 0.1; i=$((i + 1)); done
+}
 listen_tcp "$NS_LAN1" 7000 "$WORK/lan1-7000"
 listen_tcp "$NS_LAN1" 7001 "$WORK/lan1-7001"
 out=$(ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" -a 7000 7000 tcp 600 2>&1)
@@ -78,22 +89,18 @@ expect "a PCP client is told the outer address and port too ($got)" \
 	check '[ "$(field result "$got")" = SUCCESS ] && [ "$(field external "$got")" = "$ROUTER_WAN_IP:7001" ] && wan_reaches tcp 7001 "$WORK/lan1-7001"'
 listen_tcp "$NS_LAN1" 7002 "$WORK/lan1-7002"
 out=$(in_lan1 timeout 10 upnpc -i -u "http://$ROUTER_LAN_IP:5000/rootDesc.xml" -e "chained upnp" -a "$LAN1_IP" 7002 7002 TCP 600 2>&1)
-i=0
-while [ $i -lt 30 ] && ! outer_ctl list | grep -q "^tcp *7002 "; do sleep 0.1; i=$((i + 1)); done
+outer_lists 7002
 expect "UPnP: upnpc is told the outer router's address, and its mapping gets its twin" \
 	check 'echo "$out" | grep -q "ExternalIPAddress = $ROUTER_WAN_IP" && outer_ctl list | grep -q "^tcp *7002 *$ROUTER_CARRIER_IP:7002 " && wan_reaches tcp 7002 "$WORK/lan1-7002"'
 ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" -a 7000 7000 tcp 0 > /dev/null 2>&1
-i=0
-while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *7000 "; do sleep 0.1; i=$((i + 1)); done
+outer_drops 7000
 expect "a client's delete takes both halves away" \
 	check '! ctl list | grep -q "^tcp *7000 " && ! outer_ctl list | grep -q "^tcp *7000 "'
 ctl add -F "$WORK/static" tcp 7100 "$LAN1_IP" 7001 "chained static" > /dev/null
-i=0
-while [ $i -lt 30 ] && ! outer_ctl list | grep -q "^tcp *7100 "; do sleep 0.1; i=$((i + 1)); done
+outer_lists 7100
 expect "a static mapping gets its twin too" check 'outer_ctl list | grep -q "^tcp *7100 *$ROUTER_CARRIER_IP:7100 "'
 ctl delete -F "$WORK/static" tcp 7100 > /dev/null
-i=0
-while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *7100 "; do sleep 0.1; i=$((i + 1)); done
+outer_drops 7100
 expect "  and loses it with the static mapping" check '! outer_ctl list | grep -q "^tcp *7100 "'
 
 # twin_in_list PORT STATE: whether our list says PORT's twin is in STATE
@@ -123,8 +130,7 @@ outer_has() {
 natpmpc_map "$NS_LAN1" 7005 7005 tcp 600 > /dev/null
 outer_has 7005 || echo "# 7005 has no twin"
 got=$(natpmpc_map "$NS_LAN1" 7005 7005 tcp 3)
-i=0
-while [ $i -lt 80 ] && outer_ctl list | grep -q "^tcp *7005 "; do sleep 0.1; i=$((i + 1)); done
+outer_drops 7005 80
 expect "a mapping that expires ($got) takes its twin with it" \
 	check '! ctl list | grep -q "^tcp *7005 " && ! outer_ctl list | grep -q "^tcp *7005 " && grep -q "audit event=expired .*external_port=7005 " "$LOG" && grep -q "audit event=deleted .*external_port=7005 .*by=client" "$OUTER_LOG"'
 
@@ -231,8 +237,7 @@ upstream_port=${got%% *}
 expect "  a port taken upstream: the client is told the port the IGD reserved instead ($got)" \
 	check '[ -n "$upstream_port" ] && [ "$upstream_port" != 7301 ] && outer_ctl list | grep -q "^tcp *$upstream_port *$ROUTER_CARRIER_IP:7301 " && wan_reaches tcp "$upstream_port" "$WORK/lan1-7301"'
 ip netns exec "$NS_LAN1" natpmpc -g "$ROUTER_LAN_IP" -a 7301 7301 tcp 0 > /dev/null 2>&1
-i=0
-while [ $i -lt 30 ] && outer_ctl list | grep -q "^tcp *$upstream_port "; do sleep 0.1; i=$((i + 1)); done
+outer_drops "$upstream_port"
 expect "  a client's delete takes the twin away at the IGD's port (DeletePortMapping)" \
 	check '! outer_ctl list | grep -q "^tcp *$upstream_port " && outer_ctl list | grep -q "^tcp *7301 *$CARRIER_NET.77:7301 "'
 # A UPnP client asks for that exact port: the upstream would give another,
